@@ -1,0 +1,345 @@
+"""The ``payeropt`` command line (typer). Wiring only: no business arithmetic here.
+
+Every verb exits 0 on success; a ``PayeroptError`` becomes one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from . import access, audit, imports, orgs, store
+from .access import Identity
+from .errors import PayeroptError
+
+logger = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="payeropt",
+    help="Payer-optimization workbench for independent US medical practices.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+practice_app = typer.Typer(help="Register and list practices (orgs).", no_args_is_help=True)
+import_app = typer.Typer(help="Import a practice's input files.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(practice_app, name="practice")
+app.add_typer(import_app, name="import")
+app.add_typer(db_app, name="db")
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", envvar="PAYEROPT_DB", help="SQLAlchemy URL (default: ./payeropt.sqlite)"),
+]
+ActorOpt = Annotated[
+    str | None, typer.Option("--actor", envvar="PAYEROPT_ACTOR", help="who is acting")
+]
+RoleOpt = Annotated[
+    str | None,
+    typer.Option("--role", envvar="PAYEROPT_ROLE", help=f"one of {', '.join(access.ROLES)}"),
+]
+OrgArg = Annotated[str, typer.Argument(help="practice key, e.g. demo")]
+
+_state: dict[str, str | None] = {"db": None}
+
+
+def _engine(db: str | None):
+    return store.engine_for(db or _state["db"])
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
+        ) from None
+
+
+@app.callback()
+def _main(
+    db: DbOpt = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "warning",
+) -> None:
+    _state["db"] = db
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+# --- practices and opt-in ------------------------------------------------------------------
+
+
+@practice_app.command("create")
+def practice_create(
+    org: OrgArg,
+    name: Annotated[str, typer.Option("--name", help="the practice's display name")],
+    locality: Annotated[
+        str | None, typer.Option(help="Medicare carrier-locality, e.g. 01112-05")
+    ] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Register a practice. It starts opted out."""
+    orgs.create(_engine(db), org, name, Identity.of(actor, role), locality=locality)
+    typer.echo(f"practice {org} created; opted out until the owner opts in")
+
+
+@practice_app.command("list")
+def practice_list(db: DbOpt = None) -> None:
+    """List the practices and whether each has opted in."""
+    for row in orgs.list_orgs(_engine(db)):
+        state = "opted in" if row["opted_in"] else "opted out"
+        typer.echo(f"{row['org_id']}\t{state}\t{row['name']}")
+
+
+@app.command("opt-in")
+def opt_in(
+    org: OrgArg,
+    show_disclosure: Annotated[
+        bool, typer.Option("--show-disclosure", help="print the disclosure and stop")
+    ] = False,
+    accept_disclosure: Annotated[
+        bool, typer.Option("--accept-disclosure", help="confirm you read and accept it")
+    ] = False,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """The practice owner enables Payer Optimization after reading the disclosure."""
+    if show_disclosure:
+        typer.echo(orgs.disclosure_text())
+        return
+    orgs.opt_in(_engine(db), org, Identity.of(actor, role), accept_disclosure)
+    typer.echo(f"practice {org} opted in (disclosure {orgs.disclosure_sha256()[:12]})")
+
+
+@app.command("opt-out")
+def opt_out(org: OrgArg, actor: ActorOpt = None, role: RoleOpt = None, db: DbOpt = None) -> None:
+    """Stop all processing for the practice; its data stays."""
+    orgs.opt_out(_engine(db), org, Identity.of(actor, role))
+    typer.echo(f"practice {org} opted out; its data stays")
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+def _import_command(kind: str):
+    def command(
+        org: OrgArg,
+        files: Annotated[list[Path], typer.Argument(help="CSV file(s)", exists=False)],
+        actor: ActorOpt = None,
+        role: RoleOpt = None,
+        db: DbOpt = None,
+    ) -> None:
+        who = Identity.of(actor, role)
+        engine = _engine(db)
+        for path in files:
+            result = imports.import_file(engine, org, kind, path, who, progress=_progress())
+            typer.echo(result.summary())
+
+    command.__doc__ = f"Import {kind} CSV file(s); each is refused whole or stored whole."
+    return command
+
+
+for _kind in imports.KINDS:
+    import_app.command(_kind)(_import_command(_kind))
+
+
+@import_app.command("folder")
+def import_folder(
+    org: OrgArg,
+    folder: Annotated[Path, typer.Argument(help="folder with contracts.csv, charges.csv, ...")],
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Import every conventionally named CSV in a folder, in dependency order."""
+    from . import onboarding
+
+    onboarding.load_folder(_engine(db), org, folder, Identity.of(actor, role), progress=typer.echo)
+
+
+def _progress():
+    """A stage progress bar on a terminal; silent when output is not a TTY."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(imports.STAGES), unit="stage", leave=False, disable=None, file=sys.stderr)
+
+    def step(stage: str) -> None:
+        bar.set_description(stage)
+        bar.update(1)
+        if bar.n >= bar.total:
+            bar.close()
+
+    return step
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+@app.command("audit")
+def audit_cmd(
+    org: OrgArg,
+    date_from: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
+    action: Annotated[str | None, typer.Option(help="e.g. import, import.charges, opt_in")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="entries by this actor")] = None,
+    patient: Annotated[str | None, typer.Option(help="entries about this patient_id")] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="check the hash chain")] = False,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="write entries to CSV")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", envvar="PAYEROPT_ACTOR", help="who is searching")
+    ] = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Search the audit trail, or verify its hash chain (--verify)."""
+    engine = _engine(db)
+    who = Identity.of(by or getpass.getuser(), role)
+    if verify:
+        access.authorize(engine, org, who, "audit.verify", target=org)
+        verdict = audit.verify(engine, org)
+        if not verdict.ok:
+            for problem in verdict.problems:
+                typer.echo(problem, err=True)
+            raise typer.Exit(1)
+        typer.echo(f"audit trail of {org}: {verdict.entries} entries, chain intact")
+        return
+    action_name = "audit.search_patient" if patient else "audit.search"
+    access.authorize(engine, org, who, action_name, target=org)
+    found = audit.search(
+        engine,
+        org,
+        date_from=_date(date_from, "--from"),
+        date_to=_date(date_to, "--to"),
+        action=action,
+        actor=actor,
+        patient_id=patient,
+    )
+    if patient:
+        # Looking up a patient's trail is itself access to PHI: it goes on the record.
+        with engine.begin() as conn:
+            audit.record(
+                conn,
+                org,
+                actor=who.actor,
+                role=who.role,
+                action=action_name,
+                target=org,
+                patient_id=patient,
+                details={"entries": len(found)},
+            )
+    if csv_out:
+        found.to_csv(csv_out, index=False)
+        typer.echo(f"{len(found)} entries written to {csv_out}")
+    else:
+        shown = found.drop(columns=["prev_hash", "hash"])
+        typer.echo(shown.to_string(index=False) if len(shown) else "no entries")
+
+
+# --- database and demo -----------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOpt = None) -> None:
+    """Apply schema migrations (also done automatically on first use)."""
+    engine = store.engine_for(db or _state["db"], migrate=False)
+    revision = store.upgrade(engine)
+    typer.echo(f"database at revision {revision}")
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path, typer.Option(help="where the demo files and packet go")] = Path(
+        "out/demo"
+    ),
+    claims_per_month: Annotated[int, typer.Option(help="size of the demo practice")] = 2000,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same practice)")] = 20261101,
+    db: DbOpt = None,
+) -> None:
+    """Build the synthetic demo practice, import it and write its packet (prints its path)."""
+    from . import config, demo, onboarding, report
+
+    url = onboarding.demo_practice(
+        out,
+        db or _state["db"],
+        claims_per_month=claims_per_month,
+        seed=seed,
+        progress=lambda msg: typer.echo(msg, err=True),
+    )
+    index = report.write_packet(
+        url, config.DEMO_ORG, out, as_of=demo.DEMO_AS_OF.isoformat(), who=onboarding.DEMO_ACTOR
+    )
+    typer.echo(str(index))
+
+
+@app.command("report")
+def report_cmd(
+    org: Annotated[str | None, typer.Argument(help="practice key (omit with --all)")] = None,
+    out: Annotated[Path, typer.Option(help="folder for the packet")] = Path("out/report"),
+    date_from: Annotated[str | None, typer.Option("--from", help="first date of service")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last date of service")] = None,
+    as_of: Annotated[str | None, typer.Option(help="contract terms in force on this date")] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Write the practice's HTML report packet (DIR/index.html first)."""
+    from . import report
+
+    if org is None:
+        raise typer.BadParameter("name a practice", param_hint="ORG")
+    # Packets are aggregate-only, so every role may run one; default to the least privileged.
+    who = Identity.of(actor or getpass.getuser(), role or "analyst")
+    engine = _engine(db)
+    access.authorize(engine, org, who, "report.run", target=str(out))
+    for stage in (date_from, date_to, as_of):
+        _date(stage, "--from/--to/--as-of")
+    index = report.write_packet(
+        engine.url.render_as_string(hide_password=False),
+        org,
+        out,
+        period_start=date_from,
+        period_end=date_to,
+        as_of=as_of,
+        who=who,
+    )
+    typer.echo(str(index))
+
+
+def main() -> None:
+    """Console entry point: user errors → one line on stderr, exit 2."""
+    try:
+        app(standalone_mode=False)
+    except PayeroptError as err:
+        typer.echo(f"payeropt: {err}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        typer.echo("payeropt: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

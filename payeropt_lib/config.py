@@ -1,0 +1,56 @@
+"""Where things live: one place for paths and the default database URL.
+
+Notebooks run with papermill in the caller's directory and in JupyterLab in their own
+folder, so nothing may depend on the working directory except the documented default
+SQLite file of the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The project is installed editable (`make`), so the repository root sits beside the package.
+PROJECT_ROOT = PACKAGE_DIR.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+DATA_DIR = PROJECT_ROOT / "data"
+REFERENCE_DIR = DATA_DIR / "reference"
+DISCLOSURE_FILE = PACKAGE_DIR / "disclosure.md"
+
+DEFAULT_DB_FILE = "payeropt.sqlite"
+DEMO_ORG = "demo"
+
+
+def out_dir() -> Path:
+    """Generated output (demo database, packets): ``PAYEROPT_OUT`` or ``<project>/out``."""
+    return Path(os.environ.get("PAYEROPT_OUT") or PROJECT_ROOT / "out")
+
+
+def demo_dir() -> Path:
+    return out_dir() / "demo"
+
+
+def demo_db_url() -> str:
+    return f"sqlite:///{demo_dir() / DEFAULT_DB_FILE}"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def resolve_db_url(url: str | None = None, *, for_notebook: bool = False) -> str:
+    """The database to use: the explicit URL, else ``PAYEROPT_DB``, else a default.
+
+    The CLI's default is ``payeropt.sqlite`` in the working directory (interface §2); a
+    notebook's default is the demo practice's database, so it runs as-is in JupyterLab.
+    """
+    if url:
+        return url
+    env = os.environ.get("PAYEROPT_DB")
+    if env:
+        return env
+    if for_notebook:
+        return demo_db_url()
+    return sqlite_url(Path.cwd() / DEFAULT_DB_FILE)

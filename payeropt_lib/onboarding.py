@@ -1,0 +1,98 @@
+"""Onboarding a practice from a folder of exports: the files in dependency order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from . import imports
+from .access import Identity
+from .errors import InputFileError
+
+logger = logging.getLogger(__name__)
+
+# Conventional file names (interface §1), in the order a practice must be loaded:
+# payers before the rates and charges that name them, charges before what cites claims.
+FILE_NAMES: dict[str, str] = {
+    "contracts": "contracts.csv",
+    "medicare-fees": "medicare_fees.csv",
+    "fee-schedules": "fee_schedules.csv",
+    "charges": "charges.csv",
+    "transactions": "transactions.csv",
+    "encounters": "encounters.csv",
+    "appointments": "appointments.csv",
+}
+
+
+def load_folder(
+    engine: Engine,
+    org_id: str,
+    folder: Path,
+    who: Identity,
+    progress: Callable[[str], None] | None = None,
+) -> list[imports.ImportResult]:
+    """Import every conventionally named file present in ``folder``; contracts required.
+
+    Each file is its own transaction, so a refused file stops the load with the files
+    before it stored (re-running after a fix skips them: imports are idempotent).
+    """
+    folder = Path(folder)
+    if not (folder / FILE_NAMES["contracts"]).exists():
+        raise InputFileError(
+            str(folder / FILE_NAMES["contracts"]),
+            None,
+            "(file)",
+            "not found: a practice's folder needs its contracts first",
+        )
+    results = []
+    for kind, name in FILE_NAMES.items():
+        path = folder / name
+        if path.exists():
+            result = imports.import_file(engine, org_id, kind, path, who)
+            results.append(result)
+            if progress:
+                progress(result.summary())
+    return results
+
+
+DEMO_ACTOR = Identity("payeropt-demo", "owner")
+
+
+def demo_practice(
+    out: Path,
+    db_url: str | None,
+    claims_per_month: int = 2000,
+    seed: int = 20261101,
+    progress: Callable[[str], None] | None = None,
+) -> str:
+    """Generate the synthetic demo practice under ``out/files`` and load it; returns the URL.
+
+    The database defaults to ``out/payeropt.sqlite``. Running it again changes nothing
+    (the same seed writes the same files, and imports are idempotent).
+    """
+    from . import config, demo, orgs, store
+    from .errors import OrgExists
+
+    out = Path(out)
+    files = demo.generate(out / "files", claims_per_month=claims_per_month, seed=seed)
+    if progress:
+        progress(f"demo files written to {out / 'files'} ({len(files)} files)")
+    url = db_url or config.sqlite_url(out / config.DEFAULT_DB_FILE)
+    engine = store.engine_for(url)
+    try:
+        orgs.create(
+            engine,
+            config.DEMO_ORG,
+            "Demo Family & Orthopedic Practice",
+            DEMO_ACTOR,
+            locality=demo.DEMO_LOCALITY,
+        )
+    except OrgExists:
+        pass
+    if not orgs.get(engine, config.DEMO_ORG)["opted_in"]:
+        orgs.opt_in(engine, config.DEMO_ORG, DEMO_ACTOR, accept_disclosure=True)
+    load_folder(engine, config.DEMO_ORG, out / "files", DEMO_ACTOR, progress)
+    return url

@@ -1,0 +1,287 @@
+"""The store: engine from URL, schema migrations, set-based bulk loads, typed frame reads.
+
+SQLite (a file, the default) and PostgreSQL (by URL) behave the same to callers. Every
+read takes an ``org_id``: there is no helper that reads across practices.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, create_engine, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from . import tables
+from .config import resolve_db_url
+from .errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Rows per executemany batch on SQLite / per COPY chunk on PostgreSQL: bounds memory on a
+# million-line file while keeping the per-call overhead negligible.
+BATCH_ROWS = 100_000
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def redact(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001 - DBAPI types
+        # pysqlite's own transaction handling skips BEGIN before DDL; take it over so a
+        # whole import (temp tables included) is one real transaction.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")  # readers (reports) never block the writer
+        cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process kill
+        cur.execute("PRAGMA busy_timeout=60000")  # parallel report workers wait, not fail
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine_for(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """The engine for a URL (cached per process), with migrations applied on first use."""
+    url = normalize_url(resolve_db_url(url))
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite" and parsed.database:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+                _sqlite_pragmas(engine)
+            try:
+                with engine.connect():
+                    pass
+            except OperationalError as exc:
+                engine.dispose()
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                raise StoreError(redact(url), f"cannot connect ({reason})") from exc
+            if migrate:
+                upgrade(engine)
+            _engines[url] = engine
+    return engine
+
+
+def dispose_all() -> None:
+    """Close every cached engine (tests, and forked worker processes)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _alembic_config(connection: Connection):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def upgrade(engine: Engine) -> str:
+    """Apply pending migrations; returns the revision now in force.
+
+    On PostgreSQL an advisory lock serializes concurrent first uses (parallel report
+    workers); SQLite's BEGIN IMMEDIATE does the same for a file.
+    """
+    from alembic import command
+
+    head = head_revision()
+    if current_revision(engine) == head:
+        return head
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+        command.upgrade(_alembic_config(conn), "head")
+    logger.info("database migrated to %s", head)
+    return head
+
+
+@contextmanager
+def transaction(url_or_engine: str | Engine | None = None):
+    """One database transaction: everything inside commits together or not at all."""
+    engine = url_or_engine if isinstance(url_or_engine, Engine) else engine_for(url_or_engine)
+    with engine.begin() as conn:
+        yield conn
+
+
+# --- bulk loading ---------------------------------------------------------------------
+
+
+def _prepare(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Frame → DB-ready values: dates as ISO text, NA as None, booleans as 0/1."""
+    out = {}
+    for name in frame.columns:
+        col = frame[name]
+        sa_type = table.c[name].type.__class__.__name__
+        if sa_type == "Date":
+            iso = pd.to_datetime(col).dt.strftime("%Y-%m-%d")
+            out[name] = iso.astype(object).where(col.notna(), None)
+        elif sa_type == "Boolean":
+            out[name] = col.astype(object).where(col.isna(), col.astype("boolean").astype(object))
+        else:
+            out[name] = col.astype(object).where(col.notna(), None)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def bulk_insert(conn: Connection, table: Table | str, frame: pd.DataFrame) -> int:
+    """Insert a whole frame, set-based: COPY on PostgreSQL, batched executemany on SQLite.
+
+    ``table`` may be a ``Table`` or the name of a temporary table shaped like one (then the
+    frame's columns are taken as they are). Runs inside the caller's transaction.
+    """
+    if frame.empty:
+        return 0
+    name = table if isinstance(table, str) else table.name
+    shape = _shape_of(table)
+    columns = list(frame.columns)
+    if conn.dialect.name == "postgresql":
+        _copy_pg(conn, name, shape, frame)
+    else:
+        sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        raw = conn.connection.driver_connection
+        for start in range(0, len(frame), BATCH_ROWS):
+            part = _prepare(frame.iloc[start : start + BATCH_ROWS], shape)
+            raw.executemany(sql, part.itertuples(index=False, name=None))
+    return len(frame)
+
+
+def _shape_of(table: Table | str) -> Table:
+    if isinstance(table, Table):
+        return table
+    base = table.removeprefix("stage_")
+    return tables.metadata.tables[base]
+
+
+def _copy_pg(conn: Connection, name: str, shape: Table, frame: pd.DataFrame) -> None:
+    columns = list(frame.columns)
+    # NOT NULL text columns may hold '' (a blank product line or modifier); CSV COPY would
+    # read an unquoted empty field as NULL, so tell it not to for those columns.
+    not_null_text = [
+        c for c in columns if not shape.c[c].nullable and shape.c[c].type.python_type is str
+    ]
+    options = "FORMAT csv"
+    if not_null_text:
+        options += f", FORCE_NOT_NULL ({', '.join(not_null_text)})"
+    raw = conn.connection.driver_connection
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN WITH ({options})") as copy,
+    ):
+        for start in range(0, len(frame), BATCH_ROWS):
+            part = frame.iloc[start : start + BATCH_ROWS]
+            buf = io.StringIO()
+            _for_csv(part, shape).to_csv(buf, header=False, index=False)
+            copy.write(buf.getvalue())
+
+
+def _for_csv(frame: pd.DataFrame, shape: Table) -> pd.DataFrame:
+    out = {}
+    for name in frame.columns:
+        col = frame[name]
+        kind = shape.c[name].type.__class__.__name__
+        if kind == "Date":
+            out[name] = pd.to_datetime(col).dt.strftime("%Y-%m-%d")
+        elif kind == "Boolean":
+            out[name] = col.map({True: "true", False: "false"})
+        else:
+            out[name] = col
+    return pd.DataFrame(out, index=frame.index)
+
+
+# --- typed reads ----------------------------------------------------------------------
+
+
+def read_frame(
+    conn: Connection | Engine,
+    table: Table,
+    org_id: str,
+    columns: Iterable[str] | None = None,
+    where: Iterable = (),
+) -> pd.DataFrame:
+    """Rows of one org as a typed frame.
+
+    Types: Date → ``datetime64[ns]``; BIGINT/INTEGER → ``int64`` (``Int64`` when nullable);
+    Boolean → ``bool``; text → ``str`` ('' stays '', NULL becomes NA). ``*_cents`` columns
+    are exact integer cents.
+    """
+    cols = [table.c[c] for c in columns] if columns else list(table.c)
+    stmt = select(*cols).where(table.c.org_id == org_id, *where)
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            result = c.execute(stmt)
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    else:
+        result = conn.execute(stmt)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return _typed(frame, table)
+
+
+def _typed(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    out = {}
+    for name in frame.columns:
+        column = table.c[name]
+        kind = column.type.__class__.__name__
+        values = frame[name]
+        if kind == "Date":
+            out[name] = pd.to_datetime(values).astype("datetime64[ns]")
+        elif kind in ("Integer", "BigInteger"):
+            out[name] = values.astype("Int64" if column.nullable else "int64")
+        elif kind == "Boolean":
+            out[name] = values.astype(bool)
+        else:
+            out[name] = values.astype("str").where(values.notna(), pd.NA)
+    return pd.DataFrame(out, columns=list(frame.columns))
+
+
+def count_rows(conn: Connection | Engine, table: Table, org_id: str | None = None) -> int:
+    stmt = select(text("count(*)")).select_from(table)
+    if org_id is not None:
+        stmt = stmt.where(table.c.org_id == org_id)
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return int(c.execute(stmt).scalar_one())
+    return int(conn.execute(stmt).scalar_one())
