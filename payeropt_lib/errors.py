@@ -15,11 +15,9 @@ class PayeroptError(Exception):
 class InputFileError(PayeroptError):
     """A refused input file: names the file, row and column of the first problem.
 
-    ``row`` is the line number in the file, the header being row 1. ``more`` holds further
-    problems as ``(row, column, reason)`` tuples; the message shows a few of them.
+    ``row`` is the line number in the file, the header being row 1. ``more`` holds a few
+    further problems as ``(row, column, reason)``; ``total`` counts every problem found.
     """
-
-    shown_extra = 3
 
     def __init__(
         self,
@@ -28,9 +26,11 @@ class InputFileError(PayeroptError):
         column: str,
         reason: str,
         more: tuple[tuple[int | None, str, str], ...] = (),
+        total: int | None = None,
     ) -> None:
-        super().__init__(file, row, column, reason, more)
-        self.file, self.row, self.column, self.reason, self.more = file, row, column, reason, more
+        super().__init__(file, row, column, reason, more, total)
+        self.file, self.row, self.column, self.reason = file, row, column, reason
+        self.more, self.total = more, total
 
     @staticmethod
     def _where(row: int | None, column: str) -> str:
@@ -39,12 +39,9 @@ class InputFileError(PayeroptError):
     def __str__(self) -> str:
         text = f"{self.file}: {self._where(self.row, self.column)}: {self.reason}"
         if self.more:
-            shown = "; ".join(
-                f"{self._where(r, c)}: {why}" for r, c, why in self.more[: self.shown_extra]
-            )
-            extra = len(self.more) - self.shown_extra
-            tail = f"; and {extra} more" if extra > 0 else ""
-            text += f" (also {shown}{tail})"
+            shown = "; ".join(f"{self._where(r, c)}: {why}" for r, c, why in self.more)
+            count = f"; {self.total} problems in all" if self.total else ""
+            text += f" (also {shown}{count})"
         return text + "; nothing was imported"
 
 

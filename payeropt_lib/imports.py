@@ -73,12 +73,15 @@ class Problems:
     name: str
     text: str
     items: list[tuple[int, int, str, str]]  # (record index, column order, column, reason)
+    unlisted: int = 0  # problems counted but not kept (only the first few are shown)
 
     def add(self, mask: pd.Series, column: str, reason, order: int = 0) -> None:
         """Add a problem for every True in ``mask``; ``reason`` may be a function of index."""
-        for index in mask[mask].index[:5]:
+        hits = mask[mask].index
+        for index in hits[:5]:
             why = reason(index) if callable(reason) else reason
             self.items.append((int(index), order, column, why))
+        self.unlisted += max(len(hits) - 5, 0)
 
     def raise_if_any(self) -> None:
         if not self.items:
@@ -86,10 +89,15 @@ class Problems:
         self.items.sort(key=lambda p: (p[0], p[1]))
         quoted = '"' in self.text and "\n" in self.text
         found = [(schemas.row_of(quoted, self.text, i), c, r) for i, _, c, r in self.items[:4]]
-        more = tuple(found[1:])
-        if len(self.items) > 4:
-            more += ((None, "...", f"{len(self.items) - 4} more problems"),)
-        raise InputFileError(self.name, found[0][0], found[0][1], found[0][2], more)
+        first = found[0]
+        raise InputFileError(
+            self.name,
+            first[0],
+            first[1],
+            first[2],
+            tuple(found[1:]),
+            len(self.items) + self.unlisted,
+        )
 
 
 def _fmt(value: object) -> str:
@@ -232,15 +240,20 @@ def _eq(dialect: str, left: str, right: str) -> str:
     return f"{left} IS {right}"
 
 
-def _create_stage(conn: Connection, table) -> str:
+def _create_stage(conn: Connection, table, columns: list[str] | None = None) -> str:
+    """A temporary table shaped like ``table`` (or some of its columns), no constraints."""
     stage = f"stage_{table.name}"
+    cols = ", ".join(columns) if columns else "*"
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
-            f"CREATE TEMP TABLE {stage} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+            f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table.name} "
+            "WHERE false"
         )
     else:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{stage}")
-        conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} AS SELECT * FROM {table.name} WHERE 0")
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE {stage} AS SELECT {cols} FROM {table.name} WHERE 0"
+        )
     return stage
 
 
@@ -390,8 +403,8 @@ def merge_periods(
     existed = int((in_stored["_merge"] == "both").sum())
     file_identical = int(new[values].merge(before, on=values, how="inner").shape[0])
     if len(to_delete):
-        stage = _create_stage(conn, table)
-        store.bulk_insert(conn, stage, to_delete[["org_id"] + key])
+        stage = _create_stage(conn, table, ["org_id", *key])
+        store.bulk_insert(conn, stage, to_delete[["org_id", *key]])
         match = " AND ".join(f"{table.name}.{k} = s.{k}" for k in key)
         conn.execute(
             text(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -82,7 +83,7 @@ def demo_practice(
         progress(f"demo files written to {out / 'files'} ({len(files)} files)")
     url = db_url or config.sqlite_url(out / config.DEFAULT_DB_FILE)
     engine = store.engine_for(url)
-    try:
+    with contextlib.suppress(OrgExists):
         orgs.create(
             engine,
             config.DEMO_ORG,
@@ -90,8 +91,6 @@ def demo_practice(
             DEMO_ACTOR,
             locality=demo.DEMO_LOCALITY,
         )
-    except OrgExists:
-        pass
     if not orgs.get(engine, config.DEMO_ORG)["opted_in"]:
         orgs.opt_in(engine, config.DEMO_ORG, DEMO_ACTOR, accept_disclosure=True)
     load_folder(engine, config.DEMO_ORG, out / "files", DEMO_ACTOR, progress)

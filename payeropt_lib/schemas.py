@@ -440,10 +440,8 @@ def _as_input_error(
         (1 if p[2] == 1 and p[0] == 0 else row_of(quoted_newlines, text, p[2]), p[3], p[4])
         for p in problems[:4]
     ]
-    first, rest = resolved[0], tuple(resolved[1:])
-    total = len(problems)
-    more = rest + ((None, "...", f"{total - 4} more problems"),) if total > 4 else rest
-    return InputFileError(name, first[0], first[1], first[2], more)
+    first = resolved[0]
+    return InputFileError(name, first[0], first[1], first[2], tuple(resolved[1:]), len(problems))
 
 
 # --- conversion -------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""Shared fixtures: a database URL for each backend, and a practice loaded from fixtures.
+
+Store tests take ``db_url``, parametrized over SQLite (a temp file) and PostgreSQL (a
+database created for the test session on ``PAYEROPT_TEST_PG_URL``, dropped afterwards).
+Under ``CI=true`` an unreachable PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from payeropt_lib import onboarding, orgs, store
+from payeropt_lib.access import Identity
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+GOOD = DATA / "good"
+BAD = DATA / "bad"
+SHARED = ROOT.parent / "shared" / "data"
+PG_ADMIN_URL = os.environ.get("PAYEROPT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+OWNER = Identity("olivia", "owner")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A fresh PostgreSQL database for this test session (per xdist worker)."""
+    admin_url = store.normalize_url(PG_ADMIN_URL)
+    name = f"payeropt_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        message = f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc.orig}"
+        if _in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    store.dispose_all()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A database URL on each backend (SQLite: a new file per test)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'payeropt.sqlite'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def engine(db_url):
+    return store.engine_for(db_url)
+
+
+@pytest.fixture
+def org(engine):
+    """A new opted-in practice with a unique key (databases are shared within a session)."""
+    org_id = f"t{uuid.uuid4().hex[:10]}"
+    orgs.create(engine, org_id, "Test Practice", OWNER, locality="01112-05")
+    orgs.opt_in(engine, org_id, OWNER, accept_disclosure=True)
+    return org_id
+
+
+@pytest.fixture
+def loaded(engine, org):
+    """The practice with every good fixture file imported."""
+    onboarding.load_folder(engine, org, GOOD, OWNER)
+    return org
+
+
+def require_shared() -> Path:
+    """The public sample files beside the repository (always there in CI)."""
+    if not SHARED.exists():
+        if _in_ci():
+            pytest.fail(f"{SHARED} is missing")
+        pytest.skip(f"{SHARED} is missing")
+    return SHARED

@@ -1,0 +1,268 @@
+"""Imports: good files load, bad files are refused whole, re-imports change nothing."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from payeropt_lib import imports, onboarding, schemas, store, tables
+from payeropt_lib.errors import InputFileError
+
+from .conftest import BAD, GOOD, OWNER
+
+FILE_OF = onboarding.FILE_NAMES
+MANIFEST = list(csv.DictReader((BAD / "MANIFEST.csv").open(encoding="utf-8")))
+ALL_TABLES = (*tables.DATA_TABLES, tables.imports, tables.audit_log, tables.orgs)
+
+
+def snapshot(engine, org_id: str) -> dict[str, pd.DataFrame]:
+    """Every row of the org in every table, sorted: equal snapshots = nothing changed."""
+    out = {}
+    with engine.connect() as conn:
+        for table in ALL_TABLES:
+            rows = conn.execute(select(table).where(table.c.org_id == org_id)).fetchall()
+            frame = pd.DataFrame(rows, columns=[c.name for c in table.c])
+            out[table.name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return out
+
+
+def assert_same(before: dict, after: dict) -> None:
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+
+
+def test_good_files_load_with_expected_counts(engine, loaded):
+    counts = {t.name: store.count_rows(engine, t, loaded) for t in tables.DATA_TABLES}
+    assert counts == {
+        "contracts": 5,
+        "payer_aliases": 6,
+        "fee_schedules": 15,
+        "medicare_fees": 7,
+        "charges": 20,
+        "transactions": 9,
+        "encounters": 11,
+        "appointments": 5,
+    }
+
+
+def test_reimporting_every_good_file_changes_nothing(engine, loaded):
+    before = snapshot(engine, loaded)
+    for kind, name in FILE_OF.items():
+        result = imports.import_file(engine, loaded, kind, GOOD / name, OWNER)
+        assert result.already_imported, kind
+    assert_same(before, snapshot(engine, loaded))
+
+
+def test_same_rows_in_other_bytes_change_no_data(engine, loaded, tmp_path):
+    """CRLF + BOM + reordered columns: a new file, but every row is unchanged."""
+    frame = pd.read_csv(GOOD / "charges.csv", dtype=str, keep_default_na=False)
+    frame = frame[list(reversed(frame.columns))]
+    path = tmp_path / "charges.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False, lineterminator="\r\n").encode())
+    before = snapshot(engine, loaded)["charges"]
+    result = imports.import_file(engine, loaded, "charges", path, OWNER)
+    assert (result.inserted, result.replaced, result.removed, result.unchanged) == (0, 0, 0, 20)
+    after = snapshot(engine, loaded)["charges"]
+    pd.testing.assert_frame_equal(before, after)
+
+
+@pytest.mark.parametrize("case", MANIFEST, ids=[c["file"] for c in MANIFEST])
+def test_bad_file_is_refused_whole(engine, org, case):
+    for kind in filter(None, case["setup"].split(";")):
+        imports.import_file(engine, org, kind, GOOD / FILE_OF[kind], OWNER)
+    before = snapshot(engine, org)
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, case["kind"], BAD / case["file"], OWNER)
+    err = caught.value
+    assert (err.file, err.row, err.column) == (
+        case["file"],
+        int(case["expected_row"]),
+        case["expected_column"],
+    )
+    message = str(err)
+    assert message.startswith(f"{case['file']}: row {case['expected_row']}, column ")
+    assert message.endswith("nothing was imported")
+    assert "\n" not in message
+    assert_same(before, snapshot(engine, org))
+
+
+def test_at_least_twenty_bad_files_cover_the_required_cases():
+    names = " ".join(c["file"] for c in MANIFEST)
+    assert len(MANIFEST) >= 20
+    for needed in (
+        "missing",
+        "unparseable_date",
+        "negative_units",
+        "bad_procedure_code",
+        "dollar_sign",
+        "overlapping_periods",
+        "unknown_payer",
+        "duplicate",
+        "empty_file",
+        "header_only",
+        "non_utf8",
+        "delimited",
+        "unknown_payer_class",
+    ):
+        assert needed in names, needed
+
+
+def test_message_names_file_row_and_column_exactly(engine, org):
+    imports.import_file(engine, org, "contracts", GOOD / "contracts.csv", OWNER)
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, "charges", BAD / "charges__negative_units.csv", OWNER)
+    assert str(caught.value) == (
+        "charges__negative_units.csv: row 7, column units: must be a positive whole number "
+        "(got '-1'); nothing was imported"
+    )
+
+
+def test_many_problems_are_all_counted(engine, org, tmp_path):
+    imports.import_file(engine, org, "contracts", GOOD / "contracts.csv", OWNER)
+    frame = pd.read_csv(GOOD / "charges.csv", dtype=str, keep_default_na=False)
+    frame["units"] = "-1"
+    path = tmp_path / "charges.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, "charges", path, OWNER)
+    assert caught.value.row == 2
+    assert str(caught.value).endswith("; 20 problems in all); nothing was imported")
+
+
+def test_corrected_charges_file_replaces_whole_claims(engine, loaded, tmp_path):
+    frame = pd.read_csv(GOOD / "charges.csv", dtype=str, keep_default_na=False)
+    first_claim = frame["claim_id"].iloc[0]
+    lines = frame[frame["claim_id"] == first_claim]
+    assert len(lines) >= 2, "fixture: the first claim needs two lines"
+    corrected = lines.iloc[:1].assign(charge_amount="999.99")  # one line changed, one dropped
+    new_claim = lines.iloc[:1].assign(claim_id="CLMNEW", line_control_number="CLMNEW-1")
+    path = tmp_path / "charges_corrected.csv"
+    pd.concat([corrected, new_claim]).to_csv(path, index=False)
+    result = imports.import_file(engine, loaded, "charges", path, OWNER)
+    assert (result.inserted, result.replaced, result.removed, result.unchanged) == (
+        1,
+        1,
+        len(lines) - 1,
+        0,
+    )
+    stored = store.read_frame(engine, tables.charges, loaded)
+    mine = stored[stored["claim_id"] == first_claim]
+    assert mine["charge_cents"].tolist() == [99999]
+    assert len(stored) == 20 - (len(lines) - 1) + 1
+
+
+def test_a_later_fee_row_closes_the_stored_open_period(engine, loaded, tmp_path):
+    path = tmp_path / "fees_2026.csv"
+    path.write_text(
+        "payer_id,product_line,procedure_code,modifier,allowed_amount,effective_from\n"
+        "ACME,HMO,99213,,101.00,2026-01-01\n"
+    )
+    result = imports.import_file(engine, loaded, "fee-schedules", path, OWNER)
+    assert result.inserted == 1
+    fees = store.read_frame(engine, tables.fee_schedules, loaded)
+    key = fees[(fees.payer_id == "ACME") & (fees.procedure_code == "99213")].sort_values(
+        "effective_from"
+    )
+    assert key["effective_to"].dt.strftime("%Y-%m-%d").fillna("open").tolist() == [
+        "2025-07-01",
+        "2026-01-01",
+        "open",
+    ]
+    assert key["allowed_cents"].tolist()[-1] == 10100
+    assert key["effective_to_given"].isna().all()
+
+
+def test_a_fee_row_inside_a_stored_explicit_period_is_refused(engine, loaded, tmp_path):
+    fees = store.read_frame(engine, tables.fee_schedules, loaded)
+    explicit = fees[fees["effective_to_given"].notna()].iloc[0]
+    inside = explicit["effective_from"] + pd.Timedelta(days=30)
+    path = tmp_path / "fees_overlap.csv"
+    path.write_text(
+        "payer_id,product_line,procedure_code,modifier,allowed_amount,effective_from\n"
+        f"{explicit.payer_id},{explicit.product_line},{explicit.procedure_code},"
+        f"{explicit.modifier},1.00,{inside:%Y-%m-%d}\n"
+    )
+    before = snapshot(engine, loaded)
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, loaded, "fee-schedules", path, OWNER)
+    assert (caught.value.row, caught.value.column) == (2, "effective_from")
+    assert_same(before, snapshot(engine, loaded))
+
+
+def test_extra_columns_are_ignored_and_header_case_is_free(engine, org, tmp_path):
+    text = (GOOD / "contracts.csv").read_text()
+    header, rest = text.split("\n", 1)
+    path = tmp_path / "contracts.csv"
+    path.write_text(header.upper() + ",internal_note\n" + rest.replace("\n", ",x\n"))
+    result = imports.import_file(engine, org, "contracts", path, OWNER)
+    assert result.inserted == 5
+
+
+def test_aliases_are_normalized_for_835_matching(engine, loaded):
+    aliases = store.read_frame(engine, tables.payer_aliases, loaded)
+    assert ("ACME HEALTH PLAN", "ACME") in set(zip(aliases.alias, aliases.payer_id, strict=True))
+
+
+def test_unknown_kind_is_refused(engine, org):
+    with pytest.raises(imports.UnknownImportKind):
+        imports.import_file(engine, org, "payments", GOOD / "charges.csv", OWNER)
+
+
+def test_missing_file_names_the_file(engine, org, tmp_path):
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, "contracts", tmp_path / "nope.csv", OWNER)
+    assert str(caught.value).startswith("nope.csv: column (file): cannot be read")
+
+
+def test_quoted_line_breaks_keep_row_numbers_exact(engine, loaded, tmp_path):
+    path = tmp_path / "encounters.csv"
+    path.write_text(
+        'claim_id,encounter_type,note_text\nCLM1001,established,"two\nlines"\nCLM1002,consult,x\n'
+    )
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, loaded, "encounters", path, OWNER)
+    assert (caught.value.row, caught.value.column) == (4, "encounter_type")
+
+
+@given(
+    st.decimals(
+        min_value=Decimal("-99999999.99"),
+        max_value=Decimal("99999999.99"),
+        places=2,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+)
+def test_money_becomes_exact_cents(amount):
+    text = f"{amount:f}"
+    cents = schemas.to_cents(pd.Series([text, text.rstrip("0").rstrip(".") or "0"]))
+    assert cents.tolist() == [int(amount * 100)] * 2
+
+
+def test_percent_becomes_exact_thousandths():
+    assert schemas.to_x1000(pd.Series(["125", "112.5", "99.999", "0.001"])).tolist() == [
+        125000,
+        112500,
+        99999,
+        1,
+    ]
+
+
+def test_npi_check_digit():
+    values = pd.Series(["1234567893", "1234567890", "1245319599", "12345"])
+    assert schemas.npi_valid(values).tolist() == [True, False, True, False]
+
+
+def test_fixture_folder_is_untouched(tmp_path):
+    """Imports read files; they never rewrite them."""
+    copy = tmp_path / "good"
+    shutil.copytree(GOOD, copy)
+    for path in GOOD.iterdir():
+        assert path.read_bytes() == (copy / path.name).read_bytes()
