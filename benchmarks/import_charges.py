@@ -1,0 +1,129 @@
+"""Import 1,000,000 charge lines into SQLite and PostgreSQL; print seconds and peak RSS.
+
+    .venv/bin/python benchmarks/import_charges.py [--lines N] [--pg-url URL]
+
+Each backend runs in a child process of its own, so its peak RSS is its own. The figure
+is the whole `payeropt import charges` path: read, validate (pandera), convert, check
+references, load (COPY / executemany) and commit. A second run of the same file shows
+the cost of the idempotency check. Target (issue 3): <= 60 s and <= 2 GiB each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def child(url: str, folder: Path, charges: Path) -> None:
+    """Runs in its own process: load contracts, time the charges import, report JSON."""
+    from payeropt_lib import imports, orgs, store
+    from payeropt_lib.access import Identity
+
+    who = Identity("bench", "owner")
+    engine = store.engine_for(url)
+    org = "bench" + uuid.uuid4().hex[:6]
+    orgs.create(engine, org, "Benchmark", who)
+    orgs.opt_in(engine, org, who, True)
+    imports.import_file(engine, org, "contracts", folder / "contracts.csv", who)
+    stages: dict[str, float] = {}
+    start = time.perf_counter()
+    result = imports.import_file(
+        engine,
+        org,
+        "charges",
+        charges,
+        who,
+        progress=lambda s: stages.setdefault(s, time.perf_counter()),
+    )
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    again = imports.import_file(engine, org, "charges", charges, who)
+    second = time.perf_counter() - start
+    marks = [*stages.values(), start - second]
+    names = list(stages)
+    split = {n: round(marks[i + 1] - marks[i], 2) for i, n in enumerate(names)}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
+    print(
+        json.dumps(
+            {
+                "rows": result.rows,
+                "inserted": result.inserted,
+                "seconds": first,
+                "stages": split,
+                "reimport_seconds": second,
+                "reimport_noop": again.already_imported,
+                "peak_rss_mib": peak,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--pg-url", default=PG_DEFAULT)
+    parser.add_argument("--child", nargs=3, metavar=("URL", "FOLDER", "CHARGES"))
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]), Path(args.child[2]))
+        return
+
+    from payeropt_lib import demo, store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        folder = tmp / "practice"
+        demo.generate(folder, claims_per_month=10)
+        charges = tmp / "charges.csv"
+        t0 = time.perf_counter()
+        demo.big_charges_csv(charges, args.lines)
+        size = charges.stat().st_size / 2**20
+        print(
+            f"generated {args.lines:,} lines ({size:.0f} MiB) in {time.perf_counter() - t0:.1f} s"
+        )
+        pg_name = f"payeropt_bench_{uuid.uuid4().hex[:6]}"
+        admin = sa.create_engine(store.normalize_url(args.pg_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{pg_name}"')
+        pg_url = sa.engine.make_url(store.normalize_url(args.pg_url)).set(database=pg_name)
+        targets = {
+            "sqlite": f"sqlite:///{tmp / 'bench.sqlite'}",
+            "postgresql": pg_url.render_as_string(hide_password=False),
+        }
+        try:
+            print(
+                f"{'backend':<11} {'lines':>10} {'seconds':>8} {'lines/s':>9} "
+                f"{'peak RSS':>9}  {'re-import':>9}  stages (s)"
+            )
+            for backend, url in targets.items():
+                done = subprocess.run(
+                    [sys.executable, __file__, "--child", url, str(folder), str(charges)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                r = json.loads(done.stdout.strip().splitlines()[-1])
+                verdict = "ok" if r["seconds"] <= 60 and r["peak_rss_mib"] <= 2048 else "OVER"
+                print(
+                    f"{backend:<11} {r['rows']:>10,} {r['seconds']:>8.1f} "
+                    f"{r['rows'] / r['seconds']:>9,.0f} {r['peak_rss_mib']:>6,.0f} MiB  "
+                    f"{r['reimport_seconds']:>8.2f}s  {r['stages']}  [{verdict}]"
+                )
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

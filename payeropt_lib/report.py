@@ -1,0 +1,674 @@
+"""The report packet: which notebooks make it, how they run and how they become HTML.
+
+Wiring only. Every number on a page comes from a compute module (``contracts``, ...); this
+module opens the store for a notebook (``context``, ``load``), formats values
+(``fmt_money``, ``fmt_pct``, ``fmt_count``), turns figures and frames into offline HTML
+(``show_figure``, ``table``, ``fee_table``) and builds the packet (``write_packet``):
+papermill runs each notebook of ``PAGES``, nbconvert exports it through
+``templates/packet`` and Jinja writes ``index.html``. A packet references nothing on the
+network: plotly.js is embedded once per page and the template drops the lab template's
+CDN scripts (docs/report.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import make_url
+
+from . import access, audit, config, contracts, orgs, store, tables
+from .access import Identity
+from .errors import NotOptedIn, PayeroptError, StoreError
+
+logger = logging.getLogger(__name__)
+
+KERNEL_NAME = "python3"  # the kernel of the interpreter running us: the project's venv
+PACKET_TEMPLATE = "packet"
+INDEX_TEMPLATE = "packet_index.html.j2"
+EXECUTED_DIR = "_executed"
+NA_TEXT = "—"
+SMALL_CELL = 11  # CMS cell-size policy: counts 1-10 are never shown (domain.md, small cells)
+RENDERER_NAME = "payeropt_packet"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One packet page: a notebook in ``notebooks/`` and where its HTML goes."""
+
+    notebook: str
+    title: str
+    slug: str
+    summary: str
+
+    @property
+    def href(self) -> str:
+        return f"{self.slug}.html"
+
+
+# The packet, in reading order. Adding a page = adding a notebook and a line here.
+PAGES: tuple[Page, ...] = (
+    Page(
+        notebook="01_fee_schedule_comparison.ipynb",
+        title="Fee schedules across payers",
+        slug="fee-schedules",
+        summary="What each payer pays for your most billed codes, in dollars and as a "
+        "percent of Medicare; payers below Medicare are flagged.",
+    ),
+)
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class BadReportDate(PayeroptError):
+    """A report date parameter that is not an ISO date, or a period that ends before it starts."""
+
+    def __init__(self, name: str, value: str, reason: str = "is not a date") -> None:
+        super().__init__(name, value, reason)
+        self.name, self.value, self.reason = name, value, reason
+
+    def __str__(self) -> str:
+        hint = "; write dates as YYYY-MM-DD" if self.reason == "is not a date" else ""
+        return f"report {self.name} {self.value!r} {self.reason}{hint}"
+
+
+class PageFailed(PayeroptError):
+    """A packet notebook raised: names the notebook and the cell; the run stops."""
+
+    def __init__(
+        self, notebook: str, exec_count: int | None, ename: str, evalue: str, executed: str
+    ) -> None:
+        super().__init__(notebook, exec_count, ename, evalue, executed)
+        self.notebook, self.exec_count, self.ename, self.evalue, self.executed = (
+            notebook,
+            exec_count,
+            ename,
+            evalue,
+            executed,
+        )
+
+    def __str__(self) -> str:
+        cell = f"cell In [{self.exec_count}]" if self.exec_count is not None else "a cell"
+        first = (self.evalue or "").strip().splitlines()
+        why = f"{self.ename}: {first[0]}" if first else self.ename
+        return (
+            f"report page {self.notebook} failed in {cell} ({why}); no index.html was "
+            f"written; the executed notebook is {self.executed}"
+        )
+
+
+class UnknownTable(PayeroptError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        names = ", ".join(t.name for t in tables.DATA_TABLES)
+        return f"no practice table {self.name!r} (one of: {names})"
+
+
+# --- context: what every page works from ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """One practice's report run: its store, dates and Medicare locality."""
+
+    org_id: str
+    engine: Engine = field(repr=False)
+    org: dict
+    as_of: pd.Timestamp
+    period_start: pd.Timestamp | None  # first date of service (None: the practice has none)
+    period_end: pd.Timestamp | None
+    locality: str | None  # the practice's Medicare locality, reference for "% of Medicare"
+    data_through: pd.Timestamp | None  # latest date of service on file
+    last_import: str | None  # ISO UTC time of the latest import
+
+    @property
+    def name(self) -> str:
+        return str(self.org["name"])
+
+
+def _parse_day(name: str, value: str | dt.date | None) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(str(value).strip()[:10]))
+    except ValueError:
+        raise BadReportDate(name, str(value)) from None
+
+
+def _iso(day: pd.Timestamp | None) -> str:
+    return "" if day is None else day.strftime("%Y-%m-%d")
+
+
+def _existing(url: str) -> str:
+    """A report only reads: a missing SQLite file is an error, not a new empty database."""
+    parsed = make_url(store.normalize_url(url))
+    db = parsed.database
+    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not Path(db).exists():
+        hint = "run 'make demo' first" if url == config.demo_db_url() else "check the URL"
+        raise StoreError(store.redact(url), f"no database file at {db}; {hint}")
+    return url
+
+
+def context(
+    org_id: str,
+    db_url: str = "",
+    period_start: str = "",
+    period_end: str = "",
+    as_of: str = "",
+) -> Context:
+    """Open the store for a page and settle its dates.
+
+    Empty ``db_url`` = ``PAYEROPT_DB`` else the demo database; empty ``as_of`` = today;
+    an empty period bound = the first / last date of service on file. Refuses a practice
+    that has not opted in (``NotOptedIn``).
+    """
+    engine = store.engine_for(_existing(config.resolve_db_url(db_url, for_notebook=True)))
+    org = orgs.get(engine, org_id)
+    if not org["opted_in"]:
+        raise NotOptedIn(org_id, "report.run")
+    day = _parse_day("as_of", as_of) or pd.Timestamp(dt.date.today())
+    start, end = _parse_day("period_start", period_start), _parse_day("period_end", period_end)
+    charges = tables.charges
+    with engine.connect() as conn:
+        first, last = conn.execute(
+            select(func.min(charges.c.date_of_service), func.max(charges.c.date_of_service)).where(
+                charges.c.org_id == org_id
+            )
+        ).one()
+        last_import = conn.execute(
+            select(func.max(tables.imports.c.imported_at)).where(tables.imports.c.org_id == org_id)
+        ).scalar_one()
+    first = pd.Timestamp(first) if first is not None else None
+    last = pd.Timestamp(last) if last is not None else None
+    start, end = start or first, end or last
+    if start is not None and end is not None and end < start:
+        raise BadReportDate("period", f"{_iso(start)} to {_iso(end)}", "ends before it starts")
+    terms = store.read_frame(
+        engine,
+        tables.contracts,
+        org_id,
+        columns=["payer_class", "effective_from", "medicare_locality"],
+    )
+    return Context(
+        org_id=org_id,
+        engine=engine,
+        org=org,
+        as_of=day,
+        period_start=start,
+        period_end=end,
+        locality=contracts.practice_locality(org, terms),
+        data_through=last,
+        last_import=last_import,
+    )
+
+
+def load(ctx: Context, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """One of the practice's data tables as a typed frame (``store.read_frame``)."""
+    table = {t.name: t for t in tables.DATA_TABLES}.get(name)
+    if table is None:
+        raise UnknownTable(name)
+    return store.read_frame(ctx.engine, table, ctx.org_id, columns=columns)
+
+
+# --- formatters (also Jinja filters in the templates) ---------------------------------
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_money(cents: Any, na: str = NA_TEXT) -> str:
+    """Integer cents → '$1,234.56' ('-$5.00' below zero; ``na`` when missing)."""
+    if _missing(cents):
+        return na
+    if isinstance(cents, float) and not cents.is_integer():
+        raise TypeError(f"money must be whole cents, not {cents!r}")
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{'-' if int(cents) < 0 else ''}${whole:,}.{part:02d}"
+
+
+def fmt_pct(pct: Any, digits: int = 0, na: str = NA_TEXT) -> str:
+    """A percent (125.0 = 125 %) → '125%', rounded half up.
+
+    Rounding never crosses a threshold a reader acts on: a value just below 100 shows as
+    '<100%', not '100%', and a small non-zero value as '<1%', not '0%'.
+    """
+    if _missing(pct):
+        return na
+    value = Decimal(str(float(pct)))
+    step = Decimal(1).scaleb(-digits)
+    shown = value.quantize(step, rounding=ROUND_HALF_UP)
+    if value < 100 <= shown:
+        return f"<{100:.{digits}f}%"
+    if value > 0 and shown == 0:
+        return f"<{step}%"
+    return f"{shown:,.{digits}f}%"
+
+
+def fmt_count(n: Any, na: str = NA_TEXT) -> str:
+    """A count of lines, claims or patients: '1,234'; 1-10 as '<11' (small-cell rule)."""
+    if _missing(n):
+        return na
+    n = int(n)
+    if 0 < n < SMALL_CELL:
+        return f"<{SMALL_CELL}"
+    return f"{n:,}"
+
+
+def fmt_date(day: Any, na: str = NA_TEXT) -> str:
+    if _missing(day):
+        return na
+    return pd.Timestamp(day).strftime("%Y-%m-%d")
+
+
+FILTERS = {
+    "fmt_money": fmt_money,
+    "fmt_pct": fmt_pct,
+    "fmt_count": fmt_count,
+    "fmt_date": fmt_date,
+}
+
+
+# --- displayable HTML -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Something a notebook cell shows: HTML for the packet, plus richer mimetypes for Lab."""
+
+    html: str = field(repr=False)
+    extra: dict = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        # IPython stores repr() as the text/plain fallback: never the whole HTML again.
+        return f"<{len(self.html):,} characters of HTML>"
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:  # noqa: ANN001 - IPython
+        return {**self.extra, "text/html": self.html}
+
+
+def _packet_renderer_class():
+    from plotly.io._base_renderers import MimetypeRenderer
+
+    class PacketRenderer(MimetypeRenderer):
+        """plotly JSON for JupyterLab, and offline HTML for nbconvert (which cannot show the
+        plotly mimetype, pitfall 10.1). plotly.js goes into the first figure's HTML only, and
+        no MathJax tag at all (pitfall 10.3)."""
+
+        def __init__(self) -> None:
+            self.plotlyjs_sent = False
+
+        def to_mimebundle(self, fig_dict: dict) -> dict:
+            import plotly.io as pio
+
+            body = pio.to_html(
+                fig_dict,
+                full_html=False,
+                include_plotlyjs=not self.plotlyjs_sent,
+                include_mathjax=False,
+                config={"displaylogo": False, "responsive": True},
+                default_width="100%",
+                default_height="525px",
+                validate=False,
+            )
+            self.plotlyjs_sent = True
+            spec = json.loads(pio.to_json(fig_dict, validate=False, remove_uids=False))
+            return {"application/vnd.plotly.v1+json": spec, "text/html": body}
+
+    return PacketRenderer
+
+
+def _renderer():
+    import plotly.io as pio
+
+    if RENDERER_NAME not in pio.renderers:
+        pio.renderers[RENDERER_NAME] = _packet_renderer_class()()
+    return pio.renderers[RENDERER_NAME]
+
+
+def setup_notebook() -> None:
+    """Call once at the top of every packet notebook (and again to start a new page).
+
+    Figures: the packet renderer (plotly.js embedded once, offline, no MathJax CDN), also
+    for a bare figure left as a cell's last expression. Frames: wide display, no truncated
+    columns. Logging: library warnings only; the packet template hides stderr.
+    """
+    import plotly.io as pio
+
+    pio.renderers[RENDERER_NAME] = _packet_renderer_class()()  # fresh: plotly.js not sent
+    pio.renderers.default = RENDERER_NAME
+    pd.set_option("display.max_columns", 50)
+    pd.set_option("display.max_rows", 200)
+    pd.set_option("display.width", 160)
+    pd.set_option("display.max_colwidth", 80)
+    logging.getLogger("payeropt_lib").setLevel(logging.WARNING)
+
+
+def show_figure(fig) -> Shown:  # noqa: ANN001 - a plotly Figure
+    """A figure as offline HTML (plotly.js only with the page's first figure)."""
+    bundle = _renderer().to_mimebundle(fig.to_dict())
+    body = bundle.pop("text/html")
+    return Shown(f'<div class="packet-figure">{body}</div>', bundle)
+
+
+NUMERIC = "num"  # CSS class: right-aligned figures
+
+
+def _cell_text(column: str, values: pd.Series, missing: str) -> tuple[pd.Series, str]:
+    """Format one column by its name's convention; returns the text and its CSS class."""
+    if column.endswith("_cents"):
+        return values.map(lambda v: fmt_money(v, missing)), NUMERIC
+    if column.startswith("pct_") or column.endswith("_pct"):
+        return values.map(lambda v: fmt_pct(v, na=missing)), NUMERIC
+    if column in ("volume", "lines", "claims", "count") or column.endswith("_count"):
+        return values.map(lambda v: fmt_count(v, missing)), NUMERIC
+    if pd.api.types.is_bool_dtype(values):
+        return values.map({True: "yes", False: ""}).fillna(missing), ""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.map(lambda v: fmt_date(v, missing)), ""
+    return values.map(lambda v: missing if _missing(v) else str(v)), ""
+
+
+def _html_table(header: list[str], cells: pd.DataFrame, classes: pd.DataFrame) -> str:
+    """A plain, escaped HTML table; ``classes`` (same shape, str) styles single cells."""
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    rows = []
+    for values, styles in zip(
+        cells.itertuples(index=False), classes.itertuples(index=False), strict=True
+    ):
+        tds = "".join(
+            f'<td class="{esc(c)}">{esc(v)}</td>' if c else f"<td>{esc(v)}</td>"
+            for v, c in zip(values, styles, strict=True)
+        )
+        rows.append(f"<tr>{tds}</tr>")
+    return (
+        f'<table class="packet-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def table(
+    frame: pd.DataFrame,
+    columns: dict[str, str] | None = None,
+    flag: str | None = None,
+    missing: str = NA_TEXT,
+    empty: str = "Nothing to show.",
+) -> Shown:
+    """A frame as a formatted HTML table (``empty`` is shown instead when it has no rows).
+
+    ``columns`` maps column → header (and picks and orders them); without it every column
+    is shown under its own name. Values are formatted by column name: ``*_cents`` money,
+    ``pct_*``/``*_pct`` percent, ``volume``/``*_count`` counts (small-cell rule), booleans
+    yes/blank, dates ISO. Rows where the bool column ``flag`` is true are highlighted.
+    """
+    if frame.empty:
+        return Shown(f'<p class="packet-empty">{html.escape(empty)}</p>')
+    columns = columns or {c: c for c in frame.columns}
+    formatted = {c: _cell_text(c, frame[c], missing) for c in columns}
+    cells = pd.DataFrame({c: text for c, (text, _) in formatted.items()})
+    marked = pd.Series("", index=frame.index)
+    if flag is not None:
+        marked = frame[flag].fillna(False).astype(bool).map({True: " flag", False: ""})
+    classes = pd.DataFrame({c: (kind + marked).str.strip() for c, (_, kind) in formatted.items()})
+    return Shown(_html_table(list(columns.values()), cells, classes))
+
+
+def fee_table(comparison: pd.DataFrame) -> Shown:
+    """A ``contracts.fee_comparison`` frame as codes × payers: '$98.00 · 90%' per cell.
+
+    Cells below Medicare carry a '▼' and the ``below`` class; missing rates read
+    'no rate on file'. Rows keep the frame's order (most billed first).
+    """
+    if comparison.empty:
+        return Shown('<p class="packet-empty">No billed codes in this period.</p>')
+    text = (
+        comparison["rate_cents"].map(fmt_money)
+        + " · "
+        + comparison["pct_of_medicare"].map(lambda p: fmt_pct(p, na="no Medicare amount"))
+    )
+    text = text.where(comparison["rate_cents"].notna(), contracts.NO_RATE)
+    text = text.where(~comparison["below_medicare"], "▼\u00a0" + text)  # ▼ stays with its $
+    style = comparison["below_medicare"].map({True: "num below", False: NUMERIC})
+    style = style.where(comparison["rate_cents"].notna(), "num missing")
+    shaped = comparison.assign(text=text, style=style)
+    rows = ["code_label", "volume", "medicare_cents"]
+    payers = list(dict.fromkeys(comparison["payer_label"]))
+    codes = shaped.drop_duplicates("code_label")[rows].reset_index(drop=True)
+    wide = shaped.pivot(index="code_label", columns="payer_label", values=["text", "style"])
+    wide = wide.reindex(codes["code_label"])
+    cells = pd.DataFrame(
+        {
+            "code": codes["code_label"],
+            "lines": codes["volume"].map(fmt_count),
+            "medicare": codes["medicare_cents"].map(fmt_money),
+            **{p: wide[("text", p)].to_numpy() for p in payers},
+        }
+    )
+    classes = pd.DataFrame(
+        {
+            "code": "",
+            "lines": NUMERIC,
+            "medicare": NUMERIC,
+            **{p: wide[("style", p)].fillna("").to_numpy() for p in payers},
+        },
+        index=cells.index,
+    )
+    header = ["Code", "Lines", "Medicare allowed", *payers]
+    return Shown(_html_table(header, cells, classes))
+
+
+def footnote(ctx: Context) -> Shown:
+    """Data notes for the bottom of a page: freshness, dates, locality, display rules."""
+    notes = [
+        f"Claims on file through {fmt_date(ctx.data_through)}; last import "
+        f"{(ctx.last_import or NA_TEXT)[:16].replace('T', ' ')} UTC.",
+        f"Volumes count claim lines with dates of service {fmt_date(ctx.period_start)} to "
+        f"{fmt_date(ctx.period_end)}; counts from 1 to 10 are shown as \u201c<11\u201d.",
+        f"Rates are those in force on {fmt_date(ctx.as_of)}. Medicare reference: locality "
+        f"{ctx.locality or 'unknown'}, non-facility amounts.",
+        f"\u201c{contracts.NO_RATE}\u201d means no fee schedule row or Medicare amount applies "
+        "on that date; it is not a zero rate.",
+    ]
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return Shown(f'<ul class="packet-notes">{items}</ul>')
+
+
+# --- the packet -----------------------------------------------------------------------
+
+
+def _absolute_url(url: str) -> str:
+    """Notebooks run in notebooks/ (cwd): a relative SQLite path must not move with them."""
+    parsed = make_url(url)
+    db = parsed.database
+    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not os.path.isabs(db):
+        return parsed.set(database=str(Path(db).resolve())).render_as_string(hide_password=False)
+    return url
+
+
+def _chrome(ctx: Context, generated_at: str) -> dict:
+    """What the header and footer of every page (and the index) say."""
+    if ctx.period_start is None:
+        period = "no claims on file"
+    else:
+        period = f"{fmt_date(ctx.period_start)} to {fmt_date(ctx.period_end)}"
+    freshness = f"claims through {fmt_date(ctx.data_through)}"
+    if ctx.last_import:
+        freshness += f", last import {ctx.last_import[:16].replace('T', ' ')} UTC"
+    return {
+        "practice": ctx.name,
+        "org_id": ctx.org_id,
+        "period": period,
+        "as_of": fmt_date(ctx.as_of),
+        "generated_at": generated_at,
+        "freshness": freshness,
+        "locality": ctx.locality or "unknown",
+        "pages": [
+            {"title": p.title, "href": p.href, "slug": p.slug, "summary": p.summary} for p in PAGES
+        ],
+        "index_href": "index.html",
+    }
+
+
+def _on_page(chrome: dict, current: str) -> dict:
+    """The chrome for one page: which link is current, and the previous / next page."""
+    order = [{"title": "Contents", "href": chrome["index_href"], "slug": "index"}]
+    order += chrome["pages"]
+    at = next(i for i, p in enumerate(order) if p["slug"] == current)
+    return {
+        **chrome,
+        "current": current,
+        "prev": order[at - 1] if at > 0 else None,
+        "next": order[at + 1] if at + 1 < len(order) else None,
+    }
+
+
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=PACKET_TEMPLATE,
+        extra_template_basedirs=[str(config.TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        filters=FILTERS,
+    )
+
+
+def _index_environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(
+            [str(config.TEMPLATES_DIR), str(config.TEMPLATES_DIR / PACKET_TEMPLATE)]
+        ),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def _run_page(page: Page, executed: Path, parameters: dict) -> None:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(
+            str(config.NOTEBOOKS_DIR / page.notebook),
+            str(executed),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(config.NOTEBOOKS_DIR),
+            progress_bar=False,
+            log_output=False,
+            # The kernel's own start-up chatter (a TCP warning) is not the user's business.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    except PapermillExecutionError as err:
+        raise PageFailed(
+            page.notebook, err.exec_count, err.ename, err.evalue, str(executed)
+        ) from err
+
+
+def write_packet(
+    db_url: str,
+    org_id: str,
+    out_dir: Path,
+    period_start: str | None = None,
+    period_end: str | None = None,
+    as_of: str | None = None,
+    who: Identity | None = None,
+) -> Path:
+    """Run every page of ``PAGES`` for one practice and write its HTML packet.
+
+    Writes ``out_dir/<slug>.html`` per page, then ``out_dir/index.html`` (returned); the
+    executed notebooks stay in ``out_dir/_executed`` for debugging. Defaults: as_of =
+    today, period = every date of service on file. A failing notebook raises
+    ``PageFailed`` and leaves no index.html. With ``who``, the run is authorized and
+    audited as ``report.run``.
+    """
+    import nbformat
+
+    started = time.monotonic()
+    url = _existing(_absolute_url(config.resolve_db_url(db_url)))
+    out_dir = Path(out_dir)
+    engine = store.engine_for(url)
+    if who is not None:
+        access.authorize(engine, org_id, who, "report.run", target=str(out_dir))
+    ctx = context(org_id, url, period_start or "", period_end or "", as_of or "")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    executed_dir = out_dir / EXECUTED_DIR
+    executed_dir.mkdir(exist_ok=True)
+    index = out_dir / "index.html"
+    # An index left from an earlier run would link to pages this run may fail to rewrite.
+    index.unlink(missing_ok=True)
+
+    generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    chrome = _chrome(ctx, generated_at)
+    # Every page gets the same settled dates, so pages agree even across midnight.
+    parameters = {
+        "org_id": org_id,
+        "db_url": url,
+        "period_start": _iso(ctx.period_start),
+        "period_end": _iso(ctx.period_end),
+        "as_of": _iso(ctx.as_of),
+    }
+    exporter = _exporter()
+    for page in PAGES:
+        executed = executed_dir / page.notebook
+        page_started = time.monotonic()
+        (out_dir / page.href).unlink(missing_ok=True)  # a failed page leaves no stale copy
+        _run_page(page, executed, parameters)
+        notebook = nbformat.read(executed, as_version=4)
+        notebook.metadata["title"] = f"{page.title} · {ctx.name}"
+        body, _ = exporter.from_notebook_node(
+            notebook, resources={"packet": _on_page(chrome, page.slug)}
+        )
+        (out_dir / page.href).write_text(body, encoding="utf-8")
+        logger.info("page %s written in %.1f s", page.slug, time.monotonic() - page_started)
+
+    page_html = (
+        _index_environment().get_template(INDEX_TEMPLATE).render(packet=_on_page(chrome, "index"))
+    )
+    index.write_text(page_html, encoding="utf-8")
+    if who is not None:
+        with engine.begin() as conn:
+            audit.record(
+                conn,
+                org_id,
+                actor=who.actor,
+                role=who.role,
+                action="report.run",
+                target=str(out_dir),
+                details={
+                    "pages": [p.slug for p in PAGES],
+                    "period": chrome["period"],
+                    "as_of": chrome["as_of"],
+                },
+            )
+    logger.info(
+        "packet for %s written to %s in %.1f s", org_id, out_dir, time.monotonic() - started
+    )
+    return index

@@ -1,0 +1,307 @@
+"""contracts: rates in force, percent of Medicare and the fee comparison, in hand-checked cents."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from payeropt_lib import contracts
+
+LOCALITY = "01112-05"
+OTHER_LOCALITY = "05302-99"
+
+
+def _contracts(*rows: dict) -> pd.DataFrame:
+    base = {
+        "product_line": "",
+        "payer_class": "COMMERCIAL",
+        "effective_from": "2025-01-01",
+        "basis": "fee_schedule",
+        "medicare_percent_x1000": None,
+        "medicare_locality": None,
+    }
+    frame = pd.DataFrame([{**base, **r} for r in rows])
+    frame["payer_name"] = frame.get("payer_name", frame["payer_id"]).fillna(frame["payer_id"])
+    return frame.astype(
+        {
+            "effective_from": "datetime64[ns]",
+            "medicare_percent_x1000": "Int64",
+            "medicare_locality": "str",
+        }
+    )
+
+
+def _fees(*rows: tuple) -> pd.DataFrame:
+    """(payer_id, product_line, code, modifier, cents, from, to)"""
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "payer_id",
+            "product_line",
+            "procedure_code",
+            "modifier",
+            "allowed_cents",
+            "effective_from",
+            "effective_to",
+        ],
+    )
+    return frame.astype(
+        {
+            "allowed_cents": "int64",
+            "effective_from": "datetime64[ns]",
+            "effective_to": "datetime64[ns]",
+        }
+    )
+
+
+def _medicare(*rows: tuple) -> pd.DataFrame:
+    """(locality, code, modifier, non_facility_cents, facility_cents); calendar 2025."""
+    frame = pd.DataFrame(
+        rows,
+        columns=["locality", "procedure_code", "modifier", "non_facility_cents", "facility_cents"],
+    )
+    return frame.assign(
+        effective_from=pd.Timestamp("2025-01-01"), effective_to=pd.Timestamp("2026-01-01")
+    ).astype({"non_facility_cents": "int64", "facility_cents": "int64"})
+
+
+def _charges(*rows: tuple) -> pd.DataFrame:
+    """(procedure_code, modifiers, date_of_service)"""
+    frame = pd.DataFrame(rows, columns=["procedure_code", "modifiers", "date_of_service"])
+    return frame.astype({"date_of_service": "datetime64[ns]"})
+
+
+MEDICARE = _medicare(
+    (LOCALITY, "99213", "", 10915, 7335),
+    (LOCALITY, "99214", "", 15235, 10783),
+    (LOCALITY, "73562", "26", 1015, 1015),
+    (OTHER_LOCALITY, "99213", "", 8271, 6104),
+)
+
+
+def _rate(rates: pd.DataFrame, payer: str, line: str, code: str, modifier: str = "") -> dict:
+    hit = rates[
+        rates["payer_id"].eq(payer)
+        & rates["product_line"].eq(line)
+        & rates["procedure_code"].eq(code)
+        & rates["modifier"].eq(modifier)
+    ]
+    assert len(hit) == 1, hit
+    return hit.iloc[0].to_dict()
+
+
+def test_product_line_specific_row_beats_blank_row() -> None:
+    terms = _contracts(
+        {"payer_id": "ACME", "product_line": "HMO"},
+        {"payer_id": "MCD"},
+    )
+    fees = _fees(
+        ("ACME", "", "99213", "", 9000, "2025-01-01", None),
+        ("ACME", "HMO", "99213", "", 9500, "2025-03-01", None),
+        ("ACME", "", "99214", "", 12000, "2025-01-01", None),
+        # A blank-product contract does not borrow a product line's rates.
+        ("MCD", "HMO", "99213", "", 5000, "2025-01-01", None),
+    )
+    rates = contracts.rates_in_force(terms, fees, MEDICARE, "2025-06-01", LOCALITY)
+
+    own = _rate(rates, "ACME", "HMO", "99213")
+    assert own["rate_cents"] == 9500
+    assert own["source"] == "fixed fee schedule from 2025-03-01"
+    shared = _rate(rates, "ACME", "HMO", "99214")
+    assert shared["rate_cents"] == 12000
+    assert shared["source"] == "fixed fee schedule (all products) from 2025-01-01"
+    assert rates["payer_id"].ne("MCD").all()
+    assert rates["rate_cents"].dtype == "int64"
+    assert list(rates.columns) == contracts.RATE_COLUMNS
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [("2025-06-30", 6250), ("2025-07-01", 6400), ("2025-12-31", 6400)],
+)
+def test_fee_schedule_period_change_is_half_open(as_of: str, expected: int) -> None:
+    terms = _contracts({"payer_id": "MCD", "payer_class": "MEDICAID"})
+    fees = _fees(
+        ("MCD", "", "99213", "", 6250, "2025-01-01", "2025-07-01"),
+        ("MCD", "", "99213", "", 6400, "2025-07-01", None),
+    )
+    rates = contracts.rates_in_force(terms, fees, MEDICARE, as_of, LOCALITY)
+    assert _rate(rates, "MCD", "", "99213")["rate_cents"] == expected
+
+
+def test_contract_change_and_contract_not_started() -> None:
+    terms = _contracts(
+        {"payer_id": "ACME", "effective_from": "2025-01-01"},
+        {
+            "payer_id": "ACME",
+            "effective_from": "2025-10-01",
+            "basis": "medicare_percent",
+            "medicare_percent_x1000": 110000,
+            "medicare_locality": LOCALITY,
+        },
+    )
+    fees = _fees(("ACME", "", "99213", "", 9000, "2025-01-01", None))
+
+    before = contracts.rates_in_force(terms, fees, MEDICARE, "2025-09-30", LOCALITY)
+    assert _rate(before, "ACME", "", "99213")["rate_cents"] == 9000
+    after = contracts.rates_in_force(terms, fees, MEDICARE, "2025-10-01", LOCALITY)
+    # 10915 × 110 % = 12006.5 → 12007 (half up)
+    assert _rate(after, "ACME", "", "99213")["rate_cents"] == 12007
+    assert contracts.rates_in_force(terms, fees, MEDICARE, "2024-12-31", LOCALITY).empty
+
+
+@pytest.mark.parametrize(
+    ("x1000", "base", "expected", "text"),
+    [
+        (125000, 10915, 13644, "125%"),  # 13643.75 → 13644
+        (125000, 7741, 9676, "125%"),  # 9676.25 → 9676
+        (110000, 1015, 1117, "110%"),  # 1116.5 → 1117: half up, not to even
+        (112500, 1016, 1143, "112.5%"),  # 1143.0 exactly
+        (100000, 15235, 15235, "100%"),
+    ],
+)
+def test_percent_of_medicare_rounds_half_up_in_integers(
+    x1000: int, base: int, expected: int, text: str
+) -> None:
+    terms = _contracts(
+        {
+            "payer_id": "PCT",
+            "basis": "medicare_percent",
+            "medicare_percent_x1000": x1000,
+            "medicare_locality": LOCALITY,
+        }
+    )
+    medicare = _medicare((LOCALITY, "99999", "", base, 1))
+    rates = contracts.rates_in_force(terms, _fees(), medicare, "2025-05-01", LOCALITY)
+    row = _rate(rates, "PCT", "", "99999")
+    assert row["rate_cents"] == expected
+    dollars = f"${base // 100:,}.{base % 100:02d}"
+    assert row["source"] == f"{text} of Medicare {LOCALITY} non-facility {dollars}"
+
+
+def test_percent_contract_uses_its_own_locality_and_site() -> None:
+    terms = _contracts(
+        {
+            "payer_id": "FAR",
+            "basis": "medicare_percent",
+            "medicare_percent_x1000": 150000,
+            "medicare_locality": OTHER_LOCALITY,
+        }
+    )
+    rates = contracts.rates_in_force(
+        terms, _fees(), MEDICARE, "2025-05-01", LOCALITY, site="facility"
+    )
+    row = _rate(rates, "FAR", "", "99213")
+    assert row["rate_cents"] == 9156  # 6104 × 150 % (the contract's locality, facility)
+    assert row["medicare_cents"] == 7335  # the practice's locality, facility
+    assert row["source"] == f"150% of Medicare {OTHER_LOCALITY} facility $61.04"
+    assert row["pct_of_medicare"] == pytest.approx(9156 * 100 / 7335)
+
+
+def test_top_codes_by_line_volume_with_pricing_modifier_and_period() -> None:
+    charges = _charges(
+        ("99213", "", "2025-02-01"),
+        ("99213", "25", "2025-02-02"),
+        ("99213", "", "2025-02-03"),
+        ("99214", "", "2025-02-01"),
+        ("99214", "25", "2025-02-01"),
+        ("73562", "26:59", "2025-02-01"),
+        ("73562", "LT:26", "2025-02-01"),
+        ("73562", "", "2025-02-01"),
+        ("20610", "RT:59", "2025-02-01"),
+        ("99215", "", "2024-12-31"),  # outside the period
+        ("99215", "", "2024-12-31"),
+        ("99215", "", "2024-12-31"),
+        ("99215", "", "2024-12-31"),
+    )
+    top = contracts.top_codes(charges, 3, period_start="2025-01-01", period_end="2025-12-31")
+    assert top.to_dict("records") == [
+        {"procedure_code": "99213", "modifier": "", "volume": 3},
+        {"procedure_code": "73562", "modifier": "26", "volume": 2},  # ties by code
+        {"procedure_code": "99214", "modifier": "", "volume": 2},
+    ]
+    assert contracts.top_codes(charges, 1).iloc[0]["procedure_code"] == "99215"
+
+
+def _comparison_inputs() -> tuple[pd.DataFrame, ...]:
+    charges = _charges(
+        ("99213", "", "2025-02-01"),
+        ("99213", "", "2025-02-01"),
+        ("99214", "", "2025-02-01"),
+    )
+    terms = _contracts(
+        {
+            "payer_id": "MCR",
+            "payer_name": "Medicare",
+            "payer_class": "MEDICARE",
+            "basis": "medicare_percent",
+            "medicare_percent_x1000": 100000,
+            "medicare_locality": LOCALITY,
+        },
+        {"payer_id": "ACME", "payer_name": "Acme", "product_line": "HMO"},
+        {"payer_id": "SELF", "payer_name": "Self pay", "payer_class": "SELF_PAY"},
+    )
+    fees = _fees(
+        ("ACME", "HMO", "99213", "", 10914, "2025-01-01", None),  # one cent under Medicare
+    )
+    return charges, terms, fees
+
+
+def test_fee_comparison_missing_rate_is_na_not_zero() -> None:
+    charges, terms, fees = _comparison_inputs()
+    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
+    assert list(out.columns) == contracts.COMPARISON_COLUMNS
+    missing = out[out["payer_id"].eq("ACME") & out["procedure_code"].eq("99214")].iloc[0]
+    assert missing["rate_cents"] is pd.NA
+    assert missing["pct_of_medicare"] is pd.NA
+    assert missing["source"] == "no rate on file"
+    assert not missing["below_medicare"]
+    assert missing["medicare_cents"] == 15235
+    assert out["rate_cents"].dtype == "Int64"
+    assert "SELF" not in set(out["payer_id"])  # self-pay is not a payer contract
+
+
+def test_fee_comparison_rows_order_and_below_medicare_flag() -> None:
+    charges, terms, fees = _comparison_inputs()
+    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
+    assert out[["code_label", "volume", "payer_label"]].values.tolist() == [
+        ["99213", 2, "Medicare"],  # Medicare first: the yardstick
+        ["99213", 2, "Acme · HMO"],
+        ["99214", 1, "Medicare"],
+        ["99214", 1, "Acme · HMO"],
+    ]
+    assert out["below_medicare"].tolist() == [False, True, False, False]
+    assert out["rate_cents"].tolist()[:3] == [10915, 10914, 15235]
+    flagged = contracts.below_medicare(out)
+    assert flagged[["payer_id", "code_label"]].values.tolist() == [["ACME", "99213"]]
+
+
+def test_fee_comparison_without_locality_has_no_medicare_reference() -> None:
+    charges, terms, fees = _comparison_inputs()
+    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", None)
+    assert out["medicare_cents"].isna().all()
+    assert not out["below_medicare"].any()
+
+
+def test_practice_locality_order_of_preference() -> None:
+    terms = _contracts(
+        {"payer_id": "A", "medicare_locality": OTHER_LOCALITY},
+        {"payer_id": "B", "medicare_locality": OTHER_LOCALITY},
+        {"payer_id": "MCR", "payer_class": "MEDICARE", "medicare_locality": LOCALITY},
+    )
+    assert contracts.practice_locality({"locality": "99999-01"}, terms) == "99999-01"
+    assert contracts.practice_locality({"locality": None}, terms) == LOCALITY
+    no_medicare = terms[terms["payer_class"].ne("MEDICARE")]
+    assert contracts.practice_locality({"locality": None}, no_medicare) == OTHER_LOCALITY
+    assert contracts.practice_locality({}, _contracts({"payer_id": "X"})) is None
+
+
+def test_payers_sharing_a_name_keep_distinct_labels() -> None:
+    charges = _charges(("99213", "", "2025-02-01"))
+    terms = _contracts(
+        {"payer_id": "BC1", "payer_name": "Blue Cross"},
+        {"payer_id": "BC2", "payer_name": "Blue Cross"},
+        {"payer_id": "AET", "payer_name": "Aetna", "product_line": "PPO"},
+    )
+    out = contracts.fee_comparison(charges, terms, _fees(), MEDICARE, "2025-05-01", LOCALITY)
+    assert out["payer_label"].tolist() == ["Aetna · PPO", "Blue Cross (BC1)", "Blue Cross (BC2)"]

@@ -1,0 +1,371 @@
+"""report: the packet from the good fixtures, offline rules, formatters, notebook hygiene."""
+
+from __future__ import annotations
+
+import ast
+import json
+import pickle
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from payeropt_lib import config, contracts, onboarding, orgs, plots, report, store
+from payeropt_lib.access import Identity
+from payeropt_lib.errors import NotOptedIn, StoreError
+
+GOOD = Path(__file__).parent / "data" / "good"
+OWNER = Identity("t", "owner")
+AS_OF = "2025-08-01"
+PLOTLY_JS_BANNER = "* plotly.js v"
+NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = config.sqlite_url(tmp_path_factory.mktemp("db") / "packet.sqlite")
+    engine = store.engine_for(url)
+    orgs.create(engine, "t", "Test Practice & Sons", OWNER, locality="01112-05")
+    orgs.opt_in(engine, "t", OWNER, True)
+    onboarding.load_folder(engine, "t", GOOD, OWNER)
+    orgs.create(engine, "nope", "Not Opted In", OWNER)
+    return url
+
+
+@pytest.fixture(scope="module")
+def packet(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("packet")
+    return report.write_packet(db_url, "t", out, as_of=AS_OF, who=OWNER)
+
+
+def _pages(index: Path) -> list[Path]:
+    return [index, *(index.parent / page.href for page in report.PAGES)]
+
+
+class _Refs(HTMLParser):
+    """src/href attributes of real tags (a <script>'s body is not parsed as tags)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.refs += [(tag, k, v) for k, v in attrs if k in ("src", "href") and v]
+
+
+def _refs(path: Path) -> list[tuple[str, str, str]]:
+    parser = _Refs()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.refs
+
+
+# --- the packet -----------------------------------------------------------------------
+
+
+def test_packet_has_index_and_every_page(packet: Path) -> None:
+    assert packet.name == "index.html"
+    for path in _pages(packet):
+        assert path.is_file(), path
+    links = {v for tag, k, v in _refs(packet) if tag == "a"}
+    assert {p.href for p in report.PAGES} <= links
+    # Executed notebooks are kept for debugging, outside the packet proper.
+    assert not list(packet.parent.glob("*.ipynb"))
+    assert (packet.parent / report.EXECUTED_DIR / report.PAGES[0].notebook).is_file()
+
+
+def test_packet_references_nothing_on_the_network(packet: Path) -> None:
+    for path in _pages(packet):
+        text = path.read_text(encoding="utf-8")
+        assert 'src="http' not in text and "src='http" not in text, path
+        external = [r for r in _refs(path) if re.match(r"(https?:)?//", r[2])]
+        assert external == [], path
+        assert "cdnjs" not in re.sub(r"<script>.*?</script>", "", text, flags=re.S), path
+
+
+def test_every_local_link_resolves(packet: Path) -> None:
+    for path in _pages(packet):
+        for _tag, _attr, ref in _refs(path):
+            if not ref.startswith(("#", "data:")):
+                assert (path.parent / ref.split("#")[0]).is_file(), (path, ref)
+
+
+def test_plotly_js_embedded_once_per_page_with_figures(packet: Path) -> None:
+    assert PLOTLY_JS_BANNER not in packet.read_text(encoding="utf-8")
+    page = (packet.parent / report.PAGES[0].href).read_text(encoding="utf-8")
+    assert page.count(PLOTLY_JS_BANNER) == 1
+    assert page.count("Plotly.newPlot(") >= 1
+    assert len(page) < 8_000_000  # plotly.js is ~4.8 MB; the rest stays small
+
+
+def test_every_page_has_header_navigation_and_footer(packet: Path) -> None:
+    for path in _pages(packet):
+        text = path.read_text(encoding="utf-8")
+        assert "Test Practice &amp; Sons" in text, path  # escaped, once escaped
+        assert "Test Practice &amp;amp;" not in text, path
+        assert "2025-01-15 to 2025-10-21" in text, path  # the whole data's period
+        assert f"Rates as of</dt><dd>{AS_OF}" in text, path
+        assert "claims through 2025-10-21" in text, path
+        assert "Generated</dt><dd>" in text, path
+        hrefs = {v for tag, k, v in _refs(path) if tag == "a"}
+        assert {"index.html", *(p.href for p in report.PAGES)} <= hrefs, path
+
+
+def test_page_shows_the_numbers_not_the_code(packet: Path) -> None:
+    page = (packet.parent / report.PAGES[0].href).read_text(encoding="utf-8")
+    assert "report.context(" not in page  # exclude_input
+    assert "$98.00 · 90%" in page  # ACME HMO 99213 from 2025-07-01 vs Medicare $109.15
+    assert "$136.44 · 125%" in page  # ACME PPO 125 % of $109.15, half up
+    assert 'class="num below"' in page
+
+
+def test_not_opted_in_practice_is_refused(db_url: str, tmp_path: Path) -> None:
+    with pytest.raises(NotOptedIn) as err:
+        report.context("nope", db_url, "", "", AS_OF)
+    assert str(err.value) == str(NotOptedIn("nope", "report.run"))
+    assert str(err.value).startswith("report.run refused: practice 'nope' has not opted in")
+    with pytest.raises(NotOptedIn):
+        report.write_packet(db_url, "nope", tmp_path, as_of=AS_OF)
+    assert not (tmp_path / "index.html").exists()
+
+
+def test_context_never_creates_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.sqlite"
+    with pytest.raises(StoreError) as err:
+        report.context("t", config.sqlite_url(missing))
+    assert str(err.value) == (
+        f"database {config.sqlite_url(missing)}: no database file at {missing}; check the URL"
+    )
+    assert not missing.exists()
+
+
+def test_context_settles_dates_and_locality(db_url: str) -> None:
+    ctx = report.context("t", db_url, "", "2025-06-30", AS_OF)
+    assert ctx.period_start == pd.Timestamp("2025-01-15")
+    assert ctx.period_end == pd.Timestamp("2025-06-30")
+    assert ctx.as_of == pd.Timestamp(AS_OF)
+    assert ctx.locality == "01112-05"
+    assert ctx.data_through == pd.Timestamp("2025-10-21")
+    assert ctx.name == "Test Practice & Sons"
+    with pytest.raises(report.BadReportDate) as err:
+        report.context("t", db_url, "", "", "2025-13-01")
+    assert str(err.value) == "report as_of '2025-13-01' is not a date; write dates as YYYY-MM-DD"
+    with pytest.raises(report.BadReportDate) as err:
+        report.context("t", db_url, "2025-06-01", "2025-05-01", AS_OF)
+    assert str(err.value) == "report period '2025-06-01 to 2025-05-01' ends before it starts"
+    with pytest.raises(report.UnknownTable):
+        report.load(ctx, "audit_log")
+
+
+def test_failing_notebook_names_notebook_and_cell(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            'org_id: str = "demo"  # practice\n'
+            'db_url: str = ""  # store\n'
+            'period_start: str = ""  # from\n'
+            'period_end: str = ""  # to\n'
+            'as_of: str = ""  # terms on',
+            metadata={"tags": ["parameters"]},
+        ),
+        nbformat.v4.new_code_cell('raise ValueError("boom")'),
+    ]
+    nbformat.write(nb, notebooks / "99_boom.ipynb")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(report, "PAGES", (report.Page("99_boom.ipynb", "Boom", "boom", "x"),))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("stale")
+    with pytest.raises(report.PageFailed) as err:
+        report.write_packet(db_url, "t", out, as_of=AS_OF)
+    executed = out / report.EXECUTED_DIR / "99_boom.ipynb"
+    assert str(err.value) == (
+        "report page 99_boom.ipynb failed in cell In [3] (ValueError: boom); no index.html "
+        f"was written; the executed notebook is {executed}"
+    )
+    assert executed.is_file()
+    assert not (out / "index.html").exists()
+    assert not (out / "boom.html").exists()
+
+
+def test_errors_survive_pickle() -> None:
+    for err in (
+        report.PageFailed("a.ipynb", 3, "ValueError", "boom", "x/a.ipynb"),
+        report.BadReportDate("as_of", "nope"),
+        report.UnknownTable("x"),
+    ):
+        assert str(pickle.loads(pickle.dumps(err))) == str(err)
+
+
+# --- formatters -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [
+        (0, "$0.00"),
+        (5, "$0.05"),
+        (123456, "$1,234.56"),
+        (-500, "-$5.00"),
+        (np.int64(100), "$1.00"),
+        (1200.0, "$12.00"),
+        (None, "—"),
+        (pd.NA, "—"),
+        (float("nan"), "—"),
+    ],
+)
+def test_fmt_money(cents: object, text: str) -> None:
+    assert report.fmt_money(cents) == text
+
+
+def test_fmt_money_refuses_fractional_cents() -> None:
+    with pytest.raises(TypeError):
+        report.fmt_money(12.5)
+    assert report.fmt_money(pd.NA, "no rate on file") == "no rate on file"
+
+
+@pytest.mark.parametrize(
+    ("pct", "text"),
+    [
+        (125.0, "125%"),
+        (124.99677, "125%"),
+        (89.5, "90%"),  # half up, not to even
+        (99.4, "99%"),
+        (99.6, "<100%"),  # below Medicare never reads as 100 %
+        (100, "100%"),
+        (0.2, "<1%"),
+        (0, "0%"),
+        (1234.0, "1,234%"),
+        (pd.NA, "—"),
+    ],
+)
+def test_fmt_pct(pct: object, text: str) -> None:
+    assert report.fmt_pct(pct) == text
+
+
+def test_fmt_pct_digits() -> None:
+    assert report.fmt_pct(12.345, digits=2) == "12.35%"
+    assert report.fmt_pct(0.04, digits=1) == "<0.1%"
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "0"), (1, "<11"), (10, "<11"), (11, "11"), (12345, "12,345"), (pd.NA, "—")],
+)
+def test_fmt_count_suppresses_small_cells(n: object, text: str) -> None:
+    assert report.fmt_count(n) == text
+
+
+# --- figures and tables ---------------------------------------------------------------
+
+
+def test_setup_notebook_renders_figures_offline_with_plotly_js_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pio.renderers, "default", pio.renderers.default)  # restored after
+    report.setup_notebook()
+    assert pio.renderers.default == report.RENDERER_NAME
+    fig = go.Figure(go.Bar(y=[1, 2]))
+    first, second = report.show_figure(fig), report.show_figure(fig)
+    assert first.html.count(PLOTLY_JS_BANNER) == 1
+    assert PLOTLY_JS_BANNER not in second.html
+    for shown in (first, second):
+        assert re.search(r"<script[^>]*\bsrc=", shown.html) is None  # no MathJax/CDN tag
+        assert "application/vnd.plotly.v1+json" in shown._repr_mimebundle_()
+        assert len(repr(shown)) < 100  # the text/plain fallback never repeats the HTML
+    # A bare figure left as a cell's last expression goes through the same renderer.
+    bundle = fig._repr_mimebundle_()
+    assert "text/html" in bundle and PLOTLY_JS_BANNER not in bundle["text/html"]
+    report.setup_notebook()  # a new page starts over: plotly.js again
+    assert PLOTLY_JS_BANNER in report.show_figure(fig).html
+
+
+def _comparison(db_url: str) -> pd.DataFrame:
+    ctx = report.context("t", db_url, "", "", AS_OF)
+    return contracts.fee_comparison(
+        report.load(ctx, "charges"),
+        report.load(ctx, "contracts"),
+        report.load(ctx, "fee_schedules"),
+        report.load(ctx, "medicare_fees"),
+        ctx.as_of,
+        ctx.locality,
+        top_n=3,
+    )
+
+
+def test_fee_heatmap_diverges_at_medicare(db_url: str) -> None:
+    comparison = _comparison(db_url)
+    fig = plots.fee_heatmap(comparison)
+    heat = fig.data[0]
+    assert heat.zmid == 100
+    columns = [x.replace("<br>", " ") for x in heat.x]  # long names wrap onto lines
+    assert columns == list(dict.fromkeys(comparison["payer_label"]))
+    assert heat.x[0] == "Medicare Part<br>B (Noridian<br>JE)"
+    assert list(heat.y) == ["99213 (<11 lines)", "20610 (<11 lines)", "99214 (<11 lines)"]
+    assert heat.z[0][0] == pytest.approx(100.0)
+    assert "Rate: %{customdata[0]}" in heat.hovertemplate
+    assert fig.layout.yaxis.title.text and fig.layout.xaxis.title.text
+    assert plots.fee_heatmap(comparison.iloc[0:0]).layout.annotations
+
+
+def test_tables_format_money_and_flag_rows(db_url: str) -> None:
+    comparison = _comparison(db_url)
+    wide = report.fee_table(comparison).html
+    assert "<th>Medicare allowed</th>" in wide
+    assert '<td class="num below">▼\u00a0$98.00 · 90%</td>' in wide
+    flagged = report.table(
+        contracts.below_medicare(comparison),
+        columns={"code_label": "Code", "rate_cents": "Rate", "pct_of_medicare": "%"},
+        flag="below_medicare",
+    ).html
+    assert "<th>Code</th><th>Rate</th><th>%</th>" in flagged
+    assert '<td class="num flag">$64.00</td>' in flagged
+    empty = report.table(comparison.iloc[0:0], empty="Nothing below Medicare.").html
+    assert empty == '<p class="packet-empty">Nothing below Medicare.</p>'
+
+
+# --- notebook hygiene -----------------------------------------------------------------
+
+
+def test_every_page_has_a_notebook_and_every_notebook_a_page() -> None:
+    assert sorted(p.notebook for p in report.PAGES) == [p.name for p in NOTEBOOKS]
+    assert len({p.slug for p in report.PAGES}) == len(report.PAGES)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_hygiene(path: Path) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    assert nb["cells"][0]["cell_type"] == "markdown"
+    assert "".join(nb["cells"][0]["source"]).startswith("# ")
+    tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1 and tagged[0] is code[0]
+    params = "".join(tagged[0]["source"])
+    for statement in ast.parse(params).body:
+        # Typed literal defaults only: a derived value would ignore injected parameters.
+        assert isinstance(statement, ast.AnnAssign), ast.unparse(statement)
+        assert isinstance(statement.value, ast.Constant), ast.unparse(statement)
+    assert all("  # " in line and line.count("=") == 1 for line in params.splitlines())
+    for cell in code[1:]:
+        source = "".join(cell["source"])
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            assert not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            assert not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print")
+        assert not re.search(r"(?i)\b(select|insert|update|delete)\b.+\b(from|into|set)\b", source)
+    assert "report.setup_notebook()" in "".join(code[1]["source"])
