@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
+from tqdm import tqdm
 
 from . import access, audit, config, contracts, orgs, store, tables
 from .access import Identity
@@ -636,7 +637,8 @@ def write_packet(
         "as_of": _iso(ctx.as_of),
     }
     exporter = _exporter()
-    for page in PAGES:
+    # A bar on a terminal (pages take seconds each); silent when output is not a TTY.
+    for page in tqdm(PAGES, desc="packet pages", unit="page", leave=False, disable=None):
         executed = executed_dir / page.notebook
         page_started = time.monotonic()
         (out_dir / page.href).unlink(missing_ok=True)  # a failed page leaves no stale copy
