@@ -189,6 +189,154 @@ def _progress():
     return step
 
 
+@import_app.command("era")
+def import_era(
+    org: OrgArg,
+    paths: Annotated[list[Path], typer.Argument(help="835 file(s) or folder(s) of them")],
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Post 835 remittances: under-payment detection and follow-up tasks at posting time."""
+    from tqdm import tqdm
+
+    from . import posting
+
+    who = Identity.of(actor, role)
+    engine = _engine(db)
+    files = posting.files_in(paths)
+    for path in tqdm(files, desc="835 files", unit="file", leave=False, disable=None):
+        typer.echo(posting.post_file(engine, org, path, who).summary())
+
+
+def _worklist_identity(engine, org: str, actor: str | None, role: str | None, action: str):
+    who = Identity.of(actor or getpass.getuser(), role)
+    access.authorize(engine, org, who, action, target=org)
+    return who
+
+
+def _show(frame, csv_out: Path | None, what: str) -> None:
+    if csv_out:
+        frame.to_csv(csv_out, index=False)
+        typer.echo(f"{len(frame)} {what} written to {csv_out}")
+    else:
+        typer.echo(frame.to_string(index=False) if len(frame) else f"no {what}")
+
+
+CsvOpt = Annotated[Path | None, typer.Option("--csv", help="write a CSV file instead")]
+
+
+@app.command("underpayments")
+def underpayments_cmd(
+    org: OrgArg,
+    csv_out: CsvOpt = None,
+    over: Annotated[bool, typer.Option("--over", help="over-payments instead")] = False,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Flagged lines: claim_id, line_number, payer_id, procedure_code, date_of_service, units,
+    expected_allowed, actual_allowed, variance, reason."""
+    from . import worklists
+
+    engine = _engine(db)
+    _worklist_identity(engine, org, actor, role, "worklist.view")
+    frame = worklists.findings(engine, org, "overpaid" if over else "underpaid")
+    if not over:
+        frame = frame[worklists.UNDERPAYMENT_COLUMNS]
+    _show(frame, csv_out, "over-paid lines" if over else "under-paid lines")
+
+
+@app.command("tasks")
+def tasks_cmd(
+    org: OrgArg,
+    csv_out: CsvOpt = None,
+    all_states: Annotated[bool, typer.Option("--all", help="closed tasks too")] = False,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """The open follow-up tasks, earliest deadline first."""
+    from . import tasks, worklists
+
+    engine = _engine(db)
+    _worklist_identity(engine, org, actor, role, "worklist.view")
+    states = tasks.STATES if all_states else tasks.OPEN_STATES
+    _show(worklists.task_list(engine, org, states), csv_out, "tasks")
+
+
+@app.command("task")
+def task_cmd(
+    org: OrgArg,
+    task_id: Annotated[int, typer.Argument(help="the task number")],
+    state: Annotated[str, typer.Option(help="in_progress, appealed, recovered or written_off")],
+    amount: Annotated[
+        str | None, typer.Option(help="amount recovered, e.g. 12.50 (with --state recovered)")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="a note for the record")] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Move a follow-up task to its next state (audited)."""
+    from decimal import Decimal, InvalidOperation
+
+    from . import tasks
+
+    cents = None
+    if amount is not None:
+        try:
+            cents = int(Decimal(amount).scaleb(2).to_integral_exact())
+        except InvalidOperation:
+            raise typer.BadParameter(
+                f"{amount!r} is not an amount like 12.50", param_hint="--amount"
+            ) from None
+    tasks.change_state(_engine(db), org, task_id, state, Identity.of(actor, role), cents, note)
+    typer.echo(f"task {task_id} is now {state}")
+
+
+@app.command("remits")
+def remits_cmd(
+    org: OrgArg,
+    unbalanced: Annotated[bool, typer.Option("--unbalanced", help="what did not balance")] = False,
+    unmatched: Annotated[
+        bool, typer.Option("--unmatched", help="claims and lines that matched no charge")
+    ] = False,
+    csv_out: CsvOpt = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Posted remittances, and what did not balance or match."""
+    from . import worklists
+
+    engine = _engine(db)
+    _worklist_identity(engine, org, actor, role or "analyst", "remits.view")
+    kinds: tuple[str, ...] = ()
+    if unbalanced:
+        kinds += ("unbalanced",)
+    if unmatched:
+        kinds += ("unmatched_claim", "unmatched_line", "unknown_payer")
+    frame = worklists.problems(engine, org, kinds) if kinds else worklists.remits(engine, org)
+    _show(frame, csv_out, "problems" if kinds else "remittances")
+
+
+@app.command("denials")
+def denials_cmd(
+    org: OrgArg,
+    csv_out: CsvOpt = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Denied and bundled lines with their CARC and RARC codes."""
+    from . import worklists
+
+    engine = _engine(db)
+    _worklist_identity(engine, org, actor, role, "worklist.view")
+    _show(worklists.denial_list(engine, org), csv_out, "denials")
+
+
 # --- audit -----------------------------------------------------------------------------------
 
 

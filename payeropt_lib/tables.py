@@ -256,3 +256,262 @@ DATA_TABLES = (
     encounters,
     appointments,
 )
+
+
+# --- remittances (835) ------------------------------------------------------------------
+# One posted file; a file is refused whole, so a row here means every transaction in it
+# was posted or recognized as already posted.
+remit_files = Table(
+    "remit_files",
+    metadata,
+    Column("remit_file_id", Integer, primary_key=True, autoincrement=True),
+    _org(),
+    Column("file_name", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("posted_at", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("transactions", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    UniqueConstraint("org_id", "sha256", name="uq_remit_files_org_sha256"),
+)
+
+# One 835 transaction (ST..SE): one payment (check or EFT) from one payer.
+remittances = Table(
+    "remittances",
+    metadata,
+    Column("remit_id", Integer, primary_key=True, autoincrement=True),
+    _org(),
+    Column("remit_file_id", Integer, nullable=False),
+    Column("isa_sender_id", String(64), nullable=False),
+    Column("isa_control", String(16), nullable=False),
+    Column("st_control", String(16), nullable=False),
+    Column("version", String(16)),
+    Column("handling", String(2)),
+    Column("total_paid_cents", BigInteger, nullable=False),
+    Column("credit_debit", String(2)),
+    Column("payment_method", String(3)),
+    Column("payment_date", Date),
+    Column("trace_number", String(64), nullable=False),
+    Column("trace_payer_id", String(64)),
+    Column("production_date", Date),
+    Column("payer_name", String(200)),
+    Column("payer_id_835", String(64)),
+    Column("payer_ref_2u", String(64)),
+    Column("payee_name", String(200)),
+    Column("payee_id", String(64)),
+    Column("payer_id", String(64)),  # the practice's payer, via payer_aliases; NULL = unknown
+    Column("remit_date", Date, nullable=False),  # payment date, else production date, else post
+    Column("balanced", Boolean, nullable=False),
+    # What identifies a payment for idempotency: sender, ISA13, TRN02 and the payer key.
+    Column("payment_key", String(300), nullable=False),
+    UniqueConstraint("org_id", "payment_key", name="uq_remittances_org_payment_key"),
+)
+
+remit_claims = Table(
+    "remit_claims",
+    metadata,
+    _org(),
+    Column("remit_id", Integer, nullable=False),
+    Column("claim_seq", Integer, nullable=False),
+    Column("claim_id", String(64), nullable=False),
+    Column("status", String(4), nullable=False),
+    Column("charge_cents", BigInteger, nullable=False),
+    Column("paid_cents", BigInteger, nullable=False),
+    Column("patient_resp_cents", BigInteger),
+    Column("filing_indicator", String(4)),
+    Column("payer_claim_number", String(64)),
+    Column("facility_code", String(4)),
+    Column("frequency", String(4)),
+    Column("clp10", String(32)),
+    Column("clp11", String(32)),
+    Column("clp12", String(32)),
+    Column("clp13", String(32)),
+    Column("clp14", String(32)),
+    # NM1*QC: kept to match claims by hand, never shown in reports.
+    Column("patient_last", String(100)),
+    Column("patient_first", String(100)),
+    Column("patient_member_id", String(64)),
+    Column("statement_from", Date),
+    Column("statement_to", Date),
+    Column("matched", Boolean, nullable=False),  # CLP01 is one of the practice's claims
+    Column("is_reversal", Boolean, nullable=False),  # CLP02 = 22
+    # Set on a posting that a later reversal cancelled: it no longer counts.
+    Column("reversed_by_remit_id", Integer),
+    PrimaryKeyConstraint("org_id", "remit_id", "claim_seq"),
+    Index("ix_remit_claims_org_claim", "org_id", "claim_id"),
+)
+
+remit_lines = Table(
+    "remit_lines",
+    metadata,
+    _org(),
+    Column("remit_id", Integer, nullable=False),
+    Column("claim_seq", Integer, nullable=False),
+    Column("line_seq", Integer, nullable=False),
+    Column("claim_id", String(64), nullable=False),
+    Column("procedure_code", String(48)),
+    Column("modifiers", String(11), nullable=False, default=""),
+    Column("charge_cents", BigInteger, nullable=False),
+    Column("paid_cents", BigInteger, nullable=False),
+    Column("revenue_code", String(8)),
+    Column("units_paid_x1000", BigInteger),
+    Column("submitted_code", String(48)),
+    Column("submitted_modifiers", String(11)),
+    Column("original_units_x1000", BigInteger),
+    Column("service_date", Date),
+    Column("line_control_number", String(64)),
+    Column("amt_b6_cents", BigInteger),  # AMT*B6 as sent
+    Column("remark_codes", String(200)),
+    Column("line_number", Integer),  # the matched charge line; NULL = unmatched
+    Column("match_method", String(16)),  # ref_6r | code_date_order
+    # Allowed = AMT*B6, else paid + patient responsibility + sequestration (CARC 253).
+    Column("allowed_cents", BigInteger, nullable=False),
+    Column("patient_resp_cents", BigInteger, nullable=False),
+    Column("sequestration_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("org_id", "remit_id", "claim_seq", "line_seq"),
+    Index("ix_remit_lines_org_claim", "org_id", "claim_id"),
+)
+
+remit_adjustments = Table(
+    "remit_adjustments",
+    metadata,
+    _org(),
+    Column("remit_id", Integer, nullable=False),
+    Column("claim_seq", Integer, nullable=False),
+    Column("line_seq", Integer, nullable=False),  # -1 = claim level
+    Column("adj_seq", Integer, nullable=False),
+    Column("group_code", String(2), nullable=False),
+    Column("reason", String(8), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("quantity", String(32)),
+    PrimaryKeyConstraint("org_id", "remit_id", "claim_seq", "line_seq", "adj_seq"),
+)
+
+remit_plb = Table(
+    "remit_plb",
+    metadata,
+    _org(),
+    Column("remit_id", Integer, nullable=False),
+    Column("plb_seq", Integer, nullable=False),
+    Column("provider_id", String(64)),
+    Column("fiscal_period_date", Date),
+    Column("reason", String(8), nullable=False),
+    Column("reference", String(64)),
+    Column("amount_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("org_id", "remit_id", "plb_seq"),
+)
+
+# What posting noticed: unbalanced amounts, unmatched claims and lines, unknown payers.
+remit_problems = Table(
+    "remit_problems",
+    metadata,
+    _org(),
+    Column("remit_id", Integer, nullable=False),
+    Column("problem_seq", Integer, nullable=False),
+    Column("kind", String(24), nullable=False),  # unbalanced|unmatched_claim|unmatched_line|...
+    Column("level", String(12), nullable=False),  # transaction|claim|line
+    Column("claim_seq", Integer),
+    Column("line_seq", Integer),
+    Column("claim_id", String(64)),
+    Column("expected_cents", BigInteger),
+    Column("actual_cents", BigInteger),
+    Column("message", String(500), nullable=False),
+    PrimaryKeyConstraint("org_id", "remit_id", "problem_seq"),
+)
+
+# A remitted line compared with its contract: under-paid, over-paid or no rate on file.
+findings = Table(
+    "findings",
+    metadata,
+    _org(),
+    Column("remit_id", Integer, nullable=False),
+    Column("claim_seq", Integer, nullable=False),
+    Column("line_seq", Integer, nullable=False),
+    Column("kind", String(12), nullable=False),  # underpaid | overpaid | no_rate
+    Column("claim_id", String(64), nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("procedure_code", String(5), nullable=False),
+    Column("date_of_service", Date, nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("expected_cents", BigInteger),
+    Column("allowed_cents", BigInteger, nullable=False),
+    Column("variance_cents", BigInteger),  # allowed - expected (negative = under-paid)
+    Column("cause", String(40), nullable=False),
+    Column("evidence", String(500), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("task_id", Integer),
+    Column("void", Boolean, nullable=False),  # its posting was reversed
+    PrimaryKeyConstraint("org_id", "remit_id", "claim_seq", "line_seq"),
+)
+
+denials = Table(
+    "denials",
+    metadata,
+    _org(),
+    Column("remit_id", Integer, nullable=False),
+    Column("claim_seq", Integer, nullable=False),
+    Column("line_seq", Integer, nullable=False),  # -1 = whole claim
+    Column("claim_id", String(64), nullable=False),
+    Column("line_number", Integer),
+    Column("payer_id", String(64)),
+    Column("procedure_code", String(48)),
+    Column("date_of_service", Date),
+    Column("denial_class", String(16), nullable=False),  # denied | bundled
+    Column("group_code", String(2)),
+    Column("carc", String(8)),  # the largest non-PR reason
+    Column("carcs", String(200), nullable=False),  # every group-reason, e.g. CO-97;PR-1
+    Column("rarcs", String(200)),
+    Column("charge_cents", BigInteger, nullable=False),
+    Column("remit_date", Date, nullable=False),
+    Column("void", Boolean, nullable=False),
+    PrimaryKeyConstraint("org_id", "remit_id", "claim_seq", "line_seq"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("task_id", Integer, primary_key=True, autoincrement=True),
+    _org(),
+    Column("claim_id", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("remit_id", Integer, nullable=False),
+    Column("opened_at", String(32), nullable=False),
+    Column("remit_date", Date, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("state", String(16), nullable=False),  # open|in_progress|appealed|recovered|written_off
+    Column("amount_cents", BigInteger, nullable=False),  # at stake: Σ expected − allowed
+    Column("recovered_cents", BigInteger, nullable=False, default=0),
+    Column("cause", String(40), nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("closed_at", String(32)),
+    Index("ix_tasks_org_claim", "org_id", "claim_id"),
+)
+
+task_events = Table(
+    "task_events",
+    metadata,
+    _org(),
+    Column("task_id", Integer, nullable=False),
+    Column("event_seq", Integer, nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("from_state", String(16)),
+    Column("to_state", String(16), nullable=False),
+    Column("amount_cents", BigInteger),
+    Column("note", String(500)),
+    PrimaryKeyConstraint("org_id", "task_id", "event_seq"),
+)
+
+REMIT_TABLES = (
+    remittances,
+    remit_claims,
+    remit_lines,
+    remit_adjustments,
+    remit_plb,
+    remit_problems,
+    findings,
+    denials,
+    tasks,
+    task_events,
+)

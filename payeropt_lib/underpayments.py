@@ -1,0 +1,310 @@
+"""Comparing remitted lines with their contract: under-, over-paid, denied, bundled.
+
+Frames in, frames out; no I/O. Interface §3: a line is under-paid when the payer's
+allowed amount is below the expected allowed amount by more than the tolerance (the larger
+of $0.50 and 0.5 % of expected); denied and bundled lines are denials, not under-payments;
+sequestration and patient responsibility never make an under-payment (they are part of
+allowed).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+TOLERANCE_FLOOR_CENTS = 50
+TOLERANCE_PER_MILLE = 5  # 0.5 %
+# Reasons and remarks that mean "paid as part of another service" (domain §4.7).
+BUNDLING_CARCS = frozenset({"97", "234", "236"})
+BUNDLING_RARCS = frozenset({"N390", "N20", "N19"})
+SEQUESTRATION_CARC = "253"
+# Claim statuses whose allowed amount is this payer's own adjudication as primary.
+PRIMARY_STATUSES = frozenset({"1", "19"})
+
+CAUSES = {
+    "earlier_rate": "paid at an earlier period's rate",
+    "percent_of_medicare": "paid at a different percent of Medicare than contracted",
+    "mppr_on_primary": "multiple-procedure reduction applied to the primary procedure",
+    "units_ignored": "units ignored",
+    "flat_rate": "flat rate across codes",
+    "below_contract": "paid below the contracted rate",
+    "above_contract": "paid above the contracted rate",
+    "above_charge": "paid above the billed charge",
+    "no_rate": "no rate on file",
+}
+
+
+def half_up_div(numerator: pd.Series | np.ndarray, denominator: int) -> np.ndarray:
+    """Integer division rounding half up (for non-negative numerators)."""
+    return (np.asarray(numerator, dtype="int64") * 2 + denominator) // (2 * denominator)
+
+
+def tolerance(expected_cents: pd.Series) -> pd.Series:
+    """max($0.50, 0.5 % of expected), in cents, rounded half up."""
+    pct = half_up_div(expected_cents.fillna(0).astype("int64"), 1000 // TOLERANCE_PER_MILLE)
+    return pd.Series(np.maximum(TOLERANCE_FLOOR_CENTS, pct), index=expected_cents.index)
+
+
+def line_adjustment_totals(adjustments: pd.DataFrame) -> pd.DataFrame:
+    """Per remitted line: patient responsibility, sequestration and the CARC list.
+
+    Needs: remit_id, claim_seq, line_seq, group_code, reason, amount_cents.
+    Returns one row per (remit_id, claim_seq, line_seq): patient_resp_cents,
+    sequestration_cents, carcs ('CO-45;PR-2'), bundled (bool), denial_carc (the non-PR
+    reason with the largest amount, NA if none), denial_group.
+    """
+    keys = ["remit_id", "claim_seq", "line_seq"]
+    adj = adjustments.assign(
+        pr=adjustments["amount_cents"].where(adjustments["group_code"] == "PR", 0),
+        seq=adjustments["amount_cents"].where(adjustments["reason"] == SEQUESTRATION_CARC, 0),
+        label=adjustments["group_code"] + "-" + adjustments["reason"],
+        bundling=adjustments["reason"].isin(BUNDLING_CARCS),
+    )
+    grouped = adj.groupby(keys, sort=False)
+    out = pd.DataFrame(
+        {
+            "patient_resp_cents": grouped["pr"].sum(),
+            "sequestration_cents": grouped["seq"].sum(),
+            "carcs": grouped["label"].agg(";".join),
+            "bundled": grouped["bundling"].any(),
+        }
+    )
+    denial_like = adj[(adj["group_code"] != "PR") & (adj["reason"] != SEQUESTRATION_CARC)]
+    top = denial_like.sort_values("amount_cents", ascending=False, kind="stable").drop_duplicates(
+        keys
+    )
+    top = top.set_index(keys)[["reason", "group_code"]].rename(
+        columns={"reason": "denial_carc", "group_code": "denial_group"}
+    )
+    return out.join(top, how="left").reset_index()
+
+
+def allowed_amounts(lines: pd.DataFrame) -> pd.Series:
+    """AMT*B6 when sent, else paid + patient responsibility + sequestration (interface §3).
+
+    Needs: amt_b6_cents (Int64), paid_cents, patient_resp_cents, sequestration_cents.
+    """
+    derived = lines["paid_cents"] + lines["patient_resp_cents"] + lines["sequestration_cents"]
+    return lines["amt_b6_cents"].fillna(derived).astype("int64")
+
+
+def classify(lines: pd.DataFrame) -> pd.DataFrame:
+    """Decide what each remitted line is.
+
+    Needs: status (CLP02), is_reversal, line_number (NA = unmatched), payer_id (NA =
+    unknown), primary_payer_id, allowed_cents, paid_cents, bundled, denial_carc,
+    remark_codes, expected_cents (Int64, NA = no rate), contract_basis (NA = no contract),
+    charge_cents (billed, from the 835).
+    Adds ``outcome``: one of reversal, unmatched, unknown_payer, not_primary, bundled,
+    denied, no_contract, no_rate, underpaid, overpaid, ok; and tolerance_cents, variance_cents.
+    """
+    remarks = lines["remark_codes"].fillna("").str.split(";")
+    bundled_rarc = remarks.map(lambda codes: bool(BUNDLING_RARCS.intersection(codes)))
+    zero = lines["allowed_cents"].eq(0) & lines["paid_cents"].eq(0)
+    bundled = lines["bundled"].fillna(False).astype(bool) | bundled_rarc.astype(bool)
+    denied = (zero & lines["denial_carc"].notna()) | lines["status"].eq("4")
+    expected = lines["expected_cents"]
+    tol = tolerance(expected)
+    variance = (lines["allowed_cents"] - expected).astype("Int64")
+    conditions = [
+        _flag(lines["is_reversal"]),
+        lines["line_number"].isna(),
+        lines["payer_id"].isna(),
+        # A secondary's allowed is not its own contract's allowed (domain §4.7 caveat).
+        (~lines["status"].isin(PRIMARY_STATUSES) & ~lines["status"].eq("4"))
+        | _flag(lines["payer_id"].ne(lines["primary_payer_id"]), missing=True),
+        _flag(bundled),
+        _flag(denied),
+        lines["contract_basis"].isna(),
+        expected.isna(),
+        _flag(variance < -tol),
+        _flag(variance > tol),
+    ]
+    choices = [
+        "reversal",
+        "unmatched",
+        "unknown_payer",
+        "not_primary",
+        "bundled",
+        "denied",
+        "no_contract",
+        "no_rate",
+        "underpaid",
+        "overpaid",
+    ]
+    outcome = np.select([c.to_numpy(dtype=bool) for c in conditions], choices, default="ok")
+    return lines.assign(outcome=outcome, tolerance_cents=tol, variance_cents=variance)
+
+
+def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
+    """A likely cause and its evidence for each under- or over-paid line.
+
+    Needs the ``classify`` output plus: units, units_paid_x1000 (SVC05), rate_cents,
+    mppr_rank, mppr_percent_x1000, percent_x1000, medicare_cents, rate_from,
+    earlier_expected_cents (what the previous rate period would have paid, NA if none),
+    procedure_code, remit_id, payer_id, contract_basis, charge_cents.
+    Adds cause (a key of ``CAUSES``, '' for other outcomes) and evidence (a sentence with the
+    numbers). Checks run from the most specific to the least; the first that fits wins.
+    """
+    f = found
+    money = _money
+    allowed = f["allowed_cents"].astype("int64")
+    expected = f["expected_cents"].astype("Int64")
+    outcome = f["outcome"]
+    under = outcome.eq("underpaid")
+    over = outcome.eq("overpaid")
+    units = f["units"].fillna(1).astype("int64")
+
+    def near(a: pd.Series, b: pd.Series) -> pd.Series:
+        return _flag((a - b).abs().le(1))
+
+    earlier = f["earlier_expected_cents"].astype("Int64")
+    mppr_pct = f["mppr_percent_x1000"].fillna(50_000).astype("int64")
+    reduced = pd.Series(half_up_div(expected.fillna(0) * mppr_pct, 100_000), index=f.index)
+    one_unit = pd.Series(
+        np.minimum(f["rate_cents"].fillna(0).astype("int64"), expected.fillna(0)), index=f.index
+    )
+    # SVC05 below the billed units is the payer saying so; without it, 1-unit pay is a guess.
+    fewer_units = _flag(f["units_paid_x1000"].astype("Int64") < units * 1000, missing=True)
+    medicare_total = f["medicare_cents"].fillna(0).astype("int64") * units
+    implied_x1000 = pd.Series(
+        np.where(medicare_total > 0, (allowed * 100_000) // medicare_total.clip(lower=1), 0),
+        index=f.index,
+    )
+    contract_pct = f["percent_x1000"].fillna(0).astype("int64")
+    flat_key = (
+        f["remit_id"].astype(str) + "|" + f["payer_id"].astype(str) + "|" + allowed.astype(str)
+    )
+    codes_at_amount = (
+        f[under]
+        .groupby(flat_key[under])["procedure_code"]
+        .transform("nunique")
+        .reindex(f.index)
+        .fillna(0)
+        .astype("int64")
+    )
+    rate_from = pd.to_datetime(f["rate_from"]).dt.strftime("%Y-%m-%d").fillna("?")
+    shortfall = money(-f["variance_cents"].fillna(0))
+    excess = money(f["variance_cents"].fillna(0))
+
+    # (cause, condition, evidence), most specific first.
+    rules = [
+        (
+            "earlier_rate",
+            under & earlier.notna() & _flag(earlier.ne(expected)) & near(allowed, earlier),
+            "allowed "
+            + money(allowed)
+            + " is what the rate before "
+            + rate_from
+            + " pays ("
+            + money(earlier)
+            + "); the contract in force pays "
+            + money(expected),
+        ),
+        (
+            "units_ignored",
+            under & units.gt(1) & fewer_units & near(allowed, one_unit),
+            "allowed "
+            + money(allowed)
+            + " pays 1 unit of "
+            + units.astype(str)
+            + "; expected "
+            + money(expected),
+        ),
+        (
+            "mppr_on_primary",
+            under & _flag(f["mppr_rank"].eq(1)) & near(allowed, reduced),
+            "allowed "
+            + money(allowed)
+            + " = "
+            + (mppr_pct // 1000).astype(str)
+            + "% of "
+            + money(expected)
+            + " on the highest-priced procedure of the day",
+        ),
+        (
+            "percent_of_medicare",
+            under
+            & _flag(f["contract_basis"].eq("medicare_percent"))
+            & medicare_total.gt(0)
+            & (implied_x1000 - contract_pct).abs().ge(500),
+            "allowed "
+            + money(allowed)
+            + " is "
+            + _pct(implied_x1000)
+            + " of Medicare "
+            + money(medicare_total)
+            + "; the contract says "
+            + _pct(contract_pct),
+        ),
+        (
+            "flat_rate",
+            under & codes_at_amount.ge(3),
+            "the payer allowed "
+            + money(allowed)
+            + " for "
+            + codes_at_amount.astype(str)
+            + " different codes on this remittance",
+        ),
+        (
+            "below_contract",
+            under,
+            "allowed "
+            + money(allowed)
+            + " is "
+            + shortfall
+            + " below expected "
+            + money(expected),
+        ),
+        (
+            "above_charge",
+            over & allowed.gt(f["charge_cents"]),
+            "allowed "
+            + money(allowed)
+            + " is above the billed charge "
+            + money(f["charge_cents"]),
+        ),
+        (
+            "above_contract",
+            over,
+            "allowed " + money(allowed) + " is " + excess + " above expected " + money(expected),
+        ),
+        (
+            "no_rate",
+            outcome.eq("no_rate"),
+            "no contracted rate on file for "
+            + f["procedure_code"].astype(str)
+            + " on the date of service",
+        ),
+    ]
+    conditions = [cond.to_numpy(dtype=bool) for _, cond, _ in rules]
+    cause = np.select(conditions, [name for name, _, _ in rules], default="")
+    evidence = np.select(
+        conditions, [text.to_numpy(dtype=object) for _, _, text in rules], default=""
+    )
+    return f.assign(cause=cause, evidence=evidence)
+
+
+def _flag(values: pd.Series, missing: bool = False) -> pd.Series:
+    """A nullable comparison as plain bools (NA → ``missing``)."""
+    return values.astype("boolean").fillna(missing).astype(bool)
+
+
+def _money(cents: pd.Series) -> pd.Series:
+    """Cents → '$1,234.56' (display only; exact integer arithmetic)."""
+    c = pd.Series(cents).astype("Int64")
+    sign = np.where(c.fillna(0) < 0, "-", "")
+    a = c.abs().fillna(0).astype("int64")
+    dollars = (a // 100).map("{:,}".format)
+    text = sign + "$" + dollars + "." + (a % 100).astype(str).str.zfill(2)
+    return text.where(c.notna(), "n/a")
+
+
+def _pct(x1000: pd.Series) -> pd.Series:
+    x = pd.Series(x1000).astype("int64")
+    whole, frac = x // 1000, (x % 1000) // 100
+    return whole.astype(str) + "." + frac.astype(str) + "%"

@@ -1,0 +1,622 @@
+"""Posting 835s end to end: a named scenario for each rule of interface §3.
+
+The 835s are written here segment by segment (not with the library's writer), so these
+tests also check the parser against hand-made files. The practice is tests/data/good:
+MCR pays 100 % of Medicare 01112-05 (lesser of charges), ACME HMO a fixed fee schedule
+(99213 $95.00 until 2025-07-01, then $98.00), ACME PPO 125 % of Medicare (not lesser-of),
+MCD a fixed schedule.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from payeropt_lib import audit, posting, store, tables, tasks, worklists
+from payeropt_lib.errors import X12Error
+
+from .conftest import OWNER
+
+MCR = ("NORIDIAN JE PART B", "01112")
+ACME = ("ACME HEALTH PLAN", "1234567890")
+MCD = ("STATE MEDICAID", "77027")
+
+
+def money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}".removesuffix(".00")
+
+
+def svc(
+    code,
+    charge,
+    paid,
+    *,
+    mods="",
+    units=1,
+    dos="20250115",
+    cas=(),
+    lcn=None,
+    b6=None,
+    remarks=(),
+    units_paid=None,
+):
+    """One service line; CAS triplets as (group, reason, cents)."""
+    assert charge - sum(c[2] for c in cas) == paid, "line must balance"
+    comp = "HC:" + code + (":" + mods if mods else "")
+    paid_units = units if units_paid is None else units_paid
+    segs = [f"SVC*{comp}*{money(charge)}*{money(paid)}**{paid_units}", f"DTM*472*{dos}"]
+    segs += [f"CAS*{g}*{r}*{money(a)}" for g, r, a in cas]
+    if lcn:
+        segs.append(f"REF*6R*{lcn}")
+    if b6 is not None:
+        segs.append(f"AMT*B6*{money(b6)}")
+    segs += [f"LQ*HE*{r}" for r in remarks]
+    return {
+        "segs": segs,
+        "charge": charge,
+        "paid": paid,
+        "pr": sum(a for g, _, a in cas if g == "PR"),
+    }
+
+
+def clp(claim_id, lines, status="1", payer_claim="PCN1"):
+    charge = sum(line["charge"] for line in lines)
+    paid = sum(line["paid"] for line in lines)
+    pr = sum(line["pr"] for line in lines)
+    segs = [
+        f"CLP*{claim_id}*{status}*{money(charge)}*{money(paid)}*{money(pr)}*12*{payer_claim}",
+        "NM1*QC*1*DOE*JANE****MI*M123",
+    ]
+    for line in lines:
+        segs += line["segs"]
+    return {"segs": segs, "paid": paid}
+
+
+def era835(
+    payer,
+    claims,
+    *,
+    trace="EFT1",
+    isa_control="000000101",
+    sender="PAYERSND",
+    plb=(),
+    date="20250301",
+):
+    """A whole 005010X221A1 interchange with correct counts; PLB as (reason, cents)."""
+    total = sum(c["paid"] for c in claims) - sum(a for _, a in plb)
+    body = [
+        "ST*835*0001",
+        f"BPR*I*{money(total)}*C*ACH*CCP*01*999999999*DA*123456*1512345678**01*999988880*DA*"
+        f"98765*{date}",
+        f"TRN*1*{trace}*1{payer[1][-9:].rjust(9, '0')}",
+        f"DTM*405*{date}",
+        f"N1*PR*{payer[0]}",
+        f"REF*2U*{payer[1]}",
+        "N1*PE*TEST PRACTICE*XX*1234567893",
+        "LX*1",
+    ]
+    for claim in claims:
+        body += claim["segs"]
+    if plb:
+        pairs = "*".join(f"{r}:REF{i}*{money(a)}" for i, (r, a) in enumerate(plb))
+        body.append(f"PLB*1234567893*20251231*{pairs}")
+    body.append(f"SE*{len(body) + 1}*0001")
+    isa = (
+        f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*PRACTICE       *250301*1200*^*"
+        f"00501*{isa_control}*0*P*:"
+    )
+    segs = [
+        isa,
+        f"GS*HP*{sender}*PRACTICE*20250301*1200*1*X*005010X221A1",
+        *body,
+        "GE*1*1",
+        f"IEA*1*{isa_control}",
+    ]
+    return ("~\n".join(segs) + "~\n").encode()
+
+
+@pytest.fixture
+def post(engine, loaded, tmp_path):
+    """Post 835 bytes for the loaded practice; returns the PostResult."""
+    counter = iter(range(1000))
+
+    def _post(content: bytes, name: str | None = None):
+        path = tmp_path / (name or f"remit{next(counter)}.835")
+        path.write_bytes(content)
+        return posting.post_file(engine, loaded, path, OWNER)
+
+    return _post
+
+
+def findings_of(engine, org_id) -> pd.DataFrame:
+    return store.read_frame(engine, tables.findings, org_id)
+
+
+def test_underpaid_at_an_earlier_periods_rate_opens_a_task(engine, loaded, post):
+    content = era835(
+        ACME,
+        [
+            clp(
+                "CLM1009",
+                [
+                    svc(
+                        "99213",
+                        15000,
+                        9500,
+                        dos="20250709",
+                        cas=[("CO", "45", 5500)],
+                        lcn="LCN100901",
+                    ),
+                    svc(
+                        "73562",
+                        12000,
+                        4500,
+                        dos="20250709",
+                        cas=[("CO", "45", 7500)],
+                        lcn="LCN100902",
+                    ),
+                ],
+            )
+        ],
+    )
+    result = post(content)
+    assert (result.underpaid, result.tasks_opened) == (1, 1)
+    found = findings_of(engine, loaded)
+    row = found.iloc[0]
+    assert (row.claim_id, row.line_number, row.kind, row.cause) == (
+        "CLM1009",
+        1,
+        "underpaid",
+        "earlier_rate",
+    )
+    assert (row.expected_cents, row.allowed_cents, row.variance_cents) == (9800, 9500, -300)
+    assert "2025-07-01" in row.evidence
+    listed = worklists.findings(engine, loaded, "underpaid")[worklists.UNDERPAYMENT_COLUMNS]
+    assert listed.iloc[0].tolist()[:9] == [
+        "CLM1009",
+        1,
+        "ACME",
+        "99213",
+        "2025-07-09",
+        1,
+        "98.00",
+        "95.00",
+        "-3.00",
+    ]
+    task = tasks.list_tasks(engine, loaded).iloc[0]
+    assert (task.claim_id, task.payer_id, task.amount_cents, task.state) == (
+        "CLM1009",
+        "ACME",
+        300,
+        "open",
+    )
+    assert task.deadline - task.remit_date == pd.Timedelta(days=90)
+
+
+def test_sequestration_and_patient_share_are_part_of_allowed(engine, loaded, post):
+    """MCR: allowed $109.15 = paid $85.57 + PR-2 $21.83 + CO-253 $1.75; no AMT*B6."""
+    result = post(
+        era835(
+            MCR,
+            [
+                clp(
+                    "CLM1012",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            8557,
+                            mods="25",
+                            dos="20251021",
+                            lcn="LCN101201",
+                            cas=[("PR", "2", 2183), ("CO", "253", 175), ("CO", "45", 4085)],
+                        ),
+                        svc(
+                            "20610",
+                            30000,
+                            6069,
+                            mods="RT",
+                            dos="20251021",
+                            lcn="LCN101202",
+                            cas=[("PR", "2", 1548), ("CO", "253", 124), ("CO", "45", 22259)],
+                        ),
+                    ],
+                )
+            ],
+        )
+    )
+    assert (result.underpaid, result.overpaid, result.unbalanced) == (0, 0, 0)
+    lines = store.read_frame(engine, tables.remit_lines, loaded)
+    assert lines["allowed_cents"].tolist() == [10915, 7741]
+    assert lines["sequestration_cents"].tolist() == [175, 124]
+    assert findings_of(engine, loaded).empty
+
+
+def test_mppr_applied_to_the_primary_procedure(engine, loaded, post):
+    """20610 is the day's only indicator-2 procedure: it should be paid in full."""
+    post(
+        era835(
+            MCR,
+            [
+                clp(
+                    "CLM1001",
+                    [
+                        svc(
+                            "99214",
+                            25000,
+                            15235,
+                            mods="25",
+                            cas=[("CO", "45", 9765)],
+                            lcn="LCN100101",
+                        ),
+                        svc(
+                            "20610",
+                            30000,
+                            3871,
+                            mods="RT:59",
+                            cas=[("CO", "59", 3870), ("CO", "45", 22259)],
+                            lcn="LCN100102",
+                        ),
+                    ],
+                )
+            ],
+        )
+    )
+    found = findings_of(engine, loaded)
+    assert found[["line_number", "cause", "expected_cents", "allowed_cents"]].values.tolist() == [
+        [2, "mppr_on_primary", 7741, 3871]
+    ]
+
+
+def test_units_ignored_and_percent_of_medicare(engine, loaded, post):
+    """ACME PPO 125 %: 20610 × 2 = 2 × $96.76; 73562 × 2 paid at 112.5 % of Medicare."""
+    post(
+        era835(
+            ACME,
+            [
+                clp(
+                    "CLM1003",
+                    [
+                        svc(
+                            "99214",
+                            25000,
+                            19044,
+                            mods="25",
+                            dos="20250210",
+                            cas=[("CO", "45", 5956)],
+                        ),
+                        svc(
+                            "20610",
+                            60000,
+                            9676,
+                            units=2,
+                            units_paid=1,
+                            dos="20250210",
+                            cas=[("CO", "45", 50324)],
+                        ),
+                        svc(
+                            "73562",
+                            24000,
+                            12024,
+                            units=2,
+                            dos="20250210",
+                            cas=[("CO", "45", 11976)],
+                        ),
+                    ],
+                )
+            ],
+        )
+    )
+    found = findings_of(engine, loaded).set_index("procedure_code")
+    assert found.loc["20610", "cause"] == "units_ignored"
+    assert found.loc["20610", "expected_cents"] == 19352
+    assert found.loc["73562", "cause"] == "percent_of_medicare"
+    assert "112.5% of Medicare" in found.loc["73562", "evidence"]
+    assert "99214" not in found.index  # $190.44 = 125 % of $152.35, half up
+
+
+def test_denied_and_bundled_lines_are_denials_not_underpayments(engine, loaded, post):
+    result = post(
+        era835(
+            ACME,
+            [
+                clp(
+                    "CLM1007",
+                    [
+                        svc(
+                            "99214",
+                            25000,
+                            13500,
+                            mods="25",
+                            dos="20250512",
+                            cas=[("CO", "45", 11500)],
+                            lcn="LCN100701",
+                        ),
+                        svc(
+                            "20610",
+                            30000,
+                            0,
+                            mods="LT",
+                            dos="20250512",
+                            cas=[("CO", "97", 30000)],
+                            lcn="LCN100702",
+                            remarks=["N390"],
+                        ),
+                    ],
+                ),
+            ],
+        )
+    )
+    result2 = post(
+        era835(
+            MCD,
+            [
+                clp(
+                    "CLM1010",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            0,
+                            dos="20250814",
+                            cas=[("CO", "16", 15000)],
+                            remarks=["MA130"],
+                        ),
+                    ],
+                )
+            ],
+            trace="MCD1",
+            isa_control="000000201",
+        )
+    )
+    assert (result.bundled, result.denied, result.underpaid) == (1, 0, 0)
+    assert (result2.denied, result2.underpaid) == (1, 0)
+    denials = worklists.denial_list(engine, loaded).set_index("claim_id")
+    assert denials.loc["CLM1007", "class"] == "bundled"
+    assert denials.loc["CLM1007", "carc"] == "97"
+    assert denials.loc["CLM1010", ["class", "carc", "rarcs"]].tolist() == ["denied", "16", "MA130"]
+    assert findings_of(engine, loaded).empty
+
+
+def test_paid_above_charge_with_negative_co45_is_an_overpayment(engine, loaded, post):
+    result = post(
+        era835(
+            MCD,
+            [
+                clp(
+                    "CLM1004",
+                    [
+                        svc("99213", 15000, 16000, dos="20250305", cas=[("CO", "45", -1000)]),
+                        svc("73562", 12000, 3000, dos="20250305", cas=[("CO", "45", 9000)]),
+                    ],
+                )
+            ],
+            trace="MCD2",
+            isa_control="000000202",
+        )
+    )
+    assert (result.overpaid, result.underpaid, result.tasks_opened) == (1, 0, 0)
+    over = worklists.findings(engine, loaded, "overpaid")
+    assert over[
+        ["claim_id", "line_number", "expected_allowed", "actual_allowed", "variance"]
+    ].values.tolist() == [["CLM1004", 1, "62.50", "160.00", "97.50"]]
+    assert over["reason"].iloc[0].startswith("above_charge")
+
+
+def test_reversal_and_correction_recover_the_task(engine, loaded, post):
+    first = post(
+        era835(
+            ACME,
+            [
+                clp(
+                    "CLM1002",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            9000,
+                            dos="20250203",
+                            cas=[("CO", "45", 6000)],
+                            lcn="LCN100201",
+                        ),
+                    ],
+                )
+            ],
+            trace="EFT10",
+            isa_control="000000301",
+        )
+    )
+    assert (first.underpaid, first.tasks_opened) == (1, 1)
+    second = post(
+        era835(
+            ACME,
+            [
+                clp(
+                    "CLM1002",
+                    [
+                        svc(
+                            "99213",
+                            -15000,
+                            -9000,
+                            dos="20250203",
+                            cas=[("CO", "45", -6000)],
+                            lcn="LCN100201",
+                        )
+                    ],
+                    status="22",
+                ),
+                clp(
+                    "CLM1002",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            9500,
+                            dos="20250203",
+                            cas=[("CO", "45", 5500)],
+                            lcn="LCN100201",
+                        )
+                    ],
+                ),
+            ],
+            trace="EFT11",
+            isa_control="000000302",
+        )
+    )
+    assert (second.reversals, second.underpaid, second.tasks_recovered) == (1, 0, 1)
+    assert worklists.findings(engine, loaded, "underpaid").empty  # the reversed one is void
+    done = tasks.list_tasks(engine, loaded, tasks.STATES).iloc[0]
+    assert (done.state, done.recovered_cents) == ("recovered", 500)
+    claims = store.read_frame(engine, tables.remit_claims, loaded).sort_values("remit_id")
+    assert claims["reversed_by_remit_id"].notna().tolist() == [True, False, False]
+
+
+def test_the_same_payment_twice_changes_nothing(engine, loaded, post):
+    content = era835(
+        ACME,
+        [
+            clp(
+                "CLM1011",
+                [
+                    svc(
+                        "99213",
+                        15000,
+                        13644,
+                        dos="20250902",
+                        cas=[("CO", "45", 1356)],
+                        lcn="LCN101101",
+                    )
+                ],
+            )
+        ],
+        trace="EFT20",
+        isa_control="000000401",
+    )
+    post(content)
+    before = {t.name: store.count_rows(engine, t, loaded) for t in tables.REMIT_TABLES}
+    again = post(content)
+    assert again.already_posted
+    resent = post(content.replace(b"*250301*1200*", b"*250302*0800*"))  # re-sent, same ISA13/TRN
+    assert resent.already_posted and resent.duplicates == 1
+    after = {t.name: store.count_rows(engine, t, loaded) for t in tables.REMIT_TABLES}
+    assert before == after
+
+
+def test_unknown_payer_and_unmatched_claim_and_line_are_kept_and_reported(engine, loaded, post):
+    result = post(
+        era835(
+            ("MYSTERY PAYER", "5550001111"),
+            [
+                clp(
+                    "CLM1002",
+                    [svc("99213", 15000, 9500, dos="20250203", cas=[("CO", "45", 5500)])],
+                )
+            ],
+            trace="EFT30",
+            isa_control="000000501",
+        )
+    )
+    assert result.unknown_payers == 1
+    result2 = post(
+        era835(
+            ACME,
+            [
+                clp(
+                    "CLM1002",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            9500,
+                            dos="20250203",
+                            cas=[("CO", "45", 5500)],
+                            lcn="LCN100201",
+                        ),
+                        svc("36415", 2000, 300, dos="20250203", cas=[("CO", "45", 1700)]),
+                    ],
+                ),
+                clp(
+                    "CLM9999",
+                    [svc("99213", 15000, 9500, dos="20250203", cas=[("CO", "45", 5500)])],
+                ),
+            ],
+            trace="EFT31",
+            isa_control="000000502",
+        )
+    )
+    assert (result2.unmatched_claims, result2.unmatched_lines) == (1, 1)
+    problems = worklists.problems(
+        engine, loaded, ("unmatched_claim", "unmatched_line", "unknown_payer")
+    )
+    assert sorted(problems["kind"].tolist()) == [
+        "unknown_payer",
+        "unmatched_claim",
+        "unmatched_line",
+    ]
+    assert store.count_rows(engine, tables.remit_lines, loaded) == 4  # nothing dropped
+
+
+def test_unbalanced_transaction_is_posted_and_reported(engine, loaded, post):
+    content = era835(
+        ACME,
+        [clp("CLM1011", [svc("99213", 15000, 13644, dos="20250902", cas=[("CO", "45", 1356)])])],
+        trace="EFT40",
+        isa_control="000000601",
+    )
+    broken = content.replace(b"BPR*I*136.44*", b"BPR*I*136.40*")
+    result = post(broken)
+    assert result.unbalanced == 1 and result.lines == 1
+    listed = worklists.problems(engine, loaded, ("unbalanced",))
+    assert listed["level"].tolist() == ["transaction"]
+
+
+def test_not_x12_is_refused_and_stores_nothing(engine, loaded, post):
+    with pytest.raises(X12Error):
+        post(b"this is not an 835")
+    assert all(store.count_rows(engine, t, loaded) == 0 for t in tables.REMIT_TABLES)
+
+
+def test_task_states_are_audited(engine, loaded, post):
+    post(
+        era835(
+            ACME,
+            [
+                clp(
+                    "CLM1009",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            9500,
+                            dos="20250709",
+                            cas=[("CO", "45", 5500)],
+                            lcn="LCN100901",
+                        )
+                    ],
+                )
+            ],
+            trace="EFT50",
+            isa_control="000000701",
+        )
+    )
+    task_id = int(tasks.list_tasks(engine, loaded).iloc[0].task_id)
+    tasks.change_state(engine, loaded, task_id, "appealed", OWNER, note="faxed")
+    with pytest.raises(tasks.BadTransition):
+        tasks.change_state(engine, loaded, task_id, "open", OWNER)
+    tasks.change_state(engine, loaded, task_id, "recovered", OWNER, amount_cents=300)
+    entries = audit.search(engine, loaded, action="tasks.update")
+    assert len(entries) == 2 and audit.verify(engine, loaded).ok
+    with engine.connect() as conn:
+        events = (
+            conn.execute(
+                select(tables.task_events.c.to_state)
+                .where(tables.task_events.c.org_id == loaded)
+                .order_by(tables.task_events.c.event_seq)
+            )
+            .scalars()
+            .all()
+        )
+    assert events == ["open", "appealed", "recovered"]
