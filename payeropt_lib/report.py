@@ -3,11 +3,11 @@
 Wiring only. Every number on a page comes from a compute module (``contracts``, ...); this
 module opens the store for a notebook (``context``, ``load``), formats values
 (``fmt_money``, ``fmt_pct``, ``fmt_count``), turns figures and frames into offline HTML
-(``show_figure``, ``table``, ``fee_table``) and builds the packet (``write_packet``):
-papermill runs each notebook of ``PAGES``, nbconvert exports it through
-``templates/packet`` and Jinja writes ``index.html``. A packet references nothing on the
-network: plotly.js is embedded once per page and the template drops the lab template's
-CDN scripts (docs/report.md).
+(``show_figure``, ``table``, ``key_figures``, ``fee_table``, notes) and builds the packet
+(``write_packet``): papermill runs each notebook of ``PAGES``, nbconvert exports it
+through ``templates/packet`` and Jinja writes ``index.html``. A packet references nothing
+on the network: plotly.js is embedded once per page and the template drops the lab
+template's CDN scripts (docs/report.md).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from . import access, audit, config, contracts, orgs, store, tables
+from . import access, audit, config, contracts, metrics, orgs, store, tables
 from .access import Identity
 from .errors import NotOptedIn, PayeroptError, StoreError
 
@@ -39,7 +39,9 @@ PACKET_TEMPLATE = "packet"
 INDEX_TEMPLATE = "packet_index.html.j2"
 EXECUTED_DIR = "_executed"
 NA_TEXT = "—"
-SMALL_CELL = 11  # CMS cell-size policy: counts 1-10 are never shown (domain.md, small cells)
+SMALL_CELL = metrics.SMALL_CELL  # CMS cell-size policy: counts 1-10 are never shown
+SUPPRESSED = "suppressed"  # a figure hidden so that a "<11" cell cannot be worked out
+NO_REMITTANCES = "No remittances posted yet."
 RENDERER_NAME = "payeropt_packet"
 
 
@@ -66,6 +68,24 @@ PAGES: tuple[Page, ...] = (
         summary="What each payer pays for your most billed codes, in dollars and as a "
         "percent of Medicare; payers below Medicare are flagged.",
     ),
+    Page(
+        notebook="02_underpayments.ipynb",
+        title="Under-payments",
+        slug="underpayments",
+        summary="What payers paid below your contracts: dollars still at stake and "
+        "recovered, by payer and by cause, the codes under-paid most, how old the open "
+        "follow-ups are, and over-payments you may have to return.",
+    ),
+)
+
+# Tables a page may load: the imported data, and what posting 835s made of it. Not the
+# remitted claims themselves (they hold patient names) nor the audit log.
+REPORT_TABLES = (
+    *tables.DATA_TABLES,
+    tables.remittances,
+    tables.findings,
+    tables.denials,
+    tables.tasks,
 )
 
 
@@ -115,7 +135,7 @@ class UnknownTable(PayeroptError):
         self.name = name
 
     def __str__(self) -> str:
-        names = ", ".join(t.name for t in tables.DATA_TABLES)
+        names = ", ".join(t.name for t in REPORT_TABLES)
         return f"no practice table {self.name!r} (one of: {names})"
 
 
@@ -218,8 +238,9 @@ def context(
 
 
 def load(ctx: Context, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """One of the practice's data tables as a typed frame (``store.read_frame``)."""
-    table = {t.name: t for t in tables.DATA_TABLES}.get(name)
+    """One of the practice's tables (``REPORT_TABLES``) as a typed frame
+    (``store.read_frame``); pass ``columns`` to load only what the page needs."""
+    table = {t.name: t for t in REPORT_TABLES}.get(name)
     if table is None:
         raise UnknownTable(name)
     return store.read_frame(ctx.engine, table, ctx.org_id, columns=columns)
@@ -373,6 +394,7 @@ def show_figure(fig) -> Shown:  # noqa: ANN001 - a plotly Figure
 
 
 NUMERIC = "num"  # CSS class: right-aligned figures
+COUNT_SUFFIXES = ("_count", "_claims", "_lines")
 
 
 def _cell_text(column: str, values: pd.Series, missing: str) -> tuple[pd.Series, str]:
@@ -381,13 +403,35 @@ def _cell_text(column: str, values: pd.Series, missing: str) -> tuple[pd.Series,
         return values.map(lambda v: fmt_money(v, missing)), NUMERIC
     if column.startswith("pct_") or column.endswith("_pct"):
         return values.map(lambda v: fmt_pct(v, na=missing)), NUMERIC
-    if column in ("volume", "lines", "claims", "count") or column.endswith("_count"):
+    if column in ("volume", "lines", "claims", "count") or column.endswith(COUNT_SUFFIXES):
         return values.map(lambda v: fmt_count(v, missing)), NUMERIC
     if pd.api.types.is_bool_dtype(values):
         return values.map({True: "yes", False: ""}).fillna(missing), ""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.map(lambda v: fmt_date(v, missing)), ""
     return values.map(lambda v: missing if _missing(v) else str(v)), ""
+
+
+def _formatted(
+    frame: pd.DataFrame, columns: list[str], missing: str
+) -> dict[str, tuple[pd.Series, str]]:
+    """Each column's text and CSS class (``_cell_text``). A count hidden by
+    ``metrics.suppress`` reads "<11" where its ``<count>_small`` flag is set; every other
+    hidden figure reads ``missing``."""
+    out = {}
+    for column in columns:
+        text, kind = _cell_text(column, frame[column], missing)
+        flag = column + metrics.SMALL_SUFFIX
+        if flag in frame:
+            small = frame[flag].fillna(False).astype(bool) & frame[column].isna()
+            text = text.where(~small, f"<{SMALL_CELL}")
+        out[column] = (text, kind)
+    return out
+
+
+def cell_text(frame: pd.DataFrame, column: str, missing: str = SUPPRESSED) -> pd.Series:
+    """One column as the text a table shows (e.g. for chart labels and hover text)."""
+    return _formatted(frame, [column], missing)[column][0]
 
 
 def _html_table(header: list[str], cells: pd.DataFrame, classes: pd.DataFrame) -> str:
@@ -422,17 +466,96 @@ def table(
     is shown under its own name. Values are formatted by column name: ``*_cents`` money,
     ``pct_*``/``*_pct`` percent, ``volume``/``*_count`` counts (small-cell rule), booleans
     yes/blank, dates ISO. Rows where the bool column ``flag`` is true are highlighted.
+    Frames from ``metrics`` mark hidden small counts: they read "<11", and other hidden
+    figures read ``missing`` (pass ``missing=SUPPRESSED`` for those frames).
     """
     if frame.empty:
         return Shown(f'<p class="packet-empty">{html.escape(empty)}</p>')
     columns = columns or {c: c for c in frame.columns}
-    formatted = {c: _cell_text(c, frame[c], missing) for c in columns}
+    formatted = _formatted(frame, list(columns), missing)
     cells = pd.DataFrame({c: text for c, (text, _) in formatted.items()})
     marked = pd.Series("", index=frame.index)
     if flag is not None:
         marked = frame[flag].fillna(False).astype(bool).map({True: " flag", False: ""})
     classes = pd.DataFrame({c: (kind + marked).str.strip() for c, (_, kind) in formatted.items()})
     return Shown(_html_table(list(columns.values()), cells, classes))
+
+
+def key_figures(
+    frame: pd.DataFrame,
+    labels: dict[str, str],
+    missing: str = SUPPRESSED,
+    empty: str = "Nothing to show.",
+) -> Shown:
+    """The first row of ``frame`` as a two-column table: one labelled figure per line.
+
+    ``labels`` maps column → words, in the order shown. Values are formatted as in
+    ``table`` (a hidden small count reads "<11", other hidden figures ``missing``);
+    ``empty`` is shown instead when the frame has no row.
+    """
+    if frame.empty:
+        return Shown(f'<p class="packet-empty">{html.escape(empty)}</p>')
+    row = frame.iloc[[0]]
+    formatted = _formatted(row, list(labels), missing)
+    cells = pd.DataFrame(
+        {
+            "figure": list(labels.values()),
+            "value": [text.iloc[0] for text, _ in formatted.values()],
+        }
+    )
+    classes = pd.DataFrame({"figure": "", "value": NUMERIC}, index=cells.index)
+    return Shown(_html_table(["Figure", "Value"], cells, classes))
+
+
+def if_posted(remittances: pd.DataFrame, text: str) -> str:
+    """``text`` when any remittance is on file, else "No remittances posted yet." (what an
+    empty table or chart says on a practice that has not imported an 835)."""
+    return text if len(remittances) else NO_REMITTANCES
+
+
+def remit_notice(remittances: pd.DataFrame) -> Shown:
+    """The opening note of a remittance page: which remittances are on file, or that none
+    has been posted yet and how to post them. Needs remittances: remit_date."""
+    if remittances.empty:
+        return Shown(
+            f'<p class="packet-empty"><strong>{html.escape(NO_REMITTANCES)}</strong> '
+            "This page fills in once the payers' 835 remittance files are imported "
+            "(<code>payeropt import era</code>) and the packet is made again.</p>"
+        )
+    first, last = remittances["remit_date"].min(), remittances["remit_date"].max()
+    return Shown(
+        f'<p class="packet-notes">Remittances on file are dated {fmt_date(first)} to '
+        f"{fmt_date(last)}.</p>"
+    )
+
+
+def remit_footnote(ctx: Context, remittances: pd.DataFrame) -> Shown:
+    """Data notes for a remittance page: what is counted, what is left out, what is
+    hidden and why."""
+    posted = (
+        f"Remittances on file are dated {fmt_date(remittances['remit_date'].min())} to "
+        f"{fmt_date(remittances['remit_date'].max())}."
+        if len(remittances)
+        else NO_REMITTANCES
+    )
+    notes = [
+        posted,
+        f"Lines are remitted lines with dates of service {fmt_date(ctx.period_start)} to "
+        f"{fmt_date(ctx.period_end)}, compared with the contract in force on the date of "
+        "service. A line is under-paid when the payer allowed less than the contract by "
+        "more than $0.50 or 0.5 %, whichever is larger; over-paid likewise above it.",
+        "Each claim with under-paid lines on a remittance is one follow-up task; open, "
+        "in-progress and appealed tasks are \u201cat stake\u201d. States are those after the "
+        f"latest posting; ages are days from the remittance to {fmt_date(ctx.as_of)}.",
+        "Postings later reversed by the payer are left out.",
+        f"Counts from 1 to 10 are shown as \u201c<{SMALL_CELL}\u201d and their dollars are not "
+        f"shown; \u201c{SUPPRESSED}\u201d marks a figure hidden so that a small one cannot be "
+        "worked out from a total.",
+        "This page shows totals only: no claim numbers or patient details. Staff with "
+        "access find the lines in the worklists (payeropt underpayments, payeropt tasks).",
+    ]
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return Shown(f'<ul class="packet-notes">{items}</ul>')
 
 
 def fee_table(comparison: pd.DataFrame) -> Shown:

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from payeropt_lib import config, contracts, onboarding, orgs, plots, report, store
+from payeropt_lib import config, contracts, metrics, onboarding, orgs, plots, report, store, tables
 from payeropt_lib.access import Identity
 from payeropt_lib.errors import NotOptedIn, StoreError
 
@@ -38,8 +38,83 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+CLAIM_PREFIX = "ZQCLM"  # the test's claim ids: they must never reach a packet page
+
+
+def _post_remittances(url: str) -> None:
+    """What posting one 835 would leave: 23 under-paid lines from Medicare, 7 from Acme
+    (a small cell), 2 over-paid Medicaid lines, and a task per under-paid claim."""
+    under = [("MCR", "99213", 1_200)] * 23 + [("ACME", "20610", 800)] * 7
+    n = len(under)
+    claims = [f"{CLAIM_PREFIX}{i:04d}" for i in range(1, n + 3)]
+    payer = [p for p, _, _ in under] + ["MCD", "MCD"]
+    short = [s for _, _, s in under] + [-300, -300]  # negative short = over-paid
+    findings = pd.DataFrame(
+        {
+            "org_id": "t",
+            "remit_id": 1,
+            "claim_seq": range(1, n + 3),
+            "line_seq": 1,
+            "kind": ["underpaid"] * n + ["overpaid"] * 2,
+            "claim_id": claims,
+            "line_number": 1,
+            "payer_id": payer,
+            "procedure_code": [c for _, c, _ in under] + ["99214", "99214"],
+            "date_of_service": pd.Timestamp("2025-05-20"),
+            "units": 1,
+            "expected_cents": 10_000,
+            "allowed_cents": [10_000 - s for s in short],
+            "variance_cents": [-s for s in short],
+            "cause": ["below_contract"] * n + ["above_contract"] * 2,
+            "evidence": "allowed below expected",
+            "explanation": "",
+            "task_id": pd.array(list(range(1, n + 1)) + [None, None], dtype="Int64"),
+            "void": False,
+        }
+    )
+    recovered = [False] * 15 + [True] * 8 + [False] * 7  # Medicare: 15 open, 8 recovered
+    tasks = pd.DataFrame(
+        {
+            "task_id": range(1, n + 1),
+            "org_id": "t",
+            "claim_id": claims[:n],
+            "payer_id": payer[:n],
+            "remit_id": 1,
+            "opened_at": "2025-06-02T10:00:00Z",
+            "remit_date": pd.Timestamp("2025-06-01"),
+            "deadline": pd.Timestamp("2025-09-01"),
+            "state": ["recovered" if r else "open" for r in recovered],
+            "amount_cents": short[:n],
+            "recovered_cents": [1_000 if r else 0 for r in recovered],
+            "cause": "below_contract",
+            "lines": 1,
+            "closed_at": None,
+        }
+    )
+    remittance = pd.DataFrame(
+        {
+            "remit_id": [1],
+            "org_id": "t",
+            "remit_file_id": 1,
+            "isa_sender_id": "NORIDIAN",
+            "isa_control": "000000001",
+            "st_control": "0001",
+            "total_paid_cents": 250_000,
+            "trace_number": "EFT0001",
+            "remit_date": pd.Timestamp("2025-06-01"),
+            "balanced": True,
+            "payment_key": "NORIDIAN|000000001|EFT0001|MCR",
+        }
+    )
+    with store.engine_for(url).begin() as conn:
+        store.bulk_insert(conn, tables.remittances, remittance)
+        store.bulk_insert(conn, tables.tasks, tasks)
+        store.bulk_insert(conn, tables.findings, findings)
+
+
 @pytest.fixture(scope="module")
 def packet(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    _post_remittances(db_url)
     out = tmp_path_factory.mktemp("packet")
     return report.write_packet(db_url, "t", out, as_of=AS_OF, who=OWNER)
 
@@ -122,6 +197,38 @@ def test_page_shows_the_numbers_not_the_code(packet: Path) -> None:
     assert "$98.00 · 90%" in page  # ACME HMO 99213 from 2025-07-01 vs Medicare $109.15
     assert "$136.44 · 125%" in page  # ACME PPO 125 % of $109.15, half up
     assert 'class="num below"' in page
+
+
+def _text(page: Path) -> str:
+    """A page's words: scripts, styles and tags removed."""
+    text = page.read_text(encoding="utf-8")
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
+
+
+def test_underpayments_page_is_aggregate_only(packet: Path) -> None:
+    path = packet.parent / "underpayments.html"
+    page = path.read_text(encoding="utf-8")
+    text = _text(path)
+    assert "Remittances on file are dated 2025-06-01 to 2025-06-01." in text
+    # Key figures: 30 under-paid lines, $332.00 short (23 × $12.00 + 7 × $8.00).
+    assert "Lines under-paid 30" in text and "Under-paid on remitted lines $332.00" in text
+    # By payer: Acme's 7 lines are "<11"; Medicare is hidden with it, or the total
+    # (30 lines) minus Medicare would give Acme's count.
+    assert "Acme Health Plan &lt;11 suppressed" in text
+    assert "Medicare Part B (Noridian JE) suppressed suppressed" in text
+    assert "All payers 30 $332.00" in text
+    # Over-payments: 2 Medicaid lines, hidden with their dollars.
+    assert "State Medicaid yes &lt;11 suppressed" in text
+    assert "$6.00" not in text
+    # Aging: 22 open claims remitted 61 days before the as-of date, none past its deadline.
+    assert "61-90 days 22 $236.00" in text and "All open tasks 22 $236.00" in text
+    assert "Past the appeal deadline (any age) 0 $0.00" in text
+    # Nothing that names a claim or a patient, anywhere in the file (scripts included).
+    assert CLAIM_PREFIX not in page
+    assert not re.search(r"\bCLM\d|\bPAT\d|\bLCN\d", page)
+    assert page.count(PLOTLY_JS_BANNER) == 1
+    assert page.count("Plotly.newPlot(") == 3  # by payer, by cause, aging
 
 
 def test_not_opted_in_practice_is_refused(db_url: str, tmp_path: Path) -> None:
@@ -336,6 +443,110 @@ def test_tables_format_money_and_flag_rows(db_url: str) -> None:
     assert '<td class="num flag">$64.00</td>' in flagged
     empty = report.table(comparison.iloc[0:0], empty="Nothing below Medicare.").html
     assert empty == '<p class="packet-empty">Nothing below Medicare.</p>'
+
+
+def _stake(labels: list[str], lines: list[int], stake: list[int]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "payer_label": labels,
+            "lines": lines,
+            "underpaid_cents": stake,
+            "open_claims": lines,
+            "at_stake_cents": stake,
+            "recovered_claims": 0,
+            "recovered_cents": 0,
+        }
+    )
+    frame = metrics._with_total(frame, "payer_label", metrics.ALL_PAYERS)
+    return metrics.suppress(frame, metrics.STAKE_COUNTS, metrics.STAKE_VALUES)
+
+
+def test_tables_show_small_cells_as_under_11_and_their_complement_as_suppressed() -> None:
+    frame = _stake(["Acme", "Beta", "Gamma"], [7, 30, 40], [700, 3_000, 4_000])
+    shown = report.table(
+        frame,
+        columns={"payer_label": "Payer", "lines": "Lines", "at_stake_cents": "At stake"},
+        missing=report.SUPPRESSED,
+    ).html
+    assert '<tr><td>Acme</td><td class="num">&lt;11</td><td class="num">suppressed</td>' in shown
+    assert '<tr><td>Beta</td><td class="num">suppressed</td><td class="num">suppressed' in shown
+    assert '<tr><td>Gamma</td><td class="num">40</td><td class="num">$40.00</td>' in shown
+    assert '<td>All payers</td><td class="num">77</td><td class="num">$77.00</td>' in shown
+    assert "$7.00" not in shown and "$30.00" not in shown
+
+
+def test_key_figures_and_remittance_notes(db_url: str) -> None:
+    row = metrics.suppress(
+        pd.DataFrame({"open_claims": [4], "at_stake_cents": [1_234], "no_rate_lines": [12]}),
+        ["open_claims", "no_rate_lines"],
+        {"at_stake_cents": "open_claims"},
+    )
+    labels = {"at_stake_cents": "At stake", "open_claims": "Claims", "no_rate_lines": "No rate"}
+    shown = report.key_figures(row, labels).html
+    assert "<th>Figure</th><th>Value</th>" in shown
+    assert '<td>At stake</td><td class="num">suppressed</td>' in shown
+    assert '<td>Claims</td><td class="num">&lt;11</td>' in shown
+    assert '<td>No rate</td><td class="num">12</td>' in shown
+    assert report.key_figures(row.iloc[0:0], labels, empty="None.").html == (
+        '<p class="packet-empty">None.</p>'
+    )
+    none = pd.DataFrame({"remit_date": pd.Series([], dtype="datetime64[ns]")})
+    assert "No remittances posted yet." in report.remit_notice(none).html
+    assert report.if_posted(none, "No under-payments.") == report.NO_REMITTANCES
+    some = pd.DataFrame({"remit_date": pd.to_datetime(["2025-06-01", "2025-07-15"])})
+    assert report.if_posted(some, "No under-payments.") == "No under-payments."
+    assert "dated 2025-06-01 to 2025-07-15" in report.remit_notice(some).html
+    ctx = report.context("t", db_url, "", "", AS_OF)
+    notes = report.remit_footnote(ctx, none).html
+    assert "No remittances posted yet." in notes and "&lt;11" in notes
+
+
+def test_report_loads_remittance_tables_but_not_remitted_patients(db_url: str) -> None:
+    ctx = report.context("t", db_url, "", "", AS_OF)
+    frame = report.load(ctx, "findings", metrics.FINDING_COLUMNS)
+    assert list(frame.columns) == metrics.FINDING_COLUMNS
+    assert list(report.load(ctx, "tasks", metrics.TASK_COLUMNS).columns) == metrics.TASK_COLUMNS
+    with pytest.raises(report.UnknownTable):
+        report.load(ctx, "remit_claims")  # holds patient names
+
+
+def test_stake_bars_leave_out_the_total_and_hidden_figures() -> None:
+    frame = _stake(["Acme", "Beta", "Gamma"], [7, 30, 40], [700, 3_000, 4_000])
+    fig = plots.underpaid_by_payer(frame)
+    stake, recovered = fig.data
+    assert fig.layout.barmode == "stack"
+    assert list(stake.y) == ["Acme *", "Beta *", "Gamma"]  # no "All payers" bar
+    assert np.isnan(stake.x[0]) and np.isnan(stake.x[1])
+    assert stake.x[2] == pytest.approx(40.0)
+    assert [list(c) for c in stake.customdata] == [
+        ["suppressed", "<11 claims"],
+        ["suppressed", "suppressed"],
+        ["$40.00", "40 claims"],
+    ]
+    assert recovered.name == "Recovered"
+    assert any("fewer than 11" in a.text for a in fig.layout.annotations)
+    assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    empty = plots.underpaid_by_cause(frame.iloc[0:0], empty=report.NO_REMITTANCES)
+    assert empty.layout.annotations[0].text == report.NO_REMITTANCES
+
+
+def test_task_aging_bars() -> None:
+    tasks = pd.DataFrame(
+        {
+            "state": "open",
+            "amount_cents": 1_000,
+            "remit_date": pd.to_datetime(["2025-07-20"] * 4 + ["2025-05-01"] * 30),
+            "deadline": pd.to_datetime(["2025-10-01"] * 4 + ["2025-07-01"] * 30),
+        }
+    )
+    fig = plots.task_aging_bars(metrics.task_aging(tasks, pd.Timestamp(AS_OF)))
+    bars = fig.data[0]
+    assert list(bars.x) == ["0-30 days *", "31-60 days", "61-90 days", "over 90 days *"]
+    assert list(bars.text) == ["<11 claims", "0 claims", "0 claims", "suppressed"]
+    assert np.isnan(bars.y[0]) and bars.y[1] == 0
+    assert "Past the appeal deadline: suppressed, suppressed at stake" in fig.layout.title.text
+    none = plots.task_aging_bars(metrics.task_aging(tasks.iloc[0:0], pd.Timestamp(AS_OF)))
+    assert none.layout.annotations[0].text == "No open follow-up tasks."
 
 
 # --- notebook hygiene -----------------------------------------------------------------
