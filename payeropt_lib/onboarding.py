@@ -94,4 +94,48 @@ def demo_practice(
     if not orgs.get(engine, config.DEMO_ORG)["opted_in"]:
         orgs.opt_in(engine, config.DEMO_ORG, DEMO_ACTOR, accept_disclosure=True)
     load_folder(engine, config.DEMO_ORG, out / "files", DEMO_ACTOR, progress)
+    post_demo_remittances(engine, out / "files" / "era", seed, progress)
     return url
+
+
+def post_demo_remittances(
+    engine: Engine, folder: Path, seed: int, progress: Callable[[str], None] | None = None
+) -> None:
+    """Write the demo payers' 835 files from the loaded practice, then post them in order.
+
+    Posting is idempotent, so running the demo again posts nothing twice.
+    """
+    from tqdm import tqdm
+
+    from . import config, demo, demo_era, posting, store, tables
+
+    org = config.DEMO_ORG
+    frames = {
+        t.name: store.read_frame(engine, t, org)
+        for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
+    }
+    plan = demo_era.plan_payments(
+        frames["charges"],
+        frames["contracts"],
+        frames["fee_schedules"],
+        frames["medicare_fees"],
+        demo.DEMO_AS_OF,
+        seed,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    files = demo_era.remittance_files(plan, seed)
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    posted = [
+        posting.post_file(engine, org, folder / name, DEMO_ACTOR)
+        for name in tqdm(
+            sorted(files), desc="posting 835s", unit="file", leave=False, disable=None
+        )
+    ]
+    if progress:
+        progress(
+            f"{len(posted)} 835 files posted from {folder}: "
+            f"{sum(p.underpaid for p in posted)} under-paid lines, "
+            f"{sum(p.tasks_opened for p in posted)} tasks, "
+            f"{sum(p.already_posted for p in posted)} already posted"
+        )

@@ -463,15 +463,11 @@ def _evaluate(
             "place_of_service": basis["place_of_service"],
         }
     )
-    priced_frame = expected.expected_allowed(engine_in, contracts, fee_schedules, medicare_fees)
-    if priced_frame.empty:
-        priced_frame = priced_frame.assign(rate_from=pd.Series(dtype="datetime64[ns]"))
-    earlier_in = engine_in.merge(priced_frame[["line_key", "rate_from"]], on="line_key")
-    earlier_in = earlier_in[earlier_in["rate_from"].notna()]
-    earlier_in = earlier_in.assign(date_of_service=earlier_in["rate_from"] - pd.Timedelta(days=1))
-    earlier = expected.expected_allowed(
-        earlier_in.drop(columns="rate_from"), contracts, fee_schedules, medicare_fees
-    )
+    # One engine call prices each line on its date of service and on the day before its
+    # rate began (what the previous period pays: evidence for "paid at an earlier rate").
+    priced_frame = _price_twice(engine_in, contracts, fee_schedules, medicare_fees)
+    earlier = priced_frame[priced_frame["_earlier"]]
+    priced_frame = priced_frame[~priced_frame["_earlier"]]
     keep = [
         "line_key",
         "contract_basis",
@@ -497,6 +493,63 @@ def _evaluate(
     merged["is_reversal"] = merged["status"].eq("22")
     classified = underpayments.classify(merged)
     return underpayments.likely_causes(classified)
+
+
+def _price_twice(
+    lines: pd.DataFrame,
+    contracts: pd.DataFrame,
+    fee_schedules: pd.DataFrame,
+    medicare_fees: pd.DataFrame,
+) -> pd.DataFrame:
+    """Expected amounts on the date of service and on the day before the rate began.
+
+    A payer's rate for a code begins at the latest start on or before the date of service
+    among its fee rows for the code (fixed contracts) and the code's Medicare rows (percent
+    contracts). The earlier copies get their own claim ids so MPPR ranks them apart; the
+    result has ``_earlier`` True for them, with the original line_key.
+    """
+    percent_payers = contracts.loc[contracts["basis"] == "medicare_percent", ["payer_id"]]
+    starts = (
+        pd.concat(
+            [
+                fee_schedules[["payer_id", "procedure_code", "effective_from"]],
+                percent_payers.drop_duplicates().merge(
+                    medicare_fees[["procedure_code", "effective_from"]].drop_duplicates(),
+                    how="cross",
+                ),
+            ]
+        )
+        .drop_duplicates()
+        .rename(columns={"effective_from": "began"})
+        .sort_values("began")
+    )
+    keyed = lines.sort_values("date_of_service").astype(
+        {"payer_id": "object", "procedure_code": "object"}
+    )
+    began = (
+        pd.merge_asof(
+            keyed,
+            starts.astype({"payer_id": "object", "procedure_code": "object"}),
+            left_on="date_of_service",
+            right_on="began",
+            by=["payer_id", "procedure_code"],
+            direction="backward",
+        )
+        .set_index(keyed.index)["began"]
+        .reindex(lines.index)
+    )
+    offset = int(lines["line_key"].max()) + 1 if len(lines) else 0
+    earlier = lines.assign(
+        date_of_service=began - pd.Timedelta(days=1),
+        claim_id=lines["claim_id"] + "|earlier",
+        line_key=lines["line_key"] + offset,
+    )[began.notna()]
+    priced = expected.expected_allowed(
+        pd.concat([lines, earlier], ignore_index=True), contracts, fee_schedules, medicare_fees
+    )
+    priced["_earlier"] = priced["line_key"] >= offset
+    priced.loc[priced["_earlier"], "line_key"] -= offset
+    return priced
 
 
 def _apply_reversals(conn: Connection, org_id: str, claims: pd.DataFrame) -> pd.DataFrame:

@@ -150,7 +150,11 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
     Adds cause (a key of ``CAUSES``, '' for other outcomes) and evidence (a sentence with the
     numbers). Checks run from the most specific to the least; the first that fits wins.
     """
-    f = found
+    flagged = found["outcome"].isin(["underpaid", "overpaid", "no_rate"])
+    if not flagged.any():
+        return found.assign(cause="", evidence="")
+    # Sentences are built only for the few flagged lines, not for every line posted.
+    f = found[flagged]
     money = _money
     allowed = f["allowed_cents"].astype("int64")
     expected = f["expected_cents"].astype("Int64")
@@ -227,6 +231,15 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
             + " on the highest-priced procedure of the day",
         ),
         (
+            "flat_rate",
+            under & codes_at_amount.ge(3),
+            "the payer allowed "
+            + money(allowed)
+            + " for "
+            + codes_at_amount.astype(str)
+            + " different codes on this remittance",
+        ),
+        (
             "percent_of_medicare",
             under
             & _flag(f["contract_basis"].eq("medicare_percent"))
@@ -240,15 +253,6 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
             + money(medicare_total)
             + "; the contract says "
             + _pct(contract_pct),
-        ),
-        (
-            "flat_rate",
-            under & codes_at_amount.ge(3),
-            "the payer allowed "
-            + money(allowed)
-            + " for "
-            + codes_at_amount.astype(str)
-            + " different codes on this remittance",
         ),
         (
             "below_contract",
@@ -282,11 +286,13 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
         ),
     ]
     conditions = [cond.to_numpy(dtype=bool) for _, cond, _ in rules]
-    cause = np.select(conditions, [name for name, _, _ in rules], default="")
-    evidence = np.select(
+    cause = pd.Series("", index=found.index, dtype=object)
+    evidence = pd.Series("", index=found.index, dtype=object)
+    cause[flagged] = np.select(conditions, [name for name, _, _ in rules], default="")
+    evidence[flagged] = np.select(
         conditions, [text.to_numpy(dtype=object) for _, _, text in rules], default=""
     )
-    return f.assign(cause=cause, evidence=evidence)
+    return found.assign(cause=cause, evidence=evidence)
 
 
 def _flag(values: pd.Series, missing: bool = False) -> pd.Series:
