@@ -1,0 +1,186 @@
+"""835 parse throughput: payeropt's ``era.parse`` against oxedi on the same bytes.
+
+    .venv/bin/python benchmarks/era_throughput.py [--claims 20000] [--seed 7] [--repeat 3]
+                                                  [--keep FILE]
+
+Generates a seeded ~20k-claim (~8 MB) 835 with ``era_writer`` (many payers' transactions,
+2-3 lines a claim, line CAS, REF*6R, AMT*B6, some LQ, claim-level CAS and PLB), then times
+the best of ``--repeat`` runs of each parser in this process. Target: era.parse ≤ 1.25 ×
+oxedi's time. oxedi is a comparison only (``pip install oxedi==0.6.0``), never a
+dependency of payeropt; without it only payeropt's figure is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from payeropt_lib import era, era_writer  # noqa: E402
+
+CODES = [
+    ("99213", 14500, 9850),
+    ("99214", 21000, 13900),
+    ("99203", 19000, 11700),
+    ("93000", 6500, 1710),
+    ("36415", 1800, 300),
+    ("81002", 1200, 350),
+    ("20610", 24000, 6120),
+    ("J1100", 2500, 26),
+    ("97110", 9000, 2950),
+    ("71046", 12000, 3100),
+]
+MODIFIERS = ["", "", "", "25", "59", "RT", "LT", "26", "TC"]
+LAST = ["SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "GARCIA", "MILLER", "DAVIS"]
+FIRST = ["JAMES", "MARY", "ROBERT", "PATRICIA", "JOHN", "JENNIFER", "MICHAEL", "LINDA"]
+PAYERS = ["AETNA", "CIGNA", "UNITEDHEALTHCARE", "HUMANA", "BCBS", "MEDICARE", "MEDICAID"]
+
+
+def generate(claims: int, seed: int, per_txn: int = 400) -> dict[str, pd.DataFrame]:
+    """Frames for ``claims`` balanced claims, ``per_txn`` claims per transaction (seeded)."""
+    rnd = random.Random(seed)
+    txns, claim_rows, line_rows, adj_rows, plb_rows = [], [], [], [], []
+    start = dt.date(2025, 1, 1)
+    for txn in range((claims + per_txn - 1) // per_txn):
+        payer = PAYERS[txn % len(PAYERS)]
+        n_claims = min(per_txn, claims - txn * per_txn)
+        for claim_seq in range(n_claims):
+            dos = pd.Timestamp(start + dt.timedelta(days=rnd.randrange(330)))
+            charge_total = paid_total = pr_total = 0
+            for line_seq in range(rnd.choice((1, 2, 2, 3, 3, 4))):
+                code, charge, allowed = rnd.choice(CODES)
+                pr = rnd.choice((0, 0, 2000, 3000, allowed // 5))
+                pr = min(pr, allowed)
+                paid = allowed - pr
+                line_rows.append(
+                    {
+                        "txn": txn,
+                        "claim_seq": claim_seq,
+                        "line_seq": line_seq,
+                        "procedure_code": code,
+                        "modifiers": rnd.choice(MODIFIERS),
+                        "charge_cents": charge,
+                        "paid_cents": paid,
+                        "units_paid_x1000": 1000,
+                        "service_date": dos,
+                        "line_control_number": f"LN{txn:03d}{claim_seq:04d}{line_seq}",
+                        "allowed_cents": allowed,
+                        "remark_codes": "N130" if rnd.random() < 0.1 else None,
+                    }
+                )
+                adj_rows.append((txn, claim_seq, line_seq, "CO", "45", charge - allowed))
+                if pr:
+                    adj_rows.append((txn, claim_seq, line_seq, "PR", rnd.choice("123"), pr))
+                charge_total += charge
+                paid_total += paid
+                pr_total += pr
+            if rnd.random() < 0.05:  # a claim-level adjustment (e.g. sequestration-like)
+                cut = min(paid_total, 150)
+                adj_rows.append((txn, claim_seq, None, "CO", "253", cut))
+                paid_total -= cut
+            claim_rows.append(
+                {
+                    "txn": txn,
+                    "claim_seq": claim_seq,
+                    "claim_id": f"CLM{txn:03d}{claim_seq:05d}",
+                    "status": "1",
+                    "charge_cents": charge_total,
+                    "paid_cents": paid_total,
+                    "patient_resp_cents": pr_total,
+                    "filing_indicator": "12",
+                    "payer_claim_number": f"{rnd.randrange(10**13):013d}",
+                    "facility_code": "11",
+                    "frequency": "1",
+                    "patient_last": rnd.choice(LAST),
+                    "patient_first": rnd.choice(FIRST),
+                    "patient_member_id": f"M{rnd.randrange(10**9):09d}",
+                    "statement_from": dos,
+                    "statement_to": dos,
+                }
+            )
+        if txn % 3 == 0:
+            plb_rows.append((txn, "1234567893", pd.Timestamp("2025-12-31"), "WO", f"R{txn}", 2500))
+        txns.append(
+            {
+                "txn": txn,
+                "payer_name": payer,
+                "payer_id": f"{10000 + txn % len(PAYERS)}",
+                "payee_name": "DEMO FAMILY PRACTICE",
+                "payee_id": "1234567893",
+                "payment_date": pd.Timestamp("2025-12-15"),
+                "trace_number": f"EFT{seed}{txn:05d}",
+            }
+        )
+    adj = pd.DataFrame(
+        adj_rows, columns=["txn", "claim_seq", "line_seq", "group", "reason", "amount_cents"]
+    ).astype({"line_seq": "Int64"})
+    plb_columns = ["txn", "provider_id", "fiscal_period_date", "reason", "reference"]
+    plb = pd.DataFrame(plb_rows, columns=[*plb_columns, "amount_cents"])
+    return {
+        "transactions": pd.DataFrame(txns),
+        "claims": pd.DataFrame(claim_rows),
+        "lines": pd.DataFrame(line_rows),
+        "adjustments": adj,
+        "plb": plb,
+    }
+
+
+def best_of(repeat: int, run: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="also write the generated 835 here")
+    args = parser.parse_args()
+
+    frames = generate(args.claims, args.seed)
+    data = era_writer.write(frames, created=dt.datetime(2025, 12, 16, 8, 0), isa_control=7)
+    if args.keep:
+        args.keep.write_bytes(data)
+    megabytes = len(data) / 1e6
+    remit = era.parse("bench.835", data)
+    assert era.balance(remit).empty, "the generated file must balance"
+    print(
+        f"file: {megabytes:.2f} MB, {len(remit.transactions)} transactions, "
+        f"{len(remit.claims)} claims, {len(remit.lines)} lines, "
+        f"{len(remit.adjustments)} adjustments"
+    )
+
+    ours = best_of(args.repeat, lambda: era.parse("bench.835", data))
+    print(f"payeropt era.parse: {ours:.3f} s  {megabytes / ours:.1f} MB/s")
+    try:
+        import oxedi
+    except ImportError:
+        print("oxedi not installed (pip install oxedi==0.6.0): no comparison")
+        oxedi = None
+    if oxedi is not None:
+        theirs = best_of(args.repeat, lambda: oxedi.parse(data))
+        print(f"oxedi {oxedi.__version__} parse: {theirs:.3f} s  {megabytes / theirs:.1f} MB/s")
+        print(f"ratio payeropt / oxedi: {ours / theirs:.2f} (target <= 1.25)")
+
+    # --- posting time goes here ------------------------------------------------------
+    # The engineer who writes posting adds the timing of posting this same file (parse +
+    # match + store) below, using `data` and `remit`; until then the figures are parse-only.
+
+
+if __name__ == "__main__":
+    main()
