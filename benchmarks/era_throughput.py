@@ -150,6 +150,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="also write the generated 835 here")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
 
     frames = generate(args.claims, args.seed)
@@ -177,9 +178,109 @@ def main() -> None:
         print(f"oxedi {oxedi.__version__} parse: {theirs:.3f} s  {megabytes / theirs:.1f} MB/s")
         print(f"ratio payeropt / oxedi: {ours / theirs:.2f} (target <= 1.25)")
 
-    # --- posting time goes here ------------------------------------------------------
-    # The engineer who writes posting adds the timing of posting this same file (parse +
-    # match + store) below, using `data` and `remit`; until then the figures are parse-only.
+    # --- parse + post -----------------------------------------------------------------
+    # Posting needs a practice whose charges and contracts are the file's: built from the
+    # generated frames, imported through the normal importers, then the file is posted
+    # (parse, match, price, classify, store) into SQLite and into PostgreSQL.
+    for backend, seconds in post_seconds(frames, data, args.pg_url).items():
+        line = (
+            f"payeropt parse + post ({backend}): {seconds:.2f} s  {megabytes / seconds:.1f} MB/s"
+        )
+        if oxedi is not None:
+            line += f"  = {theirs / seconds:.2f} x oxedi's parse-only speed (target >= 0.8)"
+        print(line)
+
+
+def practice_files(frames: dict[str, pd.DataFrame], folder: Path) -> None:
+    """contracts, fee_schedules and charges CSVs that the generated 835 pays."""
+    folder.mkdir(parents=True, exist_ok=True)
+    txns = frames["transactions"]
+    payers = txns[["payer_name", "payer_id"]].drop_duplicates("payer_name").reset_index(drop=True)
+    payers["key"] = "P" + payers.index.astype(str)
+    pd.DataFrame(
+        {
+            "payer_id": payers["key"],
+            "payer_name": payers["payer_name"],
+            "payer_class": "COMMERCIAL",
+            "effective_from": "2024-01-01",
+            "basis": "fee_schedule",
+            "payer_aliases": payers["payer_name"] + ";" + payers["payer_id"],
+        }
+    ).to_csv(folder / "contracts.csv", index=False)
+    fees = payers[["key"]].merge(
+        pd.DataFrame(CODES, columns=["code", "charge", "allowed"]), how="cross"
+    )
+    pd.DataFrame(
+        {
+            "payer_id": fees["key"],
+            "procedure_code": fees["code"],
+            "allowed_amount": (fees["allowed"] / 100).map("{:.2f}".format),
+            "effective_from": "2024-01-01",
+        }
+    ).to_csv(folder / "fee_schedules.csv", index=False)
+    lines = frames["lines"].merge(
+        frames["claims"][["txn", "claim_seq", "claim_id"]], on=["txn", "claim_seq"]
+    )
+    lines = lines.merge(txns[["txn", "payer_name"]], on="txn").merge(
+        payers[["payer_name", "key"]], on="payer_name"
+    )
+    pd.DataFrame(
+        {
+            "claim_id": lines["claim_id"],
+            "line_number": lines["line_seq"] + 1,
+            "line_control_number": lines["line_control_number"],
+            "patient_id": "PBENCH",
+            "date_of_service": lines["service_date"].dt.strftime("%Y-%m-%d"),
+            "procedure_code": lines["procedure_code"],
+            "modifiers": lines["modifiers"].fillna(""),
+            "units": 1,
+            "charge_amount": (lines["charge_cents"] / 100).map("{:.2f}".format),
+            "primary_payer_id": lines["key"],
+            "place_of_service": "11",
+        }
+    ).to_csv(folder / "charges.csv", index=False)
+
+
+def post_seconds(frames: dict[str, pd.DataFrame], data: bytes, pg_url: str) -> dict[str, float]:
+    import tempfile
+    import uuid
+
+    import sqlalchemy as sa
+
+    from payeropt_lib import onboarding, orgs, posting, store
+    from payeropt_lib.access import Identity
+
+    who = Identity("bench", "owner")
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        practice_files(frames, folder / "practice")
+        (folder / "bench.835").write_bytes(data)
+        pg_name = f"payeropt_bench_{uuid.uuid4().hex[:6]}"
+        admin = sa.create_engine(store.normalize_url(pg_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{pg_name}"')
+        urls = {
+            "sqlite": f"sqlite:///{folder / 'bench.sqlite'}",
+            "postgresql": sa.engine.make_url(store.normalize_url(pg_url))
+            .set(database=pg_name)
+            .render_as_string(hide_password=False),
+        }
+        try:
+            for backend, url in urls.items():
+                engine = store.engine_for(url)
+                orgs.create(engine, "bench", "Bench", who)
+                orgs.opt_in(engine, "bench", who, True)
+                onboarding.load_folder(engine, "bench", folder / "practice", who)
+                start = time.perf_counter()
+                result = posting.post_file(engine, "bench", folder / "bench.835", who)
+                out[backend] = time.perf_counter() - start
+                print(f"  posted on {backend}: {result.summary()}")
+        finally:
+            store.dispose_all()
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    return out
 
 
 if __name__ == "__main__":

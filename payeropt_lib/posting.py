@@ -348,7 +348,7 @@ def _post(
     plb = remit.plb.merge(txn_map[["txn", "remit_id"]], on="txn", how="inner")
 
     charges = _read_charges(conn, org_id, claims["claim_id"].dropna().unique().tolist())
-    claims["matched"] = claims["claim_id"].isin(charges["claim_id"])
+    claims["matched"] = claims["claim_id"].isin(pd.Index(charges["claim_id"].unique()))
     claims["is_reversal"] = claims["status"].eq("22")
 
     lines = lines.assign(
@@ -386,7 +386,7 @@ def _post(
             .values(balanced=False)
         )
     store.bulk_insert(conn, tables.remit_problems, problems.assign(org_id=org_id))
-    denial_rows = _denial_rows(evaluated, claims, lines, txn_map, org_id)
+    denial_rows = _denial_rows(evaluated, adjustments, org_id)
     store.bulk_insert(conn, tables.denials, denial_rows)
     finding_rows = _finding_rows(evaluated, org_id)
     opened, recovered = _tasks(conn, org_id, who, evaluated, finding_rows, contracts)
@@ -849,15 +849,9 @@ def _plb_rows(plb: pd.DataFrame, org_id: str) -> pd.DataFrame:
     return out[[c.name for c in tables.remit_plb.c]]
 
 
-def _denial_rows(
-    evaluated: pd.DataFrame,
-    claims: pd.DataFrame,
-    lines: pd.DataFrame,
-    txn_map: pd.DataFrame,
-    org_id: str,
-) -> pd.DataFrame:
+def _denial_rows(evaluated: pd.DataFrame, adjustments: pd.DataFrame, org_id: str) -> pd.DataFrame:
     d = evaluated[evaluated["outcome"].isin(["denied", "bundled"])]
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "org_id": org_id,
             "remit_id": d["remit_id"],
@@ -871,14 +865,13 @@ def _denial_rows(
             "denial_class": d["outcome"],
             "group_code": d["denial_group"],
             "carc": d["denial_carc"],
-            "carcs": d["carcs"].fillna(""),
+            "carcs": underpayments.carc_labels(adjustments, d),
             "rarcs": d["remark_codes"],
             "charge_cents": d["charge_cents"],
             "remit_date": d["remit_date"],
             "void": False,
         }
     )
-    return out
 
 
 def _finding_rows(evaluated: pd.DataFrame, org_id: str) -> pd.DataFrame:

@@ -50,18 +50,17 @@ def tolerance(expected_cents: pd.Series) -> pd.Series:
 
 
 def line_adjustment_totals(adjustments: pd.DataFrame) -> pd.DataFrame:
-    """Per remitted line: patient responsibility, sequestration and the CARC list.
+    """Per remitted line: patient responsibility, sequestration and the main denial reason.
 
     Needs: remit_id, claim_seq, line_seq, group_code, reason, amount_cents.
     Returns one row per (remit_id, claim_seq, line_seq): patient_resp_cents,
-    sequestration_cents, carcs ('CO-45;PR-2'), bundled (bool), denial_carc (the non-PR
-    reason with the largest amount, NA if none), denial_group.
+    sequestration_cents, bundled (bool), denial_carc (the non-PR reason with the largest
+    amount, NA if none), denial_group. Sums only: the label list is ``carc_labels``.
     """
     keys = ["remit_id", "claim_seq", "line_seq"]
     adj = adjustments.assign(
         pr=adjustments["amount_cents"].where(adjustments["group_code"] == "PR", 0),
         seq=adjustments["amount_cents"].where(adjustments["reason"] == SEQUESTRATION_CARC, 0),
-        label=adjustments["group_code"] + "-" + adjustments["reason"],
         bundling=adjustments["reason"].isin(BUNDLING_CARCS),
     )
     grouped = adj.groupby(keys, sort=False)
@@ -69,7 +68,6 @@ def line_adjustment_totals(adjustments: pd.DataFrame) -> pd.DataFrame:
         {
             "patient_resp_cents": grouped["pr"].sum(),
             "sequestration_cents": grouped["seq"].sum(),
-            "carcs": grouped["label"].agg(";".join),
             "bundled": grouped["bundling"].any(),
         }
     )
@@ -81,6 +79,22 @@ def line_adjustment_totals(adjustments: pd.DataFrame) -> pd.DataFrame:
         columns={"reason": "denial_carc", "group_code": "denial_group"}
     )
     return out.join(top, how="left").reset_index()
+
+
+def carc_labels(adjustments: pd.DataFrame, lines: pd.DataFrame) -> pd.Series:
+    """'CO-97;PR-1' for each of ``lines`` (remit_id, claim_seq, line_seq), in CAS order.
+
+    Joined per line in Python, so call it for the few lines that need it (denials).
+    """
+    keys = ["remit_id", "claim_seq", "line_seq"]
+    wanted = adjustments.merge(lines[keys].drop_duplicates(), on=keys, how="inner")
+    labels = (
+        (wanted["group_code"] + "-" + wanted["reason"])
+        .groupby([wanted[k] for k in keys], sort=False)
+        .agg(";".join)
+    )
+    index = pd.MultiIndex.from_frame(lines[keys])
+    return pd.Series(labels.reindex(index).to_numpy(), index=lines.index).fillna("")
 
 
 def allowed_amounts(lines: pd.DataFrame) -> pd.Series:
