@@ -189,20 +189,26 @@ def in_period(
     """Live findings with a date of service in ``[start, end]`` (None = open), and the
     tasks that hold at least one of them.
 
-    Needs findings: date_of_service, void, task_id (Int64, NA = no task); tasks: task_id.
-    A task whose lines were all reversed, or served outside the period, is left out, so
-    every table of the page counts the same claims.
+    Needs findings: date_of_service, void, task_id (Int64, NA = no task); tasks: task_id,
+    state.
+    A task whose lines were served outside the period is left out, and so is one whose lines
+    were all reversed, unless it was recovered: a payer that reverses an under-paid claim and
+    pays it correctly closes the task as recovered, and that recovery must count.
     """
-    f = live(findings)
-    day = f["date_of_service"]
-    keep = pd.Series(True, index=f.index)
+    day = findings["date_of_service"]
+    keep = pd.Series(True, index=findings.index)
     if start is not None:
         keep &= day.ge(start)
     if end is not None:
         keep &= day.le(end)
-    f = f[keep]
+    in_period = findings[keep]
+    f = live(in_period)
     held = f["task_id"].dropna().astype("int64").unique()
-    return f.reset_index(drop=True), tasks[tasks["task_id"].isin(held)].reset_index(drop=True)
+    ever = in_period["task_id"].dropna().astype("int64").unique()
+    wanted = tasks["task_id"].isin(held) | (
+        tasks["state"].eq("recovered") & tasks["task_id"].isin(ever)
+    )
+    return f.reset_index(drop=True), tasks[wanted].reset_index(drop=True)
 
 
 def payer_directory(contracts: pd.DataFrame) -> pd.DataFrame:

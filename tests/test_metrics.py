@@ -474,3 +474,20 @@ def test_a_practice_with_no_remittances_gets_empty_tables() -> None:
     ):
         assert table.empty
         assert metrics.TOTAL in table or "open_claims" in table
+
+
+def test_a_recovered_task_counts_even_when_its_posting_was_reversed():
+    """Reversal + corrected payment: the finding is void, the recovery still counts."""
+    findings = pd.DataFrame(
+        {
+            "date_of_service": pd.to_datetime(["2025-03-01", "2025-03-02"]),
+            "void": [True, False],
+            "task_id": pd.array([1, 2], dtype="Int64"),
+        }
+    )
+    tasks = pd.DataFrame({"task_id": [1, 2, 3], "state": ["recovered", "open", "recovered"]})
+    live_findings, kept = metrics.in_period(findings, tasks, None, None)
+    assert len(live_findings) == 1
+    assert kept["task_id"].tolist() == [1, 2]  # task 3 holds no finding of the period
+    _, none = metrics.in_period(findings, tasks, pd.Timestamp("2025-03-02"), None)
+    assert none["task_id"].tolist() == [2]
