@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from . import access, audit, era, expected, store, tables, tasks, underpayments
 from .access import Identity
@@ -128,21 +128,22 @@ def map_payers(txns: pd.DataFrame, aliases: pd.DataFrame, contract_payers: pd.In
     return found.fillna(direct)
 
 
-def _read_charges(conn: Connection, org_id: str, claim_ids: list[str]) -> pd.DataFrame:
+def _read_in(
+    conn: Connection,
+    table,
+    org_id: str,
+    column: str,
+    values,
+    columns: list[str] | None = None,
+    where: tuple = (),
+) -> pd.DataFrame:
+    """Rows whose ``column`` is one of ``values``, read in chunks of ``IN_CHUNK`` ids."""
+    values = list(values)
+    chunks = [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)] or [[]]
     parts = [
-        store.read_frame(
-            conn,
-            tables.charges,
-            org_id,
-            CHARGE_COLUMNS,
-            where=[tables.charges.c.claim_id.in_(claim_ids[i : i + IN_CHUNK])],
-        )
-        for i in range(0, len(claim_ids), IN_CHUNK)
+        store.read_frame(conn, table, org_id, columns, where=[table.c[column].in_(c), *where])
+        for c in chunks
     ]
-    if not parts:
-        return store.read_frame(
-            conn, tables.charges, org_id, CHARGE_COLUMNS, where=[tables.charges.c.claim_id.in_([])]
-        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -347,7 +348,14 @@ def _post(
     adjustments["line_seq"] = adjustments["line_seq"].fillna(-1).astype("int64")
     plb = remit.plb.merge(txn_map[["txn", "remit_id"]], on="txn", how="inner")
 
-    charges = _read_charges(conn, org_id, claims["claim_id"].dropna().unique().tolist())
+    charges = _read_in(
+        conn,
+        tables.charges,
+        org_id,
+        "claim_id",
+        claims["claim_id"].dropna().unique(),
+        CHARGE_COLUMNS,
+    )
     claims["matched"] = claims["claim_id"].isin(pd.Index(charges["claim_id"].unique()))
     claims["is_reversal"] = claims["status"].eq("22")
 
@@ -563,16 +571,14 @@ def _apply_reversals(conn: Connection, org_id: str, claims: pd.DataFrame) -> pd.
     if rev.empty:
         return rev
     rc = tables.remit_claims
-    stored = store.read_frame(
+    stored = _read_in(
         conn,
         rc,
         org_id,
+        "claim_id",
+        rev["claim_id"].unique(),
         ["remit_id", "claim_seq", "claim_id", "charge_cents", "paid_cents"],
-        where=[
-            rc.c.claim_id.in_(rev["claim_id"].unique().tolist()),
-            rc.c.is_reversal.is_(False),
-            rc.c.reversed_by_remit_id.is_(None),
-        ],
+        where=(rc.c.is_reversal.is_(False), rc.c.reversed_by_remit_id.is_(None)),
     )
     pairs = (
         rev[["claim_id", "remit_id", "charge_cents", "paid_cents"]]
@@ -708,58 +714,37 @@ def _tasks(
         .unique()
         .tolist()
     )
-    open_tasks = (
-        store.read_frame(
-            conn,
-            t,
-            org_id,
-            where=[t.c.state.in_(tasks.OPEN_STATES), t.c.claim_id.in_(claims_now[:IN_CHUNK])],
-        )
-        if claims_now
-        else store.read_frame(conn, t, org_id, where=[t.c.claim_id.in_([])])
+    open_tasks = _read_in(
+        conn, t, org_id, "claim_id", claims_now, where=(t.c.state.in_(tasks.OPEN_STATES),)
     )
     recovered = 0
     if len(open_tasks):
         # What the earlier postings allowed on the task's lines, and what this one allows.
-        old = store.read_frame(
+        old = _read_in(
             conn,
             tables.findings,
             org_id,
-            ["task_id", "claim_id", "line_number", "allowed_cents", "expected_cents"],
-            where=[tables.findings.c.task_id.in_(open_tasks["task_id"].astype(int).tolist())],
+            "task_id",
+            open_tasks["task_id"].astype(int).tolist(),
+            ["task_id", "claim_id", "line_number", "allowed_cents"],
         )
         now = evaluated[evaluated["line_number"].notna() & ~evaluated["is_reversal"]]
         both = old.merge(
             now[["claim_id", "line_number", "allowed_cents", "outcome"]],
             on=["claim_id", "line_number"],
             suffixes=("_old", ""),
-        )
+        ).assign(under=lambda d: d["outcome"].eq("underpaid"))
         per_task = both.groupby("task_id").agg(
-            still_under=("outcome", lambda o: (o == "underpaid").any()),
+            still_under=("under", "any"),
             gained=("allowed_cents", "sum"),
             before=("allowed_cents_old", "sum"),
         )
-        done = per_task[~per_task["still_under"]]
-        for task_id, row in done.iterrows():  # one per recovered claim, not per line
-            stake = int(open_tasks.loc[open_tasks["task_id"] == task_id, "amount_cents"].iloc[0])
-            amount = int(min(max(row["gained"] - row["before"], 0), stake))
-            conn.execute(
-                update(t)
-                .where(t.c.org_id == org_id, t.c.task_id == int(task_id))
-                .values(state="recovered", recovered_cents=amount, closed_at=audit.utc_now())
-            )
-            state = open_tasks.loc[open_tasks["task_id"] == task_id, "state"].iloc[0]
-            tasks.record_event(
-                conn,
-                org_id,
-                int(task_id),
-                who.actor,
-                state,
-                "recovered",
-                amount,
-                "a later remittance paid the difference",
-            )
-            recovered += 1
+        done = (
+            per_task[~per_task["still_under"]]
+            .reset_index()
+            .merge(open_tasks[["task_id", "amount_cents", "state"]], on="task_id")
+        )
+        recovered = _recover(conn, org_id, who, done)
     under = findings[findings["kind"] == "underpaid"]
     if under.empty:
         return 0, recovered
@@ -795,6 +780,56 @@ def _tasks(
     )
     store.bulk_insert(conn, tables.task_events, events)
     return len(ids), recovered
+
+
+def _recover(conn: Connection, org_id: str, who: Identity, done: pd.DataFrame) -> int:
+    """Close tasks as recovered: the amount paid over the earlier posting, up to the stake.
+
+    Needs done: task_id, amount_cents (at stake), state, gained and before (allowed now
+    and before on the task's lines). One UPDATE executed for all of them, one event each.
+    """
+    if done.empty:
+        return 0
+    t = tables.task_events
+    amount = (done["gained"] - done["before"]).clip(lower=0).clip(upper=done["amount_cents"])
+    now = audit.utc_now()
+    params = [
+        {"tid": int(task_id), "amount": int(cents)}
+        for task_id, cents in zip(done["task_id"], amount, strict=True)
+    ]
+    conn.execute(
+        update(tables.tasks)
+        .where(tables.tasks.c.org_id == org_id, tables.tasks.c.task_id == bindparam("tid"))
+        .values(state="recovered", recovered_cents=bindparam("amount"), closed_at=now),
+        params,
+    )
+    last = (
+        _read_in(
+            conn,
+            t,
+            org_id,
+            "task_id",
+            done["task_id"].astype(int).tolist(),
+            ["task_id", "event_seq"],
+        )
+        .groupby("task_id")["event_seq"]
+        .max()
+    )
+    events = pd.DataFrame(
+        {
+            "org_id": org_id,
+            "task_id": done["task_id"].astype("int64"),
+            "event_seq": done["task_id"].map(last).fillna(0).astype("int64") + 1,
+            "at": now,
+            "actor": who.actor,
+            "from_state": done["state"],
+            "to_state": "recovered",
+            "amount_cents": amount.astype("int64"),
+            "note": "a later remittance paid the difference",
+        }
+    )
+    store.bulk_insert(conn, t, events)
+    return len(done)
 
 
 def appeal_days(lines: pd.DataFrame, contracts: pd.DataFrame) -> pd.Series:

@@ -10,7 +10,6 @@ import io
 import logging
 import threading
 from collections.abc import Iterable
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -141,14 +140,6 @@ def upgrade(engine: Engine) -> str:
         command.upgrade(_alembic_config(conn), "head")
     logger.info("database migrated to %s", head)
     return head
-
-
-@contextmanager
-def transaction(url_or_engine: str | Engine | None = None):
-    """One database transaction: everything inside commits together or not at all."""
-    engine = url_or_engine if isinstance(url_or_engine, Engine) else engine_for(url_or_engine)
-    with engine.begin() as conn:
-        yield conn
 
 
 # --- bulk loading ---------------------------------------------------------------------

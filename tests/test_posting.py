@@ -620,3 +620,84 @@ def test_task_states_are_audited(engine, loaded, post):
             .all()
         )
     assert events == ["open", "appealed", "recovered"]
+
+
+def test_recovery_reads_every_chunk_of_claims(engine, loaded, post, monkeypatch):
+    """Tasks of claims past the first IN (...) chunk are found and recovered too."""
+    monkeypatch.setattr(posting, "IN_CHUNK", 1)
+    first = post(
+        era835(
+            ACME,
+            [
+                clp(
+                    "CLM1011",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            13644,
+                            dos="20250902",
+                            cas=[("CO", "45", 1356)],
+                            lcn="LCN101101",
+                        )
+                    ],
+                ),
+                clp(
+                    "CLM1002",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            9000,
+                            dos="20250203",
+                            cas=[("CO", "45", 6000)],
+                            lcn="LCN100201",
+                        )
+                    ],
+                ),
+            ],
+            trace="EFT60",
+            isa_control="000000801",
+        )
+    )
+    assert first.tasks_opened == 1
+    later = post(
+        era835(
+            ACME,
+            [
+                clp(
+                    "CLM1011",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            13644,
+                            dos="20250902",
+                            cas=[("CO", "45", 1356)],
+                            lcn="LCN101101",
+                        )
+                    ],
+                    payer_claim="PCN2",
+                ),
+                clp(
+                    "CLM1002",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            9500,
+                            dos="20250203",
+                            cas=[("CO", "45", 5500)],
+                            lcn="LCN100201",
+                        )
+                    ],
+                    payer_claim="PCN2",
+                ),
+            ],
+            trace="EFT61",
+            isa_control="000000802",
+        )
+    )
+    assert later.tasks_recovered == 1
+    done = tasks.list_tasks(engine, loaded, tasks.STATES).iloc[0]
+    assert (done.claim_id, done.state, done.recovered_cents) == ("CLM1002", "recovered", 500)
