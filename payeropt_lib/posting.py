@@ -148,7 +148,14 @@ def _read_in(
 
 
 def _sorted_modifiers(values: pd.Series) -> pd.Series:
-    return values.fillna("").str.split(":").map(lambda m: ":".join(sorted(x for x in m if x)))
+    """'59:RT' and 'RT:59' alike: up to four modifiers in sorted order (vectorized)."""
+    parts = values.fillna("").str.split(":", expand=True).fillna("")
+    ordered = np.sort(parts.to_numpy(dtype=str), axis=1)  # blanks sort first
+    out = pd.Series("", index=values.index, dtype=object)
+    for column in ordered.T:
+        piece = pd.Series(column, index=values.index)
+        out = out.where(piece == "", out.where(out == "", out + ":") + piece)
+    return out
 
 
 def match_lines(lines: pd.DataFrame, charges: pd.DataFrame) -> pd.DataFrame:

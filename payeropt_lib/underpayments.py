@@ -116,8 +116,8 @@ def classify(lines: pd.DataFrame) -> pd.DataFrame:
     Adds ``outcome``: one of reversal, unmatched, unknown_payer, not_primary, bundled,
     denied, no_contract, no_rate, underpaid, overpaid, ok; and tolerance_cents, variance_cents.
     """
-    remarks = lines["remark_codes"].fillna("").str.split(";")
-    bundled_rarc = remarks.map(lambda codes: bool(BUNDLING_RARCS.intersection(codes)))
+    rarc_pattern = r"(?:^|;)(?:" + "|".join(sorted(BUNDLING_RARCS)) + r")(?:;|$)"
+    bundled_rarc = lines["remark_codes"].fillna("").str.contains(rarc_pattern, regex=True)
     zero = lines["allowed_cents"].eq(0) & lines["paid_cents"].eq(0)
     bundled = lines["bundled"].fillna(False).astype(bool) | bundled_rarc.astype(bool)
     denied = (zero & lines["denial_carc"].notna()) | lines["status"].eq("4")
