@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from . import access, audit, config, contracts, metrics, orgs, store, tables
+from . import access, audit, config, contracts, metrics, orgs, remitted, store, tables
 from .access import Identity
 from .errors import NotOptedIn, PayeroptError, StoreError
 
@@ -62,19 +62,62 @@ class Page:
 # The packet, in reading order. Adding a page = adding a notebook and a line here.
 PAGES: tuple[Page, ...] = (
     Page(
-        notebook="01_fee_schedule_comparison.ipynb",
+        notebook="00_summary.ipynb",
+        title="Summary",
+        slug="summary",
+        summary="The practice's headline numbers for the period and the three actions "
+        "most worth taking, each linked to its evidence.",
+    ),
+    Page(
+        notebook="01_payer_performance.ipynb",
+        title="Payer performance",
+        slug="payer-performance",
+        summary="Each payer and product line: volume, charges, allowed and paid, paid "
+        "against the contract, denials, days to payment and under-payments, with monthly "
+        "trends and a scorecard that ranks the payers.",
+    ),
+    Page(
+        notebook="02_fee_schedule_comparison.ipynb",
         title="Fee schedules across payers",
         slug="fee-schedules",
         summary="What each payer pays for your most billed codes, in dollars and as a "
         "percent of Medicare; payers below Medicare are flagged.",
     ),
     Page(
-        notebook="02_underpayments.ipynb",
+        notebook="03_reimbursement_trends.ipynb",
+        title="Reimbursement trends",
+        slug="reimbursement-trends",
+        summary="For your top codes, what each payer allowed month by month against the "
+        "rate its contract sets.",
+    ),
+    Page(
+        notebook="04_underpayments.ipynb",
         title="Under-payments",
         slug="underpayments",
         summary="What payers paid below your contracts: dollars still at stake and "
         "recovered, by payer and by cause, the codes under-paid most, how old the open "
         "follow-ups are, and over-payments you may have to return.",
+    ),
+    Page(
+        notebook="05_denials.ipynb",
+        title="Denials",
+        slug="denials",
+        summary="Which claims payers refused and why: by reason group, payer and code, "
+        "and the trend month by month.",
+    ),
+    Page(
+        notebook="06_payer_mix.ipynb",
+        title="Payer mix",
+        slug="payer-mix",
+        summary="Who pays for your work: the share of claims, charges and payments by "
+        "payer and payer type, and how it moves.",
+    ),
+    Page(
+        notebook="07_contract_renewals.ipynb",
+        title="Contract renewals",
+        slug="contract-renewals",
+        summary="Contracts whose notice window is open or opens within 120 days, with "
+        "the evidence for the negotiation.",
     ),
 )
 
@@ -83,6 +126,7 @@ PAGES: tuple[Page, ...] = (
 REPORT_TABLES = (
     *tables.DATA_TABLES,
     tables.remittances,
+    tables.remit_lines,
     tables.findings,
     tables.denials,
     tables.tasks,
@@ -244,6 +288,26 @@ def load(ctx: Context, name: str, columns: list[str] | None = None) -> pd.DataFr
     if table is None:
         raise UnknownTable(name)
     return store.read_frame(ctx.engine, table, ctx.org_id, columns=columns)
+
+
+def adjudicated(ctx: Context) -> pd.DataFrame:
+    """The practice's remitted lines that count, in the report period
+    (``remitted.adjudicated``). Reads the remitted claims' status and reversal flags only,
+    never their patient columns."""
+    frames = {
+        "remit_lines": load(ctx, "remit_lines", remitted.REMIT_LINE_COLUMNS),
+        "remit_claims": store.read_frame(
+            ctx.engine, tables.remit_claims, ctx.org_id, columns=remitted.REMIT_CLAIM_COLUMNS
+        ),
+        "remittances": load(ctx, "remittances", remitted.REMITTANCE_COLUMNS),
+        "charges": load(ctx, "charges", remitted.CHARGE_COLUMNS),
+        "findings": load(ctx, "findings", remitted.FINDING_COLUMNS),
+        "denials": load(ctx, "denials", remitted.DENIAL_COLUMNS),
+        "contracts": load(ctx, "contracts"),
+        "fee_schedules": load(ctx, "fee_schedules"),
+        "medicare_fees": load(ctx, "medicare_fees"),
+    }
+    return remitted.adjudicated(**frames, start=ctx.period_start, end=ctx.period_end)
 
 
 # --- formatters (also Jinja filters in the templates) ---------------------------------

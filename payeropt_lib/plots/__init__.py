@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .contracts import NO_RATE
-from .report import SUPPRESSED, cell_text, fmt_count, fmt_money, fmt_pct
+from ..contracts import NO_RATE
+from ..report import SUPPRESSED, cell_text, fmt_count, fmt_money, fmt_pct
 
 logger = logging.getLogger(__name__)
 
@@ -301,3 +301,13 @@ def task_aging_bars(aging: pd.DataFrame, empty: str = "No open follow-up tasks."
     if hidden.any():
         _note_below(figure, HIDDEN_NOTE)
     return figure
+
+
+# --- the other pages' figures, one module per page ---------------------------------------
+# Imported last: they use the shared helpers above (``_empty_figure``, ``_dollars``, ...).
+from .denials import *  # noqa: E402,F403
+from .mix import *  # noqa: E402,F403
+from .performance import *  # noqa: E402,F403
+from .renewals import *  # noqa: E402,F403
+from .summary import *  # noqa: E402,F403
+from .trends import *  # noqa: E402,F403
