@@ -421,7 +421,7 @@ def demo_cmd(
     db: DbOpt = None,
 ) -> None:
     """Build the synthetic demo practice, import it and write its packet (prints its path)."""
-    from . import config, demo, onboarding, report
+    from . import config, demo, onboarding, packets
 
     url = onboarding.demo_practice(
         out,
@@ -430,7 +430,7 @@ def demo_cmd(
         seed=seed,
         progress=lambda msg: typer.echo(msg, err=True),
     )
-    index = report.write_packet(
+    index = packets.write_packet(
         url, config.DEMO_ORG, out, as_of=demo.DEMO_AS_OF.isoformat(), who=onboarding.DEMO_ACTOR
     )
     typer.echo(str(index))
@@ -440,33 +440,45 @@ def demo_cmd(
 def report_cmd(
     org: Annotated[str | None, typer.Argument(help="practice key (omit with --all)")] = None,
     out: Annotated[Path, typer.Option(help="folder for the packet")] = Path("out/report"),
+    all_orgs: Annotated[
+        bool, typer.Option("--all", help="a packet for every opted-in practice, plus an index")
+    ] = False,
     date_from: Annotated[str | None, typer.Option("--from", help="first date of service")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="last date of service")] = None,
     as_of: Annotated[str | None, typer.Option(help="contract terms in force on this date")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="pages run in parallel (default: every core)")
+    ] = None,
     actor: ActorOpt = None,
     role: RoleOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Write the practice's HTML report packet (DIR/index.html first)."""
-    from . import report
+    """Write the practice's HTML report packet (DIR/index.html first); with --all, one
+    packet per opted-in practice in DIR/<practice>/ and DIR/index.html listing them."""
+    from . import packets
 
-    if org is None:
-        raise typer.BadParameter("name a practice", param_hint="ORG")
+    if (org is None) == (not all_orgs):
+        raise typer.BadParameter("name one practice, or pass --all", param_hint="ORG")
     # Packets are aggregate-only, so every role may run one; default to the least privileged.
     who = Identity.of(actor or getpass.getuser(), role or "analyst")
-    engine = _engine(db)  # write_packet authorizes (and audits) the run itself
+    engine = _engine(db)  # packets authorizes (and audits) each practice's run itself
     for stage in (date_from, date_to, as_of):
         _date(stage, "--from/--to/--as-of")
-    index = report.write_packet(
-        engine.url.render_as_string(hide_password=False),
-        org,
-        out,
-        period_start=date_from,
-        period_end=date_to,
-        as_of=as_of,
-        who=who,
+    url = engine.url.render_as_string(hide_password=False)
+    if org is not None:
+        index = packets.write_packet(
+            url, org, out, date_from, date_to, as_of, who=who, workers=workers
+        )
+        typer.echo(str(index))
+        return
+    result = packets.write_packets(
+        url, out, None, date_from, date_to, as_of, who=who, workers=workers
     )
-    typer.echo(str(index))
+    for org_id, path in sorted(result.packets.items()):
+        typer.echo(f"{org_id}: {path}")
+    typer.echo(str(result.index))
+    if result.failed:
+        raise packets.BatchFailed(result.failed, len(result.packets), str(result.index))
 
 
 def main() -> None:

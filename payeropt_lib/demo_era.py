@@ -318,9 +318,7 @@ def _pick_correction(plan: pd.DataFrame) -> dict | None:
     claim = plan[plan["claim_id"] == claim_id]
     period = claim["period"].iloc[0]  # "2025H1": sorts as text
     later = sorted(
-        q
-        for q in plan.loc[plan["primary_payer_id"].eq("PMH"), "period"].unique()
-        if q > period
+        q for q in plan.loc[plan["primary_payer_id"].eq("PMH"), "period"].unique() if q > period
     )
     if not later:
         return None
@@ -405,9 +403,11 @@ def _frames(part: pd.DataFrame, full: bool, correction: pd.DataFrame | None) -> 
             pr2=("pr2_cents", "sum"),
             pr3=("pr3_cents", "sum"),
             dos=("date_of_service", "min"),
+            patient_id=("patient_id", "first"),
         )
         .reset_index()
     )
+    last, first, member = _patient_names(claims["patient_id"])
     claims = pd.DataFrame(
         {
             "txn": claims["txn"],
@@ -418,6 +418,9 @@ def _frames(part: pd.DataFrame, full: bool, correction: pd.DataFrame | None) -> 
             "paid_cents": claims["sign"] * claims["paid"],
             "patient_resp_cents": claims["sign"] * (claims["pr"] + claims["pr2"] + claims["pr3"]),
             "payer_claim_number": "PCN" + claims["claim_id"].str[-8:],
+            "patient_last": last,
+            "patient_first": first,
+            "patient_member_id": member,
             "statement_from": claims["dos"],
             "statement_to": claims["dos"],
         }
@@ -429,6 +432,63 @@ def _frames(part: pd.DataFrame, full: bool, correction: pd.DataFrame | None) -> 
         "lines": lines,
         "adjustments": adjustments,
     }
+
+
+# Invented patients for NM1*QC: a surname and a given name per account number, so the
+# privacy tests have names to look for (they must never reach a packet).
+SURNAMES = (
+    "ABERNATHY",
+    "BALLARD",
+    "CASTELLANOS",
+    "DRUMMOND",
+    "ESPINOZA",
+    "FAIRWEATHER",
+    "GALLOWAY",
+    "HOLLINGSWORTH",
+    "IBARRA",
+    "JABLONSKI",
+    "KOWALCZYK",
+    "LINDQVIST",
+    "MCALLISTER",
+    "NAKAGAWA",
+    "OYELARAN",
+    "PETTIGREW",
+    "QUINTANILLA",
+    "ROSSWELL",
+    "SZYMANSKI",
+    "TREMBLAY",
+    "UMBERGER",
+    "VANDERHOOF",
+    "WHITTAKER",
+    "YBARRA",
+    "ZELLWEGER",
+)
+GIVEN_NAMES = (
+    "ADELINE",
+    "BARNABY",
+    "CORDELIA",
+    "DESMOND",
+    "EVANGELINE",
+    "FLETCHER",
+    "GWENDOLYN",
+    "HORATIO",
+    "ISOLDE",
+    "JASPER",
+    "KATRINA",
+    "LEOPOLD",
+    "MARISOL",
+    "NATHANIEL",
+    "OPHELIA",
+)
+
+
+def _patient_names(patient_ids: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """NM1*QC surname, given name and member id for each claim's patient (deterministic)."""
+    number = patient_ids.str[1:].astype("int64")
+    last = pd.Series(np.asarray(SURNAMES, dtype=object)[number % len(SURNAMES)])
+    first = pd.Series(np.asarray(GIVEN_NAMES, dtype=object)[(number // 7) % len(GIVEN_NAMES)])
+    member = "MBR" + ((number * 7919) % 10_000_000).astype(str).str.zfill(7)
+    return last.set_axis(patient_ids.index), first.set_axis(patient_ids.index), member
 
 
 def _adjustments(rows: pd.DataFrame) -> pd.DataFrame:

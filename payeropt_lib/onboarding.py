@@ -68,11 +68,15 @@ def demo_practice(
     claims_per_month: int = 2000,
     seed: int = 20261101,
     progress: Callable[[str], None] | None = None,
+    org_id: str | None = None,
+    name: str = "Demo Family & Orthopedic Practice",
 ) -> str:
     """Generate the synthetic demo practice under ``out/files`` and load it; returns the URL.
 
     The database defaults to ``out/payeropt.sqlite``. Running it again changes nothing
-    (the same seed writes the same files, and imports are idempotent).
+    (the same seed writes the same files, and imports are idempotent). ``org_id`` and
+    ``name`` make more synthetic practices in one store (benchmarks: ``config.DEMO_ORG``
+    by default).
     """
     from . import config, demo, orgs, store
     from .errors import OrgExists
@@ -82,24 +86,23 @@ def demo_practice(
     if progress:
         progress(f"demo files written to {out / 'files'} ({len(files)} files)")
     url = db_url or config.sqlite_url(out / config.DEFAULT_DB_FILE)
+    org = org_id or config.DEMO_ORG
     engine = store.engine_for(url)
     with contextlib.suppress(OrgExists):
-        orgs.create(
-            engine,
-            config.DEMO_ORG,
-            "Demo Family & Orthopedic Practice",
-            DEMO_ACTOR,
-            locality=demo.DEMO_LOCALITY,
-        )
-    if not orgs.get(engine, config.DEMO_ORG)["opted_in"]:
-        orgs.opt_in(engine, config.DEMO_ORG, DEMO_ACTOR, accept_disclosure=True)
-    load_folder(engine, config.DEMO_ORG, out / "files", DEMO_ACTOR, progress)
-    post_demo_remittances(engine, out / "files" / "era", seed, progress)
+        orgs.create(engine, org, name, DEMO_ACTOR, locality=demo.DEMO_LOCALITY)
+    if not orgs.get(engine, org)["opted_in"]:
+        orgs.opt_in(engine, org, DEMO_ACTOR, accept_disclosure=True)
+    load_folder(engine, org, out / "files", DEMO_ACTOR, progress)
+    post_demo_remittances(engine, out / "files" / "era", seed, progress, org_id=org)
     return url
 
 
 def post_demo_remittances(
-    engine: Engine, folder: Path, seed: int, progress: Callable[[str], None] | None = None
+    engine: Engine,
+    folder: Path,
+    seed: int,
+    progress: Callable[[str], None] | None = None,
+    org_id: str | None = None,
 ) -> None:
     """Write the demo payers' 835 files from the loaded practice, then post them in order.
 
@@ -109,7 +112,7 @@ def post_demo_remittances(
 
     from . import config, demo, demo_era, posting, store, tables
 
-    org = config.DEMO_ORG
+    org = org_id or config.DEMO_ORG
     frames = {
         t.name: store.read_frame(engine, t, org)
         for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)

@@ -1,13 +1,12 @@
-"""The report packet: which notebooks make it, how they run and how they become HTML.
+"""The report pages: which notebooks make the packet, and what a page notebook calls.
 
-Wiring only. Every number on a page comes from a compute module (``contracts``, ...); this
-module opens the store for a notebook (``context``, ``load``), formats values
-(``fmt_money``, ``fmt_pct``, ``fmt_count``), turns figures and frames into offline HTML
-(``show_figure``, ``table``, ``key_figures``, ``fee_table``, notes) and builds the packet
-(``write_packet``): papermill runs each notebook of ``PAGES``, nbconvert exports it
-through ``templates/packet`` and Jinja writes ``index.html``. A packet references nothing
-on the network: plotly.js is embedded once per page and the template drops the lab
-template's CDN scripts (docs/report.md).
+Wiring only. Every number on a page comes from a compute module (``contracts``,
+``metrics``, ``performance``, ...); this module opens the store for a notebook
+(``context``, ``load``, ``adjudicated``), formats values (``fmt_money``, ``fmt_pct``,
+``fmt_count``) and turns figures and frames into offline HTML (``show_figure``, ``table``,
+``key_figures``, ``fee_table``, notes). ``packets`` runs the notebooks of ``PAGES`` and
+writes the packet; a page's figures need the packet's ``assets/plotly.min.js``, which the
+template loads by relative path (docs/report.md).
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ import datetime as dt
 import html
 import json
 import logging
-import os
-import time
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -26,18 +23,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
-from tqdm import tqdm
 
-from . import access, audit, config, contracts, metrics, orgs, remitted, store, tables
-from .access import Identity
+from . import config, contracts, metrics, orgs, remitted, store, tables
 from .errors import NotOptedIn, PayeroptError, StoreError
 
 logger = logging.getLogger(__name__)
 
-KERNEL_NAME = "python3"  # the kernel of the interpreter running us: the project's venv
-PACKET_TEMPLATE = "packet"
-INDEX_TEMPLATE = "packet_index.html.j2"
-EXECUTED_DIR = "_executed"
 NA_TEXT = "—"
 SMALL_CELL = metrics.SMALL_CELL  # CMS cell-size policy: counts 1-10 are never shown
 SUPPRESSED = "suppressed"  # a figure hidden so that a "<11" cell cannot be worked out
@@ -146,31 +137,6 @@ class BadReportDate(PayeroptError):
     def __str__(self) -> str:
         hint = "; write dates as YYYY-MM-DD" if self.reason == "is not a date" else ""
         return f"report {self.name} {self.value!r} {self.reason}{hint}"
-
-
-class PageFailed(PayeroptError):
-    """A packet notebook raised: names the notebook and the cell; the run stops."""
-
-    def __init__(
-        self, notebook: str, exec_count: int | None, ename: str, evalue: str, executed: str
-    ) -> None:
-        super().__init__(notebook, exec_count, ename, evalue, executed)
-        self.notebook, self.exec_count, self.ename, self.evalue, self.executed = (
-            notebook,
-            exec_count,
-            ename,
-            evalue,
-            executed,
-        )
-
-    def __str__(self) -> str:
-        cell = f"cell In [{self.exec_count}]" if self.exec_count is not None else "a cell"
-        first = (self.evalue or "").strip().splitlines()
-        why = f"{self.ename}: {first[0]}" if first else self.ename
-        return (
-            f"report page {self.notebook} failed in {cell} ({why}); no index.html was "
-            f"written; the executed notebook is {self.executed}"
-        )
 
 
 class UnknownTable(PayeroptError):
@@ -398,11 +364,9 @@ def _packet_renderer_class():
 
     class PacketRenderer(MimetypeRenderer):
         """plotly JSON for JupyterLab, and offline HTML for nbconvert (which cannot show the
-        plotly mimetype, pitfall 10.1). plotly.js goes into the first figure's HTML only, and
-        no MathJax tag at all (pitfall 10.3)."""
-
-        def __init__(self) -> None:
-            self.plotlyjs_sent = False
+        plotly mimetype, pitfall 10.1). plotly.js is never embedded: the packet ships it
+        once in ``assets/`` and the page template loads it; no MathJax tag at all (pitfall
+        10.3)."""
 
         def to_mimebundle(self, fig_dict: dict) -> dict:
             import plotly.io as pio
@@ -410,14 +374,13 @@ def _packet_renderer_class():
             body = pio.to_html(
                 fig_dict,
                 full_html=False,
-                include_plotlyjs=not self.plotlyjs_sent,
+                include_plotlyjs=False,
                 include_mathjax=False,
                 config={"displaylogo": False, "responsive": True},
                 default_width="100%",
                 default_height="525px",
                 validate=False,
             )
-            self.plotlyjs_sent = True
             spec = json.loads(pio.to_json(fig_dict, validate=False, remove_uids=False))
             return {"application/vnd.plotly.v1+json": spec, "text/html": body}
 
@@ -435,13 +398,13 @@ def _renderer():
 def setup_notebook() -> None:
     """Call once at the top of every packet notebook (and again to start a new page).
 
-    Figures: the packet renderer (plotly.js embedded once, offline, no MathJax CDN), also
+    Figures: the packet renderer (offline, plotly.js from the packet assets, no MathJax), also
     for a bare figure left as a cell's last expression. Frames: wide display, no truncated
     columns. Logging: library warnings only; the packet template hides stderr.
     """
     import plotly.io as pio
 
-    pio.renderers[RENDERER_NAME] = _packet_renderer_class()()  # fresh: plotly.js not sent
+    pio.renderers[RENDERER_NAME] = _packet_renderer_class()()
     pio.renderers.default = RENDERER_NAME
     pd.set_option("display.max_columns", 50)
     pd.set_option("display.max_rows", 200)
@@ -451,7 +414,7 @@ def setup_notebook() -> None:
 
 
 def show_figure(fig) -> Shown:  # noqa: ANN001 - a plotly Figure
-    """A figure as offline HTML (plotly.js only with the page's first figure)."""
+    """A figure as offline HTML (plotly.js comes from the packet's assets)."""
     bundle = _renderer().to_mimebundle(fig.to_dict())
     body = bundle.pop("text/html")
     return Shown(f'<div class="packet-figure">{body}</div>', bundle)
@@ -682,182 +645,46 @@ def footnote(ctx: Context) -> Shown:
     return Shown(f'<ul class="packet-notes">{items}</ul>')
 
 
-# --- the packet -----------------------------------------------------------------------
+# --- the summary ------------------------------------------------------------------------
 
 
-def _absolute_url(url: str) -> str:
-    """Notebooks run in notebooks/ (cwd): a relative SQLite path must not move with them."""
-    parsed = make_url(url)
-    db = parsed.database
-    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not os.path.isabs(db):
-        return parsed.set(database=str(Path(db).resolve())).render_as_string(hide_password=False)
-    return url
+def headline(ctx: Context, adjudicated_lines: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The practice's headline figures for the period (``summary.headline``): one row."""
+    from . import performance, summary
 
-
-def _chrome(ctx: Context, generated_at: str) -> dict:
-    """What the header and footer of every page (and the index) say."""
-    if ctx.period_start is None:
-        period = "no claims on file"
-    else:
-        period = f"{fmt_date(ctx.period_start)} to {fmt_date(ctx.period_end)}"
-    freshness = f"claims through {fmt_date(ctx.data_through)}"
-    if ctx.last_import:
-        freshness += f", last import {ctx.last_import[:16].replace('T', ' ')} UTC"
-    return {
-        "practice": ctx.name,
-        "org_id": ctx.org_id,
-        "period": period,
-        "as_of": fmt_date(ctx.as_of),
-        "generated_at": generated_at,
-        "freshness": freshness,
-        "locality": ctx.locality or "unknown",
-        "pages": [
-            {"title": p.title, "href": p.href, "slug": p.slug, "summary": p.summary} for p in PAGES
-        ],
-        "index_href": "index.html",
-    }
-
-
-def _on_page(chrome: dict, current: str) -> dict:
-    """The chrome for one page: which link is current, and the previous / next page."""
-    order = [{"title": "Contents", "href": chrome["index_href"], "slug": "index"}]
-    order += chrome["pages"]
-    at = next(i for i, p in enumerate(order) if p["slug"] == current)
-    return {
-        **chrome,
-        "current": current,
-        "prev": order[at - 1] if at > 0 else None,
-        "next": order[at + 1] if at + 1 < len(order) else None,
-    }
-
-
-def _exporter():
-    from nbconvert import HTMLExporter
-
-    return HTMLExporter(
-        template_name=PACKET_TEMPLATE,
-        extra_template_basedirs=[str(config.TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        filters=FILTERS,
+    lines = adjudicated(ctx) if adjudicated_lines is None else adjudicated_lines
+    transactions = load(ctx, "transactions", performance.TRANSACTION_COLUMNS)
+    findings, tasks = metrics.in_period(
+        load(ctx, "findings", metrics.FINDING_COLUMNS),
+        load(ctx, "tasks", metrics.TASK_COLUMNS),
+        ctx.period_start,
+        ctx.period_end,
+    )
+    return summary.headline(
+        performance.practice_kpis(lines, transactions),
+        metrics.headline(findings, tasks, ctx.as_of),
     )
 
 
-def _index_environment():
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+def headline_figures(frame: pd.DataFrame) -> dict:
+    """``headline`` as display text: {"figures": [(label, text), ...]} for the indexes."""
+    from . import summary
 
-    env = Environment(
-        loader=FileSystemLoader(
-            [str(config.TEMPLATES_DIR), str(config.TEMPLATES_DIR / PACKET_TEMPLATE)]
-        ),
-        autoescape=True,
-        undefined=StrictUndefined,
+    if frame.empty:
+        return {"figures": []}
+    formatted = _formatted(frame.iloc[[0]], [c for c, _ in summary.HEADLINE_LABELS], SUPPRESSED)
+    figures = [(label, formatted[c][0].iloc[0]) for c, label in summary.HEADLINE_LABELS]
+    return {"figures": figures}
+
+
+def action_list(actions: pd.DataFrame, empty: str = "No action stands out this period.") -> Shown:
+    """``summary.actions`` as a numbered list, each action linked to its evidence."""
+    if actions.empty:
+        return Shown(f'<p class="packet-empty">{html.escape(empty)}</p>')
+    esc = html.escape
+    items = "".join(
+        f"<li><strong>{esc(str(a))}</strong>. {esc(str(e))} "
+        f'<a href="{esc(str(h))}">See the evidence</a>.</li>'
+        for a, e, h in zip(actions["action"], actions["evidence"], actions["href"], strict=True)
     )
-    env.filters.update(FILTERS)
-    return env
-
-
-def _run_page(page: Page, executed: Path, parameters: dict) -> None:
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
-    try:
-        pm.execute_notebook(
-            str(config.NOTEBOOKS_DIR / page.notebook),
-            str(executed),
-            parameters=parameters,
-            kernel_name=KERNEL_NAME,
-            cwd=str(config.NOTEBOOKS_DIR),
-            progress_bar=False,
-            log_output=False,
-            # The kernel's own start-up chatter (a TCP warning) is not the user's business.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
-    except PapermillExecutionError as err:
-        raise PageFailed(
-            page.notebook, err.exec_count, err.ename, err.evalue, str(executed)
-        ) from err
-
-
-def write_packet(
-    db_url: str,
-    org_id: str,
-    out_dir: Path,
-    period_start: str | None = None,
-    period_end: str | None = None,
-    as_of: str | None = None,
-    who: Identity | None = None,
-) -> Path:
-    """Run every page of ``PAGES`` for one practice and write its HTML packet.
-
-    Writes ``out_dir/<slug>.html`` per page, then ``out_dir/index.html`` (returned); the
-    executed notebooks stay in ``out_dir/_executed`` for debugging. Defaults: as_of =
-    today, period = every date of service on file. A failing notebook raises
-    ``PageFailed`` and leaves no index.html. With ``who``, the run is authorized and
-    audited as ``report.run``.
-    """
-    import nbformat
-
-    started = time.monotonic()
-    url = _existing(_absolute_url(config.resolve_db_url(db_url)))
-    out_dir = Path(out_dir)
-    engine = store.engine_for(url)
-    if who is not None:
-        access.authorize(engine, org_id, who, "report.run", target=str(out_dir))
-    ctx = context(org_id, url, period_start or "", period_end or "", as_of or "")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    executed_dir = out_dir / EXECUTED_DIR
-    executed_dir.mkdir(exist_ok=True)
-    index = out_dir / "index.html"
-    # An index left from an earlier run would link to pages this run may fail to rewrite.
-    index.unlink(missing_ok=True)
-
-    generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    chrome = _chrome(ctx, generated_at)
-    # Every page gets the same settled dates, so pages agree even across midnight.
-    parameters = {
-        "org_id": org_id,
-        "db_url": url,
-        "period_start": _iso(ctx.period_start),
-        "period_end": _iso(ctx.period_end),
-        "as_of": _iso(ctx.as_of),
-    }
-    exporter = _exporter()
-    # A bar on a terminal (pages take seconds each); silent when output is not a TTY.
-    for page in tqdm(PAGES, desc="packet pages", unit="page", leave=False, disable=None):
-        executed = executed_dir / page.notebook
-        page_started = time.monotonic()
-        (out_dir / page.href).unlink(missing_ok=True)  # a failed page leaves no stale copy
-        _run_page(page, executed, parameters)
-        notebook = nbformat.read(executed, as_version=4)
-        notebook.metadata["title"] = f"{page.title} · {ctx.name}"
-        body, _ = exporter.from_notebook_node(
-            notebook, resources={"packet": _on_page(chrome, page.slug)}
-        )
-        (out_dir / page.href).write_text(body, encoding="utf-8")
-        logger.info("page %s written in %.1f s", page.slug, time.monotonic() - page_started)
-
-    page_html = (
-        _index_environment().get_template(INDEX_TEMPLATE).render(packet=_on_page(chrome, "index"))
-    )
-    index.write_text(page_html, encoding="utf-8")
-    if who is not None:
-        with engine.begin() as conn:
-            audit.record(
-                conn,
-                org_id,
-                actor=who.actor,
-                role=who.role,
-                action="report.run",
-                target=str(out_dir),
-                details={
-                    "pages": [p.slug for p in PAGES],
-                    "period": chrome["period"],
-                    "as_of": chrome["as_of"],
-                },
-            )
-    logger.info(
-        "packet for %s written to %s in %.1f s", org_id, out_dir, time.monotonic() - started
-    )
-    return index
+    return Shown(f'<ol class="packet-actions">{items}</ol>')

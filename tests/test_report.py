@@ -16,7 +16,18 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from payeropt_lib import config, contracts, metrics, onboarding, orgs, plots, report, store, tables
+from payeropt_lib import (
+    config,
+    contracts,
+    metrics,
+    onboarding,
+    orgs,
+    packets,
+    plots,
+    report,
+    store,
+    tables,
+)
 from payeropt_lib.access import Identity
 from payeropt_lib.errors import NotOptedIn, StoreError
 
@@ -25,6 +36,7 @@ OWNER = Identity("t", "owner")
 AS_OF = "2025-08-01"
 PLOTLY_JS_BANNER = "* plotly.js v"
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+PAGE_NOTEBOOKS = [p for p in NOTEBOOKS if not p.name.startswith("explore_")]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +128,7 @@ def _post_remittances(url: str) -> None:
 def packet(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     _post_remittances(db_url)
     out = tmp_path_factory.mktemp("packet")
-    return report.write_packet(db_url, "t", out, as_of=AS_OF, who=OWNER)
+    return packets.write_packet(db_url, "t", out, as_of=AS_OF, who=OWNER)
 
 
 def _pages(index: Path) -> list[Path]:
@@ -151,7 +163,7 @@ def test_packet_has_index_and_every_page(packet: Path) -> None:
     assert {p.href for p in report.PAGES} <= links
     # Executed notebooks are kept for debugging, outside the packet proper.
     assert not list(packet.parent.glob("*.ipynb"))
-    assert (packet.parent / report.EXECUTED_DIR / report.PAGES[0].notebook).is_file()
+    assert (packet.parent / packets.EXECUTED_DIR / report.PAGES[0].notebook).is_file()
 
 
 def test_packet_references_nothing_on_the_network(packet: Path) -> None:
@@ -170,12 +182,18 @@ def test_every_local_link_resolves(packet: Path) -> None:
                 assert (path.parent / ref.split("#")[0]).is_file(), (path, ref)
 
 
-def test_plotly_js_embedded_once_per_page_with_figures(packet: Path) -> None:
-    assert PLOTLY_JS_BANNER not in packet.read_text(encoding="utf-8")
-    page = (packet.parent / report.PAGES[0].href).read_text(encoding="utf-8")
-    assert page.count(PLOTLY_JS_BANNER) == 1
-    assert page.count("Plotly.newPlot(") >= 1
-    assert len(page) < 8_000_000  # plotly.js is ~4.8 MB; the rest stays small
+def test_plotly_js_shipped_once_per_packet(packet: Path) -> None:
+    assets = packet.parent / packets.ASSETS_DIR
+    shipped = (assets / packets.PLOTLY_JS).read_text(encoding="utf-8")
+    assert PLOTLY_JS_BANNER in shipped
+    assert "jp-OutputArea" in (assets / packets.LAB_CSS).read_text(encoding="utf-8")
+    for path in _pages(packet):
+        text = path.read_text(encoding="utf-8")
+        assert PLOTLY_JS_BANNER not in text, path  # linked, never embedded
+        assert len(text) < 600_000, path  # pages stay small; the packet is ~5 MB in all
+    page = (packet.parent / "fee-schedules.html").read_text(encoding="utf-8")
+    assert '<script src="assets/plotly.min.js"></script>' in page
+    assert '<link rel="stylesheet" href="assets/lab.css">' in page
 
 
 def test_every_page_has_header_navigation_and_footer(packet: Path) -> None:
@@ -192,7 +210,7 @@ def test_every_page_has_header_navigation_and_footer(packet: Path) -> None:
 
 
 def test_page_shows_the_numbers_not_the_code(packet: Path) -> None:
-    page = (packet.parent / report.PAGES[0].href).read_text(encoding="utf-8")
+    page = (packet.parent / "fee-schedules.html").read_text(encoding="utf-8")
     assert "report.context(" not in page  # exclude_input
     assert "$98.00 · 90%" in page  # ACME HMO 99213 from 2025-07-01 vs Medicare $109.15
     assert "$136.44 · 125%" in page  # ACME PPO 125 % of $109.15, half up
@@ -227,7 +245,7 @@ def test_underpayments_page_is_aggregate_only(packet: Path) -> None:
     # Nothing that names a claim or a patient, anywhere in the file (scripts included).
     assert CLAIM_PREFIX not in page
     assert not re.search(r"\bCLM\d|\bPAT\d|\bLCN\d", page)
-    assert page.count(PLOTLY_JS_BANNER) == 1
+    assert PLOTLY_JS_BANNER not in page
     assert page.count("Plotly.newPlot(") == 3  # by payer, by cause, aging
 
 
@@ -237,7 +255,7 @@ def test_not_opted_in_practice_is_refused(db_url: str, tmp_path: Path) -> None:
     assert str(err.value) == str(NotOptedIn("nope", "report.run"))
     assert str(err.value).startswith("report.run refused: practice 'nope' has not opted in")
     with pytest.raises(NotOptedIn):
-        report.write_packet(db_url, "nope", tmp_path, as_of=AS_OF)
+        packets.write_packet(db_url, "nope", tmp_path, as_of=AS_OF)
     assert not (tmp_path / "index.html").exists()
 
 
@@ -297,9 +315,9 @@ def test_failing_notebook_names_notebook_and_cell(
     out = tmp_path / "out"
     out.mkdir()
     (out / "index.html").write_text("stale")
-    with pytest.raises(report.PageFailed) as err:
-        report.write_packet(db_url, "t", out, as_of=AS_OF)
-    executed = out / report.EXECUTED_DIR / "99_boom.ipynb"
+    with pytest.raises(packets.PageFailed) as err:
+        packets.write_packet(db_url, "t", out, as_of=AS_OF)
+    executed = out / packets.EXECUTED_DIR / "99_boom.ipynb"
     assert str(err.value) == (
         "report page 99_boom.ipynb failed in cell In [3] (ValueError: boom); no index.html "
         f"was written; the executed notebook is {executed}"
@@ -311,7 +329,7 @@ def test_failing_notebook_names_notebook_and_cell(
 
 def test_errors_survive_pickle() -> None:
     for err in (
-        report.PageFailed("a.ipynb", 3, "ValueError", "boom", "x/a.ipynb"),
+        packets.PageFailed("a.ipynb", 3, "ValueError", "boom", "x/a.ipynb"),
         report.BadReportDate("as_of", "nope"),
         report.UnknownTable("x"),
     ):
@@ -380,25 +398,23 @@ def test_fmt_count_suppresses_small_cells(n: object, text: str) -> None:
 # --- figures and tables ---------------------------------------------------------------
 
 
-def test_setup_notebook_renders_figures_offline_with_plotly_js_once(
+def test_setup_notebook_renders_figures_offline_without_plotly_js(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(pio.renderers, "default", pio.renderers.default)  # restored after
     report.setup_notebook()
     assert pio.renderers.default == report.RENDERER_NAME
     fig = go.Figure(go.Bar(y=[1, 2]))
-    first, second = report.show_figure(fig), report.show_figure(fig)
-    assert first.html.count(PLOTLY_JS_BANNER) == 1
-    assert PLOTLY_JS_BANNER not in second.html
-    for shown in (first, second):
+    for shown in (report.show_figure(fig), report.show_figure(fig)):
+        assert PLOTLY_JS_BANNER not in shown.html  # the packet's assets/ carries it
+        assert "Plotly.newPlot(" in shown.html
         assert re.search(r"<script[^>]*\bsrc=", shown.html) is None  # no MathJax/CDN tag
         assert "application/vnd.plotly.v1+json" in shown._repr_mimebundle_()
         assert len(repr(shown)) < 100  # the text/plain fallback never repeats the HTML
     # A bare figure left as a cell's last expression goes through the same renderer.
     bundle = fig._repr_mimebundle_()
     assert "text/html" in bundle and PLOTLY_JS_BANNER not in bundle["text/html"]
-    report.setup_notebook()  # a new page starts over: plotly.js again
-    assert PLOTLY_JS_BANNER in report.show_figure(fig).html
+    assert "Plotly.newPlot(" in bundle["text/html"]
 
 
 def _comparison(db_url: str) -> pd.DataFrame:
@@ -553,7 +569,7 @@ def test_task_aging_bars() -> None:
 
 
 def test_every_page_has_a_notebook_and_every_notebook_a_page() -> None:
-    assert sorted(p.notebook for p in report.PAGES) == [p.name for p in NOTEBOOKS]
+    assert sorted(p.notebook for p in report.PAGES) == [p.name for p in PAGE_NOTEBOOKS]
     assert len({p.slug for p in report.PAGES}) == len(report.PAGES)
 
 

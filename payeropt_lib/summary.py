@@ -1,0 +1,195 @@
+"""The Summary page: a practice's headline numbers and the three actions most worth taking.
+
+Pure functions over frames the other compute modules return (already suppressed): this
+module only picks and ranks, so the Summary never shows a number the detail pages do not.
+
+An action is one sentence a practice manager can act on, its dollar value (the money it
+concerns: at stake, denied, or the estimated yearly gain), and a link to the section of the
+page that holds its evidence. Guardrails: no action ever suggests dropping a payer or
+limiting any patient's access; Medicare and Medicaid appear only as compliance actions
+(over-payments to return), never as payers to renegotiate.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .metrics import SMALL_SUFFIX
+
+# (column, label) of the headline figures, in the order the Summary and the indexes show.
+HEADLINE_LABELS = [
+    ("pct_net_collection", "Net collection rate"),
+    ("pct_denial", "Denial rate (claims)"),
+    ("median_days_to_payment", "Median days to payment"),
+    ("pct_allowed_of_expected", "Allowed as share of contract"),
+    ("underpaid_cents", "Under-paid on remitted lines"),
+    ("recovered_cents", "Recovered"),
+    ("at_stake_cents", "At stake in open follow-ups"),
+]
+ACTION_COLUMNS = ["kind", "action", "evidence", "value_cents", "href", "priority"]
+# Compliance before money: a Medicare/Medicaid over-payment must be returned within 60 days.
+PRIORITY = {"return_overpayment": 0, "appeal": 1, "denials": 1, "renegotiate": 1}
+
+
+def headline(kpis: pd.DataFrame, stake: pd.DataFrame) -> pd.DataFrame:
+    """One row: the ``HEADLINE_LABELS`` figures.
+
+    Needs ``kpis`` from ``performance.practice_kpis`` (pct_net_collection, pct_denial,
+    median_days_to_payment, pct_allowed_of_expected, claims) and ``stake`` from
+    ``metrics.headline`` (underpaid_cents, recovered_cents, at_stake_cents). Both are one
+    suppressed row; NA = hidden or not measurable. Their ``*_small`` flags come along.
+    """
+    row: dict[str, object] = {}
+    for source in (kpis, stake):
+        if source.empty:
+            continue
+        first = source.iloc[0]
+        for column in source.columns:
+            row[column] = first[column]
+    out = pd.DataFrame([row]) if row else pd.DataFrame(index=[0])
+    for column, _ in HEADLINE_LABELS:
+        if column not in out:
+            out[column] = pd.NA
+    flags = [c for c in out.columns if c.endswith(SMALL_SUFFIX)]
+    return out[[c for c, _ in HEADLINE_LABELS] + flags]
+
+
+def _shown(value: object) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+def _money(cents: int) -> str:
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{'-' if cents < 0 else ''}${whole:,}.{part:02d}"
+
+
+def appeal_action(by_payer: pd.DataFrame) -> pd.DataFrame:
+    """The payer with the most money at stake in open under-payment follow-ups.
+
+    Needs ``metrics.underpayments_by_payer``. Hidden (suppressed) rows are never chosen.
+    """
+    rows = by_payer[~by_payer["is_total"].astype(bool)] if len(by_payer) else by_payer
+    rows = rows[rows["at_stake_cents"].notna()] if len(rows) else rows
+    rows = rows[rows["at_stake_cents"].astype("int64") > 0] if len(rows) else rows
+    if rows.empty:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    top = rows.sort_values("at_stake_cents", ascending=False, kind="stable").iloc[0]
+    stake = int(top["at_stake_cents"])
+    claims = top["open_claims"]
+    claims_text = f"{int(claims):,} claims" if _shown(claims) else "several claims"
+    return pd.DataFrame(
+        [
+            {
+                "kind": "appeal",
+                "action": f"Follow up the under-paid claims with {top['payer_label']}",
+                "evidence": f"{claims_text} with {_money(stake)} still at stake in open "
+                "follow-ups, paid below the contract.",
+                "value_cents": stake,
+                "href": "underpayments.html#Under-payments-by-payer",
+                "priority": PRIORITY["appeal"],
+            }
+        ]
+    )
+
+
+def overpayment_action(overpaid: pd.DataFrame) -> pd.DataFrame:
+    """Medicare / Medicaid over-payments to report and return (domain §10: 60 days).
+
+    Needs ``metrics.overpayments_by_payer`` (federal, lines, overpaid_cents). Proposed even
+    when the figures are hidden (fewer than 11 lines): the duty does not depend on size.
+    """
+    if overpaid.empty:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    rows = overpaid[overpaid["federal"].fillna(False).astype(bool)]
+    if "is_total" in rows:
+        rows = rows[~rows["is_total"].fillna(False).astype(bool)]
+    if rows.empty:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    shown = rows["overpaid_cents"].dropna()
+    value = int(shown.astype("int64").sum()) if len(shown) == len(rows) else None
+    amount = _money(value) if value is not None else "some (fewer than 11 lines)"
+    return pd.DataFrame(
+        [
+            {
+                "kind": "return_overpayment",
+                "action": "Review and return Medicare / Medicaid over-payments",
+                "evidence": f"{amount} allowed above the fee schedule by public programs; "
+                "identified over-payments must be reported and returned within 60 days.",
+                "value_cents": value,
+                "href": "underpayments.html#Over-payments",
+                "priority": PRIORITY["return_overpayment"],
+            }
+        ]
+    )
+
+
+def actions(*candidates: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
+    """The ``top_n`` actions: compliance first, then the most dollars; numbered from 1.
+
+    Each candidate is a frame of ``ACTION_COLUMNS`` (empty when it does not apply).
+    """
+    parts = [c for c in candidates if len(c)]
+    if not parts:
+        return pd.DataFrame(columns=["rank", *ACTION_COLUMNS])
+    pool = pd.concat(parts, ignore_index=True)
+    pool = pool.assign(_value=pd.to_numeric(pool["value_cents"]).fillna(0))
+    pool = pool.sort_values(["priority", "_value"], ascending=[True, False], kind="stable")
+    out = pool.head(top_n).drop(columns="_value").reset_index(drop=True)
+    out.insert(0, "rank", range(1, len(out) + 1))
+    out["value_cents"] = out["value_cents"].astype("Int64")
+    return out
+
+
+def denial_action(top: pd.DataFrame) -> pd.DataFrame:
+    """The denial problem most worth working (``denial_analytics.top_denial_reason``).
+
+    Its figures are at least 11 claims by construction. For Medicare or Medicaid the
+    action is to work the denials, never to see fewer of their patients.
+    """
+    if top.empty:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    row = top.iloc[0]
+    cents = int(row["denied_cents"])
+    label = str(row["category_label"]).lower()
+    return pd.DataFrame(
+        [
+            {
+                "kind": "denials",
+                "action": f"Work the {label} denials from {row['payer_label']}",
+                "evidence": f"{int(row['claims']):,} claims with {_money(cents)} billed were "
+                f"denied for {label}; {row['action']}",
+                "value_cents": cents,
+                "href": "denials.html#Denials-by-reason",
+                "priority": PRIORITY["denials"],
+            }
+        ]
+    )
+
+
+def renewal_action(top: pd.DataFrame) -> pd.DataFrame:
+    """The contract renewal most worth working now (``renewals.top_renewal_action``)."""
+    if top.empty:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    row = top.iloc[0]
+    gain = int(row["est_annual_gain_cents"])
+    deadline = pd.Timestamp(row["notice_deadline"]).strftime("%Y-%m-%d")
+    rates = ""
+    if _shown(row["pct_of_medicare"]) and _shown(row["pct_peers"]):
+        rates = (
+            f" It pays {float(row['pct_of_medicare']):.0f}% of Medicare on your top codes; "
+            f"your other payers pay {float(row['pct_peers']):.0f}%."
+        )
+    return pd.DataFrame(
+        [
+            {
+                "kind": "renegotiate",
+                "action": f"Renegotiate the {row['payer_label']} contract before {deadline}",
+                "evidence": f"Notice is due in {int(row['days_left']):,} days.{rates} At "
+                f"your other payers' rates it would pay about {_money(gain)} more a year "
+                "(an estimate).",
+                "value_cents": gain,
+                "href": "contract-renewals.html",
+                "priority": PRIORITY["renegotiate"],
+            }
+        ]
+    )

@@ -1,0 +1,124 @@
+"""The explore_* dashboards, headless: built on the demo practice, a control changed, the
+figure redrawn with what the packet's functions give for the new selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from payeropt_lib import config, contracts, dashboards, metrics, report
+
+DEMO_AS_OF = "2026-11-01"
+EXPLORE = sorted(config.NOTEBOOKS_DIR.glob("explore_*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def ctx() -> report.Context:
+    db = Path(config.PROJECT_ROOT / "out" / "demo" / "payeropt.sqlite")
+    if not db.is_file():
+        pytest.skip("no demo database: run `make demo` (make test builds it)")
+    return report.context(config.DEMO_ORG, config.sqlite_url(db), "", "", DEMO_AS_OF)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.ndarray | list | tuple):
+        return np.asarray(value, dtype=object).tolist()
+    return value
+
+
+def _data(board: dashboards.Dashboard) -> list[dict]:
+    """The figure's traces with arrays as plain lists (comparable with ==)."""
+    return [{k: _plain(v) for k, v in t.to_plotly_json().items()} for t in board.figure.data]
+
+
+def test_fee_explorer_redraws_for_fewer_codes(ctx: report.Context) -> None:
+    board = dashboards.fee_explorer(ctx)
+    before = _data(board)
+    assert len(before) == 1 and len(before[0]["y"]) == 15  # the default top 15 codes
+    board.controls["codes"].value = 5
+    after = _data(board)
+    assert after != before
+    assert list(after[0]["y"]) == list(before[0]["y"])[:5]  # the same codes, most billed first
+    assert "<table" in board.table.value and board.table.value.count("<tr>") == 6
+
+
+def test_fee_explorer_as_of_date_changes_the_rates(ctx: report.Context) -> None:
+    board = dashboards.fee_explorer(ctx)
+    before = _data(board)
+    board.controls["as_of"].value = ctx.as_of.date().replace(year=ctx.as_of.year - 2)
+    after = _data(board)
+    assert after[0]["z"] is not None and before[0]["z"] is not None
+    assert after[0]["z"] != before[0]["z"]
+
+
+def test_underpayment_explorer_matches_the_packet_functions(ctx: report.Context) -> None:
+    board = dashboards.underpayment_explorer(ctx)
+    everything = _data(board)
+    board.controls["cause"].value = "earlier_rate"
+    only = _data(board)
+    assert only != everything
+    findings = report.load(ctx, "findings", metrics.FINDING_COLUMNS)
+    tasks = report.load(ctx, "tasks", metrics.TASK_COLUMNS)
+    f, t = metrics.in_period(findings, tasks, ctx.period_start, ctx.period_end)
+    f, t = f[f["cause"].eq("earlier_rate")], t[t["cause"].eq("earlier_rate")]
+    payers = metrics.payer_directory(report.load(ctx, "contracts"))
+    expected = metrics.underpayments_by_payer(f, t, payers)
+    shown = expected[~expected["is_total"] & expected["at_stake_cents"].notna()]
+    # The orange bars are the at-stake dollars of the payers shown, in the table's order.
+    stake = [x for x in only[0]["x"] if x == x]  # hidden bars are NaN: not drawn
+    assert stake == pytest.approx([c / 100 for c in shown["at_stake_cents"].astype(int)])
+
+
+def test_small_cells_stay_hidden_in_the_dashboard(ctx: report.Context) -> None:
+    board = dashboards.underpayment_explorer(ctx)
+    board.controls["cause"].value = "units_ignored"
+    assert "&lt;11" in board.table.value or "suppressed" in board.table.value
+
+
+@pytest.mark.parametrize("path", EXPLORE, ids=lambda p: p.name)
+def test_notebook_runs_headless_and_a_widget_change_redraws(
+    ctx: report.Context, path: Path
+) -> None:
+    nb = nbformat.read(path, as_version=4)
+    params = nb.cells[1]
+    assert "parameters" in params.metadata.get("tags", [])
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "import numpy as np\n"
+            "snap = lambda: [np.asarray(v, dtype=object).tolist() for t in board.figure.data\n"
+            "                for v in (t.x, t.y, getattr(t, 'z', None))]\n"
+            "before = snap()\n"
+            "control = next(iter(board.controls.values()))\n"
+            "options = getattr(control, 'options', None)\n"
+            "if options:\n"
+            "    values = [o[1] if isinstance(o, tuple) else o for o in options]\n"
+            "    control.value = values[-1]\n"
+            "else:\n"
+            "    control.value = control.value.replace(year=control.value.year - 2)\n"
+            "after = snap()\n"
+            "assert after != before, 'the figure did not change'\n"
+            "print('redrawn', len(board.figure.data))"
+        )
+    )
+    client = NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(config.NOTEBOOKS_DIR)}},
+    )
+    client.execute()
+    out = nb.cells[-1].outputs
+    assert any("redrawn" in o.get("text", "") for o in out), out
+    # The dashboard cell put a live widget (not a static picture) in the notebook.
+    views = [
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert views
+    assert contracts.NO_RATE  # the module the dashboards share with the packet is importable

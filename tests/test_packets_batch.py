@@ -1,0 +1,223 @@
+"""Consultant batches (``payeropt report --all``): practices in parallel, failures isolated,
+an index of practices, and no practice's data in another's packet."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from payeropt_lib import cli, config, onboarding, orgs, packets, report, store
+from payeropt_lib.access import Identity
+
+GOOD = Path(__file__).parent / "data" / "good"
+OWNER = Identity("t", "owner")
+AS_OF = "2025-08-01"
+COPIES = 12  # each fixture claim 12 times: counts of 11 and more, so figures are shown
+
+# Two practices with nothing in common but the Medicare reference: payer ids and names,
+# claim and patient numbers, and contracted amounts all differ.
+PRACTICES = {
+    "alpha": {
+        "name": "Alpha Orthopedics",
+        "payers": {"MCR": "MCR", "MCD": "MCD", "ACME": "ACME", "SELF": "SELF"},
+        "names": {"Acme Health Plan": "Acme Health Plan", "State Medicaid": "State Medicaid"},
+        "claim": "QAC",
+        "patient": "QAP",
+        "scale": 1.0,
+    },
+    "beta": {
+        "name": "Beta Family Medicine",
+        "payers": {"MCR": "MCRB", "MCD": "TXMD", "ACME": "BLUEB", "SELF": "SELF"},
+        "names": {"Acme Health Plan": "Bluebonnet Mutual", "State Medicaid": "Lone Star Care"},
+        "claim": "ZBC",
+        "patient": "ZBP",
+        "scale": 1.37,
+    },
+}
+
+
+def _variant(folder: Path, spec: dict) -> Path:
+    """The good fixture as one practice: payers renamed, ids renumbered, amounts scaled."""
+    folder.mkdir(parents=True)
+    payer = spec["payers"]
+
+    def ids(values: pd.Series, prefix: str, copy: int) -> pd.Series:
+        return prefix + values.str.extract(r"(\d+)$", expand=False) + f"{copy:02d}"
+
+    contracts = pd.read_csv(GOOD / "contracts.csv", dtype=str, keep_default_na=False)
+    contracts["payer_id"] = contracts["payer_id"].map(payer)
+    contracts["payer_name"] = contracts["payer_name"].replace(spec["names"])
+    contracts["payer_aliases"] = contracts["payer_aliases"].replace(spec["names"], regex=True)
+    contracts.to_csv(folder / "contracts.csv", index=False)
+    fees = pd.read_csv(GOOD / "fee_schedules.csv", dtype=str, keep_default_na=False)
+    fees["payer_id"] = fees["payer_id"].map(payer)
+    fees["allowed_amount"] = (fees["allowed_amount"].astype(float) * spec["scale"]).map(
+        "{:.2f}".format
+    )
+    fees.to_csv(folder / "fee_schedules.csv", index=False)
+    (folder / "medicare_fees.csv").write_bytes((GOOD / "medicare_fees.csv").read_bytes())
+    charges = pd.read_csv(GOOD / "charges.csv", dtype=str, keep_default_na=False)
+    copies = []
+    for copy in range(COPIES):
+        c = charges.copy()
+        c["claim_id"] = ids(c["claim_id"], spec["claim"], copy)
+        c["line_control_number"] = ids(c["line_control_number"], spec["claim"] + "L", copy)
+        c["patient_id"] = ids(c["patient_id"], spec["patient"], copy)
+        c["primary_payer_id"] = c["primary_payer_id"].map(payer)
+        c["secondary_payer_id"] = c["secondary_payer_id"].map(payer).fillna("")
+        c["charge_amount"] = (c["charge_amount"].astype(float) * spec["scale"]).map(
+            "{:.2f}".format
+        )
+        copies.append(c)
+    pd.concat(copies).to_csv(folder / "charges.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    root = tmp_path_factory.mktemp("batch")
+    url = config.sqlite_url(root / "batch.sqlite")
+    engine = store.engine_for(url)
+    for org_id, spec in PRACTICES.items():
+        orgs.create(engine, org_id, spec["name"], OWNER, locality="01112-05")
+        orgs.opt_in(engine, org_id, OWNER, True)
+        onboarding.load_folder(engine, org_id, _variant(root / org_id, spec), OWNER)
+    orgs.create(engine, "gamma", "Gamma Not Opted In", OWNER)
+    return url
+
+
+@pytest.fixture(scope="module")
+def batch(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> packets.BatchResult:
+    out = tmp_path_factory.mktemp("packets")
+    return packets.write_packets(db_url, out, as_of=AS_OF, who=OWNER, workers=2)
+
+
+def _files(folder: Path) -> dict[Path, str]:
+    return {
+        p: p.read_text(encoding="utf-8", errors="replace")
+        for p in folder.rglob("*")
+        if p.is_file() and p.parent.name != packets.ASSETS_DIR
+    }
+
+
+def _markers(db_url: str, org_id: str) -> set[str]:
+    """What only this practice has: its payer names, claim ids and contracted dollars."""
+    engine = store.engine_for(db_url)
+    contracts = store.read_frame(engine, store.tables.contracts, org_id)
+    fees = store.read_frame(engine, store.tables.fee_schedules, org_id)
+    charges = store.read_frame(engine, store.tables.charges, org_id)
+    names = set(contracts.loc[contracts["payer_class"].eq("COMMERCIAL"), "payer_name"])
+    names |= set(contracts.loc[contracts["payer_class"].eq("MEDICAID"), "payer_name"])
+    dollars = {report.fmt_money(c) for c in fees["allowed_cents"]}
+    return names | set(charges["claim_id"]) | dollars
+
+
+def test_every_opted_in_practice_gets_a_packet(batch: packets.BatchResult) -> None:
+    assert set(batch.packets) == {"alpha", "beta"}  # gamma has not opted in
+    for org_id, index in batch.packets.items():
+        assert index == batch.index.parent / org_id / "index.html"
+        for page in report.PAGES:
+            assert (index.parent / page.href).is_file(), (org_id, page.href)
+        assert (index.parent / packets.ASSETS_DIR / packets.PLOTLY_JS).is_file()
+    assert batch.failed == {}
+
+
+def test_index_lists_practices_with_headline_numbers(batch: packets.BatchResult) -> None:
+    text = batch.index.read_text(encoding="utf-8")
+    assert 'href="alpha/index.html"' in text and 'href="beta/index.html"' in text
+    assert "Alpha Orthopedics" in text and "Beta Family Medicine" in text
+    for label in packets.summary_columns():
+        assert f"<th>{label}</th>" in text
+    assert set(batch.headlines) == {"alpha", "beta"}
+    assert all(h.get("figures") for h in batch.headlines.values())
+
+
+def test_no_practice_sees_another(db_url: str, batch: packets.BatchResult) -> None:
+    alpha, beta = _markers(db_url, "alpha"), _markers(db_url, "beta")
+    only_alpha, only_beta = alpha - beta, beta - alpha
+    assert {"Acme Health Plan", "Bluebonnet Mutual"} <= only_alpha | only_beta
+    assert len(only_alpha) > 100 and len(only_beta) > 100
+    seen = {org: _files(batch.packets[org].parent) for org in ("alpha", "beta")}
+    # Each packet shows its own payers (the check can fail) ...
+    assert any("Acme Health Plan" in t for t in seen["alpha"].values())
+    assert any("Bluebonnet Mutual" in t for t in seen["beta"].values())
+    # ... and none of the other's payer names, claim ids or contracted dollars.
+    for org, others in (("alpha", only_beta), ("beta", only_alpha)):
+        for path, text in seen[org].items():
+            words = set(re.findall(r"[A-Za-z0-9]+", text))
+            leaked = {m for m in others if (m in words if m.isalnum() else m in text)}
+            assert leaked == set(), (org, path.name, sorted(leaked)[:5])
+
+
+def test_a_failing_practice_does_not_stop_the_others(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            'org_id: str = "x"  # practice\n'
+            'db_url: str = ""  # store\n'
+            'period_start: str = ""  # from\n'
+            'period_end: str = ""  # to\n'
+            'as_of: str = ""  # terms on',
+            metadata={"tags": ["parameters"]},
+        ),
+        nbformat.v4.new_code_cell('assert org_id != "beta", "beta breaks this page"'),
+    ]
+    nbformat.write(nb, notebooks / "99_fragile.ipynb")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(report, "PAGES", (report.Page("99_fragile.ipynb", "F", "fragile", "x"),))
+    result = packets.write_packets(
+        db_url, tmp_path / "out", ["alpha", "beta", "gamma"], as_of=AS_OF, workers=2
+    )
+    assert set(result.packets) == {"alpha"}
+    assert set(result.failed) == {"beta", "gamma"}
+    assert "99_fragile.ipynb" in result.failed["beta"] and "beta breaks" in result.failed["beta"]
+    assert "has not opted in" in result.failed["gamma"] or "opt" in result.failed["gamma"]
+    assert not (tmp_path / "out" / "beta" / "index.html").exists()
+    index = result.index.read_text(encoding="utf-8")
+    assert "No packet:" in index and 'href="alpha/index.html"' in index
+    error = packets.BatchFailed(result.failed, len(result.packets), str(result.index))
+    assert str(error).startswith("2 of 3 packets failed")
+
+
+def test_cli_report_all_exits_non_zero_when_one_fails(db_url: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    engine = store.engine_for(db_url)
+    orgs.create(engine, "delta", "Delta Empty Practice", OWNER)
+    orgs.opt_in(engine, "delta", OWNER, True)  # opted in, no data: its pages still render
+    res = runner.invoke(
+        cli.app,
+        [
+            "--db",
+            db_url,
+            "report",
+            "--all",
+            "--out",
+            str(tmp_path),
+            "--as-of",
+            AS_OF,
+            "--workers",
+            "2",
+            "--actor",
+            "t",
+            "--role",
+            "owner",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "index.html").is_file() and (tmp_path / "delta" / "index.html").is_file()
+    res = runner.invoke(cli.app, ["--db", db_url, "report", "--out", str(tmp_path)])
+    assert res.exit_code != 0
