@@ -177,3 +177,73 @@ def underpayment_explorer(ctx: report.Context) -> Dashboard:
         return plots.underpaid_by_payer(by_payer), table.html
 
     return _build("Under-payments by payer", controls, update)
+
+
+# --- one payer ---------------------------------------------------------------------------
+
+
+def payer_explorer(ctx: report.Context, top_n: int = 8) -> Dashboard:
+    """One payer (product line, code, date-of-service range): what it allowed per unit month
+    by month against its contracted rate (``reimbursement.monthly_medians`` →
+    ``plots.allowed_vs_contract``) and its performance figures
+    (``performance.payer_performance``)."""
+    import ipywidgets as w
+
+    from . import performance, reimbursement
+
+    lines = report.adjudicated(ctx)
+    payers = metrics.payer_directory(report.load(ctx, "contracts"))
+    transactions = report.load(ctx, "transactions", performance.TRANSACTION_COLUMNS)
+    names = payers.set_index("payer_id")["payer_name"]
+    seen = sorted(lines["payer_id"].dropna().unique())
+    codes = reimbursement.top_codes(lines, top_n)
+    start = ctx.period_start.date() if ctx.period_start is not None else None
+    end = ctx.period_end.date() if ctx.period_end is not None else None
+    controls = {
+        "payer": w.Dropdown(
+            description="Payer",
+            options=[(str(names.get(p, p)), p) for p in seen] or [(ALL, ALL)],
+        ),
+        "product_line": w.Dropdown(description="Product", options=_options(lines["product_line"])),
+        "code": w.Dropdown(
+            description="Code", options=[ALL, *codes["code_label"].astype(str).tolist()]
+        ),
+        "from": w.DatePicker(description="Served from", value=start),
+        "to": w.DatePicker(description="to", value=end),
+    }
+
+    def update(board: Dashboard) -> tuple[object, str]:
+        c = {k: v.value for k, v in board.controls.items()}
+        chosen = lines
+        if c["payer"] != ALL:
+            chosen = chosen[chosen["payer_id"].eq(c["payer"])]
+        if c["product_line"] != ALL:
+            chosen = chosen[chosen["product_line"].eq(c["product_line"])]
+        if c["from"] is not None:
+            chosen = chosen[chosen["date_of_service"].ge(_day(c["from"]))]
+        if c["to"] is not None:
+            chosen = chosen[chosen["date_of_service"].le(_day(c["to"]))]
+        trend = reimbursement.monthly_medians(chosen, payers, top_n=top_n)
+        if c["code"] != ALL:
+            trend = trend[trend["code_label"].eq(c["code"])]
+        table = report.table(
+            performance.payer_performance(chosen, transactions, payers),
+            columns={
+                "payer_label": "Payer",
+                "product_label": "Product line",
+                "claims": "Claims",
+                "charge_cents": "Charges",
+                "allowed_cents": "Allowed",
+                "paid_cents": "Paid",
+                "pct_allowed_of_expected": "Allowed ÷ contract",
+                "pct_denial": "Denial rate",
+                "median_days_to_payment": "Median days to payment",
+                "pct_underpaid": "Lines under-paid",
+            },
+            missing=report.SUPPRESSED,
+            empty="No remitted claims in this selection.",
+        )
+        layout = "dropdown" if c["code"] == ALL else "grid"
+        return plots.allowed_vs_contract(trend, layout=layout), table.html
+
+    return _build("One payer: allowed against the contract", controls, update)

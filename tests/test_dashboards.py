@@ -122,3 +122,17 @@ def test_notebook_runs_headless_and_a_widget_change_redraws(
     ]
     assert views
     assert contracts.NO_RATE  # the module the dashboards share with the packet is importable
+
+
+def test_payer_explorer_redraws_for_another_payer(ctx: report.Context) -> None:
+    board = dashboards.payer_explorer(ctx)
+    options = [value for _, value in board.controls["payer"].options]
+    assert len(options) >= 2
+    before, table_before = _data(board), board.table.value
+    board.controls["payer"].value = options[1]
+    after = _data(board)
+    assert after != before and board.table.value != table_before
+    # The figure only ever shows the chosen payer's lines.
+    chosen = dict((v, k) for k, v in board.controls["payer"].options)[options[1]]
+    names = {t.get("legendgroup") or t.get("name") for t in after} - {None, ""}
+    assert all(chosen in n or n.startswith("Contract") for n in names), names
