@@ -688,3 +688,52 @@ def action_list(actions: pd.DataFrame, empty: str = "No action stands out this p
         for a, e, h in zip(actions["action"], actions["evidence"], actions["href"], strict=True)
     )
     return Shown(f'<ol class="packet-actions">{items}</ol>')
+
+
+def renewal_evidence(
+    ctx: Context,
+    adjudicated_lines: pd.DataFrame | None = None,
+    window_days: int = 120,
+    lead_days: int = 90,
+    top_n: int = 15,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The contract schedule (``renewals.upcoming``) and the negotiation evidence per
+    contract (``renewals.evidence``), loaded for the practice and period."""
+    from . import renewals
+
+    terms = load(ctx, "contracts")
+    charges = load(ctx, "charges", renewals.CHARGE_COLUMNS)
+    schedule = renewals.upcoming(terms, ctx.as_of, window_days=window_days, lead_days=lead_days)
+    code_rows = renewals.rate_position(
+        schedule,
+        charges,
+        terms,
+        load(ctx, "fee_schedules"),
+        load(ctx, "medicare_fees"),
+        ctx.as_of,
+        ctx.locality,
+        period_start=ctx.period_start,
+        period_end=ctx.period_end,
+        top_n=top_n,
+    )
+    findings, tasks = metrics.in_period(
+        load(ctx, "findings", metrics.FINDING_COLUMNS),
+        load(ctx, "tasks", metrics.TASK_COLUMNS),
+        ctx.period_start,
+        ctx.period_end,
+    )
+    lines = adjudicated(ctx) if adjudicated_lines is None else adjudicated_lines
+    evidence = renewals.evidence(
+        schedule,
+        renewals.rate_summary(code_rows),
+        renewals.activity(
+            schedule,
+            charges,
+            lines,
+            load(ctx, "denials", renewals.DENIAL_COLUMNS),
+            ctx.period_start,
+            ctx.period_end,
+        ),
+        metrics.underpayments_by_payer(findings, tasks, metrics.payer_directory(terms)),
+    )
+    return schedule, evidence

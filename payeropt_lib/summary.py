@@ -107,14 +107,15 @@ def overpayment_action(overpaid: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=ACTION_COLUMNS)
     shown = rows["overpaid_cents"].dropna()
     value = int(shown.astype("int64").sum()) if len(shown) == len(rows) else None
-    amount = _money(value) if value is not None else "some (fewer than 11 lines)"
+    amount = _money(value) if value is not None else "A small amount (fewer than 11 lines)"
     return pd.DataFrame(
         [
             {
                 "kind": "return_overpayment",
                 "action": "Review and return Medicare / Medicaid over-payments",
-                "evidence": f"{amount} allowed above the fee schedule by public programs; "
-                "identified over-payments must be reported and returned within 60 days.",
+                "evidence": f"{amount} was allowed above the fee schedule by Medicare or "
+                "Medicaid; identified over-payments must be reported and returned within "
+                "60 days.",
                 "value_cents": value,
                 "href": "underpayments.html#Over-payments",
                 "priority": PRIORITY["return_overpayment"],
@@ -151,13 +152,15 @@ def denial_action(top: pd.DataFrame) -> pd.DataFrame:
     row = top.iloc[0]
     cents = int(row["denied_cents"])
     label = str(row["category_label"]).lower()
+    todo = str(row["action"])
+    todo = todo[:1].lower() + todo[1:]
     return pd.DataFrame(
         [
             {
                 "kind": "denials",
                 "action": f"Work the {label} denials from {row['payer_label']}",
                 "evidence": f"{int(row['claims']):,} claims with {_money(cents)} billed were "
-                f"denied for {label}; {row['action']}",
+                f"denied for {label}: {todo}",
                 "value_cents": cents,
                 "href": "denials.html#Denials-by-reason",
                 "priority": PRIORITY["denials"],

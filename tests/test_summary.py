@@ -1,0 +1,134 @@
+"""summary: headline figures and the ranked actions, on hand-built frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from payeropt_lib import summary
+
+
+def _by_payer() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "payer_id": ["A", "B", "C", None],
+            "payer_label": ["Acme", "Bluebonnet", "Cedar", "All payers"],
+            "open_claims": pd.array([40, 25, pd.NA, 70], dtype="Int64"),
+            "at_stake_cents": pd.array([120_000, 480_000, pd.NA, 600_500], dtype="Int64"),
+            "is_total": [False, False, False, True],
+        }
+    )
+
+
+def test_appeal_action_picks_the_most_at_stake_among_shown_rows() -> None:
+    action = summary.appeal_action(_by_payer())
+    assert len(action) == 1
+    row = action.iloc[0]
+    assert row["action"] == "Follow up the under-paid claims with Bluebonnet"
+    assert row["value_cents"] == 480_000
+    assert "25 claims with $4,800.00 still at stake" in row["evidence"]
+    assert row["href"] == "underpayments.html#Under-payments-by-payer"
+
+
+def test_appeal_action_never_uses_a_hidden_row_or_the_total() -> None:
+    frame = _by_payer()
+    frame.loc[[0, 1], "at_stake_cents"] = pd.NA
+    assert summary.appeal_action(frame).empty
+    assert summary.appeal_action(frame.iloc[0:0]).empty
+
+
+def _overpaid(hidden: bool) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "payer_label": ["Medicare", "Acme"],
+            "federal": [True, False],
+            "lines": pd.array([None if hidden else 14, 30], dtype="Int64"),
+            "overpaid_cents": pd.array([None if hidden else 9_999, 50_000], dtype="Int64"),
+        }
+    )
+
+
+def test_overpayment_action_is_about_public_programs_only() -> None:
+    row = summary.overpayment_action(_overpaid(False)).iloc[0]
+    assert row["value_cents"] == 9_999  # Medicare's, not Acme's
+    assert row["evidence"].startswith("$99.99 was allowed above the fee schedule")
+    assert "60 days" in row["evidence"]
+    hidden = summary.overpayment_action(_overpaid(True)).iloc[0]
+    assert pd.isna(hidden["value_cents"]) and "fewer than 11 lines" in hidden["evidence"]
+    assert summary.overpayment_action(_overpaid(False).iloc[[1]]).empty
+
+
+def test_actions_put_compliance_first_then_dollars_and_keep_three() -> None:
+    denial = summary.denial_action(
+        pd.DataFrame(
+            [
+                {
+                    "category_label": "Eligibility or coverage",
+                    "action": "Verify coverage before the visit.",
+                    "payer_label": "Acme",
+                    "claims": 31,
+                    "denied_cents": 700_000,
+                }
+            ]
+        )
+    )
+    renewal = summary.renewal_action(
+        pd.DataFrame(
+            [
+                {
+                    "payer_label": "Cedar · PPO",
+                    "notice_deadline": pd.Timestamp("2027-01-31"),
+                    "days_left": 91,
+                    "est_annual_gain_cents": 1_250_000,
+                    "pct_of_medicare": 104.4,
+                    "pct_peers": 121.0,
+                }
+            ]
+        )
+    )
+    ranked = summary.actions(
+        summary.appeal_action(_by_payer()),
+        denial,
+        renewal,
+        summary.overpayment_action(_overpaid(True)),
+    )
+    assert list(ranked["rank"]) == [1, 2, 3]
+    assert list(ranked["kind"]) == ["return_overpayment", "renegotiate", "denials"]
+    assert ranked.loc[1, "action"] == "Renegotiate the Cedar · PPO contract before 2027-01-31"
+    assert "pays 104% of Medicare" in ranked.loc[1, "evidence"]
+    assert "about $12,500.00 more a year" in ranked.loc[1, "evidence"]
+    assert ranked.loc[2, "evidence"] == (
+        "31 claims with $7,000.00 billed were denied for eligibility or coverage: verify "
+        "coverage before the visit."
+    )
+    # Guardrail: no action proposes seeing fewer patients or leaving a payer.
+    words = " ".join(ranked["action"] + " " + ranked["evidence"]).lower()
+    for banned in ("drop", "terminate", "stop seeing", "limit access", "fewer patients"):
+        assert banned not in words
+    assert summary.actions().empty
+
+
+def test_headline_takes_kpis_and_stake_and_keeps_small_flags() -> None:
+    kpis = pd.DataFrame(
+        {
+            "pct_net_collection": [96.5],
+            "pct_denial": [4.2],
+            "median_days_to_payment": pd.array([31], dtype="Int64"),
+            "pct_allowed_of_expected": [99.1],
+            "claims": [1200],
+            "claims_small": [False],
+        }
+    )
+    stake = pd.DataFrame(
+        {
+            "underpaid_cents": pd.array([123_456], dtype="Int64"),
+            "recovered_cents": pd.array([pd.NA], dtype="Int64"),
+            "at_stake_cents": pd.array([100_000], dtype="Int64"),
+            "recovered_claims_small": [True],
+        }
+    )
+    row = summary.headline(kpis, stake)
+    assert list(row.columns[:7]) == [c for c, _ in summary.HEADLINE_LABELS]
+    assert row.loc[0, "underpaid_cents"] == 123_456 and pd.isna(row.loc[0, "recovered_cents"])
+    assert bool(row.loc[0, "recovered_claims_small"])
+    empty = summary.headline(pd.DataFrame(), pd.DataFrame())
+    assert len(empty) == 1 and empty.iloc[0].isna().all()
