@@ -5,6 +5,10 @@ Pure functions over frames shaped like the store's tables (``store.read_frame``)
 125000). Effective periods are half-open ``[effective_from, effective_to)``, NaT = open
 ended. A blank ``product_line`` ('') means "all products of that payer". No function here
 reads the store, formats HTML or loops over rows in Python.
+
+Rates are priced by the posting engine (``expected.expected_allowed``), never re-derived
+here: a page that compares rates must show what posting will expect, or a practice would
+negotiate from one number and be audited against another.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import numpy as np
 import pandas as pd
+
+from . import expected
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +33,9 @@ SITES = {
 # Classes that have no contracted rates to compare: a self-pay "contract" is the practice's
 # own cash price, not a payer's fee schedule.
 NOT_PAYERS = ("SELF_PAY",)
+# Public programs with published fee schedules: shown for reference, never a negotiation
+# target (domain §10). Their managed-care plans are contracts like any other.
+PUBLIC_PROGRAMS = ("MEDICARE", "MEDICAID")
 NO_RATE = "no rate on file"
 PRICING_MODIFIER = r"(?:^|:)(26|TC)(?=:|$)"
 
@@ -60,6 +70,9 @@ COMPARISON_COLUMNS = [
     "source",
 ]
 
+# A charge no payer reaches: the lesser-of-charge rule never cuts a synthetic line.
+_NO_CAP_CENTS = 10**12
+_PLACE = {"non_facility": "11", "facility": "21"}  # office; inpatient hospital (facility)
 DateLike = str | dt.date | pd.Timestamp
 
 
@@ -134,6 +147,86 @@ def medicare_amounts(
     return out.astype({"medicare_cents": "int64"}).reset_index(drop=True)
 
 
+def priced_keys(
+    contracts: pd.DataFrame, fee_schedules: pd.DataFrame, as_of: DateLike
+) -> pd.DataFrame:
+    """Every payer × product line that has its own price list on ``as_of``.
+
+    Needs contracts as for ``contracts_in_force`` (with payer_name, payer_class, basis) and
+    fee_schedules (payer_id, product_line, effective_from, effective_to). One row per
+    contract in force, plus one per product line that an all-products fixed fee-schedule
+    contract prices with rows of its own: the posting engine prices a line of that product
+    line at those rows (they beat the blank ones, ``expected.expected_allowed`` rule 2),
+    so it is a column of its own. Returns payer_id, product_line, payer_name, payer_class,
+    basis, contract_product_line (the contract's own: '' = all products), sorted by
+    payer_name, product_line.
+    """
+    meta = ["payer_name", "payer_class", "basis"]
+    live = contracts_in_force(contracts, as_of)
+    own = live[[*CONTRACT_KEY, *meta]].assign(contract_product_line=live["product_line"])
+    blank = live[live["product_line"].eq("") & live["basis"].eq("fee_schedule")]
+    fees = _in_force(fee_schedules, _day(as_of), ["payer_id", "product_line", *CODE_KEY])
+    lines = fees.loc[fees["product_line"].ne(""), CONTRACT_KEY].drop_duplicates()
+    lines = lines.merge(live[CONTRACT_KEY], how="left", indicator=True)
+    lines = lines.loc[lines["_merge"].eq("left_only"), CONTRACT_KEY]
+    borrowed = lines.merge(blank[["payer_id", *meta]], on="payer_id").assign(
+        contract_product_line=""
+    )
+    keys = pd.concat([own, borrowed], ignore_index=True)
+    return keys.sort_values(["payer_name", *CONTRACT_KEY], kind="stable").reset_index(drop=True)
+
+
+def _engine_inputs(
+    contracts: pd.DataFrame, medicare_fees: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Contracts and Medicare fees with the columns the engine needs; the interface §1
+    defaults where a hand-built frame leaves them out (they do not change a rate)."""
+    defaults = {"lesser_of_charges": True, "mppr_percent_x1000": 50_000}
+    contracts = contracts.assign(**{c: v for c, v in defaults.items() if c not in contracts})
+    if "mult_proc" not in medicare_fees:
+        medicare_fees = medicare_fees.assign(
+            mult_proc=pd.Series(pd.NA, index=medicare_fees.index, dtype="str")
+        )
+    return contracts, medicare_fees
+
+
+def _source(
+    rates: pd.DataFrame, fee_schedules: pd.DataFrame, as_of: pd.Timestamp, site: str
+) -> pd.Series:
+    """Where each priced rate comes from, in words, from the engine's figures: "fixed fee
+    schedule from 2025-07-01" (with "(all products)" when a blank fee row priced a product
+    line) or "125% of Medicare 01112-05 non-facility $109.15"; "; contract for all products
+    from 2025-01-01" when a product line is priced under an all-products contract."""
+    _, site_text = _site(site)
+    fees = _in_force(fee_schedules, as_of, ["payer_id", "product_line", *CODE_KEY])
+    own = fees[fees["product_line"].ne("")][RATE_KEY].assign(_own=True)
+    own_row = rates[RATE_KEY].merge(own, how="left", on=RATE_KEY)["_own"].eq(True)
+    shared = rates["product_line"].ne("").to_numpy() & ~own_row.to_numpy()
+    fixed = rates["x1000"].isna()
+    day = rates["rate_from"].dt.strftime("%Y-%m-%d").fillna("")
+    fixed_text = (
+        "fixed fee schedule"
+        + pd.Series(np.where(shared, " (all products)", ""), index=rates.index)
+        + " from "
+        + day
+    )
+    x1000 = rates["x1000"].fillna(0).astype("int64")
+    base = rates["base_cents"].fillna(0).astype("int64")
+    percent_text = (
+        _percent_text(x1000)
+        + " of Medicare "
+        + rates["medicare_locality"].fillna("").astype("str")
+        + f" {site_text} "
+        + _dollars(base)
+    )
+    text = fixed_text.where(fixed, percent_text)
+    borrowed = rates["contract_product_line"].eq("") & rates["product_line"].ne("")
+    contract_day = rates["contract_from"].dt.strftime("%Y-%m-%d").fillna("")
+    return (
+        text + ("; contract for all products from " + contract_day).where(borrowed, "")
+    ).astype("str")
+
+
 def rates_in_force(
     contracts: pd.DataFrame,
     fee_schedules: pd.DataFrame,
@@ -141,83 +234,84 @@ def rates_in_force(
     as_of: DateLike,
     locality: str | None,
     site: str = "non_facility",
+    codes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Contracted rate per unit on ``as_of`` for every contract in force and code it prices.
+    """Contracted rate per unit on ``as_of`` for every payer × product line and code.
 
     Needs contracts (payer_id, product_line, payer_name, payer_class, effective_from, basis,
-    medicare_percent_x1000, medicare_locality), fee_schedules (payer_id, product_line,
-    procedure_code, modifier, effective_from, effective_to, allowed_cents) and medicare_fees
-    (locality, procedure_code, modifier, effective_from, effective_to, non_facility_cents,
-    facility_cents). ``locality`` is the practice's own Medicare locality, the reference for
-    the percent-of-Medicare comparison; ``site`` is "non_facility" or "facility".
+    medicare_percent_x1000, medicare_locality; lesser_of_charges and mppr_percent_x1000 if
+    known), fee_schedules (payer_id, product_line, procedure_code, modifier, effective_from,
+    effective_to, allowed_cents) and medicare_fees (locality, procedure_code, modifier,
+    effective_from, effective_to, non_facility_cents, facility_cents; mult_proc if known).
+    ``locality`` is the practice's own Medicare locality, the reference for the
+    percent-of-Medicare comparison; ``site`` is "non_facility" or "facility"; ``codes``
+    (procedure_code, modifier) limits the codes priced (default: every code of the fee
+    schedules and Medicare fees).
 
-    Fixed contracts (basis ``fee_schedule``) take the fee_schedules row in force for the
-    payer and code; a row for the contract's own product line beats a blank (all products)
-    row. A contract with a blank product line uses blank rows only. Percent contracts
-    (``medicare_percent``) take the Medicare amount of the contract's medicare_locality and
-    site × medicare_percent_x1000 / 100000, rounded half up to the cent in integers.
+    The rates are the posting engine's, not a second reading of the contract: each
+    ``priced_keys`` row × code is priced by ``expected.expected_allowed`` as one line of 1
+    unit on ``as_of`` at the site's place of service (11 office, 21 facility), alone on its
+    claim (no multiple-procedure cut) and with a charge no rate reaches (no lesser-of cut).
+    So a page shows exactly what posting expects for a 1-unit line: the contract with the
+    latest start, the product line's own contract beating an all-products one; the fee row
+    in force, the product line's own row beating a blank one; a percent contract's Medicare
+    amount of its own locality and site × percent, rounded half up to the cent.
 
-    Returns one row per contract × procedure_code + modifier that has a rate, columns
+    Returns one row per key × procedure_code + modifier that has a rate, columns
     ``RATE_COLUMNS``: rate_cents (int64), medicare_cents (Int64, the practice locality's
     amount, NA when unknown), pct_of_medicare (Float64, 100 × rate / Medicare, display only)
-    and source (why this rate, e.g. "fixed fee schedule from 2025-07-01" or "125% of Medicare
-    01112-05 non-facility $109.15").
+    and source (``_source``: e.g. "fixed fee schedule from 2025-07-01", "fixed fee schedule
+    (all products) from 2025-01-01" or "125% of Medicare 01112-05 non-facility $109.15";
+    "; contract for all products from 2025-01-01" is added when a product line is priced
+    under an all-products contract).
     """
     as_of = _day(as_of)
-    column, site_text = _site(site)
-    live = contracts_in_force(contracts, as_of)
-    meta = [*CONTRACT_KEY, "payer_name", "payer_class", "basis"]
-
-    # Fixed fee schedules: candidate rows for the contract's product line and for "all".
-    fixed = live.loc[live["basis"].eq("fee_schedule"), meta]
-    fees = _in_force(fee_schedules, as_of, ["payer_id", "product_line", *CODE_KEY]).rename(
-        columns={"product_line": "fee_product_line", "effective_from": "fee_from"}
+    column, _ = _site(site)
+    keys = priced_keys(contracts, fee_schedules, as_of)
+    if codes is None:
+        codes = pd.concat([fee_schedules[CODE_KEY], medicare_fees[CODE_KEY]])
+    codes = codes[CODE_KEY].drop_duplicates()
+    grid = keys.merge(codes, how="cross")
+    n = len(grid)
+    lines = pd.DataFrame(
+        {
+            "line_key": np.arange(n, dtype="int64"),
+            "claim_id": pd.Series(np.arange(n), dtype="int64").astype("str"),  # one line a claim
+            "payer_id": grid["payer_id"].astype("str"),
+            "product_line": grid["product_line"].astype("str"),
+            "procedure_code": grid["procedure_code"].astype("str"),
+            "modifiers": grid["modifier"].astype("str"),
+            "units": np.ones(n, dtype="int64"),
+            "charge_cents": np.full(n, _NO_CAP_CENTS, dtype="int64"),
+            "date_of_service": pd.Series(as_of, index=grid.index, dtype="datetime64[ns]"),
+            "place_of_service": _PLACE[site],
+        }
     )
-    by_fee = fixed.merge(fees, on="payer_id")
-    own = by_fee["fee_product_line"].eq(by_fee["product_line"])
-    by_fee = by_fee[own | by_fee["fee_product_line"].eq("")].assign(own=own)
-    by_fee = by_fee.sort_values("own", ascending=False, kind="stable").drop_duplicates(RATE_KEY)
-    shared = by_fee["fee_product_line"].eq("") & by_fee["product_line"].ne("")
-    by_fee = by_fee.assign(
-        rate_cents=by_fee["allowed_cents"].astype("int64"),
-        source="fixed fee schedule"
-        + shared.map({True: " (all products)", False: ""})
-        + " from "
-        + by_fee["fee_from"].dt.strftime("%Y-%m-%d"),
+    terms, medicare = _engine_inputs(contracts, medicare_fees)
+    priced = expected.expected_allowed(lines, terms, fee_schedules, medicare, explain=False)
+    rated = priced["expected_cents"].notna().to_numpy()
+    out = grid[rated].assign(
+        rate_cents=priced.loc[rated, "expected_cents"].astype("int64").to_numpy(),
+        rate_from=priced.loc[rated, "rate_from"].to_numpy(),
+        contract_from=priced.loc[rated, "contract_from"].to_numpy(),
+        base_cents=priced.loc[rated, "medicare_cents"].astype("Int64").to_numpy(),
+        x1000=priced.loc[rated, "percent_x1000"].astype("Int64").to_numpy(),
     )
-
-    # Percent of Medicare: the contract's own locality and site, then integer half-up.
-    percent = live.loc[
-        live["basis"].eq("medicare_percent") & live["medicare_percent_x1000"].notna(),
-        [*meta, "medicare_percent_x1000", "medicare_locality"],
-    ]
-    reference = _in_force(medicare_fees, as_of, ["locality", *CODE_KEY]).rename(
-        columns={"locality": "medicare_locality", column: "base_cents"}
+    out = out.merge(
+        contracts_in_force(contracts, as_of)[[*CONTRACT_KEY, "medicare_locality"]].rename(
+            columns={"product_line": "contract_product_line"}
+        ),
+        how="left",
+        on=["payer_id", "contract_product_line"],
     )
-    by_pct = percent.merge(reference[["medicare_locality", *CODE_KEY, "base_cents"]])
-    x1000 = by_pct["medicare_percent_x1000"].astype("int64")
-    base = by_pct["base_cents"].astype("int64")
-    by_pct = by_pct.assign(
-        rate_cents=(base * x1000 + 50_000) // 100_000,  # cents × percent ×1000 / 100000
-        source=_percent_text(x1000)
-        + " of Medicare "
-        + by_pct["medicare_locality"]
-        + f" {site_text} "
-        + _dollars(base),
-    )
-
-    rates = pd.concat(
-        [
-            by_fee[[*meta, *CODE_KEY, "rate_cents", "source"]],
-            by_pct[[*meta, *CODE_KEY, "rate_cents", "source"]],
-        ],
-        ignore_index=True,
-    )
-    medicare = medicare_amounts(medicare_fees, as_of, locality, site)
-    out = rates.merge(medicare, how="left", on=CODE_KEY)
+    out["source"] = _source(out, fee_schedules, as_of, site)
+    medicare_ref = medicare_amounts(medicare_fees, as_of, locality, site)
+    out = out.merge(medicare_ref, how="left", on=CODE_KEY)
     out = out.astype({"rate_cents": "int64", "medicare_cents": "Int64", "source": "str"})
     out["pct_of_medicare"] = pct_of(out["rate_cents"], out["medicare_cents"])
-    logger.debug("rates in force on %s: %d (%d contracts)", as_of.date(), len(out), len(live))
+    logger.debug(
+        "rates in force on %s: %d (%d keys, %s)", as_of.date(), len(out), len(keys), column
+    )
     return out[RATE_COLUMNS].sort_values(RATE_KEY, kind="stable").reset_index(drop=True)
 
 
@@ -252,7 +346,7 @@ def top_codes(
     return ranked.head(top_n).reset_index(drop=True)
 
 
-def _payer_labels(frame: pd.DataFrame) -> pd.Series:
+def payer_labels(frame: pd.DataFrame) -> pd.Series:
     """'Acme Health Plan · HMO'; two payer ids sharing a name also get '(payer_id)'."""
     label = frame["payer_name"] + frame["product_line"].where(
         frame["product_line"].eq(""), " · " + frame["product_line"]
@@ -276,7 +370,9 @@ def fee_comparison(
     """Every payer's rate on ``as_of`` for the practice's top codes, against Medicare.
 
     Inputs as for ``top_codes`` (charges) and ``rates_in_force`` (the rest). One row per
-    top code × contract in force (self-pay left out), columns ``COMPARISON_COLUMNS``:
+    top code × ``priced_keys`` row (each contract in force, and each product line an
+    all-products contract prices with rows of its own; self-pay left out), columns
+    ``COMPARISON_COLUMNS``:
     code_label ("73562-26"), volume (int64 lines in the period), payer_label ("Acme Health
     Plan · HMO"), rate_cents (Int64; NA = no rate on file, never 0), medicare_cents (Int64,
     practice locality), pct_of_medicare (Float64, display only), below_medicare (bool:
@@ -285,12 +381,14 @@ def fee_comparison(
     payers first and the rest by name and product line.
     """
     codes = top_codes(charges, top_n, period_start, period_end)
-    payers = contracts_in_force(contracts, as_of)
+    payers = priced_keys(contracts, fee_schedules, as_of)
     payers = payers.loc[
         ~payers["payer_class"].isin(NOT_PAYERS),
         [*CONTRACT_KEY, "payer_name", "payer_class", "basis"],
     ]
-    rates = rates_in_force(contracts, fee_schedules, medicare_fees, as_of, locality, site)
+    rates = rates_in_force(
+        contracts, fee_schedules, medicare_fees, as_of, locality, site, codes=codes
+    )
     grid = codes.merge(payers, how="cross")
     out = grid.merge(rates[[*RATE_KEY, "rate_cents", "source"]], how="left", on=RATE_KEY)
     out = out.merge(
@@ -301,7 +399,7 @@ def fee_comparison(
     out = out.assign(
         code_label=out["procedure_code"]
         + out["modifier"].where(out["modifier"].eq(""), "-" + out["modifier"]),
-        payer_label=_payer_labels(out),
+        payer_label=payer_labels(out),
         pct_of_medicare=pct_of(out["rate_cents"], out["medicare_cents"]),
         below_medicare=below,
         source=out["source"].astype("str").where(out["rate_cents"].notna(), NO_RATE),
@@ -317,11 +415,49 @@ def fee_comparison(
 
 
 def below_medicare(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Rows of a ``fee_comparison`` frame paid below Medicare, lowest percent first."""
-    flagged = comparison[comparison["below_medicare"]]
+    """Rows of a ``fee_comparison`` frame paid below Medicare, lowest percent first.
+
+    Medicare and Medicaid themselves (``PUBLIC_PROGRAMS``) are left out: their fees are
+    published, not negotiated, so they are never a starting point for a negotiation.
+    """
+    flagged = comparison[
+        comparison["below_medicare"] & ~comparison["payer_class"].isin(PUBLIC_PROGRAMS)
+    ]
     return flagged.sort_values(["pct_of_medicare", "code_label"], kind="stable").reset_index(
         drop=True
     )
+
+
+FEE_HEADLINE_COLUMNS = [
+    "rates_as_of",
+    "medicare_locality",
+    "codes_compared",
+    "payer_columns",
+    "rates_below_medicare",
+    "rates_not_on_file",
+]
+
+
+def fee_headline(comparison: pd.DataFrame, as_of: DateLike, locality: str | None) -> pd.DataFrame:
+    """The page's opening facts, one row: what date and reference the rates are read on.
+
+    Needs a ``fee_comparison`` frame. Returns ``FEE_HEADLINE_COLUMNS``: rates_as_of (the
+    date every rate is in force on), medicare_locality (the practice's, "unknown" without
+    one), codes_compared and payer_columns (how many codes and payer × product line
+    columns), rates_below_medicare and rates_not_on_file (code × payer cells). None of
+    these counts claims or patients, so none is suppressed.
+    """
+    has_rate = comparison["rate_cents"].notna()
+    row = {
+        "rates_as_of": _day(as_of),
+        "medicare_locality": locality or "unknown",
+        "codes_compared": comparison["code_label"].nunique(),
+        "payer_columns": comparison["payer_label"].nunique(),
+        "rates_below_medicare": int(comparison["below_medicare"].sum()),
+        "rates_not_on_file": int((~has_rate).sum()),
+    }
+    out = pd.DataFrame([row]).astype({"rates_as_of": "datetime64[ns]"})
+    return out[FEE_HEADLINE_COLUMNS]
 
 
 def practice_locality(org: dict, contracts: pd.DataFrame) -> str | None:

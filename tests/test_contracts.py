@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from payeropt_lib import contracts
+from payeropt_lib import contracts, expected
 
 LOCALITY = "01112-05"
 OTHER_LOCALITY = "05302-99"
@@ -99,7 +99,6 @@ def test_product_line_specific_row_beats_blank_row() -> None:
         ("ACME", "", "99213", "", 9000, "2025-01-01", None),
         ("ACME", "HMO", "99213", "", 9500, "2025-03-01", None),
         ("ACME", "", "99214", "", 12000, "2025-01-01", None),
-        # A blank-product contract does not borrow a product line's rates.
         ("MCD", "HMO", "99213", "", 5000, "2025-01-01", None),
     )
     rates = contracts.rates_in_force(terms, fees, MEDICARE, "2025-06-01", LOCALITY)
@@ -110,7 +109,13 @@ def test_product_line_specific_row_beats_blank_row() -> None:
     shared = _rate(rates, "ACME", "HMO", "99214")
     assert shared["rate_cents"] == 12000
     assert shared["source"] == "fixed fee schedule (all products) from 2025-01-01"
-    assert rates["payer_id"].ne("MCD").all()
+    # The known bug: an all-products contract used to get blank rows only. Posting prices
+    # an MCD HMO line at the HMO row under the all-products contract, so the page does too.
+    mcd_hmo = _rate(rates, "MCD", "HMO", "99213")
+    assert mcd_hmo["rate_cents"] == 5000
+    assert mcd_hmo["source"] == (
+        "fixed fee schedule from 2025-01-01; contract for all products from 2025-01-01"
+    )
     assert rates["rate_cents"].dtype == "int64"
     assert list(rates.columns) == contracts.RATE_COLUMNS
 
@@ -305,3 +310,150 @@ def test_payers_sharing_a_name_keep_distinct_labels() -> None:
     )
     out = contracts.fee_comparison(charges, terms, _fees(), MEDICARE, "2025-05-01", LOCALITY)
     assert out["payer_label"].tolist() == ["Aetna · PPO", "Blue Cross (BC1)", "Blue Cross (BC2)"]
+
+
+# --- the page prices as posting does ---------------------------------------------------
+
+
+def _engine_rate(
+    terms: pd.DataFrame,
+    fees: pd.DataFrame,
+    medicare: pd.DataFrame,
+    payer: str,
+    line: str,
+    code: str,
+    modifiers: str,
+    day: str,
+) -> object:
+    """What posting expects for one 1-unit line billed at a charge no rate reaches."""
+    one = pd.DataFrame(
+        {
+            "line_key": [1],
+            "claim_id": ["C1"],
+            "payer_id": [payer],
+            "product_line": [line],
+            "procedure_code": [code],
+            "modifiers": [modifiers],
+            "units": [1],
+            "charge_cents": [10**9],
+            "date_of_service": [pd.Timestamp(day)],
+            "place_of_service": ["11"],
+        }
+    )
+    terms = terms.assign(lesser_of_charges=True, mppr_percent_x1000=50_000)
+    medicare = medicare.assign(mult_proc=None)
+    return expected.expected_allowed(one, terms, fees, medicare)["expected_cents"].iloc[0]
+
+
+def _disagreements() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Contracts and fee rows where the old page and the posting engine disagreed."""
+    terms = _contracts(
+        # An all-products fixed contract with product-line rows of its own.
+        {"payer_id": "ACME"},
+        # A product-line contract that starts after the as-of date: the all-products one
+        # prices that product line meanwhile.
+        {"payer_id": "BLUE"},
+        {"payer_id": "BLUE", "product_line": "EPO", "effective_from": "2025-09-01"},
+        # An older product-line percent contract beats a newer all-products fixed one.
+        {
+            "payer_id": "CIG",
+            "product_line": "PPO",
+            "effective_from": "2024-01-01",
+            "basis": "medicare_percent",
+            "medicare_percent_x1000": 120000,
+            "medicare_locality": LOCALITY,
+        },
+        {"payer_id": "CIG", "effective_from": "2025-02-01"},
+    )
+    fees = _fees(
+        ("ACME", "", "99213", "", 9000, "2025-01-01", None),
+        ("ACME", "HMO", "99213", "", 9700, "2025-01-01", None),
+        ("ACME", "HMO", "73562", "26", 1200, "2025-01-01", None),
+        ("BLUE", "", "99213", "", 8800, "2025-01-01", None),
+        ("BLUE", "EPO", "99213", "", 9900, "2025-04-01", None),
+        ("CIG", "", "99213", "", 8000, "2025-01-01", None),
+        ("CIG", "PPO", "99213", "", 7000, "2025-01-01", None),  # ignored: PPO is a percent
+    )
+    return terms, fees
+
+
+def test_rates_follow_the_posting_engine_where_the_page_used_to_differ() -> None:
+    terms, fees = _disagreements()
+    rates = contracts.rates_in_force(terms, fees, MEDICARE, "2025-06-01", LOCALITY)
+    hand = {
+        ("ACME", "", "99213", ""): 9000,
+        ("ACME", "HMO", "99213", ""): 9700,  # was missing: the HMO row under "all products"
+        ("ACME", "HMO", "73562", "26"): 1200,  # was missing
+        ("BLUE", "", "99213", ""): 8800,
+        ("BLUE", "EPO", "99213", ""): 9900,  # was missing: EPO contract not started yet
+        ("CIG", "", "99213", ""): 8000,
+        ("CIG", "PPO", "99213", ""): 13098,  # 10915 × 120 %: the PPO contract, not a fee row
+        ("CIG", "PPO", "99214", ""): 18282,  # 15235 × 120 %
+        ("CIG", "PPO", "73562", "26"): 1218,  # 1015 × 120 %
+    }
+    got = {
+        tuple(r[k] for k in contracts.RATE_KEY): r["rate_cents"] for r in rates.to_dict("records")
+    }
+    assert got == hand
+    for (payer, line, code, modifier), cents in hand.items():
+        # Billed with an edit modifier too: only 26/TC change the price.
+        billed = "59" if not modifier else f"59:{modifier}"
+        engine = _engine_rate(terms, fees, MEDICARE, payer, line, code, billed, "2025-06-01")
+        assert engine == cents, (payer, line, code, modifier)
+    epo = _rate(rates, "BLUE", "EPO", "99213")
+    assert epo["source"] == (
+        "fixed fee schedule from 2025-04-01; contract for all products from 2025-01-01"
+    )
+    assert _rate(rates, "CIG", "PPO", "99213")["source"] == (
+        f"120% of Medicare {LOCALITY} non-facility $109.15"
+    )
+
+
+def test_after_the_product_line_contract_starts_it_prices_its_line() -> None:
+    terms, fees = _disagreements()
+    rates = contracts.rates_in_force(terms, fees, MEDICARE, "2025-09-01", LOCALITY)
+    epo = _rate(rates, "BLUE", "EPO", "99213")
+    assert epo["rate_cents"] == 9900
+    assert epo["source"] == "fixed fee schedule from 2025-04-01"  # its own contract now
+    assert _engine_rate(terms, fees, MEDICARE, "BLUE", "EPO", "99213", "", "2025-09-01") == 9900
+
+
+def test_priced_keys_add_product_lines_priced_under_an_all_products_contract() -> None:
+    terms, fees = _disagreements()
+    keys = contracts.priced_keys(terms, fees, "2025-06-01")
+    assert keys[["payer_id", "product_line", "contract_product_line"]].values.tolist() == [
+        ["ACME", "", ""],
+        ["ACME", "HMO", ""],
+        ["BLUE", "", ""],
+        ["BLUE", "EPO", ""],
+        ["CIG", "", ""],
+        ["CIG", "PPO", "PPO"],
+    ]
+
+
+def test_fee_comparison_has_a_column_per_product_line_the_engine_prices() -> None:
+    terms, fees = _disagreements()
+    charges = _charges(("99213", "", "2025-02-01"), ("73562", "26", "2025-02-01"))
+    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-06-01", LOCALITY)
+    hmo = out[out["payer_label"].eq("ACME · HMO")].set_index("code_label")
+    assert hmo.loc["99213", "rate_cents"] == 9700
+    assert hmo.loc["73562-26", "rate_cents"] == 1200
+    assert hmo.loc["73562-26", "pct_of_medicare"] == pytest.approx(1200 * 100 / 1015)
+    assert not hmo.loc["73562-26", "below_medicare"]
+
+
+def test_fee_headline_states_the_as_of_date_and_reference() -> None:
+    charges, terms, fees = _comparison_inputs()
+    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
+    head = contracts.fee_headline(out, "2025-05-01", LOCALITY)
+    assert list(head.columns) == contracts.FEE_HEADLINE_COLUMNS
+    assert head.iloc[0].to_dict() == {
+        "rates_as_of": pd.Timestamp("2025-05-01"),
+        "medicare_locality": LOCALITY,
+        "codes_compared": 2,
+        "payer_columns": 2,
+        "rates_below_medicare": 1,
+        "rates_not_on_file": 1,
+    }
+    empty = contracts.fee_headline(out.iloc[0:0], "2025-05-01", None).iloc[0]
+    assert empty["medicare_locality"] == "unknown" and empty["codes_compared"] == 0
