@@ -180,7 +180,7 @@ def renewal_action(top: pd.DataFrame) -> pd.DataFrame:
     if _shown(row["pct_of_medicare"]) and _shown(row["pct_peers"]):
         rates = (
             f" It pays {float(row['pct_of_medicare']):.0f}% of Medicare on your top codes; "
-            f"your other payers pay {float(row['pct_peers']):.0f}%."
+            f"your other payers of the same kind pay {float(row['pct_peers']):.0f}%."
         )
     return pd.DataFrame(
         [

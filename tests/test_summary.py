@@ -95,6 +95,7 @@ def test_actions_put_compliance_first_then_dollars_and_keep_three() -> None:
     assert list(ranked["kind"]) == ["return_overpayment", "renegotiate", "denials"]
     assert ranked.loc[1, "action"] == "Renegotiate the Cedar · PPO contract before 2027-01-31"
     assert "pays 104% of Medicare" in ranked.loc[1, "evidence"]
+    assert "other payers of the same kind pay 121%" in ranked.loc[1, "evidence"]
     assert "about $12,500.00 more a year" in ranked.loc[1, "evidence"]
     assert ranked.loc[2, "evidence"] == (
         "31 claims with $7,000.00 billed were denied for eligibility or coverage: verify "
