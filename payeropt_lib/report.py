@@ -696,9 +696,10 @@ def renewal_evidence(
     window_days: int = 120,
     lead_days: int = 90,
     top_n: int = 15,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The contract schedule (``renewals.upcoming``) and the negotiation evidence per
-    contract (``renewals.evidence``), loaded for the practice and period."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The contract schedule (``renewals.upcoming``), the rates per contract and top code
+    (``renewals.rate_position``) and the negotiation evidence per contract
+    (``renewals.evidence``), loaded for the practice and period."""
     from . import renewals
 
     terms = load(ctx, "contracts")
@@ -736,4 +737,4 @@ def renewal_evidence(
         ),
         metrics.underpayments_by_payer(findings, tasks, metrics.payer_directory(terms)),
     )
-    return schedule, evidence
+    return schedule, code_rows, evidence
