@@ -1,5 +1,257 @@
-"""Figures of one packet page (filled in by the page's author); see plots/__init__.py."""
+"""Figures of the payer-performance page (``performance`` frames in, plotly figures out).
+
+They only reshape and label: a figure the compute module hid (NA) is never drawn. A
+payer whose figure is hidden gets no dot and a "*" on its label; a hidden month is a gap
+in its line; a note under the chart says why.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import textwrap
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import (
+    HIDDEN_MARK,
+    HIDDEN_NOTE,
+    LABEL_WIDTH,
+    SUPPRESSED,
+    _empty_figure,
+    _note_below,
+    _parts,
+    cell_text,
+    fmt_count,
+    fmt_pct,
+)
+
+__all__ = ["payer_measure_dots", "payer_trend_lines"]
+
+# Okabe-Ito (safe for the common colour-vision deficiencies), then Tol's muted; black is
+# kept for "all payers".
+PAYER_COLORS = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#D55E00",
+    "#56B4E9",
+    "#882255",
+    "#999933",
+    "#44AA99",
+    "#332288",
+]
+DASHES = ["solid", "dot", "dash", "longdash", "dashdot"]
+ALL_COLOR = "#000000"
+COMMERCIAL_COLOR = "#0072B2"  # blue: the contracts the scorecard ranks
+PUBLIC_COLOR = "#E69F00"  # orange: Medicare and Medicaid, shown for reference
+REFERENCE_COLOR = "#6b7280"
+
+# measure → (title, axis title, kind): "pct" percent with one decimal, "days", "count".
+MEASURES = {
+    "pct_allowed_of_expected": (
+        "What payers allowed, as a share of what the contract says",
+        "Allowed ÷ contract (100% = paid as contracted)",
+        "pct",
+    ),
+    "pct_denial": ("Denial rate: claims with a denied line", "Claims denied", "pct"),
+    "median_days_to_payment": (
+        "Median days from the date of service to payment",
+        "Days",
+        "days",
+    ),
+    "pct_underpaid": (
+        "Under-payment rate: lines allowed below the contract",
+        "Lines under-paid",
+        "pct",
+    ),
+    "pct_net_collection": (
+        "Net collection rate",
+        "Collected ÷ (charges − contractual adjustments)",
+        "pct",
+    ),
+    "claims": ("Claims adjudicated", "Claims", "count"),
+}
+
+
+def _text(values: pd.Series, kind: str) -> pd.Series:
+    """Values as the page prints them; a hidden one reads "suppressed"."""
+    if kind == "pct":
+        return values.map(lambda v: fmt_pct(v, digits=1, na=SUPPRESSED))
+    if kind == "count":
+        return values.map(lambda v: fmt_count(v, SUPPRESSED))
+    return values.map(lambda v: SUPPRESSED if pd.isna(v) else f"{int(v)} days")
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _axis(kind: str) -> dict:
+    if kind == "pct":
+        return {"ticksuffix": "%"}
+    return {"rangemode": "tozero"} if kind == "count" else {}
+
+
+def payer_measure_dots(
+    performance: pd.DataFrame,
+    measure: str = "pct_allowed_of_expected",
+    empty: str = "No adjudicated claims in this period.",
+) -> go.Figure:
+    """One dot per contract (payer and product line) for ``measure``, with the practice's
+    own figure as a dashed line (and 100 % for allowed-of-expected).
+
+    Needs a ``performance.payer_performance`` frame; ``measure`` is a key of
+    ``MEASURES``. Dots (not bars from zero) because the differences that matter are small:
+    99.3 % against 100 % is real money. Blue dots are the contracts the scorecard ranks,
+    orange ones Medicare and Medicaid (shown for reference, never ranked). A contract
+    whose figure is hidden has no dot and is marked "*".
+    """
+    title, axis_title, kind = MEASURES[measure]
+    rows = _parts(performance)
+    if rows.empty:
+        return _empty_figure(empty)
+    rows = rows[rows["leaf"].astype(bool)].reset_index(drop=True)
+    total = performance[performance["is_total"].astype(bool)]
+    hidden = rows[measure].isna().to_numpy()
+    values = _floats(rows[measure])
+    if np.isnan(values).all():
+        return _empty_figure("Too few claims for this figure: nothing can be shown.")
+    labels = rows["payer_label"] + np.where(
+        rows["level"].eq("product"), " · " + rows["product_label"], ""
+    )
+    names = [
+        "<br>".join(textwrap.wrap(str(n), 2 * LABEL_WIDTH)) + (HIDDEN_MARK if h else "")
+        for n, h in zip(labels, hidden, strict=True)
+    ]
+    shown = _text(rows[measure], kind)
+    claims = cell_text(rows, "claims")
+    federal = rows["federal"].astype(bool).to_numpy()
+    figure = go.Figure()
+    for name, color, pick in (
+        ("Commercial and other payers", COMMERCIAL_COLOR, ~federal),
+        ("Medicare and Medicaid (reference, not ranked)", PUBLIC_COLOR, federal),
+    ):
+        if not pick.any():
+            continue
+        figure.add_trace(
+            go.Scatter(
+                name=name,
+                x=values[pick],
+                y=np.array(names, dtype=object)[pick],
+                mode="markers",
+                marker={"color": color, "size": 12, "line": {"color": "#ffffff", "width": 1}},
+                customdata=np.column_stack([shown.to_numpy()[pick], claims.to_numpy()[pick]]),
+                hovertemplate=(
+                    "<b>%{y}</b><br>%{customdata[0]} (%{customdata[1]} claims)<extra></extra>"
+                ),
+            )
+        )
+    lines = []
+    if len(total) and pd.notna(total[measure].iloc[0]):
+        lines.append((float(total[measure].iloc[0]), "All payers"))
+    if measure == "pct_allowed_of_expected":
+        lines.append((100.0, "Contract"))
+    for x, label in lines:
+        figure.add_vline(
+            x=x,
+            line={"color": REFERENCE_COLOR if label == "Contract" else ALL_COLOR, "dash": "dash"},
+            annotation_text=f"{label}: {_text(pd.Series([x]), kind).iloc[0]}",
+            annotation_position="top",
+            annotation_font={"size": 11, "color": "#52606d"},
+        )
+    figure.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        xaxis={"title": {"text": axis_title}, **_axis(kind)},
+        yaxis={
+            "title": {"text": "Payer and product line"},
+            "autorange": "reversed",
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": names,
+        },
+        legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"},
+        height=max(320, 190 + 36 * len(rows)),
+        margin={"l": 10, "r": 10, "t": 90, "b": 130 if hidden.any() else 100},
+        template="plotly_white",
+    )
+    if hidden.any():
+        _note_below(figure, HIDDEN_NOTE)
+        figure.layout.annotations[-1].update(yshift=-90)
+    return figure
+
+
+TREND_NOTE = (
+    "A month with fewer than 11 claims behind a figure (or hidden so that such a count "
+    "cannot be worked out) is not drawn: the line has a gap there. * marks a payer with "
+    "such months."
+)
+
+
+def payer_trend_lines(
+    monthly: pd.DataFrame,
+    measure: str = "pct_allowed_of_expected",
+    empty: str = "No adjudicated claims in this period.",
+) -> go.Figure:
+    """One line per payer over the months of service, and "All payers" in black.
+
+    Needs a ``performance.payer_monthly`` frame; ``measure`` is pct_allowed_of_expected,
+    pct_denial or claims. Hidden months are gaps (never joined across); a payer with a
+    hidden month is marked "*" in the legend.
+    """
+    title, axis_title, kind = MEASURES[measure]
+    if monthly.empty:
+        return _empty_figure(empty)
+    figure = go.Figure()
+    any_hidden = False
+    payers = list(dict.fromkeys(monthly["payer_label"]))
+    for i, label in enumerate(payers):
+        rows = monthly[monthly["payer_label"].eq(label)].sort_values("service_month")
+        is_total = bool(rows["is_total"].iloc[0])
+        hidden = bool(rows[measure].isna().any())
+        any_hidden |= hidden
+        values = _floats(rows[measure])
+        color = ALL_COLOR if is_total else PAYER_COLORS[i % len(PAYER_COLORS)]
+        dash = "solid" if is_total else DASHES[(i // len(PAYER_COLORS)) % len(DASHES)]
+        figure.add_trace(
+            go.Scatter(
+                name=label + (HIDDEN_MARK if hidden else ""),
+                x=rows["service_month"],
+                y=values,
+                mode="lines+markers",
+                connectgaps=False,
+                line={"color": color, "width": 3 if is_total else 2, "dash": dash},
+                marker={"size": 5},
+                customdata=np.column_stack(
+                    [_text(rows[measure], kind).to_numpy(), cell_text(rows, "claims").to_numpy()]
+                ),
+                hovertemplate=(
+                    f"<b>{label}</b><br>%{{x|%b %Y}}: %{{customdata[0]}} "
+                    "(%{customdata[1]} claims)<extra></extra>"
+                ),
+            )
+        )
+    if all(np.isnan(np.asarray(t.y, dtype="float64")).all() for t in figure.data):
+        return _empty_figure("Too few claims per month for this figure: nothing can be shown.")
+    if measure == "pct_allowed_of_expected":
+        figure.add_hline(
+            y=100,
+            line={"color": REFERENCE_COLOR, "dash": "dash"},
+            annotation_text="Contract: 100%",
+            annotation_position="top left",
+            annotation_font={"size": 11, "color": "#52606d"},
+        )
+    figure.update_layout(
+        title={"text": title + " — by month of service", "x": 0, "xanchor": "left"},
+        xaxis={"title": {"text": "Month of service"}, "dtick": "M1", "tickformat": "%b<br>%Y"},
+        yaxis={"title": {"text": axis_title}, **_axis(kind)},
+        legend={"orientation": "h", "x": 0, "y": -0.25, "yanchor": "top"},
+        height=520 if any_hidden else 480,
+        margin={"l": 10, "r": 10, "t": 60, "b": 170 if any_hidden else 140},
+        template="plotly_white",
+    )
+    if any_hidden:
+        _note_below(figure, TREND_NOTE)
+        figure.layout.annotations[-1].update(yshift=-150)
+    return figure
