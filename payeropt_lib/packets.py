@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from . import access, audit, config, orgs, report, store, tables
+from . import access, audit, config, report, store, tables
 from .access import Identity
 from .errors import PayeroptError
 
@@ -479,7 +479,7 @@ def opted_in(engine) -> list[str]:  # noqa: ANN001 - an Engine
         rows = conn.execute(
             select(o.c.org_id).where(o.c.opted_in.is_(True)).order_by(o.c.org_id)
         ).scalars()
-        return [r for r in rows if r != orgs.SYSTEM_ORG]
+        return [r for r in rows if r != tables.SYSTEM_ORG]
 
 
 def write_packets(

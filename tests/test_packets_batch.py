@@ -28,7 +28,7 @@ PRACTICES = {
         "names": {"Acme Health Plan": "Acme Health Plan", "State Medicaid": "State Medicaid"},
         "claim": "QAC",
         "patient": "QAP",
-        "scale": 1.0,
+        "scale": 1.0131,
     },
     "beta": {
         "name": "Beta Family Medicine",
@@ -36,7 +36,7 @@ PRACTICES = {
         "names": {"Acme Health Plan": "Bluebonnet Mutual", "State Medicaid": "Lone Star Care"},
         "claim": "ZBC",
         "patient": "ZBP",
-        "scale": 1.37,
+        "scale": 1.3717,
     },
 }
 
@@ -88,6 +88,8 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         orgs.opt_in(engine, org_id, OWNER, True)
         onboarding.load_folder(engine, org_id, _variant(root / org_id, spec), OWNER)
     orgs.create(engine, "gamma", "Gamma Not Opted In", OWNER)
+    orgs.create(engine, "delta", "Delta Empty Practice", OWNER)
+    orgs.opt_in(engine, "delta", OWNER, True)  # opted in, nothing imported yet
     return url
 
 
@@ -118,7 +120,8 @@ def _markers(db_url: str, org_id: str) -> set[str]:
 
 
 def test_every_opted_in_practice_gets_a_packet(batch: packets.BatchResult) -> None:
-    assert set(batch.packets) == {"alpha", "beta"}  # gamma has not opted in
+    # gamma has not opted in; delta has no data yet, and its pages still render.
+    assert set(batch.packets) == {"alpha", "beta", "delta"}
     for org_id, index in batch.packets.items():
         assert index == batch.index.parent / org_id / "index.html"
         for page in report.PAGES:
@@ -133,8 +136,9 @@ def test_index_lists_practices_with_headline_numbers(batch: packets.BatchResult)
     assert "Alpha Orthopedics" in text and "Beta Family Medicine" in text
     for label in packets.summary_columns():
         assert f"<th>{label}</th>" in text
-    assert set(batch.headlines) == {"alpha", "beta"}
+    assert set(batch.headlines) == {"alpha", "beta", "delta"}
     assert all(h.get("figures") for h in batch.headlines.values())
+    assert "Delta Empty Practice" in text and "no claims on file" in text
 
 
 def test_no_practice_sees_another(db_url: str, batch: packets.BatchResult) -> None:
@@ -154,9 +158,8 @@ def test_no_practice_sees_another(db_url: str, batch: packets.BatchResult) -> No
             assert leaked == set(), (org, path.name, sorted(leaked)[:5])
 
 
-def test_a_failing_practice_does_not_stop_the_others(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _fragile_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packet is one page that fails for the practice "beta" only."""
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     nb = nbformat.v4.new_notebook()
@@ -179,13 +182,19 @@ def test_a_failing_practice_does_not_stop_the_others(
     nbformat.write(nb, notebooks / "99_fragile.ipynb")
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
     monkeypatch.setattr(report, "PAGES", (report.Page("99_fragile.ipynb", "F", "fragile", "x"),))
+
+
+def test_a_failing_practice_does_not_stop_the_others(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fragile_page(tmp_path, monkeypatch)
     result = packets.write_packets(
         db_url, tmp_path / "out", ["alpha", "beta", "gamma"], as_of=AS_OF, workers=2
     )
     assert set(result.packets) == {"alpha"}
     assert set(result.failed) == {"beta", "gamma"}
     assert "99_fragile.ipynb" in result.failed["beta"] and "beta breaks" in result.failed["beta"]
-    assert "has not opted in" in result.failed["gamma"] or "opt" in result.failed["gamma"]
+    assert "opt" in result.failed["gamma"]
     assert not (tmp_path / "out" / "beta" / "index.html").exists()
     index = result.index.read_text(encoding="utf-8")
     assert "No packet:" in index and 'href="alpha/index.html"' in index
@@ -193,31 +202,23 @@ def test_a_failing_practice_does_not_stop_the_others(
     assert str(error).startswith("2 of 3 packets failed")
 
 
-def test_cli_report_all_exits_non_zero_when_one_fails(db_url: str, tmp_path: Path) -> None:
+def test_cli_report_all_exits_non_zero_when_one_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = config.sqlite_url(tmp_path / "cli.sqlite")
+    engine = store.engine_for(url)
+    for org_id in ("alpha", "beta"):
+        orgs.create(engine, org_id, org_id.title(), OWNER)
+        orgs.opt_in(engine, org_id, OWNER, True)
+    _fragile_page(tmp_path, monkeypatch)
     runner = CliRunner()
-    engine = store.engine_for(db_url)
-    orgs.create(engine, "delta", "Delta Empty Practice", OWNER)
-    orgs.opt_in(engine, "delta", OWNER, True)  # opted in, no data: its pages still render
-    res = runner.invoke(
-        cli.app,
-        [
-            "--db",
-            db_url,
-            "report",
-            "--all",
-            "--out",
-            str(tmp_path),
-            "--as-of",
-            AS_OF,
-            "--workers",
-            "2",
-            "--actor",
-            "t",
-            "--role",
-            "owner",
-        ],
-    )
-    assert res.exit_code == 0, res.output
-    assert (tmp_path / "index.html").is_file() and (tmp_path / "delta" / "index.html").is_file()
-    res = runner.invoke(cli.app, ["--db", db_url, "report", "--out", str(tmp_path)])
+    out = tmp_path / "out"
+    args = ["--db", url, "report", "--all", "--out", str(out), "--as-of", AS_OF]
+    res = runner.invoke(cli.app, [*args, "--workers", "1", "--actor", "t", "--role", "owner"])
     assert res.exit_code != 0
+    assert isinstance(res.exception, packets.BatchFailed)
+    assert "1 of 2 packets failed (beta: report page 99_fragile.ipynb" in str(res.exception)
+    assert (out / "index.html").is_file() and (out / "alpha" / "index.html").is_file()
+    assert "alpha: " in res.output
+    res = runner.invoke(cli.app, ["--db", url, "report", "--out", str(out)])
+    assert res.exit_code != 0  # neither a practice nor --all
