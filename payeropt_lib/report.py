@@ -424,12 +424,14 @@ NUMERIC = "num"  # CSS class: right-aligned figures
 COUNT_SUFFIXES = ("_count", "_claims", "_lines")
 
 
-def _cell_text(column: str, values: pd.Series, missing: str) -> tuple[pd.Series, str]:
+def _cell_text(
+    column: str, values: pd.Series, missing: str, digits: int = 0
+) -> tuple[pd.Series, str]:
     """Format one column by its name's convention; returns the text and its CSS class."""
     if column.endswith("_cents"):
         return values.map(lambda v: fmt_money(v, missing)), NUMERIC
     if column.startswith("pct_") or column.endswith("_pct"):
-        return values.map(lambda v: fmt_pct(v, na=missing)), NUMERIC
+        return values.map(lambda v: fmt_pct(v, digits, na=missing)), NUMERIC
     if column in ("volume", "lines", "claims", "count") or column.endswith(COUNT_SUFFIXES):
         return values.map(lambda v: fmt_count(v, missing)), NUMERIC
     if pd.api.types.is_bool_dtype(values):
@@ -440,14 +442,14 @@ def _cell_text(column: str, values: pd.Series, missing: str) -> tuple[pd.Series,
 
 
 def _formatted(
-    frame: pd.DataFrame, columns: list[str], missing: str
+    frame: pd.DataFrame, columns: list[str], missing: str, digits: int = 0
 ) -> dict[str, tuple[pd.Series, str]]:
     """Each column's text and CSS class (``_cell_text``). A count hidden by
     ``metrics.suppress`` reads "<11" where its ``<count>_small`` flag is set; every other
     hidden figure reads ``missing``."""
     out = {}
     for column in columns:
-        text, kind = _cell_text(column, frame[column], missing)
+        text, kind = _cell_text(column, frame[column], missing, digits)
         flag = column + metrics.SMALL_SUFFIX
         if flag in frame:
             small = frame[flag].fillna(False).astype(bool) & frame[column].isna()
@@ -486,6 +488,7 @@ def table(
     flag: str | None = None,
     missing: str = NA_TEXT,
     empty: str = "Nothing to show.",
+    digits: int = 0,
 ) -> Shown:
     """A frame as a formatted HTML table (``empty`` is shown instead when it has no rows).
 
@@ -494,12 +497,13 @@ def table(
     ``pct_*``/``*_pct`` percent, ``volume``/``*_count`` counts (small-cell rule), booleans
     yes/blank, dates ISO. Rows where the bool column ``flag`` is true are highlighted.
     Frames from ``metrics`` mark hidden small counts: they read "<11", and other hidden
-    figures read ``missing`` (pass ``missing=SUPPRESSED`` for those frames).
+    figures read ``missing`` (pass ``missing=SUPPRESSED`` for those frames). Percents
+    show ``digits`` decimals (denial rates read better as 3.9% than 4%).
     """
     if frame.empty:
         return Shown(f'<p class="packet-empty">{html.escape(empty)}</p>')
     columns = columns or {c: c for c in frame.columns}
-    formatted = _formatted(frame, list(columns), missing)
+    formatted = _formatted(frame, list(columns), missing, digits)
     cells = pd.DataFrame({c: text for c, (text, _) in formatted.items()})
     marked = pd.Series("", index=frame.index)
     if flag is not None:
@@ -513,17 +517,18 @@ def key_figures(
     labels: dict[str, str],
     missing: str = SUPPRESSED,
     empty: str = "Nothing to show.",
+    digits: int = 0,
 ) -> Shown:
     """The first row of ``frame`` as a two-column table: one labelled figure per line.
 
     ``labels`` maps column → words, in the order shown. Values are formatted as in
-    ``table`` (a hidden small count reads "<11", other hidden figures ``missing``);
-    ``empty`` is shown instead when the frame has no row.
+    ``table`` (a hidden small count reads "<11", other hidden figures ``missing``;
+    percents with ``digits`` decimals); ``empty`` is shown instead when the frame has no row.
     """
     if frame.empty:
         return Shown(f'<p class="packet-empty">{html.escape(empty)}</p>')
     row = frame.iloc[[0]]
-    formatted = _formatted(row, list(labels), missing)
+    formatted = _formatted(row, list(labels), missing, digits)
     cells = pd.DataFrame(
         {
             "figure": list(labels.values()),
@@ -672,7 +677,8 @@ def headline_figures(frame: pd.DataFrame) -> dict:
 
     if frame.empty:
         return {"figures": []}
-    formatted = _formatted(frame.iloc[[0]], [c for c, _ in summary.HEADLINE_LABELS], SUPPRESSED)
+    columns = [c for c, _ in summary.HEADLINE_LABELS]
+    formatted = _formatted(frame.iloc[[0]], columns, SUPPRESSED, digits=1)
     figures = [(label, formatted[c][0].iloc[0]) for c, label in summary.HEADLINE_LABELS]
     return {"figures": figures}
 
