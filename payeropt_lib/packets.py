@@ -127,11 +127,16 @@ def run_page(job: PageJob) -> float:
     executed = out_dir / EXECUTED_DIR / Path(job.notebook).name
     target = out_dir / f"{job.slug}.html"
     target.unlink(missing_ok=True)  # a failed page leaves no stale copy
+    parameters, saved = dict(job.parameters), os.environ.get("PAYEROPT_DB")
+    if make_url(parameters["db_url"]).password is not None:
+        # papermill writes parameters into the executed notebook: a password must not be
+        # there. The kernel inherits PAYEROPT_DB instead, and db_url "" means "use it".
+        os.environ["PAYEROPT_DB"], parameters["db_url"] = parameters["db_url"], ""
     try:
         pm.execute_notebook(
             job.notebook,
             str(executed),
-            parameters=job.parameters,
+            parameters=parameters,
             kernel_name=KERNEL_NAME,
             cwd=str(Path(job.notebook).parent),
             progress_bar=False,
@@ -143,6 +148,11 @@ def run_page(job: PageJob) -> float:
         raise PageFailed(
             Path(job.notebook).name, err.exec_count, err.ename, err.evalue, str(executed)
         ) from err
+    finally:
+        if saved is None:
+            os.environ.pop("PAYEROPT_DB", None)
+        else:
+            os.environ["PAYEROPT_DB"] = saved
     notebook = nbformat.read(executed, as_version=4)
     notebook.metadata["title"] = f"{job.title} · {job.practice}"
     body, _ = _exporter().from_notebook_node(notebook, resources={"packet": job.chrome})

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from payeropt_lib import cli, config, onboarding, orgs, packets, report, store
@@ -222,3 +223,24 @@ def test_cli_report_all_exits_non_zero_when_one_fails(
     assert "alpha: " in res.output
     res = runner.invoke(cli.app, ["--db", url, "report", "--out", str(out)])
     assert res.exit_code != 0  # neither a practice nor --all
+
+
+def test_packet_on_postgresql_keeps_the_password_out_of_every_file(
+    pg_url: str, tmp_path: Path
+) -> None:
+    engine = store.engine_for(pg_url)
+    org_id = "pgpacket"
+    orgs.create(engine, org_id, "PostgreSQL Practice", OWNER, locality="01112-05")
+    orgs.opt_in(engine, org_id, OWNER, True)
+    onboarding.load_folder(engine, org_id, GOOD, OWNER)
+    # Trust authentication ignores the password; the packet must not write it anywhere.
+    secret = "Sekr3tPassw0rd"
+    url = sa.engine.make_url(store.normalize_url(pg_url)).set(password=secret)
+    index = packets.write_packet(
+        url.render_as_string(hide_password=False), org_id, tmp_path, as_of=AS_OF, workers=2
+    )
+    assert index.is_file()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert "PostgreSQL Practice" in (tmp_path / "summary.html").read_text(encoding="utf-8")
