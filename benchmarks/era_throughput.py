@@ -1,13 +1,23 @@
-"""835 parse throughput: payeropt's ``era.parse`` against oxedi on the same bytes.
+"""835 throughput: payeropt's ``era.parse`` and parse + post against oxedi on the same bytes.
 
     .venv/bin/python benchmarks/era_throughput.py [--claims 20000] [--seed 7] [--repeat 3]
-                                                  [--keep FILE]
+                                                  [--keep FILE] [--pg-url URL] [--no-pg]
 
 Generates a seeded ~20k-claim (~8 MB) 835 with ``era_writer`` (many payers' transactions,
-2-3 lines a claim, line CAS, REF*6R, AMT*B6, some LQ, claim-level CAS and PLB), then times
+1-4 lines a claim, line CAS, REF*6R, AMT*B6, some LQ, claim-level CAS and PLB), then times
 the best of ``--repeat`` runs of each parser in this process. Target: era.parse ≤ 1.25 ×
-oxedi's time. oxedi is a comparison only (``pip install oxedi==0.6.0``), never a
-dependency of payeropt; without it only payeropt's figure is printed.
+oxedi's time.
+
+Then the same file is posted (parse, match, price, classify, store: ``posting.post_file``)
+into a practice built from the generated frames, in SQLite and in PostgreSQL, and its MB/s
+is printed next to oxedi's parse-only speed (issue target: ≥ 0.8 × oxedi), with the
+seconds of each posting stage. The practice's contracts pay what the file pays, except
+that one payer's rates for 99213 and 99214 rose 4 % on 2025-07-01 and the file still pays
+the old rate (so some lines are under-paid, at an earlier period's rate, and get tasks),
+and 26/TC lines have no rate on file (no_rate findings).
+
+oxedi is a comparison only (``pip install oxedi==0.6.0``), never a dependency of payeropt;
+without it only payeropt's figures are printed.
 """
 
 from __future__ import annotations
@@ -42,6 +52,8 @@ CODES = [
 MODIFIERS = ["", "", "", "25", "59", "RT", "LT", "26", "TC"]
 LAST = ["SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "GARCIA", "MILLER", "DAVIS"]
 FIRST = ["JAMES", "MARY", "ROBERT", "PATRICIA", "JOHN", "JENNIFER", "MICHAEL", "LINDA"]
+RAISED_CODES = ("99213", "99214")
+RAISED_FROM = "2025-07-01"
 PAYERS = ["AETNA", "CIGNA", "UNITEDHEALTHCARE", "HUMANA", "BCBS", "MEDICARE", "MEDICAID"]
 
 
@@ -151,6 +163,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="also write the generated 835 here")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--no-pg", action="store_true", help="post into SQLite only")
     args = parser.parse_args()
 
     frames = generate(args.claims, args.seed)
@@ -181,14 +194,22 @@ def main() -> None:
     # --- parse + post -----------------------------------------------------------------
     # Posting needs a practice whose charges and contracts are the file's: built from the
     # generated frames, imported through the normal importers, then the file is posted
-    # (parse, match, price, classify, store) into SQLite and into PostgreSQL.
-    for backend, seconds in post_seconds(frames, data, args.pg_url).items():
+    # (parse, match, price, classify, store) into SQLite and into PostgreSQL, best of
+    # --repeat (each run into a fresh practice of the same database).
+    backends = {"sqlite": None} if args.no_pg else {"sqlite": None, "postgresql": args.pg_url}
+    for backend, posted in post_seconds(frames, data, backends, args.repeat).items():
+        seconds = posted["seconds"]
         line = (
             f"payeropt parse + post ({backend}): {seconds:.2f} s  {megabytes / seconds:.1f} MB/s"
         )
         if oxedi is not None:
             line += f"  = {theirs / seconds:.2f} x oxedi's parse-only speed (target >= 0.8)"
         print(line)
+        stages = posted["stages"]
+        print(
+            "  stages (s): "
+            + ", ".join(f"{stage} {took:.3f}" for stage, took in stages.items() if took >= 0.0005)
+        )
 
 
 def practice_files(frames: dict[str, pd.DataFrame], folder: Path) -> None:
@@ -210,12 +231,18 @@ def practice_files(frames: dict[str, pd.DataFrame], folder: Path) -> None:
     fees = payers[["key"]].merge(
         pd.DataFrame(CODES, columns=["code", "charge", "allowed"]), how="cross"
     )
+    fees["effective_from"] = "2024-01-01"
+    # The first payer's 99213/99214 rates rose 4 % on 2025-07-01; the 835 pays the old ones.
+    raised = fees[(fees["key"] == "P0") & fees["code"].isin(RAISED_CODES)].assign(
+        allowed=lambda d: (d["allowed"] * 104 + 50) // 100, effective_from=RAISED_FROM
+    )
+    fees = pd.concat([fees, raised], ignore_index=True)
     pd.DataFrame(
         {
             "payer_id": fees["key"],
             "procedure_code": fees["code"],
             "allowed_amount": (fees["allowed"] / 100).map("{:.2f}".format),
-            "effective_from": "2024-01-01",
+            "effective_from": fees["effective_from"],
         }
     ).to_csv(folder / "fee_schedules.csv", index=False)
     lines = frames["lines"].merge(
@@ -241,7 +268,15 @@ def practice_files(frames: dict[str, pd.DataFrame], folder: Path) -> None:
     ).to_csv(folder / "charges.csv", index=False)
 
 
-def post_seconds(frames: dict[str, pd.DataFrame], data: bytes, pg_url: str) -> dict[str, float]:
+def post_seconds(
+    frames: dict[str, pd.DataFrame], data: bytes, backends: dict[str, str | None], repeat: int
+) -> dict[str, dict]:
+    """Best-of-``repeat`` seconds of ``posting.post_file`` per backend, with its stages.
+
+    Each run posts into a fresh practice (org) of the same database, so every run posts
+    the whole file. ``backends`` maps "sqlite" (a temporary file) and "postgresql" (an
+    admin URL: a temporary database is created and dropped) to what they need.
+    """
     import tempfile
     import uuid
 
@@ -251,35 +286,49 @@ def post_seconds(frames: dict[str, pd.DataFrame], data: bytes, pg_url: str) -> d
     from payeropt_lib.access import Identity
 
     who = Identity("bench", "owner")
-    out: dict[str, float] = {}
+    out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         practice_files(frames, folder / "practice")
         (folder / "bench.835").write_bytes(data)
-        pg_name = f"payeropt_bench_{uuid.uuid4().hex[:6]}"
-        admin = sa.create_engine(store.normalize_url(pg_url), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{pg_name}"')
-        urls = {
-            "sqlite": f"sqlite:///{folder / 'bench.sqlite'}",
-            "postgresql": sa.engine.make_url(store.normalize_url(pg_url))
-            .set(database=pg_name)
-            .render_as_string(hide_password=False),
-        }
+        urls = {"sqlite": f"sqlite:///{folder / 'bench.sqlite'}"}
+        admin, pg_name = None, f"payeropt_bench_{uuid.uuid4().hex[:6]}"
+        if backends.get("postgresql"):
+            admin = sa.create_engine(
+                store.normalize_url(backends["postgresql"]), isolation_level="AUTOCOMMIT"
+            )
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{pg_name}"')
+            urls["postgresql"] = (
+                sa.engine.make_url(store.normalize_url(backends["postgresql"]))
+                .set(database=pg_name)
+                .render_as_string(hide_password=False)
+            )
         try:
             for backend, url in urls.items():
                 engine = store.engine_for(url)
-                orgs.create(engine, "bench", "Bench", who)
-                orgs.opt_in(engine, "bench", who, True)
-                onboarding.load_folder(engine, "bench", folder / "practice", who)
-                start = time.perf_counter()
-                result = posting.post_file(engine, "bench", folder / "bench.835", who)
-                out[backend] = time.perf_counter() - start
+                best: dict | None = None
+                for run in range(max(1, repeat)):
+                    org = f"bench{run}"
+                    orgs.create(engine, org, "Bench", who)
+                    orgs.opt_in(engine, org, who, True)
+                    onboarding.load_folder(engine, org, folder / "practice", who)
+                    gc.collect()
+                    stages: dict[str, float] = {}
+                    start = time.perf_counter()
+                    result = posting.post_file(
+                        engine, org, folder / "bench.835", who, timings=stages
+                    )
+                    seconds = time.perf_counter() - start
+                    if best is None or seconds < best["seconds"]:
+                        best = {"seconds": seconds, "stages": stages}
                 print(f"  posted on {backend}: {result.summary()}")
+                out[backend] = best
         finally:
             store.dispose_all()
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            if admin is not None:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
     return out
 
 

@@ -164,12 +164,12 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
     Adds cause (a key of ``CAUSES``, '' for other outcomes) and evidence (a sentence with the
     numbers). Checks run from the most specific to the least; the first that fits wins.
     """
-    flagged = found["outcome"].isin(["underpaid", "overpaid", "no_rate"])
+    flagged = found["outcome"].isin(["underpaid", "overpaid", "no_rate"]).to_numpy()
     if not flagged.any():
         return found.assign(cause="", evidence="")
-    # Sentences are built only for the few flagged lines, not for every line posted.
+    # Conditions are worked out for the flagged lines only, and each sentence only for the
+    # lines whose cause it explains, not for every line posted.
     f = found[flagged]
-    money = _money
     allowed = f["allowed_cents"].astype("int64")
     expected = f["expected_cents"].astype("Int64")
     outcome = f["outcome"]
@@ -194,64 +194,71 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
         index=f.index,
     )
     contract_pct = f["percent_x1000"].fillna(0).astype("int64")
-    flat_key = (
-        f["remit_id"].astype(str) + "|" + f["payer_id"].astype(str) + "|" + allowed.astype(str)
-    )
-    codes_at_amount = (
-        f[under]
-        .groupby(flat_key[under])["procedure_code"]
-        .transform("nunique")
-        .reindex(f.index)
-        .fillna(0)
-        .astype("int64")
-    )
-    rate_from = pd.to_datetime(f["rate_from"]).dt.strftime("%Y-%m-%d").fillna("?")
-    shortfall = money(-f["variance_cents"].fillna(0))
-    excess = money(f["variance_cents"].fillna(0))
+    codes_at_amount = pd.Series(0, index=f.index, dtype="int64")
+    if under.any():
+        u = f[under]
+        codes_at_amount[under] = (
+            u.groupby([u["remit_id"], u["payer_id"], allowed[under]], dropna=False)[
+                "procedure_code"
+            ]
+            .transform("nunique")
+            .astype("int64")
+        )
 
-    # (cause, condition, evidence), most specific first.
+    def money(cents: pd.Series, m: np.ndarray) -> pd.Series:
+        return _money(cents[m])
+
+    # (cause, condition, evidence for the lines m it explains), most specific first.
     rules = [
         (
             "earlier_rate",
             under & earlier.notna() & _flag(earlier.ne(expected)) & near(allowed, earlier),
-            "allowed "
-            + money(allowed)
-            + " is what the rate before "
-            + rate_from
-            + " pays ("
-            + money(earlier)
-            + "); the contract in force pays "
-            + money(expected),
+            lambda m: (
+                "allowed "
+                + money(allowed, m)
+                + " is what the rate before "
+                + pd.to_datetime(f["rate_from"][m]).dt.strftime("%Y-%m-%d").fillna("?")
+                + " pays ("
+                + money(earlier, m)
+                + "); the contract in force pays "
+                + money(expected, m)
+            ),
         ),
         (
             "units_ignored",
             under & units.gt(1) & fewer_units & near(allowed, one_unit),
-            "allowed "
-            + money(allowed)
-            + " pays 1 unit of "
-            + units.astype(str)
-            + "; expected "
-            + money(expected),
+            lambda m: (
+                "allowed "
+                + money(allowed, m)
+                + " pays 1 unit of "
+                + units[m].astype(str)
+                + "; expected "
+                + money(expected, m)
+            ),
         ),
         (
             "mppr_on_primary",
             under & _flag(f["mppr_rank"].eq(1)) & near(allowed, reduced),
-            "allowed "
-            + money(allowed)
-            + " = "
-            + (mppr_pct // 1000).astype(str)
-            + "% of "
-            + money(expected)
-            + " on the highest-priced procedure of the day",
+            lambda m: (
+                "allowed "
+                + money(allowed, m)
+                + " = "
+                + (mppr_pct[m] // 1000).astype(str)
+                + "% of "
+                + money(expected, m)
+                + " on the highest-priced procedure of the day"
+            ),
         ),
         (
             "flat_rate",
             under & codes_at_amount.ge(3),
-            "the payer allowed "
-            + money(allowed)
-            + " for "
-            + codes_at_amount.astype(str)
-            + " different codes on this remittance",
+            lambda m: (
+                "the payer allowed "
+                + money(allowed, m)
+                + " for "
+                + codes_at_amount[m].astype(str)
+                + " different codes on this remittance"
+            ),
         ),
         (
             "percent_of_medicare",
@@ -259,53 +266,73 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
             & _flag(f["contract_basis"].eq("medicare_percent"))
             & medicare_total.gt(0)
             & (implied_x1000 - contract_pct).abs().ge(500),
-            "allowed "
-            + money(allowed)
-            + " is "
-            + _pct(implied_x1000)
-            + " of Medicare "
-            + money(medicare_total)
-            + "; the contract says "
-            + _pct(contract_pct),
+            lambda m: (
+                "allowed "
+                + money(allowed, m)
+                + " is "
+                + _pct(implied_x1000[m])
+                + " of Medicare "
+                + money(medicare_total, m)
+                + "; the contract says "
+                + _pct(contract_pct[m])
+            ),
         ),
         (
             "below_contract",
             under,
-            "allowed "
-            + money(allowed)
-            + " is "
-            + shortfall
-            + " below expected "
-            + money(expected),
+            lambda m: (
+                "allowed "
+                + money(allowed, m)
+                + " is "
+                + money(-f["variance_cents"].fillna(0), m)
+                + " below expected "
+                + money(expected, m)
+            ),
         ),
         (
             "above_charge",
             over & allowed.gt(f["charge_cents"]),
-            "allowed "
-            + money(allowed)
-            + " is above the billed charge "
-            + money(f["charge_cents"]),
+            lambda m: (
+                "allowed "
+                + money(allowed, m)
+                + " is above the billed charge "
+                + money(f["charge_cents"], m)
+            ),
         ),
         (
             "above_contract",
             over,
-            "allowed " + money(allowed) + " is " + excess + " above expected " + money(expected),
+            lambda m: (
+                "allowed "
+                + money(allowed, m)
+                + " is "
+                + money(f["variance_cents"].fillna(0), m)
+                + " above expected "
+                + money(expected, m)
+            ),
         ),
         (
             "no_rate",
             outcome.eq("no_rate"),
-            "no contracted rate on file for "
-            + f["procedure_code"].astype(str)
-            + " on the date of service",
+            lambda m: (
+                "no contracted rate on file for "
+                + f["procedure_code"][m].astype(str)
+                + " on the date of service"
+            ),
         ),
     ]
     conditions = [cond.to_numpy(dtype=bool) for _, cond, _ in rules]
-    cause = pd.Series("", index=found.index, dtype=object)
-    evidence = pd.Series("", index=found.index, dtype=object)
-    cause[flagged] = np.select(conditions, [name for name, _, _ in rules], default="")
-    evidence[flagged] = np.select(
-        conditions, [text.to_numpy(dtype=object) for _, _, text in rules], default=""
-    )
+    chosen = np.select(conditions, np.arange(len(rules)), default=-1)
+    names = np.array([name for name, _, _ in rules] + [""], dtype=object)
+    texts = np.full(len(f), "", dtype=object)
+    for k, (_, _, text) in enumerate(rules):  # one vectorized sentence per cause
+        m = chosen == k
+        if m.any():
+            texts[m] = text(m).to_numpy(dtype=object)
+    cause = np.full(len(found), "", dtype=object)
+    evidence = np.full(len(found), "", dtype=object)
+    cause[flagged] = names[chosen]
+    evidence[flagged] = texts
     return found.assign(cause=cause, evidence=evidence)
 
 
@@ -315,12 +342,21 @@ def _flag(values: pd.Series, missing: bool = False) -> pd.Series:
 
 
 def _money(cents: pd.Series) -> pd.Series:
-    """Cents → '$1,234.56' (display only; exact integer arithmetic)."""
+    """Cents → '$1,234.56' (display only; exact integer arithmetic, no per-value Python)."""
     c = pd.Series(cents).astype("Int64")
     sign = np.where(c.fillna(0) < 0, "-", "")
     a = c.abs().fillna(0).astype("int64")
-    dollars = (a // 100).map("{:,}".format)
-    text = sign + "$" + dollars + "." + (a % 100).astype(str).str.zfill(2)
+    dollars = a // 100
+    # Thousands separators: pad to whole groups of three digits, join the groups with
+    # commas, then strip the padding ("000,001,234" → "1,234").
+    digits = dollars.astype(str)
+    groups = max(1, -(-int(digits.str.len().max() if len(digits) else 1) // 3))
+    padded = digits.str.zfill(3 * groups)
+    grouped = padded.str.slice(0, 3)
+    for g in range(1, groups):
+        grouped = grouped + "," + padded.str.slice(3 * g, 3 * g + 3)
+    grouped = grouped.str.lstrip("0,").where(dollars > 0, "0")
+    text = sign + "$" + grouped + "." + (a % 100).astype(str).str.zfill(2)
     return text.where(c.notna(), "n/a")
 
 

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from payeropt_lib import audit, posting, store, tables, tasks, worklists
+from payeropt_lib import audit, expected, onboarding, posting, store, tables, tasks, worklists
 from payeropt_lib.errors import X12Error
 
-from .conftest import OWNER
+from .conftest import GOOD, OWNER
 
 MCR = ("NORIDIAN JE PART B", "01112")
 ACME = ("ACME HEALTH PLAN", "1234567890")
@@ -701,3 +701,185 @@ def test_recovery_reads_every_chunk_of_claims(engine, loaded, post, monkeypatch)
     assert later.tasks_recovered == 1
     done = tasks.list_tasks(engine, loaded, tasks.STATES).iloc[0]
     assert (done.claim_id, done.state, done.recovered_cents) == ("CLM1002", "recovered", 500)
+
+
+def test_findings_explain_and_price_as_if_every_line_were_priced_with_them(engine, loaded, post):
+    """Posting explains only the claims that hold a finding (whole, for MPPR) and prices the
+    earlier period only for claims with an under-paid line; each finding must read exactly
+    what one engine call over the whole file, with explanations, gives its line."""
+    ppo = clp(
+        "CLM1003",
+        [
+            svc("99214", 25000, 19044, mods="25", dos="20250210", cas=[("CO", "45", 5956)]),
+            svc(
+                "20610",
+                60000,
+                9676,
+                units=2,
+                units_paid=1,
+                dos="20250210",
+                cas=[("CO", "45", 50324)],
+            ),
+            svc("73562", 24000, 12024, units=2, dos="20250210", cas=[("CO", "45", 11976)]),
+        ],
+    )
+    earlier = clp(
+        "CLM1009",
+        [
+            svc("99213", 15000, 9500, dos="20250709", cas=[("CO", "45", 5500)], lcn="LCN100901"),
+            svc("73562", 12000, 4500, dos="20250709", cas=[("CO", "45", 7500)], lcn="LCN100902"),
+        ],
+    )
+    clean = clp(  # HMO $95.00 before 2025-07-01: paid as contracted, no finding
+        "CLM1002",
+        [svc("99213", 15000, 9500, dos="20250203", cas=[("CO", "45", 5500)], lcn="LCN100201")],
+    )
+    post(era835(ACME, [ppo, earlier, clean]))
+    found = findings_of(engine, loaded)
+    assert set(found["claim_id"]) == {"CLM1003", "CLM1009"}
+    assert "earlier_rate" in set(found["cause"])
+
+    charges = store.read_frame(engine, tables.charges, loaded)
+    order = {"CLM1003": 0, "CLM1009": 1, "CLM1002": 2}  # file order = posting's line keys
+    lines = (
+        charges[charges["claim_id"].isin(order)]
+        .assign(claim_order=lambda d: d["claim_id"].map(order))
+        .sort_values(["claim_order", "line_number"])
+        .reset_index(drop=True)
+    )
+    everything = expected.expected_allowed(
+        pd.DataFrame(
+            {
+                "line_key": range(len(lines)),
+                "claim_id": lines["claim_id"],
+                "payer_id": lines["primary_payer_id"],
+                "product_line": lines["product_line"].fillna(""),
+                "procedure_code": lines["procedure_code"],
+                "modifiers": lines["modifiers"].fillna(""),
+                "units": lines["units"].astype("int64"),
+                "charge_cents": lines["charge_cents"].astype("int64"),
+                "date_of_service": lines["date_of_service"],
+                "place_of_service": lines["place_of_service"],
+            }
+        ),
+        store.read_frame(engine, tables.contracts, loaded),
+        store.read_frame(engine, tables.fee_schedules, loaded),
+        store.read_frame(engine, tables.medicare_fees, loaded),
+        explain=True,
+    ).assign(line_number=lines["line_number"])
+    both = found.merge(everything, on=["claim_id", "line_number"], suffixes=("", "_all"))
+    assert len(both) == len(found)
+    assert both["explanation"].tolist() == both["explanation_all"].tolist()
+    assert both["expected_cents"].tolist() == both["expected_cents_all"].astype(int).tolist()
+
+
+def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, post):
+    """posting._read / _read_in return store.read_frame's frame (types, '' vs NULL, odd
+    strings); posting._insert stores what store.bulk_insert stores."""
+    post(
+        era835(
+            ACME,
+            [
+                clp(
+                    "CLM1009",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            9500,
+                            dos="20250709",
+                            cas=[("CO", "45", 5500)],
+                            lcn="LCN100901",
+                        )
+                    ],
+                )
+            ],
+        )
+    )
+    odd = ["NULL", "NA", "nan", "N/A", "", "a,b", 'q"x', "line\nbreak", " pad ", "é"]
+    aliases = pd.DataFrame({"org_id": loaded, "alias": [f"{v}|{i}" for i, v in enumerate(odd)]})
+    with engine.begin() as conn:
+        store.bulk_insert(conn, tables.payer_aliases, aliases.assign(payer_id=odd))
+    with engine.connect() as conn:
+        for table in tables.metadata.sorted_tables:
+            if "org_id" in table.c:
+                pd.testing.assert_frame_equal(
+                    posting._read(conn, table, loaded), store.read_frame(conn, table, loaded)
+                )
+        ids = ["CLM1009", "CLM1001", "NOPE"]
+        got = posting._read_in(conn, tables.charges, loaded, "claim_id", ids)
+        want = store.read_frame(conn, tables.charges, loaded)
+        want = want[want["claim_id"].isin(ids)]
+        key = ["claim_id", "line_number"]
+        pd.testing.assert_frame_equal(
+            got.sort_values(key).reset_index(drop=True),
+            want.sort_values(key).reset_index(drop=True),
+        )
+        lines = store.read_frame(conn, tables.remit_lines, loaded)
+        claims = store.read_frame(conn, tables.remit_claims, loaded)
+    ours, theirs = 1_000_000, 2_000_000  # remit_id offsets of the two copies
+    with engine.begin() as conn:
+        for table, frame in ((tables.remit_lines, lines), (tables.remit_claims, claims)):
+            posting._insert(conn, table, frame.assign(remit_id=frame["remit_id"] + ours))
+            store.bulk_insert(conn, table, frame.assign(remit_id=frame["remit_id"] + theirs))
+    with engine.connect() as conn:
+        for table, frame in ((tables.remit_lines, lines), (tables.remit_claims, claims)):
+            stored = store.read_frame(conn, table, loaded)
+
+            def copy(offset, stored=stored, frame=frame):
+                rows = stored[stored["remit_id"].isin(frame["remit_id"] + offset)]
+                return rows.drop(columns="remit_id").reset_index(drop=True)
+
+            assert len(copy(ours)) == len(frame) > 0
+            pd.testing.assert_frame_equal(copy(ours), copy(theirs))
+
+
+def test_a_finding_on_a_reduced_procedure_is_explained_with_its_whole_claim(engine, org, tmp_path):
+    """Only line 2 (the second 20610 of the day, MPPR 50 %) is under-paid; its explanation
+    must rank it among the whole claim's procedures, not price it alone."""
+    folder = tmp_path / "practice"
+    folder.mkdir()
+    for name in ("contracts.csv", "fee_schedules.csv", "medicare_fees.csv"):
+        (folder / name).write_bytes((GOOD / name).read_bytes())
+    (folder / "charges.csv").write_text(
+        "claim_id,line_number,line_control_number,patient_id,date_of_service,procedure_code,"
+        "modifiers,units,charge_amount,primary_payer_id,place_of_service\n"
+        "CLM9001,1,LCN900101,PAT9,2025-01-15,20610,RT,1,300.00,MCR,11\n"
+        "CLM9001,2,LCN900102,PAT9,2025-01-15,20610,LT,1,300.00,MCR,11\n"
+    )
+    onboarding.load_folder(engine, org, folder, OWNER)
+    lines = [
+        svc("20610", 30000, 7741, mods="RT", cas=[("CO", "45", 22259)], lcn="LCN900101"),
+        svc("20610", 30000, 1935, mods="LT", cas=[("CO", "45", 28065)], lcn="LCN900102"),
+    ]
+    path = tmp_path / "mppr.835"
+    path.write_bytes(era835(MCR, [clp("CLM9001", lines)]))
+    posting.post_file(engine, org, path, OWNER)
+    found = findings_of(engine, org)
+    assert found[["line_number", "expected_cents", "allowed_cents"]].values.tolist() == [
+        [2, 3871, 1935]
+    ]
+
+    charges = store.read_frame(engine, tables.charges, org)
+    rates = [
+        store.read_frame(engine, t, org)
+        for t in (tables.contracts, tables.fee_schedules, tables.medicare_fees)
+    ]
+    engine_in = pd.DataFrame(
+        {
+            "line_key": [0, 1],
+            "claim_id": charges["claim_id"],
+            "payer_id": charges["primary_payer_id"],
+            "product_line": "",
+            "procedure_code": charges["procedure_code"],
+            "modifiers": charges["modifiers"],
+            "units": charges["units"].astype("int64"),
+            "charge_cents": charges["charge_cents"].astype("int64"),
+            "date_of_service": charges["date_of_service"],
+            "place_of_service": charges["place_of_service"],
+        }
+    )
+    whole = expected.expected_allowed(engine_in, *rates)["explanation"].tolist()
+    alone = expected.expected_allowed(engine_in.iloc[1:], *rates)["explanation"].tolist()
+    assert whole[1] != alone[0]  # the rank matters to the sentence
+    assert found["explanation"].tolist() == [whole[1]]
