@@ -852,3 +852,207 @@ def test_agrees_with_a_line_by_line_reading(case):
         return
     out = expected.expected_allowed(lines, contracts, fees, medicare)
     assert _cents(out["expected_cents"]) == _reference(lines, contracts, fees, medicare)
+
+
+# --- explanations for the lines that need one ----------------------------------------------
+
+
+def _mixed_book() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Lines of every kind: fixed and percent contracts, MPPR, lesser of, no rate, no
+    contract, units, PC/TC, both sites; claims out of order (C2 before C1)."""
+    contracts = _contracts(
+        {},
+        {"payer_id": "CIG", **{"basis": "medicare_percent", "medicare_percent_x1000": 112_500}},
+        {"payer_id": "CIG", "product_line": "PPO", "medicare_locality": LOC},
+    )
+    contracts.loc[1, "medicare_locality"] = LOC
+    contracts.loc[2, ["basis", "medicare_percent_x1000"]] = ["medicare_percent", 130_000]
+    fees = _fees(
+        ("AET", "", "11000", "", 80000, "2025-01-01"),
+        ("AET", "", "11001", "", 50000, "2025-01-01"),
+        ("AET", "PPO", "99213", "", 9800, "2025-01-01"),
+        ("AET", "", "73562", "26", 1200, "2025-01-01"),
+    )
+    medicare = _medicare(
+        (LOC, "11000", "", 11234, 9000, "2"),
+        (LOC, "11001", "", 20000, 18000, "2"),
+        (LOC, "99213", "", 10915, 8000, "0"),
+        (OTHER_LOC, "11000", "", 1, 1, "2"),
+    )
+    lines = _lines(
+        {"claim_id": "C2", "procedure_code": "11000", "charge_cents": 50000},
+        {"claim_id": "C1", "procedure_code": "11001", "units": 2},
+        {"claim_id": "C2", "procedure_code": "11001", "charge_cents": 20000},
+        {"claim_id": "C1", "procedure_code": "11000"},
+        {"procedure_code": "99213", "place_of_service": "22"},
+        {"procedure_code": "99215"},
+        {"procedure_code": "73562", "modifiers": "59:26", "charge_cents": 1000},
+        {"payer_id": "XYZ"},
+        {"payer_id": "CIG", "procedure_code": "99213", "place_of_service": "22"},
+        {"payer_id": "CIG", "product_line": "", "procedure_code": "11000", "units": 3},
+        {"payer_id": "CIG", "product_line": "", "procedure_code": "11001"},
+        {"payer_id": "CIG", "procedure_code": "73562"},
+    )
+    return lines, contracts, fees, medicare
+
+
+def test_flagged_lines_get_the_same_sentence_as_with_every_line_explained():
+    lines, contracts, fees, medicare = _mixed_book()
+    full = _price(lines, contracts, fees, medicare)
+    allowed = full["expected_cents"].fillna(0).astype("int64").to_numpy().copy()
+    allowed[[0, 4]] -= 5_000  # short-paid
+    allowed[9] += 10_000  # over-paid
+    allowed[2] -= 50  # inside the tolerance ($0.50)
+    out = _price(lines.assign(allowed_cents=allowed), contracts, fees, medicare, explain="flagged")
+    want = full["expected_cents"].isna().to_numpy().copy()
+    want[[0, 4, 9]] = True
+    assert list(out["explanation"].notna()) == list(want)
+    assert list(expected.flagged(full["expected_cents"], pd.Series(allowed))) == list(want)
+    pd.testing.assert_series_equal(out["explanation"][want], full["explanation"][want])
+    assert out["explanation"].dtype == full["explanation"].dtype
+    pd.testing.assert_frame_equal(
+        out.drop(columns=["explanation", "allowed_cents"]), full.drop(columns="explanation")
+    )
+
+
+@pytest.mark.parametrize("share", [0.2, 0.8])  # a few lines (gathered), most lines (masked)
+def test_explain_a_subset_by_function(share):
+    lines, contracts, fees, medicare = _mixed_book()
+    full = _price(lines, contracts, fees, medicare)
+    pick = np.random.default_rng(3).random(len(lines)) < share
+    seen = []
+
+    def choose(priced: pd.DataFrame) -> np.ndarray:
+        seen.append(list(priced.columns))
+        return pick
+
+    out = _price(lines, contracts, fees, medicare, explain=choose)
+    assert seen == [[*lines.columns, *list(expected.OUTPUT_COLUMNS)[:-1]]]
+    assert list(out["explanation"].notna()) == list(pick)
+    pd.testing.assert_series_equal(out["explanation"][pick], full["explanation"][pick])
+
+
+def test_explain_nothing_by_function_and_bad_arguments():
+    lines, contracts, fees, medicare = _mixed_book()
+    out = _price(lines, contracts, fees, medicare, explain=lambda p: np.zeros(len(p), bool))
+    assert out["explanation"].isna().all() and str(out["explanation"].dtype) == "str"
+    with pytest.raises(ValueError, match="one boolean per line"):
+        _price(lines, contracts, fees, medicare, explain=lambda p: [True])
+    with pytest.raises(ValueError, match="explain must be"):
+        _price(lines, contracts, fees, medicare, explain="some")
+    with pytest.raises(ValueError, match="missing column.*allowed_cents"):
+        _price(lines, contracts, fees, medicare, explain="flagged")
+
+
+def test_flagged_is_the_interface_tolerance_either_way():
+    exp = pd.Series([10_000, 10_000, 10_000, 10_000, 20_000, 20_000, None, 500], dtype="Int64")
+    allowed = pd.Series([9_950, 9_949, 10_051, 10_000, 19_900, 19_899, 0, None], dtype="Int64")
+    # $0.50 floor below $100; 0.5 % ($1.00) of $200; no expected amount: always.
+    assert list(expected.flagged(exp, allowed)) == [
+        False, True, True, False, False, True, True, False,
+    ]  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cases(), st.lists(st.booleans(), min_size=8, max_size=8))
+def test_subset_sentences_match_the_full_ones(case, chosen):
+    lines, contracts, fees, medicare = case
+    full = expected.expected_allowed(lines, contracts, fees, medicare)
+    pick = np.array(chosen[: len(lines)])
+    out = expected.expected_allowed(lines, contracts, fees, medicare, explain=lambda p: pick)
+    assert out["explanation"][pick].tolist() == full["explanation"][pick].tolist()
+    assert out["explanation"][~pick].isna().all()
+
+
+# --- inputs and the engine's other paths ------------------------------------------------
+
+
+def test_dense_tables_and_their_fallbacks_agree(monkeypatch):
+    lines, contracts, fees, medicare = _mixed_book()
+    dense = _price(lines, contracts, fees, medicare)
+    monkeypatch.setattr(expected, "DENSE_LIMIT", 1)  # sort and search instead
+    pd.testing.assert_frame_equal(_price(lines, contracts, fees, medicare), dense)
+
+
+def test_slices_and_batches_change_nothing(monkeypatch):
+    # 10 million lines go through in slices (threads) and explanation batches; so do 12.
+    lines, contracts, fees, medicare = _mixed_book()
+    whole = _price(lines, contracts, fees, medicare)
+    monkeypatch.setattr(expected, "_CHUNK", 4)
+    monkeypatch.setattr(expected, "_EXPLAIN_BATCH", 5)
+    pd.testing.assert_frame_equal(_price(lines, contracts, fees, medicare), whole)
+    pick = np.arange(len(lines)) % 3 == 0
+    some = _price(lines, contracts, fees, medicare, explain=lambda p: pick)
+    pd.testing.assert_series_equal(some["explanation"][pick], whole["explanation"][pick])
+
+
+def test_categorical_strings_and_other_datetime_units():
+    lines, contracts, fees, medicare = _mixed_book()
+    want = _price(lines, contracts, fees, medicare)
+    strings = ["claim_id", "payer_id", "product_line", "procedure_code", "modifiers"]
+    other = lines.astype({c: "category" for c in strings}).astype(
+        {"date_of_service": "datetime64[us]", "place_of_service": object}
+    )
+    got = _price(other, contracts, fees, medicare)
+    added = list(expected.OUTPUT_COLUMNS)
+    pd.testing.assert_frame_equal(got[added], want[added])
+
+
+def test_line_without_a_date_of_service_has_no_contract():
+    fees = _fees(("AET", "", "99213", "", 9800, "2025-01-01"))
+    lines = _lines({}, {})
+    lines.loc[1, "date_of_service"] = pd.NaT
+    out = _price(lines, fees=fees)
+    assert _cents(out["expected_cents"]) == [9800, None]
+    assert out["contract_basis"].isna().tolist() == [False, True]
+    assert out["explanation"].iloc[1] == "no contract for AET PPO on "
+
+
+def test_claims_out_of_order_rank_within_their_own_claim():
+    fees, medicare = _surgery(30000, 80000, 50000)
+    lines = _lines(
+        {"claim_id": "B", "procedure_code": "11000"},
+        {"claim_id": "A", "procedure_code": "11001"},
+        {"claim_id": "B", "procedure_code": "11002"},
+        {"claim_id": "A", "procedure_code": "11000"},
+    )
+    out = _price(lines, fees=fees, medicare=medicare)
+    assert _cents(out["mppr_rank"]) == [2, 1, 1, 2]
+    assert _cents(out["expected_cents"]) == [15000, 80000, 50000, 15000]
+
+
+def test_hugepage_advice_is_off_during_the_call_and_restored_after():
+    switch = np._core.multiarray._set_madvise_hugepage
+    seen = []
+
+    def during(priced: pd.DataFrame) -> np.ndarray:
+        seen.append(switch(False))  # the state inside the call (then set back to it)
+        return np.ones(len(priced), bool)
+
+    for before in (True, False):
+        switch(before)
+        _price(
+            _lines({}), fees=_fees(("AET", "", "99213", "", 9800, "2025-01-01")), explain=during
+        )
+        assert switch(True) is before
+    assert seen == [False, False]
+
+
+def test_many_codes_and_payers_keep_their_own_rates():
+    # Codes and product lines are int16 codes: key arithmetic must not overflow in them.
+    codes = [f"{10000 + k}" for k in range(12_000)]
+    fees = _fees(*(("AET", "", c, "", 100 + k, "2025-01-01") for k, c in enumerate(codes)))
+    lines = _lines(*({"procedure_code": c} for c in codes[::-1]))
+    out = _price(lines, fees=fees)
+    assert _cents(out["expected_cents"]) == [100 + k for k in range(12_000)][::-1]
+
+
+def test_flagged_with_missing_allowed_amounts():
+    lines, contracts, fees, medicare = _mixed_book()
+    full = _price(lines, contracts, fees, medicare)
+    allowed = pd.array(full["expected_cents"].fillna(0).astype("int64") - 5_000, dtype="Int64")
+    allowed[[1, 5]] = pd.NA  # 1 is priced: not flagged without an allowed; 5 has no rate
+    out = _price(lines.assign(allowed_cents=allowed), contracts, fees, medicare, explain="flagged")
+    want = list(expected.flagged(full["expected_cents"], pd.Series(allowed)))
+    assert list(out["explanation"].notna()) == want
+    assert not want[1] and want[5] and sum(want) == len(lines) - 1
