@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -438,9 +439,20 @@ def _run_plans(
         plan.seconds[job.slug] = float(result)
         plan.pages_left -= 1
 
-    # A bar on a terminal (pages take seconds each); silent when output is not a TTY.
-    with tqdm(total=len(jobs), desc=desc, unit="page", leave=False, disable=None) as bar:
-        _execute(jobs, workers, on_done, bar)
+    # One run's shared frames (report.adjudicated) live in a private temp folder that the
+    # workers and their kernels inherit through the environment; never in the packet.
+    saved = os.environ.get(report.CACHE_ENV)
+    with tempfile.TemporaryDirectory(prefix="payeropt-report-") as cache:
+        os.environ[report.CACHE_ENV] = cache
+        try:
+            # A bar on a terminal (pages take seconds each); silent when not a TTY.
+            with tqdm(total=len(jobs), desc=desc, unit="page", leave=False, disable=None) as bar:
+                _execute(jobs, workers, on_done, bar)
+        finally:
+            if saved is None:
+                os.environ.pop(report.CACHE_ENV, None)
+            else:
+                os.environ[report.CACHE_ENV] = saved
     for plan in plans:
         if plan.error is None and plan.pages_left == 0:
             written[plan.org_id] = _finish(plan, who)

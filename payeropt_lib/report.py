@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -256,10 +257,41 @@ def load(ctx: Context, name: str, columns: list[str] | None = None) -> pd.DataFr
     return store.read_frame(ctx.engine, table, ctx.org_id, columns=columns)
 
 
+CACHE_ENV = "PAYEROPT_REPORT_CACHE"  # set by packets for one run's kernels
+
+
+def _cache_file(ctx: Context) -> Path | None:
+    folder = os.environ.get(CACHE_ENV)
+    if not folder:
+        return None
+    return (
+        Path(folder)
+        / f"adjudicated-{ctx.org_id}-{_iso(ctx.period_start)}-{_iso(ctx.period_end)}.pkl"
+    )
+
+
 def adjudicated(ctx: Context) -> pd.DataFrame:
     """The practice's remitted lines that count, in the report period
     (``remitted.adjudicated``). Reads the remitted claims' status and reversal flags only,
-    never their patient columns."""
+    never their patient columns.
+
+    Every page of a packet needs this frame and pricing it is the costly part, so during a
+    packet run (``packets`` sets ``PAYEROPT_REPORT_CACHE`` to a private temp folder for
+    that run only, outside the packet, removed afterwards) the first page to build it
+    leaves it there for the others.
+    """
+    cached = _cache_file(ctx)
+    if cached is not None and cached.is_file():
+        return pd.read_pickle(cached)
+    lines = _adjudicated(ctx)
+    if cached is not None:
+        partial = cached.with_suffix(f".{os.getpid()}.part")
+        lines.to_pickle(partial)
+        partial.replace(cached)  # atomic: a page never reads half a file
+    return lines
+
+
+def _adjudicated(ctx: Context) -> pd.DataFrame:
     frames = {
         "remit_lines": load(ctx, "remit_lines", remitted.REMIT_LINE_COLUMNS),
         "remit_claims": store.read_frame(

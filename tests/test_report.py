@@ -596,3 +596,18 @@ def test_notebook_hygiene(path: Path) -> None:
             assert not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print")
         assert not re.search(r"(?i)\b(select|insert|update|delete)\b.+\b(from|into|set)\b", source)
     assert "report.setup_notebook()" in "".join(code[1]["source"])
+
+
+def test_adjudicated_lines_are_priced_once_per_packet_run(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = report.context("t", db_url, "", "", AS_OF)
+    fresh = report.adjudicated(ctx)  # no cache outside a packet run
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setenv(report.CACHE_ENV, str(tmp_path))
+    first = report.adjudicated(ctx)
+    (cached,) = tmp_path.iterdir()
+    assert cached.name.startswith("adjudicated-t-")
+    pd.testing.assert_frame_equal(first, fresh)
+    monkeypatch.setattr(report, "_adjudicated", lambda ctx: pytest.fail("priced twice"))
+    pd.testing.assert_frame_equal(report.adjudicated(ctx), fresh)
