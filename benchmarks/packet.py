@@ -142,9 +142,10 @@ def single(root: Path, claims_per_month: int, seed: int) -> None:
         print(f"  assets/{asset.name:21} {asset.stat().st_size / 1024:8.0f} KiB")
 
 
-def batch(root: Path, practices: int, claims_per_month: int) -> None:
+def batch(root: Path, practices: int, claims_per_month: int, setup_only: bool = False) -> None:
     url = config.sqlite_url(root / "batch.sqlite")
     t = _clock()
+    # With --keep, a finished set-up is reused (demo_practice is idempotent per practice).
     for i in range(practices):
         onboarding.demo_practice(
             root / f"p{i:02d}",
@@ -177,6 +178,7 @@ def main() -> None:
     parser.add_argument("--batch-claims-per-month", type=int, default=150)
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--skip-single", action="store_true")
+    parser.add_argument("--setup-only", action="store_true", help="build the batch, time nothing")
     parser.add_argument("--keep", type=Path, help="keep the work here instead of a temp dir")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -188,7 +190,7 @@ def main() -> None:
         if not args.skip_single:
             single(root / "single", args.claims_per_month, args.seed)
         if not args.skip_batch:
-            batch(root / "batch", args.practices, args.batch_claims_per_month)
+            batch(root / "batch", args.practices, args.batch_claims_per_month, args.setup_only)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
