@@ -303,6 +303,24 @@ def task_aging_bars(aging: pd.DataFrame, empty: str = "No open follow-up tasks."
     return figure
 
 
+# One colour per payer on every page: Okabe-Ito first (safe for the common colour-vision
+# deficiencies), then Tol's muted; yellow last (weak on white); black is "all payers".
+PAYER_COLORS = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#D55E00",
+    "#56B4E9",
+    "#882255",
+    "#999933",
+    "#44AA99",
+    "#332288",
+    "#F0E442",
+]
+ALL_COLOR = "#000000"
+
+
 # --- the other pages' figures, one module per page ---------------------------------------
 # Imported last: they use the shared helpers above (``_empty_figure``, ``_dollars``, ...).
 from .denials import *  # noqa: E402,F403

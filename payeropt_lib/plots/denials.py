@@ -15,9 +15,11 @@ import plotly.graph_objects as go
 
 from ..denial_analytics import TARGET_PCT
 from . import (
+    ALL_COLOR,
     HIDDEN_MARK,
     HIDDEN_NOTE,
     LABEL_WIDTH,
+    PAYER_COLORS,
     SUPPRESSED,
     _dollars,
     _empty_figure,
@@ -28,28 +30,11 @@ from . import (
 )
 
 __all__ = [
-    "PAYER_COLORS",
     "denial_rate_by_payer",
     "denial_rate_trend",
     "denials_by_reason_bars",
 ]
 
-# Okabe-Ito first (safe for the common colour-vision deficiencies), then Tol's muted;
-# black is kept for "all payers" and yellow last (weak on white).
-PAYER_COLORS = [
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#D55E00",
-    "#56B4E9",
-    "#882255",
-    "#999933",
-    "#44AA99",
-    "#332288",
-    "#F0E442",
-]
-ALL_COLOR = "#000000"
 DENIED_COLOR = "#7570b3"  # purple: reads apart from the under-payment page's orange/teal
 TARGET_COLOR = "#6b7280"
 TREND_NOTE = (

@@ -14,9 +14,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import (
+    ALL_COLOR,
     HIDDEN_MARK,
     HIDDEN_NOTE,
     LABEL_WIDTH,
+    PAYER_COLORS,
     SUPPRESSED,
     _empty_figure,
     _note_below,
@@ -28,22 +30,7 @@ from . import (
 
 __all__ = ["payer_measure_dots", "payer_trend_lines"]
 
-# Okabe-Ito (safe for the common colour-vision deficiencies), then Tol's muted; black is
-# kept for "all payers".
-PAYER_COLORS = [
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#D55E00",
-    "#56B4E9",
-    "#882255",
-    "#999933",
-    "#44AA99",
-    "#332288",
-]
 DASHES = ["solid", "dot", "dash", "longdash", "dashdot"]
-ALL_COLOR = "#000000"
 COMMERCIAL_COLOR = "#0072B2"  # blue: the contracts the scorecard ranks
 PUBLIC_COLOR = "#E69F00"  # orange: Medicare and Medicaid, shown for reference
 REFERENCE_COLOR = "#6b7280"

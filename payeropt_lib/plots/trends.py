@@ -19,8 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import _empty_figure, _note_below, cell_text, fmt_count
-from .denials import PAYER_COLORS
+from . import PAYER_COLORS, _empty_figure, _note_below, cell_text, fmt_count
 
 __all__ = ["LAYOUTS", "MEASURES", "allowed_vs_contract"]
 
