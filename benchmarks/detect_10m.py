@@ -9,12 +9,13 @@ its peak RSS (VmHWM) is its own; it memory-maps the same files into the same pan
 (not timed) and times:
 
 - ``expected_allowed + variance`` (the target's row): ``expected.expected_allowed`` over the
-  whole frame with ``explain="flagged"`` -- every line priced, the sentence written for the
-  lines a billing manager reads (allowed outside the interface §3 tolerance either way, or
-  no price), as the product shows them -- then the variance column (allowed − expected,
-  Int64);
-- ``reference: explain=False`` and ``reference: explain=True`` (a sentence for every line),
-  for comparison (``--no-reference`` leaves them out);
+  whole frame with ``explain="flagged"`` and ``columns=("expected_cents",)`` -- every line
+  priced, its expected amount kept, the sentence written for the lines a billing manager
+  reads (allowed outside the interface §3 tolerance either way, or no price), as the
+  product shows them -- then the variance column (allowed − expected, Int64);
+- ``reference: every column`` (the same, keeping all 17 figure columns), ``reference:
+  explain=False`` (every column, no sentence) and ``reference: explain=True`` (every column,
+  a sentence for every line), for comparison (``--no-reference`` leaves them out);
 - ``bare DuckDB range join``: the lines joined to the fee rows on payer, product line,
   procedure code, pricing modifier and ``effective_from <= DOS < effective_to``, fetched
   back as a pandas frame (line_key, allowed_cents, fee_from): the least any engine must do.
@@ -385,7 +386,8 @@ def child(side: str, folder: Path) -> None:
             data["contracts"],
             data["fee_schedules"],
             data["medicare_fees"],
-            explain=EXPLAIN[side],
+            explain=SIDES[side][0],
+            columns=SIDES[side][1],
         )
         variance = out["allowed_cents"] - out["expected_cents"]  # Int64, NA without a rate
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -423,13 +425,16 @@ def child(side: str, folder: Path) -> None:
     print(json.dumps(result))
 
 
-# What each payeropt side asks for. "expected" is the product's path, the one the target is
-# for: every line priced, the sentence written for the lines a billing manager reads
-# (outside tolerance, or without a price; expected.flagged). The others are for reference.
-EXPLAIN = {
-    "expected": "flagged",
-    "expected-no-explanation": False,
-    "expected-all-explained": True,
+# What each payeropt side asks for: (explain, columns). "expected" is the product's path,
+# the one the target is for: every line priced, its expected amount kept (the variance's
+# other term), the sentence written for the lines a billing manager reads (outside
+# tolerance, or without a price; expected.flagged). The others are for reference: every
+# figure column kept (what posting's first pass keeps most of), no sentence, every sentence.
+SIDES = {
+    "expected": ("flagged", ("expected_cents",)),
+    "expected-all-columns": ("flagged", None),
+    "expected-no-explanation": (False, None),
+    "expected-all-explained": (True, None),
 }
 JOIN_COLUMNS = (
     "line_key",
@@ -533,12 +538,13 @@ def main() -> None:
         advice = not args.no_hugepage_advice
         sides = ["duckdb", "expected"]
         if not args.no_reference:
-            sides += ["expected-no-explanation", "expected-all-explained"]
+            sides += ["expected-all-columns", "expected-no-explanation", "expected-all-explained"]
         results = [_run(side, folder, advice) for side in sides]
         join = results[0]
         names = {
             "duckdb": "bare DuckDB range join",
             "expected": "expected_allowed + variance",
+            "expected-all-columns": "  reference: every column",
             "expected-no-explanation": "  reference: explain=False",
             "expected-all-explained": "  reference: explain=True",
         }

@@ -108,13 +108,19 @@ def single(root: Path, claims_per_month: int, seed: int) -> None:
     )
 
     t = _clock()
-    results = [posting.post_file(engine, "big", era_dir / name, who) for name in sorted(written)]
+    stages: dict[str, float] = {}
+    results = [
+        posting.post_file(engine, "big", era_dir / name, who, timings=stages)
+        for name in sorted(written)
+    ]
     timed["post 835s"] = t()
     print(
         f"post 835s                      {timed['post 835s']:7.1f} s  "
         f"({size / 1e6 / timed['post 835s']:.1f} MB/s; "
         f"{sum(r.underpaid for r in results):,} under-paid lines)"
     )
+    slowest = sorted(stages.items(), key=lambda kv: -kv[1])[:8]
+    print("  slowest posting stages (s, all files): " + ", ".join(f"{k} {v:.1f}" for k, v in slowest))
 
     out = root / "packet"
     t = _clock()

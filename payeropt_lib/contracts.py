@@ -288,7 +288,20 @@ def rates_in_force(
         }
     )
     terms, medicare = _engine_inputs(contracts, medicare_fees)
-    priced = expected.expected_allowed(lines, terms, fee_schedules, medicare, explain=False)
+    priced = expected.expected_allowed(
+        lines,
+        terms,
+        fee_schedules,
+        medicare,
+        explain=False,
+        columns=(
+            "expected_cents",
+            "rate_from",
+            "contract_from",
+            "medicare_cents",
+            "percent_x1000",
+        ),
+    )
     rated = priced["expected_cents"].notna().to_numpy()
     out = grid[rated].assign(
         rate_cents=priced.loc[rated, "expected_cents"].astype("int64").to_numpy(),

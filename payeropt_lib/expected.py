@@ -34,7 +34,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -118,6 +118,7 @@ def expected_allowed(
     medicare_fees: pd.DataFrame,
     *,
     explain: Explain = True,
+    columns: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Expected allowed amount of every line, with the figures and the sentence behind it.
 
@@ -171,6 +172,11 @@ def expected_allowed(
     allowed_cents column on the lines); or a function that takes the priced frame (without
     the explanation) and returns a boolean mask. Lines left out get NA. A sentence is the
     same whichever lines are explained: MPPR ranks always come from all the lines.
+
+    ``columns`` names the ``OUTPUT_COLUMNS`` to add (default: all; the explanation follows
+    ``explain`` either way). The figures are worked out the same, but an output column
+    costs 1-8 bytes a line of fresh memory, most of the time of a call on millions of lines:
+    ask for what you use (``expected_cents`` alone prices and flags a remittance).
     """
     _require(lines, LINE_COLUMNS, "lines")
     _require(contracts, CONTRACT_COLUMNS, "contracts")
@@ -180,8 +186,15 @@ def expected_allowed(
         raise ValueError(f"explain must be True, False, 'flagged' or a function, not {explain!r}")
     if explain == "flagged":
         _require(lines, ("allowed_cents",), "lines (for explain='flagged')")
+    wanted = [c for c in OUTPUT_COLUMNS if c != "explanation"]
+    if columns is not None:
+        asked = set(columns)
+        unknown = sorted(asked - set(OUTPUT_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown output columns {unknown}; see expected.OUTPUT_COLUMNS")
+        wanted = [c for c in wanted if c in asked]
     with _no_hugepage_advice():
-        return _expected_allowed(lines, contracts, fee_schedules, medicare_fees, explain)
+        return _expected_allowed(lines, contracts, fee_schedules, medicare_fees, explain, wanted)
 
 
 def _expected_allowed(
@@ -190,6 +203,7 @@ def _expected_allowed(
     fee_schedules: pd.DataFrame,
     medicare_fees: pd.DataFrame,
     explain: Explain,
+    columns: list[str],
 ) -> pd.DataFrame:
     clock = _Clock()
     threads = _threads()
@@ -197,14 +211,14 @@ def _expected_allowed(
     with ThreadPoolExecutor(threads) as pool:
         found = _encode(lines, pool)
         clock.mark("encode")
-        room = _Room(len(lines))
+        room = _Room(len(lines), _whole(columns))
         try:
             book = _resolve(found, contracts, fee_schedules, medicare_fees, pool)
             clock.mark("segments")
             # DuckDB, for the explanations, starts on the pool while the lines are priced.
             duck = pool.submit(_connect, threads) if explain is not False else None
             allowed = lines["allowed_cents"] if explain == "flagged" else None
-            priced = _price_lines(pool, lines, found, book, room, allowed)
+            priced = _price_lines(pool, lines, found, book, room, columns, allowed)
         finally:
             room.stop.set()
         clock.mark("lines")
@@ -227,18 +241,21 @@ def _expected_allowed(
                 text = _explanations(con, found, book, priced, rows)
             out["explanation"] = pd.Series(text, index=lines.index, copy=False)
             clock.mark("explanation")
-    logger.debug(
-        "expected allowed: %d lines, %d keys, %d cells, %d rate segments, %d without a "
-        "contract, %d without a rate, %d explained; seconds: %s",
-        len(lines),
-        book.n_keys,
-        book.n_cells,
-        book.n_segments,
-        int((~priced.has_contract).sum()),
-        int((priced.has_contract & ~priced.has_rate).sum()),
-        explained,
-        clock,
-    )
+    if logger.isEnabledFor(logging.DEBUG):
+        uses = np.bincount(book.t >> 1, minlength=len(book.seg["has_c"]))
+        no_contract = int(uses[~book.seg["has_c"]].sum())
+        logger.debug(
+            "expected allowed: %d lines, %d keys, %d cells, %d rate segments, %d without a "
+            "contract, %d without a rate, %d explained; seconds: %s",
+            len(lines),
+            book.n_keys,
+            book.n_cells,
+            book.n_segments,
+            no_contract,
+            int(priced.rate_na.sum()) - no_contract,
+            explained,
+            clock,
+        )
     return out
 
 
@@ -1025,61 +1042,109 @@ def _quoted(book: _Book, found: _Found, at: np.ndarray) -> dict[str, object]:
 
 @dataclass
 class _Priced:
-    """The added columns, and the per-line figures the explanation quotes."""
+    """The added columns, and what the explanation needs to work out any line's figures."""
 
     added: dict[str, object]
-    has_contract: np.ndarray
-    has_rate: np.ndarray
+    seg: dict[str, np.ndarray]
+    t: np.ndarray
     units: np.ndarray
-    gross: np.ndarray
-    rank: np.ndarray
-    ranked: np.ndarray  # the MPPR candidates, ascending ...
-    group: np.ndarray  # ... and how many were ranked with each (same claim and day)
-    mppr: np.ndarray
-    after: np.ndarray
     charge: np.ndarray
-    lesser: np.ndarray
-    lesser_hit: np.ndarray
+    rate_na: np.ndarray
     expected: np.ndarray  # 0 where there is no rate
+    ranked: np.ndarray  # the MPPR candidates, ascending ...
+    ranks: np.ndarray  # ... each one's rank ...
+    group: np.ndarray  # ... and how many were ranked with it (same claim and day)
     flagged: np.ndarray | None  # with allowed amounts: the lines ``flagged`` picks
 
-    def n_proc(self, rows: np.ndarray | None) -> np.ndarray:
-        """How many lines were ranked with each line at ``rows`` (all if None; 0 = none)."""
-        if rows is None:
-            out = np.zeros(len(self.rank), np.int64)
-            out[self.ranked] = self.group
-            return out
+    def _ranked_at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each of ``rows`` (ascending): was it ranked, and where among ``ranked``."""
         at = np.searchsorted(self.ranked, rows)
         inside = at < len(self.ranked)
         hit = np.zeros(len(rows), bool)
         hit[inside] = self.ranked[at[inside]] == rows[inside]
-        return np.where(hit, self.group[np.where(hit, at, 0)] if len(self.group) else 0, 0)
+        return hit, np.where(hit, at, 0)
+
+    def n_proc(self, rows: np.ndarray) -> np.ndarray:
+        """How many lines were ranked with each line at ``rows`` (0 = not ranked)."""
+        hit, at = self._ranked_at(rows)
+        return np.where(hit, self.group[at] if len(self.group) else 0, 0)
+
+    def figures(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The lines at ``rows`` (ascending) worked out again from their segments: the
+        same arithmetic as ``_price_lines``, without keeping whole-length arrays."""
+        hit, at = self._ranked_at(rows)
+        rank = np.where(hit, self.ranks[at] if len(self.ranks) else 0, 0)
+        return _figures(self.seg, self.t, self.units, self.charge, rows, rank)
 
 
-# The per-line arrays _price_lines fills: the added columns, most of the engine's memory.
+def _figures(
+    seg: dict[str, np.ndarray],
+    t: np.ndarray,
+    units: np.ndarray,
+    charge: np.ndarray,
+    rows: np.ndarray,
+    rank: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Rules 4-6 for the lines at ``rows``, given their MPPR ``rank`` (0 = not ranked)."""
+    tt = t[rows]
+    ss = tt >> 1
+    rate, rate_na = seg["rate"][tt], seg["rate_na"][tt]
+    lesser, mppr = seg["lesser"][ss], seg["mppr"][ss]
+    u, ch = units[rows], charge[rows]
+    gross = rate * u
+    after = np.where(rank >= 2, (gross * mppr + 50_000) // 100_000, gross)
+    hit = lesser & ~rate_na & (ch < after)
+    return {
+        "units": u, "charge": ch, "has_rate": ~rate_na, "lesser": lesser, "mppr": mppr,
+        "rank": rank, "gross": gross, "after": after, "lesser_hit": hit,
+        "expected": np.where(hit, ch, after),
+    }  # fmt: skip
+
+
+# The per-line arrays _price_lines may fill whole, most of the engine's memory: only those
+# the asked-for columns are made of (``_MADE_OF``), and always ``_ALWAYS``.
 _GATHERED = {
-    "rank": np.int64,  # first: MPPR writes it while the others are gathered
+    "rank": np.int64,  # first: the prefault thread zeroes it first
     "rate": np.int64, "rate_na": bool, "med": np.int64, "med_na": bool,
     "rate_from_ns": np.int64, "c_from_ns": np.int64, "basis": np.int8,
     "percent": np.int64, "percent_na": bool, "mult": np.int8, "mppr": np.int64,
     "has_c": bool, "lesser": bool, "gross": np.int64, "after": np.int64,
     "expected": np.int64, "lesser_hit": bool,
 }  # fmt: skip
+_ALWAYS = ("rate_na", "expected")
+_MADE_OF = {
+    "pricing_modifier": (), "contract_basis": ("basis",), "contract_from": ("c_from_ns",),
+    "site": (), "rate_cents": ("rate",), "rate_from": ("rate_from_ns",),
+    "medicare_cents": ("med", "med_na"), "percent_x1000": ("percent", "percent_na"),
+    "mult_proc": ("mult",), "mppr_rank": ("rank",), "mppr_applied": ("rank",),
+    "mppr_percent_x1000": ("mppr", "has_c"), "gross_cents": ("gross",),
+    "after_mppr_cents": ("after",), "lesser_of_charges": ("lesser",),
+    "lesser_applied": ("lesser_hit",), "expected_cents": (),
+}  # fmt: skip
+# Gathered for every slice (into scratch where not kept whole): what expected is made of.
+_SLICE = ("rate", "rate_na", "lesser")
+_SITE_COLUMNS = frozenset({"rate", "rate_na", "med", "med_na", "rate_from_ns"})
+
+
+def _whole(columns: list[str]) -> list[str]:
+    """The per-line arrays to keep whole for these output columns, in ``_GATHERED`` order."""
+    names = set(_ALWAYS).union(*(_MADE_OF[c] for c in columns))
+    return [name for name in _GATHERED if name in names]
 
 
 class _Room(threading.Thread):
-    """The arrays of ``_GATHERED`` for n lines, their pages touched ahead of use.
+    """The per-line arrays ``names`` for n lines, their pages touched ahead of use.
 
     A fresh page costs a fault (zeroing it, and on a VM maybe the host backing it): ~1 GB
-    for 10 million lines, the largest single cost of the call on the build VM. This thread,
-    at the lowest priority, touches them while the rate tables are resolved (much of it on
-    one core), so the faults are taken on a core that would idle; ``ready()`` stops it (after
-    the slice at hand) before the lines are priced, and the rest fault as they are written.
-    Ranks start at 0."""
+    for 10 million lines and every column, the largest single cost of the call on the build
+    VM. This thread, at the lowest priority, touches them while the rate tables are resolved
+    (much of it on one core), so the faults are taken on a core that would idle; ``ready()``
+    stops it (after the slice at hand) before the lines are priced, and the rest fault as
+    they are written. Ranks start at 0."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, names: list[str]) -> None:
         super().__init__(name="payeropt-prefault", daemon=True)
-        self.arrays = {name: np.empty(n, dtype) for name, dtype in _GATHERED.items()}
+        self.arrays = {name: np.empty(n, _GATHERED[name]) for name in names}
         self.n, self.done, self.stop = n, 0, threading.Event()
         self.start()
 
@@ -1088,9 +1153,9 @@ class _Room(threading.Thread):
         with suppress(AttributeError, OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         step = _CHUNK // 4
-        rank = self.arrays["rank"]  # first and whole: MPPR writes it early, into zeros
+        rank = self.arrays.get("rank")  # first and whole: it must start as zeros
         others = [a for name, a in self.arrays.items() if name != "rank"]
-        for group in ([rank], others):
+        for group in [g for g in ([rank], others) if g and g[0] is not None]:
             for a in range(0, self.n, step):
                 if self.stop.is_set():
                     return
@@ -1102,7 +1167,11 @@ class _Room(threading.Thread):
     def ready(self) -> None:
         self.stop.set()
         self.join()
-        self.arrays["rank"][self.done :] = 0
+        if "rank" in self.arrays:
+            self.arrays["rank"][self.done :] = 0
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
@@ -1114,74 +1183,84 @@ def _price_lines(
     found: _Found,
     book: _Book,
     room: _Room,
+    columns: list[str],
     allowed: pd.Series | None = None,
 ) -> _Priced:
-    """Rules 1-6 for every line: gathers through its segment, then int64 arithmetic. With
-    ``allowed`` (the remittance's amounts), also ``flagged`` on the way."""
+    """Rules 1-6 for every line: gathers through its segment, then int64 arithmetic. Only
+    the arrays ``columns`` are made of are kept whole; the rest of a slice's work is done
+    in scratch. With ``allowed`` (the remittance's amounts), also ``flagged`` on the way."""
     room.ready()
     n, seg, t = found.n, book.seg, book.t
     units = lines["units"].to_numpy(dtype=np.int64)
     charge = lines["charge_cents"].to_numpy(dtype=np.int64)
     line_key = lines["line_key"].to_numpy(dtype=np.int64)
     # Rule 5 needs only the candidates: it runs while the other threads gather.
-    ranking = pool.submit(_mppr_ranks, found, seg, t, lines, units, line_key, room["rank"])
-    columns = [c for c in _GATHERED if c in seg]
-    site_columns = {"rate", "rate_na", "med", "med_na", "rate_from_ns"}
-    out = {name: room[name] for name in columns}
-    gross, after, expected = room["gross"], room["after"], room["expected"]
-    lesser_hit = room["lesser_hit"]
-    beyond = None if allowed is None else _Tolerance(allowed, expected, out["rate_na"])
+    ranking = pool.submit(_mppr_ranks, found, seg, t, lines, units, line_key)
+    gathered = [c for c in _GATHERED if c in seg and (c in room or c in _SLICE)]
+    expected, rate_na = room["expected"], room["rate_na"]
+    beyond = None if allowed is None else _Tolerance(allowed, expected, rate_na)
 
     def gather(a: int, b: int) -> None:
+        def part(name: str) -> np.ndarray:
+            if name in room:
+                return room[name][a:b]
+            return _scratch(name, _GATHERED[name], b - a)
+
         tt = t[a:b]
         ss = np.right_shift(tt, 1, out=_scratch("s", tt.dtype, b - a))
-        for name in columns:
-            _take(seg[name], tt if name in site_columns else ss, out[name][a:b])
+        for name in gathered:
+            _take(seg[name], tt if name in _SITE_COLUMNS else ss, part(name))
         # × units (0 where there is no rate), lesser of; MPPR fixes its few lines up below.
-        g, hit = gross[a:b], lesser_hit[a:b]
-        np.multiply(out["rate"][a:b], units[a:b], out=g)
-        np.copyto(after[a:b], g)
+        g, hit = part("gross"), part("lesser_hit")
+        np.multiply(part("rate"), units[a:b], out=g)
+        if "after" in room:
+            np.copyto(room["after"][a:b], g)
         np.less(charge[a:b], g, out=hit)
-        hit &= out["lesser"][a:b]
-        hit &= np.logical_not(out["rate_na"][a:b], out=_scratch("priced", bool, b - a))
+        hit &= part("lesser")
+        hit &= np.logical_not(rate_na[a:b], out=_scratch("priced", bool, b - a))
         np.copyto(expected[a:b], g)
         np.copyto(expected[a:b], charge[a:b], where=hit)
         if beyond is not None:
             beyond.flag(slice(a, b))
 
     _chunks(pool, n, gather)
-    rank, ranked, group = ranking.result()
+    ranked, ranks, group = ranking.result()
     # Rule 5 then 6 again for the lines ranked 2nd or later.
-    at = ranked[rank[ranked] >= 2]
-    after[at] = (gross[at] * out["mppr"][at] + 50_000) // 100_000
-    lesser_hit[at] = out["lesser"][at] & ~out["rate_na"][at] & (charge[at] < after[at])
-    expected[at] = np.where(lesser_hit[at], charge[at], after[at])
+    second = ranks >= 2
+    at = ranked[second]
+    fixed = _figures(seg, t, units, charge, at, ranks[second])
+    expected[at] = fixed["expected"]
+    for name in ("after", "lesser_hit"):
+        if name in room:
+            room[name][at] = fixed[name]
+    if "rank" in room:
+        room["rank"][ranked] = ranks
     if beyond is not None:
         beyond.flag(at)
-    rate_na, has_c = out["rate_na"], out["has_c"]
     own = {"copy": False}  # a mask made for its column alone
-    added = {
-        "pricing_modifier": _category(found.pm, PRICING_MODIFIERS),
-        "contract_basis": _category(out["basis"], book.bases),
-        "contract_from": out["c_from_ns"].view("datetime64[ns]"),
-        "site": _category(found.facility.view(np.int8), SITES),
-        "rate_cents": _nullable(out["rate"], rate_na),
-        "rate_from": out["rate_from_ns"].view("datetime64[ns]"),
-        "medicare_cents": _nullable(out["med"], out["med_na"], **own),
-        "percent_x1000": _nullable(out["percent"], out["percent_na"], **own),
-        "mult_proc": _category(out["mult"], book.mult_vocab),
-        "mppr_rank": _nullable(rank, rank == 0, **own),
-        "mppr_applied": rank >= 2,
-        "mppr_percent_x1000": _nullable(out["mppr"], ~has_c, **own),
-        "gross_cents": _nullable(gross, rate_na),
-        "after_mppr_cents": _nullable(after, rate_na),
-        "lesser_of_charges": out["lesser"],
-        "lesser_applied": lesser_hit,
-        "expected_cents": _nullable(expected, rate_na, **own),
+    make = {
+        "pricing_modifier": lambda: _category(found.pm, PRICING_MODIFIERS),
+        "contract_basis": lambda: _category(room["basis"], book.bases),
+        "contract_from": lambda: room["c_from_ns"].view("datetime64[ns]"),
+        "site": lambda: _category(found.facility.view(np.int8), SITES),
+        "rate_cents": lambda: _nullable(room["rate"], rate_na),
+        "rate_from": lambda: room["rate_from_ns"].view("datetime64[ns]"),
+        "medicare_cents": lambda: _nullable(room["med"], room["med_na"], **own),
+        "percent_x1000": lambda: _nullable(room["percent"], room["percent_na"], **own),
+        "mult_proc": lambda: _category(room["mult"], book.mult_vocab),
+        "mppr_rank": lambda: _nullable(room["rank"], room["rank"] == 0, **own),
+        "mppr_applied": lambda: room["rank"] >= 2,
+        "mppr_percent_x1000": lambda: _nullable(room["mppr"], ~room["has_c"], **own),
+        "gross_cents": lambda: _nullable(room["gross"], rate_na),
+        "after_mppr_cents": lambda: _nullable(room["after"], rate_na),
+        "lesser_of_charges": lambda: room["lesser"],
+        "lesser_applied": lambda: room["lesser_hit"],
+        "expected_cents": lambda: _nullable(expected, rate_na, **own),
     }
+    added = {name: make[name]() for name in columns}
     return _Priced(
-        added, has_c, ~rate_na, units, gross, rank, ranked, group, out["mppr"], after, charge,
-        out["lesser"], lesser_hit, expected, None if beyond is None else beyond.out,
+        added, seg, t, units, charge, rate_na, expected, ranked, ranks, group,
+        None if beyond is None else beyond.out,
     )  # fmt: skip
 
 
@@ -1192,15 +1271,13 @@ def _mppr_ranks(
     lines: pd.DataFrame,
     units: np.ndarray,
     line_key: np.ndarray,
-    rank: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rule 5 over the candidates only (MULT PROC 2 with a rate, a minority): each line's
-    rank within its claim and day by gross amount, highest first, ties to the lower
-    line_key, into ``rank`` (zeros: 0 = not ranked); the candidates' positions, and how
-    many were ranked with each."""
+    """Rule 5 over the candidates only (MULT PROC 2 with a rate, a minority): the
+    candidates' positions (ascending), each one's rank within its claim and day by gross
+    amount, highest first, ties to the lower line_key, and how many were ranked with it."""
     where = np.flatnonzero(seg["candidate"][t])
     if not where.size:
-        return rank, where, np.zeros(0, np.int64)
+        return where, np.zeros(0, np.int64), np.zeros(0, np.int64)
     tw = t[where]
     gross = seg["rate"][tw] * units[where]
     keys = line_key[where]
@@ -1223,10 +1300,11 @@ def _mppr_ranks(
     begin = np.flatnonzero(head)
     size = np.diff(np.append(begin, len(order)))
     position = np.arange(len(order)) - np.repeat(begin, size)
-    rank[where[order]] = position + 1
+    rank = np.empty(len(where), np.int64)
+    rank[order] = position + 1
     group = np.empty(len(where), np.int64)
     group[order] = np.repeat(size, size)
-    return rank, where, group
+    return where, rank, group
 
 
 def _take_strings(column: pa.ChunkedArray, where: np.ndarray) -> pa.ChunkedArray:
@@ -1437,25 +1515,26 @@ def _sentences(
     """The sentences of the lines at ``at``, in that order."""
     t = book.t[at]
     s, q = quotes.slot[t], quotes.q
-    charge, after, lesser = priced.charge[at], priced.after[at], priced.lesser[at]
+    fig = priced.figures(at)
+    charge, after, lesser = fig["charge"], fig["after"], fig["lesser"]
     ending = np.select(
-        [priced.lesser_hit[at], lesser & (charge == after), lesser, charge < after],
+        [fig["lesser_hit"], lesser & (charge == after), lesser, charge < after],
         [_APPLIES, _EQUAL, _BELOW, _NO_CLAUSE],
         _NOTHING,
     ).astype(np.int8)
     columns = {
         **{name: _pointing(codes[s], texts) for name, (codes, texts) in quotes.pieces.items()},
-        "has_rate": priced.has_rate[at],
+        "has_rate": fig["has_rate"],
         "fixed": q["fixed"][s],
         "fee": q["fee"][s],
         "med": quotes.med[s],
         "rate": book.seg["rate"][t],
         "pct": q["pct"][s],
-        "units": priced.units[at],
-        "gross": priced.gross[at],
-        "rnk": priced.rank[at],
+        "units": fig["units"],
+        "gross": fig["gross"],
+        "rnk": fig["rank"],
         "n_proc": priced.n_proc(at),
-        "mppr": priced.mppr[at],
+        "mppr": fig["mppr"],
         "after": after,
         "charge": charge,
         "ending": ending,

@@ -732,7 +732,7 @@ def _evaluate(
             "place_of_service": basis["place_of_service"],
         }
     )
-    first = expected.expected_allowed(engine_in, *rates, explain=False)
+    first = expected.expected_allowed(engine_in, *rates, explain=False, columns=PRICED_COLUMNS)
     for column in PRICED_COLUMNS:
         merged[column] = first[column].reindex(merged.index)
     merged["earlier_expected_cents"] = pd.Series(pd.NA, index=merged.index, dtype="Int64")
@@ -752,7 +752,10 @@ def _evaluate(
         earlier = _earlier_copies(engine_in[_isin(engine_in["claim_id"], under_claims)], *rates)
         earlier["line_key"] += offset
         both = expected.expected_allowed(
-            pd.concat([again, earlier], ignore_index=True), *rates, explain=True
+            pd.concat([again, earlier], ignore_index=True),
+            *rates,
+            explain=True,
+            columns=("expected_cents",),
         )
         is_earlier = (both["line_key"] >= offset).to_numpy()
         explained = both[~is_earlier]

@@ -229,7 +229,12 @@ def _priced(
         }
     )
     priced = expected.expected_allowed(
-        engine_in, contracts, fee_schedules, medicare_fees, explain=False
+        engine_in,
+        contracts,
+        fee_schedules,
+        medicare_fees,
+        explain=False,
+        columns=("expected_cents", "contract_basis", "rate_cents", "mppr_rank", "lesser_applied"),
     )
     rank = priced["mppr_rank"].astype("Int64")
     full = (rank.isna() | rank.eq(1)).fillna(True) & ~priced["lesser_applied"].fillna(

@@ -944,6 +944,41 @@ def test_explain_nothing_by_function_and_bad_arguments():
         _price(lines, contracts, fees, medicare, explain="flagged")
 
 
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["expected_cents"],
+        [],
+        ["mppr_rank", "lesser_applied", "gross_cents"],
+        ["after_mppr_cents", "percent_x1000", "contract_from", "site", "expected_cents"],
+    ],
+)
+def test_asked_for_columns_only_same_figures_and_sentences(columns):
+    """Fewer columns are kept, never priced differently: every asked-for column and every
+    sentence (worked out again from the segments, MPPR'd lines included) is the full call's."""
+    lines, contracts, fees, medicare = _mixed_book()
+    full = _price(lines, contracts, fees, medicare)
+    out = _price(lines, contracts, fees, medicare, columns=reversed(columns))
+    order = [c for c in expected.OUTPUT_COLUMNS if c in columns]
+    assert list(out.columns) == [*lines.columns, *order, "explanation"]
+    pd.testing.assert_frame_equal(out, full[list(out.columns)])
+    allowed = full["expected_cents"].fillna(0).astype("int64").to_numpy().copy()
+    allowed[[1, 2, 9]] -= 5_000  # the MPPR'd 2nd procedures and a percent line: short-paid
+    flagged = _price(
+        lines.assign(allowed_cents=allowed), contracts, fees, medicare,
+        explain="flagged", columns=columns,
+    )  # fmt: skip
+    want = full["expected_cents"].isna().to_numpy() | np.isin(np.arange(len(lines)), [1, 2, 9])
+    pd.testing.assert_series_equal(flagged["explanation"][want], full["explanation"][want])
+    assert flagged["explanation"][~want].isna().all()
+
+
+def test_unknown_output_column_is_refused():
+    lines, contracts, fees, medicare = _mixed_book()
+    with pytest.raises(ValueError, match=r"unknown output columns \['expected'\]"):
+        _price(lines, contracts, fees, medicare, columns=["expected", "rate_cents"])
+
+
 def test_flagged_is_the_interface_tolerance_either_way():
     exp = pd.Series([10_000, 10_000, 10_000, 10_000, 20_000, 20_000, None, 500], dtype="Int64")
     allowed = pd.Series([9_950, 9_949, 10_051, 10_000, 19_900, 19_899, 0, None], dtype="Int64")
