@@ -120,7 +120,9 @@ def single(root: Path, claims_per_month: int, seed: int) -> None:
         f"{sum(r.underpaid for r in results):,} under-paid lines)"
     )
     slowest = sorted(stages.items(), key=lambda kv: -kv[1])[:8]
-    print("  slowest posting stages (s, all files): " + ", ".join(f"{k} {v:.1f}" for k, v in slowest))
+    print(
+        "  slowest posting stages (s, all files): " + ", ".join(f"{k} {v:.1f}" for k, v in slowest)
+    )
 
     out = root / "packet"
     t = _clock()
