@@ -142,8 +142,11 @@ def run_page(job: PageJob) -> float:
             cwd=str(Path(job.notebook).parent),
             progress_bar=False,
             log_output=False,
-            # The kernel's own start-up chatter (a TCP warning) is not the user's business.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # The kernel's own log is not the user's business: a TCP warning at start-up, and
+            # at shutdown jupyter_client always sends SIGINT before the shutdown request
+            # (KernelManager._async_shutdown_kernel), which an idle ipykernel logs as an
+            # ERROR "KeyboardInterrupt caught in kernel". A failing cell still raises here.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as err:
         raise PageFailed(
