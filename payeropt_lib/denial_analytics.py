@@ -43,6 +43,7 @@ from .metrics import (
     SMALL_CELL,
     SMALL_SUFFIX,
     TOTAL,
+    hide_cells,
     live,
     suppress,
 )
@@ -215,33 +216,13 @@ def _order(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
 
 def _grid_hidden(counts: np.ndarray) -> np.ndarray:
     """Cells to hide in a table whose rows and columns both add up to totals shown
-    elsewhere (payers × months: each payer's period total, each month's all-payer total).
-
-    The rule of ``metrics.suppress``, applied along both directions until nothing
-    changes: a count from 1 to 10 is hidden; then in any row or column where exactly one
-    cell is hidden, or the hidden cells add up to 1-10, the smallest non-zero cell still
-    shown is hidden too. ``counts`` is an int array (0 where there is nothing).
-    """
-    n = counts.astype("float64")
-    hidden = (n >= 1) & (n < SMALL_CELL)
-    changed = True
-    while changed:
-        changed = False
-        for axis in (1, 0):
-            n_hidden = hidden.sum(axis=axis)
-            hidden_sum = np.where(hidden, n, 0).sum(axis=axis)
-            need = (n_hidden == 1) | ((hidden_sum > 0) & (hidden_sum < SMALL_CELL))
-            shown = np.where(~hidden & (n > 0), n, np.inf)
-            best = shown.argmin(axis=axis)
-            has = np.isfinite(shown.min(axis=axis))
-            fix = np.flatnonzero(need & has)
-            if len(fix):
-                if axis == 1:
-                    hidden[fix, best[fix]] = True
-                else:
-                    hidden[best[fix], fix] = True
-                changed = True
-    return hidden
+    elsewhere (payers × months: each payer's period total, each month's all-payer total):
+    ``metrics.hide_cells`` with rows, then columns, as the groups, no total hidden.
+    ``counts`` is a 2-D int array (0 where there is nothing)."""
+    rows, columns = (codes.ravel() for codes in np.indices(counts.shape))
+    shown = np.zeros(counts.size, bool)
+    hidden = hide_cells(counts.astype("int64").ravel(), [(rows, shown), (columns, shown)])
+    return hidden.reshape(counts.shape)
 
 
 # --- payers -----------------------------------------------------------------------------

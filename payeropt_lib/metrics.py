@@ -8,7 +8,9 @@ returned (``suppress``): a count of claims or lines from 1 to 10 is replaced by 
 ``<count>_small`` flag says so, and the page prints "<11"), and so are the dollars measured
 over it. The rows of each table add up to a total that the page shows (its ``is_total``
 row, and the key figures), so one more cell is hidden whenever the hidden ones could be
-worked out from that total; the dollars follow their counts. A hidden figure never leaves
+worked out from that total; the dollars follow their counts. Cells that are parts of
+several totals at once (a payer × month grid, nested rows) go through ``complement`` /
+``hide_cells``, the same rule over every total. A hidden figure never leaves
 this module, so no later step (table, chart, template) can leak it. Frames carry no claim
 ids, patient ids or dates of service.
 
@@ -130,6 +132,68 @@ def suppress(
     n_hidden = sum(int(m.sum()) for m in hidden.values())
     logger.debug("suppressed %d count cells in %d rows", n_hidden, len(out))
     return out
+
+
+def hide_cells(
+    values: np.ndarray,
+    dims: Sequence[tuple[np.ndarray, np.ndarray]],
+    forced: np.ndarray | None = None,
+) -> np.ndarray:
+    """``complement`` on plain arrays: ``dims`` holds, per dimension, each cell's group
+    code (0..k-1) and whether that group's total is hidden. Plain numpy: these tables are
+    small, and pandas' per-call overhead would dominate."""
+    positive = values > 0
+    hidden = positive & (values < SMALL_CELL)
+    if forced is not None:
+        hidden |= positive & forced
+    for _, total_hidden in dims:
+        hidden |= positive & total_hidden
+    while True:
+        added = False
+        for codes, total_hidden in dims:
+            shown = ~total_hidden
+            parts = hidden & shown
+            size = int(codes.max()) + 1 if len(codes) else 0
+            count = np.bincount(codes, weights=parts, minlength=size)
+            total = np.bincount(codes, weights=np.where(parts, values, 0), minlength=size)
+            need = (count == 1) | ((total > 0) & (total < SMALL_CELL))
+            candidates = np.flatnonzero(shown & need[codes] & ~hidden & positive)
+            if len(candidates):
+                # The smallest candidate of each group (the first one on a tie).
+                order = candidates[np.lexsort((candidates, values[candidates], codes[candidates]))]
+                group_of = codes[order]
+                hidden[order[np.r_[True, group_of[1:] != group_of[:-1]]]] = True
+                added = True
+        if not added:
+            return hidden
+
+
+def complement(
+    n: pd.Series,
+    groups: Sequence[pd.Series],
+    total_hidden: Sequence[pd.Series],
+    forced: pd.Series | None = None,
+) -> pd.Series:
+    """Which cells of ``n`` (counts) to hide, when they are parts of several totals.
+
+    ``groups[i]`` says, per cell, which total of dimension i it is a part of (a parent row;
+    a payer or a month of a grid); ``total_hidden[i]`` whether that total is itself hidden.
+    A cell is hidden when it is 1-10 (primary), when a total it belongs to is hidden (the
+    parts of a hidden total would give it back), or as a complement: for every shown total
+    whose hidden parts are exactly one, or add up to 1-10, the smallest non-zero part still
+    shown is hidden too; repeated over all dimensions until nothing changes. ``forced``
+    hides more cells from the start (those of a row whose claims are hidden). Zeros are
+    never hidden. Returns a bool Series on ``n``'s index.
+    """
+    dims = [
+        (
+            pd.factorize(np.asarray(group), use_na_sentinel=False)[0],
+            np.asarray(mask, dtype=bool),
+        )
+        for group, mask in zip(groups, total_hidden, strict=True)
+    ]
+    push = None if forced is None else np.asarray(forced, dtype=bool)
+    return pd.Series(hide_cells(n.to_numpy(dtype="int64"), dims, push), index=n.index)
 
 
 def _total_mask(frame: pd.DataFrame) -> pd.Series:

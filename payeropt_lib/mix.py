@@ -29,9 +29,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from .metrics import ALL_PAYERS, SMALL_SUFFIX, TOTAL
+from .metrics import ALL_PAYERS, SMALL_SUFFIX, TOTAL, complement
 from .performance import (
-    _complement,
     _percent,
     _sorted,
     claim_table,
@@ -254,7 +253,7 @@ def mix_monthly(
     cells = _shares(cells, of_month.set_axis(cells.index))
     row_hidden, column_hidden = {}, {}
     for count in COUNTS:
-        month_hidden = _complement(
+        month_hidden = complement(
             months[count],
             [pd.Series(0, index=months.index)],
             [pd.Series(pd.isna(grand[count]), index=months.index)],

@@ -37,7 +37,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .metrics import ALL_PAYERS, FEDERAL_CLASSES, SMALL_CELL, SMALL_SUFFIX, TOTAL
+from .metrics import (
+    ALL_PAYERS,
+    FEDERAL_CLASSES,
+    SMALL_CELL,
+    SMALL_SUFFIX,
+    TOTAL,
+    complement,
+    hide_cells,
+)
 from .remitted import BUNDLED, DENIED, PAID_OUTCOMES
 
 logger = logging.getLogger(__name__)
@@ -137,68 +145,6 @@ _CLAIM_SUMS = [
 # --- suppression over nested tables -----------------------------------------------------
 
 
-def _hide(
-    values: np.ndarray,
-    dims: Sequence[tuple[np.ndarray, np.ndarray]],
-    forced: np.ndarray | None = None,
-) -> np.ndarray:
-    """``_complement`` on plain arrays: ``dims`` holds, per dimension, each cell's group
-    code (0..k-1) and whether that group's total is hidden. Plain numpy: these tables are
-    small, and pandas' per-call overhead would dominate."""
-    positive = values > 0
-    hidden = positive & (values < SMALL_CELL)
-    if forced is not None:
-        hidden |= positive & forced
-    for _, total_hidden in dims:
-        hidden |= positive & total_hidden
-    while True:
-        added = False
-        for codes, total_hidden in dims:
-            shown = ~total_hidden
-            parts = hidden & shown
-            size = int(codes.max()) + 1 if len(codes) else 0
-            count = np.bincount(codes, weights=parts, minlength=size)
-            total = np.bincount(codes, weights=np.where(parts, values, 0), minlength=size)
-            need = (count == 1) | ((total > 0) & (total < SMALL_CELL))
-            candidates = np.flatnonzero(shown & need[codes] & ~hidden & positive)
-            if len(candidates):
-                # The smallest candidate of each group (the first one on a tie).
-                order = candidates[np.lexsort((candidates, values[candidates], codes[candidates]))]
-                group_of = codes[order]
-                hidden[order[np.r_[True, group_of[1:] != group_of[:-1]]]] = True
-                added = True
-        if not added:
-            return hidden
-
-
-def _complement(
-    n: pd.Series,
-    groups: Sequence[pd.Series],
-    total_hidden: Sequence[pd.Series],
-    forced: pd.Series | None = None,
-) -> pd.Series:
-    """Which cells of ``n`` (counts) to hide, when they are parts of several totals.
-
-    ``groups[i]`` says, per cell, which total of dimension i it is a part of (a parent row;
-    a payer or a month of a grid); ``total_hidden[i]`` whether that total is itself hidden.
-    A cell is hidden when it is 1-10 (primary), when a total it belongs to is hidden (the
-    parts of a hidden total would give it back), or as a complement: for every shown total
-    whose hidden parts are exactly one, or add up to 1-10, the smallest non-zero part still
-    shown is hidden too; repeated over all dimensions until nothing changes. ``forced``
-    hides more cells from the start (those of a row whose claims are hidden). Zeros are
-    never hidden. Returns a bool Series on ``n``'s index.
-    """
-    dims = [
-        (
-            pd.factorize(np.asarray(group), use_na_sentinel=False)[0],
-            np.asarray(mask, dtype=bool),
-        )
-        for group, mask in zip(groups, total_hidden, strict=True)
-    ]
-    push = None if forced is None else np.asarray(forced, dtype=bool)
-    return pd.Series(_hide(n.to_numpy(dtype="int64"), dims, push), index=n.index)
-
-
 def suppress_tree(
     table: pd.DataFrame,
     count_columns: Sequence[str],
@@ -212,7 +158,7 @@ def suppress_tree(
     ``depth`` is 0 for the total row (its ``parent`` is ignored), 1 for its parts, 2 for
     the parts of those, ...; ``parent`` holds the index label of each row's parent. Per
     count column, depth by depth: a total is hidden only when it is 1-10; the parts of a
-    row are hidden as in ``_complement`` against that row. ``ties`` maps each figure to
+    row are hidden as in ``metrics.complement`` against that row. ``ties`` maps each figure to
     the counts it is measured over (hidden when any of them is). Where the ``lead`` count
     (claims) of a row is hidden, its other counts are hidden too: such a row shows "<11"
     and nothing else. Returns the table with hidden cells NA (counts ``Int64``, figures
@@ -230,10 +176,10 @@ def suppress_tree(
             at = levels == level
             push = None if forced is None else forced[at]
             if level == levels.min():
-                mask[at] = _hide(values[at], [], push)
+                mask[at] = hide_cells(values[at], [], push)
                 continue
             codes = above[at]
-            mask[at] = _hide(values[at], [(codes, mask[codes])], push)
+            mask[at] = hide_cells(values[at], [(codes, mask[codes])], push)
         hidden[column] = mask
     return _masked(table, {c: pd.Series(m, index=table.index) for c, m in hidden.items()}, ties)
 
@@ -253,12 +199,12 @@ def suppress_grid(
     Each cell is a part of its row's total (``row``: e.g. the payer, whose total another
     table shows) and of its column's (``column``: e.g. the month). ``row_hidden[count]`` and
     ``column_hidden[count]`` say, per cell, whether that total is hidden. Cells are hidden
-    as in ``_complement`` over both directions at once; where the ``lead`` count of a cell
+    as in ``metrics.complement`` over both directions at once; where the ``lead`` count of a cell
     is hidden, its other counts are too. Same return as ``suppress_tree``.
     """
     hidden: dict[str, pd.Series] = {}
     for count in sorted(count_columns, key=lambda c: c != lead):  # the lead first
-        hidden[count] = _complement(
+        hidden[count] = complement(
             cells[count],
             [cells[row], cells[column]],
             [row_hidden[count], column_hidden[count]],
@@ -748,7 +694,7 @@ def payer_monthly(adjudicated: pd.DataFrame, payers: pd.DataFrame | None = None)
     grand = tree[tree[TOTAL].astype(bool)].iloc[0]
     row_hidden, column_hidden, month_hidden = {}, {}, {}
     for count in MONTHLY_COUNTS:
-        month_hidden[count] = _complement(
+        month_hidden[count] = complement(
             months[count],
             [pd.Series(0, index=months.index)],
             [pd.Series(pd.isna(grand[count]), index=months.index)],

@@ -36,26 +36,15 @@ from sqlalchemy import (
     update,
 )
 
-from . import access, audit, era, expected, store, tables, tasks, underpayments
+from . import access, audit, era, expected, remitted, store, tables, tasks, underpayments
 from .access import Identity
 from .errors import X12Error
 from .imports import normalize_alias
 
 logger = logging.getLogger(__name__)
 
-CHARGE_COLUMNS = [
-    "claim_id",
-    "line_number",
-    "line_control_number",
-    "date_of_service",
-    "procedure_code",
-    "modifiers",
-    "units",
-    "charge_cents",
-    "primary_payer_id",
-    "product_line",
-    "place_of_service",
-]
+# What a remitted line is priced from (the same as the packet's), and REF*6R for matching.
+CHARGE_COLUMNS = [*remitted.CHARGE_COLUMNS, "line_control_number"]
 # What the expected engine's first pass adds to each remitted line.
 PRICED_COLUMNS = [
     "contract_basis",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -14,6 +13,8 @@ from typer.testing import CliRunner
 
 from payeropt_lib import cli, config, onboarding, orgs, packets, report, store
 from payeropt_lib.access import Identity
+
+from .pages import only_page
 
 GOOD = Path(__file__).parent / "data" / "good"
 OWNER = Identity("t", "owner")
@@ -161,28 +162,9 @@ def test_no_practice_sees_another(db_url: str, batch: packets.BatchResult) -> No
 
 def _fragile_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The packet is one page that fails for the practice "beta" only."""
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell(
-            'org_id: str = "x"  # practice\n'
-            'db_url: str = ""  # store\n'
-            'period_start: str = ""  # from\n'
-            'period_end: str = ""  # to\n'
-            'as_of: str = ""  # terms on',
-            metadata={"tags": ["parameters"]},
-        ),
-        nbformat.v4.new_code_cell('assert org_id != "beta", "beta breaks this page"'),
-    ]
-    nbformat.write(nb, notebooks / "99_fragile.ipynb")
-    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
-    monkeypatch.setattr(report, "PAGES", (report.Page("99_fragile.ipynb", "F", "fragile", "x"),))
+    only_page(
+        tmp_path, monkeypatch, "fragile", "F", 'assert org_id != "beta", "beta breaks this page"'
+    )
 
 
 def test_a_failing_practice_does_not_stop_the_others(

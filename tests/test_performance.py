@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib import performance, plots, report
+from payeropt_lib import metrics, performance, plots, report
 from payeropt_lib.metrics import ALL_PAYERS, SMALL_CELL
 
 PAYERS = pd.DataFrame(
@@ -289,14 +289,14 @@ def test_tiny_practice_shows_nothing_but_under_11() -> None:
 def test_complement_hides_until_the_hidden_parts_reach_11() -> None:
     n = pd.Series([3, 4, 5, 30, 0])
     group = pd.Series(0, index=n.index)
-    hidden = performance._complement(n, [group], [pd.Series(False, index=n.index)])
+    hidden = metrics.complement(n, [group], [pd.Series(False, index=n.index)])
     # 3 + 4 + 5 = 12 hidden already (more than one, at least 11): nothing more.
     assert list(hidden) == [True, True, True, False, False]
     n = pd.Series([3, 4, 20, 30, 0])
-    hidden = performance._complement(n, [group], [pd.Series(False, index=n.index)])
+    hidden = metrics.complement(n, [group], [pd.Series(False, index=n.index)])
     # 3 + 4 = 7: the smallest shown non-zero part (20) goes too; zeros never.
     assert list(hidden) == [True, True, True, False, False]
-    hidden = performance._complement(n, [group], [pd.Series(True, index=n.index)])
+    hidden = metrics.complement(n, [group], [pd.Series(True, index=n.index)])
     assert list(hidden) == [True, True, True, True, False]  # the total is hidden: all parts
 
 

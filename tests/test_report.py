@@ -9,7 +9,6 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -30,6 +29,8 @@ from payeropt_lib import (
 )
 from payeropt_lib.access import Identity
 from payeropt_lib.errors import NotOptedIn, StoreError
+
+from .pages import only_page
 
 GOOD = Path(__file__).parent / "data" / "good"
 OWNER = Identity("t", "owner")
@@ -290,28 +291,7 @@ def test_context_settles_dates_and_locality(db_url: str) -> None:
 def test_failing_notebook_names_notebook_and_cell(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell(
-            'org_id: str = "demo"  # practice\n'
-            'db_url: str = ""  # store\n'
-            'period_start: str = ""  # from\n'
-            'period_end: str = ""  # to\n'
-            'as_of: str = ""  # terms on',
-            metadata={"tags": ["parameters"]},
-        ),
-        nbformat.v4.new_code_cell('raise ValueError("boom")'),
-    ]
-    nbformat.write(nb, notebooks / "99_boom.ipynb")
-    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
-    monkeypatch.setattr(report, "PAGES", (report.Page("99_boom.ipynb", "Boom", "boom", "x"),))
+    only_page(tmp_path, monkeypatch, "boom", "Boom", 'raise ValueError("boom")')
     out = tmp_path / "out"
     out.mkdir()
     (out / "index.html").write_text("stale")
