@@ -302,16 +302,9 @@ def _typed_column(column, values: np.ndarray):
 
 
 def _insert(conn: Connection, table, frame: pd.DataFrame) -> int:
-    """``store.bulk_insert``, with the SQLite rows made a whole column at a time.
-
-    PostgreSQL goes to ``store.bulk_insert`` (COPY). On SQLite ``store._prepare`` turns
-    every column to object twice and zips the frame row by row; here each column becomes a
-    list of Python values in one Arrow call (dates formatted once per distinct day) and
-    the lists are zipped into the parameter tuples. Same values as ``store._prepare``: ISO
-    date text, None for NA, bools for booleans.
-    """
-    # A nullable column that is NULL on every row is left to its NULL default: fewer values
-    # to bind or COPY (the 835's optional elements: CLP10-14, SVC04, SVC06, ...).
+    """``store.bulk_insert`` without the nullable columns that are NULL on every row: they
+    are left to their NULL default, fewer values to bind or COPY (the 835's optional
+    elements: CLP10-14, SVC04, SVC06, ...)."""
     columns = [
         c
         for c in frame.columns
@@ -319,32 +312,7 @@ def _insert(conn: Connection, table, frame: pd.DataFrame) -> int:
             table.c[c].nullable and table.c[c].server_default is None and frame[c].isna().all()
         )
     ]
-    if frame.empty or conn.dialect.name != "sqlite":
-        return store.bulk_insert(conn, table, frame[columns])
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    )
-    raw = conn.connection.driver_connection
-    for start in range(0, len(frame), store.BATCH_ROWS):
-        part = frame.iloc[start : start + store.BATCH_ROWS]
-        values = [_sqlite_values(part[c], table.c[c]) for c in columns]
-        raw.executemany(sql, zip(*values, strict=True))
-    return len(frame)
-
-
-def _sqlite_values(col: pd.Series, column) -> list:
-    """A column as the Python values SQLite binds (as ``store._prepare`` makes them)."""
-    kind = column.type.__class__.__name__
-    if kind == "Date":
-        codes, days = pd.factorize(pd.to_datetime(col))
-        iso = np.append(np.asarray(days.strftime("%Y-%m-%d"), dtype=object), None)
-        return iso[codes].tolist()  # code -1 (NaT) picks the trailing None
-    if kind == "Boolean":
-        col = col.astype("boolean")
-    try:
-        return pa.array(col, from_pandas=True).to_pylist()
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects
-        return col.astype(object).where(col.notna(), None).tolist()
+    return store.bulk_insert(conn, table, frame[columns])
 
 
 def _isin(values: pd.Series, wanted) -> np.ndarray:

@@ -12,7 +12,9 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -145,20 +147,21 @@ def upgrade(engine: Engine) -> str:
 # --- bulk loading ---------------------------------------------------------------------
 
 
-def _prepare(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """Frame → DB-ready values: dates as ISO text, NA as None, booleans as 0/1."""
-    out = {}
-    for name in frame.columns:
-        col = frame[name]
-        sa_type = table.c[name].type.__class__.__name__
-        if sa_type == "Date":
-            iso = pd.to_datetime(col).dt.strftime("%Y-%m-%d")
-            out[name] = iso.astype(object).where(col.notna(), None)
-        elif sa_type == "Boolean":
-            out[name] = col.astype(object).where(col.isna(), col.astype("boolean").astype(object))
-        else:
-            out[name] = col.astype(object).where(col.notna(), None)
-    return pd.DataFrame(out, index=frame.index)
+def _sqlite_values(col: pd.Series, column) -> list:
+    """A column as the Python values SQLite binds: dates as ISO text (formatted once per
+    distinct day), NA as None, booleans as bools, everything else as Arrow reads it (one
+    call per column, not one conversion per value)."""
+    kind = column.type.__class__.__name__
+    if kind == "Date":
+        codes, days = pd.factorize(pd.to_datetime(col))
+        iso = np.append(np.asarray(days.strftime("%Y-%m-%d"), dtype=object), None)
+        return iso[codes].tolist()  # code -1 (NaT) picks the trailing None
+    if kind == "Boolean":
+        col = col.astype("boolean")
+    try:
+        return pa.array(col, from_pandas=True).to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects
+        return col.astype(object).where(col.notna(), None).tolist()
 
 
 def bulk_insert(conn: Connection, table: Table | str, frame: pd.DataFrame) -> int:
@@ -178,8 +181,9 @@ def bulk_insert(conn: Connection, table: Table | str, frame: pd.DataFrame) -> in
         sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         raw = conn.connection.driver_connection
         for start in range(0, len(frame), BATCH_ROWS):
-            part = _prepare(frame.iloc[start : start + BATCH_ROWS], shape)
-            raw.executemany(sql, part.itertuples(index=False, name=None))
+            part = frame.iloc[start : start + BATCH_ROWS]
+            values = [_sqlite_values(part[c], shape.c[c]) for c in columns]
+            raw.executemany(sql, zip(*values, strict=True))
     return len(frame)
 
 
@@ -196,7 +200,6 @@ def _copy_pg(conn: Connection, name: str, shape: Table, frame: pd.DataFrame) -> 
     Arrow quotes every string and leaves nulls unquoted and empty, which is exactly how
     PostgreSQL's CSV COPY tells '' (a blank product line) from NULL.
     """
-    import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     columns = list(frame.columns)

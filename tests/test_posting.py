@@ -775,7 +775,7 @@ def test_findings_explain_and_price_as_if_every_line_were_priced_with_them(engin
 
 def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, post):
     """posting._read / _read_in return store.read_frame's frame (types, '' vs NULL, odd
-    strings); posting._insert stores what store.bulk_insert stores."""
+    strings); posting._insert and store.bulk_insert store what SQLAlchemy's INSERT does."""
     post(
         era835(
             ACME,
@@ -817,11 +817,14 @@ def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, 
         )
         lines = store.read_frame(conn, tables.remit_lines, loaded)
         claims = store.read_frame(conn, tables.remit_claims, loaded)
-    ours, theirs = 1_000_000, 2_000_000  # remit_id offsets of the two copies
+    # Three copies: posting's insert, the store's bulk insert, and SQLAlchemy Core's own
+    # INSERT of row dicts (the reference: no bulk path of ours involved).
+    ours, bulk, core = 1_000_000, 2_000_000, 3_000_000  # remit_id offsets of the copies
     with engine.begin() as conn:
         for table, frame in ((tables.remit_lines, lines), (tables.remit_claims, claims)):
             posting._insert(conn, table, frame.assign(remit_id=frame["remit_id"] + ours))
-            store.bulk_insert(conn, table, frame.assign(remit_id=frame["remit_id"] + theirs))
+            store.bulk_insert(conn, table, frame.assign(remit_id=frame["remit_id"] + bulk))
+            conn.execute(table.insert(), _core_rows(frame, table, core))
     with engine.connect() as conn:
         for table, frame in ((tables.remit_lines, lines), (tables.remit_claims, claims)):
             stored = store.read_frame(conn, table, loaded)
@@ -831,7 +834,20 @@ def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, 
                 return rows.drop(columns="remit_id").reset_index(drop=True)
 
             assert len(copy(ours)) == len(frame) > 0
-            pd.testing.assert_frame_equal(copy(ours), copy(theirs))
+            pd.testing.assert_frame_equal(copy(ours), copy(core))
+            pd.testing.assert_frame_equal(copy(bulk), copy(core))
+
+
+def _core_rows(frame: pd.DataFrame, table, offset: int) -> list[dict]:
+    """A store frame as the row dicts SQLAlchemy Core binds: None for NA, dates as dates."""
+    rows = frame.assign(remit_id=frame["remit_id"] + offset)
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    dates = [c.name for c in table.c if c.type.__class__.__name__ == "Date"]
+    for record in records:
+        for name in dates:
+            if record[name] is not None:
+                record[name] = record[name].date()
+    return records
 
 
 def test_a_finding_on_a_reduced_procedure_is_explained_with_its_whole_claim(engine, org, tmp_path):
