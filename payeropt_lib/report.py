@@ -16,6 +16,8 @@ import html
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -278,17 +280,38 @@ def adjudicated(ctx: Context) -> pd.DataFrame:
     Every page of a packet needs this frame and pricing it is the costly part, so during a
     packet run (``packets`` sets ``PAYEROPT_REPORT_CACHE`` to a private temp folder for
     that run only, outside the packet, removed afterwards) the first page to build it
-    leaves it there for the others.
+    leaves it there for the others. Pages run in parallel: the first holds a lock while it
+    builds the frame, and a page that asks meanwhile waits for it rather than building it
+    again on the same cores.
     """
     cached = _cache_file(ctx)
-    if cached is not None and cached.is_file():
-        return pd.read_pickle(cached)
-    lines = _adjudicated(ctx)
-    if cached is not None:
+    if cached is None:
+        return _adjudicated(ctx)
+    with _exclusive(cached.with_suffix(".lock")):
+        if cached.is_file():
+            return pd.read_pickle(cached)
+        lines = _adjudicated(ctx)
         partial = cached.with_suffix(f".{os.getpid()}.part")
         lines.to_pickle(partial)
         partial.replace(cached)  # atomic: a page never reads half a file
     return lines
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """An exclusive lock on a file, across processes (POSIX ``flock``; without it, none:
+    the pages then may build the frame twice, never read half of one)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _adjudicated(ctx: Context) -> pd.DataFrame:

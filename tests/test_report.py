@@ -6,6 +6,7 @@ import ast
 import json
 import pickle
 import re
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -586,8 +587,28 @@ def test_adjudicated_lines_are_priced_once_per_packet_run(
     assert not list(tmp_path.iterdir())
     monkeypatch.setenv(report.CACHE_ENV, str(tmp_path))
     first = report.adjudicated(ctx)
-    (cached,) = tmp_path.iterdir()
+    (cached,) = tmp_path.glob("*.pkl")
     assert cached.name.startswith("adjudicated-t-")
     pd.testing.assert_frame_equal(first, fresh)
     monkeypatch.setattr(report, "_adjudicated", lambda ctx: pytest.fail("priced twice"))
     pd.testing.assert_frame_equal(report.adjudicated(ctx), fresh)
+
+
+def test_a_page_waits_for_the_page_pricing_the_lines_instead_of_pricing_them_too(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = report.context("t", db_url, "", "", AS_OF)
+    lines = report.adjudicated(ctx)
+    monkeypatch.setenv(report.CACHE_ENV, str(tmp_path))
+    cached = report._cache_file(ctx)
+    monkeypatch.setattr(report, "_adjudicated", lambda ctx: pytest.fail("priced twice"))
+    got: list[pd.DataFrame] = []
+    waiter = threading.Thread(target=lambda: got.append(report.adjudicated(ctx)))
+    with report._exclusive(cached.with_suffix(".lock")):  # another page is pricing them
+        waiter.start()
+        waiter.join(0.5)
+        assert waiter.is_alive() and not got  # it waits for the lock
+        lines.to_pickle(cached)  # the other page is done
+    waiter.join(10)
+    assert not waiter.is_alive()
+    pd.testing.assert_frame_equal(got[0], lines)
