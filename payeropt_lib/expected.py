@@ -35,8 +35,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager, suppress
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import duckdb
@@ -215,8 +215,9 @@ def _expected_allowed(
         try:
             book = _resolve(found, contracts, fee_schedules, medicare_fees, pool)
             clock.mark("segments")
-            # DuckDB, for the explanations, starts on the pool while the lines are priced.
-            duck = pool.submit(_connect, threads) if explain is not False else None
+            # DuckDB, for the explanations: this thread's, else started on the pool while
+            # the lines are priced.
+            duck = _duckdb(pool, threads) if explain is not False else None
             allowed = lines["allowed_cents"] if explain == "flagged" else None
             priced = _price_lines(pool, lines, found, book, room, columns, allowed)
         finally:
@@ -227,7 +228,8 @@ def _expected_allowed(
         )
         clock.mark("frame")
         if duck is not None:
-            with closing(duck.result()) as con:
+            con = _keep(duck.result(), threads)
+            try:
                 if explain is True:
                     rows = None
                 elif explain == "flagged":
@@ -239,6 +241,9 @@ def _expected_allowed(
                     rows = np.flatnonzero(mask)
                 explained = len(lines) if rows is None else len(rows)
                 text = _explanations(con, found, book, priced, rows)
+            except BaseException:
+                _drop()  # a query may have left a view registered: start afresh
+                raise
             out["explanation"] = pd.Series(text, index=lines.index, copy=False)
             clock.mark("explanation")
     if logger.isEnabledFor(logging.DEBUG):
@@ -1648,9 +1653,36 @@ def _threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+# The calling thread's DuckDB connection, kept between calls: connecting and creating the
+# macros costs ~20 ms, most of explaining a small posting's few hundred lines.
+_DUCK = threading.local()
+
+
+def _keep(con: duckdb.DuckDBPyConnection, threads: int) -> duckdb.DuckDBPyConnection:
+    _DUCK.con, _DUCK.threads = con, threads
+    return con
+
+
+def _drop() -> None:
+    con, _DUCK.con = getattr(_DUCK, "con", None), None
+    if con is not None:
+        with suppress(duckdb.Error):
+            con.close()
+
+
+def _duckdb(pool: ThreadPoolExecutor, threads: int) -> Future:
+    """This thread's connection (as a done future), else a new one started on ``pool``."""
+    if getattr(_DUCK, "con", None) is not None and _DUCK.threads == threads:
+        done: Future = Future()
+        done.set_result(_DUCK.con)
+        return done
+    return pool.submit(_connect, threads)
+
+
 def _connect(threads: int) -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB per call: nothing is shared between calls or threads. It
-    only ranks and formats text, so it gets the cores and needs no memory limit of its own."""
+    """A private in-memory DuckDB, one per calling thread (``_DUCK``): nothing is shared
+    between threads, and each query's views are unregistered after it. It only ranks and
+    formats text, so it gets the cores and needs no memory limit of its own."""
     # large_string results: pandas keeps them as they are.
     con = duckdb.connect(config={"threads": threads, "arrow_large_buffer_size": True})
     con.execute(_MACROS)
