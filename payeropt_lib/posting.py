@@ -10,8 +10,6 @@ unknown payer), with its audit entry. Nothing here loops over claim lines in Pyt
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -23,14 +21,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import (
-    ARRAY,
     Connection,
     Engine,
-    any_,
     bindparam,
     func,
     insert,
-    literal,
     select,
     text,
     update,
@@ -58,8 +53,6 @@ PRICED_COLUMNS = [
     "gross_cents",
     "expected_cents",
 ]
-# Values per read: one bound array/JSON parameter each, so this only bounds memory.
-IN_CHUNK = 100_000
 
 
 class _Clock:
@@ -162,143 +155,6 @@ def map_payers(txns: pd.DataFrame, aliases: pd.DataFrame, contract_payers: pd.In
         found = found.fillna(keys.map(lookup))
     direct = txns["payer_id"].where(txns["payer_id"].isin(contract_payers))
     return found.fillna(direct)
-
-
-def _read_in(
-    conn: Connection,
-    table,
-    org_id: str,
-    column: str,
-    values,
-    columns: list[str] | None = None,
-    where: tuple = (),
-) -> pd.DataFrame:
-    """Rows whose ``column`` is one of ``values``: one query, ONE bound parameter.
-
-    The values travel as a PostgreSQL array (``= ANY(...)``) or a JSON array that SQLite
-    unnests with ``json_each``; both still search the (org_id, column) index per value.
-    Thousands of separate bind parameters cost more to compile and send than the read.
-    ``IN_CHUNK`` values per query bound the parameter's size only.
-    """
-    values = pd.Series(values).drop_duplicates().tolist()
-    col = table.c[column]
-
-    def match(chunk: list):
-        if not chunk:
-            return col.in_([])
-        if conn.dialect.name == "postgresql":
-            return col == any_(literal(chunk, ARRAY(col.type)))
-        unnested = func.json_each(literal(json.dumps(chunk))).table_valued("value")
-        return col.in_(select(unnested.c.value))
-
-    chunks = [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)] or [[]]
-    parts = [_read(conn, table, org_id, columns, where=[match(c), *where]) for c in chunks]
-    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-
-
-def _read(
-    conn: Connection, table, org_id: str, columns: list[str] | None = None, where=()
-) -> pd.DataFrame:
-    """``store.read_frame``'s typed frame, converted a whole column at a time.
-
-    ``read_frame`` builds its frame with ``DataFrame.from_records`` (type inference on every
-    cell) and converts it again after; on a file's 50,000 charge lines that cost more than
-    running the query. Here SQLite's rows are copied into one object array whose column
-    slices get their types directly, and PostgreSQL's come as CSV (``_read_pg``). Same
-    dtypes and values as ``read_frame`` (tests/test_posting.py checks both backends).
-    """
-    cols = [table.c[c] for c in columns] if columns else list(table.c)
-    stmt = select(*cols).where(table.c.org_id == org_id, *where)
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup)
-    if conn.dialect.name == "postgresql":
-        return _read_pg(conn, compiled.string, params, cols)
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(compiled.string, params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    data = np.empty((len(rows), len(cols)), dtype=object)
-    if rows:
-        data[:] = rows  # one C-level copy; columns are then slices
-    return pd.DataFrame(
-        {c.name: _typed_column(c, data[:, i]) for i, c in enumerate(cols)},
-        columns=[c.name for c in cols],
-    )
-
-
-def _read_pg(conn: Connection, sql: str, params, cols: list) -> pd.DataFrame:
-    """A PostgreSQL query read as CSV through COPY and parsed by Arrow: no Python objects.
-
-    COPY writes NULL as an unquoted empty field and '' as "", so the two stay apart.
-    """
-    import pyarrow.csv as pa_csv
-
-    arrow_types = {"Date": pa.timestamp("ns"), "Boolean": pa.bool_()}
-    arrow_types |= {"Integer": pa.int64(), "BigInteger": pa.int64()}
-    types = {c.name: arrow_types.get(c.type.__class__.__name__, pa.large_string()) for c in cols}
-    buf = io.BytesIO()
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-            for block in copy:
-                buf.write(block)
-    finally:
-        cursor.close()
-    if not buf.getbuffer().nbytes:  # no rows: Arrow reads no empty CSV
-        empty = np.empty(0, dtype=object)
-        return pd.DataFrame(
-            {c.name: _typed_column(c, empty) for c in cols}, columns=[c.name for c in cols]
-        )
-    buf.seek(0)
-    table = pa_csv.read_csv(
-        buf,
-        read_options=pa_csv.ReadOptions(column_names=list(types)),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-        convert_options=pa_csv.ConvertOptions(
-            column_types=types,
-            null_values=[""],  # only an unquoted empty field: 'NULL', 'NA' are values
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-            true_values=["t"],
-            false_values=["f"],
-        ),
-    )
-    out = {}
-    for c in cols:
-        arr = table.column(c.name).combine_chunks()
-        kind = c.type.__class__.__name__
-        if kind == "Date":
-            out[c.name] = arr.to_numpy(zero_copy_only=False)
-        elif kind in ("Integer", "BigInteger") and c.nullable:
-            out[c.name] = pd.array(arr.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
-        elif kind in ("Integer", "BigInteger"):
-            out[c.name] = arr.to_numpy(zero_copy_only=False).astype(np.int64)
-        elif kind == "Boolean":
-            out[c.name] = arr.to_numpy(zero_copy_only=False).astype(bool)
-        else:
-            out[c.name] = pd.array(arr, dtype="str")
-    return pd.DataFrame(out, columns=[c.name for c in cols])
-
-
-def _typed_column(column, values: np.ndarray):
-    """One fetched column (object array) in ``store.read_frame``'s types (``store._typed``)."""
-    kind = column.type.__class__.__name__
-    if kind == "Date":  # parsed once per distinct day
-        codes, days = pd.factorize(values)
-        parsed = pd.to_datetime(pd.Series(days, dtype=object), format="ISO8601")
-        stamps = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
-        return pd.Series(stamps[codes], dtype="datetime64[ns]")  # code -1 (NULL) → NaT
-    if kind in ("Integer", "BigInteger"):
-        if column.nullable:
-            return pd.array(values, dtype="Int64")
-        return values.astype(np.int64)
-    if kind == "Boolean":
-        return values.astype(bool)
-    return pd.array(values, dtype="str")
 
 
 def _insert(conn: Connection, table, frame: pd.DataFrame) -> int:
@@ -547,7 +403,7 @@ def _post(
     plb = remit.plb.merge(txn_map[["txn", "remit_id"]], on="txn", how="inner")
     clock.mark("frames")
 
-    charges = _read_in(
+    charges = store.read_in(
         conn, tables.charges, org_id, "claim_id", claims["claim_id"].dropna(), CHARGE_COLUMNS
     )
     clock.mark("read charges")
@@ -789,7 +645,7 @@ def _apply_reversals(conn: Connection, org_id: str, claims: pd.DataFrame) -> pd.
     if rev.empty:
         return rev
     rc = tables.remit_claims
-    stored = _read_in(
+    stored = store.read_in(
         conn,
         rc,
         org_id,
@@ -932,13 +788,13 @@ def _tasks(
         .unique()
         .tolist()
     )
-    open_tasks = _read_in(
+    open_tasks = store.read_in(
         conn, t, org_id, "claim_id", claims_now, where=(t.c.state.in_(tasks.OPEN_STATES),)
     )
     recovered = 0
     if len(open_tasks):
         # What the earlier postings allowed on the task's lines, and what this one allows.
-        old = _read_in(
+        old = store.read_in(
             conn,
             tables.findings,
             org_id,
@@ -1016,7 +872,7 @@ def _recover(conn: Connection, org_id: str, who: Identity, done: pd.DataFrame) -
         params,
     )
     last = (
-        _read_in(
+        store.read_in(
             conn,
             t,
             org_id,

@@ -624,7 +624,7 @@ def test_task_states_are_audited(engine, loaded, post):
 
 def test_recovery_reads_every_chunk_of_claims(engine, loaded, post, monkeypatch):
     """Tasks of claims past the first IN (...) chunk are found and recovered too."""
-    monkeypatch.setattr(posting, "IN_CHUNK", 1)
+    monkeypatch.setattr(store, "IN_CHUNK", 1)
     first = post(
         era835(
             ACME,
@@ -774,8 +774,9 @@ def test_findings_explain_and_price_as_if_every_line_were_priced_with_them(engin
 
 
 def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, post):
-    """posting._read / _read_in return store.read_frame's frame (types, '' vs NULL, odd
-    strings); posting._insert and store.bulk_insert store what SQLAlchemy's INSERT does."""
+    """store.read_frame / read_in return what SQLAlchemy's own result rows hold (types, ''
+    vs NULL, odd strings); posting._insert and store.bulk_insert store what SQLAlchemy's
+    INSERT does."""
     post(
         era835(
             ACME,
@@ -804,11 +805,11 @@ def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, 
         for table in tables.metadata.sorted_tables:
             if "org_id" in table.c:
                 pd.testing.assert_frame_equal(
-                    posting._read(conn, table, loaded), store.read_frame(conn, table, loaded)
+                    store.read_frame(conn, table, loaded), _core_frame(conn, table, loaded)
                 )
         ids = ["CLM1009", "CLM1001", "NOPE"]
-        got = posting._read_in(conn, tables.charges, loaded, "claim_id", ids)
-        want = store.read_frame(conn, tables.charges, loaded)
+        got = store.read_in(conn, tables.charges, loaded, "claim_id", ids)
+        want = _core_frame(conn, tables.charges, loaded)
         want = want[want["claim_id"].isin(ids)]
         key = ["claim_id", "line_number"]
         pd.testing.assert_frame_equal(
@@ -836,6 +837,25 @@ def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, 
             assert len(copy(ours)) == len(frame) > 0
             pd.testing.assert_frame_equal(copy(ours), copy(core))
             pd.testing.assert_frame_equal(copy(bulk), copy(core))
+
+
+def _core_frame(conn, table, org_id: str) -> pd.DataFrame:
+    """An org's rows read through SQLAlchemy's own result processing, in the store's types
+    (the reference the store's column-wise reads must match)."""
+    rows = conn.execute(select(table).where(table.c.org_id == org_id)).all()
+    frame = pd.DataFrame.from_records(rows, columns=[c.name for c in table.c], coerce_float=False)
+    out = {}
+    for column in table.c:
+        values, kind = frame[column.name], column.type.__class__.__name__
+        if kind == "Date":
+            out[column.name] = pd.to_datetime(values).astype("datetime64[ns]")
+        elif kind in ("Integer", "BigInteger"):
+            out[column.name] = values.astype("Int64" if column.nullable else "int64")
+        elif kind == "Boolean":
+            out[column.name] = values.astype(bool)
+        else:
+            out[column.name] = values.astype("str").where(values.notna(), pd.NA)
+    return pd.DataFrame(out, columns=list(frame.columns))
 
 
 def _core_rows(frame: pd.DataFrame, table, offset: int) -> list[dict]:
