@@ -1061,25 +1061,20 @@ class _Priced:
     group: np.ndarray  # ... and how many were ranked with it (same claim and day)
     flagged: np.ndarray | None  # with allowed amounts: the lines ``flagged`` picks
 
-    def _ranked_at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each of ``rows`` (ascending): was it ranked, and where among ``ranked``."""
+    def figures(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The lines at ``rows`` (ascending) worked out again from their segments: the
+        same arithmetic as ``_price_lines``, without keeping whole-length arrays; with
+        n_proc, how many lines were ranked with each (0 = not ranked)."""
         at = np.searchsorted(self.ranked, rows)
         inside = at < len(self.ranked)
         hit = np.zeros(len(rows), bool)
         hit[inside] = self.ranked[at[inside]] == rows[inside]
-        return hit, np.where(hit, at, 0)
-
-    def n_proc(self, rows: np.ndarray) -> np.ndarray:
-        """How many lines were ranked with each line at ``rows`` (0 = not ranked)."""
-        hit, at = self._ranked_at(rows)
-        return np.where(hit, self.group[at] if len(self.group) else 0, 0)
-
-    def figures(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """The lines at ``rows`` (ascending) worked out again from their segments: the
-        same arithmetic as ``_price_lines``, without keeping whole-length arrays."""
-        hit, at = self._ranked_at(rows)
-        rank = np.where(hit, self.ranks[at] if len(self.ranks) else 0, 0)
-        return _figures(self.seg, self.t, self.units, self.charge, rows, rank)
+        at = np.where(hit, at, 0)
+        ranked = len(self.ranked) > 0
+        rank = np.where(hit, self.ranks[at] if ranked else 0, 0)
+        out = _figures(self.seg, self.t, self.units, self.charge, rows, rank)
+        out["n_proc"] = np.where(hit, self.group[at] if ranked else 0, 0)
+        return out
 
 
 def _figures(
@@ -1538,7 +1533,7 @@ def _sentences(
         "units": fig["units"],
         "gross": fig["gross"],
         "rnk": fig["rank"],
-        "n_proc": priced.n_proc(at),
+        "n_proc": fig["n_proc"],
         "mppr": fig["mppr"],
         "after": after,
         "charge": charge,
