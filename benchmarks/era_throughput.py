@@ -364,6 +364,8 @@ def write_floor(engine, org: str, floor_org: str, who) -> float:
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         columns = {t: [c.name for c in getattr(tables, t).columns] for t in FLOOR_TABLES}
+        # The copies swap the first column, the practice, for floor_org.
+        assert all(names[0] == "org_id" for names in columns.values()), columns
         if engine.dialect.name == "sqlite":
             rows = {
                 t: [
