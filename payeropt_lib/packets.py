@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -36,6 +37,7 @@ from .access import Identity
 from .errors import PayeroptError
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KERNEL_NAME = "python3"  # the kernel of the interpreter running us: the project's venv
 PACKET_TEMPLATE = "packet"
@@ -47,6 +49,12 @@ PLOTLY_JS = "plotly.min.js"
 LAB_CSS = "lab.css"
 # JupyterLab's stylesheets that the lab template would inline into every page.
 LAB_STYLESHEETS = ("index.css", "theme-light.css")
+# jupyter_client picks a kernel's five ports, closes them, then the kernel binds them; a
+# kernel started at the same moment elsewhere can take one in between, and the new kernel
+# dies with "Address already in use" before it answers (jupyter/jupyter_client#154). No
+# cell has run then, so starting again is safe; a fresh start picks fresh ports.
+KERNEL_STARTS = 3
+_KERNEL_DIED = "Kernel died before replying to kernel_info"
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -117,6 +125,25 @@ class HeadlineJob:
     parameters: dict
 
 
+def retrying_kernel_start(run: Callable[[], T], name: str) -> T:
+    """``run()`` (which starts a kernel and runs ``name`` in it), started again up to
+    ``KERNEL_STARTS`` times in all if the kernel dies before it answers: see
+    ``KERNEL_STARTS``. Any other error, or the last start's, is raised."""
+    for start in range(1, KERNEL_STARTS + 1):
+        try:
+            return run()
+        except RuntimeError as err:
+            if _KERNEL_DIED not in str(err) or start == KERNEL_STARTS:
+                raise
+            logger.warning(
+                "%s: the kernel died while starting (start %d of %d); starting another",
+                name,
+                start,
+                KERNEL_STARTS,
+            )
+    raise AssertionError("unreachable: the last start returns or raises")
+
+
 def run_page(job: PageJob) -> float:
     """Execute ``job.notebook`` with papermill, export it offline; returns seconds."""
     import nbformat
@@ -134,19 +161,23 @@ def run_page(job: PageJob) -> float:
         # there. The kernel inherits PAYEROPT_DB instead, and db_url "" means "use it".
         os.environ["PAYEROPT_DB"], parameters["db_url"] = parameters["db_url"], ""
     try:
-        pm.execute_notebook(
-            job.notebook,
-            str(executed),
-            parameters=parameters,
-            kernel_name=KERNEL_NAME,
-            cwd=str(Path(job.notebook).parent),
-            progress_bar=False,
-            log_output=False,
-            # The kernel's own log is not the user's business: a TCP warning at start-up, and
-            # at shutdown jupyter_client always sends SIGINT before the shutdown request
-            # (KernelManager._async_shutdown_kernel), which an idle ipykernel logs as an
-            # ERROR "KeyboardInterrupt caught in kernel". A failing cell still raises here.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        retrying_kernel_start(
+            lambda: pm.execute_notebook(
+                job.notebook,
+                str(executed),
+                parameters=parameters,
+                kernel_name=KERNEL_NAME,
+                cwd=str(Path(job.notebook).parent),
+                progress_bar=False,
+                log_output=False,
+                # The kernel's own log is not the user's business: a TCP warning at start-up,
+                # and at shutdown jupyter_client always sends SIGINT before the shutdown
+                # request (KernelManager._async_shutdown_kernel), which an idle ipykernel
+                # logs as an ERROR "KeyboardInterrupt caught in kernel". A failing cell
+                # still raises here.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            ),
+            Path(job.notebook).name,
         )
     except PapermillExecutionError as err:
         raise PageFailed(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from payeropt_lib import config, contracts, dashboards, metrics, report
+from payeropt_lib import config, contracts, dashboards, metrics, packets, report
 
 DEMO_AS_OF = "2026-11-01"
 EXPLORE = sorted(config.NOTEBOOKS_DIR.glob("explore_*.ipynb"))
@@ -110,7 +110,8 @@ def test_notebook_runs_headless_and_a_widget_change_redraws(
         kernel_name="python3",
         resources={"metadata": {"path": str(config.NOTEBOOKS_DIR)}},
     )
-    client.execute()
+    # Kernels start alongside the packet tests' (see packets.KERNEL_STARTS).
+    packets.retrying_kernel_start(client.execute, path.name)
     out = nb.cells[-1].outputs
     assert any("redrawn" in o.get("text", "") for o in out), out
     # The dashboard cell put a live widget (not a static picture) in the notebook.

@@ -6,6 +6,7 @@ import ast
 import json
 import pickle
 import re
+import socket
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -306,6 +307,57 @@ def test_failing_notebook_names_notebook_and_cell(
     assert executed.is_file()
     assert not (out / "index.html").exists()
     assert not (out / "boom.html").exists()
+
+
+def _kernels_lose_port_race(
+    monkeypatch: pytest.MonkeyPatch, held: socket.socket, times: int
+) -> list[int]:
+    """The first ``times`` kernels get ``held``'s port as their control port, as when a
+    kernel started elsewhere took it between jupyter_client picking it and the kernel
+    binding it. Returns the control ports handed out, one per kernel start."""
+    from jupyter_client.connect import ConnectionFileMixin
+
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    write = ConnectionFileMixin.write_connection_file
+    ports: list[int] = []
+
+    def losing(self, **kwargs):  # noqa: ANN001, ANN202
+        if len(ports) < times:
+            self.control_port = held.getsockname()[1]
+        write(self, **kwargs)
+        ports.append(self.control_port)
+
+    monkeypatch.setattr(ConnectionFileMixin, "write_connection_file", losing)
+    return ports
+
+
+def test_kernel_that_loses_a_port_race_is_started_again(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    only_page(tmp_path, monkeypatch, "fine", "Fine", 'print("fine")')
+    out = tmp_path / "out"
+    with socket.socket() as held, caplog.at_level("WARNING", logger=packets.__name__):
+        ports = _kernels_lose_port_race(monkeypatch, held, times=1)
+        index = packets.write_packet(db_url, "t", out, as_of=AS_OF, workers=1)
+        assert len(ports) == 2 and ports[0] == held.getsockname()[1] != ports[1]
+    assert index.is_file() and (out / "fine.html").is_file()
+    assert [r.getMessage() for r in caplog.records if r.name == packets.__name__] == [
+        "99_fine.ipynb: the kernel died while starting (start 1 of 3); starting another"
+    ]
+
+
+def test_kernel_that_never_starts_fails_its_page(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only_page(tmp_path, monkeypatch, "fine", "Fine", 'print("fine")')
+    out = tmp_path / "out"
+    with socket.socket() as held:
+        ports = _kernels_lose_port_race(monkeypatch, held, times=packets.KERNEL_STARTS)
+        with pytest.raises(RuntimeError, match="Kernel died before replying to kernel_info"):
+            packets.write_packet(db_url, "t", out, as_of=AS_OF, workers=1)
+    assert len(ports) == packets.KERNEL_STARTS
+    assert not (out / "index.html").exists()
 
 
 def test_errors_survive_pickle() -> None:
