@@ -497,18 +497,22 @@ def _cell_text(
 
 
 def _formatted(
-    frame: pd.DataFrame, columns: list[str], missing: str, digits: int = 0
+    frame: pd.DataFrame,
+    columns: list[str],
+    missing: str,
+    digits: int = 0,
+    small_text: dict[str, str] | None = None,
 ) -> dict[str, tuple[pd.Series, str]]:
-    """Each column's text and CSS class (``_cell_text``). A count hidden by
-    ``metrics.suppress`` reads "<11" where its ``<count>_small`` flag is set; every other
-    hidden figure reads ``missing``."""
+    """Each column's text and CSS class (``_cell_text``). A figure hidden by
+    ``metrics.suppress`` reads "<11" (or ``small_text[column]``) where its
+    ``<column>_small`` flag is set; every other hidden figure reads ``missing``."""
     out = {}
     for column in columns:
         text, kind = _cell_text(column, frame[column], missing, digits)
         flag = column + metrics.SMALL_SUFFIX
         if flag in frame:
             small = frame[flag].fillna(False).astype(bool) & frame[column].isna()
-            text = text.where(~small, f"<{SMALL_CELL}")
+            text = text.where(~small, (small_text or {}).get(column, f"<{SMALL_CELL}"))
         out[column] = (text, kind)
     return out
 
@@ -573,17 +577,19 @@ def key_figures(
     missing: str = SUPPRESSED,
     empty: str = "Nothing to show.",
     digits: int = 0,
+    small_text: dict[str, str] | None = None,
 ) -> Shown:
     """The first row of ``frame`` as a two-column table: one labelled figure per line.
 
     ``labels`` maps column → words, in the order shown. Values are formatted as in
-    ``table`` (a hidden small count reads "<11", other hidden figures ``missing``;
-    percents with ``digits`` decimals); ``empty`` is shown instead when the frame has no row.
+    ``table`` (a hidden small count reads "<11", or ``small_text[column]``; other hidden
+    figures ``missing``; percents with ``digits`` decimals); ``empty`` is shown instead
+    when the frame has no row.
     """
     if frame.empty:
         return Shown(f'<p class="packet-empty">{html.escape(empty)}</p>')
     row = frame.iloc[[0]]
-    formatted = _formatted(row, list(labels), missing, digits)
+    formatted = _formatted(row, list(labels), missing, digits, small_text)
     cells = pd.DataFrame(
         {
             "figure": list(labels.values()),
@@ -733,7 +739,9 @@ def headline_figures(frame: pd.DataFrame) -> dict:
     if frame.empty:
         return {"figures": []}
     columns = [c for c, _ in summary.HEADLINE_LABELS]
-    formatted = _formatted(frame.iloc[[0]], columns, SUPPRESSED, digits=1)
+    formatted = _formatted(
+        frame.iloc[[0]], columns, SUPPRESSED, digits=1, small_text=summary.HEADLINE_SMALL_TEXT
+    )
     figures = [(label, formatted[c][0].iloc[0]) for c, label in summary.HEADLINE_LABELS]
     return {"figures": figures}
 

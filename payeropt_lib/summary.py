@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .metrics import SMALL_SUFFIX
+from .metrics import HEADLINE_VALUES, SMALL_CELL, SMALL_SUFFIX
 
 # (column, label) of the headline figures, in the order the Summary and the indexes show.
 HEADLINE_LABELS = [
@@ -26,6 +26,13 @@ HEADLINE_LABELS = [
     ("recovered_cents", "Recovered"),
     ("at_stake_cents", "At stake in open follow-ups"),
 ]
+# A dollar figure hidden because it sums 1-10 claims or lines says so: on its own, a bare
+# "suppressed" (or "<11", which reads as dollars) does not tell a manager why it is blank.
+HEADLINE_SMALL_TEXT = {
+    value: f"<{SMALL_CELL} {count.rsplit('_', 1)[1]}"
+    for value, count in HEADLINE_VALUES.items()
+    if value in dict(HEADLINE_LABELS)
+}
 ACTION_COLUMNS = ["kind", "action", "evidence", "value_cents", "href", "priority"]
 # Compliance before money: a Medicare/Medicaid over-payment must be returned within 60 days.
 PRIORITY = {"return_overpayment": 0, "appeal": 1, "denials": 1, "renegotiate": 1}
@@ -37,7 +44,8 @@ def headline(kpis: pd.DataFrame, stake: pd.DataFrame) -> pd.DataFrame:
     Needs ``kpis`` from ``performance.practice_kpis`` (pct_net_collection, pct_denial,
     median_days_to_payment, pct_allowed_of_expected, claims) and ``stake`` from
     ``metrics.headline`` (underpaid_cents, recovered_cents, at_stake_cents). Both are one
-    suppressed row; NA = hidden or not measurable. Their ``*_small`` flags come along.
+    suppressed row; NA = hidden or not measurable. Their ``*_small`` flags come along, and
+    each dollar figure of ``HEADLINE_SMALL_TEXT`` gets its count's flag as its own.
     """
     row: dict[str, object] = {}
     for source in (kpis, stake):
@@ -50,6 +58,10 @@ def headline(kpis: pd.DataFrame, stake: pd.DataFrame) -> pd.DataFrame:
     for column, _ in HEADLINE_LABELS:
         if column not in out:
             out[column] = pd.NA
+    for value in HEADLINE_SMALL_TEXT:  # a dollar figure is flagged with its count
+        count_flag = HEADLINE_VALUES[value] + SMALL_SUFFIX
+        if count_flag in out:
+            out[value + SMALL_SUFFIX] = out[count_flag]
     flags = [c for c in out.columns if c.endswith(SMALL_SUFFIX)]
     return out[[c for c, _ in HEADLINE_LABELS] + flags]
 

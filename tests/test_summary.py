@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from payeropt_lib import summary
+from payeropt_lib import report, summary
 
 
 def _by_payer() -> pd.DataFrame:
@@ -131,5 +131,19 @@ def test_headline_takes_kpis_and_stake_and_keeps_small_flags() -> None:
     assert list(row.columns[:7]) == [c for c, _ in summary.HEADLINE_LABELS]
     assert row.loc[0, "underpaid_cents"] == 123_456 and pd.isna(row.loc[0, "recovered_cents"])
     assert bool(row.loc[0, "recovered_claims_small"])
+    # The hidden dollars say why they are hidden; the shown ones are untouched.
+    assert bool(row.loc[0, "recovered_cents_small"])
+    figures = dict(report.headline_figures(row)["figures"])
+    assert figures["Recovered"] == "<11 claims"
+    assert figures["Under-paid on remitted lines"] == "$1,234.56"
+    shown = report.key_figures(
+        row, dict(summary.HEADLINE_LABELS), small_text=summary.HEADLINE_SMALL_TEXT
+    ).html
+    assert "&lt;11 claims" in shown and "&lt;11 lines" not in shown
+    assert summary.HEADLINE_SMALL_TEXT == {
+        "at_stake_cents": "<11 claims",
+        "recovered_cents": "<11 claims",
+        "underpaid_cents": "<11 lines",
+    }
     empty = summary.headline(pd.DataFrame(), pd.DataFrame())
     assert len(empty) == 1 and empty.iloc[0].isna().all()
