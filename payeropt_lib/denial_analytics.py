@@ -45,6 +45,7 @@ from .metrics import (
     TOTAL,
     hide_cells,
     live,
+    percent,
     suppress,
 )
 
@@ -195,12 +196,6 @@ def _hide_with(frame: pd.DataFrame, value: str, counts: Sequence[str]) -> pd.Dat
     return frame.assign(**{value: frame[value].mask(hidden)})
 
 
-def _pct(part: pd.Series, whole: pd.Series) -> pd.Series:
-    """part ÷ whole × 100 as Float64 (display only); NA where either is hidden or whole 0."""
-    whole = whole.astype("Float64")
-    return (part.astype("Float64") * 100 / whole.where(whole.ne(0))).astype("Float64")
-
-
 def _order(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
     """Largest shown ``by`` first; rows whose ``by`` is hidden after, by label (so the
     order says nothing about a hidden figure); "other" and total rows last."""
@@ -301,7 +296,7 @@ def headline(lines: pd.DataFrame, adjudicated: pd.DataFrame) -> pd.DataFrame:
     )
     out = _hide_with(out, "denied_cents", ["denied_lines"])
     out = _hide_with(out, "bundled_cents", ["bundled_lines"])
-    out["pct_denied"] = _pct(out["denied_claims"], out["adjudicated_claims"])
+    out["pct_denied"] = percent(out["denied_claims"], out["adjudicated_claims"])
     reasons = by_reason(lines)
     shown = reasons[~reasons[TOTAL].astype(bool) & reasons["denied_cents"].notna()]
     top = shown["category_label"].iloc[0] if len(shown) else pd.NA
@@ -353,7 +348,7 @@ def by_reason(lines: pd.DataFrame) -> pd.DataFrame:
     table["action"] = table["category"].map(carcs.ACTIONS).fillna("").astype("str")
     table = suppress(table, ["claims", "lines"], ["denied_cents"])
     grand = table.loc[table[TOTAL], "denied_cents"].iloc[0]
-    table["pct_of_denied"] = _pct(table["denied_cents"], pd.Series(grand, index=table.index))
+    table["pct_of_denied"] = percent(table["denied_cents"], pd.Series(grand, index=table.index))
     table = _order(table, "denied_cents", "category_label")
     return table[[*columns, "pct_of_denied", TOTAL, "claims_small", "lines_small"]]
 
@@ -437,7 +432,7 @@ def by_carc(lines: pd.DataFrame, top_n: int = 12) -> pd.DataFrame:
     table["reason"] = table["label"]
     table = suppress(table, ["claims", "lines"], ["denied_cents"])
     grand = table.loc[table[TOTAL], "denied_cents"].iloc[0]
-    table["pct_of_denied"] = _pct(table["denied_cents"], pd.Series(grand, index=table.index))
+    table["pct_of_denied"] = percent(table["denied_cents"], pd.Series(grand, index=table.index))
     table = _order(table, "denied_cents", "reason")
     return table[[*columns, "pct_of_denied", TOTAL, "claims_small", "lines_small"]]
 
@@ -487,7 +482,7 @@ def by_payer(
     table["federal"] = info["federal"] & ~table[TOTAL]
     table = suppress(table, counts, {cents: claims_col})
     table = _hide_with(table, cents, [lines_col])
-    table[pct] = _pct(table[claims_col], table["adjudicated_claims"])
+    table[pct] = percent(table[claims_col], table["adjudicated_claims"])
     table = _order(table, cents, "payer_label")
     return table[[*columns, TOTAL, *(c + SMALL_SUFFIX for c in counts)]]
 
@@ -540,7 +535,7 @@ def by_code(
     table["main_reason"] = main
     table["code_label"] = table["label"]
     table = suppress(table, counts, [cents])
-    table[pct] = _pct(table["lines"], table["adjudicated_lines"])
+    table[pct] = percent(table["lines"], table["adjudicated_lines"])
     if not named.any():  # "other" would be every code: only the total is left
         table = table[table[TOTAL].astype(bool)]
     table = _order(table, cents, "code_label")
@@ -613,7 +608,7 @@ def monthly_trend(
     overall[TOTAL] = True
 
     out = pd.concat([overall, cells], ignore_index=True)
-    out["pct_denied"] = _pct(out["denied_claims"], out["adjudicated_claims"])
+    out["pct_denied"] = percent(out["denied_claims"], out["adjudicated_claims"])
     out = out.sort_values(
         ["service_month", TOTAL, "payer_label"], ascending=[True, False, True], kind="stable"
     )

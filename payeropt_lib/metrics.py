@@ -210,7 +210,7 @@ def _nullable(values: pd.Series) -> pd.Series:
     return values
 
 
-def _sort_shown_first(
+def shown_first(
     frame: pd.DataFrame, by: str, label: str, first: pd.Series | None = None
 ) -> pd.DataFrame:
     """Rows where ``first`` is true before the others (if given); then largest ``by``
@@ -221,10 +221,17 @@ def _sort_shown_first(
         _total=_total_mask(frame),
         _later=~lead,
         _hidden=frame[by].isna(),
-        _key=-frame[by].fillna(0).astype("int64"),
+        _key=-frame[by].astype("Float64").fillna(0),
     )
     order = keys.sort_values(["_total", "_later", "_hidden", "_key", label], kind="stable")
     return frame.loc[order.index].reset_index(drop=True)
+
+
+def percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator ÷ denominator × 100 as Float64 (display only); NA where either is hidden
+    (NA) or the denominator is not positive (nothing to divide)."""
+    den = denominator.astype("Float64")
+    return numerator.astype("Float64") * 100 / den.where(den.gt(0).fillna(False))
 
 
 def _with_total(frame: pd.DataFrame, label_column: str, label: str) -> pd.DataFrame:
@@ -361,7 +368,7 @@ def underpayments_by_payer(
     table.insert(1, "payer_label", _payer_labels(table["payer_id"], payer_names))
     table = _with_total(table, "payer_label", ALL_PAYERS)
     table = suppress(table, STAKE_COUNTS, STAKE_VALUES)
-    return _sort_shown_first(table, "at_stake_cents", "payer_label")
+    return shown_first(table, "at_stake_cents", "payer_label")
 
 
 def underpayments_by_cause(findings: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
@@ -380,7 +387,7 @@ def underpayments_by_cause(findings: pd.DataFrame, tasks: pd.DataFrame) -> pd.Da
     table.insert(1, "cause_label", words.str[:1].str.upper() + words.str[1:])
     table = _with_total(table, "cause_label", ALL_CAUSES)
     table = suppress(table, STAKE_COUNTS, STAKE_VALUES)
-    return _sort_shown_first(table, "at_stake_cents", "cause_label")
+    return shown_first(table, "at_stake_cents", "cause_label")
 
 
 def _empty_stake(key: str, label: str) -> pd.DataFrame:
@@ -544,7 +551,7 @@ def overpayments_by_payer(findings: pd.DataFrame, payer_names: pd.DataFrame) -> 
     table["federal"] = table["federal"].fillna(False).astype(bool) & ~table[TOTAL]
     table = suppress(table, ["lines"], {"overpaid_cents": "lines"})
     federal = table["federal"].fillna(False).astype(bool)
-    return _sort_shown_first(table, "overpaid_cents", "payer_label", first=federal)
+    return shown_first(table, "overpaid_cents", "payer_label", first=federal)
 
 
 HEADLINE_COUNTS = [

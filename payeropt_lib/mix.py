@@ -29,10 +29,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from .metrics import ALL_PAYERS, SMALL_SUFFIX, TOTAL, complement
+from .metrics import ALL_PAYERS, SMALL_SUFFIX, TOTAL, complement, percent, shown_first
 from .performance import (
-    _percent,
-    _sorted,
     claim_table,
     class_labels,
     group_sums,
@@ -156,9 +154,9 @@ def _shares(table: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
     """pct_claims, pct_charges, pct_paid of each row against ``totals`` (same index); 0
     when the total is 0 (nothing paid yet: every payer's share of it is nothing)."""
     return table.assign(
-        pct_claims=_percent(table["claims"], totals["claims"]).fillna(0.0),
-        pct_charges=_percent(table["charge_cents"], totals["charge_cents"]).fillna(0.0),
-        pct_paid=_percent(table["paid_cents"], totals["paid_cents"]).fillna(0.0),
+        pct_claims=percent(table["claims"], totals["claims"]).fillna(0.0),
+        pct_charges=percent(table["charge_cents"], totals["charge_cents"]).fillna(0.0),
+        pct_paid=percent(table["paid_cents"], totals["paid_cents"]).fillna(0.0),
     )
 
 
@@ -220,7 +218,7 @@ def payer_mix(
     rows = rows.assign(**{label: rows[label].where(~rows[TOTAL], total)})
     if by == "payer":
         rows = rows.assign(class_label=rows["class_label"].where(~rows[TOTAL], ""))
-    return _sorted(rows, label)[columns]
+    return shown_first(rows, "claims", label)[columns]
 
 
 def mix_monthly(
@@ -265,7 +263,7 @@ def mix_monthly(
     out = suppress_grid(
         cells, COUNTS, TIES, "payer_class", "service_month", row_hidden, column_hidden
     )
-    order = _sorted(class_rows, "class_label")["payer_class"]
+    order = shown_first(class_rows, "claims", "class_label")["payer_class"]
     rank = pd.Series(range(len(order)), index=order.to_numpy())
     out = out.assign(
         class_label=class_labels(out["payer_class"]), _order=out["payer_class"].map(rank)

@@ -45,6 +45,8 @@ from .metrics import (
     TOTAL,
     complement,
     hide_cells,
+    percent,
+    shown_first,
 )
 from .remitted import BUNDLED, DENIED, PAID_OUTCOMES
 
@@ -472,13 +474,6 @@ def _aggregate_levels(claims: pd.DataFrame, levels: list[list[str]]) -> list[pd.
     return out
 
 
-def _percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """numerator ÷ denominator × 100 as Float64 (display only); NA where nothing to divide."""
-    den = denominator.astype("float64")
-    pct = numerator.astype("float64") * 100 / den.where(den > 0)
-    return pct.astype("Float64")
-
-
 def _figures(sums: pd.DataFrame) -> pd.DataFrame:
     """The page's figures from ``_aggregate`` sums (see docs/pages/payer-performance.md)."""
     contractual = sums["line_contractual_cents"] + sums["posted_contractual_cents"]
@@ -486,15 +481,15 @@ def _figures(sums: pd.DataFrame) -> pd.DataFrame:
     days = sums["days"].astype("float64")
     return sums.assign(
         contractual_cents=contractual.astype("int64"),
-        pct_net_collection=_percent(collected, sums["charge_cents"] - contractual),
-        pct_denial=_percent(sums["denied_claims"], sums["claims"]),
+        pct_net_collection=percent(collected, sums["charge_cents"] - contractual),
+        pct_denial=percent(sums["denied_claims"], sums["claims"]),
         # Whole days, half up: a manager reads "43 days", not "42.5".
         median_days_to_payment=pd.Series(np.floor(days + 0.5), index=sums.index).astype("Int64"),
         short_of_contract_cents=(sums["expected_cents"] - sums["priced_allowed_cents"]).astype(
             "int64"
         ),
-        pct_allowed_of_expected=_percent(sums["priced_allowed_cents"], sums["expected_cents"]),
-        pct_underpaid=_percent(sums["underpaid_lines"], sums["priced_lines"]),
+        pct_allowed_of_expected=percent(sums["priced_allowed_cents"], sums["expected_cents"]),
+        pct_underpaid=percent(sums["underpaid_lines"], sums["priced_lines"]),
     )
 
 
@@ -566,18 +561,6 @@ def _performance_tree(claims: pd.DataFrame, payers: pd.DataFrame | None) -> pd.D
     return table[PERFORMANCE_COLUMNS]
 
 
-def _sorted(table: pd.DataFrame, label: str, by: str = "claims") -> pd.DataFrame:
-    """Largest ``by`` first, rows whose ``by`` is hidden after the shown ones (by label, so
-    the order says nothing about a hidden figure), the total row last."""
-    keys = table.assign(
-        _total=table[TOTAL].astype(bool),
-        _hidden=table[by].isna(),
-        _key=-table[by].astype("Float64").fillna(0),
-    )
-    order = keys.sort_values(["_total", "_hidden", "_key", label], kind="stable")
-    return table.loc[order.index].reset_index(drop=True)
-
-
 def payer_performance(
     adjudicated: pd.DataFrame,
     transactions: pd.DataFrame | None = None,
@@ -605,10 +588,10 @@ def payer_performance(
     if tree.empty:
         return tree
     tree = tree[tree["level"].ne("class")]
-    payer_rows = _sorted(tree[tree["level"].isin(["payer", "total"])], "payer_label")
+    payer_rows = shown_first(tree[tree["level"].isin(["payer", "total"])], "claims", "payer_label")
     rank = pd.Series(range(len(payer_rows)), index=payer_rows["payer_id"].fillna(""))
     products = tree[tree["level"].eq("product")]
-    products = _sorted(products, "product_label").assign(
+    products = shown_first(products, "claims", "product_label").assign(
         _payer=lambda f: f["payer_id"].map(rank), _child=1
     )
     payer_rows = payer_rows.assign(_payer=range(len(payer_rows)), _child=0)
@@ -708,7 +691,9 @@ def payer_monthly(adjudicated: pd.DataFrame, payers: pd.DataFrame | None = None)
     all_months = _masked(months, month_hidden, MONTHLY_TIES).assign(payer_id=pd.NA)
     order = pd.Series(
         range(len(payer_rows)),
-        index=_sorted(tree[tree["level"].eq("payer")], "payer_label")["payer_id"].to_numpy(),
+        index=shown_first(tree[tree["level"].eq("payer")], "claims", "payer_label")[
+            "payer_id"
+        ].to_numpy(),
     )
     shown = shown.assign(
         payer_label=payer_labels(shown["payer_id"], payers),

@@ -491,3 +491,36 @@ def test_a_recovered_task_counts_even_when_its_posting_was_reversed():
     assert kept["task_id"].tolist() == [1, 2]  # task 3 holds no finding of the period
     _, none = metrics.in_period(findings, tasks, pd.Timestamp("2025-03-02"), None)
     assert none["task_id"].tolist() == [2]
+
+
+def test_percent_is_na_where_hidden_or_nothing_to_divide() -> None:
+    num = pd.Series([1, 3, pd.NA, 5, 7], dtype="Int64")
+    den = pd.Series([4, 0, 10, -2, pd.NA], dtype=object)  # a hidden grand total is NA
+    out = metrics.percent(num, den)
+    assert str(out.dtype) == "Float64"
+    assert out.iloc[0] == 25.0 and out.iloc[1:].isna().all()
+
+
+def test_shown_first_orders_largest_then_hidden_by_label_then_total() -> None:
+    frame = pd.DataFrame(
+        {
+            "label": ["b", "a", "c", "d", "All"],
+            "claims": pd.array([20, pd.NA, 35, pd.NA, 90], dtype="Int64"),
+            metrics.TOTAL: [False, False, False, False, True],
+        }
+    )
+    assert metrics.shown_first(frame, "claims", "label")["label"].tolist() == [
+        "c",
+        "b",
+        "a",
+        "d",
+        "All",
+    ]
+    lead = pd.Series([False, False, False, True, False])
+    assert metrics.shown_first(frame, "claims", "label", first=lead)["label"].tolist() == [
+        "d",
+        "c",
+        "b",
+        "a",
+        "All",
+    ]
