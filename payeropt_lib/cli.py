@@ -16,7 +16,7 @@ from typing import Annotated
 import click
 import typer
 
-from . import access, audit, imports, orgs, store
+from . import access, audit, config, imports, orgs, store
 from .access import Identity
 from .errors import PayeroptError
 
@@ -38,7 +38,12 @@ app.add_typer(db_app, name="db")
 
 DbOpt = Annotated[
     str | None,
-    typer.Option("--db", envvar="PAYEROPT_DB", help="SQLAlchemy URL (default: ./payeropt.sqlite)"),
+    typer.Option(
+        "--db",
+        envvar="PAYEROPT_DB",
+        help="SQLAlchemy URL (default: ./payeropt.sqlite)",
+        callback=lambda url: url and config.checked_db_url(url, "--db or PAYEROPT_DB"),
+    ),
 ]
 ActorOpt = Annotated[
     str | None, typer.Option("--actor", envvar="PAYEROPT_ACTOR", help="who is acting")
@@ -421,7 +426,7 @@ def demo_cmd(
     db: DbOpt = None,
 ) -> None:
     """Build the synthetic demo practice, import it and write its packet (prints its path)."""
-    from . import config, demo, onboarding, packets
+    from . import demo, onboarding, packets
 
     url = onboarding.demo_practice(
         out,
@@ -483,20 +488,23 @@ def report_cmd(
 
 def main() -> None:
     """Console entry point: user errors → one line on stderr, exit 2."""
+    # typer ≥ 0.20 runs its own copy of click: its usage errors and Exit/Abort are typer's
+    # classes, not click's. Not standalone, a raised typer.Exit(code) comes back as the
+    # return value, so a verb's exit code (audit --verify: 1) is the process's.
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except PayeroptError as err:
         typer.echo(f"payeropt: {err}", err=True)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         typer.echo("payeropt: aborted", err=True)
         sys.exit(130)
-    except click.ClickException as err:
-        err.show()
+    except (typer.TyperException, click.ClickException) as err:
+        err.show()  # the usage line and "Error: ...", as click prints it
         sys.exit(err.exit_code)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         sys.exit(exc.exit_code)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

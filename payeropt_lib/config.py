@@ -8,7 +8,10 @@ SQLite file of the CLI.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from .errors import BadDatabaseUrl
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The project is installed editable (`make`), so the repository root sits beside the package.
@@ -20,6 +23,7 @@ REFERENCE_DIR = DATA_DIR / "reference"
 DISCLOSURE_FILE = PACKAGE_DIR / "disclosure.md"
 
 DEFAULT_DB_FILE = "payeropt.sqlite"
+DB_BACKENDS = ("sqlite", "postgresql", "postgres")  # the stores payeropt migrates and tests
 DEMO_ORG = "demo"
 
 
@@ -47,10 +51,27 @@ def resolve_db_url(url: str | None = None, *, for_notebook: bool = False) -> str
     notebook's default is the demo practice's database, so it runs as-is in JupyterLab.
     """
     if url:
-        return url
+        return checked_db_url(url, "db_url")
     env = os.environ.get("PAYEROPT_DB")
     if env:
-        return env
+        return checked_db_url(env, "PAYEROPT_DB")
     if for_notebook:
         return demo_db_url()
     return sqlite_url(Path.cwd() / DEFAULT_DB_FILE)
+
+
+def checked_db_url(url: str, source: str) -> str:
+    """``url`` if it is a SQLite or PostgreSQL SQLAlchemy URL, else ``BadDatabaseUrl``
+    naming where it came from (a file path given where a URL belongs is the usual slip)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    # A URL that does not parse cannot be redacted by SQLAlchemy: hide user:password@.
+    shown = re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        raise BadDatabaseUrl(shown, source, "is not a SQLAlchemy URL") from None
+    if backend not in DB_BACKENDS:
+        raise BadDatabaseUrl(shown, source, f"names {backend}, which payeropt does not use")
+    return url

@@ -145,6 +145,20 @@ class StoreError(PayeroptError):
         return f"database {self.url}: {self.reason}"
 
 
+class BadDatabaseUrl(PayeroptError):
+    """``--db`` / ``PAYEROPT_DB`` is not a SQLite or PostgreSQL URL (``url`` is redacted)."""
+
+    def __init__(self, url: str, source: str, reason: str) -> None:
+        super().__init__(url, source, reason)
+        self.url, self.source, self.reason = url, source, reason
+
+    def __str__(self) -> str:
+        return (
+            f"database URL {self.url!r} ({self.source}) {self.reason}: write "
+            "sqlite:///path/to/file.sqlite or postgresql://user@host/database"
+        )
+
+
 class AuditChainBroken(PayeroptError):
     def __init__(self, org_id: str, seq: int, reason: str) -> None:
         super().__init__(org_id, seq, reason)

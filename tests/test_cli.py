@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
 
 from payeropt_lib import store
 
@@ -129,3 +130,56 @@ def test_unreachable_database_is_one_clear_line():
 def test_db_upgrade(tmp_path):
     done = run("db", "upgrade", db=f"sqlite:///{tmp_path}/b.sqlite")
     assert done.returncode == 0 and f"revision {store.head_revision()}" in done.stdout
+
+
+def test_broken_audit_chain_exits_1(tmp_path):
+    """`audit --verify` is what a cron job or a consultant's script checks: a broken chain
+    must fail the process, not only print."""
+    db = f"sqlite:///{tmp_path}/chain.sqlite"
+    owner = {"PAYEROPT_ACTOR": "olivia", "PAYEROPT_ROLE": "owner"}
+    assert run("practice", "create", "ch1", "--name", "Chain", db=db, env=owner).returncode == 0
+    engine = sa.create_engine(db)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+        conn.exec_driver_sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
+    engine.dispose()
+    done = run("audit", "ch1", "--verify", db=db, env=owner)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "entry 1: content" in done.stderr and "chain intact" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("out/demo/payeropt.sqlite", "is not a SQLAlchemy URL"),
+        ("mysql://someone@localhost/payers", "names mysql, which payeropt does not use"),
+        ("postgresql://u:hunter2@db:port/x", "is not a SQLAlchemy URL"),
+    ],
+)
+def test_bad_database_url_is_one_clear_line(url, says):
+    done = run("practice", "list", db=url)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
+    from_env = subprocess.run(
+        [*CLI, "practice", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PAYEROPT_DB": url},
+    )
+    assert from_env.returncode == 2 and "(--db or PAYEROPT_DB)" in from_env.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["nosuch"], "No such command 'nosuch'"),
+        (["report"], "name one practice, or pass --all"),
+        (["report", "demo", "--out", "x", "--from", "soon"], "'soon' is not a date"),
+    ],
+)
+def test_usage_errors_exit_2_without_a_traceback(args, says, tmp_path):
+    done = run(*args, db=f"sqlite:///{tmp_path}/u.sqlite")
+    assert done.returncode == 2 and says in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.startswith("Usage: ")
