@@ -165,6 +165,72 @@ def _note_below(figure: go.Figure, text: str) -> None:
     )
 
 
+def _floats(values: pd.Series) -> np.ndarray:
+    """A figure column as floats for a chart axis only (NaN where hidden: not drawn)."""
+    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _pct_text(values: pd.Series) -> pd.Series:
+    """Percents as hover text with one decimal ('3.9%'); a hidden one reads "suppressed"."""
+    return values.map(lambda v: fmt_pct(v, digits=1, na=SUPPRESSED))
+
+
+def _wrapped(labels: pd.Series, hidden: np.ndarray) -> list[str]:
+    """Bar labels wrapped to fit, "*" on those with a hidden figure."""
+    return [
+        "<br>".join(textwrap.wrap(str(n), 2 * LABEL_WIDTH)) + (HIDDEN_MARK if h else "")
+        for n, h in zip(labels, hidden, strict=True)
+    ]
+
+
+def _month_line(
+    label: str,
+    rows: pd.DataFrame,
+    measure: str,
+    value_text: pd.Series,
+    claims: pd.Series,
+    line: dict,
+) -> go.Scatter:
+    """``rows[measure]`` over ``rows["service_month"]`` as one line: a hidden month is a
+    gap, never joined across, and puts "*" after ``label`` in the legend; hover gives the
+    month, ``value_text`` and the ``claims`` behind it."""
+    hidden = bool(rows[measure].isna().any())
+    return go.Scatter(
+        name=label + (HIDDEN_MARK if hidden else ""),
+        x=rows["service_month"],
+        y=_floats(rows[measure]),
+        mode="lines+markers",
+        connectgaps=False,
+        line=line,
+        marker={"size": 5},
+        customdata=np.column_stack([value_text.to_numpy(), claims.to_numpy()]),
+        hovertemplate=(
+            f"<b>{label}</b><br>%{{x|%b %Y}}: %{{customdata[0]}} "
+            "(%{customdata[1]} claims)<extra></extra>"
+        ),
+    )
+
+
+def _month_layout(
+    figure: go.Figure, title: str, yaxis: dict, height: int, any_hidden: bool, note: str
+) -> go.Figure:
+    """The monthly trend charts' frame: months along x, the legend and ``note`` (why a
+    line has gaps, when one has) below."""
+    figure.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        xaxis={"title": {"text": "Month of service"}, "dtick": "M1", "tickformat": "%b<br>%Y"},
+        yaxis=yaxis,
+        legend={"orientation": "h", "x": 0, "y": -0.25, "yanchor": "top"},
+        height=height + 40 if any_hidden else height,
+        margin={"l": 10, "r": 10, "t": 60, "b": 170 if any_hidden else 140},
+        template="plotly_white",
+    )
+    if any_hidden:
+        _note_below(figure, note)
+        figure.layout.annotations[-1].update(yshift=-150)
+    return figure
+
+
 def _stake_bars(summary: pd.DataFrame, label: str, axis_title: str, empty: str) -> go.Figure:
     """Stacked horizontal bars: dollars still at stake and recovered, per ``label``."""
     rows = _parts(summary)
@@ -176,10 +242,7 @@ def _stake_bars(summary: pd.DataFrame, label: str, axis_title: str, empty: str) 
         if hidden.any():
             return _empty_figure("Fewer than 11 claims: the dollars are not shown.")
         return _empty_figure("No follow-up tasks open or recovered.")
-    names = [
-        "<br>".join(textwrap.wrap(str(n), 2 * LABEL_WIDTH)) + (HIDDEN_MARK if h else "")
-        for n, h in zip(rows[label], hidden, strict=True)
-    ]
+    names = _wrapped(rows[label], hidden)
     series = (
         ("Still at stake (open tasks)", stake, "at_stake_cents", "open_claims", STAKE_COLOR),
         ("Recovered", recovered, "recovered_cents", "recovered_claims", RECOVERED_COLOR),

@@ -18,13 +18,13 @@ from . import (
     ALL_COLOR,
     HIDDEN_MARK,
     HIDDEN_NOTE,
-    LABEL_WIDTH,
     PAYER_COLORS,
-    SUPPRESSED,
     _dollars,
     _empty_figure,
     _note_below,
     _parts,
+    _pct_text,
+    _wrapped,
     cell_text,
     fmt_pct,
 )
@@ -42,18 +42,6 @@ TREND_NOTE = (
     "cannot be worked out) are not drawn: the line has a gap there. "
     "* marks a payer with such months."
 )
-
-
-def _rate_text(pct: pd.Series) -> pd.Series:
-    """A denial rate with one decimal ('3.9%'): whole percents hide the differences."""
-    return pct.map(lambda v: fmt_pct(v, digits=1, na=SUPPRESSED))
-
-
-def _wrapped(labels: pd.Series, hidden: np.ndarray) -> list[str]:
-    return [
-        "<br>".join(textwrap.wrap(str(n), 2 * LABEL_WIDTH)) + (HIDDEN_MARK if h else "")
-        for n, h in zip(labels, hidden, strict=True)
-    ]
 
 
 def denials_by_reason_bars(
@@ -138,7 +126,7 @@ def denial_rate_by_payer(
     names = _wrapped(labels, hidden)
     total = rows["is_total"].astype(bool).to_numpy()
     rate = rows["pct_denied"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    pct_text = _rate_text(rows["pct_denied"])
+    pct_text = _pct_text(rows["pct_denied"])
     custom = np.column_stack(
         [
             pct_text.to_numpy(),
@@ -232,7 +220,7 @@ def denial_rate_trend(
         frame = rows.reset_index(names="service_month")
         custom = np.column_stack(
             [
-                _rate_text(frame["pct_denied"]).to_numpy(),
+                _pct_text(frame["pct_denied"]).to_numpy(),
                 cell_text(frame, "denied_claims").to_numpy(),
                 cell_text(frame, "adjudicated_claims").to_numpy(),
             ]

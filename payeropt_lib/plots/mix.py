@@ -7,22 +7,21 @@ says why.
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from . import (
-    HIDDEN_MARK,
     HIDDEN_NOTE,
-    LABEL_WIDTH,
-    SUPPRESSED,
     _empty_figure,
+    _floats,
+    _month_layout,
+    _month_line,
     _note_below,
     _parts,
+    _pct_text,
+    _wrapped,
     cell_text,
-    fmt_pct,
 )
 
 __all__ = ["mix_share_bars", "mix_trend_lines"]
@@ -46,14 +45,6 @@ TREND_NOTE = (
 )
 
 
-def _share_text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: fmt_pct(v, digits=1, na=SUPPRESSED))
-
-
-def _floats(values: pd.Series) -> np.ndarray:
-    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-
-
 def mix_share_bars(
     mix: pd.DataFrame, label: str = "class_label", empty: str = "No claims in this period."
 ) -> go.Figure:
@@ -71,10 +62,7 @@ def mix_share_bars(
     hidden = rows[shares].isna().any(axis=1).to_numpy()
     if rows[shares].isna().all().all():
         return _empty_figure("Fewer than 11 claims: the shares are not shown.")
-    names = [
-        "<br>".join(textwrap.wrap(str(n), 2 * LABEL_WIDTH)) + (HIDDEN_MARK if h else "")
-        for n, h in zip(rows[label], hidden, strict=True)
-    ]
+    names = _wrapped(rows[label], hidden)
     figure = go.Figure()
     for column, name, count, color in SHARES:
         figure.add_trace(
@@ -84,10 +72,10 @@ def mix_share_bars(
                 x=_floats(rows[column]),
                 orientation="h",
                 marker_color=color,
-                text=_share_text(rows[column]).where(rows[column].notna(), "").to_numpy(),
+                text=_pct_text(rows[column]).where(rows[column].notna(), "").to_numpy(),
                 textposition="outside",
                 customdata=np.column_stack(
-                    [_share_text(rows[column]).to_numpy(), cell_text(rows, count).to_numpy()]
+                    [_pct_text(rows[column]).to_numpy(), cell_text(rows, count).to_numpy()]
                 ),
                 hovertemplate=(
                     f"<b>%{{y}}</b><br>{name}: %{{customdata[0]}} of the practice's "
@@ -121,42 +109,19 @@ def mix_trend_lines(
         return _empty_figure(empty)
     count = "remitted_claims" if measure == "pct_paid" else "claims"
     figure = go.Figure()
-    any_hidden = False
     for i, label in enumerate(dict.fromkeys(monthly["class_label"])):
         rows = monthly[monthly["class_label"].eq(label)].sort_values("service_month")
-        hidden = bool(rows[measure].isna().any())
-        any_hidden |= hidden
-        figure.add_trace(
-            go.Scatter(
-                name=label + (HIDDEN_MARK if hidden else ""),
-                x=rows["service_month"],
-                y=_floats(rows[measure]),
-                mode="lines+markers",
-                connectgaps=False,
-                line={"color": CLASS_COLORS[i % len(CLASS_COLORS)], "width": 2},
-                marker={"size": 5},
-                customdata=np.column_stack(
-                    [_share_text(rows[measure]).to_numpy(), cell_text(rows, count).to_numpy()]
-                ),
-                hovertemplate=(
-                    f"<b>{label}</b><br>%{{x|%b %Y}}: %{{customdata[0]}} "
-                    "(%{customdata[1]} claims)<extra></extra>"
-                ),
-            )
-        )
+        line = {"color": CLASS_COLORS[i % len(CLASS_COLORS)], "width": 2}
+        text, claims = _pct_text(rows[measure]), cell_text(rows, count)
+        figure.add_trace(_month_line(label, rows, measure, text, claims, line))
     if all(np.isnan(np.asarray(t.y, dtype="float64")).all() for t in figure.data):
         return _empty_figure("Too few claims per month: the shares are not shown.")
     words = SHARE_WORDS[measure]
-    figure.update_layout(
-        title={"text": f"{words}, by payer type and month of service", "x": 0, "xanchor": "left"},
-        xaxis={"title": {"text": "Month of service"}, "dtick": "M1", "tickformat": "%b<br>%Y"},
-        yaxis={"title": {"text": words}, "ticksuffix": "%", "rangemode": "tozero"},
-        legend={"orientation": "h", "x": 0, "y": -0.25, "yanchor": "top"},
-        height=500 if any_hidden else 460,
-        margin={"l": 10, "r": 10, "t": 60, "b": 170 if any_hidden else 140},
-        template="plotly_white",
+    return _month_layout(
+        figure,
+        f"{words}, by payer type and month of service",
+        {"title": {"text": words}, "ticksuffix": "%", "rangemode": "tozero"},
+        460,
+        bool(monthly[measure].isna().any()),
+        TREND_NOTE,
     )
-    if any_hidden:
-        _note_below(figure, TREND_NOTE)
-        figure.layout.annotations[-1].update(yshift=-150)
-    return figure

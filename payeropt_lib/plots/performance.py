@@ -7,25 +7,25 @@ in its line; a note under the chart says why.
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from . import (
     ALL_COLOR,
-    HIDDEN_MARK,
     HIDDEN_NOTE,
-    LABEL_WIDTH,
     PAYER_COLORS,
     SUPPRESSED,
     _empty_figure,
+    _floats,
+    _month_layout,
+    _month_line,
     _note_below,
     _parts,
+    _pct_text,
+    _wrapped,
     cell_text,
     fmt_count,
-    fmt_pct,
 )
 
 __all__ = ["payer_measure_dots", "payer_trend_lines"]
@@ -65,14 +65,10 @@ MEASURES = {
 def _text(values: pd.Series, kind: str) -> pd.Series:
     """Values as the page prints them; a hidden one reads "suppressed"."""
     if kind == "pct":
-        return values.map(lambda v: fmt_pct(v, digits=1, na=SUPPRESSED))
+        return _pct_text(values)
     if kind == "count":
         return values.map(lambda v: fmt_count(v, SUPPRESSED))
     return values.map(lambda v: SUPPRESSED if pd.isna(v) else f"{int(v)} days")
-
-
-def _floats(values: pd.Series) -> np.ndarray:
-    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _axis(kind: str) -> dict:
@@ -108,10 +104,7 @@ def payer_measure_dots(
     labels = rows["payer_label"] + np.where(
         rows["level"].eq("product"), " · " + rows["product_label"], ""
     )
-    names = [
-        "<br>".join(textwrap.wrap(str(n), 2 * LABEL_WIDTH)) + (HIDDEN_MARK if h else "")
-        for n, h in zip(labels, hidden, strict=True)
-    ]
+    names = _wrapped(labels, hidden)
     shown = _text(rows[measure], kind)
     claims = cell_text(rows, "claims")
     federal = rows["federal"].astype(bool).to_numpy()
@@ -191,34 +184,15 @@ def payer_trend_lines(
     if monthly.empty:
         return _empty_figure(empty)
     figure = go.Figure()
-    any_hidden = False
     payers = list(dict.fromkeys(monthly["payer_label"]))
     for i, label in enumerate(payers):
         rows = monthly[monthly["payer_label"].eq(label)].sort_values("service_month")
         is_total = bool(rows["is_total"].iloc[0])
-        hidden = bool(rows[measure].isna().any())
-        any_hidden |= hidden
-        values = _floats(rows[measure])
         color = ALL_COLOR if is_total else PAYER_COLORS[i % len(PAYER_COLORS)]
         dash = "solid" if is_total else DASHES[(i // len(PAYER_COLORS)) % len(DASHES)]
-        figure.add_trace(
-            go.Scatter(
-                name=label + (HIDDEN_MARK if hidden else ""),
-                x=rows["service_month"],
-                y=values,
-                mode="lines+markers",
-                connectgaps=False,
-                line={"color": color, "width": 3 if is_total else 2, "dash": dash},
-                marker={"size": 5},
-                customdata=np.column_stack(
-                    [_text(rows[measure], kind).to_numpy(), cell_text(rows, "claims").to_numpy()]
-                ),
-                hovertemplate=(
-                    f"<b>{label}</b><br>%{{x|%b %Y}}: %{{customdata[0]}} "
-                    "(%{customdata[1]} claims)<extra></extra>"
-                ),
-            )
-        )
+        line = {"color": color, "width": 3 if is_total else 2, "dash": dash}
+        text, claims = _text(rows[measure], kind), cell_text(rows, "claims")
+        figure.add_trace(_month_line(label, rows, measure, text, claims, line))
     if all(np.isnan(np.asarray(t.y, dtype="float64")).all() for t in figure.data):
         return _empty_figure("Too few claims per month for this figure: nothing can be shown.")
     if measure == "pct_allowed_of_expected":
@@ -229,16 +203,11 @@ def payer_trend_lines(
             annotation_position="top left",
             annotation_font={"size": 11, "color": "#52606d"},
         )
-    figure.update_layout(
-        title={"text": title + " — by month of service", "x": 0, "xanchor": "left"},
-        xaxis={"title": {"text": "Month of service"}, "dtick": "M1", "tickformat": "%b<br>%Y"},
-        yaxis={"title": {"text": axis_title}, **_axis(kind)},
-        legend={"orientation": "h", "x": 0, "y": -0.25, "yanchor": "top"},
-        height=520 if any_hidden else 480,
-        margin={"l": 10, "r": 10, "t": 60, "b": 170 if any_hidden else 140},
-        template="plotly_white",
+    return _month_layout(
+        figure,
+        title + " — by month of service",
+        {"title": {"text": axis_title}, **_axis(kind)},
+        480,
+        bool(monthly[measure].isna().any()),
+        TREND_NOTE,
     )
-    if any_hidden:
-        _note_below(figure, TREND_NOTE)
-        figure.layout.annotations[-1].update(yshift=-150)
-    return figure

@@ -19,7 +19,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import PAYER_COLORS, _empty_figure, _note_below, cell_text, fmt_count
+from . import (
+    PAYER_COLORS,
+    _empty_figure,
+    _floats,
+    _note_below,
+    cell_text,
+    fmt_count,
+)
 
 __all__ = ["LAYOUTS", "MEASURES", "allowed_vs_contract"]
 
@@ -38,10 +45,6 @@ GAP_NOTE = "A gap is a month with fewer than 11 paid lines for that payer and co
 
 def _dollars_per_unit(values: pd.Series) -> np.ndarray:
     return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan) / 100
-
-
-def _floats(values: pd.Series) -> np.ndarray:
-    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _traces(
