@@ -108,6 +108,7 @@ def test_notebook_runs_headless_and_a_widget_change_redraws(
         nb,
         timeout=300,
         kernel_name="python3",
+        shutdown_kernel="immediate",  # as packets.run_page does
         resources={"metadata": {"path": str(config.NOTEBOOKS_DIR)}},
     )
     # Kernels start alongside the packet tests' (see packets.KERNEL_STARTS).
