@@ -146,7 +146,6 @@ def retrying_kernel_start(run: Callable[[], T], name: str) -> T:
 
 def run_page(job: PageJob) -> float:
     """Execute ``job.notebook`` with papermill, export it offline; returns seconds."""
-    import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -161,7 +160,7 @@ def run_page(job: PageJob) -> float:
         # there. The kernel inherits PAYEROPT_DB instead, and db_url "" means "use it".
         os.environ["PAYEROPT_DB"], parameters["db_url"] = parameters["db_url"], ""
     try:
-        retrying_kernel_start(
+        notebook = retrying_kernel_start(
             lambda: pm.execute_notebook(
                 job.notebook,
                 str(executed),
@@ -178,6 +177,11 @@ def run_page(job: PageJob) -> float:
                 # way (SIGINT, shutdown request, wait for the process) took 0.2-0.3 s a
                 # page and, one page in ten, 2.6 s more (benchmarks/kernel_shutdown.py).
                 shutdown_kernel="immediate",
+                # papermill saves the notebook before and after every cell by default:
+                # ~45 whole-notebook writes a page, plotly figures and validation included,
+                # were a quarter of a packet's time. It is written once, when done (or
+                # with the failing cell's error, before PapermillExecutionError).
+                request_save_on_cell_execute=False,
             ),
             Path(job.notebook).name,
         )
@@ -190,7 +194,6 @@ def run_page(job: PageJob) -> float:
             os.environ.pop("PAYEROPT_DB", None)
         else:
             os.environ["PAYEROPT_DB"] = saved
-    notebook = nbformat.read(executed, as_version=4)
     notebook.metadata["title"] = f"{job.title} · {job.practice}"
     body, _ = _exporter().from_notebook_node(notebook, resources={"packet": job.chrome})
     target.write_text(body, encoding="utf-8")
