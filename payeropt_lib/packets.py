@@ -16,6 +16,7 @@ stay in ``_executed/`` for debugging.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import multiprocessing
 import os
@@ -214,7 +215,10 @@ def _run(job: PageJob | HeadlineJob) -> object:
 # --- rendering helpers ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
 def _exporter():
+    """The packet's HTML exporter, one per process: a new one compiles the template's ~90
+    Jinja files again (~0.15 s a page)."""
     from nbconvert import HTMLExporter
 
     return HTMLExporter(
