@@ -46,6 +46,7 @@ from .metrics import (
     hide_cells,
     live,
     percent,
+    shown_first,
     suppress,
 )
 
@@ -197,16 +198,10 @@ def _hide_with(frame: pd.DataFrame, value: str, counts: Sequence[str]) -> pd.Dat
 
 
 def _order(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
-    """Largest shown ``by`` first; rows whose ``by`` is hidden after, by label (so the
-    order says nothing about a hidden figure); "other" and total rows last."""
-    keys = frame.assign(
-        _total=frame[TOTAL].astype(bool),
-        _other=frame.get("is_other", pd.Series(False, index=frame.index)).astype(bool),
-        _hidden=frame[by].isna(),
-        _key=-frame[by].astype("Float64").fillna(0),
-    )
-    order = keys.sort_values(["_total", "_other", "_hidden", "_key", label], kind="stable")
-    return frame.loc[order.index].reset_index(drop=True)
+    """``metrics.shown_first`` with the "other" row after the named ones (before the
+    total)."""
+    other = frame.get("is_other", pd.Series(False, index=frame.index)).astype(bool)
+    return shown_first(frame, by, label, first=~other)
 
 
 def _grid_hidden(counts: np.ndarray) -> np.ndarray:
