@@ -375,9 +375,9 @@ def child(side: str, folder: Path) -> None:
     loaded = _peak_rss_mib()
     stages = _Stages()
     if side.startswith("expected"):
-        from payeropt_lib import expected
+        from payeropt_lib.pricing import expected
 
-        logger = logging.getLogger("payeropt_lib.expected")
+        logger = logging.getLogger("payeropt_lib.pricing.expected")
         logger.addHandler(stages)
         logger.setLevel(logging.DEBUG)
         start, cpu = time.perf_counter(), time.process_time()

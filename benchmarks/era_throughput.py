@@ -38,7 +38,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from payeropt_lib import era, era_writer  # noqa: E402
+from payeropt_lib.inputs import era, era_writer  # noqa: E402
 
 CODES = [
     ("99213", 14500, 9850),
@@ -297,8 +297,11 @@ def post_seconds(
 
     import sqlalchemy as sa
 
-    from payeropt_lib import onboarding, orgs, posting, store
-    from payeropt_lib.access import Identity
+    from payeropt_lib import store
+    from payeropt_lib.inputs import onboarding
+    from payeropt_lib.remittances import posting
+    from payeropt_lib.store import orgs
+    from payeropt_lib.store.access import Identity
 
     who = Identity("bench", "owner")
     out: dict[str, dict] = {}
@@ -358,7 +361,7 @@ def write_floor(engine, org: str, floor_org: str, who) -> float:
     any posting of it must keep), with nothing else to do: rows already in the driver's
     form, one ``executemany`` per table (SQLite) or one COPY of ready CSV (PostgreSQL), one
     transaction, into the same tables and indexes, as another practice."""
-    from payeropt_lib import orgs, tables
+    from payeropt_lib.store import orgs, tables
 
     orgs.create(engine, floor_org, "Floor", who)
     with engine.connect() as conn:

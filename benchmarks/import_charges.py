@@ -27,8 +27,10 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 def child(url: str, folder: Path, charges: Path) -> None:
     """Runs in its own process: load contracts, time the charges import, report JSON."""
-    from payeropt_lib import imports, orgs, store
-    from payeropt_lib.access import Identity
+    from payeropt_lib import store
+    from payeropt_lib.inputs import imports
+    from payeropt_lib.store import orgs
+    from payeropt_lib.store.access import Identity
 
     who = Identity("bench", "owner")
     engine = store.engine_for(url)
@@ -79,7 +81,8 @@ def main() -> None:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
 
-    from payeropt_lib import demo, store
+    from payeropt_lib import store
+    from payeropt_lib.demo import practice as demo
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

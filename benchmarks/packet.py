@@ -28,17 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from payeropt_lib import (  # noqa: E402
-    config,
-    demo,
-    demo_era,
-    onboarding,
-    orgs,
-    packets,
-    posting,
-    store,
-    tables,
-)
+from payeropt_lib import config, store
+from payeropt_lib.demo import practice as demo
+from payeropt_lib.demo import remittances as demo_era
+from payeropt_lib.inputs import onboarding
+from payeropt_lib.packet import build as packets
+from payeropt_lib.remittances import posting
+from payeropt_lib.store import orgs, tables
 
 TARGET_SECONDS = 60.0
 TARGET_BYTES = 6 * 1024 * 1024

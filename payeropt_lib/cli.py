@@ -16,9 +16,11 @@ from typing import Annotated
 import click
 import typer
 
-from . import access, audit, config, imports, orgs, store
-from .access import Identity
-from .errors import PayeroptError
+from payeropt_lib import config, store
+from payeropt_lib.errors import PayeroptError
+from payeropt_lib.inputs import imports
+from payeropt_lib.store import access, audit, orgs
+from payeropt_lib.store.access import Identity
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +176,7 @@ def import_folder(
     db: DbOpt = None,
 ) -> None:
     """Import every conventionally named CSV in a folder, in dependency order."""
-    from . import onboarding
+    from payeropt_lib.inputs import onboarding
 
     onboarding.load_folder(_engine(db), org, folder, Identity.of(actor, role), progress=typer.echo)
 
@@ -205,7 +207,7 @@ def import_era(
     """Post 835 remittances: under-payment detection and follow-up tasks at posting time."""
     from tqdm import tqdm
 
-    from . import posting
+    from payeropt_lib.remittances import posting
 
     who = Identity.of(actor, role)
     engine = _engine(db)
@@ -242,7 +244,7 @@ def underpayments_cmd(
 ) -> None:
     """Flagged lines: claim_id, line_number, payer_id, procedure_code, date_of_service, units,
     expected_allowed, actual_allowed, variance, reason."""
-    from . import worklists
+    from payeropt_lib.remittances import worklists
 
     engine = _engine(db)
     _worklist_identity(engine, org, actor, role, "worklist.view")
@@ -262,7 +264,7 @@ def tasks_cmd(
     db: DbOpt = None,
 ) -> None:
     """The open follow-up tasks, earliest deadline first."""
-    from . import tasks, worklists
+    from payeropt_lib.remittances import tasks, worklists
 
     engine = _engine(db)
     _worklist_identity(engine, org, actor, role, "worklist.view")
@@ -286,7 +288,7 @@ def task_cmd(
     """Move a follow-up task to its next state (audited)."""
     from decimal import Decimal, InvalidOperation
 
-    from . import tasks
+    from payeropt_lib.remittances import tasks
 
     cents = None
     if amount is not None:
@@ -313,7 +315,7 @@ def remits_cmd(
     db: DbOpt = None,
 ) -> None:
     """Posted remittances, and what did not balance or match."""
-    from . import worklists
+    from payeropt_lib.remittances import worklists
 
     engine = _engine(db)
     _worklist_identity(engine, org, actor, role or "analyst", "remits.view")
@@ -335,7 +337,7 @@ def denials_cmd(
     db: DbOpt = None,
 ) -> None:
     """Denied and bundled lines with their CARC and RARC codes."""
-    from . import worklists
+    from payeropt_lib.remittances import worklists
 
     engine = _engine(db)
     _worklist_identity(engine, org, actor, role, "worklist.view")
@@ -426,7 +428,9 @@ def demo_cmd(
     db: DbOpt = None,
 ) -> None:
     """Build the synthetic demo practice, import it and write its packet (prints its path)."""
-    from . import demo, onboarding, packets
+    from payeropt_lib.demo import practice as demo
+    from payeropt_lib.inputs import onboarding
+    from payeropt_lib.packet import build as packets
 
     url = onboarding.demo_practice(
         out,
@@ -460,7 +464,7 @@ def report_cmd(
 ) -> None:
     """Write the practice's HTML report packet (DIR/index.html first); with --all, one
     packet per opted-in practice in DIR/<practice>/ and DIR/index.html listing them."""
-    from . import packets
+    from payeropt_lib.packet import build as packets
 
     if (org is None) == (not all_orgs):
         raise typer.BadParameter("name one practice, or pass --all", param_hint="ORG")

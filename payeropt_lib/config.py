@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import BadDatabaseUrl
+from payeropt_lib.errors import BadDatabaseUrl
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The project is installed editable (`make`), so the repository root sits beside the package.
@@ -20,7 +20,7 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DATA_DIR = PROJECT_ROOT / "data"
 REFERENCE_DIR = DATA_DIR / "reference"
-DISCLOSURE_FILE = PACKAGE_DIR / "disclosure.md"
+DISCLOSURE_FILE = PACKAGE_DIR / "store" / "disclosure.md"
 
 DEFAULT_DB_FILE = "payeropt.sqlite"
 DB_BACKENDS = ("sqlite", "postgresql", "postgres")  # the stores payeropt migrates and tests

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from payeropt_lib import onboarding, orgs, store
-from payeropt_lib.access import Identity
+from payeropt_lib import store
+from payeropt_lib.inputs import onboarding
+from payeropt_lib.store import orgs
+from payeropt_lib.store.access import Identity
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

@@ -7,7 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from payeropt_lib import config, report
+from payeropt_lib import config
+from payeropt_lib.packet import report
 
 PARAMETERS = (
     'org_id: str = "x"  # practice\n'

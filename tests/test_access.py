@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 
-from payeropt_lib import access, audit, imports, orgs, store, tables
-from payeropt_lib.access import Identity
+from payeropt_lib import store
 from payeropt_lib.errors import NotOptedIn, PermissionDenied
+from payeropt_lib.inputs import imports
+from payeropt_lib.store import access, audit, orgs, tables
+from payeropt_lib.store.access import Identity
 
 from .conftest import GOOD, OWNER, ROOT
 

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from payeropt_lib import audit, imports, orgs, store, tables
-from payeropt_lib.access import Identity
+from payeropt_lib import store
+from payeropt_lib.inputs import imports
+from payeropt_lib.store import audit, orgs, tables
+from payeropt_lib.store.access import Identity
 
 from .conftest import GOOD, OWNER
 
@@ -145,8 +147,8 @@ def test_hash_is_stable_across_dialects():
 
 
 def test_identity_needs_actor_and_known_role():
-    from payeropt_lib.access import UnknownRole
     from payeropt_lib.errors import MissingIdentity
+    from payeropt_lib.store.access import UnknownRole
 
     with pytest.raises(MissingIdentity):
         Identity.of(None, "owner")

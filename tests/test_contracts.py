@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from payeropt_lib import contracts, expected
+from payeropt_lib.pricing import contracts, expected
 
 LOCALITY = "01112-05"
 OTHER_LOCALITY = "05302-99"

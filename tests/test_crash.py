@@ -12,7 +12,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from payeropt_lib import audit, demo, imports, orgs, store, tables
+from payeropt_lib import store
+from payeropt_lib.demo import practice as demo
+from payeropt_lib.inputs import imports
+from payeropt_lib.store import audit, orgs, tables
 
 from .conftest import OWNER
 

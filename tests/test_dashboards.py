@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from payeropt_lib import config, contracts, dashboards, metrics, packets, report
+from payeropt_lib import config
+from payeropt_lib.analytics import metrics
+from payeropt_lib.packet import build as packets
+from payeropt_lib.packet import dashboards, report
+from payeropt_lib.pricing import contracts
 
 DEMO_AS_OF = "2026-11-01"
 EXPLORE = sorted(config.NOTEBOOKS_DIR.glob("explore_*.ipynb"))

@@ -1,4 +1,4 @@
-"""The synthetic demo practice (payeropt_lib.demo): deterministic, valid, realistic enough.
+"""The synthetic demo practice (``demo.practice``): deterministic, valid, realistic enough.
 
 The rules checked here are the importer's (interface section 1), checked directly on the
 written files so the generator can be tested on its own.
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib import demo
-from payeropt_lib.medicare import parse_money_cents
+from payeropt_lib.demo import practice as demo
+from payeropt_lib.reference.medicare import parse_money_cents
 
 SMALL = 60  # claims per month in most tests: ~1,400 claims, well under a second
 KINDS = ("contracts", "fee-schedules", "medicare-fees", "charges", "transactions",

@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib import carcs, plots, remitted
-from payeropt_lib import denial_analytics as da
+from payeropt_lib.analytics import denials as da
+from payeropt_lib.packet import plots
+from payeropt_lib.reference import carcs
+from payeropt_lib.remittances import remitted
 
 PAYERS = pd.DataFrame(
     {

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib import era
 from payeropt_lib.errors import X12Error
+from payeropt_lib.inputs import era
 
 SHARED = Path(__file__).resolve().parents[2] / "shared/data/era"
 SCENARIOS = Path(__file__).resolve().parent / "data" / "835"

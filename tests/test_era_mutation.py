@@ -14,8 +14,8 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from payeropt_lib import era
 from payeropt_lib.errors import X12Error
+from payeropt_lib.inputs import era
 
 SCENARIOS = Path(__file__).resolve().parent / "data" / "835"
 SEEDS = [

@@ -16,7 +16,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payeropt_lib import era, era_writer
+from payeropt_lib.inputs import era, era_writer
 
 SAFE = "*|^~!:>{}`\\"  # delimiters: never alphanumeric, never a space
 IDS = st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=10)

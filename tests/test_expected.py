@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payeropt_lib import expected
+from payeropt_lib.pricing import expected
 
 LOC = "01112-05"
 OTHER_LOC = "05302-99"

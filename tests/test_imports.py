@@ -12,8 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from payeropt_lib import imports, onboarding, schemas, store, tables
+from payeropt_lib import store
 from payeropt_lib.errors import InputFileError
+from payeropt_lib.inputs import imports, onboarding, schemas
+from payeropt_lib.store import tables
 
 from .conftest import BAD, GOOD, OWNER
 

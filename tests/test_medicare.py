@@ -1,4 +1,4 @@
-"""Medicare PFS amounts from CMS's own RVU25D files (payeropt_lib.medicare).
+"""Medicare PFS amounts from CMS's own RVU25D files (payeropt_lib.reference.medicare).
 
 Uses the real CMS files in ``<workspace>/shared/data/cms``: skipped when they are missing,
 a failure under CI=true.
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib import medicare
+from payeropt_lib.reference import medicare
 
 CMS = Path(__file__).resolve().parents[2] / "shared/data/cms"
 REFERENCE = Path(__file__).resolve().parents[1] / "data/reference"

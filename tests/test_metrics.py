@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from payeropt_lib import metrics, report
+from payeropt_lib.analytics import metrics
+from payeropt_lib.packet import report
 
 AS_OF = pd.Timestamp("2025-08-01")
 PAYERS = pd.DataFrame(

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib import mix, plots
-from payeropt_lib.metrics import ALL_PAYERS
+from payeropt_lib.analytics import mix
+from payeropt_lib.analytics.metrics import ALL_PAYERS
+from payeropt_lib.packet import plots
 
 from .test_performance import PAYERS, _lines
 

@@ -17,7 +17,10 @@ import plotly
 import pytest
 import sqlalchemy as sa
 
-from payeropt_lib import config, demo, packets, report
+from payeropt_lib import config
+from payeropt_lib.demo import practice as demo
+from payeropt_lib.packet import build as packets
+from payeropt_lib.packet import report
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,12 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from payeropt_lib import cli, config, onboarding, orgs, packets, report, store
-from payeropt_lib.access import Identity
+from payeropt_lib import cli, config, store
+from payeropt_lib.inputs import onboarding
+from payeropt_lib.packet import build as packets
+from payeropt_lib.packet import report
+from payeropt_lib.store import orgs
+from payeropt_lib.store.access import Identity
 
 from .pages import only_page
 

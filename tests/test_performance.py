@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib import metrics, performance, plots, report
-from payeropt_lib.metrics import ALL_PAYERS, SMALL_CELL
+from payeropt_lib.analytics import metrics, performance
+from payeropt_lib.analytics.metrics import ALL_PAYERS, SMALL_CELL
+from payeropt_lib.packet import plots, report
 
 PAYERS = pd.DataFrame(
     {
@@ -351,7 +352,7 @@ def test_monthly_cells_never_give_away_a_small_month() -> None:
 
 
 def test_payer_rows_hidden_alike_on_every_page() -> None:
-    from payeropt_lib import mix
+    from payeropt_lib.analytics import mix
 
     adj = pd.concat(
         [_acme(), _lines("BETA", 7), _lines("MCR", 20), _lines("MCD", 25)], ignore_index=True

@@ -13,8 +13,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from payeropt_lib import audit, expected, onboarding, posting, store, tables, tasks, worklists
+from payeropt_lib import store
 from payeropt_lib.errors import X12Error
+from payeropt_lib.inputs import onboarding
+from payeropt_lib.pricing import expected
+from payeropt_lib.remittances import posting, tasks, worklists
+from payeropt_lib.store import audit, tables
 
 from .conftest import GOOD, OWNER
 
@@ -624,7 +628,7 @@ def test_task_states_are_audited(engine, loaded, post):
 
 def test_recovery_reads_every_chunk_of_claims(engine, loaded, post, monkeypatch):
     """Tasks of claims past the first IN (...) chunk are found and recovered too."""
-    monkeypatch.setattr(store, "IN_CHUNK", 1)
+    monkeypatch.setattr(store.database, "IN_CHUNK", 1)
     first = post(
         era835(
             ACME,

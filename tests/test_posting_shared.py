@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from payeropt_lib import posting, worklists
 from payeropt_lib.errors import X12Error
+from payeropt_lib.remittances import posting, worklists
 
 from .conftest import OWNER, SHARED, require_shared
 

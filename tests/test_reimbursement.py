@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib import plots, remitted
-from payeropt_lib import reimbursement as rb
+from payeropt_lib.analytics import reimbursement as rb
+from payeropt_lib.packet import plots
+from payeropt_lib.remittances import remitted
 
 PAYERS = pd.DataFrame(
     {

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib import metrics, plots, renewals
+from payeropt_lib.analytics import metrics, renewals
+from payeropt_lib.packet import plots
 
 AS_OF = "2026-11-01"
 LOCALITY = "01112-05"

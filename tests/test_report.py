@@ -17,20 +17,15 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from payeropt_lib import (
-    config,
-    contracts,
-    metrics,
-    onboarding,
-    orgs,
-    packets,
-    plots,
-    report,
-    store,
-    tables,
-)
-from payeropt_lib.access import Identity
+from payeropt_lib import config, store
+from payeropt_lib.analytics import metrics
 from payeropt_lib.errors import NotOptedIn, StoreError
+from payeropt_lib.inputs import onboarding
+from payeropt_lib.packet import build as packets
+from payeropt_lib.packet import plots, report
+from payeropt_lib.pricing import contracts
+from payeropt_lib.store import orgs, tables
+from payeropt_lib.store.access import Identity
 
 from .pages import only_page
 

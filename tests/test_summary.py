@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from payeropt_lib import report, summary
+from payeropt_lib.analytics import summary
+from payeropt_lib.packet import report
 
 
 def _by_payer() -> pd.DataFrame:

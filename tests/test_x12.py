@@ -6,8 +6,8 @@ import pickle
 
 import pytest
 
-from payeropt_lib import x12
 from payeropt_lib.errors import X12Error
+from payeropt_lib.inputs import x12
 
 ISA = (
     "ISA*00*          *00*          *ZZ*PAYERSENDER    *ZZ*PRACTICERECV   "

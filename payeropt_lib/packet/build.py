@@ -1,0 +1,630 @@
+"""Building packets: run the page notebooks, render them offline, write the index pages.
+
+``write_packet`` makes one practice's packet; ``write_packets`` makes one for each of many
+practices (``payeropt report --all``) plus a consultant's index of them. Both cut the work
+into jobs (one per page, plus one per practice for its headline numbers) and run them in a
+pool of worker processes: a page is a papermill run of its notebook in a fresh kernel,
+then an nbconvert export through ``templates/packet``. A practice whose page fails gets no
+index.html; the other practices go on and the failure is reported at the end.
+
+A packet is a folder that opens from ``file://`` with the network off: ``index.html``, one
+HTML file per page, and ``assets/`` holding plotly.js and JupyterLab's stylesheet once (a
+page links them by relative path instead of embedding 5 MB each). The executed notebooks
+stay in ``_executed/`` for debugging.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from tqdm import tqdm
+
+from payeropt_lib import config, store
+from payeropt_lib.errors import PayeroptError
+from payeropt_lib.store import access, audit, tables
+from payeropt_lib.store.access import Identity
+
+from . import report
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+KERNEL_NAME = "python3"  # the kernel of the interpreter running us: the project's venv
+PACKET_TEMPLATE = "packet"
+INDEX_TEMPLATE = "packet_index.html.j2"
+BATCH_TEMPLATE = "batch_index.html.j2"
+EXECUTED_DIR = "_executed"
+ASSETS_DIR = "assets"
+PLOTLY_JS = "plotly.min.js"
+LAB_CSS = "lab.css"
+# JupyterLab's stylesheets that the lab template would inline into every page.
+LAB_STYLESHEETS = ("index.css", "theme-light.css")
+# jupyter_client picks a kernel's five ports, closes them, then the kernel binds them; a
+# kernel started at the same moment elsewhere can take one in between, and the new kernel
+# dies with "Address already in use" before it answers (jupyter/jupyter_client#154). No
+# cell has run then, so starting again is safe; a fresh start picks fresh ports.
+KERNEL_STARTS = 3
+_KERNEL_DIED = "Kernel died before replying to kernel_info"
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class PageFailed(PayeroptError):
+    """A packet notebook raised: names the notebook and the cell."""
+
+    def __init__(
+        self, notebook: str, exec_count: int | None, ename: str, evalue: str, executed: str
+    ) -> None:
+        super().__init__(notebook, exec_count, ename, evalue, executed)
+        self.notebook, self.exec_count, self.ename, self.evalue, self.executed = (
+            notebook,
+            exec_count,
+            ename,
+            evalue,
+            executed,
+        )
+
+    def __str__(self) -> str:
+        cell = f"cell In [{self.exec_count}]" if self.exec_count is not None else "a cell"
+        first = (self.evalue or "").strip().splitlines()
+        why = f"{self.ename}: {first[0]}" if first else self.ename
+        return (
+            f"report page {self.notebook} failed in {cell} ({why}); no index.html was "
+            f"written; the executed notebook is {self.executed}"
+        )
+
+
+class BatchFailed(PayeroptError):
+    """Some practices of a batch got no packet; the others did."""
+
+    def __init__(self, failed: dict[str, str], written: int, index: str) -> None:
+        super().__init__(failed, written, index)
+        self.failed, self.written, self.index = failed, written, index
+
+    def __str__(self) -> str:
+        names = "; ".join(f"{org}: {why}" for org, why in sorted(self.failed.items()))
+        return (
+            f"{len(self.failed)} of {len(self.failed) + self.written} packets failed "
+            f"({names}); the others are listed in {self.index}"
+        )
+
+
+# --- jobs (run in worker processes: plain data in, plain data out) ---------------------
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """Run one page notebook of one practice and write its HTML."""
+
+    org_id: str
+    notebook: str  # absolute path of the notebook to run
+    title: str
+    slug: str
+    out_dir: str
+    parameters: dict
+    chrome: dict  # the page's header / navigation / footer (``_on_page``)
+    practice: str
+
+
+@dataclass(frozen=True)
+class HeadlineJob:
+    """Compute a practice's headline numbers (for its index and the batch index)."""
+
+    org_id: str
+    parameters: dict
+
+
+def retrying_kernel_start(run: Callable[[], T], name: str) -> T:
+    """``run()`` (which starts a kernel and runs ``name`` in it), started again up to
+    ``KERNEL_STARTS`` times in all if the kernel dies before it answers: see
+    ``KERNEL_STARTS``. Any other error, or the last start's, is raised."""
+    for start in range(1, KERNEL_STARTS + 1):
+        try:
+            return run()
+        except RuntimeError as err:
+            if _KERNEL_DIED not in str(err) or start == KERNEL_STARTS:
+                raise
+            logger.warning(
+                "%s: the kernel died while starting (start %d of %d); starting another",
+                name,
+                start,
+                KERNEL_STARTS,
+            )
+    raise AssertionError("unreachable: the last start returns or raises")
+
+
+def run_page(job: PageJob) -> float:
+    """Execute ``job.notebook`` with papermill, export it offline; returns seconds."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    started = time.monotonic()
+    out_dir = Path(job.out_dir)
+    executed = out_dir / EXECUTED_DIR / Path(job.notebook).name
+    target = out_dir / f"{job.slug}.html"
+    target.unlink(missing_ok=True)  # a failed page leaves no stale copy
+    parameters, saved = dict(job.parameters), os.environ.get("PAYEROPT_DB")
+    if make_url(parameters["db_url"]).password is not None:
+        # papermill writes parameters into the executed notebook: a password must not be
+        # there. The kernel inherits PAYEROPT_DB instead, and db_url "" means "use it".
+        os.environ["PAYEROPT_DB"], parameters["db_url"] = parameters["db_url"], ""
+    try:
+        notebook = retrying_kernel_start(
+            lambda: pm.execute_notebook(
+                job.notebook,
+                str(executed),
+                parameters=parameters,
+                kernel_name=KERNEL_NAME,
+                cwd=str(Path(job.notebook).parent),
+                progress_bar=False,
+                log_output=False,
+                # The kernel's own log is not the user's business (a TCP warning at
+                # start-up). A failing cell still raises here.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                # Every output is in by the time the last cell's reply is, and a page only
+                # reads the store: kill the kernel rather than ask it to stop. The polite
+                # way (SIGINT, shutdown request, wait for the process) took 0.2-0.3 s a
+                # page and, one page in ten, 2.6 s more (benchmarks/kernel_shutdown.py).
+                shutdown_kernel="immediate",
+                # papermill saves the notebook before and after every cell by default:
+                # ~45 whole-notebook writes a page, plotly figures and validation included,
+                # were a quarter of a packet's time. It is written once, when done (or
+                # with the failing cell's error, before PapermillExecutionError).
+                request_save_on_cell_execute=False,
+            ),
+            Path(job.notebook).name,
+        )
+    except PapermillExecutionError as err:
+        raise PageFailed(
+            Path(job.notebook).name, err.exec_count, err.ename, err.evalue, str(executed)
+        ) from err
+    finally:
+        if saved is None:
+            os.environ.pop("PAYEROPT_DB", None)
+        else:
+            os.environ["PAYEROPT_DB"] = saved
+    notebook.metadata["title"] = f"{job.title} · {job.practice}"
+    body, _ = _exporter().from_notebook_node(notebook, resources={"packet": job.chrome})
+    target.write_text(body, encoding="utf-8")
+    return time.monotonic() - started
+
+
+def run_headline(job: HeadlineJob) -> dict:
+    """The practice's headline numbers as display text (``report.headline_figures``)."""
+    p = job.parameters
+    ctx = report.context(job.org_id, p["db_url"], p["period_start"], p["period_end"], p["as_of"])
+    return report.headline_figures(report.headline(ctx))
+
+
+def _run(job: PageJob | HeadlineJob) -> object:
+    return run_page(job) if isinstance(job, PageJob) else run_headline(job)
+
+
+# --- rendering helpers ------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """The packet's HTML exporter, one per process: a new one compiles the template's ~90
+    Jinja files again (~0.15 s a page)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=PACKET_TEMPLATE,
+        extra_template_basedirs=[str(config.TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        filters=report.FILTERS,
+    )
+
+
+def _index_environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(
+            [str(config.TEMPLATES_DIR), str(config.TEMPLATES_DIR / PACKET_TEMPLATE)]
+        ),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
+    env.filters.update(report.FILTERS)
+    return env
+
+
+def _lab_stylesheets() -> list[Path]:
+    """JupyterLab's CSS files, from the template directories nbconvert itself searches."""
+    found = []
+    for name in LAB_STYLESHEETS:
+        for base in _exporter().template_paths:
+            path = Path(base) / "static" / name
+            if Path(base).name == "lab" and path.is_file():
+                found.append(path)
+                break
+        else:
+            raise FileNotFoundError(f"JupyterLab stylesheet {name} not found in nbconvert")
+    return found
+
+
+def write_assets(out_dir: Path) -> Path:
+    """Put plotly.js and the lab stylesheet into ``out_dir/assets`` once, for every page."""
+    import plotly
+
+    assets = Path(out_dir) / ASSETS_DIR
+    assets.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / PLOTLY_JS, assets / PLOTLY_JS)
+    css = "\n".join(p.read_text(encoding="utf-8") for p in _lab_stylesheets())
+    (assets / LAB_CSS).write_text(css, encoding="utf-8")
+    return assets
+
+
+def _absolute_url(url: str) -> str:
+    """Notebooks run in notebooks/ (cwd): a relative SQLite path must not move with them."""
+    parsed = make_url(url)
+    db = parsed.database
+    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not os.path.isabs(db):
+        return parsed.set(database=str(Path(db).resolve())).render_as_string(hide_password=False)
+    return url
+
+
+def _chrome(ctx: report.Context, generated_at: str, pages: Sequence[report.Page]) -> dict:
+    """What the header and footer of every page (and the index) say."""
+    fmt_date = report.fmt_date
+    if ctx.period_start is None:
+        period = "no claims on file"
+    else:
+        period = f"{fmt_date(ctx.period_start)} to {fmt_date(ctx.period_end)}"
+    freshness = f"claims through {fmt_date(ctx.data_through)}"
+    if ctx.last_import:
+        freshness += f", last import {ctx.last_import[:16].replace('T', ' ')} UTC"
+    return {
+        "practice": ctx.name,
+        "org_id": ctx.org_id,
+        "period": period,
+        "as_of": fmt_date(ctx.as_of),
+        "generated_at": generated_at,
+        "freshness": freshness,
+        "locality": ctx.locality or "unknown",
+        "pages": [
+            {"title": p.title, "href": p.href, "slug": p.slug, "summary": p.summary} for p in pages
+        ],
+        "index_href": "index.html",
+        "assets": ASSETS_DIR,
+        "headline": [],
+    }
+
+
+def _on_page(chrome: dict, current: str) -> dict:
+    """The chrome for one page: which link is current, and the previous / next page."""
+    order = [{"title": "Contents", "href": chrome["index_href"], "slug": "index"}]
+    order += chrome["pages"]
+    at = next(i for i, p in enumerate(order) if p["slug"] == current)
+    return {
+        **chrome,
+        "current": current,
+        "prev": order[at - 1] if at > 0 else None,
+        "next": order[at + 1] if at + 1 < len(order) else None,
+    }
+
+
+# --- one practice's plan ----------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    org_id: str
+    out_dir: Path
+    ctx: report.Context
+    chrome: dict
+    parameters: dict
+    jobs: list[PageJob | HeadlineJob]
+    pages_left: int
+    headline: dict | None = None
+    error: str | None = None
+    exception: BaseException | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _plan(
+    url: str,
+    org_id: str,
+    out_dir: Path,
+    period_start: str | None,
+    period_end: str | None,
+    as_of: str | None,
+    generated_at: str,
+) -> _Plan:
+    ctx = report.context(org_id, url, period_start or "", period_end or "", as_of or "")
+    pages = report.PAGES
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / EXECUTED_DIR).mkdir(exist_ok=True)
+    # An index left from an earlier run would link to pages this run may fail to rewrite.
+    (out_dir / "index.html").unlink(missing_ok=True)
+    write_assets(out_dir)
+    chrome = _chrome(ctx, generated_at, pages)
+    # Every page gets the same settled dates, so pages agree even across midnight.
+    parameters = {
+        "org_id": org_id,
+        "db_url": url,
+        "period_start": report._iso(ctx.period_start),
+        "period_end": report._iso(ctx.period_end),
+        "as_of": report._iso(ctx.as_of),
+    }
+    jobs: list[PageJob | HeadlineJob] = [HeadlineJob(org_id, parameters)]
+    jobs += [
+        PageJob(
+            org_id=org_id,
+            notebook=str(config.NOTEBOOKS_DIR / page.notebook),
+            title=page.title,
+            slug=page.slug,
+            out_dir=str(out_dir),
+            parameters=parameters,
+            chrome=_on_page(chrome, page.slug),
+            practice=ctx.name,
+        )
+        for page in pages
+    ]
+    return _Plan(org_id, out_dir, ctx, chrome, parameters, jobs, pages_left=len(pages))
+
+
+def _finish(plan: _Plan, who: Identity | None) -> Path:
+    """Write a practice's index.html once all its pages are written; audit the run."""
+    chrome = {**plan.chrome, "headline": (plan.headline or {}).get("figures", [])}
+    html = (
+        _index_environment().get_template(INDEX_TEMPLATE).render(packet=_on_page(chrome, "index"))
+    )
+    index = plan.out_dir / "index.html"
+    index.write_text(html, encoding="utf-8")
+    if who is not None:
+        with plan.ctx.engine.begin() as conn:
+            audit.record(
+                conn,
+                plan.org_id,
+                actor=who.actor,
+                role=who.role,
+                action="report.run",
+                target=str(plan.out_dir),
+                details={
+                    "pages": [p["slug"] for p in plan.chrome["pages"]],
+                    "period": plan.chrome["period"],
+                    "as_of": plan.chrome["as_of"],
+                },
+            )
+    return index
+
+
+# --- running jobs -------------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _execute(
+    jobs: list[tuple[_Plan, PageJob | HeadlineJob]],
+    workers: int,
+    on_done: Callable[[_Plan, PageJob | HeadlineJob, object, BaseException | None], None],
+    progress: tqdm,
+) -> None:
+    """Run every job; ``on_done`` gets each result or exception as it completes."""
+    if workers <= 1:
+        for plan, job in jobs:
+            try:
+                result, error = _run(job), None
+            except Exception as err:  # noqa: BLE001 - one practice's failure is reported
+                result, error = None, err
+            on_done(plan, job, result, error)
+            progress.update()
+        return
+    # spawn: a worker must not inherit the parent's open database connections and threads.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        running: dict[Future, tuple[_Plan, PageJob | HeadlineJob]] = {
+            pool.submit(_run, job): (plan, job) for plan, job in jobs
+        }
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                plan, job = running.pop(future)
+                error = future.exception()
+                on_done(plan, job, None if error else future.result(), error)
+                progress.update()
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, PayeroptError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+@dataclass
+class BatchResult:
+    """What a run wrote: per practice its index (or why it failed) and its headline."""
+
+    index: Path | None
+    packets: dict[str, Path]
+    failed: dict[str, str]
+    headlines: dict[str, dict]
+    seconds: float
+
+
+def _run_plans(
+    plans: list[_Plan], workers: int, who: Identity | None, desc: str
+) -> dict[str, Path]:
+    jobs = [(plan, job) for plan in plans for job in plan.jobs]
+    written: dict[str, Path] = {}
+
+    def on_done(plan: _Plan, job, result, error) -> None:  # noqa: ANN001
+        if isinstance(job, HeadlineJob):
+            if error is None:
+                plan.headline = result
+            else:  # a headline that cannot be computed does not cost the practice its packet
+                logger.warning("headline of %s: %s", plan.org_id, _describe(error))
+                plan.headline = None
+            return
+        if error is not None:
+            if plan.error is None:
+                plan.error, plan.exception = _describe(error), error
+            return
+        plan.seconds[job.slug] = float(result)
+        plan.pages_left -= 1
+
+    # One run's shared frames (report.adjudicated) live in a private temp folder that the
+    # workers and their kernels inherit through the environment; never in the packet.
+    saved = os.environ.get(report.CACHE_ENV)
+    with tempfile.TemporaryDirectory(prefix="payeropt-report-") as cache:
+        os.environ[report.CACHE_ENV] = cache
+        try:
+            # A bar on a terminal (pages take seconds each); silent when not a TTY.
+            with tqdm(total=len(jobs), desc=desc, unit="page", leave=False, disable=None) as bar:
+                _execute(jobs, workers, on_done, bar)
+        finally:
+            if saved is None:
+                os.environ.pop(report.CACHE_ENV, None)
+            else:
+                os.environ[report.CACHE_ENV] = saved
+    for plan in plans:
+        if plan.error is None and plan.pages_left == 0:
+            written[plan.org_id] = _finish(plan, who)
+    return written
+
+
+def write_packet(
+    db_url: str,
+    org_id: str,
+    out_dir: Path,
+    period_start: str | None = None,
+    period_end: str | None = None,
+    as_of: str | None = None,
+    who: Identity | None = None,
+    workers: int | None = None,
+) -> Path:
+    """Run every page of ``report.PAGES`` for one practice and write its HTML packet.
+
+    Writes ``out_dir/<slug>.html`` per page, ``out_dir/assets/``, then
+    ``out_dir/index.html`` (returned). Defaults: as_of = today, period = every date of
+    service on file, ``workers`` = the machine's cores (pages run in parallel). A failing
+    notebook raises ``PageFailed`` and leaves no index.html. With ``who``, the run is
+    authorized and audited as ``report.run``.
+    """
+    started = time.monotonic()
+    url = report._existing(_absolute_url(config.resolve_db_url(db_url)))
+    engine = store.engine_for(url)
+    if who is not None:
+        access.authorize(engine, org_id, who, "report.run", target=str(out_dir))
+    generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    plan = _plan(url, org_id, Path(out_dir), period_start, period_end, as_of, generated_at)
+    written = _run_plans([plan], workers or default_workers(), who, "packet pages")
+    if org_id not in written:
+        assert plan.exception is not None
+        raise plan.exception
+    logger.info(
+        "packet for %s written to %s in %.1f s", org_id, out_dir, time.monotonic() - started
+    )
+    return written[org_id]
+
+
+def opted_in(engine) -> list[str]:  # noqa: ANN001 - an Engine
+    """Every practice that has opted in, by key (the system org is never one)."""
+    o = tables.orgs
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(o.c.org_id).where(o.c.opted_in.is_(True)).order_by(o.c.org_id)
+        ).scalars()
+        return [r for r in rows if r != tables.SYSTEM_ORG]
+
+
+def write_packets(
+    db_url: str,
+    out_dir: Path,
+    org_ids: Sequence[str] | None = None,
+    period_start: str | None = None,
+    period_end: str | None = None,
+    as_of: str | None = None,
+    who: Identity | None = None,
+    workers: int | None = None,
+) -> BatchResult:
+    """A packet per practice in ``out_dir/<org_id>/`` and ``out_dir/index.html`` listing them.
+
+    ``org_ids`` None = every opted-in practice. Pages of all practices share one pool of
+    ``workers`` processes. A practice that is refused (not opted in, not allowed) or whose
+    page fails gets no packet; the others go on, and the index says which failed and why.
+    """
+    started = time.monotonic()
+    url = report._existing(_absolute_url(config.resolve_db_url(db_url)))
+    engine = store.engine_for(url)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    org_ids = list(org_ids) if org_ids is not None else opted_in(engine)
+    generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    failed: dict[str, str] = {}
+    plans: list[_Plan] = []
+    for org_id in org_ids:
+        try:
+            if who is not None:
+                access.authorize(engine, org_id, who, "report.run", target=str(out_dir))
+            plans.append(
+                _plan(url, org_id, out_dir / org_id, period_start, period_end, as_of, generated_at)
+            )
+        except PayeroptError as err:
+            failed[org_id] = str(err)
+    written = _run_plans(plans, workers or default_workers(), who, "packets")
+    for plan in plans:
+        if plan.org_id not in written:
+            failed[plan.org_id] = plan.error or "not every page was written"
+    headlines = {p.org_id: p.headline or {} for p in plans}
+    rows = [
+        {
+            "org_id": p.org_id,
+            "practice": p.ctx.name,
+            "period": p.chrome["period"],
+            "href": f"{p.org_id}/index.html" if p.org_id in written else None,
+            "figures": (p.headline or {}).get("figures", []),
+            "error": failed.get(p.org_id),
+        }
+        for p in plans
+    ]
+    rows += [
+        {"org_id": o, "practice": o, "period": "", "href": None, "figures": [], "error": why}
+        for o, why in failed.items()
+        if o not in {p.org_id for p in plans}
+    ]
+    index = out_dir / "index.html"
+    html = (
+        _index_environment()
+        .get_template(BATCH_TEMPLATE)
+        .render(
+            rows=rows,
+            generated_at=generated_at,
+            columns=summary_columns(),
+            written=len(written),
+            failed=len(failed),
+        )
+    )
+    index.write_text(html, encoding="utf-8")
+    seconds = time.monotonic() - started
+    logger.info("%d packets written, %d failed, in %.1f s", len(written), len(failed), seconds)
+    return BatchResult(index, written, failed, headlines, seconds)
+
+
+def summary_columns() -> list[str]:
+    """The headline figures' labels, in the order the batch index shows them."""
+    from payeropt_lib.analytics import summary
+
+    return [label for _, label in summary.HEADLINE_LABELS]

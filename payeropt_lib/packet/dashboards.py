@@ -1,0 +1,252 @@
+"""Live ipywidgets dashboards for analysts in JupyterLab (``notebooks/explore_*.ipynb``).
+
+Each dashboard loads the practice's frames once, then on every control change selects the
+rows the controls ask for and calls the same compute (``contracts``, ``metrics``,
+``performance``, ``reimbursement``) and figure (``plots``) functions as the packet, so a
+number here is the number in the packet for the same selection. The figure is a plotly
+``FigureWidget`` updated in place; the table under it is HTML from ``report.table``.
+
+Selection only: no business rule lives here. Everything is aggregate and small cells are
+suppressed exactly as in the packet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from payeropt_lib.analytics import metrics
+from payeropt_lib.pricing import contracts
+from payeropt_lib.remittances.underpayments import CAUSES
+
+from . import plots, report
+
+ALL = "(all)"
+
+
+@dataclass
+class Dashboard:
+    """Controls, one live figure and a table; ``refresh`` redraws from the controls."""
+
+    title: str
+    controls: dict
+    figure: object  # plotly FigureWidget
+    table: object  # ipywidgets.HTML
+    update: Callable[[Dashboard], tuple[object, str]] = field(repr=False)
+    view: object = None
+
+    def refresh(self, *_: object) -> None:
+        """Recompute from the controls' values and redraw the figure and table in place."""
+        new_figure, table_html = self.update(self)
+        with self.figure.batch_update():
+            self.figure.data = ()
+            self.figure.add_traces(list(new_figure.data))
+            self.figure.layout = new_figure.layout
+        self.table.value = table_html
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.view)
+
+
+def _build(title: str, controls: dict, update: Callable) -> Dashboard:
+    import ipywidgets as w
+    import plotly.graph_objects as go
+
+    board = Dashboard(title, controls, go.FigureWidget(), w.HTML(), update)
+    for control in controls.values():
+        control.observe(board.refresh, names="value")
+    board.view = w.VBox(
+        [
+            w.HTML(f"<h3>{title}</h3>"),
+            w.HBox(list(controls.values())[:3]),
+            w.HBox(list(controls.values())[3:]),
+            board.figure,
+            board.table,
+        ]
+    )
+    board.refresh()
+    return board
+
+
+def _day(value: dt.date | None) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value)
+
+
+def _options(values: pd.Series) -> list[str]:
+    return [ALL, *sorted(v for v in values.dropna().astype(str).unique() if v != "")]
+
+
+# --- fee schedules -----------------------------------------------------------------------
+
+
+def fee_explorer(ctx: report.Context, top_n: int = 15) -> Dashboard:
+    """Percent of Medicare per code × payer on an as-of date, for a payer class, product line
+    and number of codes (``contracts.fee_comparison`` → ``plots.fee_heatmap``)."""
+    import ipywidgets as w
+
+    charges = report.load(ctx, "charges", ["procedure_code", "modifiers", "date_of_service"])
+    terms = report.load(ctx, "contracts")
+    fees = report.load(ctx, "fee_schedules")
+    medicare = report.load(ctx, "medicare_fees")
+    controls = {
+        "as_of": w.DatePicker(description="Rates on", value=ctx.as_of.date()),
+        "payer_class": w.Dropdown(
+            description="Payer class", options=_options(terms["payer_class"])
+        ),
+        "product_line": w.Dropdown(description="Product", options=_options(terms["product_line"])),
+        "codes": w.IntSlider(description="Top codes", value=top_n, min=3, max=40),
+        "site": w.ToggleButtons(options=["non_facility", "facility"], description="Site"),
+    }
+
+    def update(board: Dashboard) -> tuple[object, str]:
+        c = {k: v.value for k, v in board.controls.items()}
+        chosen = terms
+        if c["payer_class"] != ALL:
+            chosen = chosen[chosen["payer_class"].eq(c["payer_class"])]
+        if c["product_line"] != ALL:
+            chosen = chosen[chosen["product_line"].isin([c["product_line"], ""])]
+        comparison = contracts.fee_comparison(
+            charges,
+            chosen,
+            fees,
+            medicare,
+            _day(c["as_of"]) or ctx.as_of,
+            ctx.locality,
+            top_n=int(c["codes"]),
+            site=c["site"],
+            period_start=ctx.period_start,
+            period_end=ctx.period_end,
+        )
+        return plots.fee_heatmap(comparison), report.fee_table(comparison).html
+
+    return _build("Fee schedules across payers", controls, update)
+
+
+# --- under-payments ----------------------------------------------------------------------
+
+
+def underpayment_explorer(ctx: report.Context) -> Dashboard:
+    """Dollars at stake and recovered per payer, for a likely cause and a date-of-service
+    range (``metrics.underpayments_by_payer`` → ``plots.underpaid_by_payer``)."""
+    import ipywidgets as w
+
+    findings = report.load(ctx, "findings", metrics.FINDING_COLUMNS)
+    tasks = report.load(ctx, "tasks", metrics.TASK_COLUMNS)
+    payers = metrics.payer_directory(
+        report.load(ctx, "contracts", ["payer_id", "payer_name", "payer_class", "effective_from"])
+    )
+    seen = set(findings.loc[findings["kind"].eq("underpaid"), "cause"].dropna())
+    start = ctx.period_start.date() if ctx.period_start is not None else None
+    end = ctx.period_end.date() if ctx.period_end is not None else None
+    controls = {
+        "cause": w.Dropdown(
+            description="Cause",
+            options=[(ALL, ALL), *((words, key) for key, words in CAUSES.items() if key in seen)],
+        ),
+        "payer_class": w.Dropdown(
+            description="Payer class", options=_options(payers["payer_class"])
+        ),
+        "from": w.DatePicker(description="Served from", value=start),
+        "to": w.DatePicker(description="to", value=end),
+    }
+
+    def update(board: Dashboard) -> tuple[object, str]:
+        c = {k: v.value for k, v in board.controls.items()}
+        f, t = metrics.in_period(findings, tasks, _day(c["from"]), _day(c["to"]))
+        if c["cause"] != ALL:
+            f = f[f["cause"].eq(c["cause"])]
+            t = t[t["cause"].eq(c["cause"])]
+        if c["payer_class"] != ALL:
+            ids = payers.loc[payers["payer_class"].eq(c["payer_class"]), "payer_id"]
+            f, t = f[f["payer_id"].isin(ids)], t[t["payer_id"].isin(ids)]
+        by_payer = metrics.underpayments_by_payer(f, t, payers)
+        table = report.table(
+            by_payer,
+            columns={
+                "payer_label": "Payer",
+                "lines": "Lines under-paid",
+                "underpaid_cents": "Under-paid",
+                "at_stake_cents": "At stake",
+                "recovered_cents": "Recovered",
+            },
+            missing=report.SUPPRESSED,
+            empty="No under-payments in this selection.",
+        )
+        return plots.underpaid_by_payer(by_payer), table.html
+
+    return _build("Under-payments by payer", controls, update)
+
+
+# --- one payer ---------------------------------------------------------------------------
+
+
+def payer_explorer(ctx: report.Context, top_n: int = 8) -> Dashboard:
+    """One payer (product line, code, date-of-service range): what it allowed per unit month
+    by month against its contracted rate (``reimbursement.monthly_medians`` →
+    ``plots.allowed_vs_contract``) and its performance figures
+    (``performance.payer_performance``)."""
+    import ipywidgets as w
+
+    from payeropt_lib.analytics import performance, reimbursement
+
+    lines = report.adjudicated(ctx)
+    payers = metrics.payer_directory(report.load(ctx, "contracts"))
+    transactions = report.load(ctx, "transactions", performance.TRANSACTION_COLUMNS)
+    names = payers.set_index("payer_id")["payer_name"]
+    seen = sorted(lines["payer_id"].dropna().unique())
+    codes = reimbursement.top_codes(lines, top_n)
+    start = ctx.period_start.date() if ctx.period_start is not None else None
+    end = ctx.period_end.date() if ctx.period_end is not None else None
+    controls = {
+        "payer": w.Dropdown(
+            description="Payer",
+            options=[(str(names.get(p, p)), p) for p in seen] or [(ALL, ALL)],
+        ),
+        "product_line": w.Dropdown(description="Product", options=_options(lines["product_line"])),
+        "code": w.Dropdown(
+            description="Code", options=[ALL, *codes["code_label"].astype(str).tolist()]
+        ),
+        "from": w.DatePicker(description="Served from", value=start),
+        "to": w.DatePicker(description="to", value=end),
+    }
+
+    def update(board: Dashboard) -> tuple[object, str]:
+        c = {k: v.value for k, v in board.controls.items()}
+        chosen = lines
+        if c["payer"] != ALL:
+            chosen = chosen[chosen["payer_id"].eq(c["payer"])]
+        if c["product_line"] != ALL:
+            chosen = chosen[chosen["product_line"].eq(c["product_line"])]
+        if c["from"] is not None:
+            chosen = chosen[chosen["date_of_service"].ge(_day(c["from"]))]
+        if c["to"] is not None:
+            chosen = chosen[chosen["date_of_service"].le(_day(c["to"]))]
+        trend = reimbursement.monthly_medians(chosen, payers, top_n=top_n)
+        if c["code"] != ALL:
+            trend = trend[trend["code_label"].eq(c["code"])]
+        table = report.table(
+            performance.payer_performance(chosen, transactions, payers),
+            columns={
+                "payer_label": "Payer",
+                "product_label": "Product line",
+                "claims": "Claims",
+                "charge_cents": "Charges",
+                "allowed_cents": "Allowed",
+                "paid_cents": "Paid",
+                "pct_allowed_of_expected": "Allowed ÷ contract",
+                "pct_denial": "Denial rate",
+                "median_days_to_payment": "Median days to payment",
+                "pct_underpaid": "Lines under-paid",
+            },
+            missing=report.SUPPRESSED,
+            empty="No remitted claims in this selection.",
+        )
+        layout = "dropdown" if c["code"] == ALL else "grid"
+        return plots.allowed_vs_contract(trend, layout=layout), table.html
+
+    return _build("One payer: allowed against the contract", controls, update)

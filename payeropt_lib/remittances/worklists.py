@@ -1,0 +1,147 @@
+"""Staff worklists from posted remittances: under-payments, tasks, remits, denials.
+
+These carry claim numbers, so they are CSV exports for people whose role allows them
+(``worklist.view``), never packet content. Money is written as plain decimals.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from payeropt_lib import store
+from payeropt_lib.store import tables
+
+from . import tasks
+
+logger = logging.getLogger(__name__)
+
+# Interface §2, exactly and in this order.
+UNDERPAYMENT_COLUMNS = [
+    "claim_id",
+    "line_number",
+    "payer_id",
+    "procedure_code",
+    "date_of_service",
+    "units",
+    "expected_allowed",
+    "actual_allowed",
+    "variance",
+    "reason",
+]
+
+
+def dollars(cents: pd.Series) -> pd.Series:
+    """Int cents → '123.45' / '-0.05' exactly (no float)."""
+    c = cents.astype("Int64")
+    sign = pd.Series("", index=c.index).where(c.fillna(0) >= 0, "-")
+    a = c.abs()
+    text = sign + (a // 100).astype(str) + "." + (a % 100).astype(str).str.zfill(2)
+    return text.where(c.notna(), "")
+
+
+def findings(engine: Engine, org_id: str, kind: str) -> pd.DataFrame:
+    """Flagged lines of one kind (underpaid | overpaid | no_rate), not voided by reversals.
+
+    Columns: interface §2's under-payment list, plus cause, evidence, explanation, task_id.
+    """
+    f = tables.findings
+    rows = store.read_frame(engine, f, org_id, where=[f.c.kind == kind, f.c.void.is_(False)])
+    rows = rows.sort_values(["date_of_service", "claim_id", "line_number"], kind="stable")
+    return pd.DataFrame(
+        {
+            "claim_id": rows["claim_id"],
+            "line_number": rows["line_number"],
+            "payer_id": rows["payer_id"],
+            "procedure_code": rows["procedure_code"],
+            "date_of_service": rows["date_of_service"].dt.strftime("%Y-%m-%d"),
+            "units": rows["units"],
+            "expected_allowed": dollars(rows["expected_cents"]),
+            "actual_allowed": dollars(rows["allowed_cents"]),
+            "variance": dollars(rows["variance_cents"]),
+            "reason": rows["cause"] + ": " + rows["evidence"],
+            "explanation": rows["explanation"],
+            "task_id": rows["task_id"],
+        }
+    ).reset_index(drop=True)
+
+
+def task_list(engine: Engine, org_id: str, states: tuple[str, ...] = tasks.OPEN_STATES):
+    """Open follow-up tasks, earliest deadline first, money as decimals."""
+    t = tasks.list_tasks(engine, org_id, states)
+    return pd.DataFrame(
+        {
+            "task_id": t["task_id"],
+            "claim_id": t["claim_id"],
+            "payer_id": t["payer_id"],
+            "state": t["state"],
+            "amount_at_stake": dollars(t["amount_cents"]),
+            "recovered": dollars(t["recovered_cents"]),
+            "cause": t["cause"],
+            "lines": t["lines"],
+            "remit_date": t["remit_date"].dt.strftime("%Y-%m-%d"),
+            "deadline": t["deadline"].dt.strftime("%Y-%m-%d"),
+        }
+    )
+
+
+def remits(engine: Engine, org_id: str) -> pd.DataFrame:
+    """Posted payments: payer, check/EFT number, date, amount, balanced."""
+    r = store.read_frame(engine, tables.remittances, org_id)
+    return (
+        pd.DataFrame(
+            {
+                "remit_id": r["remit_id"],
+                "payer_id": r["payer_id"].fillna("(unknown)"),
+                "payer_name": r["payer_name"],
+                "trace_number": r["trace_number"],
+                "remit_date": r["remit_date"].dt.strftime("%Y-%m-%d"),
+                "total_paid": dollars(r["total_paid_cents"]),
+                "balanced": r["balanced"],
+            }
+        )
+        .sort_values("remit_id")
+        .reset_index(drop=True)
+    )
+
+
+def problems(engine: Engine, org_id: str, kinds: tuple[str, ...]) -> pd.DataFrame:
+    """What posting reported: unbalanced amounts, unmatched claims/lines, unknown payers."""
+    p = tables.remit_problems
+    rows = store.read_frame(engine, p, org_id, where=[p.c.kind.in_(kinds)])
+    return (
+        pd.DataFrame(
+            {
+                "remit_id": rows["remit_id"],
+                "kind": rows["kind"],
+                "level": rows["level"],
+                "claim_id": rows["claim_id"],
+                "expected": dollars(rows["expected_cents"]),
+                "actual": dollars(rows["actual_cents"]),
+                "message": rows["message"],
+            }
+        )
+        .sort_values(["remit_id", "kind"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def denial_list(engine: Engine, org_id: str) -> pd.DataFrame:
+    d = tables.denials
+    rows = store.read_frame(engine, d, org_id, where=[d.c.void.is_(False)])
+    return pd.DataFrame(
+        {
+            "claim_id": rows["claim_id"],
+            "line_number": rows["line_number"],
+            "payer_id": rows["payer_id"],
+            "procedure_code": rows["procedure_code"],
+            "date_of_service": rows["date_of_service"].dt.strftime("%Y-%m-%d"),
+            "class": rows["denial_class"],
+            "carc": rows["carc"],
+            "carcs": rows["carcs"],
+            "rarcs": rows["rarcs"],
+            "charge": dollars(rows["charge_cents"]),
+        }
+    ).reset_index(drop=True)

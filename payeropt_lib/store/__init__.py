@@ -1,0 +1,36 @@
+"""The store: where a practice's data lives, who may touch it, and the record of who did.
+
+Owns the engine per URL and its migrations (``database``), the table definitions
+(``tables``, ``migrations/``), practices and opt-in (``orgs``), roles and the permission
+matrix (``access``) and the hash-chained audit trail (``audit``).
+May import: ``errors``, ``config`` and the standard libraries; nothing else of payeropt.
+The frame reads and bulk writes every stage uses are re-exported here.
+"""
+
+from payeropt_lib.store.database import (
+    bulk_insert,
+    count_rows,
+    current_revision,
+    dispose_all,
+    engine_for,
+    head_revision,
+    normalize_url,
+    read_frame,
+    read_in,
+    redact,
+    upgrade,
+)
+
+__all__ = [
+    "bulk_insert",
+    "count_rows",
+    "current_revision",
+    "dispose_all",
+    "engine_for",
+    "head_revision",
+    "normalize_url",
+    "read_frame",
+    "read_in",
+    "redact",
+    "upgrade",
+]

@@ -1,0 +1,131 @@
+"""Roles and the permission matrix; the one gate every verb passes through.
+
+``authorize`` checks, in order: the role exists, the role may do the action, the org
+exists, and (for analytic actions) the org has opted in. A refusal by role or opt-in is
+written to the org's audit trail before the error is raised. The matrix is documented
+in docs/roles.md; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from payeropt_lib.errors import (
+    MissingIdentity,
+    NotOptedIn,
+    PayeroptError,
+    PermissionDenied,
+    UnknownOrg,
+)
+
+from . import audit, tables
+
+logger = logging.getLogger(__name__)
+
+ROLES = ("owner", "billing_manager", "practice_manager", "clinician", "analyst")
+
+OWNER = ("owner",)
+BILLING = ("owner", "billing_manager")
+OFFICE = ("owner", "billing_manager", "practice_manager")
+EVERYONE = ROLES
+
+# action -> roles that may do it. Analytic actions also need the org opted in.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "practice.create": ("owner", "practice_manager"),
+    "opt_in": OWNER,
+    "opt_out": OWNER,
+    "import.contracts": BILLING,
+    "import.fee-schedules": BILLING,
+    "import.rules": BILLING,
+    "rules.approve": BILLING,
+    "import.medicare-fees": ("owner", "billing_manager", "analyst"),
+    "import.charges": OFFICE,
+    "import.transactions": OFFICE,
+    "import.appointments": OFFICE,
+    "import.era": OFFICE,
+    "import.encounters": ("owner", "billing_manager", "clinician"),
+    "report.run": EVERYONE,
+    "worklist.view": OFFICE,  # underpayments / tasks exports carry claim numbers
+    "tasks.update": BILLING,
+    "remits.view": ("owner", "billing_manager", "practice_manager", "analyst"),
+    "audit.search": OFFICE,
+    "audit.search_patient": BILLING,
+    "audit.verify": ("owner", "billing_manager", "practice_manager", "analyst"),
+    "demo": EVERYONE,
+}
+
+# Actions allowed before the owner opts in: setting up, opting in or out, and reading
+# the audit trail (an owner must be able to see who did what, opted in or not).
+NO_OPT_IN_NEEDED = frozenset(
+    {
+        "practice.create",
+        "opt_in",
+        "opt_out",
+        "audit.search",
+        "audit.search_patient",
+        "audit.verify",
+        "demo",
+    }
+)
+
+
+class UnknownRole(PayeroptError):
+    def __init__(self, role: str) -> None:
+        super().__init__(role)
+        self.role = role
+
+    def __str__(self) -> str:
+        return f"unknown role {self.role!r}: use one of {', '.join(ROLES)}"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is acting: the actor's name and the role they act in."""
+
+    actor: str
+    role: str
+
+    @classmethod
+    def of(cls, actor: str | None, role: str | None) -> Identity:
+        if not actor:
+            raise MissingIdentity("actor")
+        if not role:
+            raise MissingIdentity("role")
+        if role not in ROLES:
+            raise UnknownRole(role)
+        return cls(actor, role)
+
+
+def may(role: str, action: str) -> bool:
+    return role in PERMISSIONS[action]
+
+
+def authorize(engine: Engine, org_id: str, who: Identity, action: str, target: str = "") -> None:
+    """Refuse (and audit the refusal) unless ``who`` may do ``action`` on ``org_id`` now."""
+    allowed = PERMISSIONS[action]
+    with engine.connect() as conn:
+        org = conn.execute(
+            select(tables.orgs.c.opted_in).where(tables.orgs.c.org_id == org_id)
+        ).one_or_none()
+    if org is None:
+        raise UnknownOrg(org_id)
+    refusal: PayeroptError | None = None
+    if who.role not in allowed:
+        refusal = PermissionDenied(who.role, action, allowed)
+    elif action not in NO_OPT_IN_NEEDED and not org.opted_in:
+        refusal = NotOptedIn(org_id, action)
+    if refusal is not None:
+        audit.record_refusal(
+            engine,
+            org_id,
+            actor=who.actor,
+            role=who.role,
+            action=action,
+            target=target,
+            details={"reason": str(refusal), "error": type(refusal).__name__},
+        )
+        logger.info("refused %s for %s/%s on %s", action, who.actor, who.role, org_id)
+        raise refusal

@@ -1,0 +1,409 @@
+"""The store: engine from URL, schema migrations, set-based bulk loads, typed frame reads.
+
+SQLite (a file, the default) and PostgreSQL (by URL) behave the same to callers. Every
+read takes an ``org_id``: there is no helper that reads across practices.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Engine,
+    Table,
+    any_,
+    create_engine,
+    event,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from payeropt_lib.config import resolve_db_url
+from payeropt_lib.errors import StoreError
+
+from . import tables
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Rows per executemany batch on SQLite / per COPY chunk on PostgreSQL: bounds memory on a
+# million-line file while keeping the per-call overhead negligible.
+BATCH_ROWS = 100_000
+# Values per ``read_in`` query: one bound array/JSON parameter each; bounds memory only.
+IN_CHUNK = 100_000
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def redact(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001 - DBAPI types
+        # pysqlite's own transaction handling skips BEGIN before DDL; take it over so a
+        # whole import (temp tables included) is one real transaction.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")  # readers (reports) never block the writer
+        cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process kill
+        cur.execute("PRAGMA busy_timeout=60000")  # parallel report workers wait, not fail
+        # 256 MiB page cache: a million-row load into an indexed table stays in memory
+        # instead of re-reading B-tree pages (default is 2 MiB).
+        cur.execute("PRAGMA cache_size=-262144")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine_for(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """The engine for a URL (cached per process), with migrations applied on first use."""
+    url = normalize_url(resolve_db_url(url))
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite" and parsed.database:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+                _sqlite_pragmas(engine)
+            try:
+                with engine.connect():
+                    pass
+            except OperationalError as exc:
+                engine.dispose()
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                raise StoreError(redact(url), f"cannot connect ({reason})") from exc
+            if migrate:
+                upgrade(engine)
+            _engines[url] = engine
+    return engine
+
+
+def dispose_all() -> None:
+    """Close every cached engine (tests, and forked worker processes)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _alembic_config(connection: Connection):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def upgrade(engine: Engine) -> str:
+    """Apply pending migrations; returns the revision now in force.
+
+    On PostgreSQL an advisory lock serializes concurrent first uses (parallel report
+    workers); SQLite's BEGIN IMMEDIATE does the same for a file.
+    """
+    from alembic import command
+
+    head = head_revision()
+    if current_revision(engine) == head:
+        return head
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+        command.upgrade(_alembic_config(conn), "head")
+    logger.info("database migrated to %s", head)
+    return head
+
+
+# --- bulk loading ---------------------------------------------------------------------
+
+
+def _sqlite_values(col: pd.Series, column) -> list:
+    """A column as the Python values SQLite binds: dates as ISO text (formatted once per
+    distinct day), NA as None, booleans as bools, everything else as Arrow reads it (one
+    call per column, not one conversion per value)."""
+    kind = column.type.__class__.__name__
+    if kind == "Date":
+        codes, days = pd.factorize(pd.to_datetime(col))
+        iso = np.append(np.asarray(days.strftime("%Y-%m-%d"), dtype=object), None)
+        return iso[codes].tolist()  # code -1 (NaT) picks the trailing None
+    if kind == "Boolean":
+        col = col.astype("boolean")
+    try:
+        return pa.array(col, from_pandas=True).to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects
+        return col.astype(object).where(col.notna(), None).tolist()
+
+
+def bulk_insert(conn: Connection, table: Table | str, frame: pd.DataFrame) -> int:
+    """Insert a whole frame, set-based: COPY on PostgreSQL, batched executemany on SQLite.
+
+    ``table`` may be a ``Table`` or the name of a temporary table shaped like one (then the
+    frame's columns are taken as they are). Runs inside the caller's transaction.
+    """
+    if frame.empty:
+        return 0
+    name = table if isinstance(table, str) else table.name
+    shape = _shape_of(table)
+    columns = list(frame.columns)
+    if conn.dialect.name == "postgresql":
+        _copy_pg(conn, name, shape, frame)
+    else:
+        sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        raw = conn.connection.driver_connection
+        for start in range(0, len(frame), BATCH_ROWS):
+            part = frame.iloc[start : start + BATCH_ROWS]
+            values = [_sqlite_values(part[c], shape.c[c]) for c in columns]
+            raw.executemany(sql, zip(*values, strict=True))
+    return len(frame)
+
+
+def _shape_of(table: Table | str) -> Table:
+    if isinstance(table, Table):
+        return table
+    base = table.removeprefix("stage_")
+    return tables.metadata.tables[base]
+
+
+def _copy_pg(conn: Connection, name: str, shape: Table, frame: pd.DataFrame) -> None:
+    """COPY in CSV written by Arrow's multi-threaded writer.
+
+    Arrow quotes every string and leaves nulls unquoted and empty, which is exactly how
+    PostgreSQL's CSV COPY tells '' (a blank product line) from NULL.
+    """
+    import pyarrow.csv as pa_csv
+
+    columns = list(frame.columns)
+    raw = conn.connection.driver_connection
+    options = pa_csv.WriteOptions(include_header=False)
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+    ):
+        for start in range(0, len(frame), BATCH_ROWS):
+            part = pa.Table.from_pandas(
+                frame.iloc[start : start + BATCH_ROWS], preserve_index=False
+            )
+            for i, field in enumerate(part.schema):
+                if (
+                    pa.types.is_timestamp(field.type)
+                    and shape.c[field.name].type.__class__.__name__ == "Date"
+                ):
+                    part = part.set_column(i, field.name, part.column(i).cast(pa.date32()))
+            buf = io.BytesIO()
+            pa_csv.write_csv(part, buf, options)
+            copy.write(buf.getbuffer())
+
+
+# --- typed reads ----------------------------------------------------------------------
+
+
+def read_frame(
+    conn: Connection | Engine,
+    table: Table,
+    org_id: str,
+    columns: Iterable[str] | None = None,
+    where: Iterable = (),
+) -> pd.DataFrame:
+    """Rows of one org as a typed frame.
+
+    Types: Date → ``datetime64[ns]``; BIGINT/INTEGER → ``int64`` (``Int64`` when nullable);
+    Boolean → ``bool``; text → ``str`` ('' stays '', NULL becomes NA). ``*_cents`` columns
+    are exact integer cents.
+    """
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return _read(c, table, org_id, columns, where)
+    return _read(conn, table, org_id, columns, where)
+
+
+def read_in(
+    conn: Connection,
+    table: Table,
+    org_id: str,
+    column: str,
+    values: Iterable,
+    columns: Iterable[str] | None = None,
+    where: Iterable = (),
+) -> pd.DataFrame:
+    """``read_frame`` of the rows whose ``column`` is one of ``values``: one query, ONE
+    bound parameter.
+
+    The values travel as a PostgreSQL array (``= ANY(...)``) or a JSON array that SQLite
+    unnests with ``json_each``; both still search the (org_id, column) index per value.
+    Thousands of separate bind parameters cost more to compile and send than the read.
+    ``IN_CHUNK`` values per query bound the parameter's size only.
+    """
+    values = pd.Series(values).drop_duplicates().tolist()
+    col = table.c[column]
+
+    def match(chunk: list):
+        if not chunk:
+            return col.in_([])
+        if conn.dialect.name == "postgresql":
+            return col == any_(literal(chunk, ARRAY(col.type)))
+        unnested = func.json_each(literal(json.dumps(chunk))).table_valued("value")
+        return col.in_(select(unnested.c.value))
+
+    chunks = [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)] or [[]]
+    parts = [_read(conn, table, org_id, columns, where=[match(c), *where]) for c in chunks]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def _read(
+    conn: Connection, table: Table, org_id: str, columns: Iterable[str] | None = None, where=()
+) -> pd.DataFrame:
+    """The typed frame of ``read_frame``, converted a whole column at a time.
+
+    SQLite's rows are copied into one object array whose column slices get their types
+    directly (no ``DataFrame.from_records`` type inference on every cell), and
+    PostgreSQL's come as CSV through COPY (``_read_pg``). tests/test_posting.py checks both
+    backends against SQLAlchemy's own result rows.
+    """
+    cols = [table.c[c] for c in columns] if columns else list(table.c)
+    stmt = select(*cols).where(table.c.org_id == org_id, *where)
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    if conn.dialect.name == "postgresql":
+        return _read_pg(conn, compiled.string, params, cols)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(compiled.string, params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    data = np.empty((len(rows), len(cols)), dtype=object)
+    if rows:
+        data[:] = rows  # one C-level copy; columns are then slices
+    return pd.DataFrame(
+        {c.name: _typed_column(c, data[:, i]) for i, c in enumerate(cols)},
+        columns=[c.name for c in cols],
+    )
+
+
+def _read_pg(conn: Connection, sql: str, params, cols: list) -> pd.DataFrame:
+    """A PostgreSQL query read as CSV through COPY and parsed by Arrow: no Python objects.
+
+    COPY writes NULL as an unquoted empty field and '' as "", so the two stay apart.
+    """
+    import pyarrow.csv as pa_csv
+
+    arrow_types = {"Date": pa.timestamp("ns"), "Boolean": pa.bool_()}
+    arrow_types |= {"Integer": pa.int64(), "BigInteger": pa.int64()}
+    types = {c.name: arrow_types.get(c.type.__class__.__name__, pa.large_string()) for c in cols}
+    buf = io.BytesIO()
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for block in copy:
+                buf.write(block)
+    finally:
+        cursor.close()
+    if not buf.getbuffer().nbytes:  # no rows: Arrow reads no empty CSV
+        empty = np.empty(0, dtype=object)
+        return pd.DataFrame(
+            {c.name: _typed_column(c, empty) for c in cols}, columns=[c.name for c in cols]
+        )
+    buf.seek(0)
+    table = pa_csv.read_csv(
+        buf,
+        read_options=pa_csv.ReadOptions(column_names=list(types)),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=types,
+            null_values=[""],  # only an unquoted empty field: 'NULL', 'NA' are values
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            true_values=["t"],
+            false_values=["f"],
+        ),
+    )
+    out = {}
+    for c in cols:
+        arr = table.column(c.name).combine_chunks()
+        kind = c.type.__class__.__name__
+        if kind == "Date":
+            out[c.name] = arr.to_numpy(zero_copy_only=False)
+        elif kind in ("Integer", "BigInteger") and c.nullable:
+            out[c.name] = pd.array(arr.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
+        elif kind in ("Integer", "BigInteger"):
+            out[c.name] = arr.to_numpy(zero_copy_only=False).astype(np.int64)
+        elif kind == "Boolean":
+            out[c.name] = arr.to_numpy(zero_copy_only=False).astype(bool)
+        else:
+            out[c.name] = pd.array(arr, dtype="str")
+    return pd.DataFrame(out, columns=[c.name for c in cols])
+
+
+def _typed_column(column, values: np.ndarray):
+    """One fetched column (object array) in ``read_frame``'s types."""
+    kind = column.type.__class__.__name__
+    if kind == "Date":  # parsed once per distinct day
+        codes, days = pd.factorize(values)
+        parsed = pd.to_datetime(pd.Series(days, dtype=object), format="ISO8601")
+        stamps = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+        return pd.Series(stamps[codes], dtype="datetime64[ns]")  # code -1 (NULL) → NaT
+    if kind in ("Integer", "BigInteger"):
+        if column.nullable:
+            return pd.array(values, dtype="Int64")
+        return values.astype(np.int64)
+    if kind == "Boolean":
+        return values.astype(bool)
+    return pd.array(values, dtype="str")
+
+
+def count_rows(conn: Connection | Engine, table: Table, org_id: str | None = None) -> int:
+    stmt = select(text("count(*)")).select_from(table)
+    if org_id is not None:
+        stmt = stmt.where(table.c.org_id == org_id)
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return int(c.execute(stmt).scalar_one())
+    return int(conn.execute(stmt).scalar_one())

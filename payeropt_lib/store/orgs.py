@@ -1,0 +1,166 @@
+"""Practices (orgs) and the owner's opt-in to Payer Optimization."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+
+from sqlalchemy import Engine, insert, select, update
+
+from payeropt_lib.config import DISCLOSURE_FILE
+from payeropt_lib.errors import OrgExists, PayeroptError, PermissionDenied, UnknownOrg
+
+from . import access, audit, tables
+from .access import Identity
+
+logger = logging.getLogger(__name__)
+
+ORG_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+LOCALITY = re.compile(r"^\d{5}-\d{2}$")
+
+
+class BadLocality(PayeroptError):
+    def __init__(self, locality: str) -> None:
+        super().__init__(locality)
+        self.locality = locality
+
+    def __str__(self) -> str:
+        return f"Medicare locality {self.locality!r} is not valid: write it like 01112-05"
+
+
+class BadOrgId(PayeroptError):
+    def __init__(self, org_id: str) -> None:
+        super().__init__(org_id)
+        self.org_id = org_id
+
+    def __str__(self) -> str:
+        return (
+            f"practice key {self.org_id!r} is not valid: use 1-64 lower-case letters, digits, "
+            "'-' or '_', starting with a letter or digit"
+        )
+
+
+class DisclosureNotAccepted(PayeroptError):
+    def __init__(self, org_id: str) -> None:
+        super().__init__(org_id)
+        self.org_id = org_id
+
+    def __str__(self) -> str:
+        return (
+            f"opt-in for {self.org_id!r} needs --accept-disclosure after reading it "
+            f"('payeropt opt-in {self.org_id} --show-disclosure')"
+        )
+
+
+def disclosure_text() -> str:
+    return DISCLOSURE_FILE.read_text(encoding="utf-8")
+
+
+def disclosure_sha256() -> str:
+    """Identifies the exact text the owner accepted; stored with the opt-in."""
+    return hashlib.sha256(DISCLOSURE_FILE.read_bytes()).hexdigest()
+
+
+def get(engine: Engine, org_id: str) -> dict:
+    with engine.connect() as conn:
+        row = conn.execute(select(tables.orgs).where(tables.orgs.c.org_id == org_id)).mappings()
+        found = row.one_or_none()
+    if found is None:
+        raise UnknownOrg(org_id)
+    return dict(found)
+
+
+def list_orgs(engine: Engine, opted_in_only: bool = False) -> list[dict]:
+    stmt = select(tables.orgs).where(tables.orgs.c.org_id != tables.SYSTEM_ORG)
+    if opted_in_only:
+        stmt = stmt.where(tables.orgs.c.opted_in.is_(True))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt.order_by(tables.orgs.c.org_id)).mappings()]
+
+
+def create(
+    engine: Engine, org_id: str, name: str, who: Identity, locality: str | None = None
+) -> None:
+    """Register a practice; it starts opted out."""
+    if not ORG_ID.match(org_id) or org_id == tables.SYSTEM_ORG:
+        raise BadOrgId(org_id)
+    if locality is not None and not LOCALITY.match(locality):
+        raise BadLocality(locality)
+    allowed = access.PERMISSIONS["practice.create"]
+    if who.role not in allowed:
+        # The org does not exist yet, so the refusal goes to the system chain.
+        refusal = PermissionDenied(who.role, "practice.create", allowed)
+        audit.record_refusal(
+            engine,
+            tables.SYSTEM_ORG,
+            actor=who.actor,
+            role=who.role,
+            action="practice.create",
+            target=org_id,
+            details={"reason": str(refusal)},
+        )
+        raise refusal
+    with engine.begin() as conn:
+        exists = conn.execute(
+            select(tables.orgs.c.org_id).where(tables.orgs.c.org_id == org_id)
+        ).one_or_none()
+        if exists is not None:
+            raise OrgExists(org_id)
+        conn.execute(
+            insert(tables.orgs).values(
+                org_id=org_id,
+                name=name,
+                created_at=audit.utc_now(),
+                opted_in=False,
+                audit_seq=0,
+                audit_head=audit.GENESIS,
+            )
+        )
+        audit.record(
+            conn,
+            org_id,
+            actor=who.actor,
+            role=who.role,
+            action="practice.create",
+            target=org_id,
+            details={"name": name},
+        )
+
+
+def opt_in(engine: Engine, org_id: str, who: Identity, accept_disclosure: bool) -> None:
+    """The owner turns Payer Optimization on, accepting the disclosure text on file."""
+    access.authorize(engine, org_id, who, "opt_in", target=org_id)
+    if not accept_disclosure:
+        raise DisclosureNotAccepted(org_id)
+    digest = disclosure_sha256()
+    with engine.begin() as conn:
+        conn.execute(
+            update(tables.orgs)
+            .where(tables.orgs.c.org_id == org_id)
+            .values(
+                opted_in=True,
+                opted_in_at=audit.utc_now(),
+                opted_in_by=who.actor,
+                disclosure_sha256=digest,
+            )
+        )
+        audit.record(
+            conn,
+            org_id,
+            actor=who.actor,
+            role=who.role,
+            action="opt_in",
+            target=org_id,
+            details={"disclosure_sha256": digest},
+        )
+
+
+def opt_out(engine: Engine, org_id: str, who: Identity) -> None:
+    """Stop all processing for the org; its data stays."""
+    access.authorize(engine, org_id, who, "opt_out", target=org_id)
+    with engine.begin() as conn:
+        conn.execute(
+            update(tables.orgs).where(tables.orgs.c.org_id == org_id).values(opted_in=False)
+        )
+        audit.record(conn, org_id, actor=who.actor, role=who.role, action="opt_out", target=org_id)
