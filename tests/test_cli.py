@@ -10,8 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from payeropt_lib import store
-
-from .conftest import BAD, GOOD
+from tests.conftest import BAD, GOOD
 
 CLI = [sys.executable, "-m", "payeropt_lib.cli"]
 VERBS = [

@@ -26,10 +26,10 @@ from payeropt_lib.packet import plots, report
 from payeropt_lib.pricing import contracts
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
+from tests.conftest import GOOD
 
 from .pages import only_page
 
-GOOD = Path(__file__).parent / "data" / "good"
 OWNER = Identity("t", "owner")
 AS_OF = "2025-08-01"
 PLOTLY_JS_BANNER = "* plotly.js v"

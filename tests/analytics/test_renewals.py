@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,10 +10,11 @@ import pytest
 
 from payeropt_lib.analytics import metrics, renewals
 from payeropt_lib.packet import plots
+from tests.conftest import ROOT
 
 AS_OF = "2026-11-01"
 LOCALITY = "01112-05"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "07_contract_renewals.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "07_contract_renewals.ipynb"
 
 
 def _contracts(*rows: dict) -> pd.DataFrame:

@@ -18,9 +18,10 @@ import pandas as pd
 import pytest
 
 from payeropt_lib.reference import medicare
+from tests.conftest import ROOT, SHARED
 
-CMS = Path(__file__).resolve().parents[2] / "shared/data/cms"
-REFERENCE = Path(__file__).resolve().parents[1] / "data/reference"
+CMS = SHARED / "cms"
+REFERENCE = ROOT / "data/reference"
 DALLAS = "04412-11"
 CF_2025 = 323465
 

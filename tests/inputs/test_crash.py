@@ -16,8 +16,7 @@ from payeropt_lib import store
 from payeropt_lib.demo import practice as demo
 from payeropt_lib.inputs import imports
 from payeropt_lib.store import audit, orgs, tables
-
-from .conftest import OWNER
+from tests.conftest import OWNER
 
 LINES = 400_000
 

@@ -17,10 +17,10 @@ from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import report
 from payeropt_lib.store import orgs
 from payeropt_lib.store.access import Identity
+from tests.conftest import GOOD
 
 from .pages import only_page
 
-GOOD = Path(__file__).parent / "data" / "good"
 OWNER = Identity("t", "owner")
 AS_OF = "2025-08-01"
 COPIES = 12  # each fixture claim 12 times: counts of 11 and more, so figures are shown

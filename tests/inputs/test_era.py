@@ -17,13 +17,14 @@ import pytest
 
 from payeropt_lib.errors import X12Error
 from payeropt_lib.inputs import era
+from tests.conftest import DATA, SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared/data/era"
-SCENARIOS = Path(__file__).resolve().parent / "data" / "835"
+SHARED_ERA = SHARED / "era"
+SCENARIOS = DATA / "835"
 
 
 def shared_file(name: str) -> Path:
-    path = SHARED / name
+    path = SHARED_ERA / name
     if not path.exists():
         message = f"shared 835 sample {path} is missing"
         if os.environ.get("CI", "").lower() == "true":
@@ -92,7 +93,7 @@ DISAGREEMENTS = {
 
 def sources_verdicts() -> dict[str, tuple[str, str]]:
     """file → (well-formed, balances) cells of the era table in SOURCES.md."""
-    sources = SHARED.parent / "SOURCES.md"
+    sources = SHARED / "SOURCES.md"
     verdicts = {}
     for line in sources.read_text(encoding="utf-8").splitlines():
         if not line.startswith("| `era/") or "/expected/" in line:
@@ -104,7 +105,7 @@ def sources_verdicts() -> dict[str, tuple[str, str]]:
 
 def test_every_shared_file_has_a_verdict():
     shared_file("pyx12__835_simple.txt")
-    on_disk = {p.name for p in SHARED.iterdir() if p.suffix in (".txt", ".835", ".edi")}
+    on_disk = {p.name for p in SHARED_ERA.iterdir() if p.suffix in (".txt", ".835", ".edi")}
     assert on_disk == set(VERDICTS)
 
 

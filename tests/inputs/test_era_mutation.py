@@ -12,12 +12,12 @@ from __future__ import annotations
 import random
 import traceback
 from collections import Counter
-from pathlib import Path
 
 from payeropt_lib.errors import X12Error
 from payeropt_lib.inputs import era
+from tests.conftest import DATA
 
-SCENARIOS = Path(__file__).resolve().parent / "data" / "835"
+SCENARIOS = DATA / "835"
 SEEDS = [
     "pipe-delimiters.835",
     "several-interchanges.835",

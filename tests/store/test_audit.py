@@ -11,8 +11,7 @@ from payeropt_lib import store
 from payeropt_lib.inputs import imports
 from payeropt_lib.store import audit, orgs, tables
 from payeropt_lib.store.access import Identity
-
-from .conftest import GOOD, OWNER
+from tests.conftest import GOOD, OWNER
 
 
 def test_every_change_is_chained_and_verifies(engine, loaded):

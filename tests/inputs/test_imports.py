@@ -16,8 +16,7 @@ from payeropt_lib import store
 from payeropt_lib.errors import InputFileError
 from payeropt_lib.inputs import imports, onboarding, schemas
 from payeropt_lib.store import tables
-
-from .conftest import BAD, GOOD, OWNER
+from tests.conftest import BAD, GOOD, OWNER
 
 FILE_OF = onboarding.FILE_NAMES
 MANIFEST = list(csv.DictReader((BAD / "MANIFEST.csv").open(encoding="utf-8")))

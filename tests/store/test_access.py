@@ -12,8 +12,7 @@ from payeropt_lib.errors import NotOptedIn, PermissionDenied
 from payeropt_lib.inputs import imports
 from payeropt_lib.store import access, audit, orgs, tables
 from payeropt_lib.store.access import Identity
-
-from .conftest import GOOD, OWNER, ROOT
+from tests.conftest import GOOD, OWNER, ROOT
 
 ANALYST = Identity("ana", "analyst")
 CLINICIAN = Identity("cal", "clinician")

@@ -9,8 +9,7 @@ import pytest
 
 from payeropt_lib.errors import X12Error
 from payeropt_lib.remittances import posting, worklists
-
-from .conftest import OWNER, SHARED, require_shared
+from tests.conftest import OWNER, SHARED, require_shared
 
 # Files SOURCES.md calls well-formed that posting still refuses, and why.
 REFUSED_ALTHOUGH_WELL_FORMED = {

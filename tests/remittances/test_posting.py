@@ -19,8 +19,7 @@ from payeropt_lib.inputs import onboarding
 from payeropt_lib.pricing import expected
 from payeropt_lib.remittances import posting, tasks, worklists
 from payeropt_lib.store import audit, tables
-
-from .conftest import GOOD, OWNER
+from tests.conftest import GOOD, OWNER
 
 MCR = ("NORIDIAN JE PART B", "01112")
 ACME = ("ACME HEALTH PLAN", "1234567890")
