@@ -82,7 +82,7 @@ def main() -> None:
         return
 
     from payeropt_lib import store
-    from payeropt_lib.demo import practice as demo
+    from payeropt_lib.demo import files as demo
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -29,7 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from payeropt_lib import config, store
-from payeropt_lib.demo import practice as demo
+from payeropt_lib.demo import files as demo
+from payeropt_lib.demo import practice
 from payeropt_lib.demo import remittances as demo_era
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
@@ -61,7 +62,7 @@ def single(root: Path, claims_per_month: int, seed: int) -> None:
     print(f"generate CSVs (not timed)      {t():7.1f} s")
     url = config.sqlite_url(root / "bench.sqlite")
     engine = store.engine_for(url)
-    who = onboarding.DEMO_ACTOR
+    who = practice.DEMO_ACTOR
     orgs.create(engine, "big", "Benchmark Practice", who, locality=demo.DEMO_LOCALITY)
     orgs.opt_in(engine, "big", who, accept_disclosure=True)
 
@@ -151,7 +152,7 @@ def batch(root: Path, practices: int, claims_per_month: int, setup_only: bool = 
     t = _clock()
     # With --keep, a finished set-up is reused (demo_practice is idempotent per practice).
     for i in range(practices):
-        onboarding.demo_practice(
+        practice.demo_practice(
             root / f"p{i:02d}",
             url,
             claims_per_month=claims_per_month,

@@ -428,11 +428,11 @@ def demo_cmd(
     db: DbOpt = None,
 ) -> None:
     """Build the synthetic demo practice, import it and write its packet (prints its path)."""
-    from payeropt_lib.demo import practice as demo
-    from payeropt_lib.inputs import onboarding
+    from payeropt_lib.demo import files as demo
+    from payeropt_lib.demo import practice
     from payeropt_lib.packet import build as packets
 
-    url = onboarding.demo_practice(
+    url = practice.demo_practice(
         out,
         db or _state["db"],
         claims_per_month=claims_per_month,
@@ -440,7 +440,7 @@ def demo_cmd(
         progress=lambda msg: typer.echo(msg, err=True),
     )
     index = packets.write_packet(
-        url, config.DEMO_ORG, out, as_of=demo.DEMO_AS_OF.isoformat(), who=onboarding.DEMO_ACTOR
+        url, config.DEMO_ORG, out, as_of=demo.DEMO_AS_OF.isoformat(), who=practice.DEMO_ACTOR
     )
     typer.echo(str(index))
 

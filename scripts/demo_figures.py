@@ -7,7 +7,10 @@ demo before and after, snapshotting both and comparing:
     python scripts/demo_figures.py snapshot out/before out/before.snap
     payeropt demo --out out/after           # at the new commit
     python scripts/demo_figures.py snapshot out/after out/after.snap
-    python scripts/demo_figures.py compare out/before.snap out/after.snap
+    python scripts/demo_figures.py compare out/before.snap out/after.snap [--ignore REGEX]
+
+``--ignore`` masks what a regular expression matches on both sides before comparing: to
+show that an intended change (a reworded sentence, say) is the only one.
 
 A snapshot holds: every packet page's HTML with its random ids and generation time
 normalized; the CSV of every worklist verb (underpayments, over-payments, tasks, remits,
@@ -120,8 +123,14 @@ def snapshot(demo_dir: Path, snap: Path) -> None:
     (snap / "files.sha256").write_text("\n".join(lines) + "\n")
 
 
-def compare(a: Path, b: Path) -> int:
+def compare(a: Path, b: Path, ignore: str | None = None) -> int:
     """Print what differs between two snapshots; 0 when nothing does."""
+    masked = re.compile(ignore) if ignore else None
+
+    def text(path: Path) -> str:
+        content = path.read_text()
+        return masked.sub("<ignored>", content) if masked else content
+
     names = sorted(
         {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
         | {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
@@ -133,12 +142,12 @@ def compare(a: Path, b: Path) -> int:
             print(f"only in {'B' if not left.exists() else 'A'}: {name}")
             differing += 1
             continue
-        if left.read_bytes() == right.read_bytes():
+        if text(left) == text(right):
             continue
         differing += 1
         diff = difflib.unified_diff(
-            left.read_text().splitlines(),
-            right.read_text().splitlines(),
+            text(left).splitlines(),
+            text(right).splitlines(),
             f"A/{name}",
             f"B/{name}",
             n=0,
@@ -154,8 +163,12 @@ def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "snapshot":
         snapshot(Path(argv[1]), Path(argv[2]))
         return 0
-    if len(argv) == 3 and argv[0] == "compare":
-        return compare(Path(argv[1]), Path(argv[2]))
+    if len(argv) in (3, 5) and argv[0] == "compare":
+        ignore = argv[4] if len(argv) == 5 and argv[3] == "--ignore" else None
+        if len(argv) == 5 and ignore is None:
+            print(__doc__, file=sys.stderr)
+            return 2
+        return compare(Path(argv[1]), Path(argv[2]), ignore)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from payeropt_lib import formats
 from payeropt_lib.remittances.remitted import BUNDLED, DENIED, PAID_OUTCOMES
 
 from .metrics import (
@@ -497,13 +498,9 @@ def _figures(sums: pd.DataFrame) -> pd.DataFrame:
 def with_rate_text(frame: pd.DataFrame, rates: Sequence[str] = RATES) -> pd.DataFrame:
     """``frame`` with a ``text_<rate>`` column per rate: one decimal, e.g. "3.9%" (NA where
     the rate is hidden or missing, so a table prints it as hidden)."""
-    from payeropt_lib.packet.report import (
-        fmt_pct,  # display only; the report module is wiring, loaded late
-    )
-
     texts = {
         TEXT_PREFIX + rate: frame[rate]
-        .map(lambda v: fmt_pct(v, digits=1))
+        .map(lambda v: formats.percent(v, digits=1))
         .where(frame[rate].notna())
         for rate in rates
     }
@@ -752,25 +749,18 @@ SCORECARD_COLUMNS = [
 ]
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def _place_texts(out: pd.DataFrame, ranked: pd.Series) -> pd.DataFrame:
     """The scorecard's text columns: "99.3% (3rd)", "39 days (1st)"; rank and score."""
-    from payeropt_lib.packet.report import (
-        fmt_pct,  # display only; the report module is wiring, loaded late
-    )
-
     texts = {}
     for measure, rank_column, _ in SCORE_MEASURES:
         values = out[measure]
         if measure in RATES:
-            shown = values.map(lambda v: fmt_pct(v, digits=1))
+            shown = values.map(lambda v: formats.percent(v, digits=1))
         else:
             shown = values.map(lambda v: f"{int(v)} days" if pd.notna(v) else "")
-        place = out[rank_column].map(lambda r: f" ({_ordinal(int(r))})" if pd.notna(r) else "")
+        place = out[rank_column].map(
+            lambda r: f" ({formats.ordinal(int(r))})" if pd.notna(r) else ""
+        )
         texts[PLACE_PREFIX + measure] = (shown + place).where(values.notna())
     no_rank = pd.Series(NOT_RANKED_TEXT, index=out.index)
     texts["text_rank"] = out["rank"].astype("string").where(ranked, no_rank)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from payeropt_lib.formats import money
+
 from .metrics import HEADLINE_VALUES, SMALL_CELL, SMALL_SUFFIX
 
 # (column, label) of the headline figures, in the order the Summary and the indexes show.
@@ -70,11 +72,6 @@ def _shown(value: object) -> bool:
     return value is not None and not pd.isna(value)
 
 
-def _money(cents: int) -> str:
-    whole, part = divmod(abs(int(cents)), 100)
-    return f"{'-' if cents < 0 else ''}${whole:,}.{part:02d}"
-
-
 def appeal_action(by_payer: pd.DataFrame) -> pd.DataFrame:
     """The payer with the most money at stake in open under-payment follow-ups.
 
@@ -94,7 +91,7 @@ def appeal_action(by_payer: pd.DataFrame) -> pd.DataFrame:
             {
                 "kind": "appeal",
                 "action": f"Follow up the under-paid claims with {top['payer_label']}",
-                "evidence": f"{claims_text} with {_money(stake)} still at stake in open "
+                "evidence": f"{claims_text} with {money(stake)} still at stake in open "
                 "follow-ups, paid below the contract.",
                 "value_cents": stake,
                 "href": "underpayments.html#Under-payments-by-payer",
@@ -119,7 +116,7 @@ def overpayment_action(overpaid: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=ACTION_COLUMNS)
     shown = rows["overpaid_cents"].dropna()
     value = int(shown.astype("int64").sum()) if len(shown) == len(rows) else None
-    amount = _money(value) if value is not None else "A small amount (fewer than 11 lines)"
+    amount = money(value) if value is not None else "A small amount (fewer than 11 lines)"
     return pd.DataFrame(
         [
             {
@@ -171,7 +168,7 @@ def denial_action(top: pd.DataFrame) -> pd.DataFrame:
             {
                 "kind": "denials",
                 "action": f"Work the {label} denials from {row['payer_label']}",
-                "evidence": f"{int(row['claims']):,} claims with {_money(cents)} billed were "
+                "evidence": f"{int(row['claims']):,} claims with {money(cents)} billed were "
                 f"denied for {label}: {todo}",
                 "value_cents": cents,
                 "href": "denials.html#Denials-by-reason",
@@ -200,7 +197,7 @@ def renewal_action(top: pd.DataFrame) -> pd.DataFrame:
                 "kind": "renegotiate",
                 "action": f"Renegotiate the {row['payer_label']} contract before {deadline}",
                 "evidence": f"Notice is due in {int(row['days_left']):,} days.{rates} At "
-                f"your other payers' rates it would pay about {_money(gain)} more a year "
+                f"your other payers' rates it would pay about {money(gain)} more a year "
                 "(an estimate).",
                 "value_cents": gain,
                 "href": "contract-renewals.html",

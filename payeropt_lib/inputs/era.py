@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from payeropt_lib.errors import X12Error
+from payeropt_lib.formats import decimal_texts
 
 from . import x12
 
@@ -925,14 +926,6 @@ def _sum_into(target: np.ndarray, source: np.ndarray, amounts: np.ndarray) -> np
     return sums
 
 
-def _money(cents: np.ndarray) -> pd.Series:
-    """int cents → '-12.34' text, exactly (no float)."""
-    values = pd.Series(np.asarray(cents, dtype=np.int64))
-    sign = pd.Series(np.where(values < 0, "-", ""))
-    whole = (values.abs() // 100).astype(str)
-    return sign + whole + "." + (values.abs() % 100).astype(str).str.zfill(2)
-
-
 def balance(remit: Remit) -> pd.DataFrame:
     """One row per balancing failure (domain.md §4.4), empty when everything balances.
 
@@ -997,9 +990,9 @@ def balance(remit: Remit) -> pd.DataFrame:
         claim_id = pd.Series([ids.get(k) for k in line_claim[bad_line].tolist()], dtype=STR)
         message = (
             "claim " + claim_id + " line " + (rows["line_seq"] + 1).astype(str).to_numpy()
-            + ": SVC02 " + _money(line_charge[bad_line]) + " - CAS "
-            + _money(line_cas[bad_line]) + " = " + _money(line_expected[bad_line])
-            + " but SVC03 = " + _money(line_paid[bad_line])
+            + ": SVC02 " + decimal_texts(line_charge[bad_line]) + " - CAS "
+            + decimal_texts(line_cas[bad_line]) + " = " + decimal_texts(line_expected[bad_line])
+            + " but SVC03 = " + decimal_texts(line_paid[bad_line])
         )  # fmt: skip
         parts.append(_rows("line", rows, claim_id, line_expected[bad_line],
                            line_paid[bad_line], message))  # fmt: skip
@@ -1013,21 +1006,28 @@ def balance(remit: Remit) -> pd.DataFrame:
         claim_id = rows["claim_id"].reset_index(drop=True)
         who = "claim " + claim_id + " (CLP02 " + rows["status"].to_numpy() + "): "
         if text == "CAS":
-            detail = "CLP03 " + _money(claim_charge[bad]) + " - CAS " + _money(claim_cas[bad])
+            detail = (
+                "CLP03 "
+                + decimal_texts(claim_charge[bad])
+                + " - CAS "
+                + decimal_texts(claim_cas[bad])
+            )
         else:
             detail = (
-                "its lines pay SVC03 " + _money(lines_paid[bad]) + " - claim CAS "
-                + _money(claim_level[bad])
+                "its lines pay SVC03 " + decimal_texts(lines_paid[bad]) + " - claim CAS "
+                + decimal_texts(claim_level[bad])
             )  # fmt: skip
-        message = who + detail + " = " + _money(expected[bad]) + " but CLP04 = "
-        message = message + _money(claim_paid[bad])
+        message = who + detail + " = " + decimal_texts(expected[bad]) + " but CLP04 = "
+        message = message + decimal_texts(claim_paid[bad])
         parts.append(_rows("claim", rows, claim_id, expected[bad], claim_paid[bad], message))
     if len(bad_txn):
         rows = txns.iloc[bad_txn]
         message = (
             "transaction set " + rows["st_control"].fillna("").reset_index(drop=True)
-            + ": sum(CLP04) " + _money(paid[bad_txn]) + " - PLB " + _money(plb[bad_txn])
-            + " = " + _money(txn_expected[bad_txn]) + " but BPR02 = " + _money(bpr[bad_txn])
+            + ": sum(CLP04) " + decimal_texts(paid[bad_txn])
+            + " - PLB " + decimal_texts(plb[bad_txn])
+            + " = " + decimal_texts(txn_expected[bad_txn])
+            + " but BPR02 = " + decimal_texts(bpr[bad_txn])
         )  # fmt: skip
         none = pd.Series([None] * len(rows), dtype=STR)
         parts.append(

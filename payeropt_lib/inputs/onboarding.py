@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -58,94 +57,3 @@ def load_folder(
             if progress:
                 progress(result.summary())
     return results
-
-
-DEMO_ACTOR = Identity("payeropt-demo", "owner")
-
-
-def demo_practice(
-    out: Path,
-    db_url: str | None,
-    claims_per_month: int = 2000,
-    seed: int = 20261101,
-    progress: Callable[[str], None] | None = None,
-    org_id: str | None = None,
-    name: str = "Demo Family & Orthopedic Practice",
-) -> str:
-    """Generate the synthetic demo practice under ``out/files`` and load it; returns the URL.
-
-    The database defaults to ``out/payeropt.sqlite``. Running it again changes nothing
-    (the same seed writes the same files, and imports are idempotent). ``org_id`` and
-    ``name`` make more synthetic practices in one store (benchmarks: ``config.DEMO_ORG``
-    by default).
-    """
-    from payeropt_lib import config, store
-    from payeropt_lib.demo import practice as demo
-    from payeropt_lib.errors import OrgExists
-    from payeropt_lib.store import orgs
-
-    out = Path(out)
-    files = demo.generate(out / "files", claims_per_month=claims_per_month, seed=seed)
-    if progress:
-        progress(f"demo files written to {out / 'files'} ({len(files)} files)")
-    url = db_url or config.sqlite_url(out / config.DEFAULT_DB_FILE)
-    org = org_id or config.DEMO_ORG
-    engine = store.engine_for(url)
-    with contextlib.suppress(OrgExists):
-        orgs.create(engine, org, name, DEMO_ACTOR, locality=demo.DEMO_LOCALITY)
-    if not orgs.get(engine, org)["opted_in"]:
-        orgs.opt_in(engine, org, DEMO_ACTOR, accept_disclosure=True)
-    load_folder(engine, org, out / "files", DEMO_ACTOR, progress)
-    post_demo_remittances(engine, out / "files" / "era", seed, progress, org_id=org)
-    return url
-
-
-def post_demo_remittances(
-    engine: Engine,
-    folder: Path,
-    seed: int,
-    progress: Callable[[str], None] | None = None,
-    org_id: str | None = None,
-) -> None:
-    """Write the demo payers' 835 files from the loaded practice, then post them in order.
-
-    Posting is idempotent, so running the demo again posts nothing twice.
-    """
-    from tqdm import tqdm
-
-    from payeropt_lib import config, store
-    from payeropt_lib.demo import practice as demo
-    from payeropt_lib.demo import remittances as demo_era
-    from payeropt_lib.remittances import posting
-    from payeropt_lib.store import tables
-
-    org = org_id or config.DEMO_ORG
-    frames = {
-        t.name: store.read_frame(engine, t, org)
-        for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
-    }
-    plan = demo_era.plan_payments(
-        frames["charges"],
-        frames["contracts"],
-        frames["fee_schedules"],
-        frames["medicare_fees"],
-        demo.DEMO_AS_OF,
-        seed,
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    files = demo_era.remittance_files(plan, seed)
-    for name, content in files.items():
-        (folder / name).write_bytes(content)
-    posted = [
-        posting.post_file(engine, org, folder / name, DEMO_ACTOR)
-        for name in tqdm(
-            sorted(files), desc="posting 835s", unit="file", leave=False, disable=None
-        )
-    ]
-    if progress:
-        progress(
-            f"{len(posted)} 835 files posted from {folder}: "
-            f"{sum(p.underpaid for p in posted)} under-paid lines, "
-            f"{sum(p.tasks_opened for p in posted)} tasks, "
-            f"{sum(p.already_posted for p in posted)} already posted"
-        )

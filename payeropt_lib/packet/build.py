@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from payeropt_lib import config, store
+from payeropt_lib import config, formats, store
 from payeropt_lib.errors import PayeroptError
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
@@ -285,7 +285,7 @@ def _absolute_url(url: str) -> str:
 
 def _chrome(ctx: report.Context, generated_at: str, pages: Sequence[report.Page]) -> dict:
     """What the header and footer of every page (and the index) say."""
-    fmt_date = report.fmt_date
+    fmt_date = formats.day
     if ctx.period_start is None:
         period = "no claims on file"
     else:

@@ -19,7 +19,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
-from payeropt_lib import config, store
+from payeropt_lib import config, formats, store
 from payeropt_lib.analytics import metrics
 from payeropt_lib.errors import NotOptedIn, PayeroptError, StoreError
 from payeropt_lib.pricing import contracts
@@ -36,7 +35,7 @@ from payeropt_lib.store import orgs, tables
 
 logger = logging.getLogger(__name__)
 
-NA_TEXT = "—"
+NA_TEXT = formats.NA_TEXT
 SMALL_CELL = metrics.SMALL_CELL  # CMS cell-size policy: counts 1-10 are never shown
 SUPPRESSED = "suppressed"  # a figure hidden so that a "<11" cell cannot be worked out
 NO_REMITTANCES = "No remittances posted yet."
@@ -338,44 +337,9 @@ def _adjudicated(ctx: Context) -> pd.DataFrame:
 # --- formatters (also Jinja filters in the templates) ---------------------------------
 
 
-def _missing(value: Any) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_money(cents: Any, na: str = NA_TEXT) -> str:
-    """Integer cents → '$1,234.56' ('-$5.00' below zero; ``na`` when missing)."""
-    if _missing(cents):
-        return na
-    if isinstance(cents, float) and not cents.is_integer():
-        raise TypeError(f"money must be whole cents, not {cents!r}")
-    whole, part = divmod(abs(int(cents)), 100)
-    return f"{'-' if int(cents) < 0 else ''}${whole:,}.{part:02d}"
-
-
-def fmt_pct(pct: Any, digits: int = 0, na: str = NA_TEXT) -> str:
-    """A percent (125.0 = 125 %) → '125%', rounded half up.
-
-    Rounding never crosses a threshold a reader acts on: a value just below 100 shows as
-    '<100%', not '100%', and a small non-zero value as '<1%', not '0%'.
-    """
-    if _missing(pct):
-        return na
-    value = Decimal(str(float(pct)))
-    step = Decimal(1).scaleb(-digits)
-    shown = value.quantize(step, rounding=ROUND_HALF_UP)
-    if value < 100 <= shown:
-        return f"<{100:.{digits}f}%"
-    if value > 0 and shown == 0:
-        return f"<{step}%"
-    return f"{shown:,.{digits}f}%"
-
-
 def fmt_count(n: Any, na: str = NA_TEXT) -> str:
     """A count of lines, claims or patients: '1,234'; 1-10 as '<11' (small-cell rule)."""
-    if _missing(n):
+    if formats.missing(n):
         return na
     n = int(n)
     if 0 < n < SMALL_CELL:
@@ -383,17 +347,11 @@ def fmt_count(n: Any, na: str = NA_TEXT) -> str:
     return f"{n:,}"
 
 
-def fmt_date(day: Any, na: str = NA_TEXT) -> str:
-    if _missing(day):
-        return na
-    return pd.Timestamp(day).strftime("%Y-%m-%d")
-
-
 FILTERS = {
-    "fmt_money": fmt_money,
-    "fmt_pct": fmt_pct,
+    "fmt_money": formats.money,
+    "fmt_pct": formats.percent,
     "fmt_count": fmt_count,
-    "fmt_date": fmt_date,
+    "fmt_date": formats.day,
 }
 
 
@@ -488,16 +446,16 @@ def _cell_text(
 ) -> tuple[pd.Series, str]:
     """Format one column by its name's convention; returns the text and its CSS class."""
     if column.endswith("_cents"):
-        return values.map(lambda v: fmt_money(v, missing)), NUMERIC
+        return values.map(lambda v: formats.money(v, missing)), NUMERIC
     if column.startswith("pct_") or column.endswith("_pct"):
-        return values.map(lambda v: fmt_pct(v, digits, na=missing)), NUMERIC
+        return values.map(lambda v: formats.percent(v, digits, na=missing)), NUMERIC
     if column in ("volume", "lines", "claims", "count") or column.endswith(COUNT_SUFFIXES):
         return values.map(lambda v: fmt_count(v, missing)), NUMERIC
     if pd.api.types.is_bool_dtype(values):
         return values.map({True: "yes", False: ""}).fillna(missing), ""
     if pd.api.types.is_datetime64_any_dtype(values):
-        return values.map(lambda v: fmt_date(v, missing)), ""
-    return values.map(lambda v: missing if _missing(v) else str(v)), ""
+        return values.map(lambda v: formats.day(v, missing)), ""
+    return values.map(lambda v: missing if formats.missing(v) else str(v)), ""
 
 
 def _formatted(
@@ -621,8 +579,8 @@ def remit_notice(remittances: pd.DataFrame) -> Shown:
         )
     first, last = remittances["remit_date"].min(), remittances["remit_date"].max()
     return Shown(
-        f'<p class="packet-notes">Remittances on file are dated {fmt_date(first)} to '
-        f"{fmt_date(last)}.</p>"
+        f'<p class="packet-notes">Remittances on file are dated {formats.day(first)} to '
+        f"{formats.day(last)}.</p>"
     )
 
 
@@ -630,20 +588,20 @@ def remit_footnote(ctx: Context, remittances: pd.DataFrame) -> Shown:
     """Data notes for a remittance page: what is counted, what is left out, what is
     hidden and why."""
     posted = (
-        f"Remittances on file are dated {fmt_date(remittances['remit_date'].min())} to "
-        f"{fmt_date(remittances['remit_date'].max())}."
+        f"Remittances on file are dated {formats.day(remittances['remit_date'].min())} to "
+        f"{formats.day(remittances['remit_date'].max())}."
         if len(remittances)
         else NO_REMITTANCES
     )
     notes = [
         posted,
-        f"Lines are remitted lines with dates of service {fmt_date(ctx.period_start)} to "
-        f"{fmt_date(ctx.period_end)}, compared with the contract in force on the date of "
+        f"Lines are remitted lines with dates of service {formats.day(ctx.period_start)} to "
+        f"{formats.day(ctx.period_end)}, compared with the contract in force on the date of "
         "service. A line is under-paid when the payer allowed less than the contract by "
         "more than $0.50 or 0.5 %, whichever is larger; over-paid likewise above it.",
         "Each claim with under-paid lines on a remittance is one follow-up task; open, "
         "in-progress and appealed tasks are \u201cat stake\u201d. States are those after the "
-        f"latest posting; ages are days from the remittance to {fmt_date(ctx.as_of)}.",
+        f"latest posting; ages are days from the remittance to {formats.day(ctx.as_of)}.",
         "Postings later reversed by the payer are left out.",
         f"Counts from 1 to 10 are shown as \u201c<{SMALL_CELL}\u201d and their dollars are not "
         f"shown; \u201c{SUPPRESSED}\u201d marks a figure hidden so that a small one cannot be "
@@ -664,9 +622,9 @@ def fee_table(comparison: pd.DataFrame) -> Shown:
     if comparison.empty:
         return Shown('<p class="packet-empty">No billed codes in this period.</p>')
     text = (
-        comparison["rate_cents"].map(fmt_money)
+        comparison["rate_cents"].map(formats.money)
         + " · "
-        + comparison["pct_of_medicare"].map(lambda p: fmt_pct(p, na="no Medicare amount"))
+        + comparison["pct_of_medicare"].map(lambda p: formats.percent(p, na="no Medicare amount"))
     )
     text = text.where(comparison["rate_cents"].notna(), contracts.NO_RATE)
     text = text.where(~comparison["below_medicare"], "▼\u00a0" + text)  # ▼ stays with its $
@@ -682,7 +640,7 @@ def fee_table(comparison: pd.DataFrame) -> Shown:
         {
             "code": codes["code_label"],
             "lines": codes["volume"].map(fmt_count),
-            "medicare": codes["medicare_cents"].map(fmt_money),
+            "medicare": codes["medicare_cents"].map(formats.money),
             **{p: wide[("text", p)].to_numpy() for p in payers},
         }
     )
@@ -702,11 +660,11 @@ def fee_table(comparison: pd.DataFrame) -> Shown:
 def footnote(ctx: Context) -> Shown:
     """Data notes for the bottom of a page: freshness, dates, locality, display rules."""
     notes = [
-        f"Claims on file through {fmt_date(ctx.data_through)}; last import "
+        f"Claims on file through {formats.day(ctx.data_through)}; last import "
         f"{(ctx.last_import or NA_TEXT)[:16].replace('T', ' ')} UTC.",
-        f"Volumes count claim lines with dates of service {fmt_date(ctx.period_start)} to "
-        f"{fmt_date(ctx.period_end)}; counts from 1 to 10 are shown as \u201c<11\u201d.",
-        f"Rates are those in force on {fmt_date(ctx.as_of)}. Medicare reference: locality "
+        f"Volumes count claim lines with dates of service {formats.day(ctx.period_start)} to "
+        f"{formats.day(ctx.period_end)}; counts from 1 to 10 are shown as \u201c<11\u201d.",
+        f"Rates are those in force on {formats.day(ctx.as_of)}. Medicare reference: locality "
         f"{ctx.locality or 'unknown'}, non-facility amounts.",
         f"\u201c{contracts.NO_RATE}\u201d means no fee schedule row or Medicare amount applies "
         "on that date; it is not a zero rate.",

@@ -19,6 +19,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.formats import money_texts, percent_x1000_texts
+
 from . import expected
 
 logger = logging.getLogger(__name__)
@@ -93,20 +95,6 @@ def _in_force(frame: pd.DataFrame, as_of: pd.Timestamp, key: list[str]) -> pd.Da
     # Imports refuse overlapping periods; keeping the latest start is a cheap guarantee of
     # one row per key all the same.
     return live.sort_values("effective_from", kind="stable").drop_duplicates(key, keep="last")
-
-
-def _dollars(cents: pd.Series) -> pd.Series:
-    """'$1,234.56' for non-negative int cents (labels only, never arithmetic)."""
-    cents = cents.astype("int64")
-    whole = (cents // 100).map("{:,}".format).astype(str)  # astype: an empty map stays int
-    return "$" + whole + "." + (cents % 100).astype(str).str.zfill(2)
-
-
-def _percent_text(x1000: pd.Series) -> pd.Series:
-    """125000 → '125%', 112500 → '112.5%' (exact, from the integer)."""
-    x1000 = x1000.astype("int64")
-    frac = (x1000 % 1000).astype(str).str.zfill(3).str.rstrip("0")
-    return (x1000 // 1000).astype(str) + frac.where(frac.eq(""), "." + frac) + "%"
 
 
 def pct_of(rate_cents: pd.Series, medicare_cents: pd.Series) -> pd.Series:
@@ -213,11 +201,11 @@ def _source(
     x1000 = rates["x1000"].fillna(0).astype("int64")
     base = rates["base_cents"].fillna(0).astype("int64")
     percent_text = (
-        _percent_text(x1000)
+        percent_x1000_texts(x1000)
         + " of Medicare "
         + rates["medicare_locality"].fillna("").astype("str")
         + f" {site_text} "
-        + _dollars(base)
+        + money_texts(base)
     )
     text = fixed_text.where(fixed, percent_text)
     borrowed = rates["contract_product_line"].eq("") & rates["product_line"].ne("")

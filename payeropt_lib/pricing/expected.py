@@ -45,11 +45,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from payeropt_lib.remittances.underpayments import (
-    TOLERANCE_FLOOR_CENTS,
-    TOLERANCE_PER_MILLE,
-    half_up_div,
-)
+from payeropt_lib.formats import SQL_MACROS
+from payeropt_lib.pricing.tolerance import outside, tolerance_cents
 
 logger = logging.getLogger(__name__)
 
@@ -269,16 +266,8 @@ def _expected_allowed(
 
 
 def flagged(expected_cents: pd.Series, allowed_cents: pd.Series) -> np.ndarray:
-    """The lines whose explanation a billing manager reads: no expected amount (no contract,
-    no rate), or allowed − expected beyond the tolerance of interface §3 either way (the
-    larger of $0.50 and 0.5 % of expected, ``underpayments.tolerance``). A line without an
-    allowed amount is not flagged unless it has no expected amount."""
-    exp = pd.array(expected_cents, dtype="Int64")
-    allowed = pd.array(allowed_cents, dtype="Int64")
-    e = exp.to_numpy(dtype=np.int64, na_value=0)
-    a = allowed.to_numpy(dtype=np.int64, na_value=0)
-    tolerance = np.maximum(TOLERANCE_FLOOR_CENTS, half_up_div(e, 1000 // TOLERANCE_PER_MILLE))
-    return np.asarray(exp.isna()) | (~np.asarray(allowed.isna()) & (np.abs(a - e) > tolerance))
+    """The lines ``explain="flagged"`` explains: ``tolerance.outside``."""
+    return outside(expected_cents, allowed_cents)
 
 
 class _Tolerance:
@@ -304,11 +293,7 @@ class _Tolerance:
         def work(name: str, dtype: type) -> np.ndarray | None:
             return _scratch(name, dtype, len(e)) if isinstance(at, slice) else None
 
-        d = 1000 // TOLERANCE_PER_MILLE  # half_up_div(e, d) = (2e + d) // 2d, in place
-        tolerance = np.multiply(e, 2, out=work("tolerance", np.int64))
-        tolerance += d
-        tolerance //= 2 * d
-        np.maximum(tolerance, TOLERANCE_FLOOR_CENTS, out=tolerance)
+        tolerance = tolerance_cents(e, out=work("tolerance", np.int64))
         gap = np.subtract(self.allowed[at], e, out=work("gap", np.int64))
         np.abs(gap, out=gap)
         flag = np.greater(gap, tolerance, out=work("flag", bool))
@@ -1338,29 +1323,17 @@ def _claim_codes(claims: pa.ChunkedArray) -> np.ndarray:
 
 # --- the explanation ------------------------------------------------------------------------
 
-# Text helpers, inlined by DuckDB. dollars(): '$1,234.56' from integer cents; plain
-# concatenation for amounts under $1,000,000, which is ~4× faster than printf.
-_MACROS = """
-CREATE TEMP MACRO cents2(x) AS CASE WHEN x % 100 < 10 THEN '.0' ELSE '.' END || (x % 100);
-CREATE TEMP MACRO dollars(x) AS CASE
-    WHEN x >= 0 AND x < 100000 THEN concat('$', x // 100, cents2(x))
-    WHEN x >= 100000 AND x < 100000000 THEN concat(
-        '$', x // 100000, ',', lpad(((x // 100) % 1000)::VARCHAR, 3, '0'), cents2(x))
-    WHEN x < 0 THEN printf('-$%,d.%02d', (-x) // 100, (-x) % 100)
-    ELSE printf('$%,d.%02d', x // 100, x % 100) END;
-CREATE TEMP MACRO pct_text(x) AS concat(
-    x // 1000,
-    CASE WHEN x % 1000 = 0 THEN '' ELSE '.' || rtrim(lpad((x % 1000)::VARCHAR, 3, '0'), '0') END,
-    '%');
-CREATE TEMP MACRO day_text(d) AS strftime(d, '%Y-%m-%d');
-CREATE TEMP MACRO ordinal(n) AS n::VARCHAR || CASE
-    WHEN n % 100 BETWEEN 11 AND 13 THEN 'th' WHEN n % 10 = 1 THEN 'st'
-    WHEN n % 10 = 2 THEN 'nd' WHEN n % 10 = 3 THEN 'rd' ELSE 'th' END;
+# Text helpers, inlined by DuckDB: money, percent and day text as ``formats`` writes them
+# (``formats.SQL_MACROS``), and the explanation's own words.
+_MACROS = (
+    SQL_MACROS
+    + """
 CREATE TEMP MACRO rounded(cents, x1000) AS
     CASE WHEN (cents * x1000) % 100000 = 0 THEN '' ELSE ' (rounded half up)' END;
 CREATE TEMP MACRO label(payer, pl) AS
     coalesce(payer, '(no payer)') || CASE WHEN coalesce(pl, '') = '' THEN '' ELSE ' ' || pl END;
 """
+)
 
 # The contract ("AET PPO contract from 2025-01-01: ") and the rate's source ("fixed fee
 # schedule from 2025-07-01: ", "130% of Medicare 01112-05 facility "): few distinct values,

@@ -33,6 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.formats import day_texts, decimal_texts
+from payeropt_lib.money import parse_cents, parse_scaled
+
 logger = logging.getLogger(__name__)
 
 # Status codes whose RVUs CMS uses for payment (RVU25D README, Attachment A).
@@ -109,62 +112,6 @@ def conversion_factor_x10000(date_of_service: date) -> int:
         if period.effective_from <= date_of_service < period.effective_to:
             return period.conv_factor_x10000
     raise ValueError(f"no Medicare conversion factor known for date of service {date_of_service}")
-
-
-# --------------------------------------------------------------------------- decimal strings
-
-
-_DECIMAL_RE = r"^\s*(?P<sign>[-+]?)(?P<int>\d*)(?:\.(?P<frac>\d*))?\s*$"
-
-
-def parse_scaled_int(values: pd.Series, digits: int, what: str = "value") -> np.ndarray:
-    """Parse decimal strings ('1.35', '.5', '32.3465') to int64 x 10**digits, exactly.
-
-    No float is involved: integer and fraction parts are read separately. A value with more
-    non-zero fraction digits than ``digits``, or that is not a plain decimal, raises ValueError.
-    """
-    # CMS columns repeat a few hundred distinct values: parse each once.
-    codes, uniques = pd.factorize(pd.Series(values).astype("str").fillna("").str.strip())
-    return _parse_unique(pd.Series(uniques, dtype="str"), digits, what)[codes]
-
-
-def _parse_unique(text: pd.Series, digits: int, what: str) -> np.ndarray:
-    parts = text.str.extract(_DECIMAL_RE)
-    bad = parts["int"].isna() | ((parts["int"] == "") & parts["frac"].fillna("").eq(""))
-    if bad.any():
-        first = text[bad].iloc[0]
-        raise ValueError(f"{what}: {first!r} is not a decimal number")
-    frac = parts["frac"].fillna("").astype("str")
-    overflow = frac.str.slice(digits)
-    if overflow.str.strip("0").ne("").any():
-        first = text[overflow.str.strip("0").ne("")].iloc[0]
-        raise ValueError(f"{what}: {first!r} has more than {digits} decimal places")
-    whole = pd.to_numeric(parts["int"].where(parts["int"] != "", "0")).to_numpy(np.int64)
-    scaled = whole * np.int64(10**digits)
-    if digits:
-        frac_digits = frac.str.slice(0, digits).str.ljust(digits, "0")
-        scaled = scaled + pd.to_numeric(frac_digits).to_numpy(np.int64)
-    negative = (parts["sign"] == "-").to_numpy()
-    return np.where(negative, -scaled, scaled).astype(np.int64)
-
-
-def parse_money_cents(values: pd.Series, what: str = "amount") -> np.ndarray:
-    """Parse plain decimal money strings ('123.45', '-2', '0.5') to int64 cents, exactly."""
-    return parse_scaled_int(values, 2, what)
-
-
-def format_cents(cents: pd.Series | np.ndarray) -> pd.Series:
-    """Format int64 cents as plain decimals with two places: 12345 -> '123.45', -5 -> '-0.05'."""
-    values = pd.Series(np.asarray(cents, dtype=np.int64))
-    magnitude = values.abs()
-    text = (magnitude // 100).astype("str") + "." + (magnitude % 100).astype("str").str.zfill(2)
-    return text.where(values >= 0, "-" + text)
-
-
-def format_dates(values: pd.Series) -> pd.Series:
-    """Format dates as YYYY-MM-DD, blank for missing (open-ended)."""
-    as_dt = pd.to_datetime(values)
-    return as_dt.dt.strftime("%Y-%m-%d").fillna("").astype("str")
 
 
 # --------------------------------------------------------------------------- PPRRVU
@@ -272,18 +219,18 @@ def _typed_pprrvu(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             "procedure_code": raw["procedure_code"].str.upper(),
             "modifier": raw["modifier"].str.upper(),
             "status_code": raw["status_code"].str.upper(),
-            "work_rvu_x100": parse_scaled_int(raw["work_rvu"], 2, f"{source} WORK RVU"),
-            "nonfac_pe_rvu_x100": parse_scaled_int(
+            "work_rvu_x100": parse_scaled(raw["work_rvu"], 2, f"{source} WORK RVU"),
+            "nonfac_pe_rvu_x100": parse_scaled(
                 raw["nonfac_pe_rvu"], 2, f"{source} NON-FAC PE RVU"
             ),
-            "fac_pe_rvu_x100": parse_scaled_int(raw["fac_pe_rvu"], 2, f"{source} FACILITY PE RVU"),
-            "mp_rvu_x100": parse_scaled_int(raw["mp_rvu"], 2, f"{source} MP RVU"),
+            "fac_pe_rvu_x100": parse_scaled(raw["fac_pe_rvu"], 2, f"{source} FACILITY PE RVU"),
+            "mp_rvu_x100": parse_scaled(raw["mp_rvu"], 2, f"{source} MP RVU"),
             "nonfac_na": raw["nonfac_na"].str.upper().eq("NA").to_numpy(bool),
             "pctc_ind": raw["pctc_ind"],
             "glob_days": raw["glob_days"],
             "mult_proc": raw["mult_proc"],
             "bilat_surg": raw["bilat_surg"],
-            "conv_factor_x10000": parse_scaled_int(raw["conv_factor"], 4, f"{source} CONV FACTOR"),
+            "conv_factor_x10000": parse_scaled(raw["conv_factor"], 4, f"{source} CONV FACTOR"),
         }
     )
     bad = ~frame["procedure_code"].str.fullmatch(r"[0-9A-Z]{5}")
@@ -411,9 +358,9 @@ def _typed_gpci(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             "locality": _locality_key(raw["mac"], raw["number"]),
             "state": raw["state"].str.strip(),
             "locality_name": raw["name"].str.strip(),
-            "pw_gpci_x1000": parse_scaled_int(raw["pw"], 3, f"{source} PW GPCI"),
-            "pe_gpci_x1000": parse_scaled_int(raw["pe"], 3, f"{source} PE GPCI"),
-            "mp_gpci_x1000": parse_scaled_int(raw["mp"], 3, f"{source} MP GPCI"),
+            "pw_gpci_x1000": parse_scaled(raw["pw"], 3, f"{source} PW GPCI"),
+            "pe_gpci_x1000": parse_scaled(raw["pe"], 3, f"{source} PE GPCI"),
+            "mp_gpci_x1000": parse_scaled(raw["mp"], 3, f"{source} MP GPCI"),
         }
     )
     duplicated = frame["locality"].duplicated()
@@ -564,10 +511,10 @@ def write_medicare_fees_csv(frame: pd.DataFrame, path: Path | str) -> Path:
             "locality": frame["locality"].astype("str"),
             "procedure_code": frame["procedure_code"].astype("str"),
             "modifier": frame["modifier"].fillna("").astype("str"),
-            "effective_from": format_dates(frame["effective_from"]),
-            "effective_to": format_dates(frame["effective_to"]),
-            "non_facility_amount": format_cents(frame["non_facility_cents"]).to_numpy(),
-            "facility_amount": format_cents(frame["facility_cents"]).to_numpy(),
+            "effective_from": day_texts(frame["effective_from"]),
+            "effective_to": day_texts(frame["effective_to"]),
+            "non_facility_amount": decimal_texts(frame["non_facility_cents"]).to_numpy(),
+            "facility_amount": decimal_texts(frame["facility_cents"]).to_numpy(),
             "mult_proc": frame["mult_proc"].fillna("").astype("str"),
         }
     )[list(MEDICARE_FEES_COLUMNS)]
@@ -594,8 +541,8 @@ def read_medicare_fees_csv(path: Path | str) -> pd.DataFrame:
             "effective_to": pd.to_datetime(
                 raw["effective_to"].replace("", None), format="%Y-%m-%d"
             ),
-            "non_facility_cents": parse_money_cents(raw["non_facility_amount"]),
-            "facility_cents": parse_money_cents(raw["facility_amount"]),
+            "non_facility_cents": parse_cents(raw["non_facility_amount"]),
+            "facility_cents": parse_cents(raw["facility_amount"]),
             "mult_proc": raw.get("mult_proc", pd.Series("", index=raw.index)),
         }
     ).astype({"effective_from": "datetime64[ns]", "effective_to": "datetime64[ns]"})

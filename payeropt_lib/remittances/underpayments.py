@@ -14,10 +14,12 @@ import logging
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.formats import money_texts, percent_x1000_texts
+from payeropt_lib.money import half_up_div
+from payeropt_lib.pricing.tolerance import tolerance
+
 logger = logging.getLogger(__name__)
 
-TOLERANCE_FLOOR_CENTS = 50
-TOLERANCE_PER_MILLE = 5  # 0.5 %
 # Reasons and remarks that mean "paid as part of another service" (domain §4.7).
 BUNDLING_CARCS = frozenset({"97", "234", "236"})
 BUNDLING_RARCS = frozenset({"N390", "N20", "N19"})
@@ -36,17 +38,6 @@ CAUSES = {
     "above_charge": "paid above the billed charge",
     "no_rate": "no rate on file",
 }
-
-
-def half_up_div(numerator: pd.Series | np.ndarray, denominator: int) -> np.ndarray:
-    """Integer division rounding half up (for non-negative numerators)."""
-    return (np.asarray(numerator, dtype="int64") * 2 + denominator) // (2 * denominator)
-
-
-def tolerance(expected_cents: pd.Series) -> pd.Series:
-    """max($0.50, 0.5 % of expected), in cents, rounded half up."""
-    pct = half_up_div(expected_cents.fillna(0).astype("int64"), 1000 // TOLERANCE_PER_MILLE)
-    return pd.Series(np.maximum(TOLERANCE_FLOOR_CENTS, pct), index=expected_cents.index)
 
 
 def line_adjustment_totals(adjustments: pd.DataFrame) -> pd.DataFrame:
@@ -206,7 +197,7 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
         )
 
     def money(cents: pd.Series, m: np.ndarray) -> pd.Series:
-        return _money(cents[m])
+        return money_texts(cents[m], na="n/a")
 
     # (cause, condition, evidence for the lines m it explains), most specific first.
     rules = [
@@ -270,11 +261,11 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
                 "allowed "
                 + money(allowed, m)
                 + " is "
-                + _pct(implied_x1000[m])
+                + percent_x1000_texts(implied_x1000[m], 1)
                 + " of Medicare "
                 + money(medicare_total, m)
                 + "; the contract says "
-                + _pct(contract_pct[m])
+                + percent_x1000_texts(contract_pct[m], 1)
             ),
         ),
         (
@@ -339,28 +330,3 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
 def _flag(values: pd.Series, missing: bool = False) -> pd.Series:
     """A nullable comparison as plain bools (NA → ``missing``)."""
     return values.astype("boolean").fillna(missing).astype(bool)
-
-
-def _money(cents: pd.Series) -> pd.Series:
-    """Cents → '$1,234.56' (display only; exact integer arithmetic, no per-value Python)."""
-    c = pd.Series(cents).astype("Int64")
-    sign = np.where(c.fillna(0) < 0, "-", "")
-    a = c.abs().fillna(0).astype("int64")
-    dollars = a // 100
-    # Thousands separators: pad to whole groups of three digits, join the groups with
-    # commas, then strip the padding ("000,001,234" → "1,234").
-    digits = dollars.astype(str)
-    groups = max(1, -(-int(digits.str.len().max() if len(digits) else 1) // 3))
-    padded = digits.str.zfill(3 * groups)
-    grouped = padded.str.slice(0, 3)
-    for g in range(1, groups):
-        grouped = grouped + "," + padded.str.slice(3 * g, 3 * g + 3)
-    grouped = grouped.str.lstrip("0,").where(dollars > 0, "0")
-    text = sign + "$" + grouped + "." + (a % 100).astype(str).str.zfill(2)
-    return text.where(c.notna(), "n/a")
-
-
-def _pct(x1000: pd.Series) -> pd.Series:
-    x = pd.Series(x1000).astype("int64")
-    whole, frac = x // 1000, (x % 1000) // 100
-    return whole.astype(str) + "." + frac.astype(str) + "%"

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from payeropt_lib import store
+from payeropt_lib.formats import decimal_texts
 from payeropt_lib.store import tables
 
 from . import tasks
@@ -33,15 +34,6 @@ UNDERPAYMENT_COLUMNS = [
 ]
 
 
-def dollars(cents: pd.Series) -> pd.Series:
-    """Int cents → '123.45' / '-0.05' exactly (no float)."""
-    c = cents.astype("Int64")
-    sign = pd.Series("", index=c.index).where(c.fillna(0) >= 0, "-")
-    a = c.abs()
-    text = sign + (a // 100).astype(str) + "." + (a % 100).astype(str).str.zfill(2)
-    return text.where(c.notna(), "")
-
-
 def findings(engine: Engine, org_id: str, kind: str) -> pd.DataFrame:
     """Flagged lines of one kind (underpaid | overpaid | no_rate), not voided by reversals.
 
@@ -58,9 +50,9 @@ def findings(engine: Engine, org_id: str, kind: str) -> pd.DataFrame:
             "procedure_code": rows["procedure_code"],
             "date_of_service": rows["date_of_service"].dt.strftime("%Y-%m-%d"),
             "units": rows["units"],
-            "expected_allowed": dollars(rows["expected_cents"]),
-            "actual_allowed": dollars(rows["allowed_cents"]),
-            "variance": dollars(rows["variance_cents"]),
+            "expected_allowed": decimal_texts(rows["expected_cents"]),
+            "actual_allowed": decimal_texts(rows["allowed_cents"]),
+            "variance": decimal_texts(rows["variance_cents"]),
             "reason": rows["cause"] + ": " + rows["evidence"],
             "explanation": rows["explanation"],
             "task_id": rows["task_id"],
@@ -77,8 +69,8 @@ def task_list(engine: Engine, org_id: str, states: tuple[str, ...] = tasks.OPEN_
             "claim_id": t["claim_id"],
             "payer_id": t["payer_id"],
             "state": t["state"],
-            "amount_at_stake": dollars(t["amount_cents"]),
-            "recovered": dollars(t["recovered_cents"]),
+            "amount_at_stake": decimal_texts(t["amount_cents"]),
+            "recovered": decimal_texts(t["recovered_cents"]),
             "cause": t["cause"],
             "lines": t["lines"],
             "remit_date": t["remit_date"].dt.strftime("%Y-%m-%d"),
@@ -98,7 +90,7 @@ def remits(engine: Engine, org_id: str) -> pd.DataFrame:
                 "payer_name": r["payer_name"],
                 "trace_number": r["trace_number"],
                 "remit_date": r["remit_date"].dt.strftime("%Y-%m-%d"),
-                "total_paid": dollars(r["total_paid_cents"]),
+                "total_paid": decimal_texts(r["total_paid_cents"]),
                 "balanced": r["balanced"],
             }
         )
@@ -118,8 +110,8 @@ def problems(engine: Engine, org_id: str, kinds: tuple[str, ...]) -> pd.DataFram
                 "kind": rows["kind"],
                 "level": rows["level"],
                 "claim_id": rows["claim_id"],
-                "expected": dollars(rows["expected_cents"]),
-                "actual": dollars(rows["actual_cents"]),
+                "expected": decimal_texts(rows["expected_cents"]),
+                "actual": decimal_texts(rows["actual_cents"]),
                 "message": rows["message"],
             }
         )
@@ -142,6 +134,6 @@ def denial_list(engine: Engine, org_id: str) -> pd.DataFrame:
             "carc": rows["carc"],
             "carcs": rows["carcs"],
             "rarcs": rows["rarcs"],
-            "charge": dollars(rows["charge_cents"]),
+            "charge": decimal_texts(rows["charge_cents"]),
         }
     ).reset_index(drop=True)

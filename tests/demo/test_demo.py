@@ -1,4 +1,4 @@
-"""The synthetic demo practice (``demo.practice``): deterministic, valid, realistic enough.
+"""The synthetic demo practice (``demo.files``): deterministic, valid, realistic enough.
 
 The rules checked here are the importer's (interface section 1), checked directly on the
 written files so the generator can be tested on its own.
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib.demo import practice as demo
-from payeropt_lib.reference.medicare import parse_money_cents
+from payeropt_lib.demo import files as demo
+from payeropt_lib.money import parse_cents
 
 SMALL = 60  # claims per month in most tests: ~1,400 claims, well under a second
 KINDS = ("contracts", "fee-schedules", "medicare-fees", "charges", "transactions",
@@ -175,9 +175,7 @@ def test_medicaid_fee_schedule_is_60_to_75_percent_of_medicare(files) -> None:
     medicare = files["medicare-fees"]
     in_2025 = medicare[medicare["effective_from"] == "2025-01-01"]
     both = medicaid.merge(in_2025, on=["procedure_code", "modifier"])
-    ratio = parse_money_cents(both["allowed_amount"]) / parse_money_cents(
-        both["non_facility_amount"]
-    )
+    ratio = parse_cents(both["allowed_amount"]) / parse_cents(both["non_facility_amount"])
     assert len(both) > 40
     assert ratio.min() >= 0.595 and ratio.max() <= 0.755
 
@@ -267,11 +265,11 @@ def test_charges_are_two_to_three_times_medicare(files) -> None:
     medicare = files["medicare-fees"]
     in_2025 = medicare[medicare["effective_from"] == "2025-01-01"]
     lines = charges.assign(modifier=pricing).merge(in_2025, on=["procedure_code", "modifier"])
-    unit_charge = parse_money_cents(lines["charge_amount"]) / lines["units"].astype(int)
-    ratio = unit_charge / parse_money_cents(lines["non_facility_amount"])
+    unit_charge = parse_cents(lines["charge_amount"]) / lines["units"].astype(int)
+    ratio = unit_charge / parse_cents(lines["non_facility_amount"])
     assert len(lines) > 0.9 * len(charges)  # all but the drug (J3301) are on the PFS
     assert 2.0 <= ratio.mean() <= 3.0
-    assert (parse_money_cents(charges["charge_amount"]) % 100 == 0).all()  # whole dollars
+    assert (parse_cents(charges["charge_amount"]) % 100 == 0).all()  # whole dollars
     # One chargemaster: the same code (and units) costs the same in a year, for every payer.
     per_code = charges.groupby(["procedure_code", "modifiers", "units"])["charge_amount"]
     assert (per_code.nunique() == 1).all()
@@ -282,8 +280,7 @@ def test_charges_rise_three_percent_in_2026(files) -> None:
     one = charges[(charges["procedure_code"] == "99213") & (charges["units"] == "1")]
     by_year = one.groupby(one["date_of_service"].str[:4])["charge_amount"].first()
     rise = (
-        parse_money_cents(pd.Series([by_year["2026"]]))[0]
-        / parse_money_cents(pd.Series([by_year["2025"]]))[0]
+        parse_cents(pd.Series([by_year["2026"]]))[0] / parse_cents(pd.Series([by_year["2025"]]))[0]
     )
     assert 1.025 < rise < 1.035
 
@@ -318,7 +315,7 @@ def test_transactions(files) -> None:
     assert transactions["amount"].str.fullmatch(rf"-?{MONEY}").all()
     assert transactions["posted_date"].str.fullmatch(DATE).all()
     assert transactions["line_number"].str.fullmatch(r"([1-9]\d*)?").all()
-    amount = parse_money_cents(transactions["amount"])
+    amount = parse_cents(transactions["amount"])
     refund = transactions["type"].eq("refund").to_numpy()
     assert (amount[refund] < 0).all() and (amount[~refund] > 0).all()
     dos = transactions["claim_id"].map(

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from payeropt_lib import store
-from payeropt_lib.demo import practice as demo
+from payeropt_lib.demo import files as demo
 from payeropt_lib.inputs import imports
 from payeropt_lib.store import audit, orgs, tables
 from tests.conftest import OWNER

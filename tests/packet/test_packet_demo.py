@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from payeropt_lib import config
-from payeropt_lib.demo import practice as demo
+from payeropt_lib.demo import files as demo
 from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import report
 

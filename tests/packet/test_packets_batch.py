@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from payeropt_lib import cli, config, store
+from payeropt_lib import cli, config, formats, store
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import report
@@ -121,7 +121,7 @@ def _markers(db_url: str, org_id: str) -> set[str]:
     charges = store.read_frame(engine, store.tables.charges, org_id)
     names = set(contracts.loc[contracts["payer_class"].eq("COMMERCIAL"), "payer_name"])
     names |= set(contracts.loc[contracts["payer_class"].eq("MEDICAID"), "payer_name"])
-    dollars = {report.fmt_money(c) for c in fees["allowed_cents"]}
+    dollars = {formats.money(c) for c in fees["allowed_cents"]}
     return names | set(charges["claim_id"]) | dollars
 
 

@@ -368,54 +368,6 @@ def test_errors_survive_pickle() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cents", "text"),
-    [
-        (0, "$0.00"),
-        (5, "$0.05"),
-        (123456, "$1,234.56"),
-        (-500, "-$5.00"),
-        (np.int64(100), "$1.00"),
-        (1200.0, "$12.00"),
-        (None, "—"),
-        (pd.NA, "—"),
-        (float("nan"), "—"),
-    ],
-)
-def test_fmt_money(cents: object, text: str) -> None:
-    assert report.fmt_money(cents) == text
-
-
-def test_fmt_money_refuses_fractional_cents() -> None:
-    with pytest.raises(TypeError):
-        report.fmt_money(12.5)
-    assert report.fmt_money(pd.NA, "no rate on file") == "no rate on file"
-
-
-@pytest.mark.parametrize(
-    ("pct", "text"),
-    [
-        (125.0, "125%"),
-        (124.99677, "125%"),
-        (89.5, "90%"),  # half up, not to even
-        (99.4, "99%"),
-        (99.6, "<100%"),  # below Medicare never reads as 100 %
-        (100, "100%"),
-        (0.2, "<1%"),
-        (0, "0%"),
-        (1234.0, "1,234%"),
-        (pd.NA, "—"),
-    ],
-)
-def test_fmt_pct(pct: object, text: str) -> None:
-    assert report.fmt_pct(pct) == text
-
-
-def test_fmt_pct_digits() -> None:
-    assert report.fmt_pct(12.345, digits=2) == "12.35%"
-    assert report.fmt_pct(0.04, digits=1) == "<0.1%"
-
-
-@pytest.mark.parametrize(
     ("n", "text"),
     [(0, "0"), (1, "<11"), (10, "<11"), (11, "11"), (12345, "12,345"), (pd.NA, "—")],
 )

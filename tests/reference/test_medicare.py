@@ -283,38 +283,6 @@ def test_unknown_locality_is_refused(pprrvu: pd.DataFrame, gpci: pd.DataFrame) -
 # --------------------------------------------------------------------------- helpers
 
 
-def test_decimal_parsing_is_exact_and_strict() -> None:
-    values = pd.Series(["1.35", ".5", "32.3465", "10", "-0.07", " 2.00 "])
-    assert medicare.parse_scaled_int(values, 4).tolist() == [
-        13500,
-        5000,
-        323465,
-        100000,
-        -700,
-        20000,
-    ]
-    assert medicare.parse_money_cents(pd.Series(["123.45", "0.1", "7"])).tolist() == [
-        12345,
-        10,
-        700,
-    ]
-    assert medicare.parse_scaled_int(pd.Series(["1.2500"]), 2).tolist() == [125]
-    for bad in ("1.355", "abc", ".", "", "1,000.00"):
-        with pytest.raises(ValueError):
-            medicare.parse_scaled_int(pd.Series([bad]), 2)
-
-
-def test_format_cents() -> None:
-    assert medicare.format_cents(np.array([12345, 5, 0, -5, -12345, 100])).tolist() == [
-        "123.45",
-        "0.05",
-        "0.00",
-        "-0.05",
-        "-123.45",
-        "1.00",
-    ]
-
-
 def test_conversion_factor_periods_are_half_open_and_contiguous() -> None:
     periods = medicare.CONVERSION_FACTORS
     for earlier, later in zip(periods, periods[1:], strict=False):

@@ -2,7 +2,7 @@
 
 Functions here never call ``.show()`` and never compute a business number: they reshape
 and label what the compute modules return. Money is turned into dollar text for labels
-only (``report.fmt_money``).
+only (``formats``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from payeropt_lib.packet.report import SUPPRESSED, cell_text, fmt_count, fmt_money, fmt_pct
+from payeropt_lib import formats
+from payeropt_lib.packet.report import SUPPRESSED, cell_text, fmt_count
 from payeropt_lib.pricing.contracts import NO_RATE
 
 logger = logging.getLogger(__name__)
@@ -61,10 +62,10 @@ def fee_heatmap(comparison: pd.DataFrame) -> go.Figure:
     cells = comparison.assign(
         pct=comparison["pct_of_medicare"].astype("float64"),
         label=comparison["pct_of_medicare"]
-        .map(fmt_pct)
+        .map(formats.percent)
         .where(comparison["rate_cents"].notna(), ""),
-        rate_text=comparison["rate_cents"].map(lambda c: fmt_money(c, NO_RATE)),
-        medicare_text=comparison["medicare_cents"].map(lambda c: fmt_money(c, "unknown")),
+        rate_text=comparison["rate_cents"].map(lambda c: formats.money(c, NO_RATE)),
+        medicare_text=comparison["medicare_cents"].map(lambda c: formats.money(c, "unknown")),
     )
     cells["label"] = cells["label"].where(~cells["below_medicare"], "▼ " + cells["label"])
     volume = cells.drop_duplicates("code_label").set_index("code_label")["volume"]
@@ -172,7 +173,7 @@ def _floats(values: pd.Series) -> np.ndarray:
 
 def _pct_text(values: pd.Series) -> pd.Series:
     """Percents as hover text with one decimal ('3.9%'); a hidden one reads "suppressed"."""
-    return values.map(lambda v: fmt_pct(v, digits=1, na=SUPPRESSED))
+    return values.map(lambda v: formats.percent(v, digits=1, na=SUPPRESSED))
 
 
 def _wrapped(labels: pd.Series, hidden: np.ndarray) -> list[str]:

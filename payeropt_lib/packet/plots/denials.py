@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from payeropt_lib import formats
 from payeropt_lib.analytics.denials import TARGET_PCT
 
 from . import (
@@ -27,7 +28,6 @@ from . import (
     _pct_text,
     _wrapped,
     cell_text,
-    fmt_pct,
 )
 
 __all__ = [
@@ -156,7 +156,7 @@ def denial_rate_by_payer(
         x=TARGET_PCT,
         line={"dash": "dash", "color": TARGET_COLOR, "width": 1},
         annotation={
-            "text": f"usual target: under {fmt_pct(TARGET_PCT)}",
+            "text": f"usual target: under {formats.percent(TARGET_PCT)}",
             "font": {"size": 11, "color": TARGET_COLOR},
         },
         annotation_position="top",
@@ -250,7 +250,7 @@ def denial_rate_trend(
         y=TARGET_PCT,
         line={"dash": "dash", "color": TARGET_COLOR, "width": 1},
         annotation={
-            "text": f"usual target: under {fmt_pct(TARGET_PCT)}",
+            "text": f"usual target: under {formats.percent(TARGET_PCT)}",
             "font": {"size": 11, "color": TARGET_COLOR},
         },
         annotation_position="top left",
