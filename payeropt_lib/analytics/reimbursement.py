@@ -33,7 +33,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from payeropt_lib.pricing.contracts import PRICING_MODIFIER, payer_labels
+from payeropt_lib.pricing.contracts import payer_labels
+from payeropt_lib.reference.modifiers import pricing_modifiers
 from payeropt_lib.remittances.remitted import PAID_OUTCOMES
 from payeropt_lib.remittances.underpayments import tolerance
 
@@ -119,14 +120,10 @@ def per_unit_half_up(cents: pd.Series, units: pd.Series) -> pd.Series:
 
 def _code_keys(adjudicated: pd.DataFrame) -> pd.DataFrame:
     """procedure_code and modifier ('' or the line's 26/TC pricing modifier)."""
-    # A practice uses a few dozen modifier strings: read each once, not once per line.
-    codes, uniques = pd.factorize(adjudicated["modifiers"].fillna("").astype("str"))
-    found = pd.Series(uniques, dtype="str").str.extract(PRICING_MODIFIER, expand=False)
-    modifier = found.fillna("").astype("str").to_numpy()[codes]
     return pd.DataFrame(
         {
             "procedure_code": adjudicated["procedure_code"].astype("str"),
-            "modifier": pd.Series(modifier, index=adjudicated.index, dtype="str"),
+            "modifier": pricing_modifiers(adjudicated["modifiers"]),
         },
         index=adjudicated.index,
     )

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from payeropt_lib.pricing import contracts as terms
+from payeropt_lib.reference.modifiers import pricing_modifiers
 
 from . import metrics
 
@@ -350,8 +351,7 @@ def _billed(
         lines = lines[lines["date_of_service"].ge(_day(period_start))]
     if period_end is not None:
         lines = lines[lines["date_of_service"].le(_day(period_end))]
-    modifier = lines["modifiers"].fillna("").str.extract(terms.PRICING_MODIFIER, expand=False)
-    lines = lines.assign(modifier=modifier.fillna("").astype("str"))
+    lines = lines.assign(modifier=pricing_modifiers(lines["modifiers"]))
     return _to_contract(lines, "primary_payer_id", "product_line", schedule)
 
 

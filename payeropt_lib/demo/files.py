@@ -26,6 +26,7 @@ import pandas as pd
 from payeropt_lib import config
 from payeropt_lib.formats import decimal_texts
 from payeropt_lib.reference.medicare import read_medicare_fees_csv, write_medicare_fees_csv
+from payeropt_lib.reference.place_of_service import FACILITY_POS
 
 logger = logging.getLogger(__name__)
 
@@ -889,10 +890,6 @@ def _write_rows(handle, columns: dict[str, np.ndarray], header: bool) -> None:
 # --------------------------------------------------------------------------- postings
 
 
-_FACILITY_POS = ("02", "19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52",
-                 "53", "56", "61")  # fmt: skip
-
-
 def _after(dos: np.ndarray, low: int, high: np.ndarray | int, rng) -> np.ndarray:
     """A business day ``low``..``high`` business days after each date of service."""
     days = rng.integers(low, np.asarray(high) + 1, len(dos))
@@ -909,7 +906,7 @@ def _transactions_frame(
     unit = np.where(dos_line >= np.datetime64("2026-01-01"), rates.charge_2026[cid],
                     rates.charge_2025[cid])  # fmt: skip
     charge = unit * units
-    facility = np.isin(c["pos"][claim], _FACILITY_POS)
+    facility = np.isin(c["pos"][claim], sorted(FACILITY_POS))
     medicare = np.where(facility, rates.medicare_f_2025[cid], rates.medicare_nf_2025[cid])
     medicare = np.where(medicare < 0, charge // 5, medicare * units)  # drugs: a fifth of charge
     permille = np.array([x.allowed_permille for x in CONTRACTS])[c["contract"][claim]]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from payeropt_lib.formats import money_texts, percent_x1000_texts
+from payeropt_lib.reference.modifiers import pricing_modifiers
 
 from . import expected
 
@@ -39,7 +40,6 @@ NOT_PAYERS = ("SELF_PAY",)
 # target (domain §10). Their managed-care plans are contracts like any other.
 PUBLIC_PROGRAMS = ("MEDICARE", "MEDICAID")
 NO_RATE = "no rate on file"
-PRICING_MODIFIER = r"(?:^|:)(26|TC)(?=:|$)"
 
 RATE_COLUMNS = [
     "payer_id",
@@ -335,9 +335,8 @@ def top_codes(
     if period_end is not None:
         lines = lines[lines["date_of_service"].le(_day(period_end))]
     # Only 26/TC change the price; 25, 59, RT… do not make a separate rate row.
-    modifier = lines["modifiers"].fillna("").str.extract(PRICING_MODIFIER, expand=False)
     counted = (
-        lines.assign(modifier=modifier.fillna("").astype(str))
+        lines.assign(modifier=pricing_modifiers(lines["modifiers"]))
         .groupby(CODE_KEY, as_index=False)
         .size()
         .rename(columns={"size": "volume"})

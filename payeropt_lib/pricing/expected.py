@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -47,16 +46,12 @@ import pyarrow.compute as pc
 
 from payeropt_lib.formats import SQL_MACROS
 from payeropt_lib.pricing.tolerance import outside, tolerance_cents
+from payeropt_lib.reference.modifiers import PRICING_MODIFIERS, pricing_modifier
+from payeropt_lib.reference.place_of_service import is_facility
 
 logger = logging.getLogger(__name__)
 
 
-# Domain §1.3: places of service paid at the facility rate. Everything else (11 office,
-# 12 home, 20 urgent care, …, blank) is non-facility.
-FACILITY_POS = (
-    "19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53", "56", "61",
-)  # fmt: skip
-PRICING_MODIFIERS = ("", "26", "TC")  # pricing_modifier categories, in code order 0, 1, 2
 SITES = ("non_facility", "facility")  # site categories: code 0, 1
 BASES = ("fee_schedule", "medicare_percent")
 
@@ -109,7 +104,6 @@ DAY_NS = 86_400 * 10**9
 # engine sorts or searches instead (slower, same answer).
 DENSE_LIMIT = 1 << 25
 _CHUNK = 1 << 20  # lines per slice of the per-line passes
-_PM_PATTERN = re.compile(r"(?:^|:)(26|TC)(?::|$)")
 
 
 def expected_allowed(
@@ -143,8 +137,9 @@ def expected_allowed(
        NaT = open; a later row of the same key closes an earlier one), the line's product
        line beating blank;
     3. ``medicare_percent``: the contract locality's Medicare row in force, its facility
-       amount for a facility place of service (``FACILITY_POS``) else non-facility, ×
-       percent, rounded half up to the cent: (medicare × percent_x1000 + 50000) // 100000;
+       amount for a facility place of service (``place_of_service.FACILITY_POS``) else
+       non-facility, × percent, rounded half up to the cent:
+       (medicare × percent_x1000 + 50000) // 100000;
     4. × units;
     5. MPPR: lines with MULT PROC indicator '2' (national: the contract locality's row
        first, else the smallest locality's) on the same claim_id and DOS rank by gross
@@ -333,7 +328,7 @@ def _encode(lines: pd.DataFrame, pool: ThreadPoolExecutor) -> _Found:
         "pl": _Column(lines["product_line"], blank=True),
         "code": _Column(lines["procedure_code"]),
         "pm": _Column(lines["modifiers"], _pricing_modifier, np.int8),
-        "facility": _Column(lines["place_of_service"], lambda v: v in FACILITY_POS, np.bool_),
+        "facility": _Column(lines["place_of_service"], is_facility, np.bool_),
     }
     ints, per_day = _datetimes(lines["date_of_service"])
     day, nat = np.empty(n, np.int32), np.empty(n, bool)  # int32: ±5.8 million years
@@ -439,9 +434,8 @@ class _Column:
 
 
 def _pricing_modifier(modifiers: str | None) -> int:
-    """26 or TC among the ':'-joined charge modifiers (the first), else ''."""
-    hit = _PM_PATTERN.search(modifiers) if modifiers else None
-    return PRICING_MODIFIERS.index(hit.group(1)) if hit else 0
+    """The code of the line's pricing modifier (``PRICING_MODIFIERS`` order)."""
+    return PRICING_MODIFIERS.index(pricing_modifier(modifiers))
 
 
 def _strings(series: pd.Series) -> pa.ChunkedArray:

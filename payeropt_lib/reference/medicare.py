@@ -36,13 +36,14 @@ import pandas as pd
 from payeropt_lib.formats import day_texts, decimal_texts
 from payeropt_lib.money import parse_cents, parse_scaled
 
+from .modifiers import PRICING_MODIFIERS
+
 logger = logging.getLogger(__name__)
 
 # Status codes whose RVUs CMS uses for payment (RVU25D README, Attachment A).
 PAYABLE_STATUS_CODES: tuple[str, ...] = ("A", "R", "T")
 
 # The only modifiers a fee schedule or medicare_fees.csv row may carry (interface section 1).
-PRICING_MODIFIERS: tuple[str, ...] = ("", "26", "TC")
 
 MEDICARE_FEES_COLUMNS: tuple[str, ...] = (
     "locality",

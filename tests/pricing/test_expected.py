@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from payeropt_lib.pricing import expected
+from payeropt_lib.reference import place_of_service
 
 LOC = "01112-05"
 OTHER_LOC = "05302-99"
@@ -691,7 +692,7 @@ def _reference(lines, contracts, fees, medicare) -> list:
                 if len(hit):
                     site = (
                         "facility_cents"
-                        if line["place_of_service"] in expected.FACILITY_POS
+                        if line["place_of_service"] in place_of_service.FACILITY_POS
                         else "non_facility_cents"
                     )
                     base = int(hit[site].iloc[0])
