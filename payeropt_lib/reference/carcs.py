@@ -87,6 +87,10 @@ ACTIONS: dict[str, str] = {
 BUNDLING = "bundling"
 OTHER = "other"
 
+SEQUESTRATION = "253"  # the 2 % Medicare sequestration: part of allowed, never a denial
+# Remark codes (RARCs) that mean "paid as part of another service" (domain §4.7).
+BUNDLING_RARCS = frozenset({"N390", "N20", "N19"})
+
 # X12 CAS group codes: who bears the adjusted amount.
 GROUP_CODES: dict[str, str] = {
     "CO": "contractual: the practice writes it off, the patient cannot be billed",
@@ -214,6 +218,9 @@ CARCS: dict[str, tuple[str, str]] = {
     # other
     "A1": (OTHER, "claim or service denied (see the remark code)"),
 }
+
+# Reasons that mean "paid as part of another service": posting classes such lines bundled.
+BUNDLING_CARCS = frozenset(code for code, (category, _) in CARCS.items() if category == BUNDLING)
 
 NO_REASON = "no reason code given"
 

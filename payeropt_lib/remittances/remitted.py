@@ -4,8 +4,8 @@ Every page past the fee schedules (payer performance, reimbursement trends, deni
 mix, the summary) starts from ``adjudicated``: the remitted lines that still count (not a
 reversal, not reversed later, matched to a charge), each with its charge line's payer,
 product line and date of service, what posting decided about it (``outcome``) and what the
-contract says it should have allowed (``expected_cents``, from the same engine posting
-uses, on the contracts on file now).
+contract says it should have allowed (``expected_cents``: ``evaluation.price_lines``, the
+function and multiple-procedure grouping posting prices with, on the contracts on file now).
 
 Pure function over store frames (``store.read_frame``); no I/O. The frame keeps claim ids
 so pages can count claims, but nothing here or downstream ever shows one: ``metrics``-style
@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from payeropt_lib.pricing import expected
+from payeropt_lib.reference.claim_status import primary_adjudication
 
-from .underpayments import PRIMARY_STATUSES
+from .evaluation import price_lines
 
 CLAIM_KEY = "claim_id"  # kept only to count distinct claims; never shown
 
@@ -122,7 +122,8 @@ def adjudicated(
         ~remit_claims["is_reversal"].fillna(False).astype(bool)
         & remit_claims["reversed_by_remit_id"].isna()
     ]
-    remit_lines = remit_lines.drop(columns=["charge_cents"], errors="ignore")
+    # The charge line's own columns win: the 835's charge and codes are not read here.
+    remit_lines = remit_lines[[c for c in REMIT_LINE_COLUMNS if c != "charge_cents"]]
     lines = remit_lines[remit_lines["line_number"].notna()].merge(
         claims[["remit_id", "claim_seq", "status"]], on=["remit_id", "claim_seq"], how="inner"
     )
@@ -142,8 +143,8 @@ def adjudicated(
     found = _live(findings)[[*LINE_KEY, "kind"]].drop_duplicates(LINE_KEY)
     lines = lines.merge(denied, on=LINE_KEY, how="left").merge(found, on=LINE_KEY, how="left")
 
-    primary = lines["payer_id"].eq(lines["primary_payer_id"]).fillna(False) & (
-        lines["status"].isin(PRIMARY_STATUSES) | lines["status"].eq("4")
+    primary = primary_adjudication(
+        lines["status"], lines["payer_id"].eq(lines["primary_payer_id"])
     )
     priced = _priced(lines[primary], contracts, fee_schedules, medicare_fees)
     lines = lines.join(priced)
@@ -203,7 +204,7 @@ def _priced(
     medicare_fees: pd.DataFrame,
 ) -> pd.DataFrame:
     """expected_cents, contract_basis, contract_rate_cents and full_price for primary lines
-    (same index), priced by ``expected.expected_allowed`` without explanations."""
+    (same index), priced as posting prices them (``evaluation.price_lines``)."""
     columns = ["expected_cents", "contract_basis", "contract_rate_cents", "full_price"]
     if lines.empty or contracts.empty:
         return pd.DataFrame(
@@ -214,27 +215,11 @@ def _priced(
                 "full_price": pd.Series(dtype="bool"),
             }
         )[columns]
-    engine_in = pd.DataFrame(
-        {
-            "line_key": np.arange(len(lines), dtype=np.int64),
-            # One MPPR group per remitted claim: the payer ranked the lines it was sent.
-            "claim_id": lines["remit_id"].astype("str") + ":" + lines["claim_seq"].astype("str"),
-            "payer_id": lines["payer_id"].astype("str"),
-            "product_line": lines["product_line"].fillna(""),
-            "procedure_code": lines["procedure_code"],
-            "modifiers": lines["modifiers"].fillna(""),
-            "units": lines["units"].astype("int64"),
-            "charge_cents": lines["billed_cents"].astype("int64"),
-            "date_of_service": lines["date_of_service"],
-            "place_of_service": lines["place_of_service"],
-        }
-    )
-    priced = expected.expected_allowed(
-        engine_in,
+    priced = price_lines(
+        lines,
         contracts,
         fee_schedules,
         medicare_fees,
-        explain=False,
         columns=("expected_cents", "contract_basis", "rate_cents", "mppr_rank", "lesser_applied"),
     )
     rank = priced["mppr_rank"].astype("Int64")

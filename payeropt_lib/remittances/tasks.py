@@ -1,16 +1,20 @@
 """Follow-up tasks: under-paid lines grouped per claim, with a deadline and a state.
 
-States: open → in_progress → appealed → recovered | written_off (and back to in_progress
-from appealed when an appeal needs more work). Every change is audited. A later 835 that
-pays the difference closes the task as recovered, with the amount (see ``posting``).
+The whole life of a task lives here. Posting asks ``plan`` what a posted 835 means for
+the tasks (which to open, which a later payment recovered), a pure decision over frames,
+and ``apply`` writes that plan in posting's transaction. Staff move a task along its states
+with ``change_state``: open → in_progress → appealed → recovered | written_off (and back to
+in_progress from appealed when an appeal needs more work). Every change is an event, and
+every change by a person is audited.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from payeropt_lib import store
 from payeropt_lib.errors import PayeroptError
@@ -78,6 +82,188 @@ def group_findings(under: pd.DataFrame) -> pd.DataFrame:
     days = out["appeal_days"].fillna(DEFAULT_APPEAL_DAYS).astype("int64")
     out["deadline"] = pd.to_datetime(out["remit_date"]) + pd.to_timedelta(days, unit="D")
     return out.drop(columns="appeal_days")
+
+
+def appeal_days(lines: pd.DataFrame, contracts: pd.DataFrame) -> pd.Series:
+    """The appeal window of the contract each line was priced under (NA = default).
+
+    Needs lines: payer_id, product_line, contract_from. The line's own product line's
+    contract first, else the payer's all-products ('') contract, as the engine chose.
+    """
+    terms = contracts[["payer_id", "product_line", "effective_from", "appeal_days"]].rename(
+        columns={"effective_from": "contract_from"}
+    )
+    keys = ["payer_id", "product_line", "contract_from"]
+    base = lines[keys].reset_index(drop=True)
+    specific = base.merge(terms, on=keys, how="left")["appeal_days"]
+    blank = base.assign(product_line="").merge(terms, on=keys, how="left")["appeal_days"]
+    return specific.fillna(blank).astype("Int64")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one posting means for the follow-up tasks.
+
+    - opened: ``group_findings`` rows, one task to open per claim with under-paid lines;
+    - recovered: task_id, state (now), amount_cents (recovered: what this posting allowed
+      above the earlier one on the task's lines, at most the amount at stake) of the open
+      tasks whose lines this posting no longer finds under-paid.
+    """
+
+    opened: pd.DataFrame
+    recovered: pd.DataFrame
+
+
+def _answered(lines: pd.DataFrame) -> pd.DataFrame:
+    """The posted lines that answer a charge line: matched, and not a reversal."""
+    return lines[lines["line_number"].notna() & ~lines["is_reversal"].astype(bool)]
+
+
+def claims_answered(lines: pd.DataFrame) -> list[str]:
+    """The claims whose open tasks a posting of ``lines`` may close (``plan`` needs them
+    and their earlier findings)."""
+    return _answered(lines)["claim_id"].unique().tolist()
+
+
+def plan(
+    findings: pd.DataFrame,
+    lines: pd.DataFrame,
+    open_tasks: pd.DataFrame,
+    task_findings: pd.DataFrame,
+    contracts: pd.DataFrame,
+) -> Plan:
+    """Decide which tasks a posting opens and which it closes as recovered.
+
+    Needs: ``findings`` of this posting (kind, claim_id, remit_id, payer_id, variance_cents,
+    cause, remit_date, product_line, contract_from); its ``lines`` (claim_id, line_number,
+    is_reversal, allowed_cents, outcome); the practice's ``open_tasks`` on the claims of
+    ``claims_answered(lines)`` (task_id, amount_cents, state) and the earlier findings of
+    those tasks (``task_findings``: task_id, claim_id, line_number, allowed_cents);
+    ``contracts`` for the appeal windows. A task is recovered when none of its lines is
+    under-paid any more on this posting. Nothing is changed; ``apply`` writes the plan.
+    """
+    recovered = pd.DataFrame(columns=["task_id", "state", "amount_cents"])
+    if len(open_tasks):
+        both = task_findings.merge(
+            _answered(lines)[["claim_id", "line_number", "allowed_cents", "outcome"]],
+            on=["claim_id", "line_number"],
+            suffixes=("_old", ""),
+        ).assign(under=lambda d: d["outcome"].eq("underpaid"))
+        per_task = both.groupby("task_id").agg(
+            still_under=("under", "any"),
+            gained=("allowed_cents", "sum"),
+            before=("allowed_cents_old", "sum"),
+        )
+        done = (
+            per_task[~per_task["still_under"]]
+            .reset_index()
+            .merge(open_tasks[["task_id", "amount_cents", "state"]], on="task_id")
+        )
+        amount = (done["gained"] - done["before"]).clip(lower=0).clip(upper=done["amount_cents"])
+        recovered = pd.DataFrame(
+            {
+                "task_id": done["task_id"].astype("int64"),
+                "state": done["state"],
+                "amount_cents": amount.astype("int64"),
+            }
+        )
+    under = findings[findings["kind"] == "underpaid"]
+    if under.empty:
+        opened = group_findings(under.assign(appeal_days=pd.Series(dtype="Int64")))
+    else:
+        opened = group_findings(under.assign(appeal_days=appeal_days(under, contracts).to_numpy()))
+    return Plan(opened=opened, recovered=recovered)
+
+
+def apply(
+    conn: Connection, org_id: str, actor: str, plan: Plan, task_ids: list[int], now: str
+) -> pd.DataFrame:
+    """Write ``plan`` in the caller's transaction: the opened tasks under ``task_ids``
+    (one per row, in order), the recovered ones closed, an event for each. Returns claim_id,
+    remit_id, task_id of the opened tasks (what the findings link to)."""
+    opened = plan.opened.assign(task_id=task_ids)
+    if len(opened):
+        store.insert_rows(
+            conn,
+            tables.tasks,
+            opened.assign(
+                org_id=org_id, opened_at=now, state="open", recovered_cents=0, closed_at=None
+            ),
+        )
+        store.insert_rows(
+            conn,
+            tables.task_events,
+            _events(org_id, opened["task_id"], 1, now, actor, None, "open",
+                    opened["amount_cents"], "opened at posting"),
+        )  # fmt: skip
+    done = plan.recovered
+    if len(done):
+        conn.execute(
+            update(tables.tasks)
+            .where(tables.tasks.c.org_id == org_id, tables.tasks.c.task_id == bindparam("tid"))
+            .values(state="recovered", recovered_cents=bindparam("amount"), closed_at=now),
+            [
+                {"tid": int(task_id), "amount": int(cents)}
+                for task_id, cents in zip(done["task_id"], done["amount_cents"], strict=True)
+            ],
+        )
+        last = (
+            store.read_in(
+                conn,
+                tables.task_events,
+                org_id,
+                "task_id",
+                done["task_id"].tolist(),
+                ["task_id", "event_seq"],
+            )
+            .groupby("task_id")["event_seq"]
+            .max()
+        )
+        seq = done["task_id"].map(last).fillna(0).astype("int64") + 1
+        store.insert_rows(
+            conn,
+            tables.task_events,
+            _events(org_id, done["task_id"], seq, now, actor, done["state"], "recovered",
+                    done["amount_cents"], "a later remittance paid the difference"),
+        )  # fmt: skip
+    return opened[["claim_id", "remit_id", "task_id"]]
+
+
+def _events(
+    org_id: str,
+    task_id: pd.Series,
+    event_seq: pd.Series | int,
+    at: str,
+    actor: str,
+    from_state: pd.Series | None,
+    to_state: str,
+    amount_cents: pd.Series,
+    note: str,
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "org_id": org_id,
+            "task_id": task_id.astype("int64").to_numpy(),
+            "event_seq": event_seq if isinstance(event_seq, int) else event_seq.to_numpy(),
+            "at": at,
+            "actor": actor,
+            "from_state": None if from_state is None else from_state.to_numpy(),
+            "to_state": to_state,
+            "amount_cents": amount_cents.astype("int64").to_numpy(),
+            "note": note,
+        }
+    )
+
+
+def link(findings: pd.DataFrame, opened: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` with the task_id of the task opened for each under-paid line (NA for
+    the others); a new frame."""
+    under = findings["kind"].eq("underpaid")
+    ids = findings[["claim_id", "remit_id"]].merge(
+        opened, on=["claim_id", "remit_id"], how="left"
+    )["task_id"]
+    task_id = pd.Series(ids.to_numpy(), index=findings.index, dtype="Int64").where(under)
+    return findings.assign(task_id=task_id)
 
 
 def record_event(

@@ -17,15 +17,10 @@ import pandas as pd
 from payeropt_lib.formats import money_texts, percent_x1000_texts
 from payeropt_lib.money import half_up_div
 from payeropt_lib.pricing.tolerance import tolerance
+from payeropt_lib.reference.carcs import BUNDLING_CARCS, BUNDLING_RARCS, SEQUESTRATION
+from payeropt_lib.reference.claim_status import DENIED, primary_adjudication
 
 logger = logging.getLogger(__name__)
-
-# Reasons and remarks that mean "paid as part of another service" (domain §4.7).
-BUNDLING_CARCS = frozenset({"97", "234", "236"})
-BUNDLING_RARCS = frozenset({"N390", "N20", "N19"})
-SEQUESTRATION_CARC = "253"
-# Claim statuses whose allowed amount is this payer's own adjudication as primary.
-PRIMARY_STATUSES = frozenset({"1", "19"})
 
 CAUSES = {
     "earlier_rate": "paid at an earlier period's rate",
@@ -51,7 +46,7 @@ def line_adjustment_totals(adjustments: pd.DataFrame) -> pd.DataFrame:
     keys = ["remit_id", "claim_seq", "line_seq"]
     adj = adjustments.assign(
         pr=adjustments["amount_cents"].where(adjustments["group_code"] == "PR", 0),
-        seq=adjustments["amount_cents"].where(adjustments["reason"] == SEQUESTRATION_CARC, 0),
+        seq=adjustments["amount_cents"].where(adjustments["reason"] == SEQUESTRATION, 0),
         bundling=adjustments["reason"].isin(BUNDLING_CARCS),
     )
     grouped = adj.groupby(keys, sort=False)
@@ -62,7 +57,7 @@ def line_adjustment_totals(adjustments: pd.DataFrame) -> pd.DataFrame:
             "bundled": grouped["bundling"].any(),
         }
     )
-    denial_like = adj[(adj["group_code"] != "PR") & (adj["reason"] != SEQUESTRATION_CARC)]
+    denial_like = adj[(adj["group_code"] != "PR") & (adj["reason"] != SEQUESTRATION)]
     top = denial_like.sort_values("amount_cents", ascending=False, kind="stable").drop_duplicates(
         keys
     )
@@ -111,7 +106,7 @@ def classify(lines: pd.DataFrame) -> pd.DataFrame:
     bundled_rarc = lines["remark_codes"].fillna("").str.contains(rarc_pattern, regex=True)
     zero = lines["allowed_cents"].eq(0) & lines["paid_cents"].eq(0)
     bundled = lines["bundled"].fillna(False).astype(bool) | bundled_rarc.astype(bool)
-    denied = (zero & lines["denial_carc"].notna()) | lines["status"].eq("4")
+    denied = (zero & lines["denial_carc"].notna()) | lines["status"].eq(DENIED)
     expected = lines["expected_cents"]
     tol = tolerance(expected)
     variance = (lines["allowed_cents"] - expected).astype("Int64")
@@ -119,9 +114,7 @@ def classify(lines: pd.DataFrame) -> pd.DataFrame:
         _flag(lines["is_reversal"]),
         lines["line_number"].isna(),
         lines["payer_id"].isna(),
-        # A secondary's allowed is not its own contract's allowed (domain §4.7 caveat).
-        (~lines["status"].isin(PRIMARY_STATUSES) & ~lines["status"].eq("4"))
-        | _flag(lines["payer_id"].ne(lines["primary_payer_id"]), missing=True),
+        ~primary_adjudication(lines["status"], lines["payer_id"].eq(lines["primary_payer_id"])),
         _flag(bundled),
         _flag(denied),
         lines["contract_basis"].isna(),

@@ -14,10 +14,12 @@ from payeropt_lib.store.database import (
     dispose_all,
     engine_for,
     head_revision,
+    insert_rows,
     normalize_url,
     read_frame,
     read_in,
     redact,
+    reserve_ids,
     upgrade,
 )
 
@@ -28,9 +30,11 @@ __all__ = [
     "dispose_all",
     "engine_for",
     "head_revision",
+    "insert_rows",
     "normalize_url",
     "read_frame",
     "read_in",
     "redact",
+    "reserve_ids",
     "upgrade",
 ]

@@ -17,108 +17,10 @@ from payeropt_lib import store
 from payeropt_lib.errors import X12Error
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.pricing import expected
-from payeropt_lib.remittances import posting, tasks, worklists
+from payeropt_lib.remittances import posting, remitted, tasks, worklists
 from payeropt_lib.store import audit, tables
 from tests.conftest import GOOD, OWNER
-
-MCR = ("NORIDIAN JE PART B", "01112")
-ACME = ("ACME HEALTH PLAN", "1234567890")
-MCD = ("STATE MEDICAID", "77027")
-
-
-def money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}".removesuffix(".00")
-
-
-def svc(
-    code,
-    charge,
-    paid,
-    *,
-    mods="",
-    units=1,
-    dos="20250115",
-    cas=(),
-    lcn=None,
-    b6=None,
-    remarks=(),
-    units_paid=None,
-):
-    """One service line; CAS triplets as (group, reason, cents)."""
-    assert charge - sum(c[2] for c in cas) == paid, "line must balance"
-    comp = "HC:" + code + (":" + mods if mods else "")
-    paid_units = units if units_paid is None else units_paid
-    segs = [f"SVC*{comp}*{money(charge)}*{money(paid)}**{paid_units}", f"DTM*472*{dos}"]
-    segs += [f"CAS*{g}*{r}*{money(a)}" for g, r, a in cas]
-    if lcn:
-        segs.append(f"REF*6R*{lcn}")
-    if b6 is not None:
-        segs.append(f"AMT*B6*{money(b6)}")
-    segs += [f"LQ*HE*{r}" for r in remarks]
-    return {
-        "segs": segs,
-        "charge": charge,
-        "paid": paid,
-        "pr": sum(a for g, _, a in cas if g == "PR"),
-    }
-
-
-def clp(claim_id, lines, status="1", payer_claim="PCN1"):
-    charge = sum(line["charge"] for line in lines)
-    paid = sum(line["paid"] for line in lines)
-    pr = sum(line["pr"] for line in lines)
-    segs = [
-        f"CLP*{claim_id}*{status}*{money(charge)}*{money(paid)}*{money(pr)}*12*{payer_claim}",
-        "NM1*QC*1*DOE*JANE****MI*M123",
-    ]
-    for line in lines:
-        segs += line["segs"]
-    return {"segs": segs, "paid": paid}
-
-
-def era835(
-    payer,
-    claims,
-    *,
-    trace="EFT1",
-    isa_control="000000101",
-    sender="PAYERSND",
-    plb=(),
-    date="20250301",
-):
-    """A whole 005010X221A1 interchange with correct counts; PLB as (reason, cents)."""
-    total = sum(c["paid"] for c in claims) - sum(a for _, a in plb)
-    body = [
-        "ST*835*0001",
-        f"BPR*I*{money(total)}*C*ACH*CCP*01*999999999*DA*123456*1512345678**01*999988880*DA*"
-        f"98765*{date}",
-        f"TRN*1*{trace}*1{payer[1][-9:].rjust(9, '0')}",
-        f"DTM*405*{date}",
-        f"N1*PR*{payer[0]}",
-        f"REF*2U*{payer[1]}",
-        "N1*PE*TEST PRACTICE*XX*1234567893",
-        "LX*1",
-    ]
-    for claim in claims:
-        body += claim["segs"]
-    if plb:
-        pairs = "*".join(f"{r}:REF{i}*{money(a)}" for i, (r, a) in enumerate(plb))
-        body.append(f"PLB*1234567893*20251231*{pairs}")
-    body.append(f"SE*{len(body) + 1}*0001")
-    isa = (
-        f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*PRACTICE       *250301*1200*^*"
-        f"00501*{isa_control}*0*P*:"
-    )
-    segs = [
-        isa,
-        f"GS*HP*{sender}*PRACTICE*20250301*1200*1*X*005010X221A1",
-        *body,
-        "GE*1*1",
-        f"IEA*1*{isa_control}",
-    ]
-    return ("~\n".join(segs) + "~\n").encode()
+from tests.remittances.x835 import ACME, MCD, MCR, clp, era835, svc
 
 
 @pytest.fixture
@@ -706,10 +608,9 @@ def test_recovery_reads_every_chunk_of_claims(engine, loaded, post, monkeypatch)
     assert (done.claim_id, done.state, done.recovered_cents) == ("CLM1002", "recovered", 500)
 
 
-def test_findings_explain_and_price_as_if_every_line_were_priced_with_them(engine, loaded, post):
-    """Posting explains only the claims that hold a finding (whole, for MPPR) and prices the
-    earlier period only for claims with an under-paid line; each finding must read exactly
-    what one engine call over the whole file, with explanations, gives its line."""
+def _three_claims() -> bytes:
+    """ACME: a PPO claim (MPPR, units, 125 % of Medicare), an HMO claim paid at the rate
+    before 2025-07-01, and an HMO claim paid as contracted."""
     ppo = clp(
         "CLM1003",
         [
@@ -737,7 +638,14 @@ def test_findings_explain_and_price_as_if_every_line_were_priced_with_them(engin
         "CLM1002",
         [svc("99213", 15000, 9500, dos="20250203", cas=[("CO", "45", 5500)], lcn="LCN100201")],
     )
-    post(era835(ACME, [ppo, earlier, clean]))
+    return era835(ACME, [ppo, earlier, clean])
+
+
+def test_findings_explain_and_price_as_if_every_line_were_priced_with_them(engine, loaded, post):
+    """Posting explains only the claims that hold a finding (whole, for MPPR) and prices the
+    earlier period only for claims with an under-paid line; each finding must read exactly
+    what one engine call over the whole file, with explanations, gives its line."""
+    post(_three_claims())
     found = findings_of(engine, loaded)
     assert set(found["claim_id"]) == {"CLM1003", "CLM1009"}
     assert "earlier_rate" in set(found["cause"])
@@ -776,9 +684,36 @@ def test_findings_explain_and_price_as_if_every_line_were_priced_with_them(engin
     assert both["expected_cents"].tolist() == both["expected_cents_all"].astype(int).tolist()
 
 
+def test_pages_show_the_expected_amount_posting_found(engine, loaded, post):
+    """One expected amount per line: the pages' remitted lines (``remitted.adjudicated``,
+    priced at report time) hold exactly what posting stored on each finding, MPPR and
+    units included."""
+    post(_three_claims())
+    found = findings_of(engine, loaded)
+    frames = {
+        name: store.read_frame(engine, getattr(tables, name), loaded)
+        for name in (
+            "remit_lines",
+            "remit_claims",
+            "remittances",
+            "charges",
+            "findings",
+            "denials",
+            "contracts",
+            "fee_schedules",
+            "medicare_fees",
+        )
+    }
+    lines = remitted.adjudicated(**frames)
+    both = found.merge(lines, on=["claim_id", "line_number"], suffixes=("", "_page"))
+    assert len(both) == len(found) == 3
+    assert both["expected_cents_page"].astype(int).tolist() == both["expected_cents"].tolist()
+    assert both["outcome"].tolist() == both["kind"].tolist()
+
+
 def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, post):
     """store.read_frame / read_in return what SQLAlchemy's own result rows hold (types, ''
-    vs NULL, odd strings); posting._insert and store.bulk_insert store what SQLAlchemy's
+    vs NULL, odd strings); store.insert_rows and store.bulk_insert store what SQLAlchemy's
     INSERT does."""
     post(
         era835(
@@ -826,7 +761,7 @@ def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, 
     ours, bulk, core = 1_000_000, 2_000_000, 3_000_000  # remit_id offsets of the copies
     with engine.begin() as conn:
         for table, frame in ((tables.remit_lines, lines), (tables.remit_claims, claims)):
-            posting._insert(conn, table, frame.assign(remit_id=frame["remit_id"] + ours))
+            store.insert_rows(conn, table, frame.assign(remit_id=frame["remit_id"] + ours))
             store.bulk_insert(conn, table, frame.assign(remit_id=frame["remit_id"] + bulk))
             conn.execute(table.insert(), _core_rows(frame, table, core))
     with engine.connect() as conn:

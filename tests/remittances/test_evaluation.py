@@ -1,0 +1,295 @@
+"""The pure evaluation of an 835 and the task plan: hand-built frames, no database.
+
+The practice: ACME pays a fixed fee schedule (99213 $95.00, 99214 $140.00 from
+2025-01-01; 99213 $90.00 in 2024), lesser of charge, 50 % MPPR, appeals within 60 days.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from payeropt_lib.inputs import era
+from payeropt_lib.remittances import evaluation, tasks
+from payeropt_lib.remittances.evaluation import Practice, evaluate
+from payeropt_lib.remittances.matching import payment_keys
+from tests.remittances.x835 import ACME, clp, era835, svc
+
+DAY = pd.Timestamp
+
+
+def days(*values: str | None) -> pd.Series:
+    """Dates as the store reads them: datetime64[ns]."""
+    return pd.Series(pd.to_datetime(list(values)), dtype="datetime64[ns]")
+
+
+def practice(charges: pd.DataFrame, posted_claims: pd.DataFrame | None = None) -> Practice:
+    contracts = pd.DataFrame(
+        {
+            "payer_id": ["ACME"],
+            "payer_name": ["Acme Health Plan"],
+            "payer_class": ["COMMERCIAL"],
+            "product_line": [""],
+            "effective_from": days("2024-01-01"),
+            "basis": ["fee_schedule"],
+            "medicare_percent_x1000": pd.array([pd.NA], dtype="Int64"),
+            "medicare_locality": pd.array([pd.NA], dtype="str"),
+            "lesser_of_charges": [True],
+            "mppr_percent_x1000": [50_000],
+            "appeal_days": pd.array([60], dtype="Int64"),
+        }
+    )
+    fees = pd.DataFrame(
+        {
+            "payer_id": "ACME",
+            "product_line": "",
+            "procedure_code": ["99213", "99213", "99214"],
+            "modifier": "",
+            "effective_from": days("2024-01-01", "2025-01-01", "2025-01-01"),
+            "effective_to": days("2025-01-01", None, None),
+            "allowed_cents": [9000, 9500, 14000],
+        }
+    )
+    medicare = pd.DataFrame(
+        {
+            "locality": pd.Series(dtype="str"),
+            "procedure_code": pd.Series(dtype="str"),
+            "modifier": pd.Series(dtype="str"),
+            "effective_from": pd.Series(dtype="datetime64[ns]"),
+            "effective_to": pd.Series(dtype="datetime64[ns]"),
+            "non_facility_cents": pd.Series(dtype="int64"),
+            "facility_cents": pd.Series(dtype="int64"),
+            "mult_proc": pd.Series(dtype="str"),
+        }
+    )
+    posted = posted_claims
+    if posted is None:
+        posted = pd.DataFrame(
+            {c: pd.Series(dtype="int64") for c in ("remit_id", "claim_seq")}
+            | {"claim_id": pd.Series(dtype="str")}
+            | {c: pd.Series(dtype="int64") for c in ("charge_cents", "paid_cents")}
+        )
+    return Practice(
+        aliases=pd.DataFrame({"alias": ["ACME HEALTH PLAN"], "payer_id": ["ACME"]}),
+        contracts=contracts,
+        fee_schedules=fees,
+        medicare_fees=medicare,
+        charges=charges,
+        posted_claims=posted,
+    )
+
+
+def charges(*lines: tuple[str, int, str, int, str]) -> pd.DataFrame:
+    """(claim_id, line_number, code, charge cents, date of service) per charge line."""
+    return pd.DataFrame(
+        {
+            "claim_id": [x[0] for x in lines],
+            "line_number": [x[1] for x in lines],
+            "date_of_service": days(*(x[4] for x in lines)),
+            "procedure_code": [x[2] for x in lines],
+            "modifiers": "",
+            "units": 1,
+            "charge_cents": [x[3] for x in lines],
+            "primary_payer_id": "ACME",
+            "product_line": "",
+            "place_of_service": "11",
+            "line_control_number": pd.array([pd.NA] * len(lines), dtype="str"),
+        }
+    )
+
+
+def remit(content: bytes, first_id: int = 7) -> tuple[era.Remit, pd.DataFrame]:
+    parsed = era.parse("test.835", content)
+    txns = parsed.transactions.assign(payment_key=payment_keys(parsed.transactions))
+    return parsed, txns.assign(remit_id=range(first_id, first_id + len(txns)))
+
+
+def frozen(p: Practice) -> dict[str, pd.DataFrame]:
+    return {name: getattr(p, name).copy() for name in p.__dataclass_fields__}
+
+
+def test_an_under_paid_line_is_a_finding_with_its_cause_and_explanation() -> None:
+    parsed, txns = remit(
+        era835(
+            ACME,
+            [
+                clp(
+                    "C1",
+                    [
+                        svc("99213", 15000, 8000, dos="20250310", cas=[("CO", "45", 7000)]),
+                        svc("99214", 20000, 14000, dos="20250310", cas=[("CO", "45", 6000)]),
+                    ],
+                )
+            ],
+        )
+    )
+    p = practice(
+        charges(("C1", 1, "99213", 15000, "2025-03-10"), ("C1", 2, "99214", 20000, "2025-03-10"))
+    )
+    before = frozen(p)
+    found = evaluate(parsed, txns, p, DAY("2025-04-01"))
+
+    for name, frame in before.items():  # pure: the practice's frames are untouched
+        pd.testing.assert_frame_equal(getattr(p, name), frame)
+    lines = found.lines.set_index("line_number")
+    assert lines.loc[1, "outcome"] == "underpaid"
+    assert lines.loc[2, "outcome"] == "ok"
+    assert lines["expected_cents"].tolist() == [9500, 14000]
+    finding = found.findings.iloc[0]
+    assert (finding["remit_id"], finding["claim_id"], finding["kind"]) == (7, "C1", "underpaid")
+    assert (finding["expected_cents"], finding["variance_cents"]) == (9500, -1500)
+    assert finding["cause"] == "below_contract"
+    assert finding["evidence"] == "allowed $80.00 is $15.00 below expected $95.00"
+    assert finding["explanation"].startswith("ACME contract from 2024-01-01: fixed fee schedule")
+    assert found.remittances[["remit_id", "payer_id", "balanced"]].values.tolist() == [
+        [7, "ACME", True]
+    ]
+    assert found.problems.empty and found.denials.empty and found.reversed.empty
+
+
+def test_the_earlier_period_rate_is_the_evidence_when_it_matches() -> None:
+    parsed, txns = remit(
+        era835(
+            ACME,
+            [clp("C2", [svc("99213", 15000, 9000, dos="20250310", cas=[("CO", "45", 6000)])])],
+        )
+    )
+    found = evaluate(
+        parsed, txns, practice(charges(("C2", 1, "99213", 15000, "2025-03-10"))), DAY("2025-04-01")
+    )
+    finding = found.findings.iloc[0]
+    assert finding["cause"] == "earlier_rate"
+    assert finding["evidence"] == (
+        "allowed $90.00 is what the rate before 2025-01-01 pays ($90.00); "
+        "the contract in force pays $95.00"
+    )
+
+
+def test_unmatched_claims_unknown_payers_and_denials_are_reported() -> None:
+    other = ("SOME OTHER PLAN", "555")
+    content = era835(
+        ACME,
+        [
+            clp("C3", [svc("99214", 20000, 0, dos="20250310", cas=[("CO", "50", 20000)])]),
+            clp("NOPE", [svc("99213", 15000, 9500, dos="20250310", cas=[("CO", "45", 5500)])]),
+        ],
+    )
+    parsed, txns = remit(content)
+    found = evaluate(
+        parsed, txns, practice(charges(("C3", 1, "99214", 20000, "2025-03-10"))), DAY("2025-04-01")
+    )
+    assert found.denials[["claim_id", "denial_class", "carc", "carcs"]].values.tolist() == [
+        ["C3", "denied", "50", "CO-50"]
+    ]
+    assert found.problems[["kind", "claim_id"]].values.tolist() == [["unmatched_claim", "NOPE"]]
+    assert found.findings.empty
+
+    parsed, txns = remit(
+        era835(
+            other,
+            [clp("C3", [svc("99214", 20000, 14000, dos="20250310", cas=[("CO", "45", 6000)])])],
+        )
+    )
+    found = evaluate(
+        parsed, txns, practice(charges(("C3", 1, "99214", 20000, "2025-03-10"))), DAY("2025-04-01")
+    )
+    assert found.problems["kind"].tolist() == ["unknown_payer"]
+    assert found.remittances["payer_id"].isna().all()
+    assert found.lines["outcome"].tolist() == ["unknown_payer"]
+
+
+def test_a_reversal_cancels_the_earlier_posting_it_negates() -> None:
+    reversal = clp(
+        "C4", [svc("99213", -15000, -8000, dos="20250310", cas=[("CO", "45", -7000)])], status="22"
+    )
+    parsed, txns = remit(era835(ACME, [reversal]), first_id=9)
+    posted = pd.DataFrame(
+        {
+            "remit_id": [3, 5],
+            "claim_seq": [0, 2],
+            "claim_id": ["C4", "C4"],
+            "charge_cents": [15000, 15000],
+            "paid_cents": [8000, 9000],
+        }
+    )
+    p = practice(charges(("C4", 1, "99213", 15000, "2025-03-10")), posted)
+    found = evaluate(parsed, txns, p, DAY("2025-04-01"))
+    # The exact negation (remit 3) is preferred over the later posting (remit 5).
+    assert found.reversed.values.tolist() == [[3, 0, 9]]
+    assert found.lines["outcome"].tolist() == ["reversal"]
+    assert found.claims["is_reversal"].tolist() == [True]
+
+
+def test_the_task_plan_opens_and_recovers_without_touching_its_inputs() -> None:
+    findings = pd.DataFrame(
+        {
+            "kind": ["underpaid", "underpaid", "overpaid"],
+            "claim_id": ["C1", "C1", "C9"],
+            "remit_id": [7, 7, 7],
+            "payer_id": "ACME",
+            "variance_cents": [-1500, -500, 900],
+            "cause": ["below_contract", "units_ignored", "above_contract"],
+            "remit_date": DAY("2025-03-01"),
+            "product_line": "",
+            "contract_from": DAY("2024-01-01"),
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "claim_id": ["C1", "C2", "C2"],
+            "line_number": [1, 1, 2],
+            "is_reversal": False,
+            "allowed_cents": [8000, 9500, 14000],
+            "outcome": ["underpaid", "ok", "ok"],
+        }
+    )
+    open_tasks = pd.DataFrame({"task_id": [41], "amount_cents": [2000], "state": ["appealed"]})
+    task_findings = pd.DataFrame(
+        {
+            "task_id": [41, 41],
+            "claim_id": "C2",
+            "line_number": [1, 2],
+            "allowed_cents": [8000, 13500],
+        }
+    )
+    contracts = practice(charges()).contracts
+    inputs = [f.copy() for f in (findings, lines, open_tasks, task_findings, contracts)]
+    plan = tasks.plan(findings, lines, open_tasks, task_findings, contracts)
+
+    for given, kept in zip(
+        (findings, lines, open_tasks, task_findings, contracts), inputs, strict=True
+    ):
+        pd.testing.assert_frame_equal(given, kept)
+    opened = plan.opened.iloc[0]
+    assert len(plan.opened) == 1
+    assert (opened["claim_id"], opened["amount_cents"], opened["lines"]) == ("C1", 2000, 2)
+    assert opened["cause"] == "below_contract"  # the cause with the most money at stake
+    assert opened["deadline"] == DAY("2025-04-30")  # 60 days from the remittance
+    # C2 now allowed 9500 + 14000 = 23500 against 21500 before: 2000 recovered, the stake.
+    assert plan.recovered.values.tolist() == [[41, "appealed", 2000]]
+    assert tasks.claims_answered(lines) == ["C1", "C2"]
+    linked = tasks.link(
+        findings, plan.opened.assign(task_id=[101])[["claim_id", "remit_id", "task_id"]]
+    )
+    assert linked["task_id"].tolist() == [101, 101, pd.NA]
+
+
+def test_pricing_input_groups_the_lines_of_one_remitted_claim() -> None:
+    lines = pd.DataFrame(
+        {
+            "remit_id": [1, 1, 2],
+            "claim_seq": [0, 0, 0],
+            "payer_id": "ACME",
+            "product_line": pd.array([pd.NA, "", "HMO"], dtype="str"),
+            "procedure_code": "99213",
+            "modifiers": pd.array(["25", pd.NA, ""], dtype="str"),
+            "units": 1,
+            "billed_cents": 100,
+            "date_of_service": DAY("2025-01-01"),
+            "place_of_service": "11",
+        }
+    )
+    engine_in = evaluation.pricing_input(lines, "procedure_code", "modifiers", lines["claim_seq"])
+    assert engine_in["claim_id"].tolist() == ["1:0", "1:0", "2:0"]
+    assert engine_in["product_line"].tolist() == ["", "", "HMO"]
+    assert engine_in["modifiers"].tolist() == ["25", "", ""]
+    assert engine_in["line_key"].tolist() == [0, 1, 2]
