@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payeropt_lib.pricing import expected
+from payeropt_lib.pricing import engine_runtime, expected, explanations, rate_book
 from payeropt_lib.reference import place_of_service
 
 LOC = "01112-05"
@@ -1006,7 +1006,7 @@ def test_subset_sentences_match_the_full_ones(case, chosen):
 def test_dense_tables_and_their_fallbacks_agree(monkeypatch):
     lines, contracts, fees, medicare = _mixed_book()
     dense = _price(lines, contracts, fees, medicare)
-    monkeypatch.setattr(expected, "DENSE_LIMIT", 1)  # sort and search instead
+    monkeypatch.setattr(rate_book, "DENSE_LIMIT", 1)  # sort and search instead
     pd.testing.assert_frame_equal(_price(lines, contracts, fees, medicare), dense)
 
 
@@ -1014,8 +1014,8 @@ def test_slices_and_batches_change_nothing(monkeypatch):
     # 10 million lines go through in slices (threads) and explanation batches; so do 12.
     lines, contracts, fees, medicare = _mixed_book()
     whole = _price(lines, contracts, fees, medicare)
-    monkeypatch.setattr(expected, "_CHUNK", 4)
-    monkeypatch.setattr(expected, "_EXPLAIN_BATCH", 5)
+    monkeypatch.setattr(engine_runtime, "CHUNK", 4)
+    monkeypatch.setattr(explanations, "EXPLAIN_BATCH", 5)
     pd.testing.assert_frame_equal(_price(lines, contracts, fees, medicare), whole)
     pick = np.arange(len(lines)) % 3 == 0
     some = _price(lines, contracts, fees, medicare, explain=lambda p: pick)
