@@ -357,6 +357,43 @@ def _count(value: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
+@dataclass(frozen=True)
+class _Envelope:
+    """An envelope a trailer closes: its header, the header element holding the control
+    number, its name and what the trailer's element 1 counts."""
+
+    header: str
+    control: str
+    name: str
+    holds: str
+
+
+_GROUP = _Envelope("GS", "GS06", "functional group", "transaction sets")  # closed by GE
+_INTERCHANGE = _Envelope("ISA", "ISA13", "interchange", "functional groups")  # by IEA
+
+
+def _trailer(
+    els: list[str], envelope: _Envelope, opened: bool, control: str, counted: int
+) -> str | None:
+    """Why a GE or IEA does not close its envelope, or None: the envelope must be open,
+    element 1 must count what it holds (``counted`` were read) and element 2 repeat the
+    header's ``control`` number."""
+    tag = els[0]
+    if not opened:
+        return f"{tag} without a matching {envelope.header}"
+    count, number = _el(els, 1), _el(els, 2)
+    if _count(count) is None:
+        return f"{tag}01 {count!r} is not a count"
+    if int(count) != counted:
+        return (
+            f"{tag}01 says {int(count)} {envelope.holds} but {envelope.name} {control} "
+            f"has {counted}"
+        )
+    if number != control:
+        return f"{tag}02 {number} does not match {envelope.control} {control}"
+    return None
+
+
 def _envelope_states(segments: Segments, positions: np.ndarray, complete: bool) -> X12Error | None:
     """The ISA/GS/ST nesting over the envelope segments only, in file order."""
     name = segments.name
@@ -403,40 +440,19 @@ def _envelope_states(segments: Segments, positions: np.ndarray, complete: bool) 
                 return fail("GS outside an interchange (ISA..IEA)")
             in_gs, gs06, sets = True, _el(els, 6), 0
             groups += 1
-        elif tag == "GE":
+        elif tag in ("GE", "IEA"):  # a trailer: nothing inside it may still be open
             if in_st:
-                return fail(f"GE inside transaction set {st02}: SE missing")
-            if not in_gs:
-                return fail("GE without a matching GS")
-            ge01, ge02 = _el(els, 1), _el(els, 2)
-            if _count(ge01) is None:
-                return fail(f"GE01 {ge01!r} is not a count")
-            if int(ge01) != sets:
-                return fail(
-                    f"GE01 says {int(ge01)} transaction sets but functional group {gs06} "
-                    f"has {sets}"
-                )
-            if ge02 != gs06:
-                return fail(f"GE02 {ge02} does not match GS06 {gs06}")
-            in_gs = False
-        elif tag == "IEA":
-            if in_st:
-                return fail(f"IEA inside transaction set {st02}: SE missing")
-            if in_gs:
+                return fail(f"{tag} inside transaction set {st02}: SE missing")
+            if tag == "GE":
+                problem = _trailer(els, _GROUP, in_gs, gs06, sets)
+                in_gs = False
+            elif in_gs:
                 return fail(f"IEA inside functional group {gs06}: GE missing")
-            if not in_isa:
-                return fail("IEA without a matching ISA")
-            iea01, iea02 = _el(els, 1), _el(els, 2)
-            if _count(iea01) is None:
-                return fail(f"IEA01 {iea01!r} is not a count")
-            if int(iea01) != groups:
-                return fail(
-                    f"IEA01 says {int(iea01)} functional groups but interchange {isa13} "
-                    f"has {groups}"
-                )
-            if iea02 != isa13:
-                return fail(f"IEA02 {iea02} does not match ISA13 {isa13}")
-            in_isa = False
+            else:
+                problem = _trailer(els, _INTERCHANGE, in_isa, isa13, groups)
+                in_isa = False
+            if problem is not None:
+                return fail(problem)
         else:  # ISA
             if in_isa:
                 missing = "SE" if in_st else ("GE" if in_gs else "IEA")

@@ -16,7 +16,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payeropt_lib.inputs import era, era_writer
+from payeropt_lib.inputs import era, era_columns, era_writer
 
 SAFE = "*|^~!:>{}`\\"  # delimiters: never alphanumeric, never a space
 IDS = st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=10)
@@ -176,5 +176,5 @@ def test_written_remittances_parse_back_balanced_to_the_cent(frames, delims):
 @given(cents=st.integers(-(10**15), 10**15))
 def test_amount_text_round_trips(cents: int):
     text = era_writer.amount(cents)
-    assert era._decimal(text, 2) == cents
+    assert era_columns.decimal(text, 2) == cents
     assert text == "0" or not text.rstrip("0").endswith(".")  # minimal X12 decimal
