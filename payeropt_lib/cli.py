@@ -17,7 +17,7 @@ import click
 import typer
 
 from payeropt_lib import config, store
-from payeropt_lib.errors import PayeroptError
+from payeropt_lib.errors import BatchFailed, PayeroptError
 from payeropt_lib.inputs import imports
 from payeropt_lib.store import access, audit, orgs
 from payeropt_lib.store.access import Identity
@@ -487,7 +487,7 @@ def report_cmd(
         typer.echo(f"{org_id}: {path}")
     typer.echo(str(result.index))
     if result.failed:
-        raise packets.BatchFailed(result.failed, len(result.packets), str(result.index))
+        raise BatchFailed(result.failed, len(result.packets), str(result.index))
 
 
 def main() -> None:

@@ -166,3 +166,66 @@ class AuditChainBroken(PayeroptError):
 
     def __str__(self) -> str:
         return f"audit trail of {self.org_id!r} is broken at entry {self.seq}: {self.reason}"
+
+
+class BadReportDate(PayeroptError):
+    """A report date parameter that is not an ISO date, or a period that ends before it starts."""
+
+    def __init__(self, name: str, value: str, reason: str = "is not a date") -> None:
+        super().__init__(name, value, reason)
+        self.name, self.value, self.reason = name, value, reason
+
+    def __str__(self) -> str:
+        hint = "; write dates as YYYY-MM-DD" if self.reason == "is not a date" else ""
+        return f"report {self.name} {self.value!r} {self.reason}{hint}"
+
+
+class UnknownTable(PayeroptError):
+    """A page asked for a table that is not one of the practice tables a page may read."""
+
+    def __init__(self, name: str, tables: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(name, tables)
+        self.name, self.tables = name, tuple(tables)
+
+    def __str__(self) -> str:
+        return f"no practice table {self.name!r} (one of: {', '.join(self.tables)})"
+
+
+class PageFailed(PayeroptError):
+    """A packet notebook raised: names the notebook and the cell."""
+
+    def __init__(
+        self, notebook: str, exec_count: int | None, ename: str, evalue: str, executed: str
+    ) -> None:
+        super().__init__(notebook, exec_count, ename, evalue, executed)
+        self.notebook, self.exec_count, self.ename, self.evalue, self.executed = (
+            notebook,
+            exec_count,
+            ename,
+            evalue,
+            executed,
+        )
+
+    def __str__(self) -> str:
+        cell = f"cell In [{self.exec_count}]" if self.exec_count is not None else "a cell"
+        first = (self.evalue or "").strip().splitlines()
+        why = f"{self.ename}: {first[0]}" if first else self.ename
+        return (
+            f"report page {self.notebook} failed in {cell} ({why}); no index.html was "
+            f"written; the executed notebook is {self.executed}"
+        )
+
+
+class BatchFailed(PayeroptError):
+    """Some practices of a batch got no packet; the others did."""
+
+    def __init__(self, failed: dict[str, str], written: int, index: str) -> None:
+        super().__init__(failed, written, index)
+        self.failed, self.written, self.index = failed, written, index
+
+    def __str__(self) -> str:
+        names = "; ".join(f"{org}: {why}" for org, why in sorted(self.failed.items()))
+        return (
+            f"{len(self.failed)} of {len(self.failed) + self.written} packets failed "
+            f"({names}); the others are listed in {self.index}"
+        )

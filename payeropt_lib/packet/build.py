@@ -34,11 +34,15 @@ from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
 from payeropt_lib import config, formats, store
-from payeropt_lib.errors import PayeroptError
+from payeropt_lib.analytics import summary
+from payeropt_lib.errors import PageFailed, PayeroptError
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
-from . import report
+from . import cells, pages
+from .cache import CACHE_ENV
+from .context import Context, context, existing_database
+from .loaders import headline, headline_figures
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,49 +63,6 @@ LAB_STYLESHEETS = ("index.css", "theme-light.css")
 # cell has run then, so starting again is safe; a fresh start picks fresh ports.
 KERNEL_STARTS = 3
 _KERNEL_DIED = "Kernel died before replying to kernel_info"
-
-
-# --- errors ---------------------------------------------------------------------------
-
-
-class PageFailed(PayeroptError):
-    """A packet notebook raised: names the notebook and the cell."""
-
-    def __init__(
-        self, notebook: str, exec_count: int | None, ename: str, evalue: str, executed: str
-    ) -> None:
-        super().__init__(notebook, exec_count, ename, evalue, executed)
-        self.notebook, self.exec_count, self.ename, self.evalue, self.executed = (
-            notebook,
-            exec_count,
-            ename,
-            evalue,
-            executed,
-        )
-
-    def __str__(self) -> str:
-        cell = f"cell In [{self.exec_count}]" if self.exec_count is not None else "a cell"
-        first = (self.evalue or "").strip().splitlines()
-        why = f"{self.ename}: {first[0]}" if first else self.ename
-        return (
-            f"report page {self.notebook} failed in {cell} ({why}); no index.html was "
-            f"written; the executed notebook is {self.executed}"
-        )
-
-
-class BatchFailed(PayeroptError):
-    """Some practices of a batch got no packet; the others did."""
-
-    def __init__(self, failed: dict[str, str], written: int, index: str) -> None:
-        super().__init__(failed, written, index)
-        self.failed, self.written, self.index = failed, written, index
-
-    def __str__(self) -> str:
-        names = "; ".join(f"{org}: {why}" for org, why in sorted(self.failed.items()))
-        return (
-            f"{len(self.failed)} of {len(self.failed) + self.written} packets failed "
-            f"({names}); the others are listed in {self.index}"
-        )
 
 
 # --- jobs (run in worker processes: plain data in, plain data out) ---------------------
@@ -205,10 +166,10 @@ def run_page(job: PageJob) -> float:
 
 
 def run_headline(job: HeadlineJob) -> dict:
-    """The practice's headline numbers as display text (``report.headline_figures``)."""
+    """The practice's headline numbers as display text (``loaders.headline_figures``)."""
     p = job.parameters
-    ctx = report.context(job.org_id, p["db_url"], p["period_start"], p["period_end"], p["as_of"])
-    return report.headline_figures(report.headline(ctx))
+    ctx = context(job.org_id, p["db_url"], p["period_start"], p["period_end"], p["as_of"])
+    return headline_figures(headline(ctx))
 
 
 def _run(job: PageJob | HeadlineJob) -> object:
@@ -230,7 +191,7 @@ def _exporter():
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-        filters=report.FILTERS,
+        filters=cells.FILTERS,
     )
 
 
@@ -244,7 +205,7 @@ def _index_environment():
         autoescape=True,
         undefined=StrictUndefined,
     )
-    env.filters.update(report.FILTERS)
+    env.filters.update(cells.FILTERS)
     return env
 
 
@@ -283,7 +244,7 @@ def _absolute_url(url: str) -> str:
     return url
 
 
-def _chrome(ctx: report.Context, generated_at: str, pages: Sequence[report.Page]) -> dict:
+def _chrome(ctx: Context, generated_at: str, pages: Sequence[pages.Page]) -> dict:
     """What the header and footer of every page (and the index) say."""
     fmt_date = formats.day
     if ctx.period_start is None:
@@ -330,7 +291,7 @@ def _on_page(chrome: dict, current: str) -> dict:
 class _Plan:
     org_id: str
     out_dir: Path
-    ctx: report.Context
+    ctx: Context
     chrome: dict
     parameters: dict
     jobs: list[PageJob | HeadlineJob]
@@ -350,21 +311,21 @@ def _plan(
     as_of: str | None,
     generated_at: str,
 ) -> _Plan:
-    ctx = report.context(org_id, url, period_start or "", period_end or "", as_of or "")
-    pages = report.PAGES
+    ctx = context(org_id, url, period_start or "", period_end or "", as_of or "")
+    chosen = pages.PAGES
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / EXECUTED_DIR).mkdir(exist_ok=True)
     # An index left from an earlier run would link to pages this run may fail to rewrite.
     (out_dir / "index.html").unlink(missing_ok=True)
     write_assets(out_dir)
-    chrome = _chrome(ctx, generated_at, pages)
+    chrome = _chrome(ctx, generated_at, chosen)
     # Every page gets the same settled dates, so pages agree even across midnight.
     parameters = {
         "org_id": org_id,
         "db_url": url,
-        "period_start": report._iso(ctx.period_start),
-        "period_end": report._iso(ctx.period_end),
-        "as_of": report._iso(ctx.as_of),
+        "period_start": formats.day(ctx.period_start, ""),
+        "period_end": formats.day(ctx.period_end, ""),
+        "as_of": formats.day(ctx.as_of, ""),
     }
     jobs: list[PageJob | HeadlineJob] = [HeadlineJob(org_id, parameters)]
     jobs += [
@@ -378,9 +339,9 @@ def _plan(
             chrome=_on_page(chrome, page.slug),
             practice=ctx.name,
         )
-        for page in pages
+        for page in chosen
     ]
-    return _Plan(org_id, out_dir, ctx, chrome, parameters, jobs, pages_left=len(pages))
+    return _Plan(org_id, out_dir, ctx, chrome, parameters, jobs, pages_left=len(chosen))
 
 
 def _finish(plan: _Plan, who: Identity | None) -> Path:
@@ -485,20 +446,20 @@ def _run_plans(
         plan.seconds[job.slug] = float(result)
         plan.pages_left -= 1
 
-    # One run's shared frames (report.adjudicated) live in a private temp folder that the
-    # workers and their kernels inherit through the environment; never in the packet.
-    saved = os.environ.get(report.CACHE_ENV)
+    # One run's shared frames (``cache``) live in a private temp folder that the workers
+    # and their kernels inherit through the environment; never in the packet.
+    saved = os.environ.get(CACHE_ENV)
     with tempfile.TemporaryDirectory(prefix="payeropt-report-") as cache:
-        os.environ[report.CACHE_ENV] = cache
+        os.environ[CACHE_ENV] = cache
         try:
             # A bar on a terminal (pages take seconds each); silent when not a TTY.
             with tqdm(total=len(jobs), desc=desc, unit="page", leave=False, disable=None) as bar:
                 _execute(jobs, workers, on_done, bar)
         finally:
             if saved is None:
-                os.environ.pop(report.CACHE_ENV, None)
+                os.environ.pop(CACHE_ENV, None)
             else:
-                os.environ[report.CACHE_ENV] = saved
+                os.environ[CACHE_ENV] = saved
     for plan in plans:
         if plan.error is None and plan.pages_left == 0:
             written[plan.org_id] = _finish(plan, who)
@@ -515,7 +476,7 @@ def write_packet(
     who: Identity | None = None,
     workers: int | None = None,
 ) -> Path:
-    """Run every page of ``report.PAGES`` for one practice and write its HTML packet.
+    """Run every page of ``pages.PAGES`` for one practice and write its HTML packet.
 
     Writes ``out_dir/<slug>.html`` per page, ``out_dir/assets/``, then
     ``out_dir/index.html`` (returned). Defaults: as_of = today, period = every date of
@@ -524,7 +485,7 @@ def write_packet(
     authorized and audited as ``report.run``.
     """
     started = time.monotonic()
-    url = report._existing(_absolute_url(config.resolve_db_url(db_url)))
+    url = existing_database(_absolute_url(config.resolve_db_url(db_url)))
     engine = store.engine_for(url)
     if who is not None:
         access.authorize(engine, org_id, who, "report.run", target=str(out_dir))
@@ -567,7 +528,7 @@ def write_packets(
     page fails gets no packet; the others go on, and the index says which failed and why.
     """
     started = time.monotonic()
-    url = report._existing(_absolute_url(config.resolve_db_url(db_url)))
+    url = existing_database(_absolute_url(config.resolve_db_url(db_url)))
     engine = store.engine_for(url)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -625,6 +586,4 @@ def write_packets(
 
 def summary_columns() -> list[str]:
     """The headline figures' labels, in the order the batch index shows them."""
-    from payeropt_lib.analytics import summary
-
     return [label for _, label in summary.HEADLINE_LABELS]

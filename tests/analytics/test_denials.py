@@ -13,6 +13,7 @@ import pytest
 
 from payeropt_lib.analytics import denials as da
 from payeropt_lib.packet import plots
+from payeropt_lib.packet.plots import base
 from payeropt_lib.reference import carcs
 from payeropt_lib.remittances import remitted
 
@@ -532,7 +533,7 @@ def test_reason_bars_leave_out_the_total_and_hidden_figures() -> None:
     assert bars.y[0] == "Authorization and referral" and bars.x[0] == 1_500.0
     assert "All reasons" not in bars.y
     hidden = [y for y, x in zip(bars.y, bars.x, strict=True) if np.isnan(x)]
-    assert hidden and all(y.endswith(plots.HIDDEN_MARK) for y in hidden)
+    assert hidden and all(y.endswith(base.HIDDEN_MARK) for y in hidden)
     assert "cannot be worked out" in fig.layout.annotations[-1].text
 
 

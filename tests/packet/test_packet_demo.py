@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from payeropt_lib import config
 from payeropt_lib.demo import files as demo
 from payeropt_lib.packet import build as packets
-from payeropt_lib.packet import report
+from payeropt_lib.packet import pages
 
 pytestmark = pytest.mark.browser
 
@@ -112,7 +112,7 @@ def test_no_patient_or_claim_identifier_in_any_packet_file(
     files = [p for p in packet.parent.rglob("*") if p.is_file()]
     searched = [p for p in files if not _third_party(p, packet.parent)]
     assert len(files) - len(searched) == 2  # only plotly.js and lab.css are skipped
-    assert {p.name for p in searched} >= {"index.html", *(pg.href for pg in report.PAGES)}
+    assert {p.name for p in searched} >= {"index.html", *(pg.href for pg in pages.PAGES)}
     for path in searched:  # pages, index, executed notebooks
         leaks = _leaks(path.read_text(encoding="utf-8", errors="replace"), identifiers)
         assert leaks == {}, (path, {k: sorted(v)[:5] for k, v in leaks.items()})
@@ -141,7 +141,7 @@ def test_every_page_renders_offline(chromium: str, packet: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    pages = [packet, *(packet.parent / p.href for p in report.PAGES)]
+    opened = [packet, *(packet.parent / p.href for p in pages.PAGES)]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--headless"]
@@ -164,19 +164,19 @@ def test_every_page_renders_offline(chromium: str, packet: Path) -> None:
             tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             tab.on("pageerror", lambda e: errors.append(str(e)))
             drawn_per_page = {}
-            for path in pages:
+            for path in opened:
                 tab.goto(path.as_uri(), wait_until="load")
                 tab.wait_for_function(ALL_DRAWN, timeout=30_000)
                 count = tab.locator(".plotly-graph-div").count()
                 drawn = tab.locator(".plotly-graph-div .main-svg").count()
                 assert count == 0 or drawn >= count, path.name
                 drawn_per_page[path.stem] = count
-                assert tab.locator(".packet-header .packet-nav a").count() == len(pages)
+                assert tab.locator(".packet-header .packet-nav a").count() == len(opened)
                 assert tab.locator(".packet-header").inner_text().count("Generated") == 1
                 tab.screenshot(path=str(ARTIFACTS / f"demo-{path.stem}.png"), full_page=True)
             # Every page but the contents and the summary has at least one figure.
-            pictured = [p.slug for p in report.PAGES if drawn_per_page.get(p.slug, 0) >= 1]
-            assert set(pictured) >= {p.slug for p in report.PAGES} - {"summary"}, drawn_per_page
+            pictured = [p.slug for p in pages.PAGES if drawn_per_page.get(p.slug, 0) >= 1]
+            assert set(pictured) >= {p.slug for p in pages.PAGES} - {"summary"}, drawn_per_page
             assert blocked == [] and failed == [] and errors == []
         finally:
             browser.close()

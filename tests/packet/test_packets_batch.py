@@ -11,15 +11,14 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from payeropt_lib import cli, config, formats, store
+from payeropt_lib import cli, config, errors, formats, store
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
-from payeropt_lib.packet import report
+from payeropt_lib.packet import pages
 from payeropt_lib.store import orgs
 from payeropt_lib.store.access import Identity
 from tests.conftest import GOOD
-
-from .pages import only_page
+from tests.packet.single_page import only_page
 
 OWNER = Identity("t", "owner")
 AS_OF = "2025-08-01"
@@ -130,7 +129,7 @@ def test_every_opted_in_practice_gets_a_packet(batch: packets.BatchResult) -> No
     assert set(batch.packets) == {"alpha", "beta", "delta"}
     for org_id, index in batch.packets.items():
         assert index == batch.index.parent / org_id / "index.html"
-        for page in report.PAGES:
+        for page in pages.PAGES:
             assert (index.parent / page.href).is_file(), (org_id, page.href)
         assert (index.parent / packets.ASSETS_DIR / packets.PLOTLY_JS).is_file()
     assert batch.failed == {}
@@ -185,7 +184,7 @@ def test_a_failing_practice_does_not_stop_the_others(
     assert not (tmp_path / "out" / "beta" / "index.html").exists()
     index = result.index.read_text(encoding="utf-8")
     assert "No packet:" in index and 'href="alpha/index.html"' in index
-    error = packets.BatchFailed(result.failed, len(result.packets), str(result.index))
+    error = errors.BatchFailed(result.failed, len(result.packets), str(result.index))
     assert str(error).startswith("2 of 3 packets failed")
 
 
@@ -203,7 +202,7 @@ def test_cli_report_all_exits_non_zero_when_one_fails(
     args = ["--db", url, "report", "--all", "--out", str(out), "--as-of", AS_OF]
     res = runner.invoke(cli.app, [*args, "--workers", "1", "--actor", "t", "--role", "owner"])
     assert res.exit_code != 0
-    assert isinstance(res.exception, packets.BatchFailed)
+    assert isinstance(res.exception, errors.BatchFailed)
     assert "1 of 2 packets failed (beta: report page 99_fragile.ipynb" in str(res.exception)
     assert (out / "index.html").is_file() and (out / "alpha" / "index.html").is_file()
     assert "alpha: " in res.output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import pickle
 import re
 import socket
 import threading
@@ -17,18 +16,17 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from payeropt_lib import config, store
+from payeropt_lib import config, errors, store
 from payeropt_lib.analytics import metrics
 from payeropt_lib.errors import NotOptedIn, StoreError
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
-from payeropt_lib.packet import plots, report
+from payeropt_lib.packet import cache, display, loaders, pages, plots, report
 from payeropt_lib.pricing import contracts
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 from tests.conftest import GOOD
-
-from .pages import only_page
+from tests.packet.single_page import only_page
 
 OWNER = Identity("t", "owner")
 AS_OF = "2025-08-01"
@@ -130,7 +128,7 @@ def packet(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _pages(index: Path) -> list[Path]:
-    return [index, *(index.parent / page.href for page in report.PAGES)]
+    return [index, *(index.parent / page.href for page in pages.PAGES)]
 
 
 class _Refs(HTMLParser):
@@ -158,10 +156,10 @@ def test_packet_has_index_and_every_page(packet: Path) -> None:
     for path in _pages(packet):
         assert path.is_file(), path
     links = {v for tag, k, v in _refs(packet) if tag == "a"}
-    assert {p.href for p in report.PAGES} <= links
+    assert {p.href for p in pages.PAGES} <= links
     # Executed notebooks are kept for debugging, outside the packet proper.
     assert not list(packet.parent.glob("*.ipynb"))
-    assert (packet.parent / packets.EXECUTED_DIR / report.PAGES[0].notebook).is_file()
+    assert (packet.parent / packets.EXECUTED_DIR / pages.PAGES[0].notebook).is_file()
 
 
 def test_packet_references_nothing_on_the_network(packet: Path) -> None:
@@ -204,7 +202,7 @@ def test_every_page_has_header_navigation_and_footer(packet: Path) -> None:
         assert "claims through 2025-10-21" in text, path
         assert "Generated</dt><dd>" in text, path
         hrefs = {v for tag, k, v in _refs(path) if tag == "a"}
-        assert {"index.html", *(p.href for p in report.PAGES)} <= hrefs, path
+        assert {"index.html", *(p.href for p in pages.PAGES)} <= hrefs, path
 
 
 def test_page_shows_the_numbers_not_the_code(packet: Path) -> None:
@@ -275,13 +273,13 @@ def test_context_settles_dates_and_locality(db_url: str) -> None:
     assert ctx.locality == "01112-05"
     assert ctx.data_through == pd.Timestamp("2025-10-21")
     assert ctx.name == "Test Practice & Sons"
-    with pytest.raises(report.BadReportDate) as err:
+    with pytest.raises(errors.BadReportDate) as err:
         report.context("t", db_url, "", "", "2025-13-01")
     assert str(err.value) == "report as_of '2025-13-01' is not a date; write dates as YYYY-MM-DD"
-    with pytest.raises(report.BadReportDate) as err:
+    with pytest.raises(errors.BadReportDate) as err:
         report.context("t", db_url, "2025-06-01", "2025-05-01", AS_OF)
     assert str(err.value) == "report period '2025-06-01 to 2025-05-01' ends before it starts"
-    with pytest.raises(report.UnknownTable):
+    with pytest.raises(errors.UnknownTable):
         report.load(ctx, "audit_log")
 
 
@@ -292,7 +290,7 @@ def test_failing_notebook_names_notebook_and_cell(
     out = tmp_path / "out"
     out.mkdir()
     (out / "index.html").write_text("stale")
-    with pytest.raises(packets.PageFailed) as err:
+    with pytest.raises(errors.PageFailed) as err:
         packets.write_packet(db_url, "t", out, as_of=AS_OF)
     executed = out / packets.EXECUTED_DIR / "99_boom.ipynb"
     assert str(err.value) == (
@@ -355,15 +353,6 @@ def test_kernel_that_never_starts_fails_its_page(
     assert not (out / "index.html").exists()
 
 
-def test_errors_survive_pickle() -> None:
-    for err in (
-        packets.PageFailed("a.ipynb", 3, "ValueError", "boom", "x/a.ipynb"),
-        report.BadReportDate("as_of", "nope"),
-        report.UnknownTable("x"),
-    ):
-        assert str(pickle.loads(pickle.dumps(err))) == str(err)
-
-
 # --- formatters -------------------------------------------------------------------------
 
 
@@ -383,7 +372,7 @@ def test_setup_notebook_renders_figures_offline_without_plotly_js(
 ) -> None:
     monkeypatch.setattr(pio.renderers, "default", pio.renderers.default)  # restored after
     report.setup_notebook()
-    assert pio.renderers.default == report.RENDERER_NAME
+    assert pio.renderers.default == display.RENDERER_NAME
     fig = go.Figure(go.Bar(y=[1, 2]))
     for shown in (report.show_figure(fig), report.show_figure(fig)):
         assert PLOTLY_JS_BANNER not in shown.html  # the packet's assets/ carries it
@@ -502,7 +491,7 @@ def test_report_loads_remittance_tables_but_not_remitted_patients(db_url: str) -
     frame = report.load(ctx, "findings", metrics.FINDING_COLUMNS)
     assert list(frame.columns) == metrics.FINDING_COLUMNS
     assert list(report.load(ctx, "tasks", metrics.TASK_COLUMNS).columns) == metrics.TASK_COLUMNS
-    with pytest.raises(report.UnknownTable):
+    with pytest.raises(errors.UnknownTable):
         report.load(ctx, "remit_claims")  # holds patient names
 
 
@@ -549,8 +538,8 @@ def test_task_aging_bars() -> None:
 
 
 def test_every_page_has_a_notebook_and_every_notebook_a_page() -> None:
-    assert sorted(p.notebook for p in report.PAGES) == [p.name for p in PAGE_NOTEBOOKS]
-    assert len({p.slug for p in report.PAGES}) == len(report.PAGES)
+    assert sorted(p.notebook for p in pages.PAGES) == [p.name for p in PAGE_NOTEBOOKS]
+    assert len({p.slug for p in pages.PAGES}) == len(pages.PAGES)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -584,12 +573,12 @@ def test_adjudicated_lines_are_priced_once_per_packet_run(
     ctx = report.context("t", db_url, "", "", AS_OF)
     fresh = report.adjudicated(ctx)  # no cache outside a packet run
     assert not list(tmp_path.iterdir())
-    monkeypatch.setenv(report.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     first = report.adjudicated(ctx)
     (cached,) = tmp_path.glob("*.pkl")
     assert cached.name.startswith("adjudicated-t-")
     pd.testing.assert_frame_equal(first, fresh)
-    monkeypatch.setattr(report, "_adjudicated", lambda ctx: pytest.fail("priced twice"))
+    monkeypatch.setattr(loaders, "read_adjudicated", lambda ctx: pytest.fail("priced twice"))
     pd.testing.assert_frame_equal(report.adjudicated(ctx), fresh)
 
 
@@ -598,12 +587,12 @@ def test_a_page_waits_for_the_page_pricing_the_lines_instead_of_pricing_them_too
 ) -> None:
     ctx = report.context("t", db_url, "", "", AS_OF)
     lines = report.adjudicated(ctx)
-    monkeypatch.setenv(report.CACHE_ENV, str(tmp_path))
-    cached = report._cache_file(ctx)
-    monkeypatch.setattr(report, "_adjudicated", lambda ctx: pytest.fail("priced twice"))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    cached = cache.cache_file(loaders.adjudicated_key(ctx))
+    monkeypatch.setattr(loaders, "read_adjudicated", lambda ctx: pytest.fail("priced twice"))
     got: list[pd.DataFrame] = []
     waiter = threading.Thread(target=lambda: got.append(report.adjudicated(ctx)))
-    with report._exclusive(cached.with_suffix(".lock")):  # another page is pricing them
+    with cache.exclusive(cached.with_suffix(".lock")):  # another page is pricing them
         waiter.start()
         waiter.join(0.5)
         assert waiter.is_alive() and not got  # it waits for the lock

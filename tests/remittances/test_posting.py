@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from payeropt_lib import store
+from payeropt_lib import errors, store
 from payeropt_lib.errors import X12Error
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.pricing import expected
@@ -509,7 +509,7 @@ def test_task_states_are_audited(engine, loaded, post):
     )
     task_id = int(tasks.list_tasks(engine, loaded).iloc[0].task_id)
     tasks.change_state(engine, loaded, task_id, "appealed", OWNER, note="faxed")
-    with pytest.raises(tasks.BadTransition):
+    with pytest.raises(errors.BadTransition):
         tasks.change_state(engine, loaded, task_id, "open", OWNER)
     tasks.change_state(engine, loaded, task_id, "recovered", OWNER, amount_cents=300)
     entries = audit.search(engine, loaded, action="tasks.update")

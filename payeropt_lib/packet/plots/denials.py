@@ -15,19 +15,19 @@ import plotly.graph_objects as go
 
 from payeropt_lib import formats
 from payeropt_lib.analytics.denials import TARGET_PCT
+from payeropt_lib.packet.cells import cell_text
 
-from . import (
+from .base import (
     ALL_COLOR,
     HIDDEN_MARK,
     HIDDEN_NOTE,
     PAYER_COLORS,
-    _dollars,
-    _empty_figure,
-    _note_below,
-    _parts,
-    _pct_text,
-    _wrapped,
-    cell_text,
+    axis_dollars,
+    empty_figure,
+    note_below,
+    parts,
+    pct_text,
+    wrapped,
 )
 
 __all__ = [
@@ -55,13 +55,13 @@ def denials_by_reason_bars(
     denied_cents, pct_of_denied, is_total, ``*_small``); the total row is left out. A
     hidden figure has no bar and its label is marked "*".
     """
-    rows = _parts(by_reason)
+    rows = parts(by_reason)
     if rows.empty:
-        return _empty_figure(empty)
+        return empty_figure(empty)
     hidden = rows["denied_cents"].isna().to_numpy()
     if hidden.all():
-        return _empty_figure("Fewer than 11 claims: the dollars are not shown.")
-    names = _wrapped(rows["category_label"], hidden)
+        return empty_figure("Fewer than 11 claims: the dollars are not shown.")
+    names = wrapped(rows["category_label"], hidden)
     claims = cell_text(rows, "claims")
     text = claims.where(claims.eq("suppressed"), claims + " claims")
     custom = np.column_stack(
@@ -75,7 +75,7 @@ def denials_by_reason_bars(
     figure = go.Figure(
         go.Bar(
             y=names,
-            x=_dollars(rows["denied_cents"]),
+            x=axis_dollars(rows["denied_cents"]),
             orientation="h",
             marker_color=DENIED_COLOR,
             text=text.where(~hidden, "").to_numpy(),
@@ -100,7 +100,7 @@ def denials_by_reason_bars(
         template="plotly_white",
     )
     if hidden.any():
-        _note_below(figure, HIDDEN_NOTE)
+        note_below(figure, HIDDEN_NOTE)
     return figure
 
 
@@ -116,21 +116,21 @@ def denial_rate_by_payer(
     denials. A hidden rate has no bar and its payer is marked "*".
     """
     if by_payer.empty:
-        return _empty_figure(empty)
-    rows = pd.concat([_parts(by_payer), by_payer[by_payer["is_total"].astype(bool)]])
+        return empty_figure(empty)
+    rows = pd.concat([parts(by_payer), by_payer[by_payer["is_total"].astype(bool)]])
     hidden = rows["pct_denied"].isna().to_numpy()
     if hidden.all():
-        return _empty_figure("Fewer than 11 claims: the rates are not shown.")
+        return empty_figure("Fewer than 11 claims: the rates are not shown.")
     labels = rows["payer_label"].where(
         ~rows["federal"].fillna(False).astype(bool), rows["payer_label"] + " (Medicare/Medicaid)"
     )
-    names = _wrapped(labels, hidden)
+    names = wrapped(labels, hidden)
     total = rows["is_total"].astype(bool).to_numpy()
     rate = rows["pct_denied"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    pct_text = _pct_text(rows["pct_denied"])
+    rate_text = pct_text(rows["pct_denied"])
     custom = np.column_stack(
         [
-            pct_text.to_numpy(),
+            rate_text.to_numpy(),
             cell_text(rows, "denied_claims").to_numpy(),
             cell_text(rows, "adjudicated_claims").to_numpy(),
             cell_text(rows, "denied_cents").to_numpy(),
@@ -142,7 +142,7 @@ def denial_rate_by_payer(
             x=rate,
             orientation="h",
             marker_color=np.where(total, ALL_COLOR, DENIED_COLOR).tolist(),
-            text=np.where(hidden, "", pct_text.to_numpy()).tolist(),
+            text=np.where(hidden, "", rate_text.to_numpy()).tolist(),
             textposition="auto",
             customdata=custom,
             hovertemplate=(
@@ -175,7 +175,7 @@ def denial_rate_by_payer(
         template="plotly_white",
     )
     if hidden.any():
-        _note_below(figure, HIDDEN_NOTE)
+        note_below(figure, HIDDEN_NOTE)
     return figure
 
 
@@ -190,9 +190,9 @@ def denial_rate_trend(
     its line; payers with hidden months are marked "*" in the legend.
     """
     if trend.empty:
-        return _empty_figure(empty)
+        return empty_figure(empty)
     if trend["pct_denied"].isna().all():
-        return _empty_figure("Fewer than 11 claims in every month: the rates are not shown.")
+        return empty_figure("Fewer than 11 claims in every month: the rates are not shown.")
     months = pd.DatetimeIndex(sorted(trend["service_month"].unique()))
     totals = trend["is_total"].astype(bool)
     payers = sorted(trend.loc[~totals, "payer_label"].unique())
@@ -221,7 +221,7 @@ def denial_rate_trend(
         frame = rows.reset_index(names="service_month")
         custom = np.column_stack(
             [
-                _pct_text(frame["pct_denied"]).to_numpy(),
+                pct_text(frame["pct_denied"]).to_numpy(),
                 cell_text(frame, "denied_claims").to_numpy(),
                 cell_text(frame, "adjudicated_claims").to_numpy(),
             ]
@@ -280,6 +280,6 @@ def denial_rate_trend(
         )
     if notes:
         text = textwrap.wrap(" ".join(notes), 120)
-        _note_below(figure, "<br>".join(text))
+        note_below(figure, "<br>".join(text))
         figure.update_layout(margin={"b": 80 + 16 * len(text)}, height=440 + 16 * len(text))
     return figure

@@ -11,17 +11,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import (
+from payeropt_lib.packet.cells import cell_text
+
+from .base import (
     HIDDEN_NOTE,
-    _empty_figure,
-    _floats,
-    _month_layout,
-    _month_line,
-    _note_below,
-    _parts,
-    _pct_text,
-    _wrapped,
-    cell_text,
+    axis_floats,
+    empty_figure,
+    month_layout,
+    month_line,
+    note_below,
+    parts,
+    pct_text,
+    wrapped,
 )
 
 __all__ = ["mix_share_bars", "mix_trend_lines"]
@@ -55,27 +56,27 @@ def mix_share_bars(
     drawn and its row is marked "*"; hover gives the share and the claims as the table
     shows them.
     """
-    rows = _parts(mix)
+    rows = parts(mix)
     if rows.empty:
-        return _empty_figure(empty)
+        return empty_figure(empty)
     shares = [column for column, _, _, _ in SHARES]
     hidden = rows[shares].isna().any(axis=1).to_numpy()
     if rows[shares].isna().all().all():
-        return _empty_figure("Fewer than 11 claims: the shares are not shown.")
-    names = _wrapped(rows[label], hidden)
+        return empty_figure("Fewer than 11 claims: the shares are not shown.")
+    names = wrapped(rows[label], hidden)
     figure = go.Figure()
     for column, name, count, color in SHARES:
         figure.add_trace(
             go.Bar(
                 name=name,
                 y=names,
-                x=_floats(rows[column]),
+                x=axis_floats(rows[column]),
                 orientation="h",
                 marker_color=color,
-                text=_pct_text(rows[column]).where(rows[column].notna(), "").to_numpy(),
+                text=pct_text(rows[column]).where(rows[column].notna(), "").to_numpy(),
                 textposition="outside",
                 customdata=np.column_stack(
-                    [_pct_text(rows[column]).to_numpy(), cell_text(rows, count).to_numpy()]
+                    [pct_text(rows[column]).to_numpy(), cell_text(rows, count).to_numpy()]
                 ),
                 hovertemplate=(
                     f"<b>%{{y}}</b><br>{name}: %{{customdata[0]}} of the practice's "
@@ -93,7 +94,7 @@ def mix_share_bars(
         template="plotly_white",
     )
     if hidden.any():
-        _note_below(figure, HIDDEN_NOTE)
+        note_below(figure, HIDDEN_NOTE)
     return figure
 
 
@@ -106,18 +107,18 @@ def mix_trend_lines(
     Needs a ``mix.mix_monthly`` frame. Hidden months are gaps, never joined across.
     """
     if monthly.empty:
-        return _empty_figure(empty)
+        return empty_figure(empty)
     count = "remitted_claims" if measure == "pct_paid" else "claims"
     figure = go.Figure()
     for i, label in enumerate(dict.fromkeys(monthly["class_label"])):
         rows = monthly[monthly["class_label"].eq(label)].sort_values("service_month")
         line = {"color": CLASS_COLORS[i % len(CLASS_COLORS)], "width": 2}
-        text, claims = _pct_text(rows[measure]), cell_text(rows, count)
-        figure.add_trace(_month_line(label, rows, measure, text, claims, line))
+        text, claims = pct_text(rows[measure]), cell_text(rows, count)
+        figure.add_trace(month_line(label, rows, measure, text, claims, line))
     if all(np.isnan(np.asarray(t.y, dtype="float64")).all() for t in figure.data):
-        return _empty_figure("Too few claims per month: the shares are not shown.")
+        return empty_figure("Too few claims per month: the shares are not shown.")
     words = SHARE_WORDS[measure]
-    return _month_layout(
+    return month_layout(
         figure,
         f"{words}, by payer type and month of service",
         {"title": {"text": words}, "ticksuffix": "%", "rangemode": "tozero"},

@@ -11,21 +11,20 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import (
+from payeropt_lib.packet.cells import SUPPRESSED, cell_text, fmt_count
+
+from .base import (
     ALL_COLOR,
     HIDDEN_NOTE,
     PAYER_COLORS,
-    SUPPRESSED,
-    _empty_figure,
-    _floats,
-    _month_layout,
-    _month_line,
-    _note_below,
-    _parts,
-    _pct_text,
-    _wrapped,
-    cell_text,
-    fmt_count,
+    axis_floats,
+    empty_figure,
+    month_layout,
+    month_line,
+    note_below,
+    parts,
+    pct_text,
+    wrapped,
 )
 
 __all__ = ["payer_measure_dots", "payer_trend_lines"]
@@ -65,7 +64,7 @@ MEASURES = {
 def _text(values: pd.Series, kind: str) -> pd.Series:
     """Values as the page prints them; a hidden one reads "suppressed"."""
     if kind == "pct":
-        return _pct_text(values)
+        return pct_text(values)
     if kind == "count":
         return values.map(lambda v: fmt_count(v, SUPPRESSED))
     return values.map(lambda v: SUPPRESSED if pd.isna(v) else f"{int(v)} days")
@@ -92,19 +91,19 @@ def payer_measure_dots(
     whose figure is hidden has no dot and is marked "*".
     """
     title, axis_title, kind = MEASURES[measure]
-    rows = _parts(performance)
+    rows = parts(performance)
     if rows.empty:
-        return _empty_figure(empty)
+        return empty_figure(empty)
     rows = rows[rows["leaf"].astype(bool)].reset_index(drop=True)
     total = performance[performance["is_total"].astype(bool)]
     hidden = rows[measure].isna().to_numpy()
-    values = _floats(rows[measure])
+    values = axis_floats(rows[measure])
     if np.isnan(values).all():
-        return _empty_figure("Too few claims for this figure: nothing can be shown.")
+        return empty_figure("Too few claims for this figure: nothing can be shown.")
     labels = rows["payer_label"] + np.where(
         rows["level"].eq("product"), " · " + rows["product_label"], ""
     )
-    names = _wrapped(labels, hidden)
+    names = wrapped(labels, hidden)
     shown = _text(rows[measure], kind)
     claims = cell_text(rows, "claims")
     federal = rows["federal"].astype(bool).to_numpy()
@@ -157,7 +156,7 @@ def payer_measure_dots(
         template="plotly_white",
     )
     if hidden.any():
-        _note_below(figure, HIDDEN_NOTE)
+        note_below(figure, HIDDEN_NOTE)
         figure.layout.annotations[-1].update(yshift=-90)
     return figure
 
@@ -182,7 +181,7 @@ def payer_trend_lines(
     """
     title, axis_title, kind = MEASURES[measure]
     if monthly.empty:
-        return _empty_figure(empty)
+        return empty_figure(empty)
     figure = go.Figure()
     payers = list(dict.fromkeys(monthly["payer_label"]))
     for i, label in enumerate(payers):
@@ -192,9 +191,9 @@ def payer_trend_lines(
         dash = "solid" if is_total else DASHES[(i // len(PAYER_COLORS)) % len(DASHES)]
         line = {"color": color, "width": 3 if is_total else 2, "dash": dash}
         text, claims = _text(rows[measure], kind), cell_text(rows, "claims")
-        figure.add_trace(_month_line(label, rows, measure, text, claims, line))
+        figure.add_trace(month_line(label, rows, measure, text, claims, line))
     if all(np.isnan(np.asarray(t.y, dtype="float64")).all() for t in figure.data):
-        return _empty_figure("Too few claims per month for this figure: nothing can be shown.")
+        return empty_figure("Too few claims per month for this figure: nothing can be shown.")
     if measure == "pct_allowed_of_expected":
         figure.add_hline(
             y=100,
@@ -203,7 +202,7 @@ def payer_trend_lines(
             annotation_position="top left",
             annotation_font={"size": 11, "color": "#52606d"},
         )
-    return _month_layout(
+    return month_layout(
         figure,
         title + " — by month of service",
         {"title": {"text": axis_title}, **_axis(kind)},

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import LABEL_WIDTH, _empty_figure
+from .base import LABEL_WIDTH, empty_figure
 
 __all__ = ["renewal_calendar", "rates_vs_peers"]
 
@@ -36,7 +36,7 @@ PEER_COLOR = "#bababa"  # the other payers' median (grey)
 DAY_MS = 86_400_000
 
 
-def _wrapped(labels: pd.Series) -> list[str]:
+def wrapped(labels: pd.Series) -> list[str]:
     return ["<br>".join(textwrap.wrap(str(v), 2 * LABEL_WIDTH)) or str(v) for v in labels]
 
 
@@ -57,10 +57,10 @@ def renewal_calendar(
     """
     rows = schedule[schedule["negotiable"].astype(bool) & schedule["renewal_date"].notna()]
     if rows.empty:
-        return _empty_figure("No renewal dates on file for the contracts in force.")
+        return empty_figure("No renewal dates on file for the contracts in force.")
     as_of = pd.Timestamp(as_of).normalize()
     horizon = as_of + pd.Timedelta(days=window_days)
-    names = _wrapped(rows["payer_label"])
+    names = wrapped(rows["payer_label"])
     figure = go.Figure()
     for status, color in STATUS_COLORS.items():
         part = rows["status"].eq(status).to_numpy()
@@ -162,8 +162,8 @@ def rates_vs_peers(evidence: pd.DataFrame) -> go.Figure:
     """
     rows = evidence[evidence["pct_of_medicare"].notna()]
     if rows.empty:
-        return _empty_figure("No contracted rates with a Medicare amount to compare.")
-    names = _wrapped(rows["payer_label"])
+        return empty_figure("No contracted rates with a Medicare amount to compare.")
+    names = wrapped(rows["payer_label"])
     mine = rows["pct_of_medicare"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     peers = rows["pct_peers"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     figure = go.Figure()

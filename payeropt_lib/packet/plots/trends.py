@@ -19,7 +19,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import PAYER_COLORS, _empty_figure, _floats, _note_below, cell_text, fmt_count
+from payeropt_lib.packet.cells import cell_text, fmt_count
+
+from .base import PAYER_COLORS, axis_dollars, axis_floats, empty_figure, note_below
 
 __all__ = ["LAYOUTS", "MEASURES", "allowed_vs_contract"]
 
@@ -34,10 +36,6 @@ NOTES = {
     "rate per unit. ",
 }
 GAP_NOTE = "A gap is a month with fewer than 11 paid lines for that payer and code (not drawn)."
-
-
-def _dollars_per_unit(values: pd.Series) -> np.ndarray:
-    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan) / 100
 
 
 def _traces(
@@ -65,9 +63,9 @@ def _traces(
     )
     percent = measure == "percent"
     allowed = (
-        _floats(frame["pct_of_contract"])
+        axis_floats(frame["pct_of_contract"])
         if percent
-        else _dollars_per_unit(frame["median_allowed_cents"])
+        else axis_dollars(frame["median_allowed_cents"])
     )
     traces = [
         go.Scatter(
@@ -88,7 +86,7 @@ def _traces(
         traces.append(
             go.Scatter(
                 x=months,
-                y=_dollars_per_unit(frame["median_contract_cents"]),
+                y=axis_dollars(frame["median_contract_cents"]),
                 name=f"{payer}: contract",
                 legendgroup=payer,
                 showlegend=False,
@@ -151,8 +149,8 @@ def allowed_vs_contract(
     shown = trend[trend["lines"].notna()] if len(trend) else trend
     if shown.empty:
         if len(trend):
-            return _empty_figure("Fewer than 11 paid lines in every month: nothing is drawn.")
-        return _empty_figure(empty)
+            return empty_figure("Fewer than 11 paid lines in every month: nothing is drawn.")
+        return empty_figure(empty)
     codes = list(dict.fromkeys(trend["code_label"]))
     payers = sorted(shown["payer_label"].unique())
     months = pd.DatetimeIndex(sorted(trend["service_month"].unique()))
@@ -160,7 +158,7 @@ def allowed_vs_contract(
     build = _dropdown if layout == "dropdown" else _grid
     figure = build(trend, codes, payers, months, colors, measure)
     note = NOTES[measure] + (GAP_NOTE if trend["lines"].isna().any() else "")
-    _note_below(figure, "<br>".join(textwrap.wrap(note, 120)))
+    note_below(figure, "<br>".join(textwrap.wrap(note, 120)))
     return figure
 
 

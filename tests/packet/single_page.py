@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from payeropt_lib import config
-from payeropt_lib.packet import report
+from payeropt_lib.packet import pages
 
 PARAMETERS = (
     'org_id: str = "x"  # practice\n'
@@ -39,5 +39,5 @@ def only_page(
     name = f"99_{slug}.ipynb"
     nbformat.write(nb, notebooks / name)
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
-    monkeypatch.setattr(report, "PAGES", (report.Page(name, title, slug, "x"),))
+    monkeypatch.setattr(pages, "PAGES", (pages.Page(name, title, slug, "x"),))
     return name

@@ -1,0 +1,127 @@
+"""What a page loads: the store's frames for the period, handed to the analytics.
+
+Every number comes from ``analytics`` or ``remittances``; these functions only read the
+practice's frames (``context.load``) and call them. ``adjudicated`` is shared by one packet
+run's pages (``cache``): pricing the remitted lines is the costly part of a page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from payeropt_lib import formats, store
+from payeropt_lib.analytics import metrics, performance, renewals, summary
+from payeropt_lib.remittances import remitted
+from payeropt_lib.store import tables
+
+from . import cache
+from .cells import SUPPRESSED, cell_texts
+from .context import Context, load
+
+
+def adjudicated(ctx: Context) -> pd.DataFrame:
+    """The practice's remitted lines that count, in the report period
+    (``remitted.adjudicated``). Reads the remitted claims' status and reversal flags only,
+    never their patient columns. Every page of a packet needs this frame and pricing it is
+    the costly part: one packet run builds it once (``cache.shared``)."""
+    return cache.shared(adjudicated_key(ctx), lambda: read_adjudicated(ctx))
+
+
+def adjudicated_key(ctx: Context) -> str:
+    """The name ``adjudicated`` is kept under in a packet run (``cache``)."""
+    period = f"{formats.day(ctx.period_start, '')}-{formats.day(ctx.period_end, '')}"
+    return f"adjudicated-{ctx.org_id}-{period}"
+
+
+def read_adjudicated(ctx: Context) -> pd.DataFrame:
+    """``adjudicated`` read and priced afresh, without the packet run's cache."""
+    frames = {
+        "remit_lines": load(ctx, "remit_lines", remitted.REMIT_LINE_COLUMNS),
+        "remit_claims": store.read_frame(
+            ctx.engine, tables.remit_claims, ctx.org_id, columns=remitted.REMIT_CLAIM_COLUMNS
+        ),
+        "remittances": load(ctx, "remittances", remitted.REMITTANCE_COLUMNS),
+        "charges": load(ctx, "charges", remitted.CHARGE_COLUMNS),
+        "findings": load(ctx, "findings", remitted.FINDING_COLUMNS),
+        "denials": load(ctx, "denials", remitted.DENIAL_COLUMNS),
+        "contracts": load(ctx, "contracts"),
+        "fee_schedules": load(ctx, "fee_schedules"),
+        "medicare_fees": load(ctx, "medicare_fees"),
+    }
+    return remitted.adjudicated(**frames, start=ctx.period_start, end=ctx.period_end)
+
+
+def headline(ctx: Context, adjudicated_lines: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The practice's headline figures for the period (``summary.headline``): one row."""
+    lines = adjudicated(ctx) if adjudicated_lines is None else adjudicated_lines
+    transactions = load(ctx, "transactions", performance.TRANSACTION_COLUMNS)
+    findings, tasks = metrics.in_period(
+        load(ctx, "findings", metrics.FINDING_COLUMNS),
+        load(ctx, "tasks", metrics.TASK_COLUMNS),
+        ctx.period_start,
+        ctx.period_end,
+    )
+    return summary.headline(
+        performance.practice_kpis(lines, transactions),
+        metrics.headline(findings, tasks, ctx.as_of),
+    )
+
+
+def headline_figures(frame: pd.DataFrame) -> dict:
+    """``headline`` as display text: {"figures": [(label, text), ...]} for the indexes."""
+    if frame.empty:
+        return {"figures": []}
+    columns = [c for c, _ in summary.HEADLINE_LABELS]
+    formatted = cell_texts(
+        frame.iloc[[0]], columns, SUPPRESSED, digits=1, small_text=summary.HEADLINE_SMALL_TEXT
+    )
+    figures = [(label, formatted[c][0].iloc[0]) for c, label in summary.HEADLINE_LABELS]
+    return {"figures": figures}
+
+
+def renewal_evidence(
+    ctx: Context,
+    adjudicated_lines: pd.DataFrame | None = None,
+    window_days: int = 120,
+    lead_days: int = 90,
+    top_n: int = 15,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The contract schedule (``renewals.upcoming``), the rates per contract and top code
+    (``renewals.rate_position``) and the negotiation evidence per contract
+    (``renewals.evidence``), loaded for the practice and period."""
+    terms = load(ctx, "contracts")
+    charges = load(ctx, "charges", renewals.CHARGE_COLUMNS)
+    schedule = renewals.upcoming(terms, ctx.as_of, window_days=window_days, lead_days=lead_days)
+    code_rows = renewals.rate_position(
+        schedule,
+        charges,
+        terms,
+        load(ctx, "fee_schedules"),
+        load(ctx, "medicare_fees"),
+        ctx.as_of,
+        ctx.locality,
+        period_start=ctx.period_start,
+        period_end=ctx.period_end,
+        top_n=top_n,
+    )
+    findings, tasks = metrics.in_period(
+        load(ctx, "findings", metrics.FINDING_COLUMNS),
+        load(ctx, "tasks", metrics.TASK_COLUMNS),
+        ctx.period_start,
+        ctx.period_end,
+    )
+    lines = adjudicated(ctx) if adjudicated_lines is None else adjudicated_lines
+    evidence = renewals.evidence(
+        schedule,
+        renewals.rate_summary(code_rows),
+        renewals.activity(
+            schedule,
+            charges,
+            lines,
+            load(ctx, "denials", renewals.DENIAL_COLUMNS),
+            ctx.period_start,
+            ctx.period_end,
+        ),
+        metrics.underpayments_by_payer(findings, tasks, metrics.payer_directory(terms)),
+    )
+    return schedule, code_rows, evidence

@@ -1,0 +1,85 @@
+"""The packet's pages: which notebooks make it, in reading order, and where each page goes.
+
+Adding a page means adding a notebook to ``notebooks/`` and a line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    """One packet page: a notebook in ``notebooks/`` and where its HTML goes."""
+
+    notebook: str
+    title: str
+    slug: str
+    summary: str
+
+    @property
+    def href(self) -> str:
+        return f"{self.slug}.html"
+
+
+# The packet, in reading order.
+PAGES: tuple[Page, ...] = (
+    Page(
+        notebook="00_summary.ipynb",
+        title="Summary",
+        slug="summary",
+        summary="The practice's headline numbers for the period and the three actions "
+        "most worth taking, each linked to its evidence.",
+    ),
+    Page(
+        notebook="01_payer_performance.ipynb",
+        title="Payer performance",
+        slug="payer-performance",
+        summary="Each payer and product line: volume, charges, allowed and paid, paid "
+        "against the contract, denials, days to payment and under-payments, with monthly "
+        "trends and a scorecard that ranks the payers.",
+    ),
+    Page(
+        notebook="02_fee_schedule_comparison.ipynb",
+        title="Fee schedules across payers",
+        slug="fee-schedules",
+        summary="What each payer pays for your most billed codes, in dollars and as a "
+        "percent of Medicare; payers below Medicare are flagged.",
+    ),
+    Page(
+        notebook="03_reimbursement_trends.ipynb",
+        title="Reimbursement trends",
+        slug="reimbursement-trends",
+        summary="For your top codes, what each payer allowed month by month against the "
+        "rate its contract sets.",
+    ),
+    Page(
+        notebook="04_underpayments.ipynb",
+        title="Under-payments",
+        slug="underpayments",
+        summary="What payers paid below your contracts: dollars still at stake and "
+        "recovered, by payer and by cause, the codes under-paid most, how old the open "
+        "follow-ups are, and over-payments you may have to return.",
+    ),
+    Page(
+        notebook="05_denials.ipynb",
+        title="Denials",
+        slug="denials",
+        summary="Which claims payers refused and why: by reason group, payer and code, "
+        "and the trend month by month.",
+    ),
+    Page(
+        notebook="06_payer_mix.ipynb",
+        title="Payer mix",
+        slug="payer-mix",
+        summary="Who pays for your work: the share of claims, charges and payments by "
+        "payer and payer type, and how it moves.",
+    ),
+    Page(
+        notebook="07_contract_renewals.ipynb",
+        title="Contract renewals",
+        slug="contract-renewals",
+        summary="Contracts whose notice window is open or opens within 120 days, with "
+        "the evidence for the negotiation.",
+    ),
+)
