@@ -21,7 +21,7 @@ Definitions (docs/pages/denials.md):
   they are counted apart (``kind="bundled"``), never in the denial rate;
 - a claim's *month* is the month of its first date of service.
 
-Aggregate only: every table is suppressed with ``metrics.suppress`` (counts 1-10 hidden,
+Aggregate only: every table is suppressed with ``privacy.suppress`` (counts 1-10 hidden,
 complementary cells hidden against the total the page shows, dollars and rates hidden
 with the counts they are measured over); the monthly trend, a payer × month table whose
 rows and columns both add up to totals shown elsewhere, is suppressed in both directions
@@ -38,18 +38,9 @@ import pandas as pd
 
 from payeropt_lib.reference import carcs
 
-from .metrics import (
-    ALL_PAYERS,
-    FEDERAL_CLASSES,
-    SMALL_CELL,
-    SMALL_SUFFIX,
-    TOTAL,
-    hide_cells,
-    live,
-    percent,
-    shown_first,
-    suppress,
-)
+from .directory import ALL_PAYERS, FEDERAL_CLASSES
+from .privacy import SMALL_CELL, SMALL_SUFFIX, TOTAL, hide_cells, percent, shown_first, suppress
+from .recovery import live
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +190,7 @@ def _hide_with(frame: pd.DataFrame, value: str, counts: Sequence[str]) -> pd.Dat
 
 
 def _order(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
-    """``metrics.shown_first`` with the "other" row after the named ones (before the
+    """``privacy.shown_first`` with the "other" row after the named ones (before the
     total)."""
     other = frame.get("is_other", pd.Series(False, index=frame.index)).astype(bool)
     return shown_first(frame, by, label, first=~other)
@@ -208,7 +199,7 @@ def _order(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
 def _grid_hidden(counts: np.ndarray) -> np.ndarray:
     """Cells to hide in a table whose rows and columns both add up to totals shown
     elsewhere (payers × months: each payer's period total, each month's all-payer total):
-    ``metrics.hide_cells`` with rows, then columns, as the groups, no total hidden.
+    ``privacy.hide_cells`` with rows, then columns, as the groups, no total hidden.
     ``counts`` is a 2-D int array (0 where there is nothing)."""
     rows, columns = (codes.ravel() for codes in np.indices(counts.shape))
     shown = np.zeros(counts.size, bool)
@@ -442,7 +433,7 @@ def by_payer(
     """Per payer: claims adjudicated, claims denied (or with a bundled line), the rate,
     lines and billed charges; with a total row.
 
-    Needs ``denial_lines``, ``remitted.adjudicated`` and ``metrics.payer_directory``
+    Needs ``denial_lines``, ``remitted.adjudicated`` and ``directory.payer_directory``
     frames; ``kind`` is 'denied' or 'bundled'. Returns payer_id (NA on the total row),
     payer_label, federal (Medicare or Medicaid, including managed plans: shown for
     reference, to work their denials, never to rank them as payers to drop),
@@ -557,7 +548,7 @@ def monthly_trend(
 ) -> pd.DataFrame:
     """The denial rate per month of service: all payers (``is_total`` rows) and each payer.
 
-    Needs ``denial_lines``, ``remitted.adjudicated`` and ``metrics.payer_directory``
+    Needs ``denial_lines``, ``remitted.adjudicated`` and ``directory.payer_directory``
     frames. One row per month with adjudicated claims for all payers, and per payer and
     month in which the payer adjudicated a claim. Returns ``TREND_COLUMNS``:
     service_month (first day), payer_id (NA on the all-payer rows), payer_label, federal,
@@ -567,7 +558,7 @@ def monthly_trend(
     Suppressed in both directions: the payer × month cells add up to each payer's total
     (``by_payer``) and to each month's all-payer figure, so ``_grid_hidden`` hides small
     cells and their complements along rows and columns; the all-payer months add up to
-    the period total (``headline``), so they go through ``metrics.suppress``. A rate is
+    the period total (``headline``), so they go through ``privacy.suppress``. A rate is
     hidden when either of its counts is.
     """
     if adjudicated.empty and lines.empty:
@@ -620,7 +611,7 @@ def top_denial_reason(
     denied charges, and within it the payer with the most denied charges.
 
     Needs the store's ``denials`` table (``DENIAL_COLUMNS``), ``remitted.adjudicated``
-    and optionally ``metrics.payer_directory``. Bundled lines are left out (bundling is not
+    and optionally ``directory.payer_directory``. Bundled lines are left out (bundling is not
     a refusal to pay). Returns one row: category, category_label, action, payer_id,
     payer_label, federal (Medicare/Medicaid: work the denials, never a reason to see
     fewer of its patients), claims and lines (that payer's, in that category),

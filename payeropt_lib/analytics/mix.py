@@ -17,7 +17,7 @@ floats for display only. No I/O, no loop over lines or claims.
 Aggregate only (domain §10): counts 1-10 are hidden with every figure and share measured
 over them, and complements are hidden so that no small count can be worked out from a
 total, through the nesting payer class → payer and across the class × month grid
-(``performance.suppress_tree``, ``performance.suppress_grid``). Paid dollars are tied to
+(``privacy.suppress_tree``, ``privacy.suppress_grid``). Paid dollars are tied to
 the adjudicated claims, nested the same way as on the payer-performance page, so a payer's
 paid dollars are hidden on both pages alike. No patient attribute is read.
 """
@@ -29,13 +29,16 @@ import logging
 import numpy as np
 import pandas as pd
 
-from .metrics import ALL_PAYERS, SMALL_SUFFIX, TOTAL, complement, percent, shown_first
-from .performance import (
-    claim_table,
-    class_labels,
-    group_sums,
-    payer_classes,
-    payer_labels,
+from payeropt_lib.periods import within
+
+from .directory import ALL_PAYERS, class_labels, payer_classes, payer_names
+from .performance import claim_table, group_sums
+from .privacy import (
+    SMALL_SUFFIX,
+    TOTAL,
+    complement,
+    percent,
+    shown_first,
     suppress_grid,
     suppress_tree,
 )
@@ -120,13 +123,7 @@ def _claims(
         return remitted.assign(
             claims=remitted["remitted_claims"], charge_cents=remitted["_charge"]
         )[[*_KEYS, *_SUMS]]
-    day = charges["date_of_service"]
-    keep = pd.Series(True, index=charges.index)
-    if start is not None:
-        keep &= day.ge(start)
-    if end is not None:
-        keep &= day.le(end)
-    lines = charges[keep]
+    lines = charges[within(charges["date_of_service"], start, end)]
     codes, _ = pd.factorize(lines["claim_id"])
     first = lines.loc[~pd.Series(codes).duplicated().to_numpy()]
     n_claims = len(first)
@@ -174,7 +171,7 @@ def _mix_tree(claims: pd.DataFrame, payers: pd.DataFrame | None) -> pd.DataFrame
     table = suppress_tree(table, COUNTS, TIES, parent, depth)
     classes = table["payer_class"].fillna("").astype("str")
     return table.assign(
-        payer_label=payer_labels(table["payer_id"].fillna(""), payers),
+        payer_label=payer_names(table["payer_id"].fillna(""), payers),
         class_label=class_labels(classes),
         payer_class=classes,
         **{TOTAL: depth.eq(0)},
@@ -194,7 +191,7 @@ def payer_mix(
 
     Needs adjudicated: ``remitted.adjudicated``; charges (optional): ``CHARGE_COLUMNS``,
     counted over dates of service in ``[start, end]`` (None = open); payers:
-    ``metrics.payer_directory`` (a payer with no contract is "No contract on file").
+    ``directory.payer_directory`` (a payer with no contract is "No contract on file").
 
     Returns ``MIX_COLUMNS[by]``: the class (and payer) keys and labels, claims (billed),
     pct_claims, charge_cents (billed), pct_charges, remitted_claims (claims the primary

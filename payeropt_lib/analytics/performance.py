@@ -18,13 +18,13 @@ Aggregate only (domain §10). Every frame returned is suppressed here: a count f
 is hidden (NA, its ``<count>_small`` flag set), and so is every dollar or percent measured
 over it (``TIES``); a row with fewer than 11 claims shows "<11" and nothing else. The
 tables nest (practice → payer class → payer → product line; payer × month), so the
-complementary rule of ``metrics.suppress`` is applied at every level and in both directions
+complementary rule of ``privacy.suppress`` is applied at every level and in both directions
 of a grid, and repeated until the hidden parts of every shown total are either none or at
 least two adding up to 11 or more (``suppress_tree``, ``suppress_grid``). A total whose
 figure is hidden hides all its parts. The hidden set depends only on the counts, so the
 payer rows are hidden alike on every page that shows them (payer performance, payer mix).
 
-Guardrail (domain §10): payers of a federal class (``metrics.FEDERAL_CLASSES``: Medicare,
+Guardrail (domain §10): payers of a federal class (``directory.FEDERAL_CLASSES``: Medicare,
 Medicaid and their managed plans) are shown for reference and never ranked
 (``payer_scorecard``). No patient attribute is read.
 """
@@ -32,7 +32,7 @@ Medicaid and their managed plans) are shown for reference and never ranked
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,16 +40,16 @@ import pandas as pd
 from payeropt_lib import formats
 from payeropt_lib.remittances.remitted import BUNDLED, DENIED, PAID_OUTCOMES
 
-from .metrics import (
-    ALL_PAYERS,
-    FEDERAL_CLASSES,
-    SMALL_CELL,
+from .directory import ALL_PAYERS, FEDERAL_CLASSES, class_labels, payer_classes, payer_names
+from .privacy import (
     SMALL_SUFFIX,
     TOTAL,
     complement,
-    hide_cells,
+    masked,
     percent,
     shown_first,
+    suppress_grid,
+    suppress_tree,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,19 +62,6 @@ REFUND = "refund"
 CONTRACTUAL = "contractual"
 UNDERPAID = "underpaid"
 
-# Payer classes in words (interface: contracts.csv payer_class).
-CLASS_LABELS = {
-    "COMMERCIAL": "Commercial",
-    "MEDICARE": "Medicare",
-    "MEDICARE_ADVANTAGE": "Medicare Advantage",
-    "MEDICAID": "Medicaid",
-    "MEDICAID_MANAGED": "Medicaid managed care",
-    "WORKERS_COMP": "Workers' compensation",
-    "SELF_PAY": "Self-pay",
-    "OTHER": "Other",
-}
-UNKNOWN_CLASS = "UNKNOWN"  # a payer with no contract on file
-UNKNOWN_CLASS_LABEL = "No contract on file"
 ALL_PRODUCTS = "All products"
 NO_PRODUCT = "No product line"
 
@@ -149,134 +136,7 @@ _CLAIM_SUMS = [
 # --- suppression over nested tables -----------------------------------------------------
 
 
-def suppress_tree(
-    table: pd.DataFrame,
-    count_columns: Sequence[str],
-    ties: Mapping[str, Sequence[str]],
-    parent: pd.Series,
-    depth: pd.Series,
-    lead: str | None = "claims",
-) -> pd.DataFrame:
-    """Suppress a table whose rows nest: each row's counts add up to its parent row's.
-
-    ``depth`` is 0 for the total row (its ``parent`` is ignored), 1 for its parts, 2 for
-    the parts of those, ...; ``parent`` holds the index label of each row's parent. Per
-    count column, depth by depth: a total is hidden only when it is 1-10; the parts of a
-    row are hidden as in ``metrics.complement`` against that row. ``ties`` maps each figure to
-    the counts it is measured over (hidden when any of them is). Where the ``lead`` count
-    (claims) of a row is hidden, its other counts are hidden too: such a row shows "<11"
-    and nothing else. Returns the table with hidden cells NA (counts ``Int64``, figures
-    nullable) and a ``<count>_small`` flag per count column (true where it was 1-10:
-    printed "<11"; other hidden cells read "suppressed").
-    """
-    levels = np.asarray(depth, dtype="int64")
-    above = table.index.get_indexer(parent)  # the parent's position (-1 at the top)
-    hidden: dict[str, np.ndarray] = {}
-    for column in sorted(count_columns, key=lambda c: c != lead):  # the lead first
-        values = table[column].to_numpy(dtype="int64")
-        forced = hidden.get(lead) if column != lead else None
-        mask = np.zeros(len(table), dtype=bool)
-        for level in np.unique(levels):
-            at = levels == level
-            push = None if forced is None else forced[at]
-            if level == levels.min():
-                mask[at] = hide_cells(values[at], [], push)
-                continue
-            codes = above[at]
-            mask[at] = hide_cells(values[at], [(codes, mask[codes])], push)
-        hidden[column] = mask
-    return _masked(table, {c: pd.Series(m, index=table.index) for c, m in hidden.items()}, ties)
-
-
-def suppress_grid(
-    cells: pd.DataFrame,
-    count_columns: Sequence[str],
-    ties: Mapping[str, Sequence[str]],
-    row: str,
-    column: str,
-    row_hidden: Mapping[str, pd.Series],
-    column_hidden: Mapping[str, pd.Series],
-    lead: str | None = "claims",
-) -> pd.DataFrame:
-    """Suppress the cells of a two-way table (e.g. payer × month) in long form.
-
-    Each cell is a part of its row's total (``row``: e.g. the payer, whose total another
-    table shows) and of its column's (``column``: e.g. the month). ``row_hidden[count]`` and
-    ``column_hidden[count]`` say, per cell, whether that total is hidden. Cells are hidden
-    as in ``metrics.complement`` over both directions at once; where the ``lead`` count of a cell
-    is hidden, its other counts are too. Same return as ``suppress_tree``.
-    """
-    hidden: dict[str, pd.Series] = {}
-    for count in sorted(count_columns, key=lambda c: c != lead):  # the lead first
-        hidden[count] = complement(
-            cells[count],
-            [cells[row], cells[column]],
-            [row_hidden[count], column_hidden[count]],
-            hidden.get(lead) if count != lead else None,
-        )
-    return _masked(cells, hidden, ties)
-
-
-def _masked(
-    table: pd.DataFrame, hidden: Mapping[str, pd.Series], ties: Mapping[str, Sequence[str]]
-) -> pd.DataFrame:
-    out = table.copy()
-    for column, mask in hidden.items():
-        n = table[column].astype("int64")
-        out[column] = n.astype("Int64").mask(mask)
-        out[column + SMALL_SUFFIX] = n.between(1, SMALL_CELL - 1)
-    for value, counts in ties.items():
-        if value not in out:
-            continue
-        mask = pd.Series(False, index=out.index)
-        for count in counts:
-            if count in hidden:
-                mask |= hidden[count]
-        out[value] = _nullable(out[value]).mask(mask)
-    n_hidden = sum(int(m.sum()) for m in hidden.values())
-    logger.debug("suppressed %d count cells in %d rows", n_hidden, len(out))
-    return out
-
-
-def _nullable(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype("boolean")
-    if pd.api.types.is_integer_dtype(values):
-        return values.astype("Int64")
-    if pd.api.types.is_float_dtype(values):
-        return values.astype("Float64")
-    return values
-
-
 # --- from lines to claims ---------------------------------------------------------------
-
-
-def _lookup(keys: pd.Series, mapping: pd.Series) -> pd.Series:
-    """``keys.map(mapping)``, looking up each distinct key once (keys repeat a lot)."""
-    codes, uniques = pd.factorize(keys, use_na_sentinel=False)
-    found = pd.Series(uniques).map(mapping).to_numpy(dtype=object)
-    return pd.Series(found[codes], index=keys.index, dtype=object)
-
-
-def payer_classes(payer_ids: pd.Series, payers: pd.DataFrame | None) -> pd.Series:
-    """Each payer id's class (``metrics.payer_directory``); ``UNKNOWN`` when not on file."""
-    if payers is None or payers.empty:
-        return pd.Series(UNKNOWN_CLASS, index=payer_ids.index, dtype="str")
-    classes = payers.drop_duplicates("payer_id").set_index("payer_id")["payer_class"]
-    return _lookup(payer_ids, classes).fillna(UNKNOWN_CLASS).astype("str")
-
-
-def payer_labels(payer_ids: pd.Series, payers: pd.DataFrame | None) -> pd.Series:
-    """Each payer id's name (``metrics.payer_directory``); the id itself when not on file."""
-    if payers is None or payers.empty:
-        return payer_ids.astype("str")
-    names = payers.drop_duplicates("payer_id").set_index("payer_id")["payer_name"]
-    return _lookup(payer_ids, names).fillna(payer_ids).astype("str")
-
-
-def class_labels(classes: pd.Series) -> pd.Series:
-    labels = {**CLASS_LABELS, UNKNOWN_CLASS: UNKNOWN_CLASS_LABEL}
-    return classes.map(labels).fillna(classes).astype("str")
 
 
 def _sum_per(codes: np.ndarray, values: pd.Series | np.ndarray, n: int) -> np.ndarray:
@@ -539,7 +399,7 @@ def _performance_tree(claims: pd.DataFrame, payers: pd.DataFrame | None) -> pd.D
 
     with_products = set(table.loc[depth.eq(3), "payer_id"])
     product = table["product_line"].fillna("").astype("str")
-    names = payer_labels(table["payer_id"].fillna(""), payers)
+    names = payer_names(table["payer_id"].fillna(""), payers)
     classes = table["payer_class"].fillna("").astype("str")
     table = table.assign(
         payer_id=table["payer_id"].where(depth.ge(2)),
@@ -569,7 +429,7 @@ def payer_performance(
     """Per payer and product line: volume, money and how the payer treated the claims.
 
     Needs adjudicated: ``remitted.adjudicated`` (report.adjudicated); transactions
-    (optional): ``TRANSACTION_COLUMNS``; payers: ``metrics.payer_directory``.
+    (optional): ``TRANSACTION_COLUMNS``; payers: ``directory.payer_directory``.
 
     Returns one row per payer (level "payer"); a payer with more than one product line
     also gets one row per product line (level "product") right after its own row, which
@@ -657,7 +517,7 @@ MONTHLY_COLUMNS = [
 def payer_monthly(adjudicated: pd.DataFrame, payers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per payer and month of service: claims, denial rate, allowed as a share of expected.
 
-    Needs adjudicated: ``remitted.adjudicated``; payers: ``metrics.payer_directory``.
+    Needs adjudicated: ``remitted.adjudicated``; payers: ``directory.payer_directory``.
     Returns ``MONTHLY_COLUMNS``: one row per payer and month with claims (a claim counts
     in the month of its first line's date of service), then one "All payers" row per month
     (``is_total``). pct_denial and pct_allowed_of_expected as in ``practice_kpis``.
@@ -688,7 +548,7 @@ def payer_monthly(adjudicated: pd.DataFrame, payers: pd.DataFrame | None = None)
     shown = suppress_grid(
         cells, MONTHLY_COUNTS, MONTHLY_TIES, "payer_id", "service_month", row_hidden, column_hidden
     )
-    all_months = _masked(months, month_hidden, MONTHLY_TIES).assign(payer_id=pd.NA)
+    all_months = masked(months, month_hidden, MONTHLY_TIES).assign(payer_id=pd.NA)
     order = pd.Series(
         range(len(payer_rows)),
         index=shown_first(tree[tree["level"].eq("payer")], "claims", "payer_label")[
@@ -696,7 +556,7 @@ def payer_monthly(adjudicated: pd.DataFrame, payers: pd.DataFrame | None = None)
         ].to_numpy(),
     )
     shown = shown.assign(
-        payer_label=payer_labels(shown["payer_id"], payers),
+        payer_label=payer_names(shown["payer_id"], payers),
         _order=shown["payer_id"].map(order),
         **{TOTAL: False},
     )

@@ -21,8 +21,8 @@ I/O, no loop over lines. Definitions (docs/pages/reimbursement-trends.md):
   under-payment tolerance (the larger of $0.50 and 0.5 %, ``underpayments.tolerance``).
 
 Aggregate only: a payer × code × month cell with fewer than 11 measured lines is hidden
-(``metrics.suppress``), and nothing is drawn or computed from it. Medicare and Medicaid
-(``metrics.FEDERAL_CLASSES``) are shown and flagged like any payer: a gap there is a rate
+(``privacy.suppress``), and nothing is drawn or computed from it. Medicare and Medicaid
+(``directory.FEDERAL_CLASSES``) are shown and flagged like any payer: a gap there is a rate
 or posting error to raise with the payer, never a reason to see fewer of its patients.
 """
 
@@ -33,12 +33,12 @@ import logging
 import numpy as np
 import pandas as pd
 
-from payeropt_lib.pricing.contracts import payer_labels
-from payeropt_lib.reference.modifiers import pricing_modifiers
+from payeropt_lib.pricing.tolerance import tolerance
 from payeropt_lib.remittances.remitted import PAID_OUTCOMES
-from payeropt_lib.remittances.underpayments import tolerance
 
-from .metrics import FEDERAL_CLASSES, SMALL_CELL, SMALL_SUFFIX, suppress
+from . import procedure_codes
+from .directory import FEDERAL_CLASSES, product_labels
+from .privacy import SMALL_CELL, SMALL_SUFFIX, suppress
 
 logger = logging.getLogger(__name__)
 
@@ -118,23 +118,6 @@ def per_unit_half_up(cents: pd.Series, units: pd.Series) -> pd.Series:
 # --- inputs -----------------------------------------------------------------------------
 
 
-def _code_keys(adjudicated: pd.DataFrame) -> pd.DataFrame:
-    """procedure_code and modifier ('' or the line's 26/TC pricing modifier)."""
-    return pd.DataFrame(
-        {
-            "procedure_code": adjudicated["procedure_code"].astype("str"),
-            "modifier": pricing_modifiers(adjudicated["modifiers"]),
-        },
-        index=adjudicated.index,
-    )
-
-
-def _code_label(codes: pd.DataFrame) -> pd.Series:
-    return codes["procedure_code"] + codes["modifier"].where(
-        codes["modifier"].eq(""), "-" + codes["modifier"]
-    )
-
-
 def top_codes(adjudicated: pd.DataFrame, top_n: int = 8) -> pd.DataFrame:
     """The practice's ``top_n`` codes with the most lines adjudicated as primary.
 
@@ -148,14 +131,9 @@ def top_codes(adjudicated: pd.DataFrame, top_n: int = 8) -> pd.DataFrame:
         return pd.DataFrame(
             {c: pd.Series(dtype="int64" if c == "code_lines" else "str") for c in TOP_CODE_COLUMNS}
         )
-    counted = _code_keys(primary).groupby(CODE_KEY).size().rename("code_lines").reset_index()
-    counted = counted[counted["code_lines"].ge(SMALL_CELL)]
-    counted = counted.sort_values(
-        ["code_lines", *CODE_KEY], ascending=[False, True, True], kind="stable"
-    ).head(top_n)
-    counted["code_label"] = _code_label(counted)
-    counted = counted.astype({"code_lines": "int64"})
-    return counted[TOP_CODE_COLUMNS].reset_index(drop=True)
+    counted = procedure_codes.top_codes(primary, top_n, min_lines=SMALL_CELL)
+    counted = counted.rename(columns={"volume": "code_lines"})
+    return counted.assign(code_label=procedure_codes.code_label(counted))[TOP_CODE_COLUMNS]
 
 
 def measured_lines(adjudicated: pd.DataFrame) -> pd.DataFrame:
@@ -176,13 +154,13 @@ def measured_lines(adjudicated: pd.DataFrame) -> pd.DataFrame:
         & adjudicated["units"].gt(0)
     )
     lines = adjudicated[keep]
-    codes = _code_keys(lines)
+    keys = procedure_codes.code_keys(lines)
     return pd.DataFrame(
         {
             "payer_id": lines["payer_id"].astype("str"),
             "product_line": lines["product_line"].fillna("").astype("str"),
-            "procedure_code": codes["procedure_code"],
-            "modifier": codes["modifier"],
+            "procedure_code": keys["procedure_code"],
+            "modifier": keys["modifier"],
             "service_month": lines["service_month"],
             "allowed_per_unit_cents": per_unit_half_up(lines["allowed_cents"], lines["units"]),
             "contract_rate_cents": lines["contract_rate_cents"].astype("int64"),
@@ -192,7 +170,7 @@ def measured_lines(adjudicated: pd.DataFrame) -> pd.DataFrame:
 
 def _payer_labels(cells: pd.DataFrame, payer_names: pd.DataFrame | None) -> pd.DataFrame:
     """payer_label as the fee-schedule page writes it ("Payer name · PPO", the payer id
-    when the name is unknown; ``contracts.payer_labels``) and federal."""
+    when the name is unknown; ``directory.product_labels``) and federal."""
     names = (
         payer_names.drop_duplicates("payer_id")
         if payer_names is not None and len(payer_names)
@@ -203,7 +181,7 @@ def _payer_labels(cells: pd.DataFrame, payer_names: pd.DataFrame | None) -> pd.D
     info["product_line"] = info["product_line"].astype("str")
     return pd.DataFrame(
         {
-            "payer_label": payer_labels(info).to_numpy(),
+            "payer_label": product_labels(info).to_numpy(),
             "federal": info["payer_class"].isin(FEDERAL_CLASSES).to_numpy(dtype=bool),
         },
         index=cells.index,
@@ -219,7 +197,7 @@ def monthly_medians(
     """Per payer × top code × month: measured lines, median allowed per unit, contract rate
     per unit and the gap.
 
-    Needs ``remitted.adjudicated`` and ``metrics.payer_directory`` frames. One row per
+    Needs ``remitted.adjudicated`` and ``directory.payer_directory`` frames. One row per
     payer (and product line) × code of ``top_codes(adjudicated, top_n)`` × month of
     service with at least one measured line. Returns ``TREND_COLUMNS``: the payer's keys,
     payer_label, federal; the code's keys, code_label, code_lines (the code's adjudicated
@@ -231,9 +209,9 @@ def monthly_medians(
     lines the medians, percents and flag are hidden (``lines_small``). Codes in volume
     order, then payers by label, then months.
     """
-    codes = top_codes(adjudicated, top_n)
+    top = top_codes(adjudicated, top_n)
     lines = measured_lines(adjudicated)
-    lines = lines.merge(codes, on=CODE_KEY, how="inner")
+    lines = lines.merge(top, on=CODE_KEY, how="inner")
     if lines.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
     grouped = lines.groupby(CELL_KEY, sort=True, observed=True)
@@ -245,7 +223,7 @@ def monthly_medians(
     cells["median_contract_cents"] = median_half_up(lines["contract_rate_cents"].to_numpy(), group)
     contract = cells["median_contract_cents"]
     cells["below_contract"] = cells["median_allowed_cents"].lt(contract - tolerance(contract))
-    cells = cells.merge(codes, on=CODE_KEY, how="left")
+    cells = cells.merge(top, on=CODE_KEY, how="left")
     cells = pd.concat([cells, _payer_labels(cells, payer_names)], axis=1)
     cells = cells.astype({"lines": "int64"})
     cells = suppress(
@@ -263,7 +241,7 @@ def monthly_medians(
     per_contract = allowed * 100 / contract.where(contract.ne(0))
     cells["pct_of_contract"] = per_contract.astype("Float64")
     cells["gap_pct"] = (per_contract - 100).astype("Float64")
-    rank = cells["code_label"].map({c: i for i, c in enumerate(codes["code_label"])})
+    rank = cells["code_label"].map({c: i for i, c in enumerate(top["code_label"])})
     cells = cells.assign(_rank=rank).sort_values(
         ["_rank", "payer_label", "service_month"], kind="stable"
     )
@@ -285,7 +263,7 @@ def below_contract(trend: pd.DataFrame, min_months: int = 2) -> pd.DataFrame:
     last_below ('Mar 2025'), when_below ('Mar 2025 to Jun 2025'), still_below (the latest
     shown month is below), below_lines (measured lines in the months below), and the
     latest month below's median_allowed_cents, median_contract_cents and gap_pct. Most
-    months below first, then the largest gap. Passed through ``metrics.suppress`` (every
+    months below first, then the largest gap. Passed through ``privacy.suppress`` (every
     month counted has at least 11 lines, so nothing is hidden in practice).
     """
     shown = trend[trend["lines"].notna()] if len(trend) else trend

@@ -24,7 +24,7 @@ Advantage, Medicaid managed care) are contracts whose rates a practice may negot
 they get the same evidence as any contract; nothing here ever proposes leaving a payer,
 and no patient attribute is used.
 
-**Small cells.** Every count of claims or lines goes through ``metrics.suppress``: a count
+**Small cells.** Every count of claims or lines goes through ``privacy.suppress``: a count
 of 1-10 is hidden with the dollars and rates measured over it, a complementary count is
 hidden against the practice total and against each payer's own total (its product lines
 add up to it), and a contract whose billed claims are hidden shows no dollars at all.
@@ -38,10 +38,11 @@ import logging
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.periods import DateLike, day, days_in, within
 from payeropt_lib.pricing import contracts as terms
 from payeropt_lib.reference.modifiers import pricing_modifiers
 
-from . import metrics
+from . import directory, fee_comparisons, privacy, procedure_codes
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +50,12 @@ DEFAULT_NOTICE_DAYS = 90  # interface §1: notice_days default
 WINDOW_DAYS = 120  # list windows that open within this many days of as_of (the issue)
 LEAD_DAYS = 90  # the notice window: this many days up to the notice deadline
 DAYS_PER_YEAR = 365
-SMALL_CELL = metrics.SMALL_CELL
-TOTAL = metrics.TOTAL
-SMALL = metrics.SMALL_SUFFIX
+SMALL_CELL = privacy.SMALL_CELL
+TOTAL = privacy.TOTAL
+SMALL = privacy.SMALL_SUFFIX
 
 # Public programs with published fee schedules: never negotiated, never a target.
-PUBLIC_PROGRAMS = terms.PUBLIC_PROGRAMS
+PUBLIC_PROGRAMS = directory.PUBLIC_PROGRAMS
 # Their managed-care plans: negotiable contracts, and patients a practice keeps serving.
 PUBLIC_PLANS = ("MEDICARE_ADVANTAGE", "MEDICAID_MANAGED")
 CLASS_WORDS = {
@@ -183,10 +184,6 @@ HEADLINE_COLUMNS = [
 ]
 
 
-def _day(value: terms.DateLike) -> pd.Timestamp:
-    return pd.Timestamp(value).normalize()
-
-
 def _half_up(numerator: pd.Series, denominator: int) -> pd.Series:
     """numerator / denominator rounded half up to an integer, exactly (int64 in, Int64
     out); the denominator is positive."""
@@ -207,7 +204,7 @@ def _days(n: pd.Series, before: str = "", after: str = "") -> pd.Series:
 
 def upcoming(
     contracts: pd.DataFrame,
-    as_of: terms.DateLike,
+    as_of: DateLike,
     window_days: int = WINDOW_DAYS,
     lead_days: int = LEAD_DAYS,
 ) -> pd.DataFrame:
@@ -232,9 +229,9 @@ def upcoming(
 
     Sorted by status (``STATUSES`` order), then days_left, then payer_label.
     """
-    as_of = _day(as_of)
+    as_of = day(as_of)
     live = terms.contracts_in_force(contracts, as_of)
-    live = live[~live["payer_class"].isin(terms.NOT_PAYERS)].reset_index(drop=True)
+    live = live[~live["payer_class"].isin(directory.NOT_PAYERS)].reset_index(drop=True)
     renewal = (
         live["renewal_date"].astype("datetime64[ns]")
         if "renewal_date" in live
@@ -285,7 +282,7 @@ def upcoming(
             "payer_name": live["payer_name"],
             "payer_class": live["payer_class"],
             "class_label": live["payer_class"].map(CLASS_WORDS).fillna(live["payer_class"]),
-            "payer_label": terms.payer_labels(live),
+            "payer_label": directory.product_labels(live),
             "negotiable": ~public,
             "public_plan": live["payer_class"].isin(PUBLIC_PLANS),
             "renewal_date": renewal,
@@ -342,23 +339,13 @@ def _to_contract(
 def _billed(
     charges: pd.DataFrame,
     schedule: pd.DataFrame,
-    period_start: terms.DateLike | None,
-    period_end: terms.DateLike | None,
+    period_start: DateLike | None,
+    period_end: DateLike | None,
 ) -> pd.DataFrame:
     """Charge lines in the period (inclusive) with their contract and pricing modifier."""
-    lines = charges
-    if period_start is not None:
-        lines = lines[lines["date_of_service"].ge(_day(period_start))]
-    if period_end is not None:
-        lines = lines[lines["date_of_service"].le(_day(period_end))]
+    lines = charges[within(charges["date_of_service"], period_start, period_end)]
     lines = lines.assign(modifier=pricing_modifiers(lines["modifiers"]))
     return _to_contract(lines, "primary_payer_id", "product_line", schedule)
-
-
-def _period_days(period_start: terms.DateLike | None, period_end: terms.DateLike | None) -> int:
-    if period_start is None or period_end is None:
-        return 0
-    return max(int((_day(period_end) - _day(period_start)).days) + 1, 0)
 
 
 # --- rates against the other payers --------------------------------------------------------
@@ -370,10 +357,10 @@ def rate_position(
     contracts: pd.DataFrame,
     fee_schedules: pd.DataFrame,
     medicare_fees: pd.DataFrame,
-    as_of: terms.DateLike,
+    as_of: DateLike,
     locality: str | None,
-    period_start: terms.DateLike | None = None,
-    period_end: terms.DateLike | None = None,
+    period_start: DateLike | None = None,
+    period_end: DateLike | None = None,
     top_n: int = 15,
 ) -> pd.DataFrame:
     """Each contract's rate for the practice's top codes against its peers' median.
@@ -383,7 +370,7 @@ def rate_position(
     medicare_fees as for ``contracts.rates_in_force``; ``locality`` is the practice's
     Medicare locality; the period bounds are inclusive dates of service.
 
-    Per contract × top code (``contracts.top_codes``: the practice's most billed codes,
+    Per contract × top code (``fee_comparisons.top_codes``: the practice's most billed codes,
     all payers; volume = its lines in the period): rate_cents (the posting engine's rate
     on ``as_of``, NA = no rate on file), medicare_cents (practice locality, non-facility),
     pct_of_medicare, and against its *peers* — the contracts in force of the same payer
@@ -399,14 +386,14 @@ def rate_position(
     could be worked out from it), for negotiable contracts; ``note`` says why it is
     missing. Columns ``CODE_COLUMNS``; contracts in schedule order, codes most billed first.
     """
-    codes = terms.top_codes(charges, top_n, period_start, period_end)
+    top = fee_comparisons.top_codes(charges, top_n, period_start, period_end)
     keys = schedule[["payer_id", "product_line", "payer_label", "payer_class", "negotiable"]]
-    if codes.empty or keys.empty:
+    if top.empty or keys.empty:
         return pd.DataFrame(columns=CODE_COLUMNS)
     rates = terms.rates_in_force(
-        contracts, fee_schedules, medicare_fees, as_of, locality, codes=codes
+        contracts, fee_schedules, medicare_fees, as_of, locality, codes=top
     )
-    grid = keys.reset_index(drop=True).reset_index(names="_order").merge(codes, how="cross")
+    grid = keys.reset_index(drop=True).reset_index(names="_order").merge(top, how="cross")
     grid = grid.merge(rates[[*terms.RATE_KEY, "rate_cents"]], how="left", on=terms.RATE_KEY)
     grid = grid.merge(
         terms.medicare_amounts(medicare_fees, as_of, locality), how="left", on=terms.CODE_KEY
@@ -456,7 +443,7 @@ def rate_position(
     grid.loc[public, "peer_contracts"] = 0
     grid.loc[public, "peers"] = ""
 
-    days = _period_days(period_start, period_end)
+    days = days_in(period_start, period_end)
     comparable = grid["rate_cents"].notna() & grid["peer_rate_cents"].notna()
     counted = comparable & grid["code_claims"].ge(SMALL_CELL) & grid["negotiable"] & (days > 0)
     change = grid["units"].astype("Int64") * (grid["peer_rate_cents"] - grid["rate_cents"])
@@ -471,7 +458,7 @@ def rate_position(
         ],
         [
             "public program",
-            terms.NO_RATE,
+            fee_comparisons.NO_RATE,
             "no other payer of this kind to compare",
             "not billed to this payer in the period",
             f"fewer than {SMALL_CELL} claims: not estimated",
@@ -479,8 +466,7 @@ def rate_position(
         default="",
     )
     out = grid.assign(
-        code_label=grid["procedure_code"]
-        + grid["modifier"].where(grid["modifier"].eq(""), "-" + grid["modifier"]),
+        code_label=procedure_codes.code_label(grid),
         pct_of_medicare=terms.pct_of(grid["rate_cents"], grid["medicare_cents"]),
         pct_peers=terms.pct_of(grid["peer_rate_cents"], grid["medicare_cents"]),
         est_annual_change_cents=annual.astype("Int64").where(counted, pd.NA),
@@ -559,8 +545,8 @@ def activity(
     charges: pd.DataFrame,
     adjudicated: pd.DataFrame,
     denials: pd.DataFrame,
-    period_start: terms.DateLike | None = None,
-    period_end: terms.DateLike | None = None,
+    period_start: DateLike | None = None,
+    period_end: DateLike | None = None,
 ) -> pd.DataFrame:
     """Per contract: what the practice billed it, what it paid and what it denied.
 
@@ -609,7 +595,7 @@ def activity(
         [table.assign(**{TOTAL: False}), total.assign(**{TOTAL: True})], ignore_index=True
     ).astype({c: "int64" for c in money})
     raw = table.copy()
-    table = metrics.suppress(table, ACTIVITY_COUNTS, {"paid_cents": "adjudicated_claims"})
+    table = privacy.suppress(table, ACTIVITY_COUNTS, {"paid_cents": "adjudicated_claims"})
     table = _hide_within_payers(table, raw, ACTIVITY_COUNTS)
     # Rate and share from what is still shown: NA wherever a count they rest on is hidden.
     # Nothing adjudicated (or paid) reads 0 %, not a hidden figure.
@@ -639,7 +625,7 @@ def _with_other(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _hide_within_payers(table: pd.DataFrame, raw: pd.DataFrame, counts: list[str]) -> pd.DataFrame:
-    """The complementary rule of ``metrics.suppress`` once more inside each payer: a
+    """The complementary rule of ``privacy.suppress`` once more inside each payer: a
     payer's product-line contracts add up to the payer's total, which other pages show.
     Where one part of a payer is hidden (or the hidden parts add up to 1-10), its smallest
     non-zero part still shown is hidden too."""
@@ -672,7 +658,7 @@ def evidence(
     """One row per negotiable contract (schedule order): dates, rates, history.
 
     Needs schedule (``upcoming``), summary (``rate_summary``), activity_table
-    (``activity``) and underpaid (``metrics.underpayments_by_payer``). Returns
+    (``activity``) and underpaid (``recovery.underpayments_by_payer``). Returns
     ``EVIDENCE_COLUMNS``: the schedule's columns; n_codes, pct_of_medicare, pct_peers,
     peers, codes_in_estimate, est_annual_change_cents and est_note (why there is no
     estimate, '' when there is one); claims, lines, adjudicated_claims, denied_claims,
@@ -801,9 +787,7 @@ def top_renewal_action(evidence_rows: pd.DataFrame) -> pd.DataFrame:
     return picked.head(1)[TOP_COLUMNS].reset_index(drop=True)
 
 
-def headline(
-    schedule: pd.DataFrame, evidence_rows: pd.DataFrame, as_of: terms.DateLike
-) -> pd.DataFrame:
+def headline(schedule: pd.DataFrame, evidence_rows: pd.DataFrame, as_of: DateLike) -> pd.DataFrame:
     """The page's key figures, one row (``HEADLINE_COLUMNS``): as_of; how many contracts
     have their notice window open, opening soon, a missed deadline, no renewal date on file
     (public programs not counted: they have no notice window); and the top renewal action's
@@ -812,7 +796,7 @@ def headline(
     negotiable = schedule[schedule["negotiable"].astype(bool)]
     top = top_renewal_action(evidence_rows)
     row = {
-        "as_of": _day(as_of),
+        "as_of": day(as_of),
         "windows_open": int(negotiable["status"].eq("open").sum()),
         "windows_opening": int(negotiable["status"].eq("opens_soon").sum()),
         "deadlines_missed": int(negotiable["status"].eq("missed").sum()),

@@ -16,7 +16,8 @@ import pandas as pd
 
 from payeropt_lib.formats import money
 
-from .metrics import HEADLINE_VALUES, SMALL_CELL, SMALL_SUFFIX
+from .privacy import SMALL_CELL, SMALL_SUFFIX
+from .recovery import HEADLINE_VALUES
 
 # (column, label) of the headline figures, in the order the Summary and the indexes show.
 HEADLINE_LABELS = [
@@ -45,7 +46,7 @@ def headline(kpis: pd.DataFrame, stake: pd.DataFrame) -> pd.DataFrame:
 
     Needs ``kpis`` from ``performance.practice_kpis`` (pct_net_collection, pct_denial,
     median_days_to_payment, pct_allowed_of_expected, claims) and ``stake`` from
-    ``metrics.headline`` (underpaid_cents, recovered_cents, at_stake_cents). Both are one
+    ``recovery.headline`` (underpaid_cents, recovered_cents, at_stake_cents). Both are one
     suppressed row; NA = hidden or not measurable. Their ``*_small`` flags come along, and
     each dollar figure of ``HEADLINE_SMALL_TEXT`` gets its count's flag as its own.
     """
@@ -75,7 +76,7 @@ def _shown(value: object) -> bool:
 def appeal_action(by_payer: pd.DataFrame) -> pd.DataFrame:
     """The payer with the most money at stake in open under-payment follow-ups.
 
-    Needs ``metrics.underpayments_by_payer``. Hidden (suppressed) rows are never chosen.
+    Needs ``recovery.underpayments_by_payer``. Hidden (suppressed) rows are never chosen.
     """
     rows = by_payer[~by_payer["is_total"].astype(bool)] if len(by_payer) else by_payer
     rows = rows[rows["at_stake_cents"].notna()] if len(rows) else rows
@@ -104,7 +105,7 @@ def appeal_action(by_payer: pd.DataFrame) -> pd.DataFrame:
 def overpayment_action(overpaid: pd.DataFrame) -> pd.DataFrame:
     """Medicare / Medicaid over-payments to report and return (domain §10: 60 days).
 
-    Needs ``metrics.overpayments_by_payer`` (federal, lines, overpaid_cents). Proposed even
+    Needs ``recovery.overpayments_by_payer`` (federal, lines, overpaid_cents). Proposed even
     when the figures are hidden (fewer than 11 lines): the duty does not depend on size.
     """
     if overpaid.empty:

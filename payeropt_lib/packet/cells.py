@@ -2,7 +2,7 @@
 
 The column naming conventions (``*_cents`` money, ``pct_*``/``*_pct`` percents, counts,
 booleans, dates) decide how a value reads, so every table, chart label and index page
-formats a column the same way. Figures hidden by ``metrics.suppress`` read "<11" where
+formats a column the same way. Figures hidden by ``privacy.suppress`` read "<11" where
 their ``<column>_small`` flag is set. No store access: the plots import this module.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 
 from payeropt_lib import formats
-from payeropt_lib.analytics import metrics
+from payeropt_lib.analytics import privacy
 
 NA_TEXT = formats.NA_TEXT
-SMALL_CELL = metrics.SMALL_CELL  # CMS cell-size policy: counts 1-10 are never shown
+SMALL_CELL = privacy.SMALL_CELL  # CMS cell-size policy: counts 1-10 are never shown
 SUPPRESSED = "suppressed"  # a figure hidden so that a "<11" cell cannot be worked out
 
 
@@ -67,12 +67,12 @@ def cell_texts(
     small_text: dict[str, str] | None = None,
 ) -> dict[str, tuple[pd.Series, str]]:
     """Each column's text and CSS class (``_cell_text``). A figure hidden by
-    ``metrics.suppress`` reads "<11" (or ``small_text[column]``) where its
+    ``privacy.suppress`` reads "<11" (or ``small_text[column]``) where its
     ``<column>_small`` flag is set; every other hidden figure reads ``missing``."""
     out = {}
     for column in columns:
         text, kind = _cell_text(column, frame[column], missing, digits)
-        flag = column + metrics.SMALL_SUFFIX
+        flag = column + privacy.SMALL_SUFFIX
         if flag in frame:
             small = frame[flag].fillna(False).astype(bool) & frame[column].isna()
             text = text.where(~small, (small_text or {}).get(column, f"<{SMALL_CELL}"))

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from payeropt_lib.analytics import metrics
-from payeropt_lib.pricing import contracts
+from payeropt_lib.analytics import directory, fee_comparisons, recovery
 from payeropt_lib.remittances.underpayments import CAUSES
 
 from . import plots, report
@@ -86,7 +85,7 @@ def _options(values: pd.Series) -> list[str]:
 
 def fee_explorer(ctx: report.Context, top_n: int = 15) -> Dashboard:
     """Percent of Medicare per code × payer on an as-of date, for a payer class, product line
-    and number of codes (``contracts.fee_comparison`` → ``plots.fee_heatmap``)."""
+    and number of codes (``fee_comparisons.fee_comparison`` → ``plots.fee_heatmap``)."""
     import ipywidgets as w
 
     charges = report.load(ctx, "charges", ["procedure_code", "modifiers", "date_of_service"])
@@ -110,7 +109,7 @@ def fee_explorer(ctx: report.Context, top_n: int = 15) -> Dashboard:
             chosen = chosen[chosen["payer_class"].eq(c["payer_class"])]
         if c["product_line"] != ALL:
             chosen = chosen[chosen["product_line"].isin([c["product_line"], ""])]
-        comparison = contracts.fee_comparison(
+        comparison = fee_comparisons.fee_comparison(
             charges,
             chosen,
             fees,
@@ -132,12 +131,12 @@ def fee_explorer(ctx: report.Context, top_n: int = 15) -> Dashboard:
 
 def underpayment_explorer(ctx: report.Context) -> Dashboard:
     """Dollars at stake and recovered per payer, for a likely cause and a date-of-service
-    range (``metrics.underpayments_by_payer`` → ``plots.underpaid_by_payer``)."""
+    range (``recovery.underpayments_by_payer`` → ``plots.underpaid_by_payer``)."""
     import ipywidgets as w
 
-    findings = report.load(ctx, "findings", metrics.FINDING_COLUMNS)
-    tasks = report.load(ctx, "tasks", metrics.TASK_COLUMNS)
-    payers = metrics.payer_directory(
+    findings = report.load(ctx, "findings", recovery.FINDING_COLUMNS)
+    tasks = report.load(ctx, "tasks", recovery.TASK_COLUMNS)
+    payers = directory.payer_directory(
         report.load(ctx, "contracts", ["payer_id", "payer_name", "payer_class", "effective_from"])
     )
     seen = set(findings.loc[findings["kind"].eq("underpaid"), "cause"].dropna())
@@ -157,14 +156,14 @@ def underpayment_explorer(ctx: report.Context) -> Dashboard:
 
     def update(board: Dashboard) -> tuple[object, str]:
         c = {k: v.value for k, v in board.controls.items()}
-        f, t = metrics.in_period(findings, tasks, _day(c["from"]), _day(c["to"]))
+        f, t = recovery.in_period(findings, tasks, _day(c["from"]), _day(c["to"]))
         if c["cause"] != ALL:
             f = f[f["cause"].eq(c["cause"])]
             t = t[t["cause"].eq(c["cause"])]
         if c["payer_class"] != ALL:
             ids = payers.loc[payers["payer_class"].eq(c["payer_class"]), "payer_id"]
             f, t = f[f["payer_id"].isin(ids)], t[t["payer_id"].isin(ids)]
-        by_payer = metrics.underpayments_by_payer(f, t, payers)
+        by_payer = recovery.underpayments_by_payer(f, t, payers)
         table = report.table(
             by_payer,
             columns={
@@ -195,7 +194,7 @@ def payer_explorer(ctx: report.Context, top_n: int = 8) -> Dashboard:
     from payeropt_lib.analytics import performance, reimbursement
 
     lines = report.adjudicated(ctx)
-    payers = metrics.payer_directory(report.load(ctx, "contracts"))
+    payers = directory.payer_directory(report.load(ctx, "contracts"))
     transactions = report.load(ctx, "transactions", performance.TRANSACTION_COLUMNS)
     names = payers.set_index("payer_id")["payer_name"]
     seen = sorted(lines["payer_id"].dropna().unique())

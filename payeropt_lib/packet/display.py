@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from payeropt_lib import formats
-from payeropt_lib.pricing import contracts
+from payeropt_lib.analytics import fee_comparisons
 
 from .cells import NA_TEXT, NUMERIC, SMALL_CELL, SUPPRESSED, cell_texts, fmt_count
 from .context import Context
@@ -233,7 +233,7 @@ def remit_footnote(ctx: Context, remittances: pd.DataFrame) -> Shown:
 
 
 def fee_table(comparison: pd.DataFrame) -> Shown:
-    """A ``contracts.fee_comparison`` frame as codes × payers: '$98.00 · 90%' per cell.
+    """A ``fee_comparisons.fee_comparison`` frame as codes × payers: '$98.00 · 90%' per cell.
 
     Cells below Medicare carry a '▼' and the ``below`` class; missing rates read
     'no rate on file'. Rows keep the frame's order (most billed first).
@@ -245,7 +245,7 @@ def fee_table(comparison: pd.DataFrame) -> Shown:
         + " · "
         + comparison["pct_of_medicare"].map(lambda p: formats.percent(p, na="no Medicare amount"))
     )
-    text = text.where(comparison["rate_cents"].notna(), contracts.NO_RATE)
+    text = text.where(comparison["rate_cents"].notna(), fee_comparisons.NO_RATE)
     text = text.where(~comparison["below_medicare"], "▼\u00a0" + text)  # ▼ stays with its $
     style = comparison["below_medicare"].map({True: "num below", False: NUMERIC})
     style = style.where(comparison["rate_cents"].notna(), "num missing")
@@ -285,8 +285,8 @@ def footnote(ctx: Context) -> Shown:
         f"{formats.day(ctx.period_end)}; counts from 1 to 10 are shown as \u201c<11\u201d.",
         f"Rates are those in force on {formats.day(ctx.as_of)}. Medicare reference: locality "
         f"{ctx.locality or 'unknown'}, non-facility amounts.",
-        f"\u201c{contracts.NO_RATE}\u201d means no fee schedule row or Medicare amount applies "
-        "on that date; it is not a zero rate.",
+        f"\u201c{fee_comparisons.NO_RATE}\u201d means no fee schedule row or Medicare amount "
+        "applies on that date; it is not a zero rate.",
     ]
     items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     return Shown(f'<ul class="packet-notes">{items}</ul>')

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from payeropt_lib import formats, store
-from payeropt_lib.analytics import metrics, performance, renewals, summary
+from payeropt_lib.analytics import directory, performance, recovery, renewals, summary
 from payeropt_lib.remittances import remitted
 from payeropt_lib.store import tables
 
@@ -55,15 +55,15 @@ def headline(ctx: Context, adjudicated_lines: pd.DataFrame | None = None) -> pd.
     """The practice's headline figures for the period (``summary.headline``): one row."""
     lines = adjudicated(ctx) if adjudicated_lines is None else adjudicated_lines
     transactions = load(ctx, "transactions", performance.TRANSACTION_COLUMNS)
-    findings, tasks = metrics.in_period(
-        load(ctx, "findings", metrics.FINDING_COLUMNS),
-        load(ctx, "tasks", metrics.TASK_COLUMNS),
+    findings, tasks = recovery.in_period(
+        load(ctx, "findings", recovery.FINDING_COLUMNS),
+        load(ctx, "tasks", recovery.TASK_COLUMNS),
         ctx.period_start,
         ctx.period_end,
     )
     return summary.headline(
         performance.practice_kpis(lines, transactions),
-        metrics.headline(findings, tasks, ctx.as_of),
+        recovery.headline(findings, tasks, ctx.as_of),
     )
 
 
@@ -104,9 +104,9 @@ def renewal_evidence(
         period_end=ctx.period_end,
         top_n=top_n,
     )
-    findings, tasks = metrics.in_period(
-        load(ctx, "findings", metrics.FINDING_COLUMNS),
-        load(ctx, "tasks", metrics.TASK_COLUMNS),
+    findings, tasks = recovery.in_period(
+        load(ctx, "findings", recovery.FINDING_COLUMNS),
+        load(ctx, "tasks", recovery.TASK_COLUMNS),
         ctx.period_start,
         ctx.period_end,
     )
@@ -122,6 +122,6 @@ def renewal_evidence(
             ctx.period_start,
             ctx.period_end,
         ),
-        metrics.underpayments_by_payer(findings, tasks, metrics.payer_directory(terms)),
+        recovery.underpayments_by_payer(findings, tasks, directory.payer_directory(terms)),
     )
     return schedule, code_rows, evidence

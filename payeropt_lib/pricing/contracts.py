@@ -13,14 +13,13 @@ negotiate from one number and be audited against another.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import numpy as np
 import pandas as pd
 
-from payeropt_lib.formats import money_texts, percent_x1000_texts
-from payeropt_lib.reference.modifiers import pricing_modifiers
+from payeropt_lib.formats import day_texts, money_texts, percent_x1000_texts
+from payeropt_lib.periods import DateLike, day
 
 from . import expected
 
@@ -33,13 +32,6 @@ SITES = {
     "non_facility": ("non_facility_cents", "non-facility"),
     "facility": ("facility_cents", "facility"),
 }
-# Classes that have no contracted rates to compare: a self-pay "contract" is the practice's
-# own cash price, not a payer's fee schedule.
-NOT_PAYERS = ("SELF_PAY",)
-# Public programs with published fee schedules: shown for reference, never a negotiation
-# target (domain §10). Their managed-care plans are contracts like any other.
-PUBLIC_PROGRAMS = ("MEDICARE", "MEDICAID")
-NO_RATE = "no rate on file"
 
 RATE_COLUMNS = [
     "payer_id",
@@ -54,32 +46,10 @@ RATE_COLUMNS = [
     "pct_of_medicare",
     "source",
 ]
-COMPARISON_COLUMNS = [
-    "procedure_code",
-    "modifier",
-    "code_label",
-    "volume",
-    "payer_id",
-    "product_line",
-    "payer_name",
-    "payer_class",
-    "payer_label",
-    "basis",
-    "rate_cents",
-    "medicare_cents",
-    "pct_of_medicare",
-    "below_medicare",
-    "source",
-]
 
 # A charge no payer reaches: the lesser-of-charge rule never cuts a synthetic line.
 _NO_CAP_CENTS = 10**12
 _PLACE = {"non_facility": "11", "facility": "21"}  # office; inpatient hospital (facility)
-DateLike = str | dt.date | pd.Timestamp
-
-
-def _day(value: DateLike) -> pd.Timestamp:
-    return pd.Timestamp(value).normalize()
 
 
 def _site(site: str) -> tuple[str, str]:
@@ -111,7 +81,7 @@ def contracts_in_force(contracts: pd.DataFrame, as_of: DateLike) -> pd.DataFrame
     Returns the row with the latest effective_from ≤ as_of for each payer and product line,
     sorted by payer_name, product_line. Contracts that start after as_of are left out.
     """
-    as_of = _day(as_of)
+    as_of = day(as_of)
     started = contracts[contracts["effective_from"].le(as_of)]
     latest = started.sort_values("effective_from", kind="stable").drop_duplicates(
         CONTRACT_KEY, keep="last"
@@ -129,7 +99,7 @@ def medicare_amounts(
     (int64) for the chosen site; empty when ``locality`` is None.
     """
     column, _ = _site(site)
-    live = _in_force(medicare_fees, _day(as_of), ["locality", *CODE_KEY])
+    live = _in_force(medicare_fees, day(as_of), ["locality", *CODE_KEY])
     here = live[live["locality"].eq(locality)] if locality else live.iloc[0:0]
     out = here[[*CODE_KEY, column]].rename(columns={column: "medicare_cents"})
     return out.astype({"medicare_cents": "int64"}).reset_index(drop=True)
@@ -153,7 +123,7 @@ def priced_keys(
     live = contracts_in_force(contracts, as_of)
     own = live[[*CONTRACT_KEY, *meta]].assign(contract_product_line=live["product_line"])
     blank = live[live["product_line"].eq("") & live["basis"].eq("fee_schedule")]
-    fees = _in_force(fee_schedules, _day(as_of), ["payer_id", "product_line", *CODE_KEY])
+    fees = _in_force(fee_schedules, day(as_of), ["payer_id", "product_line", *CODE_KEY])
     lines = fees.loc[fees["product_line"].ne(""), CONTRACT_KEY].drop_duplicates()
     lines = lines.merge(live[CONTRACT_KEY], how="left", indicator=True)
     lines = lines.loc[lines["_merge"].eq("left_only"), CONTRACT_KEY]
@@ -191,12 +161,12 @@ def _source(
     own_row = rates[RATE_KEY].merge(own, how="left", on=RATE_KEY)["_own"].eq(True)
     shared = rates["product_line"].ne("").to_numpy() & ~own_row.to_numpy()
     fixed = rates["x1000"].isna()
-    day = rates["rate_from"].dt.strftime("%Y-%m-%d").fillna("")
+    rate_day = day_texts(rates["rate_from"])
     fixed_text = (
         "fixed fee schedule"
         + pd.Series(np.where(shared, " (all products)", ""), index=rates.index)
         + " from "
-        + day
+        + rate_day
     )
     x1000 = rates["x1000"].fillna(0).astype("int64")
     base = rates["base_cents"].fillna(0).astype("int64")
@@ -209,7 +179,7 @@ def _source(
     )
     text = fixed_text.where(fixed, percent_text)
     borrowed = rates["contract_product_line"].eq("") & rates["product_line"].ne("")
-    contract_day = rates["contract_from"].dt.strftime("%Y-%m-%d").fillna("")
+    contract_day = day_texts(rates["contract_from"])
     return (
         text + ("; contract for all products from " + contract_day).where(borrowed, "")
     ).astype("str")
@@ -253,7 +223,7 @@ def rates_in_force(
     "; contract for all products from 2025-01-01" is added when a product line is priced
     under an all-products contract).
     """
-    as_of = _day(as_of)
+    as_of = day(as_of)
     column, _ = _site(site)
     keys = priced_keys(contracts, fee_schedules, as_of)
     if codes is None:
@@ -314,150 +284,6 @@ def rates_in_force(
         "rates in force on %s: %d (%d keys, %s)", as_of.date(), len(out), len(keys), column
     )
     return out[RATE_COLUMNS].sort_values(RATE_KEY, kind="stable").reset_index(drop=True)
-
-
-def top_codes(
-    charges: pd.DataFrame,
-    top_n: int = 15,
-    period_start: DateLike | None = None,
-    period_end: DateLike | None = None,
-) -> pd.DataFrame:
-    """The practice's most billed procedure codes (+ pricing modifier) by line count.
-
-    Needs: procedure_code, modifiers (':'-separated, '' when none), date_of_service.
-    ``period_start``/``period_end`` are inclusive dates of service; None = no bound.
-    Returns procedure_code, modifier ('' or the line's 26/TC pricing modifier), volume
-    (int64 lines), most lines first, ties by code.
-    """
-    lines = charges
-    if period_start is not None:
-        lines = lines[lines["date_of_service"].ge(_day(period_start))]
-    if period_end is not None:
-        lines = lines[lines["date_of_service"].le(_day(period_end))]
-    # Only 26/TC change the price; 25, 59, RT… do not make a separate rate row.
-    counted = (
-        lines.assign(modifier=pricing_modifiers(lines["modifiers"]))
-        .groupby(CODE_KEY, as_index=False)
-        .size()
-        .rename(columns={"size": "volume"})
-    )
-    counted = counted.astype({"volume": "int64"})
-    ranked = counted.sort_values(["volume", *CODE_KEY], ascending=[False, True, True])
-    return ranked.head(top_n).reset_index(drop=True)
-
-
-def payer_labels(frame: pd.DataFrame) -> pd.Series:
-    """'Acme Health Plan · HMO'; two payer ids sharing a name also get '(payer_id)'."""
-    label = frame["payer_name"] + frame["product_line"].where(
-        frame["product_line"].eq(""), " · " + frame["product_line"]
-    )
-    ids_per_label = frame.groupby(label)["payer_id"].transform("nunique")
-    return label.where(ids_per_label.le(1), label + " (" + frame["payer_id"] + ")")
-
-
-def fee_comparison(
-    charges: pd.DataFrame,
-    contracts: pd.DataFrame,
-    fee_schedules: pd.DataFrame,
-    medicare_fees: pd.DataFrame,
-    as_of: DateLike,
-    locality: str | None,
-    top_n: int = 15,
-    site: str = "non_facility",
-    period_start: DateLike | None = None,
-    period_end: DateLike | None = None,
-) -> pd.DataFrame:
-    """Every payer's rate on ``as_of`` for the practice's top codes, against Medicare.
-
-    Inputs as for ``top_codes`` (charges) and ``rates_in_force`` (the rest). One row per
-    top code × ``priced_keys`` row (each contract in force, and each product line an
-    all-products contract prices with rows of its own; self-pay left out), columns
-    ``COMPARISON_COLUMNS``:
-    code_label ("73562-26"), volume (int64 lines in the period), payer_label ("Acme Health
-    Plan · HMO"), rate_cents (Int64; NA = no rate on file, never 0), medicare_cents (Int64,
-    practice locality), pct_of_medicare (Float64, display only), below_medicare (bool:
-    rate < Medicare, exact in cents; False when either is unknown) and source ("no rate on
-    file" when the rate is NA). Sorted by volume (most first), code, then Medicare-class
-    payers first and the rest by name and product line.
-    """
-    codes = top_codes(charges, top_n, period_start, period_end)
-    payers = priced_keys(contracts, fee_schedules, as_of)
-    payers = payers.loc[
-        ~payers["payer_class"].isin(NOT_PAYERS),
-        [*CONTRACT_KEY, "payer_name", "payer_class", "basis"],
-    ]
-    rates = rates_in_force(
-        contracts, fee_schedules, medicare_fees, as_of, locality, site, codes=codes
-    )
-    grid = codes.merge(payers, how="cross")
-    out = grid.merge(rates[[*RATE_KEY, "rate_cents", "source"]], how="left", on=RATE_KEY)
-    out = out.merge(
-        medicare_amounts(medicare_fees, as_of, locality, site), how="left", on=CODE_KEY
-    )
-    out = out.astype({"rate_cents": "Int64", "medicare_cents": "Int64", "volume": "int64"})
-    below = out["rate_cents"].lt(out["medicare_cents"]).fillna(False).astype(bool)
-    out = out.assign(
-        code_label=out["procedure_code"]
-        + out["modifier"].where(out["modifier"].eq(""), "-" + out["modifier"]),
-        payer_label=payer_labels(out),
-        pct_of_medicare=pct_of(out["rate_cents"], out["medicare_cents"]),
-        below_medicare=below,
-        source=out["source"].astype("str").where(out["rate_cents"].notna(), NO_RATE),
-    )
-    # Medicare itself first: it is the yardstick the other columns are read against.
-    out = out.assign(not_medicare=out["payer_class"].ne("MEDICARE")).sort_values(
-        ["volume", *CODE_KEY, "not_medicare", "payer_name", "product_line"],
-        ascending=[False, True, True, True, True, True],
-        kind="stable",
-    )
-    logger.debug("fee comparison: %d codes × %d payers", len(codes), len(payers))
-    return out[COMPARISON_COLUMNS].reset_index(drop=True)
-
-
-def below_medicare(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Rows of a ``fee_comparison`` frame paid below Medicare, lowest percent first.
-
-    Medicare and Medicaid themselves (``PUBLIC_PROGRAMS``) are left out: their fees are
-    published, not negotiated, so they are never a starting point for a negotiation.
-    """
-    flagged = comparison[
-        comparison["below_medicare"] & ~comparison["payer_class"].isin(PUBLIC_PROGRAMS)
-    ]
-    return flagged.sort_values(["pct_of_medicare", "code_label"], kind="stable").reset_index(
-        drop=True
-    )
-
-
-FEE_HEADLINE_COLUMNS = [
-    "rates_as_of",
-    "medicare_locality",
-    "codes_compared",
-    "payer_columns",
-    "rates_below_medicare",
-    "rates_not_on_file",
-]
-
-
-def fee_headline(comparison: pd.DataFrame, as_of: DateLike, locality: str | None) -> pd.DataFrame:
-    """The page's opening facts, one row: what date and reference the rates are read on.
-
-    Needs a ``fee_comparison`` frame. Returns ``FEE_HEADLINE_COLUMNS``: rates_as_of (the
-    date every rate is in force on), medicare_locality (the practice's, "unknown" without
-    one), codes_compared and payer_columns (how many codes and payer × product line
-    columns), rates_below_medicare and rates_not_on_file (code × payer cells). None of
-    these counts claims or patients, so none is suppressed.
-    """
-    has_rate = comparison["rate_cents"].notna()
-    row = {
-        "rates_as_of": _day(as_of),
-        "medicare_locality": locality or "unknown",
-        "codes_compared": comparison["code_label"].nunique(),
-        "payer_columns": comparison["payer_label"].nunique(),
-        "rates_below_medicare": int(comparison["below_medicare"].sum()),
-        "rates_not_on_file": int((~has_rate).sum()),
-    }
-    out = pd.DataFrame([row]).astype({"rates_as_of": "datetime64[ns]"})
-    return out[FEE_HEADLINE_COLUMNS]
 
 
 def practice_locality(org: dict, contracts: pd.DataFrame) -> str | None:

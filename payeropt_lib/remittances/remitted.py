@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.periods import within
 from payeropt_lib.reference.claim_status import primary_adjudication
 
 from .evaluation import price_lines
@@ -133,11 +134,7 @@ def adjudicated(
         on=["claim_id", "line_number"],
         how="inner",
     )
-    if start is not None:
-        lines = lines[lines["date_of_service"].ge(start)]
-    if end is not None:
-        lines = lines[lines["date_of_service"].le(end)]
-    lines = lines.reset_index(drop=True)
+    lines = lines[within(lines["date_of_service"], start, end)].reset_index(drop=True)
 
     denied = _live(denials)[[*LINE_KEY, "denial_class"]].drop_duplicates(LINE_KEY)
     found = _live(findings)[[*LINE_KEY, "kind"]].drop_duplicates(LINE_KEY)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from payeropt_lib.analytics import metrics
+from payeropt_lib.analytics import directory, privacy, recovery
 from payeropt_lib.packet import report
 
 AS_OF = pd.Timestamp("2025-08-01")
@@ -91,12 +91,12 @@ def _assert_hidden_parts_are_safe(table: pd.DataFrame, original: dict[str, list[
     """Per count column: never one hidden part alone, and never hidden parts that add up to
     1-10 (the total minus the shown parts would give them). ``original``: the counts
     before suppression, in the order of the table's rows."""
-    parts = table[~table[metrics.TOTAL].astype(bool)]
+    parts = table[~table[privacy.TOTAL].astype(bool)]
     for column, values in original.items():
         hidden = parts[column].isna().to_numpy()
         total_hidden = sum(v for v, h in zip(values, hidden, strict=True) if h)
         assert hidden.sum() != 1, column
-        assert total_hidden == 0 or total_hidden >= metrics.SMALL_CELL, column
+        assert total_hidden == 0 or total_hidden >= privacy.SMALL_CELL, column
 
 
 # --- by payer -------------------------------------------------------------------------
@@ -116,10 +116,10 @@ def test_by_payer_exact_cents() -> None:
         _tasks("BETA", 12, 1_250, state="appealed", first_id=40),  # $150.00 at stake
         _tasks("BETA", 3, 99_999, state="written_off", first_id=60),  # closed: not shown
     )
-    table = metrics.underpayments_by_payer(findings, tasks, PAYERS)
+    table = recovery.underpayments_by_payer(findings, tasks, PAYERS)
     assert table["payer_label"].tolist() == ["Beta Insurance", "Acme Health Plan", "All payers"]
     assert table["is_total"].tolist() == [False, False, True]
-    numbers = table[metrics.STAKE_COLUMNS].astype("int64").to_numpy().tolist()
+    numbers = table[recovery.STAKE_COLUMNS].astype("int64").to_numpy().tolist()
     assert numbers == [
         [15, 15_000, 12, 15_000, 0, 0],
         [12, 3_000, 11, 3_300, 11, 2_200],
@@ -131,7 +131,7 @@ def test_by_payer_exact_cents() -> None:
 def test_small_payer_shows_under_11_and_the_total_does_not_reveal_it() -> None:
     findings = _cat(_findings("ACME", 23, 500), _findings("BETA", 7, 300))
     tasks = _cat(_tasks("ACME", 12, 1_000), _tasks("BETA", 3, 900, first_id=50))
-    table = metrics.underpayments_by_payer(findings, tasks, PAYERS)
+    table = recovery.underpayments_by_payer(findings, tasks, PAYERS)
     beta = _row(table, "payer_label", "Beta Insurance")
     assert pd.isna(beta["lines"]) and beta["lines_small"]
     assert pd.isna(beta["underpaid_cents"]) and pd.isna(beta["at_stake_cents"])
@@ -161,7 +161,7 @@ def test_small_payer_shows_under_11_and_the_total_does_not_reveal_it() -> None:
 
 def test_payer_without_a_contract_is_labelled_by_its_id() -> None:
     findings = _findings("ZZZ", 11, 100)
-    table = metrics.underpayments_by_payer(findings, _tasks("ZZZ", 0, 0), PAYERS)
+    table = recovery.underpayments_by_payer(findings, _tasks("ZZZ", 0, 0), PAYERS)
     assert table["payer_label"].tolist() == ["ZZZ", "All payers"]
     assert table["lines"].tolist() == [11, 11]
 
@@ -173,7 +173,7 @@ def _counts(values: list[int], total: bool = True) -> pd.DataFrame:
     frame = pd.DataFrame({"label": [f"r{i}" for i in range(len(values))], "n": values})
     frame["cents"] = frame["n"] * 100
     if total:
-        frame = metrics._with_total(frame, "label", "all")
+        frame = privacy.with_total(frame, "label", "all")
     return frame
 
 
@@ -192,7 +192,7 @@ def test_suppress_hides_small_counts_and_their_complement(
     values: list[int], hidden: list[int]
 ) -> None:
     frame = _counts(values)
-    out = metrics.suppress(frame, ["n"], {"cents": "n"})
+    out = privacy.suppress(frame, ["n"], {"cents": "n"})
     parts = out[~out["is_total"]]
     assert parts.index[parts["n"].isna()].tolist() == hidden
     assert parts["cents"].isna().tolist() == parts["n"].isna().tolist()
@@ -206,15 +206,15 @@ def test_suppress_hides_small_counts_and_their_complement(
 
 
 def test_suppress_without_total_row_guards_a_total_shown_elsewhere() -> None:
-    out = metrics.suppress(_counts([40, 9], total=False), ["n"], {"cents": "n"})
+    out = privacy.suppress(_counts([40, 9], total=False), ["n"], {"cents": "n"})
     assert out["n"].isna().tolist() == [True, True]
-    one = metrics.suppress(_counts([9], total=False), ["n"], {"cents": "n"})
+    one = privacy.suppress(_counts([9], total=False), ["n"], {"cents": "n"})
     assert one["n"].isna().all() and one["n_small"].all()
 
 
 def test_suppress_sequence_hides_values_when_any_count_of_the_row_is_hidden() -> None:
     frame = pd.DataFrame({"a": [5, 40, 50], "b": [30, 40, 50], "cents": [100, 200, 300]})
-    out = metrics.suppress(frame, ["a", "b"], ["cents"])
+    out = privacy.suppress(frame, ["a", "b"], ["cents"])
     assert out["a"].isna().tolist() == [True, True, False]
     assert out["b"].isna().tolist() == [False, False, False]
     assert out["cents"].isna().tolist() == [True, True, False]
@@ -233,7 +233,7 @@ def test_by_cause_uses_words_for_people() -> None:
         _tasks("ACME", 11, 500, cause="earlier_rate"),
         _tasks("BETA", 13, 100, cause="units_ignored", first_id=30),
     )
-    table = metrics.underpayments_by_cause(findings, tasks)
+    table = recovery.underpayments_by_cause(findings, tasks)
     assert table["cause_label"].tolist() == [
         "Paid at an earlier period's rate",
         "Units ignored",
@@ -253,7 +253,7 @@ def test_top_codes_lists_codes_of_11_lines_or_more_by_dollars() -> None:
         _findings("BETA", 6, 3_000, code="73562"),  # $180.00 but only 6 lines
         _findings("BETA", 6, 100, code="97110"),  # 6 lines
     )
-    table = metrics.top_underpaid_codes(findings, top_n=2)
+    table = recovery.top_underpaid_codes(findings, top_n=2)
     assert table["code_label"].tolist() == ["99214", "20610", "All other codes", "All codes"]
     assert table["lines"].tolist() == [11, 12, 32, 55]
     assert table["underpaid_cents"].tolist() == [11_000, 6_000, 4_000 + 18_000 + 600, 39_600]
@@ -269,14 +269,14 @@ def test_top_codes_folds_the_last_code_into_a_small_other_row() -> None:
         _findings("ACME", 15, 100, code="99213"),
         _findings("ACME", 4, 100, code="97110"),  # "other" alone would count 4 lines
     )
-    table = metrics.top_underpaid_codes(findings, top_n=10)
+    table = recovery.top_underpaid_codes(findings, top_n=10)
     assert table["code_label"].tolist() == ["99214", "All other codes", "All codes"]
     assert table["lines"].tolist() == [20, 19, 39]
 
 
 def test_top_codes_with_no_code_of_11_lines_shows_the_total_only() -> None:
     findings = _cat(_findings("ACME", 8, 100, code="99214"), _findings("ACME", 9, 100))
-    table = metrics.top_underpaid_codes(findings)
+    table = recovery.top_underpaid_codes(findings)
     assert table["code_label"].tolist() == ["All codes"]
     assert table["lines"].tolist() == [17]
 
@@ -300,7 +300,7 @@ def test_top_codes_with_no_code_of_11_lines_shows_the_total_only() -> None:
 )
 def test_age_bucket_boundaries(days: int, bucket: str) -> None:
     remit = pd.Series([AS_OF - pd.Timedelta(days=days)])
-    assert metrics.age_bucket(remit, AS_OF).astype(str).tolist() == [bucket]
+    assert recovery.age_bucket(remit, AS_OF).astype(str).tolist() == [bucket]
 
 
 def test_task_aging_exact_cents_and_deadline() -> None:
@@ -314,7 +314,7 @@ def test_task_aging_exact_cents_and_deadline() -> None:
         _tasks("BETA", 12, 500, remit_date=day(61), deadline="2025-08-01", first_id=400),
         _tasks("BETA", 9, 999, remit_date=day(200), state="recovered", first_id=500),
     )
-    aging = metrics.task_aging(tasks, AS_OF)
+    aging = recovery.task_aging(tasks, AS_OF)
     assert aging["age_bucket"].tolist() == [
         "0-30 days",
         "31-60 days",
@@ -334,7 +334,7 @@ def test_task_aging_hides_small_buckets_and_a_small_remainder() -> None:
         _tasks("ACME", 4, 100, remit_date="2025-07-20"),  # 12 days old
         _tasks("ACME", 30, 100, remit_date="2025-01-01", deadline="2025-04-01", first_id=50),
     )
-    aging = metrics.task_aging(tasks, AS_OF)
+    aging = recovery.task_aging(tasks, AS_OF)
     assert aging["open_claims"].isna().tolist() == [True, False, False, True, False, True]
     assert aging["open_claims_small"].tolist() == [True, False, False, False, False, False]
     assert aging["open_claims"].iloc[4] == 34
@@ -351,19 +351,19 @@ def test_past_deadline_hidden_when_the_oldest_bucket_minus_it_is_small() -> None
         _tasks("ACME", 5, 100, remit_date="2025-04-01", deadline="2025-09-01", first_id=50),
         _tasks("ACME", 30, 100, remit_date="2025-07-01", first_id=100),  # 31-60 days
     )
-    aging = metrics.task_aging(tasks, AS_OF)
+    aging = recovery.task_aging(tasks, AS_OF)
     assert aging["open_claims"].tolist()[:5] == [0, 30, 0, 20, 50]
     # 15 past the deadline, over 90 days holds 20: the 5 left would be a small count.
     past = aging.iloc[5]
     assert pd.isna(past["open_claims"]) and pd.isna(past["at_stake_cents"])
-    headline = metrics.headline(_findings("ACME", 0, 0), tasks, AS_OF).iloc[0]
+    headline = recovery.headline(_findings("ACME", 0, 0), tasks, AS_OF).iloc[0]
     assert pd.isna(headline["past_deadline_claims"]) and pd.isna(headline["past_deadline_cents"])
 
 
 def test_task_aging_counts_open_states_only() -> None:
     tasks = _tasks("ACME", 20, 100, state="written_off")
-    assert metrics.task_aging(tasks, AS_OF).empty
-    assert list(metrics.task_aging(tasks, AS_OF).columns) == [
+    assert recovery.task_aging(tasks, AS_OF).empty
+    assert list(recovery.task_aging(tasks, AS_OF).columns) == [
         "age_bucket",
         "open_claims",
         "at_stake_cents",
@@ -384,7 +384,7 @@ def test_overpayments_by_payer_lists_medicare_and_medicaid_first() -> None:
         _findings("MCD", 3, 100, kind="overpaid"),
         _findings("ACME", 30, 100),  # under-paid: not here
     )
-    table = metrics.overpayments_by_payer(findings, PAYERS)
+    table = recovery.overpayments_by_payer(findings, PAYERS)
     assert table["payer_label"].tolist() == [
         "Medicare Part B",
         "State Medicaid",
@@ -409,7 +409,7 @@ def test_headline_figures() -> None:
         _tasks("ACME", 12, 300, first_id=20),
         _tasks("ACME", 11, 300, state="recovered", recovered=150, first_id=40),
     )
-    row = metrics.headline(findings, tasks, AS_OF).iloc[0]
+    row = recovery.headline(findings, tasks, AS_OF).iloc[0]
     assert (row["open_claims"], row["at_stake_cents"]) == (27, 8_100)
     assert (row["past_deadline_claims"], row["past_deadline_cents"]) == (15, 4_500)
     assert (row["recovered_claims"], row["recovered_cents"]) == (11, 1_650)
@@ -420,7 +420,7 @@ def test_headline_figures() -> None:
 
 def test_headline_hides_small_counts_with_their_dollars() -> None:
     findings = _findings("MCR", 4, 75, kind="overpaid")
-    row = metrics.headline(findings, _tasks("ACME", 0, 0), AS_OF).iloc[0]
+    row = recovery.headline(findings, _tasks("ACME", 0, 0), AS_OF).iloc[0]
     assert pd.isna(row["overpaid_lines"]) and pd.isna(row["overpaid_cents"])
     assert row["overpaid_lines_small"]
     assert row["open_claims"] == 0 and row["underpaid_lines"] == 0
@@ -437,12 +437,12 @@ def test_in_period_keeps_live_findings_and_their_tasks() -> None:
         _findings("ACME", 1, 100, kind="overpaid", day="2025-06-30"),
     )
     tasks = _tasks("ACME", 3, 100)
-    f, t = metrics.in_period(
+    f, t = recovery.in_period(
         findings, tasks, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-06-30")
     )
     assert len(f) == 3 and not f["void"].any()
     assert t["task_id"].tolist() == [1]
-    f, t = metrics.in_period(findings, tasks, None, None)
+    f, t = recovery.in_period(findings, tasks, None, None)
     assert len(f) == 5 and t["task_id"].tolist() == [1, 2]
 
 
@@ -455,8 +455,8 @@ def test_payer_directory_takes_the_latest_contract() -> None:
             "effective_from": pd.to_datetime(["2025-01-01", "2026-01-01", "2025-01-01"]),
         }
     )
-    directory = metrics.payer_directory(contracts)
-    assert directory.to_dict("records") == [
+    found = directory.payer_directory(contracts)
+    assert found.to_dict("records") == [
         {"payer_id": "ACME", "payer_name": "Acme Health Plan", "payer_class": "COMMERCIAL"},
         {"payer_id": "MCR", "payer_name": "Medicare", "payer_class": "MEDICARE"},
     ]
@@ -466,15 +466,15 @@ def test_a_practice_with_no_remittances_gets_empty_tables() -> None:
     findings = _findings("ACME", 0, 0)
     tasks = _tasks("ACME", 0, 0)
     for table in (
-        metrics.underpayments_by_payer(findings, tasks, PAYERS),
-        metrics.underpayments_by_cause(findings, tasks),
-        metrics.top_underpaid_codes(findings),
-        metrics.task_aging(tasks, AS_OF),
-        metrics.overpayments_by_payer(findings, PAYERS),
-        metrics.headline(findings, tasks, AS_OF),
+        recovery.underpayments_by_payer(findings, tasks, PAYERS),
+        recovery.underpayments_by_cause(findings, tasks),
+        recovery.top_underpaid_codes(findings),
+        recovery.task_aging(tasks, AS_OF),
+        recovery.overpayments_by_payer(findings, PAYERS),
+        recovery.headline(findings, tasks, AS_OF),
     ):
         assert table.empty
-        assert metrics.TOTAL in table or "open_claims" in table
+        assert privacy.TOTAL in table or "open_claims" in table
 
 
 def test_a_recovered_task_counts_even_when_its_posting_was_reversed():
@@ -487,17 +487,17 @@ def test_a_recovered_task_counts_even_when_its_posting_was_reversed():
         }
     )
     tasks = pd.DataFrame({"task_id": [1, 2, 3], "state": ["recovered", "open", "recovered"]})
-    live_findings, kept = metrics.in_period(findings, tasks, None, None)
+    live_findings, kept = recovery.in_period(findings, tasks, None, None)
     assert len(live_findings) == 1
     assert kept["task_id"].tolist() == [1, 2]  # task 3 holds no finding of the period
-    _, none = metrics.in_period(findings, tasks, pd.Timestamp("2025-03-02"), None)
+    _, none = recovery.in_period(findings, tasks, pd.Timestamp("2025-03-02"), None)
     assert none["task_id"].tolist() == [2]
 
 
 def test_percent_is_na_where_hidden_or_nothing_to_divide() -> None:
     num = pd.Series([1, 3, pd.NA, 5, 7], dtype="Int64")
     den = pd.Series([4, 0, 10, -2, pd.NA], dtype=object)  # a hidden grand total is NA
-    out = metrics.percent(num, den)
+    out = privacy.percent(num, den)
     assert str(out.dtype) == "Float64"
     assert out.iloc[0] == 25.0 and out.iloc[1:].isna().all()
 
@@ -507,10 +507,10 @@ def test_shown_first_orders_largest_then_hidden_by_label_then_total() -> None:
         {
             "label": ["b", "a", "c", "d", "All"],
             "claims": pd.array([20, pd.NA, 35, pd.NA, 90], dtype="Int64"),
-            metrics.TOTAL: [False, False, False, False, True],
+            privacy.TOTAL: [False, False, False, False, True],
         }
     )
-    assert metrics.shown_first(frame, "claims", "label")["label"].tolist() == [
+    assert privacy.shown_first(frame, "claims", "label")["label"].tolist() == [
         "c",
         "b",
         "a",
@@ -518,7 +518,7 @@ def test_shown_first_orders_largest_then_hidden_by_label_then_total() -> None:
         "All",
     ]
     lead = pd.Series([False, False, False, True, False])
-    assert metrics.shown_first(frame, "claims", "label", first=lead)["label"].tolist() == [
+    assert privacy.shown_first(frame, "claims", "label", first=lead)["label"].tolist() == [
         "d",
         "c",
         "b",

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from payeropt_lib.analytics import mix
-from payeropt_lib.analytics.metrics import ALL_PAYERS
+from payeropt_lib.analytics.directory import ALL_PAYERS
 from payeropt_lib.packet import plots
 
 from .test_performance import PAYERS, _lines

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib.analytics import metrics, performance
-from payeropt_lib.analytics.metrics import ALL_PAYERS, SMALL_CELL
+from payeropt_lib.analytics import performance, privacy
+from payeropt_lib.analytics.directory import ALL_PAYERS
+from payeropt_lib.analytics.privacy import SMALL_CELL
 from payeropt_lib.packet import plots, report
 
 PAYERS = pd.DataFrame(
@@ -290,14 +291,14 @@ def test_tiny_practice_shows_nothing_but_under_11() -> None:
 def test_complement_hides_until_the_hidden_parts_reach_11() -> None:
     n = pd.Series([3, 4, 5, 30, 0])
     group = pd.Series(0, index=n.index)
-    hidden = metrics.complement(n, [group], [pd.Series(False, index=n.index)])
+    hidden = privacy.complement(n, [group], [pd.Series(False, index=n.index)])
     # 3 + 4 + 5 = 12 hidden already (more than one, at least 11): nothing more.
     assert list(hidden) == [True, True, True, False, False]
     n = pd.Series([3, 4, 20, 30, 0])
-    hidden = metrics.complement(n, [group], [pd.Series(False, index=n.index)])
+    hidden = privacy.complement(n, [group], [pd.Series(False, index=n.index)])
     # 3 + 4 = 7: the smallest shown non-zero part (20) goes too; zeros never.
     assert list(hidden) == [True, True, True, False, False]
-    hidden = metrics.complement(n, [group], [pd.Series(True, index=n.index)])
+    hidden = privacy.complement(n, [group], [pd.Series(True, index=n.index)])
     assert list(hidden) == [True, True, True, True, False]  # the total is hidden: all parts
 
 
@@ -312,7 +313,7 @@ def test_grid_hides_complements_in_rows_and_columns() -> None:
         }
     )
     none = {"claims": pd.Series(False, index=cells.index)}
-    out = performance.suppress_grid(cells, ["claims"], {}, "payer", "month", none, none)
+    out = privacy.suppress_grid(cells, ["claims"], {}, "payer", "month", none, none)
     hidden = out["claims"].isna()
     assert hidden.sum() == 4
     assert list(hidden) == [True, True, True, True, False, False]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from payeropt_lib.analytics import metrics, renewals
+from payeropt_lib.analytics import directory, recovery, renewals
 from payeropt_lib.packet import plots
 from tests.conftest import ROOT
 
@@ -489,8 +489,8 @@ def test_a_payer_with_7_claims_shows_under_11_and_no_dollars() -> None:
             "void": False,
         }
     )
-    tasks = pd.DataFrame(columns=metrics.TASK_COLUMNS)
-    under = metrics.underpayments_by_payer(findings, tasks, metrics.payer_directory(terms))
+    tasks = pd.DataFrame(columns=recovery.TASK_COLUMNS)
+    under = recovery.underpayments_by_payer(findings, tasks, directory.payer_directory(terms))
     assert _row(under.assign(product_line=""), "TINY")["underpaid_cents"] == 12_000
     ev = renewals.evidence(schedule, summary, out, under)
     row = _row(ev, "TINY")
@@ -554,10 +554,10 @@ def test_a_contract_with_no_activity_reads_zero_not_hidden() -> None:
         schedule,
         pd.DataFrame(columns=renewals.SUMMARY_COLUMNS),
         act,
-        metrics.underpayments_by_payer(
-            pd.DataFrame(columns=metrics.FINDING_COLUMNS),
-            pd.DataFrame(columns=metrics.TASK_COLUMNS),
-            metrics.payer_directory(terms),
+        recovery.underpayments_by_payer(
+            pd.DataFrame(columns=recovery.FINDING_COLUMNS),
+            pd.DataFrame(columns=recovery.TASK_COLUMNS),
+            directory.payer_directory(terms),
         ),
     )
     quiet = _row(ev, "QUIET")
@@ -576,10 +576,10 @@ def test_empty_inputs_give_empty_frames_with_columns() -> None:
     assert summary.empty and list(summary.columns) == renewals.SUMMARY_COLUMNS
     act = renewals.activity(schedule, none, _adjudicated(), _denials())
     assert act.empty and list(act.columns) == renewals.ACTIVITY_COLUMNS
-    under = metrics.underpayments_by_payer(
-        pd.DataFrame(columns=metrics.FINDING_COLUMNS),
-        pd.DataFrame(columns=metrics.TASK_COLUMNS),
-        metrics.payer_directory(terms),
+    under = recovery.underpayments_by_payer(
+        pd.DataFrame(columns=recovery.FINDING_COLUMNS),
+        pd.DataFrame(columns=recovery.TASK_COLUMNS),
+        directory.payer_directory(terms),
     )
     ev = renewals.evidence(schedule, summary, act, under)
     assert list(ev.columns) == renewals.EVIDENCE_COLUMNS and len(ev) == 1
@@ -669,10 +669,10 @@ def test_medicare_and_medicaid_are_never_a_negotiation_target() -> None:
     assert public["est_annual_change_cents"].isna().all()
     assert public["peer_rate_cents"].isna().all()
     act = renewals.activity(schedule, charges, _adjudicated(), _denials())
-    under = metrics.underpayments_by_payer(
-        pd.DataFrame(columns=metrics.FINDING_COLUMNS),
-        pd.DataFrame(columns=metrics.TASK_COLUMNS),
-        metrics.payer_directory(terms),
+    under = recovery.underpayments_by_payer(
+        pd.DataFrame(columns=recovery.FINDING_COLUMNS),
+        pd.DataFrame(columns=recovery.TASK_COLUMNS),
+        directory.payer_directory(terms),
     )
     ev = renewals.evidence(schedule, renewals.rate_summary(rows), act, under)
     assert set(ev["payer_id"]) == {"COM", "COM2"}

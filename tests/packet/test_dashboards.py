@@ -11,10 +11,9 @@ import pytest
 from nbclient import NotebookClient
 
 from payeropt_lib import config
-from payeropt_lib.analytics import metrics
+from payeropt_lib.analytics import directory, fee_comparisons, recovery
 from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import dashboards, report
-from payeropt_lib.pricing import contracts
 
 DEMO_AS_OF = "2026-11-01"
 EXPLORE = sorted(config.NOTEBOOKS_DIR.glob("explore_*.ipynb"))
@@ -65,12 +64,12 @@ def test_underpayment_explorer_matches_the_packet_functions(ctx: report.Context)
     board.controls["cause"].value = "earlier_rate"
     only = _data(board)
     assert only != everything
-    findings = report.load(ctx, "findings", metrics.FINDING_COLUMNS)
-    tasks = report.load(ctx, "tasks", metrics.TASK_COLUMNS)
-    f, t = metrics.in_period(findings, tasks, ctx.period_start, ctx.period_end)
+    findings = report.load(ctx, "findings", recovery.FINDING_COLUMNS)
+    tasks = report.load(ctx, "tasks", recovery.TASK_COLUMNS)
+    f, t = recovery.in_period(findings, tasks, ctx.period_start, ctx.period_end)
     f, t = f[f["cause"].eq("earlier_rate")], t[t["cause"].eq("earlier_rate")]
-    payers = metrics.payer_directory(report.load(ctx, "contracts"))
-    expected = metrics.underpayments_by_payer(f, t, payers)
+    payers = directory.payer_directory(report.load(ctx, "contracts"))
+    expected = recovery.underpayments_by_payer(f, t, payers)
     shown = expected[~expected["is_total"] & expected["at_stake_cents"].notna()]
     # The orange bars are the at-stake dollars of the payers shown, in the table's order.
     stake = [x for x in only[0]["x"] if x == x]  # hidden bars are NaN: not drawn
@@ -127,7 +126,7 @@ def test_notebook_runs_headless_and_a_widget_change_redraws(
         if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
     ]
     assert views
-    assert contracts.NO_RATE  # the module the dashboards share with the packet is importable
+    assert fee_comparisons.NO_RATE  # the module the dashboards share with the packet is importable
 
 
 def test_payer_explorer_redraws_for_another_payer(ctx: report.Context) -> None:

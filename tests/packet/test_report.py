@@ -17,12 +17,11 @@ import plotly.io as pio
 import pytest
 
 from payeropt_lib import config, errors, store
-from payeropt_lib.analytics import metrics
+from payeropt_lib.analytics import directory, fee_comparisons, privacy, recovery
 from payeropt_lib.errors import NotOptedIn, StoreError
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import cache, display, loaders, pages, plots, report
-from payeropt_lib.pricing import contracts
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 from tests.conftest import GOOD
@@ -388,7 +387,7 @@ def test_setup_notebook_renders_figures_offline_without_plotly_js(
 
 def _comparison(db_url: str) -> pd.DataFrame:
     ctx = report.context("t", db_url, "", "", AS_OF)
-    return contracts.fee_comparison(
+    return fee_comparisons.fee_comparison(
         report.load(ctx, "charges"),
         report.load(ctx, "contracts"),
         report.load(ctx, "fee_schedules"),
@@ -420,7 +419,7 @@ def test_tables_format_money_and_flag_rows(db_url: str) -> None:
     assert "<th>Medicare allowed</th>" in wide
     assert '<td class="num below">▼\u00a0$98.00 · 90%</td>' in wide
     flagged = report.table(
-        contracts.below_medicare(comparison),
+        fee_comparisons.below_medicare(comparison),
         columns={"code_label": "Code", "rate_cents": "Rate", "pct_of_medicare": "%"},
         flag="below_medicare",
     ).html
@@ -442,8 +441,8 @@ def _stake(labels: list[str], lines: list[int], stake: list[int]) -> pd.DataFram
             "recovered_cents": 0,
         }
     )
-    frame = metrics._with_total(frame, "payer_label", metrics.ALL_PAYERS)
-    return metrics.suppress(frame, metrics.STAKE_COUNTS, metrics.STAKE_VALUES)
+    frame = privacy.with_total(frame, "payer_label", directory.ALL_PAYERS)
+    return privacy.suppress(frame, recovery.STAKE_COUNTS, recovery.STAKE_VALUES)
 
 
 def test_tables_show_small_cells_as_under_11_and_their_complement_as_suppressed() -> None:
@@ -461,7 +460,7 @@ def test_tables_show_small_cells_as_under_11_and_their_complement_as_suppressed(
 
 
 def test_key_figures_and_remittance_notes(db_url: str) -> None:
-    row = metrics.suppress(
+    row = privacy.suppress(
         pd.DataFrame({"open_claims": [4], "at_stake_cents": [1_234], "no_rate_lines": [12]}),
         ["open_claims", "no_rate_lines"],
         {"at_stake_cents": "open_claims"},
@@ -488,9 +487,9 @@ def test_key_figures_and_remittance_notes(db_url: str) -> None:
 
 def test_report_loads_remittance_tables_but_not_remitted_patients(db_url: str) -> None:
     ctx = report.context("t", db_url, "", "", AS_OF)
-    frame = report.load(ctx, "findings", metrics.FINDING_COLUMNS)
-    assert list(frame.columns) == metrics.FINDING_COLUMNS
-    assert list(report.load(ctx, "tasks", metrics.TASK_COLUMNS).columns) == metrics.TASK_COLUMNS
+    frame = report.load(ctx, "findings", recovery.FINDING_COLUMNS)
+    assert list(frame.columns) == recovery.FINDING_COLUMNS
+    assert list(report.load(ctx, "tasks", recovery.TASK_COLUMNS).columns) == recovery.TASK_COLUMNS
     with pytest.raises(errors.UnknownTable):
         report.load(ctx, "remit_claims")  # holds patient names
 
@@ -524,13 +523,13 @@ def test_task_aging_bars() -> None:
             "deadline": pd.to_datetime(["2025-10-01"] * 4 + ["2025-07-01"] * 30),
         }
     )
-    fig = plots.task_aging_bars(metrics.task_aging(tasks, pd.Timestamp(AS_OF)))
+    fig = plots.task_aging_bars(recovery.task_aging(tasks, pd.Timestamp(AS_OF)))
     bars = fig.data[0]
     assert list(bars.x) == ["0-30 days *", "31-60 days", "61-90 days", "over 90 days *"]
     assert list(bars.text) == ["<11 claims", "0 claims", "0 claims", "suppressed"]
     assert np.isnan(bars.y[0]) and bars.y[1] == 0
     assert "Past the appeal deadline: suppressed, suppressed at stake" in fig.layout.title.text
-    none = plots.task_aging_bars(metrics.task_aging(tasks.iloc[0:0], pd.Timestamp(AS_OF)))
+    none = plots.task_aging_bars(recovery.task_aging(tasks.iloc[0:0], pd.Timestamp(AS_OF)))
     assert none.layout.annotations[0].text == "No open follow-up tasks."
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from payeropt_lib.analytics import fee_comparisons
 from payeropt_lib.pricing import contracts, expected
 
 LOCALITY = "01112-05"
@@ -219,13 +220,13 @@ def test_top_codes_by_line_volume_with_pricing_modifier_and_period() -> None:
         ("99215", "", "2024-12-31"),
         ("99215", "", "2024-12-31"),
     )
-    top = contracts.top_codes(charges, 3, period_start="2025-01-01", period_end="2025-12-31")
+    top = fee_comparisons.top_codes(charges, 3, period_start="2025-01-01", period_end="2025-12-31")
     assert top.to_dict("records") == [
         {"procedure_code": "99213", "modifier": "", "volume": 3},
         {"procedure_code": "73562", "modifier": "26", "volume": 2},  # ties by code
         {"procedure_code": "99214", "modifier": "", "volume": 2},
     ]
-    assert contracts.top_codes(charges, 1).iloc[0]["procedure_code"] == "99215"
+    assert fee_comparisons.top_codes(charges, 1).iloc[0]["procedure_code"] == "99215"
 
 
 def _comparison_inputs() -> tuple[pd.DataFrame, ...]:
@@ -254,8 +255,8 @@ def _comparison_inputs() -> tuple[pd.DataFrame, ...]:
 
 def test_fee_comparison_missing_rate_is_na_not_zero() -> None:
     charges, terms, fees = _comparison_inputs()
-    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
-    assert list(out.columns) == contracts.COMPARISON_COLUMNS
+    out = fee_comparisons.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
+    assert list(out.columns) == fee_comparisons.COMPARISON_COLUMNS
     missing = out[out["payer_id"].eq("ACME") & out["procedure_code"].eq("99214")].iloc[0]
     assert missing["rate_cents"] is pd.NA
     assert missing["pct_of_medicare"] is pd.NA
@@ -268,7 +269,7 @@ def test_fee_comparison_missing_rate_is_na_not_zero() -> None:
 
 def test_fee_comparison_rows_order_and_below_medicare_flag() -> None:
     charges, terms, fees = _comparison_inputs()
-    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
+    out = fee_comparisons.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
     assert out[["code_label", "volume", "payer_label"]].values.tolist() == [
         ["99213", 2, "Medicare"],  # Medicare first: the yardstick
         ["99213", 2, "Acme · HMO"],
@@ -277,13 +278,13 @@ def test_fee_comparison_rows_order_and_below_medicare_flag() -> None:
     ]
     assert out["below_medicare"].tolist() == [False, True, False, False]
     assert out["rate_cents"].tolist()[:3] == [10915, 10914, 15235]
-    flagged = contracts.below_medicare(out)
+    flagged = fee_comparisons.below_medicare(out)
     assert flagged[["payer_id", "code_label"]].values.tolist() == [["ACME", "99213"]]
 
 
 def test_fee_comparison_without_locality_has_no_medicare_reference() -> None:
     charges, terms, fees = _comparison_inputs()
-    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", None)
+    out = fee_comparisons.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", None)
     assert out["medicare_cents"].isna().all()
     assert not out["below_medicare"].any()
 
@@ -308,7 +309,7 @@ def test_payers_sharing_a_name_keep_distinct_labels() -> None:
         {"payer_id": "BC2", "payer_name": "Blue Cross"},
         {"payer_id": "AET", "payer_name": "Aetna", "product_line": "PPO"},
     )
-    out = contracts.fee_comparison(charges, terms, _fees(), MEDICARE, "2025-05-01", LOCALITY)
+    out = fee_comparisons.fee_comparison(charges, terms, _fees(), MEDICARE, "2025-05-01", LOCALITY)
     assert out["payer_label"].tolist() == ["Aetna · PPO", "Blue Cross (BC1)", "Blue Cross (BC2)"]
 
 
@@ -434,7 +435,7 @@ def test_priced_keys_add_product_lines_priced_under_an_all_products_contract() -
 def test_fee_comparison_has_a_column_per_product_line_the_engine_prices() -> None:
     terms, fees = _disagreements()
     charges = _charges(("99213", "", "2025-02-01"), ("73562", "26", "2025-02-01"))
-    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-06-01", LOCALITY)
+    out = fee_comparisons.fee_comparison(charges, terms, fees, MEDICARE, "2025-06-01", LOCALITY)
     hmo = out[out["payer_label"].eq("ACME · HMO")].set_index("code_label")
     assert hmo.loc["99213", "rate_cents"] == 9700
     assert hmo.loc["73562-26", "rate_cents"] == 1200
@@ -444,9 +445,9 @@ def test_fee_comparison_has_a_column_per_product_line_the_engine_prices() -> Non
 
 def test_fee_headline_states_the_as_of_date_and_reference() -> None:
     charges, terms, fees = _comparison_inputs()
-    out = contracts.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
-    head = contracts.fee_headline(out, "2025-05-01", LOCALITY)
-    assert list(head.columns) == contracts.FEE_HEADLINE_COLUMNS
+    out = fee_comparisons.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
+    head = fee_comparisons.fee_headline(out, "2025-05-01", LOCALITY)
+    assert list(head.columns) == fee_comparisons.FEE_HEADLINE_COLUMNS
     assert head.iloc[0].to_dict() == {
         "rates_as_of": pd.Timestamp("2025-05-01"),
         "medicare_locality": LOCALITY,
@@ -455,5 +456,5 @@ def test_fee_headline_states_the_as_of_date_and_reference() -> None:
         "rates_below_medicare": 1,
         "rates_not_on_file": 1,
     }
-    empty = contracts.fee_headline(out.iloc[0:0], "2025-05-01", None).iloc[0]
+    empty = fee_comparisons.fee_headline(out.iloc[0:0], "2025-05-01", None).iloc[0]
     assert empty["medicare_locality"] == "unknown" and empty["codes_compared"] == 0

@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from payeropt_lib import formats
+from payeropt_lib.analytics.fee_comparisons import NO_RATE
 from payeropt_lib.packet.cells import fmt_count
-from payeropt_lib.pricing.contracts import NO_RATE
 
 from .base import LABEL_WIDTH, empty_figure
 
@@ -36,7 +36,7 @@ HOVER = ("rate_text", "medicare_text", "source")
 def fee_heatmap(comparison: pd.DataFrame) -> go.Figure:
     """Percent of Medicare per code (rows, most billed first) × payer (columns).
 
-    Needs a ``contracts.fee_comparison`` frame: code_label, volume, payer_label,
+    Needs a ``fee_comparisons.fee_comparison`` frame: code_label, volume, payer_label,
     rate_cents, medicare_cents, pct_of_medicare, below_medicare, source. Colour is the
     percent of Medicare with 100 % as the white midpoint; each cell shows the percent and
     hovers with the dollars and where the rate comes from. Cells without a percent (no

@@ -84,7 +84,7 @@ def underpaid_by_payer(
 ) -> go.Figure:
     """Per payer, dollars still at stake in open tasks and dollars recovered, stacked.
 
-    Needs a ``metrics.underpayments_by_payer`` frame (payer_label, open_claims,
+    Needs a ``recovery.underpayments_by_payer`` frame (payer_label, open_claims,
     at_stake_cents, recovered_claims, recovered_cents, is_total, ``*_small``); the total
     row is left out. A hidden figure is not drawn and its payer is marked "*"; hover
     gives the dollars and the claims as the table shows them.
@@ -97,7 +97,7 @@ def underpaid_by_cause(
 ) -> go.Figure:
     """Per likely cause, dollars still at stake and recovered, stacked.
 
-    Needs a ``metrics.underpayments_by_cause`` frame (cause_label and the columns of
+    Needs a ``recovery.underpayments_by_cause`` frame (cause_label and the columns of
     ``underpaid_by_payer``).
     """
     return _stake_bars(summary, "cause_label", "Likely cause (most at stake first)", empty)
@@ -106,7 +106,7 @@ def underpaid_by_cause(
 def task_aging_bars(aging: pd.DataFrame, empty: str = "No open follow-up tasks.") -> go.Figure:
     """Dollars at stake in open tasks per age bucket (days since the remittance).
 
-    Needs a ``metrics.task_aging`` frame (age_bucket, open_claims, at_stake_cents,
+    Needs a ``recovery.task_aging`` frame (age_bucket, open_claims, at_stake_cents,
     is_total, past_deadline, open_claims_small). Bars are the age buckets, darker when
     older, labelled with their claim count; the past-deadline figures go in the title.
     """

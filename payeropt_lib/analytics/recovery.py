@@ -1,16 +1,16 @@
-"""Aggregate remittance figures for the packet: under-payments, recoveries, task aging.
+"""Under-payments, recoveries and follow-up ages: the figures of the under-payments page.
 
 Pure functions over frames shaped like the store's tables (``store.read_frame``): money
 is int64 cents, dates are ``datetime64``. No I/O, no HTML, no loop over lines.
 
 Aggregate only (domain §10, small cells). Every table here is suppressed before it is
-returned (``suppress``): a count of claims or lines from 1 to 10 is replaced by NA (its
+returned (``privacy.suppress``): a count of claims or lines from 1 to 10 is replaced by NA (its
 ``<count>_small`` flag says so, and the page prints "<11"), and so are the dollars measured
 over it. The rows of each table add up to a total that the page shows (its ``is_total``
 row, and the key figures), so one more cell is hidden whenever the hidden ones could be
 worked out from that total; the dollars follow their counts. Cells that are parts of
-several totals at once (a payer × month grid, nested rows) go through ``complement`` /
-``hide_cells``, the same rule over every total. A hidden figure never leaves
+several totals at once (a payer × month grid, nested rows) go through ``privacy.complement`` /
+``privacy.hide_cells``, the same rule over every total. A hidden figure never leaves
 this module, so no later step (table, chart, template) can leak it. Frames carry no claim
 ids, patient ids or dates of service.
 
@@ -21,22 +21,20 @@ per claim and remittance with under-paid lines (``tasks``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.periods import within
 from payeropt_lib.remittances.tasks import OPEN_STATES
 from payeropt_lib.remittances.underpayments import CAUSES
 
+from . import directory
+from .directory import ALL_PAYERS, FEDERAL_CLASSES
+from .privacy import SMALL_CELL, SMALL_SUFFIX, TOTAL, shown_first, suppress, with_total
+
 logger = logging.getLogger(__name__)
 
-SMALL_CELL = 11  # CMS cell-size policy: counts 1-10 are never shown, nor derivable
-SMALL_SUFFIX = "_small"  # <count>_small: True where the count was 1-10 (shown as "<11")
-TOTAL = "is_total"  # bool column marking the row that sums the others
-# Medicare and Medicaid, including their managed plans: over-payments from these programs
-# may have to be reported and returned within 60 days of being identified (domain §10).
-FEDERAL_CLASSES = ("MEDICARE", "MEDICAID", "MEDICARE_ADVANTAGE", "MEDICAID_MANAGED")
 # Age of an open task in days since its remittance: (label, first day, last day).
 AGE_BUCKETS = (
     ("0-30 days", 0, 30),
@@ -44,7 +42,6 @@ AGE_BUCKETS = (
     ("61-90 days", 61, 90),
     ("over 90 days", 91, None),
 )
-ALL_PAYERS = "All payers"
 ALL_CAUSES = "All causes"
 ALL_CODES = "All codes"
 OTHER_CODES = "All other codes"
@@ -79,170 +76,6 @@ TASK_COLUMNS = [
 # --- suppression ------------------------------------------------------------------------
 
 
-def suppress(
-    frame: pd.DataFrame,
-    count_columns: Sequence[str],
-    value_columns: Mapping[str, str] | Sequence[str] = (),
-) -> pd.DataFrame:
-    """Hide small counts, the counts they could be derived from, and their dollars.
-
-    ``count_columns`` count claims or lines (int). ``value_columns`` are figures measured
-    over those counts (dollars, percents): a mapping ``value → count`` hides a value with
-    its count; a plain sequence hides each value when any count of its row is hidden.
-
-    The rows of ``frame`` are taken to add up to a total shown on the page: the row where
-    the bool column ``is_total`` is true if there is one, otherwise a total shown elsewhere
-    (key figures). So, per count column:
-
-    1. a count from 1 to 10 is hidden (primary);
-    2. if exactly one part is then hidden, or the hidden parts add up to 1-10, the
-       smallest non-zero part still shown is hidden as well (complementary), so the total
-       minus the shown parts never gives a small count. The total row is never hidden
-       this way (it would then differ from the same total elsewhere on the page): it is
-       hidden only when it is itself 1-10.
-
-    Returns a new frame: hidden cells are NA (counts ``Int64``; values nullable), and one
-    bool column ``<count>_small`` per count column, true where the count was 1-10 (the
-    cells to print as "<11"; the others hidden read "suppressed").
-    """
-    out = frame.copy()
-    total = _total_mask(out)
-    hidden: dict[str, pd.Series] = {}
-    for column in count_columns:
-        n = out[column].astype("int64")
-        small = n.between(1, SMALL_CELL - 1)
-        masked = small.copy()
-        parts = masked & ~total
-        if parts.sum() == 1 or 0 < n[parts].sum() < SMALL_CELL:
-            candidates = n[~masked & ~total & n.gt(0)]
-            if len(candidates):
-                masked.loc[candidates.idxmin()] = True
-        hidden[column] = masked
-        out[column] = n.astype("Int64").mask(masked)
-        out[column + SMALL_SUFFIX] = small
-    if isinstance(value_columns, Mapping):
-        ties = {value: hidden[count] for value, count in value_columns.items()}
-    else:
-        anywhere = pd.Series(False, index=out.index)
-        for masked in hidden.values():
-            anywhere |= masked
-        ties = {value: anywhere for value in value_columns}
-    for value, masked in ties.items():
-        out[value] = _nullable(out[value]).mask(masked)
-    n_hidden = sum(int(m.sum()) for m in hidden.values())
-    logger.debug("suppressed %d count cells in %d rows", n_hidden, len(out))
-    return out
-
-
-def hide_cells(
-    values: np.ndarray,
-    dims: Sequence[tuple[np.ndarray, np.ndarray]],
-    forced: np.ndarray | None = None,
-) -> np.ndarray:
-    """``complement`` on plain arrays: ``dims`` holds, per dimension, each cell's group
-    code (0..k-1) and whether that group's total is hidden. Plain numpy: these tables are
-    small, and pandas' per-call overhead would dominate."""
-    positive = values > 0
-    hidden = positive & (values < SMALL_CELL)
-    if forced is not None:
-        hidden |= positive & forced
-    for _, total_hidden in dims:
-        hidden |= positive & total_hidden
-    while True:
-        added = False
-        for codes, total_hidden in dims:
-            shown = ~total_hidden
-            parts = hidden & shown
-            size = int(codes.max()) + 1 if len(codes) else 0
-            count = np.bincount(codes, weights=parts, minlength=size)
-            total = np.bincount(codes, weights=np.where(parts, values, 0), minlength=size)
-            need = (count == 1) | ((total > 0) & (total < SMALL_CELL))
-            candidates = np.flatnonzero(shown & need[codes] & ~hidden & positive)
-            if len(candidates):
-                # The smallest candidate of each group (the first one on a tie).
-                order = candidates[np.lexsort((candidates, values[candidates], codes[candidates]))]
-                group_of = codes[order]
-                hidden[order[np.r_[True, group_of[1:] != group_of[:-1]]]] = True
-                added = True
-        if not added:
-            return hidden
-
-
-def complement(
-    n: pd.Series,
-    groups: Sequence[pd.Series],
-    total_hidden: Sequence[pd.Series],
-    forced: pd.Series | None = None,
-) -> pd.Series:
-    """Which cells of ``n`` (counts) to hide, when they are parts of several totals.
-
-    ``groups[i]`` says, per cell, which total of dimension i it is a part of (a parent row;
-    a payer or a month of a grid); ``total_hidden[i]`` whether that total is itself hidden.
-    A cell is hidden when it is 1-10 (primary), when a total it belongs to is hidden (the
-    parts of a hidden total would give it back), or as a complement: for every shown total
-    whose hidden parts are exactly one, or add up to 1-10, the smallest non-zero part still
-    shown is hidden too; repeated over all dimensions until nothing changes. ``forced``
-    hides more cells from the start (those of a row whose claims are hidden). Zeros are
-    never hidden. Returns a bool Series on ``n``'s index.
-    """
-    dims = [
-        (
-            pd.factorize(np.asarray(group), use_na_sentinel=False)[0],
-            np.asarray(mask, dtype=bool),
-        )
-        for group, mask in zip(groups, total_hidden, strict=True)
-    ]
-    push = None if forced is None else np.asarray(forced, dtype=bool)
-    return pd.Series(hide_cells(n.to_numpy(dtype="int64"), dims, push), index=n.index)
-
-
-def _total_mask(frame: pd.DataFrame) -> pd.Series:
-    if TOTAL in frame:
-        return frame[TOTAL].fillna(False).astype(bool)
-    return pd.Series(False, index=frame.index)
-
-
-def _nullable(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_integer_dtype(values):
-        return values.astype("Int64")
-    if pd.api.types.is_float_dtype(values):
-        return values.astype("Float64")
-    return values
-
-
-def shown_first(
-    frame: pd.DataFrame, by: str, label: str, first: pd.Series | None = None
-) -> pd.DataFrame:
-    """Rows where ``first`` is true before the others (if given); then largest ``by``
-    first, with hidden ``by`` after the shown ones, by label (so the order reveals nothing
-    about a hidden figure); the total row last."""
-    lead = pd.Series(True, index=frame.index) if first is None else first.astype(bool)
-    keys = frame.assign(
-        _total=_total_mask(frame),
-        _later=~lead,
-        _hidden=frame[by].isna(),
-        _key=-frame[by].astype("Float64").fillna(0),
-    )
-    order = keys.sort_values(["_total", "_later", "_hidden", "_key", label], kind="stable")
-    return frame.loc[order.index].reset_index(drop=True)
-
-
-def percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """numerator ÷ denominator × 100 as Float64 (display only); NA where either is hidden
-    (NA) or the denominator is not positive (nothing to divide)."""
-    den = denominator.astype("Float64")
-    return numerator.astype("Float64") * 100 / den.where(den.gt(0).fillna(False))
-
-
-def _with_total(frame: pd.DataFrame, label_column: str, label: str) -> pd.DataFrame:
-    """Append the row that sums every count and money column; ``is_total`` marks it."""
-    numeric = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
-    total = {c: frame[c].sum() for c in numeric}
-    row = pd.DataFrame([{label_column: label, **total}])
-    out = pd.concat([frame.assign(**{TOTAL: False}), row.assign(**{TOTAL: True})])
-    return out.astype({c: "int64" for c in numeric}).reset_index(drop=True)
-
-
 # --- inputs -----------------------------------------------------------------------------
 
 
@@ -266,13 +99,7 @@ def in_period(
     were all reversed, unless it was recovered: a payer that reverses an under-paid claim and
     pays it correctly closes the task as recovered, and that recovery must count.
     """
-    day = findings["date_of_service"]
-    keep = pd.Series(True, index=findings.index)
-    if start is not None:
-        keep &= day.ge(start)
-    if end is not None:
-        keep &= day.le(end)
-    in_period = findings[keep]
+    in_period = findings[within(findings["date_of_service"], start, end)]
     f = live(in_period)
     held = f["task_id"].dropna().astype("int64").unique()
     ever = in_period["task_id"].dropna().astype("int64").unique()
@@ -280,21 +107,6 @@ def in_period(
         tasks["state"].eq("recovered") & tasks["task_id"].isin(ever)
     )
     return f.reset_index(drop=True), tasks[wanted].reset_index(drop=True)
-
-
-def payer_directory(contracts: pd.DataFrame) -> pd.DataFrame:
-    """One row per payer: payer_id, payer_name, payer_class (from its latest contract).
-
-    Needs contracts: payer_id, payer_name, payer_class, effective_from.
-    """
-    latest = contracts.sort_values(["payer_id", "effective_from"], kind="stable")
-    latest = latest.drop_duplicates("payer_id", keep="last")
-    return latest[["payer_id", "payer_name", "payer_class"]].reset_index(drop=True)
-
-
-def _payer_labels(payer_ids: pd.Series, payer_names: pd.DataFrame) -> pd.Series:
-    names = payer_names.drop_duplicates("payer_id").set_index("payer_id")["payer_name"]
-    return payer_ids.map(names).fillna(payer_ids).astype("str")
 
 
 def _underpaid(findings: pd.DataFrame) -> pd.DataFrame:
@@ -365,8 +177,8 @@ def underpayments_by_payer(
     table = _stake_table(findings, tasks, "payer_id")
     if table.empty:
         return _empty_stake("payer_id", "payer_label")
-    table.insert(1, "payer_label", _payer_labels(table["payer_id"], payer_names))
-    table = _with_total(table, "payer_label", ALL_PAYERS)
+    table.insert(1, "payer_label", directory.payer_names(table["payer_id"], payer_names))
+    table = with_total(table, "payer_label", ALL_PAYERS)
     table = suppress(table, STAKE_COUNTS, STAKE_VALUES)
     return shown_first(table, "at_stake_cents", "payer_label")
 
@@ -385,7 +197,7 @@ def underpayments_by_cause(findings: pd.DataFrame, tasks: pd.DataFrame) -> pd.Da
         return _empty_stake("cause", "cause_label")
     words = table["cause"].map(CAUSES).fillna(table["cause"]).astype("str")
     table.insert(1, "cause_label", words.str[:1].str.upper() + words.str[1:])
-    table = _with_total(table, "cause_label", ALL_CAUSES)
+    table = with_total(table, "cause_label", ALL_CAUSES)
     table = suppress(table, STAKE_COUNTS, STAKE_VALUES)
     return shown_first(table, "at_stake_cents", "cause_label")
 
@@ -440,7 +252,7 @@ def top_underpaid_codes(findings: pd.DataFrame, top_n: int = 10) -> pd.DataFrame
     if len(rest):
         other = pd.DataFrame([{"code_label": OTHER_CODES, **rest[columns].sum()}])
         table = pd.concat([table, other], ignore_index=True)
-    table = _with_total(table[["procedure_code", "code_label", *columns]], "code_label", ALL_CODES)
+    table = with_total(table[["procedure_code", "code_label", *columns]], "code_label", ALL_CODES)
     table = suppress(table, ["lines"], ["expected_cents", "allowed_cents", "underpaid_cents"])
     if named.empty:  # "other" is every code: it would repeat the total
         table = table[table[TOTAL]].reset_index(drop=True)
@@ -514,7 +326,7 @@ def task_aging(tasks: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     )
     table = grouped.astype("int64").reset_index()
     table["age_bucket"] = table["age_bucket"].astype("str")
-    table = _with_total(table, "age_bucket", ALL_OPEN)
+    table = with_total(table, "age_bucket", ALL_OPEN)
     table = suppress(table, ["open_claims"], {"at_stake_cents": "open_claims"})
     past = _past_deadline(open_tasks, as_of).assign(age_bucket=PAST_DEADLINE, **{TOTAL: False})
     out = pd.concat(
@@ -545,9 +357,9 @@ def overpayments_by_payer(findings: pd.DataFrame, payer_names: pd.DataFrame) -> 
         .reset_index()
     )
     classes = payer_names.drop_duplicates("payer_id").set_index("payer_id")["payer_class"]
-    table.insert(1, "payer_label", _payer_labels(table["payer_id"], payer_names))
+    table.insert(1, "payer_label", directory.payer_names(table["payer_id"], payer_names))
     table.insert(2, "federal", table["payer_id"].map(classes).isin(FEDERAL_CLASSES))
-    table = _with_total(table, "payer_label", ALL_PAYERS)
+    table = with_total(table, "payer_label", ALL_PAYERS)
     table["federal"] = table["federal"].fillna(False).astype(bool) & ~table[TOTAL]
     table = suppress(table, ["lines"], {"overpaid_cents": "lines"})
     federal = table["federal"].fillna(False).astype(bool)
