@@ -36,9 +36,12 @@ chromium:
 out/demo/payeropt.sqlite: | $(STAMP)
 	$(BIN)/payeropt demo --out out/demo
 
+# lint-imports: the architecture contracts in pyproject.toml. --durations=15: the slowest
+# tests, printed at the end of every run.
 test: $(TEST_STAMP) chromium out/demo/payeropt.sqlite
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:randomly notebooks
 
 lint: $(TEST_STAMP)

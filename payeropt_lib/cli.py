@@ -10,6 +10,7 @@ import getpass
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -490,25 +491,31 @@ def report_cmd(
         raise BatchFailed(result.failed, len(result.packets), str(result.index))
 
 
-def main() -> None:
-    """Console entry point: user errors → one line on stderr, exit 2."""
+def run(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``) and return its exit code:
+    user errors → one line on stderr, exit 2. ``main`` exits with it; tests call it directly."""
     # typer ≥ 0.20 runs its own copy of click: its usage errors and Exit/Abort are typer's
     # classes, not click's. Not standalone, a raised typer.Exit(code) comes back as the
     # return value, so a verb's exit code (audit --verify: 1) is the process's.
     try:
-        code = app(standalone_mode=False)
+        code = app(args=argv, prog_name=prog_name, standalone_mode=False)
     except PayeroptError as err:
         typer.echo(f"payeropt: {err}", err=True)
-        sys.exit(2)
+        return 2
     except (typer.Abort, click.exceptions.Abort):
         typer.echo("payeropt: aborted", err=True)
-        sys.exit(130)
+        return 130
     except (typer.TyperException, click.ClickException) as err:
         err.show()  # the usage line and "Error: ...", as click prints it
-        sys.exit(err.exit_code)
+        return err.exit_code
     except (typer.Exit, click.exceptions.Exit) as exc:
-        sys.exit(exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+        return exc.exit_code
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    """Console entry point: user errors → one line on stderr, exit 2."""
+    sys.exit(run())
 
 
 if __name__ == "__main__":  # pragma: no cover

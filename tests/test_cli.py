@@ -1,89 +1,108 @@
-"""The command line as a user runs it: exit codes, one-line errors, --help everywhere."""
+"""The command line as a user runs it: exit codes, one-line errors, --help everywhere.
+
+Every test but one runs the CLI in this process through ``cli.run``, the function the
+console script's ``main`` exits with: the same one-line errors and exit codes, without
+starting Python and importing the library again for each command. The one smoke test
+starts the installed ``payeropt`` script itself.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
+import click
 import pytest
 import sqlalchemy as sa
+import typer
+from typer.testing import CliRunner
 
-from payeropt_lib import store
-from tests.conftest import BAD, GOOD
+from payeropt_lib import cli, store
+from tests.conftest import BAD, GOOD, ROOT, _in_ci
 
-CLI = [sys.executable, "-m", "payeropt_lib.cli"]
-VERBS = [
-    [],
-    ["practice"],
-    ["practice", "create"],
-    ["practice", "list"],
-    ["opt-in"],
-    ["opt-out"],
-    ["import"],
-    ["import", "contracts"],
-    ["import", "fee-schedules"],
-    ["import", "medicare-fees"],
-    ["import", "charges"],
-    ["import", "transactions"],
-    ["import", "encounters"],
-    ["import", "appointments"],
-    ["import", "folder"],
-    ["audit"],
-    ["db"],
-    ["db", "upgrade"],
-    ["demo"],
-    ["report"],
-]
+OWNER_ENV = {"PAYEROPT_ACTOR": "olivia", "PAYEROPT_ROLE": "owner"}
 
 
-def run(*args: str, db: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PAYEROPT_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [*CLI, "--db", db, *args], capture_output=True, text=True, env=full_env, timeout=120
-    )
+@dataclass(frozen=True)
+class Done:
+    code: int
+    out: str
+    err: str
+
+
+def payeropt(*args: str, db: str | None = None, env: dict[str, str] | None = None) -> Done:
+    """``payeropt [--db DB] ARGS`` in this process, with stdout and stderr captured apart.
+    PAYEROPT_* variables come from ``env`` only (none of the test run's leak in)."""
+    unset = {name: None for name in os.environ if name.startswith("PAYEROPT_")}
+    argv = [*(["--db", db] if db else []), *args]
+    with CliRunner().isolation(env={**unset, **(env or {})}) as (out, err, _):
+        code = cli.run(argv, prog_name="payeropt")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return Done(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+def _verbs(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every group and command of the CLI, as the words a user types."""
+    found = [path]
+    for name, sub in getattr(command, "commands", {}).items():
+        found += _verbs(sub, (*path, name))
+    return found
+
+
+VERBS = _verbs(typer.main.get_command(cli.app))
+
+
+def test_the_verb_list_is_the_whole_cli():
+    """The --help test below covers what the app really has, not a list kept by hand."""
+    assert len(VERBS) > 25
+    for verb in [(), ("practice", "create"), ("import", "era"), ("task",), ("db", "upgrade")]:
+        assert verb in VERBS
 
 
 @pytest.mark.parametrize("verb", VERBS, ids=lambda v: " ".join(v) or "payeropt")
-def test_help_on_every_verb(verb, tmp_path):
-    done = subprocess.run([*CLI, *verb, "--help"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "Usage" in done.stdout
+def test_help_on_every_verb(verb):
+    done = payeropt(*verb, "--help")
+    assert (done.code, done.err) == (0, ""), done.err
+    assert "Usage: " + " ".join(("payeropt", *verb)) in done.out
 
 
 def test_a_practice_from_the_command_line(db_url, tmp_path):
     org = "cli" + tmp_path.name[-6:].replace("_", "").lower()
-    owner = {"PAYEROPT_ACTOR": "olivia", "PAYEROPT_ROLE": "owner"}
 
-    made = run("practice", "create", org, "--name", "CLI Practice", db=db_url, env=owner)
-    assert made.returncode == 0, made.stderr
+    def run(*args: str, env: dict[str, str] | None = None) -> Done:
+        return payeropt(*args, db=db_url, env=env)
 
-    early = run("import", "contracts", org, str(GOOD / "contracts.csv"), db=db_url, env=owner)
-    assert early.returncode == 2
-    assert early.stderr.count("\n") == 1 and "has not opted in" in early.stderr
+    made = run("practice", "create", org, "--name", "CLI Practice", env=OWNER_ENV)
+    assert made.code == 0, made.err
+    assert made.out == f"practice {org} created; opted out until the owner opts in\n"
 
-    shown = run("opt-in", org, "--show-disclosure", db=db_url)
-    assert shown.returncode == 0 and "What it never does" in shown.stdout
+    early = run("import", "contracts", org, str(GOOD / "contracts.csv"), env=OWNER_ENV)
+    assert early.code == 2
+    assert early.err.count("\n") == 1 and "has not opted in" in early.err
 
-    unaccepted = run("opt-in", org, db=db_url, env=owner)
-    assert unaccepted.returncode == 2 and "--accept-disclosure" in unaccepted.stderr
+    shown = run("opt-in", org, "--show-disclosure")
+    assert shown.code == 0 and "What it never does" in shown.out
 
-    opted = run("opt-in", org, "--accept-disclosure", db=db_url, env=owner)
-    assert opted.returncode == 0, opted.stderr
+    unaccepted = run("opt-in", org, env=OWNER_ENV)
+    assert unaccepted.code == 2 and "--accept-disclosure" in unaccepted.err
 
-    loaded = run("import", "folder", org, str(GOOD), db=db_url, env=owner)
-    assert loaded.returncode == 0, loaded.stderr
-    assert "charges.csv: 20 rows: 20 new" in loaded.stdout
+    opted = run("opt-in", org, "--accept-disclosure", env=OWNER_ENV)
+    assert opted.code == 0, opted.err
 
-    again = run("import", "charges", org, str(GOOD / "charges.csv"), db=db_url, env=owner)
-    assert again.returncode == 0 and "already imported; nothing changed" in again.stdout
+    loaded = run("import", "folder", org, str(GOOD), env=OWNER_ENV)
+    assert loaded.code == 0, loaded.err
+    assert "charges.csv: 20 rows: 20 new" in loaded.out
 
-    bad = run(
-        "import", "charges", org, str(BAD / "charges__negative_units.csv"), db=db_url, env=owner
-    )
-    assert bad.returncode == 2
-    assert bad.stderr == (
+    again = run("import", "charges", org, str(GOOD / "charges.csv"), env=OWNER_ENV)
+    assert again.code == 0 and "already imported; nothing changed" in again.out
+
+    bad = run("import", "charges", org, str(BAD / "charges__negative_units.csv"), env=OWNER_ENV)
+    assert bad.code == 2
+    assert bad.err == (
         "payeropt: charges__negative_units.csv: row 7, column units: must be a positive "
         "whole number (got '-1'); nothing was imported\n"
     )
@@ -93,58 +112,55 @@ def test_a_practice_from_the_command_line(db_url, tmp_path):
         "contracts",
         org,
         str(GOOD / "contracts.csv"),
-        db=db_url,
         env={"PAYEROPT_ACTOR": "ana", "PAYEROPT_ROLE": "analyst"},
     )
-    assert refused.returncode == 2 and "role 'analyst' may not" in refused.stderr
+    assert refused.code == 2 and "role 'analyst' may not" in refused.err
 
-    verified = run("audit", org, "--verify", "--role", "owner", db=db_url)
-    assert verified.returncode == 0 and "chain intact" in verified.stdout
+    verified = run("audit", org, "--verify", "--role", "owner")
+    assert verified.code == 0 and "chain intact" in verified.out
 
     out = tmp_path / "audit.csv"
-    listed = run(
-        "audit", org, "--action", "import", "--csv", str(out), "--role", "owner", db=db_url
-    )
-    assert listed.returncode == 0, listed.stderr
+    listed = run("audit", org, "--action", "import", "--csv", str(out), "--role", "owner")
+    assert listed.code == 0, listed.err
     text = out.read_text()
     assert text.count("import.") >= 8 and "refused" in text
 
-    by_patient = run("audit", org, "--patient", "PAT001", "--role", "practice_manager", db=db_url)
-    assert by_patient.returncode == 2 and "audit.search_patient refused" in by_patient.stderr
+    by_patient = run("audit", org, "--patient", "PAT001", "--role", "practice_manager")
+    assert by_patient.code == 2 and "audit.search_patient refused" in by_patient.err
 
 
 def test_missing_role_is_one_clear_line(tmp_path):
-    done = run("practice", "create", "x1", "--name", "X", db=f"sqlite:///{tmp_path}/a.sqlite")
-    assert done.returncode == 2
-    assert done.stderr == "payeropt: no actor given: pass --actor or set PAYEROPT_ACTOR\n"
+    done = payeropt("practice", "create", "x1", "--name", "X", db=f"sqlite:///{tmp_path}/a.sqlite")
+    assert done.code == 2
+    assert done.err == "payeropt: no actor given: pass --actor or set PAYEROPT_ACTOR\n"
 
 
 def test_unreachable_database_is_one_clear_line():
-    done = run("practice", "list", db="postgresql://nobody@127.0.0.1:1/none")
-    assert done.returncode == 2
-    assert done.stderr.startswith("payeropt: database postgresql+psycopg://nobody@127.0.0.1:1/")
-    assert done.stderr.count("\n") == 1
+    done = payeropt("practice", "list", db="postgresql://nobody@127.0.0.1:1/none")
+    assert done.code == 2
+    assert done.err.startswith("payeropt: database postgresql+psycopg://nobody@127.0.0.1:1/")
+    assert done.err.count("\n") == 1
 
 
 def test_db_upgrade(tmp_path):
-    done = run("db", "upgrade", db=f"sqlite:///{tmp_path}/b.sqlite")
-    assert done.returncode == 0 and f"revision {store.head_revision()}" in done.stdout
+    done = payeropt("db", "upgrade", db=f"sqlite:///{tmp_path}/b.sqlite")
+    assert done.code == 0 and done.out == f"database at revision {store.head_revision()}\n"
 
 
 def test_broken_audit_chain_exits_1(tmp_path):
     """`audit --verify` is what a cron job or a consultant's script checks: a broken chain
     must fail the process, not only print."""
     db = f"sqlite:///{tmp_path}/chain.sqlite"
-    owner = {"PAYEROPT_ACTOR": "olivia", "PAYEROPT_ROLE": "owner"}
-    assert run("practice", "create", "ch1", "--name", "Chain", db=db, env=owner).returncode == 0
+    assert payeropt("practice", "create", "ch1", "--name", "Chain", db=db, env=OWNER_ENV).code == 0
+    assert payeropt("audit", "ch1", "--verify", db=db, env=OWNER_ENV).code == 0
     engine = sa.create_engine(db)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
         conn.exec_driver_sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
     engine.dispose()
-    done = run("audit", "ch1", "--verify", db=db, env=owner)
-    assert done.returncode == 1, (done.stdout, done.stderr)
-    assert "entry 1: content" in done.stderr and "chain intact" not in done.stdout
+    done = payeropt("audit", "ch1", "--verify", db=db, env=OWNER_ENV)
+    assert done.code == 1, (done.out, done.err)
+    assert "entry 1: content" in done.err and "chain intact" not in done.out
 
 
 @pytest.mark.parametrize(
@@ -156,29 +172,62 @@ def test_broken_audit_chain_exits_1(tmp_path):
     ],
 )
 def test_bad_database_url_is_one_clear_line(url, says):
-    done = run("practice", "list", db=url)
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
-    assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
-    from_env = subprocess.run(
-        [*CLI, "practice", "list"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PAYEROPT_DB": url},
-    )
-    assert from_env.returncode == 2 and "(--db or PAYEROPT_DB)" in from_env.stderr
+    done = payeropt("practice", "list", db=url)
+    assert done.code == 2
+    assert done.err.startswith("payeropt: ") and done.err.count("\n") == 1, done.err
+    assert says in done.err and "(--db or PAYEROPT_DB)" in done.err
+    assert "hunter2" not in done.err
+    from_env = payeropt("practice", "list", env={"PAYEROPT_DB": url})
+    assert from_env.code == 2 and from_env.err == done.err
 
 
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["nosuch"], "No such command 'nosuch'"),
-        (["report"], "name one practice, or pass --all"),
-        (["report", "demo", "--out", "x", "--from", "soon"], "'soon' is not a date"),
+        (["nosuch"], "Error: No such command 'nosuch'."),
+        (["report"], "Error: Invalid value for ORG: name one practice, or pass --all"),
+        (
+            ["report", "demo", "--out", "x", "--from", "soon"],
+            "Error: Invalid value for --from/--to/--as-of: 'soon' is not a date (YYYY-MM-DD)",
+        ),
     ],
 )
 def test_usage_errors_exit_2_without_a_traceback(args, says, tmp_path):
-    done = run(*args, db=f"sqlite:///{tmp_path}/u.sqlite")
-    assert done.returncode == 2 and says in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr and done.stderr.startswith("Usage: ")
+    done = payeropt(*args, db=f"sqlite:///{tmp_path}/u.sqlite")
+    assert done.code == 2, done.err
+    assert done.err.startswith("Usage: payeropt ")
+    assert done.err.splitlines()[-1] == says  # click's usage line, then one error line
+    assert done.out == ""
+
+
+def test_the_installed_command_exits_with_the_codes_users_get(tmp_path):
+    """Smoke test of the real entry point (the console script `pip install -e .` makes, in
+    the environment running these tests), importing this checkout: --help exits 0; a bad
+    --db exits 2 with one line on stderr."""
+    script = Path(sys.executable).with_name("payeropt")
+    if not script.is_file():
+        message = f"no console script at {script}: pip install -e . first"
+        if _in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYEROPT_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # Both at once: each process spends its seconds importing the library.
+    runs = [
+        subprocess.Popen(
+            [str(script), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+        for args in (["--help"], ["--db", "payeropt.sqlite", "practice", "list"])
+    ]
+    (help_out, help_err), (bad_out, bad_err) = (p.communicate(timeout=120) for p in runs)
+    assert runs[0].returncode == 0, help_err
+    assert "Usage: payeropt [OPTIONS] COMMAND [ARGS]..." in help_out
+    assert runs[1].returncode == 2, bad_err
+    assert bad_out == "" and bad_err.count("\n") == 1
+    assert bad_err.startswith("payeropt: ") and "is not a SQLAlchemy URL" in bad_err
+    assert "Traceback" not in help_err + bad_err

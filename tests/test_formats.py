@@ -31,7 +31,7 @@ def test_money(cents: object, text: str) -> None:
 
 
 def test_money_refuses_fractional_cents() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="money must be whole cents, not 12.5"):
         formats.money(12.5)
     assert formats.money(pd.NA, "no rate on file") == "no rate on file"
 

@@ -91,6 +91,7 @@ def test_before_any_remittance_claims_and_charges_still_show() -> None:
     assert list(table["paid_cents"]) == [0, 0, 0]
     assert table["pct_paid"].tolist() == [0.0, 0.0, 0.0]  # nothing paid yet: not hidden
     figure = plots.mix_share_bars(table, label="payer_label")
+    assert figure.data and all(len(trace.y) for trace in figure.data)
     assert not any("*" in str(y) for trace in figure.data for y in trace.y)
 
 
@@ -102,7 +103,7 @@ def test_nothing_billed_or_adjudicated() -> None:
     assert mix.mix_monthly(adjudicated.iloc[0:0], charges.iloc[0:0], PAYERS).empty
     assert plots.mix_share_bars(mix.payer_mix(adjudicated.iloc[0:0])).layout.annotations
     assert plots.mix_trend_lines(mix.mix_monthly(adjudicated.iloc[0:0])).layout.annotations
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="by must be one of"):
         mix.payer_mix(adjudicated, by="product")
 
 
@@ -126,6 +127,7 @@ def test_a_payer_with_7_claims_shows_under_11_and_no_dollars_or_shares() -> None
     by_class = mix.payer_mix(adjudicated, charges, PAYERS, START, END).set_index("class_label")
     assert by_class.loc["Commercial", "claims"] == 27  # 20 + 7: shown, not a small count
     figure = plots.mix_share_bars(table, label="payer_label")
+    assert figure.data
     for trace in figure.data:
         drawn = dict(zip(trace.y, trace.x, strict=True))
         assert np.isnan(drawn["Beta Insurance *"]) and np.isnan(drawn["Acme Health Plan *"])

@@ -297,6 +297,7 @@ def test_clinical_patterns_the_analyses_need(files) -> None:
     assert mods.str.contains("RT").any() and mods.str.contains("LT").any()
     assert mods.str.contains("59").any()
     surgery = charges["procedure_code"].isin(["27447", "29881", "29880", "64721", "25600"])
+    assert surgery.any()  # else the next line checks nothing
     assert charges.loc[surgery, "place_of_service"].isin(["21", "22", "23", "24"]).all()
     # Several multiple-procedure-indicator-2 procedures on one claim (MPPR candidates).
     indicator_2 = charges["procedure_code"].isin(

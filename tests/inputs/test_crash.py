@@ -16,7 +16,7 @@ from payeropt_lib import store
 from payeropt_lib.demo import files as demo
 from payeropt_lib.inputs import imports
 from payeropt_lib.store import audit, orgs, tables
-from tests.conftest import OWNER
+from tests.conftest import OWNER, ROOT
 
 LINES = 400_000
 
@@ -40,7 +40,10 @@ def test_kill_9_during_the_bulk_load_stores_nothing(db_url, big_files):
     imports.import_file(engine, org, "contracts", practice / "contracts.csv", OWNER)
     audit_before = store.count_rows(engine, tables.audit_log, org)
 
+    # A process of its own, which the test kills: the store must survive the death of the
+    # process writing to it. PYTHONPATH: the child imports this checkout, as the test does.
     env = {**os.environ, "PAYEROPT_ACTOR": "olivia", "PAYEROPT_ROLE": "owner"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -60,10 +63,13 @@ def test_kill_9_during_the_bulk_load_stores_nothing(db_url, big_files):
         text=True,
         env=env,
     )
-    deadline = time.monotonic() + 120
+    started = False
     for line in proc.stderr:
-        if "bulk load of charges.csv started" in line or time.monotonic() > deadline:
+        if "bulk load of charges.csv started" in line:
+            started = True
             break
+    # Without the line the kill would land before the load (or after it) and prove nothing.
+    assert started, f"no 'bulk load started' line; the import exited {proc.wait(timeout=30)}"
     time.sleep(0.4)  # well inside the load of 400,000 rows
     assert proc.poll() is None, "the import finished before it could be killed"
     proc.send_signal(signal.SIGKILL)

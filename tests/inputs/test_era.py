@@ -7,6 +7,7 @@ and unit checks of amounts, dates and placement on small edits of a scenario fil
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -608,7 +609,7 @@ def test_empty_frames_keep_their_columns():
 
 def test_remit_is_frozen():
     remit = parse(SCENARIOS / "pipe-delimiters.835")
-    with pytest.raises(AttributeError):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         remit.claims = remit.lines  # type: ignore[misc]
 
 

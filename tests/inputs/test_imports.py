@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import uuid
 from decimal import Decimal
 
 import pandas as pd
@@ -15,28 +16,33 @@ from sqlalchemy import select
 from payeropt_lib import store
 from payeropt_lib.errors import InputFileError
 from payeropt_lib.inputs import imports, onboarding, schemas
-from payeropt_lib.store import tables
+from payeropt_lib.store import orgs, tables
 from tests.conftest import BAD, GOOD, OWNER
 
 FILE_OF = onboarding.FILE_NAMES
 MANIFEST = list(csv.DictReader((BAD / "MANIFEST.csv").open(encoding="utf-8")))
-ALL_TABLES = (*tables.DATA_TABLES, tables.imports, tables.audit_log, tables.orgs)
+# Every table that holds rows of a practice: its data, imports, audit trail, org row (with
+# the audit chain's head), remittances, findings and tasks.
+ORG_TABLES = [t for t in tables.metadata.sorted_tables if "org_id" in t.c]
+# What every refused file's setup (MANIFEST.csv) needs stored first, and the shared
+# practice holds: contracts (payers) and charges (claims).
+REFUSAL_SETUP = ("contracts", "charges")
 
 
-def snapshot(engine, org_id: str) -> dict[str, pd.DataFrame]:
+def snapshot(engine, org_id: str) -> dict[str, list[tuple]]:
     """Every row of the org in every table, sorted: equal snapshots = nothing changed."""
     out = {}
     with engine.connect() as conn:
-        for table in ALL_TABLES:
+        for table in ORG_TABLES:
             rows = conn.execute(select(table).where(table.c.org_id == org_id)).fetchall()
-            frame = pd.DataFrame(rows, columns=[c.name for c in table.c])
-            out[table.name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+            out[table.name] = sorted((tuple(row) for row in rows), key=repr)
     return out
 
 
-def assert_same(before: dict, after: dict) -> None:
-    for name in before:
-        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+def test_the_snapshot_covers_every_table_of_a_practice():
+    names = {t.name for t in ORG_TABLES}
+    assert {t.name for t in tables.DATA_TABLES} <= names
+    assert {"orgs", "imports", "audit_log", "remit_lines", "findings", "tasks"} <= names
 
 
 def test_good_files_load_with_expected_counts(engine, loaded):
@@ -58,7 +64,7 @@ def test_reimporting_every_good_file_changes_nothing(engine, loaded):
     for kind, name in FILE_OF.items():
         result = imports.import_file(engine, loaded, kind, GOOD / name, OWNER)
         assert result.already_imported, kind
-    assert_same(before, snapshot(engine, loaded))
+    assert snapshot(engine, loaded) == before
 
 
 def test_same_rows_in_other_bytes_change_no_data(engine, loaded, tmp_path):
@@ -67,17 +73,41 @@ def test_same_rows_in_other_bytes_change_no_data(engine, loaded, tmp_path):
     frame = frame[list(reversed(frame.columns))]
     path = tmp_path / "charges.csv"
     path.write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False, lineterminator="\r\n").encode())
-    before = snapshot(engine, loaded)["charges"]
+    before = snapshot(engine, loaded)
     result = imports.import_file(engine, loaded, "charges", path, OWNER)
     assert (result.inserted, result.replaced, result.removed, result.unchanged) == (0, 0, 0, 20)
-    after = snapshot(engine, loaded)["charges"]
-    pd.testing.assert_frame_equal(before, after)
+    after = snapshot(engine, loaded)
+    assert after["charges"] == before["charges"]
+    # It is a new file all the same: recorded as an import, and audited.
+    assert len(after["imports"]) == len(before["imports"]) + 1
+    assert len(after["audit_log"]) == len(before["audit_log"]) + 1
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def refusing(request, tmp_path_factory):
+    """(engine, org): one practice per backend for every refused file of MANIFEST.csv, with
+    contracts and charges stored. A refused file stores nothing (each case checks it), so
+    the cases cannot change what the next one sees."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('refusals') / 'payeropt.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    engine = store.engine_for(url)
+    org_id = f"r{uuid.uuid4().hex[:10]}"
+    orgs.create(engine, org_id, "Refusals", OWNER, locality="01112-05")
+    orgs.opt_in(engine, org_id, OWNER, accept_disclosure=True)
+    for kind in REFUSAL_SETUP:
+        imports.import_file(engine, org_id, kind, GOOD / FILE_OF[kind], OWNER)
+    return engine, org_id
 
 
 @pytest.mark.parametrize("case", MANIFEST, ids=[c["file"] for c in MANIFEST])
-def test_bad_file_is_refused_whole(engine, org, case):
-    for kind in filter(None, case["setup"].split(";")):
-        imports.import_file(engine, org, kind, GOOD / FILE_OF[kind], OWNER)
+def test_bad_file_is_refused_whole(refusing, case):
+    """The exact message MANIFEST.csv expects, and every row of the practice, in every
+    table, as it was: no data, no import record, and no audit entry either (a refused
+    file is not audited; a refused *permission* is, see test_access)."""
+    engine, org = refusing
+    assert set(filter(None, case["setup"].split(";"))) <= set(REFUSAL_SETUP)
     before = snapshot(engine, org)
     with pytest.raises(InputFileError) as caught:
         imports.import_file(engine, org, case["kind"], BAD / case["file"], OWNER)
@@ -87,11 +117,19 @@ def test_bad_file_is_refused_whole(engine, org, case):
         int(case["expected_row"]),
         case["expected_column"],
     )
-    message = str(err)
-    assert message.startswith(f"{case['file']}: row {case['expected_row']}, column ")
-    assert message.endswith("nothing was imported")
-    assert "\n" not in message
-    assert_same(before, snapshot(engine, org))
+    assert str(err) == (
+        f"{case['file']}: row {case['expected_row']}, column {case['expected_column']}: "
+        f"{case['expected_reason']}; nothing was imported"
+    )
+    after = snapshot(engine, org)
+    assert after["audit_log"] == before["audit_log"], "a refused file was audited"
+    assert after == before
+
+
+def test_every_bad_file_is_in_the_manifest():
+    on_disk = {p.name for p in BAD.iterdir() if p.name != "MANIFEST.csv"}
+    assert on_disk == {c["file"] for c in MANIFEST}
+    assert all(c["expected_reason"] for c in MANIFEST)
 
 
 def test_at_least_twenty_bad_files_cover_the_required_cases():
@@ -194,7 +232,7 @@ def test_a_fee_row_inside_a_stored_explicit_period_is_refused(engine, loaded, tm
     with pytest.raises(InputFileError) as caught:
         imports.import_file(engine, loaded, "fee-schedules", path, OWNER)
     assert (caught.value.row, caught.value.column) == (2, "effective_from")
-    assert_same(before, snapshot(engine, loaded))
+    assert snapshot(engine, loaded) == before
 
 
 def test_extra_columns_are_ignored_and_header_case_is_free(engine, org, tmp_path):

@@ -293,7 +293,7 @@ def test_conversion_factor_periods_are_half_open_and_contiguous() -> None:
     assert cf(date(2025, 12, 31)) == 323465
     assert cf(date(2026, 1, 1)) == 334009
     assert medicare.CONV_FACTOR_2026_QP_X10000 == 335675
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no Medicare conversion factor known for .* 2022-12-31"):
         cf(date(2022, 12, 31))
     assert medicare.reference_periods()[-1] == (date(2026, 1, 1), None, 334009)
 
