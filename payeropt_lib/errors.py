@@ -1,17 +1,36 @@
 """Errors a user can fix. The CLI prints ``str(err)`` on one line and exits 2.
 
-Anything that is not a ``PayeroptError`` is a bug and keeps its traceback. Every
-constructor passes all its arguments to ``super().__init__`` so the errors survive a
-pickle round trip (they cross process boundaries in batch runs).
+Anything that is not a ``PayeroptError`` is a bug and keeps its traceback. Every error of
+payeropt is declared here, as a dataclass whose fields are what its message names: the
+fields are also the exception's ``args``, so an error survives a pickle round trip with the
+same text (errors cross process boundaries in batch runs; ``tests/test_errors.py`` checks
+every class).
 """
 
 from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
 
 
 class PayeroptError(Exception):
     """Base for errors a user can fix."""
 
+    def __post_init__(self) -> None:
+        # A dataclass __init__ does not call Exception.__init__: args would stay empty, and
+        # pickle rebuilds an exception from its args.
+        super().__init__(*(getattr(self, f.name) for f in dataclasses.fields(self)))  # type: ignore[arg-type]
 
+
+def _error(cls: type) -> type:
+    """A ``PayeroptError`` subclass as a dataclass that keeps Exception's hash and identity."""
+    return dataclass(eq=False, repr=False)(cls)
+
+
+# --- input files --------------------------------------------------------------------------
+
+
+@_error
 class InputFileError(PayeroptError):
     """A refused input file: names the file, row and column of the first problem.
 
@@ -19,18 +38,12 @@ class InputFileError(PayeroptError):
     further problems as ``(row, column, reason)``; ``total`` counts every problem found.
     """
 
-    def __init__(
-        self,
-        file: str,
-        row: int | None,
-        column: str,
-        reason: str,
-        more: tuple[tuple[int | None, str, str], ...] = (),
-        total: int | None = None,
-    ) -> None:
-        super().__init__(file, row, column, reason, more, total)
-        self.file, self.row, self.column, self.reason = file, row, column, reason
-        self.more, self.total = more, total
+    file: str
+    row: int | None
+    column: str
+    reason: str
+    more: tuple[tuple[int | None, str, str], ...] = ()
+    total: int | None = None
 
     @staticmethod
     def _where(row: int | None, column: str) -> str:
@@ -45,17 +58,14 @@ class InputFileError(PayeroptError):
         return text + "; nothing was imported"
 
 
+@_error
 class X12Error(PayeroptError):
     """A refused 835 file: names the file, segment number and segment id."""
 
-    def __init__(self, file: str, segment_number: int, segment_id: str, reason: str) -> None:
-        super().__init__(file, segment_number, segment_id, reason)
-        self.file, self.segment_number, self.segment_id, self.reason = (
-            file,
-            segment_number,
-            segment_id,
-            reason,
-        )
+    file: str
+    segment_number: int
+    segment_id: str
+    reason: str
 
     def __str__(self) -> str:
         return (
@@ -64,10 +74,21 @@ class X12Error(PayeroptError):
         )
 
 
+@_error
+class UnknownImportKind(PayeroptError):
+    kind: str
+    kinds: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"unknown import kind {self.kind!r}: use one of {', '.join(self.kinds)}"
+
+
+# --- practices, roles, the store ----------------------------------------------------------
+
+
+@_error
 class UnknownOrg(PayeroptError):
-    def __init__(self, org_id: str) -> None:
-        super().__init__(org_id)
-        self.org_id = org_id
+    org_id: str
 
     def __str__(self) -> str:
         return (
@@ -76,21 +97,50 @@ class UnknownOrg(PayeroptError):
         )
 
 
+@_error
 class OrgExists(PayeroptError):
-    def __init__(self, org_id: str) -> None:
-        super().__init__(org_id)
-        self.org_id = org_id
+    org_id: str
 
     def __str__(self) -> str:
         return f"practice {self.org_id!r} already exists"
 
 
+@_error
+class BadOrgId(PayeroptError):
+    org_id: str
+
+    def __str__(self) -> str:
+        return (
+            f"practice key {self.org_id!r} is not valid: use 1-64 lower-case letters, digits, "
+            "'-' or '_', starting with a letter or digit"
+        )
+
+
+@_error
+class BadLocality(PayeroptError):
+    locality: str
+
+    def __str__(self) -> str:
+        return f"Medicare locality {self.locality!r} is not valid: write it like 01112-05"
+
+
+@_error
+class DisclosureNotAccepted(PayeroptError):
+    org_id: str
+
+    def __str__(self) -> str:
+        return (
+            f"opt-in for {self.org_id!r} needs --accept-disclosure after reading it "
+            f"('payeropt opt-in {self.org_id} --show-disclosure')"
+        )
+
+
+@_error
 class NotOptedIn(PayeroptError):
     """An analytic verb was asked for an org whose owner has not opted in."""
 
-    def __init__(self, org_id: str, action: str) -> None:
-        super().__init__(org_id, action)
-        self.org_id, self.action = org_id, action
+    org_id: str
+    action: str
 
     def __str__(self) -> str:
         return (
@@ -101,56 +151,66 @@ class NotOptedIn(PayeroptError):
         )
 
 
+@_error
 class PermissionDenied(PayeroptError):
     """A role tried an action the permission matrix does not give it."""
 
-    def __init__(self, role: str, action: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(role, action, allowed)
-        self.role, self.action, self.allowed = role, action, allowed
+    role: str
+    action: str
+    allowed: tuple[str, ...]
 
     def __str__(self) -> str:
         who = ", ".join(self.allowed) if self.allowed else "no role"
         return f"{self.action} refused: role {self.role!r} may not do this (allowed: {who})"
 
 
+@_error
+class UnknownRole(PayeroptError):
+    role: str
+    roles: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"unknown role {self.role!r}: use one of {', '.join(self.roles)}"
+
+
+@_error
 class MissingIdentity(PayeroptError):
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
+    what: str
 
     def __str__(self) -> str:
         env = "PAYEROPT_ACTOR" if self.what == "actor" else "PAYEROPT_ROLE"
         return f"no {self.what} given: pass --{self.what} or set {env}"
 
 
+@_error
 class GuardrailViolation(PayeroptError):
     """An engine was asked to do something the product never does (see docs)."""
 
-    def __init__(self, rule: str, detail: str) -> None:
-        super().__init__(rule, detail)
-        self.rule, self.detail = rule, detail
+    rule: str
+    detail: str
 
     def __str__(self) -> str:
         return f"refused by guardrail {self.rule!r}: {self.detail}"
 
 
+@_error
 class StoreError(PayeroptError):
     """The database could not be reached or is not in a usable state."""
 
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(url, reason)
-        self.url, self.reason = url, reason
+    url: str
+    reason: str
 
     def __str__(self) -> str:
         return f"database {self.url}: {self.reason}"
 
 
+@_error
 class BadDatabaseUrl(PayeroptError):
     """``--db`` / ``PAYEROPT_DB`` is not a SQLite or PostgreSQL URL (``url`` is redacted)."""
 
-    def __init__(self, url: str, source: str, reason: str) -> None:
-        super().__init__(url, source, reason)
-        self.url, self.source, self.reason = url, source, reason
+    url: str
+    source: str
+    reason: str
 
     def __str__(self) -> str:
         return (
@@ -159,52 +219,81 @@ class BadDatabaseUrl(PayeroptError):
         )
 
 
+@_error
 class AuditChainBroken(PayeroptError):
-    def __init__(self, org_id: str, seq: int, reason: str) -> None:
-        super().__init__(org_id, seq, reason)
-        self.org_id, self.seq, self.reason = org_id, seq, reason
+    org_id: str
+    seq: int
+    reason: str
 
     def __str__(self) -> str:
         return f"audit trail of {self.org_id!r} is broken at entry {self.seq}: {self.reason}"
 
 
+# --- follow-up tasks ----------------------------------------------------------------------
+
+
+@_error
+class UnknownTask(PayeroptError):
+    org_id: str
+    task_id: int
+
+    def __str__(self) -> str:
+        return f"practice {self.org_id!r} has no task {self.task_id}"
+
+
+@_error
+class BadTransition(PayeroptError):
+    """A task asked to move to a state its current state does not lead to."""
+
+    task_id: int
+    from_state: str
+    to_state: str
+    next_states: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        allowed = ", ".join(self.next_states) or "none (closed)"
+        return (
+            f"task {self.task_id} is {self.from_state}; it cannot become {self.to_state!r} "
+            f"(next states: {allowed})"
+        )
+
+
+# --- report packets -----------------------------------------------------------------------
+
+
+@_error
 class BadReportDate(PayeroptError):
     """A report date parameter that is not an ISO date, or a period that ends before it starts."""
 
-    def __init__(self, name: str, value: str, reason: str = "is not a date") -> None:
-        super().__init__(name, value, reason)
-        self.name, self.value, self.reason = name, value, reason
+    name: str
+    value: str
+    reason: str = "is not a date"
 
     def __str__(self) -> str:
         hint = "; write dates as YYYY-MM-DD" if self.reason == "is not a date" else ""
         return f"report {self.name} {self.value!r} {self.reason}{hint}"
 
 
+@_error
 class UnknownTable(PayeroptError):
     """A page asked for a table that is not one of the practice tables a page may read."""
 
-    def __init__(self, name: str, tables: tuple[str, ...] | list[str] = ()) -> None:
-        super().__init__(name, tables)
-        self.name, self.tables = name, tuple(tables)
+    name: str
+    tables: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"no practice table {self.name!r} (one of: {', '.join(self.tables)})"
 
 
+@_error
 class PageFailed(PayeroptError):
     """A packet notebook raised: names the notebook and the cell."""
 
-    def __init__(
-        self, notebook: str, exec_count: int | None, ename: str, evalue: str, executed: str
-    ) -> None:
-        super().__init__(notebook, exec_count, ename, evalue, executed)
-        self.notebook, self.exec_count, self.ename, self.evalue, self.executed = (
-            notebook,
-            exec_count,
-            ename,
-            evalue,
-            executed,
-        )
+    notebook: str
+    exec_count: int | None
+    ename: str
+    evalue: str
+    executed: str
 
     def __str__(self) -> str:
         cell = f"cell In [{self.exec_count}]" if self.exec_count is not None else "a cell"
@@ -216,12 +305,13 @@ class PageFailed(PayeroptError):
         )
 
 
+@_error
 class BatchFailed(PayeroptError):
     """Some practices of a batch got no packet; the others did."""
 
-    def __init__(self, failed: dict[str, str], written: int, index: str) -> None:
-        super().__init__(failed, written, index)
-        self.failed, self.written, self.index = failed, written, index
+    failed: dict[str, str]
+    written: int
+    index: str
 
     def __str__(self) -> str:
         names = "; ".join(f"{org}: {why}" for org, why in sorted(self.failed.items()))

@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, text
 
 from payeropt_lib import store
-from payeropt_lib.errors import InputFileError, PayeroptError
+from payeropt_lib.errors import InputFileError, UnknownImportKind
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
@@ -34,15 +34,6 @@ logger = logging.getLogger(__name__)
 
 KINDS = tuple(schemas.SPECS)  # contracts, fee-schedules, medicare-fees, charges, ...
 STAGES = ("read", "validate", "check", "write")  # reported to a progress callback
-
-
-class UnknownImportKind(PayeroptError):
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
-
-    def __str__(self) -> str:
-        return f"unknown import kind {self.kind!r}: use one of {', '.join(KINDS)}"
 
 
 @dataclass(frozen=True)
@@ -443,7 +434,7 @@ def import_file(
     """
     step = progress or (lambda _stage: None)
     if kind not in schemas.SPECS:
-        raise UnknownImportKind(kind)
+        raise UnknownImportKind(kind, KINDS)
     spec = schemas.SPECS[kind]
     path = Path(path)
     name = path.name

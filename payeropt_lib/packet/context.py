@@ -131,5 +131,5 @@ def load(ctx: Context, name: str, columns: list[str] | None = None) -> pd.DataFr
     (``store.read_frame``); pass ``columns`` to load only what the page needs."""
     table = {t.name: t for t in REPORT_TABLES}.get(name)
     if table is None:
-        raise UnknownTable(name, [t.name for t in REPORT_TABLES])
+        raise UnknownTable(name, tuple(t.name for t in REPORT_TABLES))
     return store.read_frame(ctx.engine, table, ctx.org_id, columns=columns)

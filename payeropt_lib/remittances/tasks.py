@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from payeropt_lib import store
-from payeropt_lib.errors import PayeroptError
+from payeropt_lib.errors import BadTransition, UnknownTask
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
@@ -33,28 +33,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "written_off": (),
 }
 DEFAULT_APPEAL_DAYS = 90
-
-
-class BadTransition(PayeroptError):
-    def __init__(self, task_id: int, from_state: str, to_state: str) -> None:
-        super().__init__(task_id, from_state, to_state)
-        self.task_id, self.from_state, self.to_state = task_id, from_state, to_state
-
-    def __str__(self) -> str:
-        allowed = ", ".join(TRANSITIONS.get(self.from_state, ())) or "none (closed)"
-        return (
-            f"task {self.task_id} is {self.from_state}; it cannot become {self.to_state!r} "
-            f"(next states: {allowed})"
-        )
-
-
-class UnknownTask(PayeroptError):
-    def __init__(self, org_id: str, task_id: int) -> None:
-        super().__init__(org_id, task_id)
-        self.org_id, self.task_id = org_id, task_id
-
-    def __str__(self) -> str:
-        return f"practice {self.org_id!r} has no task {self.task_id}"
 
 
 def group_findings(under: pd.DataFrame) -> pd.DataFrame:
@@ -318,7 +296,7 @@ def change_state(
         if row is None:
             raise UnknownTask(org_id, task_id)
         if to_state not in TRANSITIONS.get(row.state, ()):
-            raise BadTransition(task_id, row.state, to_state)
+            raise BadTransition(task_id, row.state, to_state, TRANSITIONS.get(row.state, ()))
         values: dict = {"state": to_state}
         if to_state in ("recovered", "written_off"):
             values["closed_at"] = audit.utc_now()

@@ -19,6 +19,7 @@ from payeropt_lib.errors import (
     PayeroptError,
     PermissionDenied,
     UnknownOrg,
+    UnknownRole,
 )
 
 from . import audit, tables
@@ -72,15 +73,6 @@ NO_OPT_IN_NEEDED = frozenset(
 )
 
 
-class UnknownRole(PayeroptError):
-    def __init__(self, role: str) -> None:
-        super().__init__(role)
-        self.role = role
-
-    def __str__(self) -> str:
-        return f"unknown role {self.role!r}: use one of {', '.join(ROLES)}"
-
-
 @dataclass(frozen=True)
 class Identity:
     """Who is acting: the actor's name and the role they act in."""
@@ -95,7 +87,7 @@ class Identity:
         if not role:
             raise MissingIdentity("role")
         if role not in ROLES:
-            raise UnknownRole(role)
+            raise UnknownRole(role, ROLES)
         return cls(actor, role)
 
 

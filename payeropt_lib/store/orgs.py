@@ -9,7 +9,14 @@ import re
 from sqlalchemy import Engine, insert, select, update
 
 from payeropt_lib.config import DISCLOSURE_FILE
-from payeropt_lib.errors import OrgExists, PayeroptError, PermissionDenied, UnknownOrg
+from payeropt_lib.errors import (
+    BadLocality,
+    BadOrgId,
+    DisclosureNotAccepted,
+    OrgExists,
+    PermissionDenied,
+    UnknownOrg,
+)
 
 from . import access, audit, tables
 from .access import Identity
@@ -18,39 +25,6 @@ logger = logging.getLogger(__name__)
 
 ORG_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LOCALITY = re.compile(r"^\d{5}-\d{2}$")
-
-
-class BadLocality(PayeroptError):
-    def __init__(self, locality: str) -> None:
-        super().__init__(locality)
-        self.locality = locality
-
-    def __str__(self) -> str:
-        return f"Medicare locality {self.locality!r} is not valid: write it like 01112-05"
-
-
-class BadOrgId(PayeroptError):
-    def __init__(self, org_id: str) -> None:
-        super().__init__(org_id)
-        self.org_id = org_id
-
-    def __str__(self) -> str:
-        return (
-            f"practice key {self.org_id!r} is not valid: use 1-64 lower-case letters, digits, "
-            "'-' or '_', starting with a letter or digit"
-        )
-
-
-class DisclosureNotAccepted(PayeroptError):
-    def __init__(self, org_id: str) -> None:
-        super().__init__(org_id)
-        self.org_id = org_id
-
-    def __str__(self) -> str:
-        return (
-            f"opt-in for {self.org_id!r} needs --accept-disclosure after reading it "
-            f"('payeropt opt-in {self.org_id} --show-disclosure')"
-        )
 
 
 def disclosure_text() -> str:

@@ -1,0 +1,90 @@
+"""Every error of payeropt: declared in errors.py, one line of text, and picklable.
+
+Errors cross process boundaries (packet batches run pages in worker processes), so each
+must come back from a pickle round trip with the same class, fields and message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import pkgutil
+
+import pytest
+
+import payeropt_lib
+from payeropt_lib import errors
+
+SAMPLES: dict[type, errors.PayeroptError] = {
+    errors.InputFileError: errors.InputFileError(
+        "charges.csv", 14, "units", "must be positive", ((15, "units", "not a number"),), 2
+    ),
+    errors.X12Error: errors.X12Error("acme.835", 12, "CLP", "CLP02 'Z' is not a claim status"),
+    errors.UnknownImportKind: errors.UnknownImportKind("claims", ("contracts", "charges")),
+    errors.UnknownOrg: errors.UnknownOrg("acme"),
+    errors.OrgExists: errors.OrgExists("acme"),
+    errors.BadOrgId: errors.BadOrgId("Acme!"),
+    errors.BadLocality: errors.BadLocality("1112-5"),
+    errors.DisclosureNotAccepted: errors.DisclosureNotAccepted("acme"),
+    errors.NotOptedIn: errors.NotOptedIn("acme", "report.run"),
+    errors.PermissionDenied: errors.PermissionDenied("analyst", "import.era", ("owner",)),
+    errors.UnknownRole: errors.UnknownRole("boss", ("owner", "analyst")),
+    errors.MissingIdentity: errors.MissingIdentity("actor"),
+    errors.GuardrailViolation: errors.GuardrailViolation("access", "a rule may not defer"),
+    errors.StoreError: errors.StoreError("sqlite:///x.sqlite", "no such file"),
+    errors.BadDatabaseUrl: errors.BadDatabaseUrl("mysql://x", "--db", "names mysql"),
+    errors.AuditChainBroken: errors.AuditChainBroken("acme", 7, "hash does not match"),
+    errors.UnknownTask: errors.UnknownTask("acme", 41),
+    errors.BadTransition: errors.BadTransition(41, "recovered", "open", ()),
+    errors.BadReportDate: errors.BadReportDate("as_of", "soon"),
+    errors.UnknownTable: errors.UnknownTable("audit_log", ("charges", "findings")),
+    errors.PageFailed: errors.PageFailed("05_denials.ipynb", 7, "KeyError", "'x'", "out/x"),
+    errors.BatchFailed: errors.BatchFailed({"beta": "boom"}, 2, "out/index.html"),
+}
+
+
+def _all_modules() -> None:
+    for info in pkgutil.walk_packages(payeropt_lib.__path__, "payeropt_lib."):
+        if ".migrations" not in info.name:
+            importlib.import_module(info.name)
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found
+
+
+def test_every_error_is_declared_in_errors_py_and_has_a_sample() -> None:
+    _all_modules()
+    declared = _subclasses(errors.PayeroptError)
+    elsewhere = sorted(
+        f"{c.__module__}.{c.__name__}" for c in declared if c.__module__ != errors.__name__
+    )
+    assert elsewhere == [], "errors belong in payeropt_lib/errors.py"
+    assert declared == set(SAMPLES)
+
+
+@pytest.mark.parametrize("err", SAMPLES.values(), ids=lambda e: type(e).__name__)
+def test_an_error_survives_pickle_with_its_fields_and_message(err: errors.PayeroptError) -> None:
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is type(err)
+    assert back.args == err.args and back.args  # every field is an argument
+    assert vars(back) == vars(err)
+    assert str(back) == str(err)
+    assert "\n" not in str(err)  # the CLI prints it as one line
+
+
+def test_messages_name_what_to_fix() -> None:
+    assert str(SAMPLES[errors.InputFileError]) == (
+        "charges.csv: row 14, column units: must be positive (also row 15, column units: "
+        "not a number; 2 problems in all); nothing was imported"
+    )
+    assert str(SAMPLES[errors.BadTransition]) == (
+        "task 41 is recovered; it cannot become 'open' (next states: none (closed))"
+    )
+    assert str(SAMPLES[errors.UnknownRole]) == "unknown role 'boss': use one of owner, analyst"
+    assert str(errors.BadReportDate("period", "2025-02 to 2025-01", "ends before it starts")) == (
+        "report period '2025-02 to 2025-01' ends before it starts"
+    )
