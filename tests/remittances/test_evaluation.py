@@ -103,6 +103,12 @@ def remit(content: bytes, first_id: int = 7) -> tuple[era.Remit, pd.DataFrame]:
     return parsed, txns.assign(remit_id=range(first_id, first_id + len(txns)))
 
 
+def evaluated(content: bytes, *lines: tuple[str, int, str, int, str], first_id: int = 7):
+    """``evaluate`` of an 835 for the practice with ``lines`` as its charges."""
+    parsed, txns = remit(content, first_id)
+    return evaluate(parsed, txns, practice(charges(*lines)), DAY("2025-04-01"))
+
+
 def frozen(p: Practice) -> dict[str, pd.DataFrame]:
     return {name: getattr(p, name).copy() for name in p.__dataclass_fields__}
 
@@ -147,15 +153,8 @@ def test_an_under_paid_line_is_a_finding_with_its_cause_and_explanation() -> Non
 
 
 def test_the_earlier_period_rate_is_the_evidence_when_it_matches() -> None:
-    parsed, txns = remit(
-        era835(
-            ACME,
-            [clp("C2", [svc("99213", 15000, 9000, dos="20250310", cas=[("CO", "45", 6000)])])],
-        )
-    )
-    found = evaluate(
-        parsed, txns, practice(charges(("C2", 1, "99213", 15000, "2025-03-10"))), DAY("2025-04-01")
-    )
+    paid = svc("99213", 15000, 9000, dos="20250310", cas=[("CO", "45", 6000)])
+    found = evaluated(era835(ACME, [clp("C2", [paid])]), ("C2", 1, "99213", 15000, "2025-03-10"))
     finding = found.findings.iloc[0]
     assert finding["cause"] == "earlier_rate"
     assert finding["evidence"] == (
@@ -173,25 +172,16 @@ def test_unmatched_claims_unknown_payers_and_denials_are_reported() -> None:
             clp("NOPE", [svc("99213", 15000, 9500, dos="20250310", cas=[("CO", "45", 5500)])]),
         ],
     )
-    parsed, txns = remit(content)
-    found = evaluate(
-        parsed, txns, practice(charges(("C3", 1, "99214", 20000, "2025-03-10"))), DAY("2025-04-01")
-    )
+    charge = ("C3", 1, "99214", 20000, "2025-03-10")
+    found = evaluated(content, charge)
     assert found.denials[["claim_id", "denial_class", "carc", "carcs"]].values.tolist() == [
         ["C3", "denied", "50", "CO-50"]
     ]
     assert found.problems[["kind", "claim_id"]].values.tolist() == [["unmatched_claim", "NOPE"]]
     assert found.findings.empty
 
-    parsed, txns = remit(
-        era835(
-            other,
-            [clp("C3", [svc("99214", 20000, 14000, dos="20250310", cas=[("CO", "45", 6000)])])],
-        )
-    )
-    found = evaluate(
-        parsed, txns, practice(charges(("C3", 1, "99214", 20000, "2025-03-10"))), DAY("2025-04-01")
-    )
+    paid = svc("99214", 20000, 14000, dos="20250310", cas=[("CO", "45", 6000)])
+    found = evaluated(era835(other, [clp("C3", [paid])]), charge)
     assert found.problems["kind"].tolist() == ["unknown_payer"]
     assert found.remittances["payer_id"].isna().all()
     assert found.lines["outcome"].tolist() == ["unknown_payer"]

@@ -20,7 +20,23 @@ from payeropt_lib.pricing import expected
 from payeropt_lib.remittances import posting, remitted, tasks, worklists
 from payeropt_lib.store import audit, tables
 from tests.conftest import GOOD, OWNER
-from tests.remittances.x835 import ACME, MCD, MCR, clp, era835, svc
+from tests.remittances.x835 import (
+    ACME,
+    FEB_99213_AS_CONTRACTED,
+    FEB_99213_NO_LCN,
+    FEB_99213_UNDERPAID,
+    JUL_73562,
+    JUL_99213_EARLIER_RATE,
+    MCD,
+    MCR,
+    PPO_20610_ONE_UNIT_PAID,
+    PPO_73562_TWO_UNITS,
+    PPO_99214_25,
+    SEP_99213,
+    clp,
+    era835,
+    svc,
+)
 
 
 @pytest.fixture
@@ -41,32 +57,7 @@ def findings_of(engine, org_id) -> pd.DataFrame:
 
 
 def test_underpaid_at_an_earlier_periods_rate_opens_a_task(engine, loaded, post):
-    content = era835(
-        ACME,
-        [
-            clp(
-                "CLM1009",
-                [
-                    svc(
-                        "99213",
-                        15000,
-                        9500,
-                        dos="20250709",
-                        cas=[("CO", "45", 5500)],
-                        lcn="LCN100901",
-                    ),
-                    svc(
-                        "73562",
-                        12000,
-                        4500,
-                        dos="20250709",
-                        cas=[("CO", "45", 7500)],
-                        lcn="LCN100902",
-                    ),
-                ],
-            )
-        ],
-    )
+    content = era835(ACME, [clp("CLM1009", [JUL_99213_EARLIER_RATE, JUL_73562])])
     result = post(content)
     assert (result.underpaid, result.tasks_opened) == (1, 1)
     found = findings_of(engine, loaded)
@@ -103,36 +94,12 @@ def test_underpaid_at_an_earlier_periods_rate_opens_a_task(engine, loaded, post)
 
 def test_sequestration_and_patient_share_are_part_of_allowed(engine, loaded, post):
     """MCR: allowed $109.15 = paid $85.57 + PR-2 $21.83 + CO-253 $1.75; no AMT*B6."""
-    result = post(
-        era835(
-            MCR,
-            [
-                clp(
-                    "CLM1012",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            8557,
-                            mods="25",
-                            dos="20251021",
-                            lcn="LCN101201",
-                            cas=[("PR", "2", 2183), ("CO", "253", 175), ("CO", "45", 4085)],
-                        ),
-                        svc(
-                            "20610",
-                            30000,
-                            6069,
-                            mods="RT",
-                            dos="20251021",
-                            lcn="LCN101202",
-                            cas=[("PR", "2", 1548), ("CO", "253", 124), ("CO", "45", 22259)],
-                        ),
-                    ],
-                )
-            ],
-        )
-    )
+    day = "20251021"
+    visit_cas = [("PR", "2", 2183), ("CO", "253", 175), ("CO", "45", 4085)]
+    knee_cas = [("PR", "2", 1548), ("CO", "253", 124), ("CO", "45", 22259)]
+    visit = svc("99213", 15000, 8557, mods="25", dos=day, lcn="LCN101201", cas=visit_cas)
+    knee = svc("20610", 30000, 6069, mods="RT", dos=day, lcn="LCN101202", cas=knee_cas)
+    result = post(era835(MCR, [clp("CLM1012", [visit, knee])]))
     assert (result.underpaid, result.overpaid, result.unbalanced) == (0, 0, 0)
     lines = store.read_frame(engine, tables.remit_lines, loaded)
     assert lines["allowed_cents"].tolist() == [10915, 7741]
@@ -142,34 +109,10 @@ def test_sequestration_and_patient_share_are_part_of_allowed(engine, loaded, pos
 
 def test_mppr_applied_to_the_primary_procedure(engine, loaded, post):
     """20610 is the day's only indicator-2 procedure: it should be paid in full."""
-    post(
-        era835(
-            MCR,
-            [
-                clp(
-                    "CLM1001",
-                    [
-                        svc(
-                            "99214",
-                            25000,
-                            15235,
-                            mods="25",
-                            cas=[("CO", "45", 9765)],
-                            lcn="LCN100101",
-                        ),
-                        svc(
-                            "20610",
-                            30000,
-                            3871,
-                            mods="RT:59",
-                            cas=[("CO", "59", 3870), ("CO", "45", 22259)],
-                            lcn="LCN100102",
-                        ),
-                    ],
-                )
-            ],
-        )
-    )
+    visit = svc("99214", 25000, 15235, mods="25", cas=[("CO", "45", 9765)], lcn="LCN100101")
+    knee_cas = [("CO", "59", 3870), ("CO", "45", 22259)]
+    knee = svc("20610", 30000, 3871, mods="RT:59", cas=knee_cas, lcn="LCN100102")
+    post(era835(MCR, [clp("CLM1001", [visit, knee])]))
     found = findings_of(engine, loaded)
     assert found[["line_number", "cause", "expected_cents", "allowed_cents"]].values.tolist() == [
         [2, "mppr_on_primary", 7741, 3871]
@@ -180,39 +123,7 @@ def test_units_ignored_and_percent_of_medicare(engine, loaded, post):
     """ACME PPO 125 %: 20610 × 2 = 2 × $96.76; 73562 × 2 paid at 112.5 % of Medicare."""
     post(
         era835(
-            ACME,
-            [
-                clp(
-                    "CLM1003",
-                    [
-                        svc(
-                            "99214",
-                            25000,
-                            19044,
-                            mods="25",
-                            dos="20250210",
-                            cas=[("CO", "45", 5956)],
-                        ),
-                        svc(
-                            "20610",
-                            60000,
-                            9676,
-                            units=2,
-                            units_paid=1,
-                            dos="20250210",
-                            cas=[("CO", "45", 50324)],
-                        ),
-                        svc(
-                            "73562",
-                            24000,
-                            12024,
-                            units=2,
-                            dos="20250210",
-                            cas=[("CO", "45", 11976)],
-                        ),
-                    ],
-                )
-            ],
+            ACME, [clp("CLM1003", [PPO_99214_25, PPO_20610_ONE_UNIT_PAID, PPO_73562_TWO_UNITS])]
         )
     )
     found = findings_of(engine, loaded).set_index("procedure_code")
@@ -224,59 +135,17 @@ def test_units_ignored_and_percent_of_medicare(engine, loaded, post):
 
 
 def test_denied_and_bundled_lines_are_denials_not_underpayments(engine, loaded, post):
-    result = post(
-        era835(
-            ACME,
-            [
-                clp(
-                    "CLM1007",
-                    [
-                        svc(
-                            "99214",
-                            25000,
-                            13500,
-                            mods="25",
-                            dos="20250512",
-                            cas=[("CO", "45", 11500)],
-                            lcn="LCN100701",
-                        ),
-                        svc(
-                            "20610",
-                            30000,
-                            0,
-                            mods="LT",
-                            dos="20250512",
-                            cas=[("CO", "97", 30000)],
-                            lcn="LCN100702",
-                            remarks=["N390"],
-                        ),
-                    ],
-                ),
-            ],
-        )
+    day = "20250512"
+    visit = svc(
+        "99214", 25000, 13500, mods="25", dos=day, cas=[("CO", "45", 11500)], lcn="LCN100701"
     )
-    result2 = post(
-        era835(
-            MCD,
-            [
-                clp(
-                    "CLM1010",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            0,
-                            dos="20250814",
-                            cas=[("CO", "16", 15000)],
-                            remarks=["MA130"],
-                        ),
-                    ],
-                )
-            ],
-            trace="MCD1",
-            isa_control="000000201",
-        )
-    )
+    bundled = svc(
+        "20610", 30000, 0, mods="LT", dos=day, cas=[("CO", "97", 30000)], lcn="LCN100702",
+        remarks=["N390"],
+    )  # fmt: skip
+    result = post(era835(ACME, [clp("CLM1007", [visit, bundled])]))
+    refused = svc("99213", 15000, 0, dos="20250814", cas=[("CO", "16", 15000)], remarks=["MA130"])
+    result2 = post(era835(MCD, [clp("CLM1010", [refused])], trace="MCD1", isa_control="000000201"))
     assert (result.bundled, result.denied, result.underpaid) == (1, 0, 0)
     assert (result2.denied, result2.underpaid) == (1, 0)
     denials = worklists.denial_list(engine, loaded).set_index("claim_id")
@@ -314,24 +183,7 @@ def test_paid_above_charge_with_negative_co45_is_an_overpayment(engine, loaded, 
 def test_reversal_and_correction_recover_the_task(engine, loaded, post):
     first = post(
         era835(
-            ACME,
-            [
-                clp(
-                    "CLM1002",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            9000,
-                            dos="20250203",
-                            cas=[("CO", "45", 6000)],
-                            lcn="LCN100201",
-                        ),
-                    ],
-                )
-            ],
-            trace="EFT10",
-            isa_control="000000301",
+            ACME, [clp("CLM1002", [FEB_99213_UNDERPAID])], trace="EFT10", isa_control="000000301"
         )
     )
     assert (first.underpaid, first.tasks_opened) == (1, 1)
@@ -353,19 +205,7 @@ def test_reversal_and_correction_recover_the_task(engine, loaded, post):
                     ],
                     status="22",
                 ),
-                clp(
-                    "CLM1002",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            9500,
-                            dos="20250203",
-                            cas=[("CO", "45", 5500)],
-                            lcn="LCN100201",
-                        )
-                    ],
-                ),
+                clp("CLM1002", [FEB_99213_AS_CONTRACTED]),
             ],
             trace="EFT11",
             isa_control="000000302",
@@ -380,26 +220,7 @@ def test_reversal_and_correction_recover_the_task(engine, loaded, post):
 
 
 def test_the_same_payment_twice_changes_nothing(engine, loaded, post):
-    content = era835(
-        ACME,
-        [
-            clp(
-                "CLM1011",
-                [
-                    svc(
-                        "99213",
-                        15000,
-                        13644,
-                        dos="20250902",
-                        cas=[("CO", "45", 1356)],
-                        lcn="LCN101101",
-                    )
-                ],
-            )
-        ],
-        trace="EFT20",
-        isa_control="000000401",
-    )
+    content = era835(ACME, [clp("CLM1011", [SEP_99213])], trace="EFT20", isa_control="000000401")
     post(content)
     before = {t.name: store.count_rows(engine, t, loaded) for t in tables.REMIT_TABLES}
     again = post(content)
@@ -414,12 +235,7 @@ def test_unknown_payer_and_unmatched_claim_and_line_are_kept_and_reported(engine
     result = post(
         era835(
             ("MYSTERY PAYER", "5550001111"),
-            [
-                clp(
-                    "CLM1002",
-                    [svc("99213", 15000, 9500, dos="20250203", cas=[("CO", "45", 5500)])],
-                )
-            ],
+            [clp("CLM1002", [FEB_99213_NO_LCN])],
             trace="EFT30",
             isa_control="000000501",
         )
@@ -432,21 +248,11 @@ def test_unknown_payer_and_unmatched_claim_and_line_are_kept_and_reported(engine
                 clp(
                     "CLM1002",
                     [
-                        svc(
-                            "99213",
-                            15000,
-                            9500,
-                            dos="20250203",
-                            cas=[("CO", "45", 5500)],
-                            lcn="LCN100201",
-                        ),
+                        FEB_99213_AS_CONTRACTED,
                         svc("36415", 2000, 300, dos="20250203", cas=[("CO", "45", 1700)]),
                     ],
                 ),
-                clp(
-                    "CLM9999",
-                    [svc("99213", 15000, 9500, dos="20250203", cas=[("CO", "45", 5500)])],
-                ),
+                clp("CLM9999", [FEB_99213_NO_LCN]),
             ],
             trace="EFT31",
             isa_control="000000502",
@@ -488,21 +294,7 @@ def test_task_states_are_audited(engine, loaded, post):
     post(
         era835(
             ACME,
-            [
-                clp(
-                    "CLM1009",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            9500,
-                            dos="20250709",
-                            cas=[("CO", "45", 5500)],
-                            lcn="LCN100901",
-                        )
-                    ],
-                )
-            ],
+            [clp("CLM1009", [JUL_99213_EARLIER_RATE])],
             trace="EFT50",
             isa_control="000000701",
         )
@@ -533,34 +325,7 @@ def test_recovery_reads_every_chunk_of_claims(engine, loaded, post, monkeypatch)
     first = post(
         era835(
             ACME,
-            [
-                clp(
-                    "CLM1011",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            13644,
-                            dos="20250902",
-                            cas=[("CO", "45", 1356)],
-                            lcn="LCN101101",
-                        )
-                    ],
-                ),
-                clp(
-                    "CLM1002",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            9000,
-                            dos="20250203",
-                            cas=[("CO", "45", 6000)],
-                            lcn="LCN100201",
-                        )
-                    ],
-                ),
-            ],
+            [clp("CLM1011", [SEP_99213]), clp("CLM1002", [FEB_99213_UNDERPAID])],
             trace="EFT60",
             isa_control="000000801",
         )
@@ -570,34 +335,8 @@ def test_recovery_reads_every_chunk_of_claims(engine, loaded, post, monkeypatch)
         era835(
             ACME,
             [
-                clp(
-                    "CLM1011",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            13644,
-                            dos="20250902",
-                            cas=[("CO", "45", 1356)],
-                            lcn="LCN101101",
-                        )
-                    ],
-                    payer_claim="PCN2",
-                ),
-                clp(
-                    "CLM1002",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            9500,
-                            dos="20250203",
-                            cas=[("CO", "45", 5500)],
-                            lcn="LCN100201",
-                        )
-                    ],
-                    payer_claim="PCN2",
-                ),
+                clp("CLM1011", [SEP_99213], payer_claim="PCN2"),
+                clp("CLM1002", [FEB_99213_AS_CONTRACTED], payer_claim="PCN2"),
             ],
             trace="EFT61",
             isa_control="000000802",
@@ -611,32 +350,10 @@ def test_recovery_reads_every_chunk_of_claims(engine, loaded, post, monkeypatch)
 def _three_claims() -> bytes:
     """ACME: a PPO claim (MPPR, units, 125 % of Medicare), an HMO claim paid at the rate
     before 2025-07-01, and an HMO claim paid as contracted."""
-    ppo = clp(
-        "CLM1003",
-        [
-            svc("99214", 25000, 19044, mods="25", dos="20250210", cas=[("CO", "45", 5956)]),
-            svc(
-                "20610",
-                60000,
-                9676,
-                units=2,
-                units_paid=1,
-                dos="20250210",
-                cas=[("CO", "45", 50324)],
-            ),
-            svc("73562", 24000, 12024, units=2, dos="20250210", cas=[("CO", "45", 11976)]),
-        ],
-    )
-    earlier = clp(
-        "CLM1009",
-        [
-            svc("99213", 15000, 9500, dos="20250709", cas=[("CO", "45", 5500)], lcn="LCN100901"),
-            svc("73562", 12000, 4500, dos="20250709", cas=[("CO", "45", 7500)], lcn="LCN100902"),
-        ],
-    )
+    ppo = clp("CLM1003", [PPO_99214_25, PPO_20610_ONE_UNIT_PAID, PPO_73562_TWO_UNITS])
+    earlier = clp("CLM1009", [JUL_99213_EARLIER_RATE, JUL_73562])
     clean = clp(  # HMO $95.00 before 2025-07-01: paid as contracted, no finding
-        "CLM1002",
-        [svc("99213", 15000, 9500, dos="20250203", cas=[("CO", "45", 5500)], lcn="LCN100201")],
+        "CLM1002", [FEB_99213_AS_CONTRACTED]
     )
     return era835(ACME, [ppo, earlier, clean])
 
@@ -715,26 +432,7 @@ def test_fast_reads_and_inserts_store_what_the_store_helpers_do(engine, loaded, 
     """store.read_frame / read_in return what SQLAlchemy's own result rows hold (types, ''
     vs NULL, odd strings); store.insert_rows and store.bulk_insert store what SQLAlchemy's
     INSERT does."""
-    post(
-        era835(
-            ACME,
-            [
-                clp(
-                    "CLM1009",
-                    [
-                        svc(
-                            "99213",
-                            15000,
-                            9500,
-                            dos="20250709",
-                            cas=[("CO", "45", 5500)],
-                            lcn="LCN100901",
-                        )
-                    ],
-                )
-            ],
-        )
-    )
+    post(era835(ACME, [clp("CLM1009", [JUL_99213_EARLIER_RATE])]))
     odd = ["NULL", "NA", "nan", "N/A", "", "a,b", 'q"x', "line\nbreak", " pad ", "é"]
     aliases = pd.DataFrame({"org_id": loaded, "alias": [f"{v}|{i}" for i, v in enumerate(odd)]})
     with engine.begin() as conn:

@@ -101,3 +101,25 @@ def era835(
         f"IEA*1*{isa_control}",
     ]
     return ("~\n".join(segs) + "~\n").encode()
+
+
+# Lines of the test practice (tests/data/good) that several scenarios send.
+JUL_99213_EARLIER_RATE = svc(
+    "99213", 15000, 9500, dos="20250709", cas=[("CO", "45", 5500)], lcn="LCN100901"
+)
+FEB_99213_AS_CONTRACTED = svc(
+    "99213", 15000, 9500, dos="20250203", cas=[("CO", "45", 5500)], lcn="LCN100201"
+)
+SEP_99213 = svc("99213", 15000, 13644, dos="20250902", cas=[("CO", "45", 1356)], lcn="LCN101101")
+PPO_99214_25 = svc("99214", 25000, 19044, mods="25", dos="20250210", cas=[("CO", "45", 5956)])
+PPO_20610_ONE_UNIT_PAID = svc(
+    "20610", 60000, 9676, units=2, units_paid=1, dos="20250210", cas=[("CO", "45", 50324)]
+)
+PPO_73562_TWO_UNITS = svc(
+    "73562", 24000, 12024, units=2, dos="20250210", cas=[("CO", "45", 11976)]
+)
+JUL_73562 = svc("73562", 12000, 4500, dos="20250709", cas=[("CO", "45", 7500)], lcn="LCN100902")
+FEB_99213_UNDERPAID = svc(
+    "99213", 15000, 9000, dos="20250203", cas=[("CO", "45", 6000)], lcn="LCN100201"
+)
+FEB_99213_NO_LCN = svc("99213", 15000, 9500, dos="20250203", cas=[("CO", "45", 5500)])
