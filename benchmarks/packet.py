@@ -12,7 +12,7 @@ seconds per stage, the end-to-end figure, and the packet's size (HTML + assets, 
 executed notebooks kept for debugging). Targets (issue 5): ≤ 60 s end to end, ≤ 6 MB.
 
 Batch: ``--practices`` smaller practices in one SQLite store (each its own seed), then
-``packets.write_packets`` over all of them with 1 worker and with 2; both times printed.
+``packet.build.write_packets`` over all of them with 1 worker and with 2; both times printed.
 """
 
 from __future__ import annotations
