@@ -246,6 +246,38 @@ def _expected_allowed(
     return out
 
 
+def engine_lines(
+    lines: pd.DataFrame,
+    claim: pd.Series,
+    *,
+    payer: str = "payer_id",
+    code: str = "procedure_code",
+    modifiers: str = "modifiers",
+    charge: str = "charge_cents",
+) -> pd.DataFrame:
+    """``expected_allowed``'s line frame (``LINE_COLUMNS``) from any frame of lines.
+
+    ``claim`` groups the lines the multiple-procedure reduction ranks together; the other
+    arguments name ``lines``' columns for the payer, billed code, modifiers and charge
+    (product_line, units, date_of_service and place_of_service are read as named).
+    line_key is each line's position; blank product lines and modifiers become ''.
+    """
+    return pd.DataFrame(
+        {
+            "line_key": np.arange(len(lines), dtype="int64"),
+            "claim_id": claim.astype("str"),
+            "payer_id": lines[payer].astype("str"),
+            "product_line": lines["product_line"].fillna(""),
+            "procedure_code": lines[code],
+            "modifiers": lines[modifiers].fillna(""),
+            "units": lines["units"].astype("int64"),
+            "charge_cents": lines[charge].astype("int64"),
+            "date_of_service": lines["date_of_service"],
+            "place_of_service": lines["place_of_service"],
+        }
+    )
+
+
 def flagged(expected_cents: pd.Series, allowed_cents: pd.Series) -> np.ndarray:
     """The lines ``explain="flagged"`` explains: ``tolerance.outside``."""
     return outside(expected_cents, allowed_cents)

@@ -28,8 +28,8 @@ from payeropt_lib.reference.claim_status import REVERSAL
 from . import underpayments
 from .matching import map_payers, match_keys, match_lines, member_of
 
-# The charge line columns a remitted line is priced from, and REF*6R for matching.
-CHARGE_COLUMNS = [
+# The charge line columns a remitted line is priced from (the pages read these too) ...
+PRICED_CHARGE_COLUMNS = [
     "claim_id",
     "line_number",
     "date_of_service",
@@ -40,8 +40,9 @@ CHARGE_COLUMNS = [
     "primary_payer_id",
     "product_line",
     "place_of_service",
-    "line_control_number",
 ]
+# ... and REF*6R, which matching reads first.
+CHARGE_COLUMNS = [*PRICED_CHARGE_COLUMNS, "line_control_number"]
 # What the first pricing pass keeps of the engine's figures for each remitted line.
 PRICED_COLUMNS = [
     "contract_basis",
@@ -213,21 +214,11 @@ def price_lines(
 def pricing_input(
     lines: pd.DataFrame, code: str, modifiers: str, key: pd.Series, suffix: str = ""
 ) -> pd.DataFrame:
-    """The engine's line frame for remitted lines (``expected.LINE_COLUMNS``): line_key is
-    the line's position, claim_id the remitted claim ('remit_id:claim_seq' + ``suffix``)."""
-    return pd.DataFrame(
-        {
-            "line_key": np.arange(len(lines), dtype="int64"),
-            "claim_id": lines["remit_id"].astype("str") + ":" + key.astype("str") + suffix,
-            "payer_id": lines["payer_id"].astype("str"),
-            "product_line": lines["product_line"].fillna(""),
-            "procedure_code": lines[code],
-            "modifiers": lines[modifiers].fillna(""),
-            "units": lines["units"].astype("int64"),
-            "charge_cents": lines["billed_cents"].astype("int64"),
-            "date_of_service": lines["date_of_service"],
-            "place_of_service": lines["place_of_service"],
-        }
+    """The engine's line frame for remitted lines: each remitted claim
+    ('remit_id:claim_seq' + ``suffix``) is one multiple-procedure group."""
+    claim = lines["remit_id"].astype("str") + ":" + key.astype("str") + suffix
+    return expected.engine_lines(
+        lines, claim, code=code, modifiers=modifiers, charge="billed_cents"
     )
 
 
@@ -483,16 +474,23 @@ def _remittance_rows(
     )
 
 
+def _line_of(lines: pd.DataFrame, line_number: str) -> dict[str, pd.Series]:
+    """Where a denial or finding was remitted and which charge line it answers."""
+    return {
+        "remit_id": lines["remit_id"],
+        "claim_seq": lines["claim_seq"],
+        "line_seq": lines["line_seq"],
+        "claim_id": lines["claim_id"],
+        "line_number": lines["line_number"].astype(line_number),
+        "payer_id": lines["payer_id"],
+    }
+
+
 def _denial_rows(evaluated: pd.DataFrame, adjustments: pd.DataFrame) -> pd.DataFrame:
     d = evaluated[evaluated["outcome"].isin(DENIALS)]
     return pd.DataFrame(
         {
-            "remit_id": d["remit_id"],
-            "claim_seq": d["claim_seq"],
-            "line_seq": d["line_seq"],
-            "claim_id": d["claim_id"],
-            "line_number": d["line_number"].astype("Int64"),
-            "payer_id": d["payer_id"],
+            **_line_of(d, "Int64"),
             "procedure_code": d["procedure_code"],
             "date_of_service": d["date_of_service"].fillna(d["match_date"]),
             "denial_class": d["outcome"],
@@ -513,13 +511,8 @@ def _finding_rows(evaluated: pd.DataFrame) -> pd.DataFrame:
     f = evaluated[evaluated["outcome"].isin(FLAGGED)]
     return pd.DataFrame(
         {
-            "remit_id": f["remit_id"],
-            "claim_seq": f["claim_seq"],
-            "line_seq": f["line_seq"],
+            **_line_of(f, "int64"),
             "kind": f["outcome"],
-            "claim_id": f["claim_id"],
-            "line_number": f["line_number"].astype("int64"),
-            "payer_id": f["payer_id"],
             "procedure_code": f["billed_code"],
             "date_of_service": f["date_of_service"],
             "units": f["units"].astype("int64"),

@@ -20,7 +20,7 @@ import pandas as pd
 from payeropt_lib.periods import within
 from payeropt_lib.reference.claim_status import primary_adjudication
 
-from .evaluation import price_lines
+from .evaluation import PRICED_CHARGE_COLUMNS, price_lines
 
 CLAIM_KEY = "claim_id"  # kept only to count distinct claims; never shown
 
@@ -39,18 +39,7 @@ REMIT_LINE_COLUMNS = [
 ]
 REMIT_CLAIM_COLUMNS = ["remit_id", "claim_seq", "status", "is_reversal", "reversed_by_remit_id"]
 REMITTANCE_COLUMNS = ["remit_id", "payer_id", "payment_date", "remit_date"]
-CHARGE_COLUMNS = [
-    "claim_id",
-    "line_number",
-    "date_of_service",
-    "procedure_code",
-    "modifiers",
-    "units",
-    "charge_cents",
-    "primary_payer_id",
-    "product_line",
-    "place_of_service",
-]
+CHARGE_COLUMNS = PRICED_CHARGE_COLUMNS
 DENIAL_COLUMNS = ["remit_id", "claim_seq", "line_seq", "denial_class", "void"]
 FINDING_COLUMNS = ["remit_id", "claim_seq", "line_seq", "kind", "void"]
 LINE_KEY = ["remit_id", "claim_seq", "line_seq"]

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from payeropt_lib import store
-from payeropt_lib.formats import decimal_texts
+from payeropt_lib.formats import day_texts, decimal_texts
 from payeropt_lib.store import tables
 
 from . import tasks
@@ -34,6 +34,17 @@ UNDERPAYMENT_COLUMNS = [
 ]
 
 
+def _charge_line(rows: pd.DataFrame) -> dict[str, pd.Series]:
+    """The charge line a worklist row is about, as staff look it up."""
+    return {
+        "claim_id": rows["claim_id"],
+        "line_number": rows["line_number"],
+        "payer_id": rows["payer_id"],
+        "procedure_code": rows["procedure_code"],
+        "date_of_service": day_texts(rows["date_of_service"]),
+    }
+
+
 def findings(engine: Engine, org_id: str, kind: str) -> pd.DataFrame:
     """Flagged lines of one kind (underpaid | overpaid | no_rate), not voided by reversals.
 
@@ -44,11 +55,7 @@ def findings(engine: Engine, org_id: str, kind: str) -> pd.DataFrame:
     rows = rows.sort_values(["date_of_service", "claim_id", "line_number"], kind="stable")
     return pd.DataFrame(
         {
-            "claim_id": rows["claim_id"],
-            "line_number": rows["line_number"],
-            "payer_id": rows["payer_id"],
-            "procedure_code": rows["procedure_code"],
-            "date_of_service": rows["date_of_service"].dt.strftime("%Y-%m-%d"),
+            **_charge_line(rows),
             "units": rows["units"],
             "expected_allowed": decimal_texts(rows["expected_cents"]),
             "actual_allowed": decimal_texts(rows["allowed_cents"]),
@@ -63,77 +70,50 @@ def findings(engine: Engine, org_id: str, kind: str) -> pd.DataFrame:
 def task_list(engine: Engine, org_id: str, states: tuple[str, ...] = tasks.OPEN_STATES):
     """Open follow-up tasks, earliest deadline first, money as decimals."""
     t = tasks.list_tasks(engine, org_id, states)
-    return pd.DataFrame(
-        {
-            "task_id": t["task_id"],
-            "claim_id": t["claim_id"],
-            "payer_id": t["payer_id"],
-            "state": t["state"],
-            "amount_at_stake": decimal_texts(t["amount_cents"]),
-            "recovered": decimal_texts(t["recovered_cents"]),
-            "cause": t["cause"],
-            "lines": t["lines"],
-            "remit_date": t["remit_date"].dt.strftime("%Y-%m-%d"),
-            "deadline": t["deadline"].dt.strftime("%Y-%m-%d"),
-        }
+    return t[["task_id", "claim_id", "payer_id", "state"]].assign(
+        amount_at_stake=decimal_texts(t["amount_cents"]),
+        recovered=decimal_texts(t["recovered_cents"]),
+        cause=t["cause"],
+        lines=t["lines"],
+        remit_date=day_texts(t["remit_date"]),
+        deadline=day_texts(t["deadline"]),
     )
 
 
 def remits(engine: Engine, org_id: str) -> pd.DataFrame:
     """Posted payments: payer, check/EFT number, date, amount, balanced."""
     r = store.read_frame(engine, tables.remittances, org_id)
-    return (
-        pd.DataFrame(
-            {
-                "remit_id": r["remit_id"],
-                "payer_id": r["payer_id"].fillna("(unknown)"),
-                "payer_name": r["payer_name"],
-                "trace_number": r["trace_number"],
-                "remit_date": r["remit_date"].dt.strftime("%Y-%m-%d"),
-                "total_paid": decimal_texts(r["total_paid_cents"]),
-                "balanced": r["balanced"],
-            }
-        )
-        .sort_values("remit_id")
-        .reset_index(drop=True)
+    out = r[["remit_id"]].assign(
+        payer_id=r["payer_id"].fillna("(unknown)"),
+        payer_name=r["payer_name"],
+        trace_number=r["trace_number"],
+        remit_date=day_texts(r["remit_date"]),
+        total_paid=decimal_texts(r["total_paid_cents"]),
+        balanced=r["balanced"],
     )
+    return out.sort_values("remit_id").reset_index(drop=True)
 
 
 def problems(engine: Engine, org_id: str, kinds: tuple[str, ...]) -> pd.DataFrame:
     """What posting reported: unbalanced amounts, unmatched claims/lines, unknown payers."""
     p = tables.remit_problems
     rows = store.read_frame(engine, p, org_id, where=[p.c.kind.in_(kinds)])
-    return (
-        pd.DataFrame(
-            {
-                "remit_id": rows["remit_id"],
-                "kind": rows["kind"],
-                "level": rows["level"],
-                "claim_id": rows["claim_id"],
-                "expected": decimal_texts(rows["expected_cents"]),
-                "actual": decimal_texts(rows["actual_cents"]),
-                "message": rows["message"],
-            }
-        )
-        .sort_values(["remit_id", "kind"], kind="stable")
-        .reset_index(drop=True)
+    out = rows[["remit_id", "kind", "level", "claim_id"]].assign(
+        expected=decimal_texts(rows["expected_cents"]),
+        actual=decimal_texts(rows["actual_cents"]),
+        message=rows["message"],
     )
+    return out.sort_values(["remit_id", "kind"], kind="stable").reset_index(drop=True)
 
 
 def denial_list(engine: Engine, org_id: str) -> pd.DataFrame:
     d = tables.denials
     rows = store.read_frame(engine, d, org_id, where=[d.c.void.is_(False)])
-    return pd.DataFrame(
-        {
-            "claim_id": rows["claim_id"],
-            "line_number": rows["line_number"],
-            "payer_id": rows["payer_id"],
-            "procedure_code": rows["procedure_code"],
-            "date_of_service": rows["date_of_service"].dt.strftime("%Y-%m-%d"),
-            "class": rows["denial_class"],
-            "carc": rows["carc"],
-            "carcs": rows["carcs"],
-            "rarcs": rows["rarcs"],
-            "charge": decimal_texts(rows["charge_cents"]),
-        }
+    line = pd.DataFrame(_charge_line(rows))
+    return line.assign(
+        **{"class": rows["denial_class"]},  # "class" is a Python keyword
+        carc=rows["carc"],
+        carcs=rows["carcs"],
+        rarcs=rows["rarcs"],
+        charge=decimal_texts(rows["charge_cents"]),
     ).reset_index(drop=True)

@@ -376,20 +376,7 @@ def test_findings_explain_and_price_as_if_every_line_were_priced_with_them(engin
         .reset_index(drop=True)
     )
     everything = expected.expected_allowed(
-        pd.DataFrame(
-            {
-                "line_key": range(len(lines)),
-                "claim_id": lines["claim_id"],
-                "payer_id": lines["primary_payer_id"],
-                "product_line": lines["product_line"].fillna(""),
-                "procedure_code": lines["procedure_code"],
-                "modifiers": lines["modifiers"].fillna(""),
-                "units": lines["units"].astype("int64"),
-                "charge_cents": lines["charge_cents"].astype("int64"),
-                "date_of_service": lines["date_of_service"],
-                "place_of_service": lines["place_of_service"],
-            }
-        ),
+        expected.engine_lines(lines, lines["claim_id"], payer="primary_payer_id"),
         store.read_frame(engine, tables.contracts, loaded),
         store.read_frame(engine, tables.fee_schedules, loaded),
         store.read_frame(engine, tables.medicare_fees, loaded),
@@ -537,19 +524,8 @@ def test_a_finding_on_a_reduced_procedure_is_explained_with_its_whole_claim(engi
         store.read_frame(engine, t, org)
         for t in (tables.contracts, tables.fee_schedules, tables.medicare_fees)
     ]
-    engine_in = pd.DataFrame(
-        {
-            "line_key": [0, 1],
-            "claim_id": charges["claim_id"],
-            "payer_id": charges["primary_payer_id"],
-            "product_line": "",
-            "procedure_code": charges["procedure_code"],
-            "modifiers": charges["modifiers"],
-            "units": charges["units"].astype("int64"),
-            "charge_cents": charges["charge_cents"].astype("int64"),
-            "date_of_service": charges["date_of_service"],
-            "place_of_service": charges["place_of_service"],
-        }
+    engine_in = expected.engine_lines(
+        charges.assign(product_line=""), charges["claim_id"], payer="primary_payer_id"
     )
     whole = expected.expected_allowed(engine_in, *rates)["explanation"].tolist()
     alone = expected.expected_allowed(engine_in.iloc[1:], *rates)["explanation"].tolist()
