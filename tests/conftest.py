@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from payeropt_lib import store
 from payeropt_lib.inputs import onboarding
-from payeropt_lib.store import orgs
+from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,3 +90,18 @@ def require_shared() -> Path:
             pytest.fail(f"{SHARED} is missing")
         pytest.skip(f"{SHARED} is missing")
     return SHARED
+
+
+# Every table that holds rows of a practice: its data, imports, audit trail, org row (with
+# the audit chain's head), remittances, findings and tasks.
+ORG_TABLES = [t for t in tables.metadata.sorted_tables if "org_id" in t.c]
+
+
+def org_snapshot(engine, org_id: str) -> dict[str, list[tuple]]:
+    """Every row of the org in every table, sorted: equal snapshots = nothing changed."""
+    out = {}
+    with engine.connect() as conn:
+        for table in ORG_TABLES:
+            rows = conn.execute(sa.select(table).where(table.c.org_id == org_id)).fetchall()
+            out[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return out

@@ -19,7 +19,7 @@ from payeropt_lib.inputs import onboarding
 from payeropt_lib.pricing import expected
 from payeropt_lib.remittances import posting, remitted, tasks, worklists
 from payeropt_lib.store import audit, tables
-from tests.conftest import GOOD, OWNER
+from tests.conftest import GOOD, OWNER, org_snapshot
 from tests.remittances.x835 import (
     ACME,
     FEB_99213_AS_CONTRACTED,
@@ -222,13 +222,12 @@ def test_reversal_and_correction_recover_the_task(engine, loaded, post):
 def test_the_same_payment_twice_changes_nothing(engine, loaded, post):
     content = era835(ACME, [clp("CLM1011", [SEP_99213])], trace="EFT20", isa_control="000000401")
     post(content)
-    before = {t.name: store.count_rows(engine, t, loaded) for t in tables.REMIT_TABLES}
+    before = org_snapshot(engine, loaded)
     again = post(content)
     assert again.already_posted
     resent = post(content.replace(b"*250301*1200*", b"*250302*0800*"))  # re-sent, same ISA13/TRN
     assert resent.already_posted and resent.duplicates == 1
-    after = {t.name: store.count_rows(engine, t, loaded) for t in tables.REMIT_TABLES}
-    assert before == after
+    assert org_snapshot(engine, loaded) == before
 
 
 def test_unknown_payer_and_unmatched_claim_and_line_are_kept_and_reported(engine, loaded, post):
@@ -285,9 +284,14 @@ def test_unbalanced_transaction_is_posted_and_reported(engine, loaded, post):
 
 
 def test_not_x12_is_refused_and_stores_nothing(engine, loaded, post):
-    with pytest.raises(X12Error):
+    before = org_snapshot(engine, loaded)
+    with pytest.raises(X12Error) as refused:
         post(b"this is not an 835")
-    assert all(store.count_rows(engine, t, loaded) == 0 for t in tables.REMIT_TABLES)
+    assert str(refused.value) == (
+        "remit0.835: segment 1 (thi): the file does not start with an ISA interchange "
+        "header; nothing was posted"
+    )
+    assert org_snapshot(engine, loaded) == before
 
 
 def test_task_states_are_audited(engine, loaded, post):
