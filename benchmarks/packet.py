@@ -34,6 +34,7 @@ from payeropt_lib.demo import practice
 from payeropt_lib.demo import remittances as demo_era
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
+from payeropt_lib.packet import pages
 from payeropt_lib.remittances import posting
 from payeropt_lib.store import orgs, tables
 
@@ -126,7 +127,7 @@ def single(root: Path, claims_per_month: int, seed: int) -> None:
     packets.write_packet(url, "big", out, as_of=demo.DEMO_AS_OF.isoformat(), who=who)
     timed["packet"] = t()
     print(
-        f"packet ({len(packets.report.PAGES)} pages, "
+        f"packet ({len(pages.PAGES)} pages, "
         f"{packets.default_workers()} workers)     {timed['packet']:7.1f} s"
     )
 
@@ -140,8 +141,8 @@ def single(root: Path, claims_per_month: int, seed: int) -> None:
         f"packet size: {nbytes / 1024 / 1024:.2f} MiB  "
         f"(target ≤ 6 MiB: {'met' if nbytes <= TARGET_BYTES else 'MISSED'})"
     )
-    pages = sorted(out.glob("*.html"))
-    for page in pages:
+    written = sorted(out.glob("*.html"))
+    for page in written:
         print(f"  {page.name:28} {page.stat().st_size / 1024:8.0f} KiB")
     for asset in sorted((out / packets.ASSETS_DIR).iterdir()):
         print(f"  assets/{asset.name:21} {asset.stat().st_size / 1024:8.0f} KiB")
