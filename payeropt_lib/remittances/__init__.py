@@ -1,7 +1,9 @@
 """Posting 835 remittances and what they reveal: under-payments, denials, follow-up tasks.
 
-Owns posting (``posting``), classifying lines and their likely causes
-(``underpayments``), follow-up tasks (``tasks``), staff worklists (``worklists``) and the
-remitted lines that count, as every analytics page reads them (``remitted``).
-May import: ``errors``, ``config``, ``store``, ``reference``, ``inputs``, ``pricing``.
+Owns matching payments, payers and lines (``matching``), allowed amounts, classification
+and likely causes (``underpayments``), the pure evaluation of an 835 against the contracts
+(``evaluation``), the follow-up task life cycle (``tasks``), posting as one transaction
+around them (``posting``), staff worklists (``worklists``) and the remitted lines that
+count, as every analytics page reads them (``remitted``).
+May import: the kernel (``errors``, ``config``, ``formats``, ``money``, ``periods``), ``store``, ``reference``, ``inputs``, ``pricing``.
 """
