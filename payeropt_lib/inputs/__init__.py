@@ -5,5 +5,6 @@ envelopes (``x12``), 835 reading and balancing (``era``; its parts ``era_loops``
 ``era_columns``, ``era_frames``, ``era_balance``) and writing (``era_writer``), and
 loading a folder of exports in dependency order (``onboarding``). A refused file stores
 nothing; a file imported twice changes nothing.
-May import: the kernel (``errors``, ``config``, ``formats``, ``money``, ``periods``), ``store``, ``reference``.
+May import: the kernel (``errors``, ``config``, ``formats``, ``money``,
+``periods``), ``store``, ``reference``.
 """

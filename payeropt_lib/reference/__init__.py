@@ -4,5 +4,6 @@ Owns the Medicare fee math from CMS's own files (``medicare``), claim adjustment
 codes with their categories and the bundling and sequestration codes (``carcs``), 835
 claim statuses and the primary-adjudication rule (``claim_status``), the pricing modifiers
 (``modifiers``) and the places of service paid at the facility rate (``place_of_service``).
-May import: the kernel (``errors``, ``config``, ``formats``, ``money``, ``periods``) and ``store``.
+May import: the kernel (``errors``, ``config``, ``formats``, ``money``,
+``periods``) and ``store``.
 """

@@ -3,7 +3,8 @@
 Owns the engine per URL and its migrations (``database``), the table definitions
 (``tables``, ``migrations/``), practices and opt-in (``orgs``), roles and the permission
 matrix (``access``) and the hash-chained audit trail (``audit``).
-May import: the kernel (``errors``, ``config``, ``formats``, ``money``, ``periods``); nothing else of payeropt.
+May import: the kernel (``errors``, ``config``, ``formats``, ``money``,
+``periods``); nothing else of payeropt.
 The frame reads and bulk writes every stage uses are re-exported here.
 """
 
