@@ -1,14 +1,17 @@
-"""The demo practice's packet: private, offline in a real browser, small.
+"""The demo practice's packet: what every packet must be. Complete, linked, offline in a
+real browser, private, small.
 
-Built once from the demo database (``make test`` builds ``out/demo`` first) into a temp
-folder. Playwright drives Debian's chromium (``playwright install`` cannot download
-browsers here, style pitfall 10.8); every request that is not ``file:`` or ``data:`` is
-aborted, so a page that needs the network fails. Screenshots go to out/test-artifacts/.
+Every test here only reads the packet, and they share one build (``demo_packet`` in
+conftest.py; this one file runs on one worker, so the demo packet is built once per test
+run). Tests of building itself (failing pages, kernel retries, batches) build their own
+small packets in test_report.py and test_packets_batch.py. Playwright drives Debian's
+chromium (``playwright install`` cannot download browsers here, style pitfall 10.8); every
+request that is not ``file:`` or ``data:`` is aborted, so a page that needs the network
+fails. Screenshots go to out/test-artifacts/.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -18,14 +21,13 @@ import pytest
 import sqlalchemy as sa
 
 from payeropt_lib import config
-from payeropt_lib.demo import files as demo
 from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import pages
-
-pytestmark = pytest.mark.browser
+from tests.conftest import _in_ci
+from tests.packet.conftest import DEMO_AS_OF
+from tests.packet.reading import PLOTLY_JS_BANNER, page_files, refs
 
 ARTIFACTS = config.PROJECT_ROOT / "out" / "test-artifacts"
-DEMO_DB = config.PROJECT_ROOT / "out" / "demo" / "payeropt.sqlite"
 PACKET_LIMIT = 6 * 1024 * 1024  # issue 5: a practice's packet stays under 6 MB
 # Every figure div has drawn its SVG (plotly adds .main-svg when it renders).
 ALL_DRAWN = """() => [...document.querySelectorAll('.plotly-graph-div')]
@@ -34,21 +36,9 @@ TOKEN = re.compile(r"[A-Za-z0-9]+")
 
 
 @pytest.fixture(scope="module")
-def packet(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not DEMO_DB.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"no demo database at {DEMO_DB}: make test builds it first")
-        pytest.skip("no demo database: run `make demo`")
-    out = tmp_path_factory.mktemp("demo-packet")
-    return packets.write_packet(
-        config.sqlite_url(DEMO_DB), config.DEMO_ORG, out, as_of=demo.DEMO_AS_OF.isoformat()
-    )
-
-
-@pytest.fixture(scope="module")
-def identifiers() -> dict[str, set[str]]:
+def identifiers(demo_url: str) -> dict[str, set[str]]:
     """Every patient id, patient name, member id and claim id in the demo database."""
-    engine = sa.create_engine(config.sqlite_url(DEMO_DB))
+    engine = sa.create_engine(demo_url)
     with engine.connect() as conn:
 
         def column(sql: str) -> set[str]:
@@ -66,6 +56,66 @@ def identifiers() -> dict[str, set[str]]:
         }
     engine.dispose()
     return found
+
+
+# --- complete and linked ----------------------------------------------------------------
+
+
+def test_packet_has_index_and_every_page(demo_packet: Path) -> None:
+    assert demo_packet.name == "index.html"
+    for path in page_files(demo_packet):
+        assert path.is_file(), path
+        # Every page (and the index) links the index and every page.
+        hrefs = {v for tag, k, v in refs(path) if tag == "a"}
+        assert {"index.html", *(p.href for p in pages.PAGES)} <= hrefs, path
+    # Executed notebooks are kept for debugging, outside the packet proper.
+    assert not list(demo_packet.parent.glob("*.ipynb"))
+    executed = demo_packet.parent / packets.EXECUTED_DIR
+    assert sorted(p.name for p in executed.iterdir()) == sorted(p.notebook for p in pages.PAGES)
+
+
+def test_every_page_has_the_practice_header(demo_packet: Path) -> None:
+    for path in page_files(demo_packet):
+        text = path.read_text(encoding="utf-8")
+        assert "Demo Family &amp; Orthopedic Practice" in text, path  # escaped, once escaped
+        assert "&amp;amp;" not in text, path
+        assert f"Rates as of</dt><dd>{DEMO_AS_OF}" in text, path
+        assert "claims through " in text and "Generated</dt><dd>" in text, path
+
+
+def test_packet_references_nothing_on_the_network(demo_packet: Path) -> None:
+    for path in page_files(demo_packet):
+        text = path.read_text(encoding="utf-8")
+        assert 'src="http' not in text and "src='http" not in text, path
+        external = [r for r in refs(path) if re.match(r"(https?:)?//", r[2])]
+        assert external == [], path
+        assert "cdnjs" not in re.sub(r"<script>.*?</script>", "", text, flags=re.S), path
+
+
+def test_every_local_link_resolves(demo_packet: Path) -> None:
+    for path in page_files(demo_packet):
+        local = [r for _tag, _attr, r in refs(path) if not r.startswith(("#", "data:"))]
+        assert local, path  # the navigation at least: the check below has links to follow
+        for ref in local:
+            assert (path.parent / ref.split("#")[0]).is_file(), (path, ref)
+
+
+def test_plotly_js_shipped_once_per_packet(demo_packet: Path) -> None:
+    assets = demo_packet.parent / packets.ASSETS_DIR
+    shipped = (assets / packets.PLOTLY_JS).read_text(encoding="utf-8")
+    assert PLOTLY_JS_BANNER in shipped
+    assert "jp-OutputArea" in (assets / packets.LAB_CSS).read_text(encoding="utf-8")
+    for path in page_files(demo_packet):
+        text = path.read_text(encoding="utf-8")
+        assert PLOTLY_JS_BANNER not in text, path  # linked, never embedded
+        assert len(text) < 600_000, path  # pages stay small; the packet is ~5 MB in all
+    for page in pages.PAGES:
+        shown = refs(demo_packet.parent / page.href)
+        assert ("script", "src", "assets/plotly.min.js") in shown, page.href
+        assert ("link", "href", "assets/lab.css") in shown, page.href
+
+
+# --- private and small ------------------------------------------------------------------
 
 
 def _third_party(path: Path, packet_dir: Path) -> bool:
@@ -107,10 +157,10 @@ def test_demo_has_identifiers_to_look_for(identifiers: dict[str, set[str]]) -> N
 
 
 def test_no_patient_or_claim_identifier_in_any_packet_file(
-    packet: Path, identifiers: dict[str, set[str]]
+    demo_packet: Path, identifiers: dict[str, set[str]]
 ) -> None:
-    files = [p for p in packet.parent.rglob("*") if p.is_file()]
-    searched = [p for p in files if not _third_party(p, packet.parent)]
+    files = [p for p in demo_packet.parent.rglob("*") if p.is_file()]
+    searched = [p for p in files if not _third_party(p, demo_packet.parent)]
     assert len(files) - len(searched) == 2  # only plotly.js and lab.css are skipped
     assert {p.name for p in searched} >= {"index.html", *(pg.href for pg in pages.PAGES)}
     for path in searched:  # pages, index, executed notebooks
@@ -118,9 +168,11 @@ def test_no_patient_or_claim_identifier_in_any_packet_file(
         assert leaks == {}, (path, {k: sorted(v)[:5] for k, v in leaks.items()})
 
 
-def test_packet_is_small(packet: Path) -> None:
+def test_packet_is_small(demo_packet: Path) -> None:
     shipped = [
-        p for p in packet.parent.rglob("*") if p.is_file() and packets.EXECUTED_DIR not in p.parts
+        p
+        for p in demo_packet.parent.rglob("*")
+        if p.is_file() and packets.EXECUTED_DIR not in p.parts
     ]
     size = sum(p.stat().st_size for p in shipped)
     assert size <= PACKET_LIMIT, f"{size:,} bytes"
@@ -131,17 +183,21 @@ def chromium() -> str:
     path = shutil.which("chromium")
     if path is None:
         message = "Debian's chromium is not installed (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
+        if _in_ci():
             pytest.fail(message)
         pytest.skip(message)
     return path
 
 
-def test_every_page_renders_offline(chromium: str, packet: Path) -> None:
+# --- offline in a real browser ----------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_every_page_renders_offline(chromium: str, demo_packet: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    opened = [packet, *(packet.parent / p.href for p in pages.PAGES)]
+    opened = page_files(demo_packet)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--headless"]
@@ -167,14 +223,12 @@ def test_every_page_renders_offline(chromium: str, packet: Path) -> None:
             for path in opened:
                 tab.goto(path.as_uri(), wait_until="load")
                 tab.wait_for_function(ALL_DRAWN, timeout=30_000)
-                count = tab.locator(".plotly-graph-div").count()
-                drawn = tab.locator(".plotly-graph-div .main-svg").count()
-                assert count == 0 or drawn >= count, path.name
-                drawn_per_page[path.stem] = count
+                drawn_per_page[path.stem] = tab.locator(".plotly-graph-div").count()
                 assert tab.locator(".packet-header .packet-nav a").count() == len(opened)
                 assert tab.locator(".packet-header").inner_text().count("Generated") == 1
                 tab.screenshot(path=str(ARTIFACTS / f"demo-{path.stem}.png"), full_page=True)
-            # Every page but the contents and the summary has at least one figure.
+            # Every page but the contents and the summary has at least one figure (drawn:
+            # ALL_DRAWN waited for each).
             pictured = [p.slug for p in pages.PAGES if drawn_per_page.get(p.slug, 0) >= 1]
             assert set(pictured) >= {p.slug for p in pages.PAGES} - {"summary"}, drawn_per_page
             assert blocked == [] and failed == [] and errors == []

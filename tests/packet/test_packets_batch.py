@@ -4,14 +4,14 @@ an index of practices, and no practice's data in another's packet."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
-from payeropt_lib import cli, config, errors, formats, store
+from payeropt_lib import config, errors, formats, store
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import pages
@@ -19,65 +19,78 @@ from payeropt_lib.store import orgs
 from payeropt_lib.store.access import Identity
 from tests.conftest import GOOD
 from tests.packet.single_page import only_page
+from tests.test_cli import payeropt
 
 OWNER = Identity("t", "owner")
 AS_OF = "2025-08-01"
 COPIES = 12  # each fixture claim 12 times: counts of 11 and more, so figures are shown
 
+# The good fixture's payer ids, and the names of its commercial and Medicaid payers.
+FIXTURE_PAYERS = ("MCR", "MCD", "ACME", "SELF")
+FIXTURE_NAMES = ("Acme Health Plan", "State Medicaid")
+
+
+@dataclass(frozen=True)
+class Practice:
+    """The good fixture as one practice: ``FIXTURE_PAYERS`` and ``FIXTURE_NAMES`` become
+    ``payers`` and ``names``, claim and patient numbers get their own prefixes, and every
+    amount is scaled."""
+
+    name: str
+    payers: tuple[str, str, str, str]
+    names: tuple[str, str]
+    claim: str
+    patient: str
+    scale: float
+
+
 # Two practices with nothing in common but the Medicare reference: payer ids and names,
 # claim and patient numbers, and contracted amounts all differ.
 PRACTICES = {
-    "alpha": {
-        "name": "Alpha Orthopedics",
-        "payers": {"MCR": "MCR", "MCD": "MCD", "ACME": "ACME", "SELF": "SELF"},
-        "names": {"Acme Health Plan": "Acme Health Plan", "State Medicaid": "State Medicaid"},
-        "claim": "QAC",
-        "patient": "QAP",
-        "scale": 1.0131,
-    },
-    "beta": {
-        "name": "Beta Family Medicine",
-        "payers": {"MCR": "MCRB", "MCD": "TXMD", "ACME": "BLUEB", "SELF": "SELF"},
-        "names": {"Acme Health Plan": "Bluebonnet Mutual", "State Medicaid": "Lone Star Care"},
-        "claim": "ZBC",
-        "patient": "ZBP",
-        "scale": 1.3717,
-    },
+    "alpha": Practice("Alpha Orthopedics", FIXTURE_PAYERS, FIXTURE_NAMES, "QAC", "QAP", 1.0131),
+    "beta": Practice(
+        "Beta Family Medicine",
+        ("MCRB", "TXMD", "BLUEB", "SELF"),
+        ("Bluebonnet Mutual", "Lone Star Care"),
+        "ZBC",
+        "ZBP",
+        1.3717,
+    ),
 }
 
 
-def _variant(folder: Path, spec: dict) -> Path:
-    """The good fixture as one practice: payers renamed, ids renumbered, amounts scaled."""
+def _variant(folder: Path, spec: Practice) -> Path:
+    """The good fixture as the practice ``spec``, each claim ``COPIES`` times."""
     folder.mkdir(parents=True)
-    payer = spec["payers"]
+    payer = dict(zip(FIXTURE_PAYERS, spec.payers, strict=True))
+    names = dict(zip(FIXTURE_NAMES, spec.names, strict=True))
 
     def ids(values: pd.Series, prefix: str, copy: int) -> pd.Series:
         return prefix + values.str.extract(r"(\d+)$", expand=False) + f"{copy:02d}"
 
+    def scaled(amounts: pd.Series) -> pd.Series:
+        return (amounts.astype(float) * spec.scale).map("{:.2f}".format)
+
     contracts = pd.read_csv(GOOD / "contracts.csv", dtype=str, keep_default_na=False)
     contracts["payer_id"] = contracts["payer_id"].map(payer)
-    contracts["payer_name"] = contracts["payer_name"].replace(spec["names"])
-    contracts["payer_aliases"] = contracts["payer_aliases"].replace(spec["names"], regex=True)
+    contracts["payer_name"] = contracts["payer_name"].replace(names)
+    contracts["payer_aliases"] = contracts["payer_aliases"].replace(names, regex=True)
     contracts.to_csv(folder / "contracts.csv", index=False)
     fees = pd.read_csv(GOOD / "fee_schedules.csv", dtype=str, keep_default_na=False)
     fees["payer_id"] = fees["payer_id"].map(payer)
-    fees["allowed_amount"] = (fees["allowed_amount"].astype(float) * spec["scale"]).map(
-        "{:.2f}".format
-    )
+    fees["allowed_amount"] = scaled(fees["allowed_amount"])
     fees.to_csv(folder / "fee_schedules.csv", index=False)
     (folder / "medicare_fees.csv").write_bytes((GOOD / "medicare_fees.csv").read_bytes())
     charges = pd.read_csv(GOOD / "charges.csv", dtype=str, keep_default_na=False)
     copies = []
     for copy in range(COPIES):
         c = charges.copy()
-        c["claim_id"] = ids(c["claim_id"], spec["claim"], copy)
-        c["line_control_number"] = ids(c["line_control_number"], spec["claim"] + "L", copy)
-        c["patient_id"] = ids(c["patient_id"], spec["patient"], copy)
+        c["claim_id"] = ids(c["claim_id"], spec.claim, copy)
+        c["line_control_number"] = ids(c["line_control_number"], spec.claim + "L", copy)
+        c["patient_id"] = ids(c["patient_id"], spec.patient, copy)
         c["primary_payer_id"] = c["primary_payer_id"].map(payer)
         c["secondary_payer_id"] = c["secondary_payer_id"].map(payer).fillna("")
-        c["charge_amount"] = (c["charge_amount"].astype(float) * spec["scale"]).map(
-            "{:.2f}".format
-        )
+        c["charge_amount"] = scaled(c["charge_amount"])
         copies.append(c)
     pd.concat(copies).to_csv(folder / "charges.csv", index=False)
     return folder
@@ -89,7 +102,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = config.sqlite_url(root / "batch.sqlite")
     engine = store.engine_for(url)
     for org_id, spec in PRACTICES.items():
-        orgs.create(engine, org_id, spec["name"], OWNER, locality="01112-05")
+        orgs.create(engine, org_id, spec.name, OWNER, locality="01112-05")
         orgs.opt_in(engine, org_id, OWNER, True)
         onboarding.load_folder(engine, org_id, _variant(root / org_id, spec), OWNER)
     orgs.create(engine, "gamma", "Gamma Not Opted In", OWNER)
@@ -197,22 +210,28 @@ def test_cli_report_all_exits_non_zero_when_one_fails(
         orgs.create(engine, org_id, org_id.title(), OWNER)
         orgs.opt_in(engine, org_id, OWNER, True)
     _fragile_page(tmp_path, monkeypatch)
-    runner = CliRunner()
     out = tmp_path / "out"
-    args = ["--db", url, "report", "--all", "--out", str(out), "--as-of", AS_OF]
-    res = runner.invoke(cli.app, [*args, "--workers", "1", "--actor", "t", "--role", "owner"])
-    assert res.exit_code != 0
-    assert isinstance(res.exception, errors.BatchFailed)
-    assert "1 of 2 packets failed (beta: report page 99_fragile.ipynb" in str(res.exception)
+    args = ["report", "--all", "--out", str(out), "--as-of", AS_OF, "--workers", "1"]
+    # As a user runs it (cli.run, what the console script exits with): a user error is
+    # one line on stderr and exit 2. (A bare `report` is test_cli.py's usage error.)
+    done = payeropt(*args, "--actor", "t", "--role", "owner", db=url)
+    executed = out / "beta" / packets.EXECUTED_DIR / "99_fragile.ipynb"
+    assert (done.code, done.err) == (
+        2,
+        "payeropt: 1 of 2 packets failed (beta: report page 99_fragile.ipynb failed in cell "
+        "In [3] (AssertionError: beta breaks this page); no index.html was written; the "
+        f"executed notebook is {executed}); the others are listed in {out / 'index.html'}\n",
+    )
+    assert done.out == f"alpha: {out / 'alpha' / 'index.html'}\n{out / 'index.html'}\n"
     assert (out / "index.html").is_file() and (out / "alpha" / "index.html").is_file()
-    assert "alpha: " in res.output
-    res = runner.invoke(cli.app, ["--db", url, "report", "--out", str(out)])
-    assert res.exit_code != 0  # neither a practice nor --all
 
 
 def test_packet_on_postgresql_keeps_the_password_out_of_every_file(
-    pg_url: str, tmp_path: Path
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # One page is enough: every page gets the URL the same way (papermill's parameters,
+    # written into the executed notebook, or PAYEROPT_DB, which the kernel inherits).
+    monkeypatch.setattr(pages, "PAGES", tuple(p for p in pages.PAGES if p.slug == "summary"))
     engine = store.engine_for(pg_url)
     org_id = "pgpacket"
     orgs.create(engine, org_id, "PostgreSQL Practice", OWNER, locality="01112-05")

@@ -1,4 +1,6 @@
-"""report: the packet from the good fixtures, offline rules, formatters, notebook hygiene."""
+"""report: what the pages say about a practice whose numbers the test knows (a packet of the
+two pages checked, from the good fixtures), building a packet when a page fails, formatters,
+notebook hygiene. What every packet must be is in test_packet_demo.py."""
 
 from __future__ import annotations
 
@@ -6,8 +8,8 @@ import ast
 import json
 import re
 import socket
+import tempfile
 import threading
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +27,16 @@ from payeropt_lib.packet import cache, display, loaders, pages, plots, report
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 from tests.conftest import GOOD
+from tests.packet.reading import PLOTLY_JS_BANNER, page_files, refs, table_rows
 from tests.packet.single_page import only_page
 
 OWNER = Identity("t", "owner")
 AS_OF = "2025-08-01"
-PLOTLY_JS_BANNER = "* plotly.js v"
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
 PAGE_NOTEBOOKS = [p for p in NOTEBOOKS if not p.name.startswith("explore_")]
+# The pages whose numbers are checked below: the packet built here has only these.
+CHECKED = tuple(p for p in pages.PAGES if p.slug in ("fee-schedules", "underpayments"))
+HANG = 300  # seconds: only a hung thread takes this long (no check depends on timing)
 
 
 @pytest.fixture(scope="module")
@@ -121,78 +126,20 @@ def _post_remittances(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def packet(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The packet of the pages in ``CHECKED`` (the numbers need this practice, not the demo:
+    a packet of every page is the demo's, built once for test_packet_demo.py)."""
     _post_remittances(db_url)
     out = tmp_path_factory.mktemp("packet")
-    return packets.write_packet(db_url, "t", out, as_of=AS_OF, who=OWNER)
-
-
-def _pages(index: Path) -> list[Path]:
-    return [index, *(index.parent / page.href for page in pages.PAGES)]
-
-
-class _Refs(HTMLParser):
-    """src/href attributes of real tags (a <script>'s body is not parsed as tags)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.refs: list[tuple[str, str, str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.refs += [(tag, k, v) for k, v in attrs if k in ("src", "href") and v]
-
-
-def _refs(path: Path) -> list[tuple[str, str, str]]:
-    parser = _Refs()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser.refs
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages, "PAGES", CHECKED)
+        return packets.write_packet(db_url, "t", out, as_of=AS_OF, who=OWNER)
 
 
 # --- the packet -----------------------------------------------------------------------
 
 
-def test_packet_has_index_and_every_page(packet: Path) -> None:
-    assert packet.name == "index.html"
-    for path in _pages(packet):
-        assert path.is_file(), path
-    links = {v for tag, k, v in _refs(packet) if tag == "a"}
-    assert {p.href for p in pages.PAGES} <= links
-    # Executed notebooks are kept for debugging, outside the packet proper.
-    assert not list(packet.parent.glob("*.ipynb"))
-    assert (packet.parent / packets.EXECUTED_DIR / pages.PAGES[0].notebook).is_file()
-
-
-def test_packet_references_nothing_on_the_network(packet: Path) -> None:
-    for path in _pages(packet):
-        text = path.read_text(encoding="utf-8")
-        assert 'src="http' not in text and "src='http" not in text, path
-        external = [r for r in _refs(path) if re.match(r"(https?:)?//", r[2])]
-        assert external == [], path
-        assert "cdnjs" not in re.sub(r"<script>.*?</script>", "", text, flags=re.S), path
-
-
-def test_every_local_link_resolves(packet: Path) -> None:
-    for path in _pages(packet):
-        for _tag, _attr, ref in _refs(path):
-            if not ref.startswith(("#", "data:")):
-                assert (path.parent / ref.split("#")[0]).is_file(), (path, ref)
-
-
-def test_plotly_js_shipped_once_per_packet(packet: Path) -> None:
-    assets = packet.parent / packets.ASSETS_DIR
-    shipped = (assets / packets.PLOTLY_JS).read_text(encoding="utf-8")
-    assert PLOTLY_JS_BANNER in shipped
-    assert "jp-OutputArea" in (assets / packets.LAB_CSS).read_text(encoding="utf-8")
-    for path in _pages(packet):
-        text = path.read_text(encoding="utf-8")
-        assert PLOTLY_JS_BANNER not in text, path  # linked, never embedded
-        assert len(text) < 600_000, path  # pages stay small; the packet is ~5 MB in all
-    refs = _refs(packet.parent / "fee-schedules.html")
-    assert ("script", "src", "assets/plotly.min.js") in refs
-    assert ("link", "href", "assets/lab.css") in refs
-
-
 def test_every_page_has_header_navigation_and_footer(packet: Path) -> None:
-    for path in _pages(packet):
+    for path in page_files(packet, CHECKED):
         text = path.read_text(encoding="utf-8")
         assert "Test Practice &amp; Sons" in text, path  # escaped, once escaped
         assert "Test Practice &amp;amp;" not in text, path
@@ -200,8 +147,8 @@ def test_every_page_has_header_navigation_and_footer(packet: Path) -> None:
         assert f"Rates as of</dt><dd>{AS_OF}" in text, path
         assert "claims through 2025-10-21" in text, path
         assert "Generated</dt><dd>" in text, path
-        hrefs = {v for tag, k, v in _refs(path) if tag == "a"}
-        assert {"index.html", *(p.href for p in pages.PAGES)} <= hrefs, path
+        hrefs = {v for tag, k, v in refs(path) if tag == "a"}
+        assert {"index.html", *(p.href for p in CHECKED)} <= hrefs, path
 
 
 def test_page_shows_the_numbers_not_the_code(packet: Path) -> None:
@@ -247,8 +194,11 @@ def test_underpayments_page_is_aggregate_only(packet: Path) -> None:
 def test_not_opted_in_practice_is_refused(db_url: str, tmp_path: Path) -> None:
     with pytest.raises(NotOptedIn) as err:
         report.context("nope", db_url, "", "", AS_OF)
-    assert str(err.value) == str(NotOptedIn("nope", "report.run"))
-    assert str(err.value).startswith("report.run refused: practice 'nope' has not opted in")
+    assert str(err.value) == (
+        "report.run refused: practice 'nope' has not opted in to Payer Optimization; the "
+        "owner must read the disclosure ('payeropt opt-in nope --show-disclosure') and accept "
+        "it ('payeropt opt-in nope --actor NAME --role owner --accept-disclosure')"
+    )
     with pytest.raises(NotOptedIn):
         packets.write_packet(db_url, "nope", tmp_path, as_of=AS_OF)
     assert not (tmp_path / "index.html").exists()
@@ -447,15 +397,17 @@ def _stake(labels: list[str], lines: list[int], stake: list[int]) -> pd.DataFram
 
 def test_tables_show_small_cells_as_under_11_and_their_complement_as_suppressed() -> None:
     frame = _stake(["Acme", "Beta", "Gamma"], [7, 30, 40], [700, 3_000, 4_000])
-    shown = report.table(
-        frame,
-        columns={"payer_label": "Payer", "lines": "Lines", "at_stake_cents": "At stake"},
-        missing=report.SUPPRESSED,
-    ).html
-    assert '<tr><td>Acme</td><td class="num">&lt;11</td><td class="num">suppressed</td>' in shown
-    assert '<tr><td>Beta</td><td class="num">suppressed</td><td class="num">suppressed' in shown
-    assert '<tr><td>Gamma</td><td class="num">40</td><td class="num">$40.00</td>' in shown
-    assert '<td>All payers</td><td class="num">77</td><td class="num">$77.00</td>' in shown
+    columns = {"payer_label": "Payer", "lines": "Lines", "at_stake_cents": "At stake"}
+    shown = report.table(frame, columns=columns, missing=report.SUPPRESSED).html
+    # The whole table: Acme's 7 lines read "<11"; Beta is hidden with them, or the total
+    # minus the others would give Acme's count; nobody's hidden dollars are anywhere.
+    assert table_rows(shown) == [
+        ["Payer", "Lines", "At stake"],
+        ["Acme", "<11", "suppressed"],
+        ["Beta", "suppressed", "suppressed"],
+        ["Gamma", "40", "$40.00"],
+        ["All payers", "77", "$77.00"],
+    ]
     assert "$7.00" not in shown and "$30.00" not in shown
 
 
@@ -570,15 +522,37 @@ def test_adjudicated_lines_are_priced_once_per_packet_run(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx = report.context("t", db_url, "", "", AS_OF)
-    fresh = report.adjudicated(ctx)  # no cache outside a packet run
-    assert not list(tmp_path.iterdir())
-    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
-    first = report.adjudicated(ctx)
-    (cached,) = tmp_path.glob("*.pkl")
-    assert cached.name.startswith("adjudicated-t-")
-    pd.testing.assert_frame_equal(first, fresh)
-    monkeypatch.setattr(loaders, "read_adjudicated", lambda ctx: pytest.fail("priced twice"))
+    key = loaders.adjudicated_key(ctx)
+    priced: list[str] = []
+    price = loaders.read_adjudicated
+
+    def counted(c: report.Context) -> pd.DataFrame:
+        priced.append(c.org_id)
+        return price(c)
+
+    monkeypatch.setattr(loaders, "read_adjudicated", counted)
+    # Outside a packet run nothing is kept: no cache file, so every call prices the lines,
+    # and nothing is written where a cache could land (this folder is the working
+    # directory, for a relative path, and the temp directory).
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    monkeypatch.setattr(tempfile, "tempdir", str(outside))
+    assert cache.cache_file(key) is None
+    fresh = report.adjudicated(ctx)
     pd.testing.assert_frame_equal(report.adjudicated(ctx), fresh)
+    assert priced == ["t", "t"]
+    assert not list(outside.iterdir())
+    # In a packet run: priced by the first page that asks, then read by every other page.
+    run = tmp_path / "run"
+    run.mkdir()
+    monkeypatch.setenv(cache.CACHE_ENV, str(run))
+    pd.testing.assert_frame_equal(report.adjudicated(ctx), fresh)
+    pd.testing.assert_frame_equal(report.adjudicated(ctx), fresh)
+    assert priced == ["t", "t", "t"]
+    assert [p.name for p in run.glob("*.pkl")] == [f"{key}.pkl"] == [cache.cache_file(key).name]
+    assert key.startswith("adjudicated-t-")
 
 
 def test_a_page_waits_for_the_page_pricing_the_lines_instead_of_pricing_them_too(
@@ -589,13 +563,42 @@ def test_a_page_waits_for_the_page_pricing_the_lines_instead_of_pricing_them_too
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     cached = cache.cache_file(loaders.adjudicated_key(ctx))
     monkeypatch.setattr(loaders, "read_adjudicated", lambda ctx: pytest.fail("priced twice"))
+    fcntl = pytest.importorskip("fcntl")  # the lock is POSIX flock (none elsewhere)
     got: list[pd.DataFrame] = []
-    waiter = threading.Thread(target=lambda: got.append(report.adjudicated(ctx)))
+    # The page's thread says whether its lock request found the lock taken ("waits"),
+    # then waits for it; or that it never asked (it finished, or failed).
+    asked: list[str] = []
+    answered = threading.Event()
+    flock = fcntl.flock
+
+    def watched(fd: object, op: int) -> None:
+        if threading.current_thread() is page and op == fcntl.LOCK_EX:
+            try:
+                flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                asked.append("waits")
+                answered.set()
+                flock(fd, op)
+                return
+            asked.append("took it at once")
+            answered.set()
+            return
+        flock(fd, op)
+
+    def open_page() -> None:
+        try:
+            got.append(report.adjudicated(ctx))
+        finally:
+            answered.set()
+
+    page = threading.Thread(target=open_page)
     with cache.exclusive(cached.with_suffix(".lock")):  # another page is pricing them
-        waiter.start()
-        waiter.join(0.5)
-        assert waiter.is_alive() and not got  # it waits for the lock
+        monkeypatch.setattr(fcntl, "flock", watched)
+        page.start()
+        assert answered.wait(HANG)
+        assert asked == ["waits"] and not got  # blocked on the lock, no lines of its own
         lines.to_pickle(cached)  # the other page is done
-    waiter.join(10)
-    assert not waiter.is_alive()
+    page.join(HANG)
+    assert not page.is_alive()
+    assert len(got) == 1
     pd.testing.assert_frame_equal(got[0], lines)
