@@ -78,16 +78,19 @@ def _year_start(year: int) -> np.datetime64:
 
 def _contract_price(
     line: dict[str, np.ndarray],
-    pair_cents: np.ndarray,
-    pair_mod: np.ndarray,
-    mult_proc: np.ndarray,
+    pair: dict[str, np.ndarray],
     fee_level: np.ndarray,
     fee_to: np.ndarray,
-    n_pairs: int,
 ) -> np.ndarray:
     """Each line's contract price (-1 = none) from the generator's own tables, without
-    payeropt_lib: the interface §3 rules as they apply to this data (docs/expected.md)."""
+    payeropt_lib: the interface §3 rules as they apply to this data (docs/expected.md).
+
+    ``pair``: per code + modifier pair, its base price ("cents"), pricing modifier
+    ("modifier": 0 = '', 1 = 26, 2 = TC) and MULT PROC indicator ("mult_proc");
+    ``fee_level`` and ``fee_to``: per fee row, its percent of the base price and its end."""
     n = len(line["payer"])
+    n_pairs = len(pair["cents"])
+    base = pair["cents"][line["pair"]]
     n_years = len(YEARS)
     year = line["dos"].astype("M8[Y]").astype(np.int64) + 1970 - YEARS[0]
     fixed = line["payer"] < N_FIXED_PAYERS
@@ -107,20 +110,20 @@ def _contract_price(
     use_own = (line["pl"] == 1) & in_force(own)
     row = np.where(use_own, own, blank)
     ok = fixed & (use_own | in_force(blank))
-    cents = pair_cents[line["pair"]] * fee_level[row] // 100
+    cents = base * fee_level[row] // 100
     rate[ok] = cents[ok]
     # Percent of Medicare: the contract locality's non-facility or facility amount.
     m = np.maximum(line["payer"] - N_FIXED_PAYERS, 0)
     pct = np.array([110_000, 112_500, 125_000, 130_000])[np.minimum(m, 3)]
     loc = m % len(LOCALITIES)
-    nf = pair_cents[line["pair"]] * (80 + 3 * loc + 2 * year) // 100
-    fac = np.where(pair_mod[line["pair"]] == 1, nf, nf * 85 // 100)
+    nf = base * (80 + 3 * loc + 2 * year) // 100
+    fac = np.where(pair["modifier"][line["pair"]] == 1, nf, nf * 85 // 100)
     medicare = np.where(line["facility"], fac, nf)
     rate = np.where(percent, (medicare * pct + 50_000) // 100_000, rate)
     # × units; MPPR (indicator 2, same claim and day): 2nd and later at 50 %, by gross.
     priced = rate >= 0
     gross = np.where(priced, rate * line["units"], 0)
-    ranked = priced & (mult_proc[line["pair"]] == "2")
+    ranked = priced & (pair["mult_proc"][line["pair"]] == "2")
     at = np.flatnonzero(ranked)
     order = np.lexsort((at, -gross[at], line["claim"][at]))  # line_key = position
     claim = line["claim"][at][order]
@@ -298,12 +301,9 @@ def make_data(n_lines: int, seed: int, short_paid: float = 0.03) -> dict[str, pd
             "units": units,
             "charge": (charge_each * units).astype(np.int64),
         },
-        pair_cents=pair_cents,
-        pair_mod=pair_mod,
-        mult_proc=mult_proc,
+        pair={"cents": pair_cents, "modifier": pair_mod, "mult_proc": mult_proc},
         fee_level=level,
         fee_to=effective_to,
-        n_pairs=n_pairs,
     )
     draw = rng.random(n_lines)
     priced = expected >= 0

@@ -38,6 +38,7 @@ import pandas as pd
 
 from payeropt_lib.reference import carcs
 
+from . import directory
 from .directory import ALL_PAYERS, FEDERAL_CLASSES
 from .privacy import SMALL_CELL, SMALL_SUFFIX, TOTAL, hide_cells, percent, shown_first, suppress
 from .recovery import live
@@ -196,6 +197,20 @@ def _order(frame: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
     return shown_first(frame, by, label, first=~other)
 
 
+# What ``_shares_of_denied`` adds after a table's own columns.
+SHARE_COLUMNS = ["pct_of_denied", TOTAL, "claims" + SMALL_SUFFIX, "lines" + SMALL_SUFFIX]
+
+
+def _shares_of_denied(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """A table of denied lines (claims, lines, denied_cents, a total row) suppressed, with
+    pct_of_denied (each row's share of the total's denied charges) and most denied charges
+    first (hidden after, by ``label``; "other" before the total)."""
+    table = suppress(table, ["claims", "lines"], ["denied_cents"])
+    grand = table.loc[table[TOTAL], "denied_cents"].iloc[0]
+    table["pct_of_denied"] = percent(table["denied_cents"], pd.Series(grand, index=table.index))
+    return _order(table, "denied_cents", label)
+
+
 def _grid_hidden(counts: np.ndarray) -> np.ndarray:
     """Cells to hide in a table whose rows and columns both add up to totals shown
     elsewhere (payers × months: each payer's period total, each month's all-payer total):
@@ -210,20 +225,12 @@ def _grid_hidden(counts: np.ndarray) -> np.ndarray:
 # --- payers -----------------------------------------------------------------------------
 
 
-def _payer_info(payer_ids: pd.Series, payer_names: pd.DataFrame | None) -> pd.DataFrame:
+def _payer_info(payer_ids: pd.Series, payers: pd.DataFrame | None) -> pd.DataFrame:
     """payer_label (name, else id) and federal (Medicare/Medicaid class) per payer id."""
-    if payer_names is None or payer_names.empty:
-        names = pd.DataFrame(columns=["payer_id", "payer_name", "payer_class"])
-    else:
-        names = payer_names.drop_duplicates("payer_id")
-    info = pd.DataFrame({"payer_id": payer_ids.astype("str")}).merge(
-        names, on="payer_id", how="left"
-    )
-    label = info["payer_name"].astype("object").fillna(info["payer_id"]).astype("str")
-    federal = info["payer_class"].isin(FEDERAL_CLASSES).astype(bool)
-    return pd.DataFrame(
-        {"payer_label": label.to_numpy(), "federal": federal.to_numpy()}, index=payer_ids.index
-    )
+    ids = payer_ids.astype("str")
+    label = directory.payer_names(ids, payers).to_numpy()
+    federal = directory.payer_classes(ids, payers).isin(FEDERAL_CLASSES).to_numpy()
+    return pd.DataFrame({"payer_label": label, "federal": federal}, index=payer_ids.index)
 
 
 # --- the page's tables ------------------------------------------------------------------
@@ -306,9 +313,7 @@ def by_reason(lines: pd.DataFrame) -> pd.DataFrame:
     columns = ["category", "category_label", "action", "claims", "lines", "denied_cents"]
     denied = lines[lines["denial_class"].eq(DENIED)]
     if denied.empty:
-        return pd.DataFrame(
-            columns=[*columns, "pct_of_denied", TOTAL, "claims_small", "lines_small"]
-        )
+        return pd.DataFrame(columns=[*columns, *SHARE_COLUMNS])
     parts = denied.groupby("category").agg(
         claims=("claim_key", "nunique"),
         lines=("line_key", "size"),
@@ -333,11 +338,7 @@ def by_reason(lines: pd.DataFrame) -> pd.DataFrame:
         ~table[TOTAL], ALL_REASONS
     )
     table["action"] = table["category"].map(carcs.ACTIONS).fillna("").astype("str")
-    table = suppress(table, ["claims", "lines"], ["denied_cents"])
-    grand = table.loc[table[TOTAL], "denied_cents"].iloc[0]
-    table["pct_of_denied"] = percent(table["denied_cents"], pd.Series(grand, index=table.index))
-    table = _order(table, "denied_cents", "category_label")
-    return table[[*columns, "pct_of_denied", TOTAL, "claims_small", "lines_small"]]
+    return _shares_of_denied(table, "category_label")[[*columns, *SHARE_COLUMNS]]
 
 
 def _ranked(
@@ -403,9 +404,7 @@ def by_carc(lines: pd.DataFrame, top_n: int = 12) -> pd.DataFrame:
     columns = ["reason", "meaning", "category_label", "claims", "lines", "denied_cents"]
     denied = lines[lines["denial_class"].eq(DENIED)]
     if denied.empty:
-        return pd.DataFrame(
-            columns=[*columns, "pct_of_denied", TOTAL, "claims_small", "lines_small"]
-        )
+        return pd.DataFrame(columns=[*columns, *SHARE_COLUMNS])
     group = denied["group_code"].astype("string").fillna("")
     code = (group + "-").where(group.ne(""), "") + denied["carc"].astype("string")
     denied = denied.assign(reason=code.fillna(carcs.NO_REASON).astype("str"))
@@ -417,11 +416,7 @@ def by_carc(lines: pd.DataFrame, top_n: int = 12) -> pd.DataFrame:
     table["meaning"] = carcs.meaning(carc).where(listed, "")
     table["category_label"] = carcs.category_label(carcs.category_of(carc)).where(listed, "")
     table["reason"] = table["label"]
-    table = suppress(table, ["claims", "lines"], ["denied_cents"])
-    grand = table.loc[table[TOTAL], "denied_cents"].iloc[0]
-    table["pct_of_denied"] = percent(table["denied_cents"], pd.Series(grand, index=table.index))
-    table = _order(table, "denied_cents", "reason")
-    return table[[*columns, "pct_of_denied", TOTAL, "claims_small", "lines_small"]]
+    return _shares_of_denied(table, "reason")[[*columns, *SHARE_COLUMNS]]
 
 
 def by_payer(

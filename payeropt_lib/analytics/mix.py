@@ -33,15 +33,7 @@ from payeropt_lib.periods import within
 
 from .directory import ALL_PAYERS, class_labels, payer_classes, payer_names
 from .performance import claim_table, group_sums
-from .privacy import (
-    SMALL_SUFFIX,
-    TOTAL,
-    complement,
-    percent,
-    shown_first,
-    suppress_grid,
-    suppress_tree,
-)
+from .privacy import SMALL_SUFFIX, TOTAL, percent, shown_first, suppress_months, suppress_tree
 
 logger = logging.getLogger(__name__)
 
@@ -51,23 +43,19 @@ ALL_CLASSES = "All payer types"
 BY = ("payer_class", "payer")
 
 COUNTS = ["claims", "remitted_claims"]
-# Each figure → the counts it is measured over (hidden when any of them is hidden).
-TIES = {
+# Each column of figures, in the order the tables give them → the counts it is measured
+# over (hidden when any of them is hidden; none for a count itself).
+MEASURED_OVER: dict[str, tuple[str, ...]] = {
+    "claims": (),
     "pct_claims": ("claims",),
     "charge_cents": ("claims",),
     "pct_charges": ("claims",),
+    "remitted_claims": (),
     "paid_cents": ("claims", "remitted_claims"),
     "pct_paid": ("claims", "remitted_claims"),
 }
-FIGURES = [
-    "claims",
-    "pct_claims",
-    "charge_cents",
-    "pct_charges",
-    "remitted_claims",
-    "paid_cents",
-    "pct_paid",
-]
+FIGURES = list(MEASURED_OVER)
+TIES = {figure: counts for figure, counts in MEASURED_OVER.items() if counts}
 MIX_COLUMNS = {
     "payer_class": [
         "payer_class",
@@ -246,20 +234,8 @@ def mix_monthly(
     months = _sums(claims, ["service_month"])
     of_month = months.set_index("service_month").reindex(cells["service_month"])
     cells = _shares(cells, of_month.set_axis(cells.index))
-    row_hidden, column_hidden = {}, {}
-    for count in COUNTS:
-        month_hidden = complement(
-            months[count],
-            [pd.Series(0, index=months.index)],
-            [pd.Series(pd.isna(grand[count]), index=months.index)],
-        )
-        by_class = class_rows.set_index("payer_class")[count].isna()
-        row_hidden[count] = cells["payer_class"].map(by_class).fillna(True).astype(bool)
-        by_month = pd.Series(month_hidden.to_numpy(), index=months["service_month"])
-        column_hidden[count] = cells["service_month"].map(by_month).fillna(True).astype(bool)
-    out = suppress_grid(
-        cells, COUNTS, TIES, "payer_class", "service_month", row_hidden, column_hidden
-    )
+    totals = class_rows.set_index("payer_class")
+    out, _ = suppress_months(cells, COUNTS, TIES, "payer_class", totals, months, grand)
     order = shown_first(class_rows, "claims", "class_label")["payer_class"]
     rank = pd.Series(range(len(order)), index=order.to_numpy())
     out = out.assign(

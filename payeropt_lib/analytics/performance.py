@@ -44,11 +44,10 @@ from .directory import ALL_PAYERS, FEDERAL_CLASSES, class_labels, payer_classes,
 from .privacy import (
     SMALL_SUFFIX,
     TOTAL,
-    complement,
     masked,
     percent,
     shown_first,
-    suppress_grid,
+    suppress_months,
     suppress_tree,
 )
 
@@ -497,18 +496,15 @@ def headline(adjudicated: pd.DataFrame, transactions: pd.DataFrame) -> pd.DataFr
     return kpis.iloc[0:0] if bool(kpis["claims"].eq(0).fillna(False).all()) else kpis
 
 
-MONTHLY_COUNTS = ["claims", "denied_claims", "priced_lines"]
-MONTHLY_TIES = {
-    "pct_denial": ("claims", "denied_claims"),
-    "pct_allowed_of_expected": ("claims", "priced_lines"),
-}
+MONTHLY_RATES = ["pct_denial", "pct_allowed_of_expected"]
+MONTHLY_TIES = {rate: TIES[rate] for rate in MONTHLY_RATES}
+MONTHLY_COUNTS = ["claims", "denied_claims", "priced_lines"]  # those the rates are over
 MONTHLY_COLUMNS = [
     "payer_id",
     "payer_label",
     "service_month",
     *MONTHLY_COUNTS,
-    "pct_denial",
-    "pct_allowed_of_expected",
+    *MONTHLY_RATES,
     TOTAL,
     *(c + SMALL_SUFFIX for c in MONTHLY_COUNTS),
 ]
@@ -535,18 +531,8 @@ def payer_monthly(adjudicated: pd.DataFrame, payers: pd.DataFrame | None = None)
     tree = _performance_tree(claims, payers)
     payer_rows = tree[tree["level"].eq("payer")].set_index("payer_id")
     grand = tree[tree[TOTAL].astype(bool)].iloc[0]
-    row_hidden, column_hidden, month_hidden = {}, {}, {}
-    for count in MONTHLY_COUNTS:
-        month_hidden[count] = complement(
-            months[count],
-            [pd.Series(0, index=months.index)],
-            [pd.Series(pd.isna(grand[count]), index=months.index)],
-        )
-        row_hidden[count] = cells["payer_id"].map(payer_rows[count].isna()).fillna(True)
-        by_month = pd.Series(month_hidden[count].to_numpy(), index=months["service_month"])
-        column_hidden[count] = cells["service_month"].map(by_month).fillna(True)
-    shown = suppress_grid(
-        cells, MONTHLY_COUNTS, MONTHLY_TIES, "payer_id", "service_month", row_hidden, column_hidden
+    shown, month_hidden = suppress_months(
+        cells, MONTHLY_COUNTS, MONTHLY_TIES, "payer_id", payer_rows, months, grand
     )
     all_months = masked(months, month_hidden, MONTHLY_TIES).assign(payer_id=pd.NA)
     order = pd.Series(

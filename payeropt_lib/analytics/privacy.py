@@ -6,8 +6,9 @@ it could be worked out. ``suppress`` hides the small counts of a table and the d
 rates tied to them, then one more cell wherever a hidden one could be recovered from the
 table's total (its ``is_total`` row); ``complement`` / ``hide_cells`` apply the same rule to
 cells that are parts of several totals at once, and ``suppress_tree`` / ``suppress_grid``
-to nested rows and two-way tables. A hidden figure is NA and its ``<count>_small`` flag
-says whether it was itself small (printed "<11") or hidden to protect another.
+to nested rows and two-way tables (``suppress_months``: a grid of months). A hidden figure
+is NA and its ``<count>_small`` flag says whether it was itself small (printed "<11") or
+hidden to protect another.
 """
 
 from __future__ import annotations
@@ -262,6 +263,41 @@ def suppress_grid(
             hidden.get(lead) if count != lead else None,
         )
     return masked(cells, hidden, ties)
+
+
+def suppress_months(
+    cells: pd.DataFrame,
+    count_columns: Sequence[str],
+    ties: Mapping[str, Sequence[str]],
+    row: str,
+    row_totals: pd.DataFrame,
+    months: pd.DataFrame,
+    grand: pd.Series,
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """``suppress_grid`` for a ``row`` × month table whose totals are shown elsewhere.
+
+    ``cells``: one row per ``row`` value and service_month, with the counts. A row's
+    total is its row in ``row_totals`` (indexed by ``row``, already suppressed: a cell of
+    a hidden total is hidden too); a month's total is its row in ``months`` (one row per
+    service_month), itself a part of ``grand`` (the table's total row, already
+    suppressed), so the month totals are suppressed as parts of it first. Returns the
+    suppressed cells and, per count, which rows of ``months`` are hidden (for the page's
+    month totals).
+    """
+    row_hidden, column_hidden, month_hidden = {}, {}, {}
+    for count in count_columns:
+        month_hidden[count] = complement(
+            months[count],
+            [pd.Series(0, index=months.index)],
+            [pd.Series(pd.isna(grand[count]), index=months.index)],
+        )
+        row_hidden[count] = cells[row].map(row_totals[count].isna()).fillna(True)
+        by_month = pd.Series(month_hidden[count].to_numpy(), index=months["service_month"])
+        column_hidden[count] = cells["service_month"].map(by_month).fillna(True)
+    shown = suppress_grid(
+        cells, count_columns, ties, row, "service_month", row_hidden, column_hidden
+    )
+    return shown, month_hidden
 
 
 def masked(

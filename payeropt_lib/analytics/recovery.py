@@ -73,14 +73,11 @@ TASK_COLUMNS = [
 ]
 
 
-# --- suppression ------------------------------------------------------------------------
-
-
 # --- inputs -----------------------------------------------------------------------------
 
 
 def live(findings: pd.DataFrame) -> pd.DataFrame:
-    """Findings whose posting still counts (a reversal sets ``void``)."""
+    """Findings (or denials) whose posting still counts (a reversal sets ``void``)."""
     return findings[~findings["void"].fillna(False).astype(bool)]
 
 

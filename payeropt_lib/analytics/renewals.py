@@ -42,7 +42,7 @@ from payeropt_lib.periods import DateLike, day, days_in, within
 from payeropt_lib.pricing import contracts as terms
 from payeropt_lib.reference.modifiers import pricing_modifiers
 
-from . import directory, fee_comparisons, privacy, procedure_codes
+from . import directory, fee_comparisons, privacy, procedure_codes, recovery
 
 logger = logging.getLogger(__name__)
 
@@ -574,7 +574,7 @@ def activity(
 
     primary = adjudicated[adjudicated["primary"].astype(bool)]
     remitted = _with_other(_to_contract(primary, "payer_id", "product_line", schedule))
-    live = denials[~denials["void"].fillna(False).astype(bool)]
+    live = recovery.live(denials)
     denied = live.loc[live["denial_class"].eq("denied"), ["remit_id", "claim_id"]]
     denied = denied.drop_duplicates().assign(_denied=True)
     remitted = remitted.merge(denied, how="left", on=["remit_id", "claim_id"])

@@ -19,11 +19,32 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from payeropt_lib.analytics import directory, fee_comparisons, recovery
+from payeropt_lib.periods import within
 from payeropt_lib.remittances.underpayments import CAUSES
 
 from . import plots, report
 
 ALL = "(all)"
+# The table under a figure: column → header.
+UNDERPAID_HEADERS = {
+    "payer_label": "Payer",
+    "lines": "Lines under-paid",
+    "underpaid_cents": "Under-paid",
+    "at_stake_cents": "At stake",
+    "recovered_cents": "Recovered",
+}
+PERFORMANCE_HEADERS = {
+    "payer_label": "Payer",
+    "product_label": "Product line",
+    "claims": "Claims",
+    "charge_cents": "Charges",
+    "allowed_cents": "Allowed",
+    "paid_cents": "Paid",
+    "pct_allowed_of_expected": "Allowed ÷ contract",
+    "pct_denial": "Denial rate",
+    "median_days_to_payment": "Median days to payment",
+    "pct_underpaid": "Lines under-paid",
+}
 
 
 @dataclass
@@ -80,6 +101,28 @@ def _options(values: pd.Series) -> list[str]:
     return [ALL, *sorted(v for v in values.dropna().astype(str).unique() if v != "")]
 
 
+def _picked(frame: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
+    """``frame``'s rows whose ``column`` is ``value`` (every row when it is ``ALL``)."""
+    return frame if value == ALL else frame[frame[column].eq(value)]
+
+
+def _served(ctx: report.Context) -> dict:
+    """The "from" and "to" controls: a date-of-service range, the report period at first."""
+    import ipywidgets as w
+
+    first, last = (None if d is None else d.date() for d in (ctx.period_start, ctx.period_end))
+    return {
+        "from": w.DatePicker(description="Served from", value=first),
+        "to": w.DatePicker(description="to", value=last),
+    }
+
+
+def _table(frame: pd.DataFrame, headers: dict[str, str], empty: str) -> str:
+    """``frame``'s ``headers`` columns as the HTML table under a figure (hidden figures
+    read "suppressed", as in the packet)."""
+    return report.table(frame, columns=headers, missing=report.SUPPRESSED, empty=empty).html
+
+
 # --- fee schedules -----------------------------------------------------------------------
 
 
@@ -104,10 +147,8 @@ def fee_explorer(ctx: report.Context, top_n: int = 15) -> Dashboard:
 
     def update(board: Dashboard) -> tuple[object, str]:
         c = {k: v.value for k, v in board.controls.items()}
-        chosen = terms
-        if c["payer_class"] != ALL:
-            chosen = chosen[chosen["payer_class"].eq(c["payer_class"])]
-        if c["product_line"] != ALL:
+        chosen = _picked(terms, "payer_class", c["payer_class"])
+        if c["product_line"] != ALL:  # and the all-products contracts
             chosen = chosen[chosen["product_line"].isin([c["product_line"], ""])]
         comparison = fee_comparisons.fee_comparison(
             charges,
@@ -140,8 +181,6 @@ def underpayment_explorer(ctx: report.Context) -> Dashboard:
         report.load(ctx, "contracts", ["payer_id", "payer_name", "payer_class", "effective_from"])
     )
     seen = set(findings.loc[findings["kind"].eq("underpaid"), "cause"].dropna())
-    start = ctx.period_start.date() if ctx.period_start is not None else None
-    end = ctx.period_end.date() if ctx.period_end is not None else None
     controls = {
         "cause": w.Dropdown(
             description="Cause",
@@ -150,33 +189,19 @@ def underpayment_explorer(ctx: report.Context) -> Dashboard:
         "payer_class": w.Dropdown(
             description="Payer class", options=_options(payers["payer_class"])
         ),
-        "from": w.DatePicker(description="Served from", value=start),
-        "to": w.DatePicker(description="to", value=end),
+        **_served(ctx),
     }
 
     def update(board: Dashboard) -> tuple[object, str]:
         c = {k: v.value for k, v in board.controls.items()}
         f, t = recovery.in_period(findings, tasks, _day(c["from"]), _day(c["to"]))
-        if c["cause"] != ALL:
-            f = f[f["cause"].eq(c["cause"])]
-            t = t[t["cause"].eq(c["cause"])]
+        f, t = _picked(f, "cause", c["cause"]), _picked(t, "cause", c["cause"])
         if c["payer_class"] != ALL:
             ids = payers.loc[payers["payer_class"].eq(c["payer_class"]), "payer_id"]
             f, t = f[f["payer_id"].isin(ids)], t[t["payer_id"].isin(ids)]
         by_payer = recovery.underpayments_by_payer(f, t, payers)
-        table = report.table(
-            by_payer,
-            columns={
-                "payer_label": "Payer",
-                "lines": "Lines under-paid",
-                "underpaid_cents": "Under-paid",
-                "at_stake_cents": "At stake",
-                "recovered_cents": "Recovered",
-            },
-            missing=report.SUPPRESSED,
-            empty="No under-payments in this selection.",
-        )
-        return plots.underpaid_by_payer(by_payer), table.html
+        table = _table(by_payer, UNDERPAID_HEADERS, "No under-payments in this selection.")
+        return plots.underpaid_by_payer(by_payer), table
 
     return _build("Under-payments by payer", controls, update)
 
@@ -199,8 +224,6 @@ def payer_explorer(ctx: report.Context, top_n: int = 8) -> Dashboard:
     names = payers.set_index("payer_id")["payer_name"]
     seen = sorted(lines["payer_id"].dropna().unique())
     codes = reimbursement.top_codes(lines, top_n)
-    start = ctx.period_start.date() if ctx.period_start is not None else None
-    end = ctx.period_end.date() if ctx.period_end is not None else None
     controls = {
         "payer": w.Dropdown(
             description="Payer",
@@ -210,42 +233,22 @@ def payer_explorer(ctx: report.Context, top_n: int = 8) -> Dashboard:
         "code": w.Dropdown(
             description="Code", options=[ALL, *codes["code_label"].astype(str).tolist()]
         ),
-        "from": w.DatePicker(description="Served from", value=start),
-        "to": w.DatePicker(description="to", value=end),
+        **_served(ctx),
     }
 
     def update(board: Dashboard) -> tuple[object, str]:
         c = {k: v.value for k, v in board.controls.items()}
-        chosen = lines
-        if c["payer"] != ALL:
-            chosen = chosen[chosen["payer_id"].eq(c["payer"])]
-        if c["product_line"] != ALL:
-            chosen = chosen[chosen["product_line"].eq(c["product_line"])]
-        if c["from"] is not None:
-            chosen = chosen[chosen["date_of_service"].ge(_day(c["from"]))]
-        if c["to"] is not None:
-            chosen = chosen[chosen["date_of_service"].le(_day(c["to"]))]
+        chosen = _picked(lines, "payer_id", c["payer"])
+        chosen = _picked(chosen, "product_line", c["product_line"])
+        chosen = chosen[within(chosen["date_of_service"], c["from"], c["to"])]
         trend = reimbursement.monthly_medians(chosen, payers, top_n=top_n)
-        if c["code"] != ALL:
-            trend = trend[trend["code_label"].eq(c["code"])]
-        table = report.table(
+        trend = _picked(trend, "code_label", c["code"])
+        table = _table(
             performance.payer_performance(chosen, transactions, payers),
-            columns={
-                "payer_label": "Payer",
-                "product_label": "Product line",
-                "claims": "Claims",
-                "charge_cents": "Charges",
-                "allowed_cents": "Allowed",
-                "paid_cents": "Paid",
-                "pct_allowed_of_expected": "Allowed ÷ contract",
-                "pct_denial": "Denial rate",
-                "median_days_to_payment": "Median days to payment",
-                "pct_underpaid": "Lines under-paid",
-            },
-            missing=report.SUPPRESSED,
-            empty="No remitted claims in this selection.",
+            PERFORMANCE_HEADERS,
+            "No remitted claims in this selection.",
         )
         layout = "dropdown" if c["code"] == ALL else "grid"
-        return plots.allowed_vs_contract(trend, layout=layout), table.html
+        return plots.allowed_vs_contract(trend, layout=layout), table
 
     return _build("One payer: allowed against the contract", controls, update)

@@ -1,5 +1,6 @@
-"""What every figure shares: colours, the empty figure, the marks for hidden figures, and
-the helpers that turn a documented frame's columns into chart values.
+"""What every figure shares: colours, the empty figure, the marks for hidden figures, the
+frame of a bar chart, and the helpers that turn a documented frame's columns into chart
+values (the monthly trend charts' lines and frame are in ``months``).
 
 Money becomes dollars as floats for a chart axis only; a hidden figure (small-cell rule)
 becomes NaN, which plotly does not draw. Text comes from ``packet.cells`` and ``formats``.
@@ -35,6 +36,9 @@ ALL_COLOR = "#000000"
 
 
 LABEL_WIDTH = 14  # characters per line of a payer label
+# Legends laid out in a row, above the plot or below it.
+LEGEND_ABOVE = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
+LEGEND_BELOW = {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"}
 
 HIDDEN_MARK = " *"
 HIDDEN_NOTE = (
@@ -65,7 +69,8 @@ def parts(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[~summary["is_total"].astype(bool)]
 
 
-def note_below(figure: go.Figure, text: str) -> None:
+def note_below(figure: go.Figure, text: str, yshift: int = -48) -> None:
+    """``text`` in small grey type under the plot, ``yshift`` pixels below its bottom."""
     figure.add_annotation(
         text=text,
         showarrow=False,
@@ -73,16 +78,84 @@ def note_below(figure: go.Figure, text: str) -> None:
         yref="paper",
         x=0,
         y=0,
-        yshift=-48,
+        yshift=yshift,
         xanchor="left",
         yanchor="top",
         font={"size": 11, "color": "#52606d"},
     )
 
 
+def hidden_note(figure: go.Figure, hidden: np.ndarray, yshift: int = -48) -> go.Figure:
+    """``figure`` with ``HIDDEN_NOTE`` under it when any of ``hidden`` (a bool per bar or
+    point) is true."""
+    if hidden.any():
+        note_below(figure, HIDDEN_NOTE, yshift)
+    return figure
+
+
+def bar_frame(
+    rows_title: str,
+    height: int,
+    top: int,
+    hidden: np.ndarray | None = None,
+    legend: dict | None = None,
+    right: int = 10,
+    bottom: int = 50,
+) -> dict:
+    """Layout of a chart with one horizontal bar (or group of bars) per row, to pass to
+    ``update_layout`` after the x axis: rows listed top down under ``rows_title``, the
+    ``legend`` if any, ``height`` pixels, margins of ``top`` and ``bottom`` pixels, and 40
+    more below when any of ``hidden`` is true (room for ``hidden_note``)."""
+    rows = {"yaxis": {"title": {"text": rows_title}, "autorange": "reversed", "type": "category"}}
+    if legend is not None:
+        rows["legend"] = legend
+    if hidden is not None and hidden.any():
+        bottom += 40
+    return {
+        **rows,
+        "height": height,
+        "margin": {"l": 10, "r": right, "t": top, "b": bottom},
+        "template": "plotly_white",
+    }
+
+
+def row_bars(
+    name: str | None, labels: list[str], values: object, color: object, **trace
+) -> go.Bar:
+    """One series of horizontal bars: ``values`` along x, one bar per label in ``labels``;
+    ``trace`` adds the text and hover (``go.Bar`` properties)."""
+    return go.Bar(name=name, y=labels, x=values, orientation="h", marker_color=color, **trace)
+
+
+def full_height(figure: go.Figure, kind: str, x0: object, x1: object, **style) -> None:
+    """A shape (``kind``: "rect" or "line") from ``x0`` to ``x1`` on the x axis, over the
+    whole height of the plot."""
+    figure.add_shape(type=kind, xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, **style)
+
+
+def x_mark(figure: go.Figure, x: object, label: str, line: dict, **font) -> None:
+    """A vertical line at ``x`` over the whole plot, ``label`` above it."""
+    full_height(figure, "line", x, x, line=line)
+    figure.add_annotation(
+        x=x,
+        y=1,
+        xref="x",
+        yref="paper",
+        yanchor="bottom",
+        text=label,
+        showarrow=False,
+        **font,
+    )
+
+
 def axis_floats(values: pd.Series) -> np.ndarray:
     """A figure column as floats for a chart axis only (NaN where hidden: not drawn)."""
     return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def hover_columns(*texts: pd.Series) -> np.ndarray:
+    """Text series side by side, for a trace's ``customdata`` (``%{customdata[i]}``)."""
+    return np.column_stack([text.to_numpy() for text in texts])
 
 
 def pct_text(values: pd.Series) -> pd.Series:
@@ -96,51 +169,3 @@ def wrapped(labels: pd.Series, hidden: np.ndarray) -> list[str]:
         "<br>".join(textwrap.wrap(str(n), 2 * LABEL_WIDTH)) + (HIDDEN_MARK if h else "")
         for n, h in zip(labels, hidden, strict=True)
     ]
-
-
-def month_line(
-    label: str,
-    rows: pd.DataFrame,
-    measure: str,
-    value_text: pd.Series,
-    claims: pd.Series,
-    line: dict,
-) -> go.Scatter:
-    """``rows[measure]`` over ``rows["service_month"]`` as one line: a hidden month is a
-    gap, never joined across, and puts "*" after ``label`` in the legend; hover gives the
-    month, ``value_text`` and the ``claims`` behind it."""
-    hidden = bool(rows[measure].isna().any())
-    return go.Scatter(
-        name=label + (HIDDEN_MARK if hidden else ""),
-        x=rows["service_month"],
-        y=axis_floats(rows[measure]),
-        mode="lines+markers",
-        connectgaps=False,
-        line=line,
-        marker={"size": 5},
-        customdata=np.column_stack([value_text.to_numpy(), claims.to_numpy()]),
-        hovertemplate=(
-            f"<b>{label}</b><br>%{{x|%b %Y}}: %{{customdata[0]}} "
-            "(%{customdata[1]} claims)<extra></extra>"
-        ),
-    )
-
-
-def month_layout(
-    figure: go.Figure, title: str, yaxis: dict, height: int, any_hidden: bool, note: str
-) -> go.Figure:
-    """The monthly trend charts' frame: months along x, the legend and ``note`` (why a
-    line has gaps, when one has) below."""
-    figure.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
-        xaxis={"title": {"text": "Month of service"}, "dtick": "M1", "tickformat": "%b<br>%Y"},
-        yaxis=yaxis,
-        legend={"orientation": "h", "x": 0, "y": -0.25, "yanchor": "top"},
-        height=height + 40 if any_hidden else height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 170 if any_hidden else 140},
-        template="plotly_white",
-    )
-    if any_hidden:
-        note_below(figure, note)
-        figure.layout.annotations[-1].update(yshift=-150)
-    return figure

@@ -20,13 +20,17 @@ from payeropt_lib.packet.cells import cell_text
 from .base import (
     ALL_COLOR,
     HIDDEN_MARK,
-    HIDDEN_NOTE,
     PAYER_COLORS,
     axis_dollars,
+    axis_floats,
+    bar_frame,
     empty_figure,
+    hidden_note,
+    hover_columns,
     note_below,
     parts,
     pct_text,
+    row_bars,
     wrapped,
 )
 
@@ -38,11 +42,60 @@ __all__ = [
 
 DENIED_COLOR = "#7570b3"  # purple: reads apart from the under-payment page's orange/teal
 TARGET_COLOR = "#6b7280"
+# The hover's counts and dollars, after the figure the bar draws.
+DENIED_HOVER = ("lines", "pct_of_denied")
+RATE_HOVER = ("denied_claims", "adjudicated_claims", "denied_cents")
 TREND_NOTE = (
     "Months with fewer than 11 denied claims for a payer (or hidden so that such a count "
     "cannot be worked out) are not drawn: the line has a gap there. "
     "* marks a payer with such months."
 )
+
+
+def _target_line() -> dict:
+    """The usual target as a dashed line across the rates, with its words (a new dict each
+    time: ``add_vline`` and ``add_hline`` write their placement into the annotation)."""
+    return {
+        "line": {"dash": "dash", "color": TARGET_COLOR, "width": 1},
+        "annotation": {
+            "text": f"usual target: under {formats.percent(TARGET_PCT)}",
+            "font": {"size": 11, "color": TARGET_COLOR},
+        },
+    }
+
+
+def _labelled_bars(
+    names: list[str],
+    values: np.ndarray,
+    color: object,
+    text: object,
+    custom: np.ndarray,
+    hover: str,
+) -> go.Figure:
+    """One bar per row, ``text`` on the bar, ``hover`` reading ``custom``."""
+    return go.Figure(
+        row_bars(
+            None,
+            names,
+            values,
+            color,
+            text=text,
+            textposition="auto",
+            customdata=custom,
+            hovertemplate=hover,
+        )
+    )
+
+
+def _framed(
+    figure: go.Figure, xaxis: dict, rows_title: str, height: int, top: int, hidden: np.ndarray
+) -> go.Figure:
+    """The layout of a denials bar chart (``xaxis``, one row per bar, no legend) and the
+    note when a figure is hidden."""
+    figure.update_layout(
+        xaxis=xaxis, **bar_frame(rows_title, height, top, hidden), showlegend=False
+    )
+    return hidden_note(figure, hidden)
 
 
 def denials_by_reason_bars(
@@ -61,47 +114,26 @@ def denials_by_reason_bars(
     hidden = rows["denied_cents"].isna().to_numpy()
     if hidden.all():
         return empty_figure("Fewer than 11 claims: the dollars are not shown.")
-    names = wrapped(rows["category_label"], hidden)
     claims = cell_text(rows, "claims")
     text = claims.where(claims.eq("suppressed"), claims + " claims")
-    custom = np.column_stack(
-        [
-            cell_text(rows, "denied_cents").to_numpy(),
-            text.to_numpy(),
-            cell_text(rows, "lines").to_numpy(),
-            cell_text(rows, "pct_of_denied").to_numpy(),
-        ]
+    custom = hover_columns(
+        cell_text(rows, "denied_cents"), text, *(cell_text(rows, c) for c in DENIED_HOVER)
     )
-    figure = go.Figure(
-        go.Bar(
-            y=names,
-            x=axis_dollars(rows["denied_cents"]),
-            orientation="h",
-            marker_color=DENIED_COLOR,
-            text=text.where(~hidden, "").to_numpy(),
-            textposition="auto",
-            customdata=custom,
-            hovertemplate=(
-                "<b>%{y}</b><br>Denied charges: %{customdata[0]} (%{customdata[3]} of all)"
-                "<br>%{customdata[1]}, %{customdata[2]} lines<extra></extra>"
-            ),
-        )
+    figure = _labelled_bars(
+        wrapped(rows["category_label"], hidden),
+        axis_dollars(rows["denied_cents"]),
+        DENIED_COLOR,
+        text.where(~hidden, "").to_numpy(),
+        custom,
+        "<b>%{y}</b><br>Denied charges: %{customdata[0]} (%{customdata[3]} of all)"
+        "<br>%{customdata[1]}, %{customdata[2]} lines<extra></extra>",
     )
-    figure.update_layout(
-        xaxis={
-            "title": {"text": "Billed charges denied"},
-            "tickprefix": "$",
-            "separatethousands": True,
-        },
-        yaxis={"title": {"text": "Reason"}, "autorange": "reversed", "type": "category"},
-        height=max(260, 140 + 48 * len(rows)),
-        margin={"l": 10, "r": 10, "t": 30, "b": 90 if hidden.any() else 50},
-        showlegend=False,
-        template="plotly_white",
-    )
-    if hidden.any():
-        note_below(figure, HIDDEN_NOTE)
-    return figure
+    xaxis = {
+        "title": {"text": "Billed charges denied"},
+        "tickprefix": "$",
+        "separatethousands": True,
+    }
+    return _framed(figure, xaxis, "Reason", max(260, 140 + 48 * len(rows)), 30, hidden)
 
 
 def denial_rate_by_payer(
@@ -124,59 +156,27 @@ def denial_rate_by_payer(
     labels = rows["payer_label"].where(
         ~rows["federal"].fillna(False).astype(bool), rows["payer_label"] + " (Medicare/Medicaid)"
     )
-    names = wrapped(labels, hidden)
     total = rows["is_total"].astype(bool).to_numpy()
-    rate = rows["pct_denied"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    rate = axis_floats(rows["pct_denied"])
     rate_text = pct_text(rows["pct_denied"])
-    custom = np.column_stack(
-        [
-            rate_text.to_numpy(),
-            cell_text(rows, "denied_claims").to_numpy(),
-            cell_text(rows, "adjudicated_claims").to_numpy(),
-            cell_text(rows, "denied_cents").to_numpy(),
-        ]
+    custom = hover_columns(rate_text, *(cell_text(rows, c) for c in RATE_HOVER))
+    figure = _labelled_bars(
+        wrapped(labels, hidden),
+        rate,
+        np.where(total, ALL_COLOR, DENIED_COLOR).tolist(),
+        np.where(hidden, "", rate_text.to_numpy()).tolist(),
+        custom,
+        "<b>%{y}</b><br>Denial rate: %{customdata[0]}<br>%{customdata[1]} of "
+        "%{customdata[2]} claims denied<br>Denied charges: %{customdata[3]}<extra></extra>",
     )
-    figure = go.Figure(
-        go.Bar(
-            y=names,
-            x=rate,
-            orientation="h",
-            marker_color=np.where(total, ALL_COLOR, DENIED_COLOR).tolist(),
-            text=np.where(hidden, "", rate_text.to_numpy()).tolist(),
-            textposition="auto",
-            customdata=custom,
-            hovertemplate=(
-                "<b>%{y}</b><br>Denial rate: %{customdata[0]}<br>%{customdata[1]} of "
-                "%{customdata[2]} claims denied<br>Denied charges: %{customdata[3]}"
-                "<extra></extra>"
-            ),
-        )
-    )
-    figure.add_vline(
-        x=TARGET_PCT,
-        line={"dash": "dash", "color": TARGET_COLOR, "width": 1},
-        annotation={
-            "text": f"usual target: under {formats.percent(TARGET_PCT)}",
-            "font": {"size": 11, "color": TARGET_COLOR},
-        },
-        annotation_position="top",
-    )
+    figure.add_vline(x=TARGET_PCT, annotation_position="top", **_target_line())
     top = np.nanmax(np.append(rate, TARGET_PCT))
-    figure.update_layout(
-        xaxis={
-            "title": {"text": "Claims with a denied line (% of claims adjudicated)"},
-            "ticksuffix": "%",
-            "range": [0, float(top) * 1.15],
-        },
-        yaxis={"title": {"text": "Payer"}, "autorange": "reversed", "type": "category"},
-        height=max(280, 150 + 40 * len(rows)),
-        margin={"l": 10, "r": 10, "t": 40, "b": 90 if hidden.any() else 50},
-        showlegend=False,
-        template="plotly_white",
-    )
-    if hidden.any():
-        note_below(figure, HIDDEN_NOTE)
-    return figure
+    xaxis = {
+        "title": {"text": "Claims with a denied line (% of claims adjudicated)"},
+        "ticksuffix": "%",
+        "range": [0, float(top) * 1.15],
+    }
+    return _framed(figure, xaxis, "Payer", max(280, 150 + 40 * len(rows)), 40, hidden)
 
 
 def denial_rate_trend(
@@ -206,7 +206,7 @@ def denial_rate_trend(
     color_at = 0
     for payer, rows in series:
         rows = rows.set_index("service_month").reindex(months)
-        rate = rows["pct_denied"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        rate = axis_floats(rows["pct_denied"])
         shown = int(np.isfinite(rate).sum())
         is_all = pd.isna(payer)
         if not is_all and shown < min_points:
@@ -219,13 +219,8 @@ def denial_rate_trend(
         color = ALL_COLOR if is_all else PAYER_COLORS[color_at % len(PAYER_COLORS)]
         color_at += 0 if is_all else 1
         frame = rows.reset_index(names="service_month")
-        custom = np.column_stack(
-            [
-                pct_text(frame["pct_denied"]).to_numpy(),
-                cell_text(frame, "denied_claims").to_numpy(),
-                cell_text(frame, "adjudicated_claims").to_numpy(),
-            ]
-        )
+        counts = (cell_text(frame, c) for c in RATE_HOVER[:2])
+        custom = hover_columns(pct_text(frame["pct_denied"]), *counts)
         # A payer shown in fewer than half the months starts hidden (click to show it).
         sparse = not is_all and shown < len(months) / 2
         tucked += [name] if sparse else []
@@ -246,15 +241,7 @@ def denial_rate_trend(
                 ),
             )
         )
-    figure.add_hline(
-        y=TARGET_PCT,
-        line={"dash": "dash", "color": TARGET_COLOR, "width": 1},
-        annotation={
-            "text": f"usual target: under {formats.percent(TARGET_PCT)}",
-            "font": {"size": 11, "color": TARGET_COLOR},
-        },
-        annotation_position="top left",
-    )
+    figure.add_hline(y=TARGET_PCT, annotation_position="top left", **_target_line())
     figure.update_layout(
         xaxis={"title": {"text": "Month of service"}, "tickformat": "%b %Y"},
         yaxis={

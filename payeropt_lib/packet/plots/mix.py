@@ -7,23 +7,24 @@ says why.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from payeropt_lib.packet.cells import cell_text
 
 from .base import (
-    HIDDEN_NOTE,
+    LEGEND_ABOVE,
     axis_floats,
+    bar_frame,
     empty_figure,
-    month_layout,
-    month_line,
-    note_below,
+    hidden_note,
+    hover_columns,
     parts,
     pct_text,
+    row_bars,
     wrapped,
 )
+from .months import month_layout, month_lines
 
 __all__ = ["mix_share_bars", "mix_trend_lines"]
 
@@ -66,36 +67,30 @@ def mix_share_bars(
     names = wrapped(rows[label], hidden)
     figure = go.Figure()
     for column, name, count, color in SHARES:
+        text = pct_text(rows[column])
         figure.add_trace(
-            go.Bar(
-                name=name,
-                y=names,
-                x=axis_floats(rows[column]),
-                orientation="h",
-                marker_color=color,
-                text=pct_text(rows[column]).where(rows[column].notna(), "").to_numpy(),
+            row_bars(
+                name,
+                names,
+                axis_floats(rows[column]),
+                color,
+                text=text.where(rows[column].notna(), "").to_numpy(),
                 textposition="outside",
-                customdata=np.column_stack(
-                    [pct_text(rows[column]).to_numpy(), cell_text(rows, count).to_numpy()]
-                ),
-                hovertemplate=(
-                    f"<b>%{{y}}</b><br>{name}: %{{customdata[0]}} of the practice's "
-                    "(%{customdata[1]} claims)<extra></extra>"
-                ),
+                customdata=hover_columns(text, cell_text(rows, count)),
+                hovertemplate=f"<b>%{{y}}</b><br>{name}: %{{customdata[0]}} of the practice's "
+                "(%{customdata[1]} claims)<extra></extra>",
             )
         )
     figure.update_layout(
         barmode="group",
         xaxis={"title": {"text": "Share of the practice's total"}, "ticksuffix": "%"},
-        yaxis={"title": {"text": ""}, "autorange": "reversed", "type": "category"},
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        height=max(300, 140 + 70 * len(rows)),
-        margin={"l": 10, "r": 40, "t": 50, "b": 90 if hidden.any() else 50},
-        template="plotly_white",
+        **bar_frame("", max(300, 140 + 70 * len(rows)), 50, hidden, LEGEND_ABOVE, right=40),
     )
-    if hidden.any():
-        note_below(figure, HIDDEN_NOTE)
-    return figure
+    return hidden_note(figure, hidden)
+
+
+def _class_line(i: int, _rows: pd.DataFrame) -> dict:
+    return {"color": CLASS_COLORS[i % len(CLASS_COLORS)], "width": 2}
 
 
 def mix_trend_lines(
@@ -109,13 +104,8 @@ def mix_trend_lines(
     if monthly.empty:
         return empty_figure(empty)
     count = "remitted_claims" if measure == "pct_paid" else "claims"
-    figure = go.Figure()
-    for i, label in enumerate(dict.fromkeys(monthly["class_label"])):
-        rows = monthly[monthly["class_label"].eq(label)].sort_values("service_month")
-        line = {"color": CLASS_COLORS[i % len(CLASS_COLORS)], "width": 2}
-        text, claims = pct_text(rows[measure]), cell_text(rows, count)
-        figure.add_trace(month_line(label, rows, measure, text, claims, line))
-    if all(np.isnan(np.asarray(t.y, dtype="float64")).all() for t in figure.data):
+    figure = month_lines(monthly, "class_label", measure, count, pct_text, _class_line)
+    if figure is None:
         return empty_figure("Too few claims per month: the shares are not shown.")
     words = SHARE_WORDS[measure]
     return month_layout(

@@ -15,17 +15,17 @@ from payeropt_lib.packet.cells import SUPPRESSED, cell_text, fmt_count
 
 from .base import (
     ALL_COLOR,
-    HIDDEN_NOTE,
+    LEGEND_BELOW,
     PAYER_COLORS,
     axis_floats,
     empty_figure,
-    month_layout,
-    month_line,
-    note_below,
+    hidden_note,
+    hover_columns,
     parts,
     pct_text,
     wrapped,
 )
+from .months import month_layout, month_lines
 
 __all__ = ["payer_measure_dots", "payer_trend_lines"]
 
@@ -121,7 +121,7 @@ def payer_measure_dots(
                 y=np.array(names, dtype=object)[pick],
                 mode="markers",
                 marker={"color": color, "size": 12, "line": {"color": "#ffffff", "width": 1}},
-                customdata=np.column_stack([shown.to_numpy()[pick], claims.to_numpy()[pick]]),
+                customdata=hover_columns(shown, claims)[pick],
                 hovertemplate=(
                     "<b>%{y}</b><br>%{customdata[0]} (%{customdata[1]} claims)<extra></extra>"
                 ),
@@ -150,15 +150,12 @@ def payer_measure_dots(
             "categoryorder": "array",
             "categoryarray": names,
         },
-        legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"},
+        legend=LEGEND_BELOW,
         height=max(320, 190 + 36 * len(rows)),
         margin={"l": 10, "r": 10, "t": 90, "b": 130 if hidden.any() else 100},
         template="plotly_white",
     )
-    if hidden.any():
-        note_below(figure, HIDDEN_NOTE)
-        figure.layout.annotations[-1].update(yshift=-90)
-    return figure
+    return hidden_note(figure, hidden, yshift=-90)
 
 
 TREND_NOTE = (
@@ -166,6 +163,14 @@ TREND_NOTE = (
     "cannot be worked out) is not drawn: the line has a gap there. * marks a payer with "
     "such months."
 )
+
+
+def _payer_line(i: int, rows: pd.DataFrame) -> dict:
+    """The i-th payer's colour (then dash, past the colours); "All payers" black, thicker."""
+    if bool(rows["is_total"].iloc[0]):
+        return {"color": ALL_COLOR, "width": 3, "dash": "solid"}
+    dash = DASHES[(i // len(PAYER_COLORS)) % len(DASHES)]
+    return {"color": PAYER_COLORS[i % len(PAYER_COLORS)], "width": 2, "dash": dash}
 
 
 def payer_trend_lines(
@@ -182,17 +187,10 @@ def payer_trend_lines(
     title, axis_title, kind = MEASURES[measure]
     if monthly.empty:
         return empty_figure(empty)
-    figure = go.Figure()
-    payers = list(dict.fromkeys(monthly["payer_label"]))
-    for i, label in enumerate(payers):
-        rows = monthly[monthly["payer_label"].eq(label)].sort_values("service_month")
-        is_total = bool(rows["is_total"].iloc[0])
-        color = ALL_COLOR if is_total else PAYER_COLORS[i % len(PAYER_COLORS)]
-        dash = "solid" if is_total else DASHES[(i // len(PAYER_COLORS)) % len(DASHES)]
-        line = {"color": color, "width": 3 if is_total else 2, "dash": dash}
-        text, claims = _text(rows[measure], kind), cell_text(rows, "claims")
-        figure.add_trace(month_line(label, rows, measure, text, claims, line))
-    if all(np.isnan(np.asarray(t.y, dtype="float64")).all() for t in figure.data):
+    figure = month_lines(
+        monthly, "payer_label", measure, "claims", lambda v: _text(v, kind), _payer_line
+    )
+    if figure is None:
         return empty_figure("Too few claims per month for this figure: nothing can be shown.")
     if measure == "pct_allowed_of_expected":
         figure.add_hline(

@@ -12,7 +12,17 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .base import LABEL_WIDTH, empty_figure
+from .base import (
+    LABEL_WIDTH,
+    LEGEND_ABOVE,
+    LEGEND_BELOW,
+    axis_floats,
+    bar_frame,
+    empty_figure,
+    full_height,
+    row_bars,
+    x_mark,
+)
 
 __all__ = ["renewal_calendar", "rates_vs_peers"]
 
@@ -34,6 +44,7 @@ STATUS_NAMES = {
 THIS_COLOR = "#2166ac"  # the contract (blue)
 PEER_COLOR = "#bababa"  # the other payers' median (grey)
 DAY_MS = 86_400_000
+AS_OF_LINE = {"color": "#1a1a1a", "width": 2, "dash": "dot"}
 
 
 def wrapped(labels: pd.Series) -> list[str]:
@@ -100,39 +111,10 @@ def renewal_calendar(
             hovertemplate="<b>%{y}</b><br>Renewal date %{x}<extra></extra>",
         )
     )
-    figure.add_shape(
-        type="rect",
-        xref="x",
-        yref="paper",
-        x0=as_of.strftime("%Y-%m-%d"),
-        x1=horizon.strftime("%Y-%m-%d"),
-        y0=0,
-        y1=1,
-        fillcolor="#fee391",
-        opacity=0.35,
-        line_width=0,
-        layer="below",
-    )
-    figure.add_shape(
-        type="line",
-        xref="x",
-        yref="paper",
-        x0=as_of.strftime("%Y-%m-%d"),
-        x1=as_of.strftime("%Y-%m-%d"),
-        y0=0,
-        y1=1,
-        line={"color": "#1a1a1a", "width": 2, "dash": "dot"},
-    )
-    figure.add_annotation(
-        x=as_of.strftime("%Y-%m-%d"),
-        y=1,
-        xref="x",
-        yref="paper",
-        yanchor="bottom",
-        text=f"As of {as_of:%Y-%m-%d}",
-        showarrow=False,
-        font={"size": 11},
-    )
+    day = as_of.strftime("%Y-%m-%d")
+    shade = {"fillcolor": "#fee391", "opacity": 0.35, "line_width": 0, "layer": "below"}
+    full_height(figure, "rect", day, horizon.strftime("%Y-%m-%d"), **shade)
+    x_mark(figure, day, f"As of {day}", AS_OF_LINE, font={"size": 11})
     figure.update_layout(
         title={
             "text": "Notice windows and renewal dates<br><sup>Bars: the notice window, "
@@ -143,11 +125,9 @@ def renewal_calendar(
         },
         barmode="overlay",
         xaxis={"title": {"text": "Date"}, "type": "date"},
-        yaxis={"title": {"text": "Contract"}, "autorange": "reversed", "type": "category"},
-        legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"},
-        height=max(320, 220 + 42 * len(rows)),
-        margin={"l": 10, "r": 10, "t": 90, "b": 110},
-        template="plotly_white",
+        **bar_frame(
+            "Contract", max(320, 220 + 42 * len(rows)), 90, None, LEGEND_BELOW, bottom=110
+        ),
     )
     return figure
 
@@ -164,38 +144,17 @@ def rates_vs_peers(evidence: pd.DataFrame) -> go.Figure:
     if rows.empty:
         return empty_figure("No contracted rates with a Medicare amount to compare.")
     names = wrapped(rows["payer_label"])
-    mine = rows["pct_of_medicare"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    peers = rows["pct_peers"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    mine, peers = axis_floats(rows["pct_of_medicare"]), axis_floats(rows["pct_peers"])
     figure = go.Figure()
     for name, values, color in (
         ("This contract", mine, THIS_COLOR),
         ("Other payers of the same kind (median)", peers, PEER_COLOR),
     ):
-        figure.add_trace(
-            go.Bar(
-                name=name,
-                y=names,
-                x=values,
-                orientation="h",
-                marker_color=color,
-                text=[f"{v:.0f}%" if np.isfinite(v) else "" for v in values],
-                textposition="outside",
-                hovertemplate=f"<b>%{{y}}</b><br>{name}: %{{x:.1f}}% of Medicare<extra></extra>",
-            )
-        )
-    figure.add_shape(
-        type="line",
-        xref="x",
-        yref="paper",
-        x0=100,
-        x1=100,
-        y0=0,
-        y1=1,
-        line={"color": "#1a1a1a", "width": 1, "dash": "dash"},
-    )
-    figure.add_annotation(
-        x=100, y=1, xref="x", yref="paper", yanchor="bottom", text="Medicare", showarrow=False
-    )
+        text = [f"{v:.0f}%" if np.isfinite(v) else "" for v in values]
+        hover = f"<b>%{{y}}</b><br>{name}: %{{x:.1f}}% of Medicare<extra></extra>"
+        labels = {"text": text, "textposition": "outside", "hovertemplate": hover}
+        figure.add_trace(row_bars(name, names, values, color, **labels))
+    x_mark(figure, 100, "Medicare", {"color": "#1a1a1a", "width": 1, "dash": "dash"})
     top = float(np.nanmax(np.concatenate([mine, peers, [100.0]])))
     figure.update_layout(
         barmode="group",
@@ -206,10 +165,6 @@ def rates_vs_peers(evidence: pd.DataFrame) -> go.Figure:
             "ticksuffix": "%",
             "range": [0, top * 1.15],
         },
-        yaxis={"title": {"text": "Contract"}, "autorange": "reversed", "type": "category"},
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        height=max(280, 150 + 56 * len(rows)),
-        margin={"l": 10, "r": 10, "t": 60, "b": 50},
-        template="plotly_white",
+        **bar_frame("Contract", max(280, 150 + 56 * len(rows)), 60, None, LEGEND_ABOVE),
     )
     return figure

@@ -13,15 +13,23 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from payeropt_lib.packet.cells import cell_text, fmt_count
 
-from .base import PAYER_COLORS, axis_dollars, axis_floats, empty_figure, note_below
+from .base import (
+    PAYER_COLORS,
+    axis_dollars,
+    axis_floats,
+    empty_figure,
+    hover_columns,
+    note_below,
+)
 
 __all__ = ["LAYOUTS", "MEASURES", "allowed_vs_contract"]
 
@@ -35,26 +43,40 @@ NOTES = {
     "dollars": "Solid: a payer's median allowed per unit; dotted, same colour: its contracted "
     "rate per unit. ",
 }
+# The hover's dollars and percent, before the lines behind them.
+HOVER = ("median_allowed_cents", "median_contract_cents", "pct_of_contract")
 GAP_NOTE = "A gap is a month with fewer than 11 paid lines for that payer and code (not drawn)."
 
 
-def _traces(
-    rows: pd.DataFrame,
-    months: pd.DatetimeIndex,
-    payer: str,
-    color: str,
-    first: bool,
-    measure: str,
-) -> list[go.Scatter]:
+@dataclass(frozen=True)
+class _Chart:
+    """What every panel of a chart is drawn from: the ``monthly_medians`` frame, its codes
+    (panels) and payers (lines) in order, the months along x, a colour per payer and the
+    measure."""
+
+    trend: pd.DataFrame
+    codes: list[str]
+    payers: list[str]
+    months: pd.DatetimeIndex
+    colors: dict[str, str]
+    measure: str
+
+    def drawn(self, code: str) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Each payer with a month shown for ``code``, and its rows."""
+        for payer in self.payers:
+            cells = self.trend[
+                self.trend["code_label"].eq(code) & self.trend["payer_label"].eq(payer)
+            ]
+            if cells["lines"].notna().sum():
+                yield payer, cells
+
+
+def _traces(chart: _Chart, rows: pd.DataFrame, payer: str, first: bool) -> list[go.Scatter]:
     """One payer × code: the allowed line, and in dollars its dotted contract line."""
+    months, color, measure = chart.months, chart.colors[payer], chart.measure
     frame = rows.set_index("service_month").reindex(months).reset_index(names="service_month")
-    custom = np.column_stack(
-        [
-            cell_text(frame, "median_allowed_cents").to_numpy(),
-            cell_text(frame, "median_contract_cents").to_numpy(),
-            cell_text(frame, "pct_of_contract").to_numpy(),
-            frame["lines"].map(lambda n: fmt_count(n, "")).to_numpy(),
-        ]
+    custom = hover_columns(
+        *(cell_text(frame, c) for c in HOVER), frame["lines"].map(lambda n: fmt_count(n, ""))
     )
     hover = (
         f"<b>{payer}</b><br>%{{x|%b %Y}}<br>Allowed (median): %{{customdata[0]}} per unit"
@@ -156,52 +178,38 @@ def allowed_vs_contract(
     months = pd.DatetimeIndex(sorted(trend["service_month"].unique()))
     colors = {p: PAYER_COLORS[i % len(PAYER_COLORS)] for i, p in enumerate(payers)}
     build = _dropdown if layout == "dropdown" else _grid
-    figure = build(trend, codes, payers, months, colors, measure)
+    figure = build(_Chart(trend, codes, payers, months, colors, measure))
     note = NOTES[measure] + (GAP_NOTE if trend["lines"].isna().any() else "")
     note_below(figure, "<br>".join(textwrap.wrap(note, 120)))
     return figure
-
-
-def _cells(trend: pd.DataFrame, code: str, payer: str) -> pd.DataFrame:
-    return trend[trend["code_label"].eq(code) & trend["payer_label"].eq(payer)]
 
 
 def _legend_rows(payers: list[str]) -> int:
     return math.ceil((len(payers) + 1) / 3)
 
 
-def _grid(
-    trend: pd.DataFrame,
-    codes: list[str],
-    payers: list[str],
-    months: pd.DatetimeIndex,
-    colors: dict[str, str],
-    measure: str,
-) -> go.Figure:
+def _grid(chart: _Chart) -> go.Figure:
+    codes = chart.codes
     columns = 2 if len(codes) > 1 else 1
     rows = math.ceil(len(codes) / columns)
     figure = make_subplots(
         rows=rows,
         cols=columns,
-        subplot_titles=[_title(trend, c) for c in codes],
+        subplot_titles=[_title(chart.trend, c) for c in codes],
         vertical_spacing=min(0.1, 0.4 / rows),
         horizontal_spacing=0.09,
     )
     in_legend: set[str] = set()
     for at, code in enumerate(codes):
         row, col = at // columns + 1, at % columns + 1
-        for payer in payers:
-            cells = _cells(trend, code, payer)
-            if cells["lines"].notna().sum() == 0:
-                continue
-            first = payer not in in_legend
-            for trace in _traces(cells, months, payer, colors[payer], first, measure):
+        for payer, cells in chart.drawn(code):
+            for trace in _traces(chart, cells, payer, payer not in in_legend):
                 figure.add_trace(trace, row=row, col=col)
             in_legend.add(payer)
-        figure.add_trace(_contract_line(months, measure, at == 0), row=row, col=col)
-        figure.update_yaxes(row=row, col=col, **_axis(measure))
+        figure.add_trace(_contract_line(chart.months, chart.measure, at == 0), row=row, col=col)
+        figure.update_yaxes(row=row, col=col, **_axis(chart.measure))
         figure.update_xaxes(tickformat="%b %Y", row=row, col=col)
-    top = 50 + 22 * _legend_rows(payers)
+    top = 50 + 22 * _legend_rows(chart.payers)
     figure.update_layout(
         height=PANEL_HEIGHT * rows + top + 90,
         margin={"l": 10, "r": 10, "t": top, "b": 90},
@@ -220,28 +228,19 @@ def _grid(
     return figure
 
 
-def _dropdown(
-    trend: pd.DataFrame,
-    codes: list[str],
-    payers: list[str],
-    months: pd.DatetimeIndex,
-    colors: dict[str, str],
-    measure: str,
-) -> go.Figure:
+def _dropdown(chart: _Chart) -> go.Figure:
+    codes = chart.codes
     figure = go.Figure()
     owner: list[int] = []  # the code each trace belongs to; -1 = every code
     for at, code in enumerate(codes):
-        for payer in payers:
-            cells = _cells(trend, code, payer)
-            if cells["lines"].notna().sum() == 0:
-                continue
-            for trace in _traces(cells, months, payer, colors[payer], True, measure):
+        for payer, cells in chart.drawn(code):
+            for trace in _traces(chart, cells, payer, True):
                 trace.visible = at == 0
                 figure.add_trace(trace)
                 owner.append(at)
-    figure.add_trace(_contract_line(months, measure, True))
+    figure.add_trace(_contract_line(chart.months, chart.measure, True))
     owner.append(-1)
-    titles = [_title(trend, c) for c in codes]
+    titles = [_title(chart.trend, c) for c in codes]
     buttons = [
         {
             "label": code,
@@ -253,7 +252,7 @@ def _dropdown(
         }
         for at, code in enumerate(codes)
     ]
-    axis = _axis(measure)
+    axis = _axis(chart.measure)
     figure.update_layout(
         title={"text": titles[0], "x": 0, "xanchor": "left"},
         updatemenus=[

@@ -8,7 +8,18 @@ import plotly.graph_objects as go
 
 from payeropt_lib.packet.cells import SUPPRESSED, cell_text
 
-from .base import HIDDEN_MARK, HIDDEN_NOTE, axis_dollars, empty_figure, note_below, parts, wrapped
+from .base import (
+    HIDDEN_MARK,
+    LEGEND_ABOVE,
+    axis_dollars,
+    bar_frame,
+    empty_figure,
+    hidden_note,
+    hover_columns,
+    parts,
+    row_bars,
+    wrapped,
+)
 
 __all__ = ["task_aging_bars", "underpaid_by_cause", "underpaid_by_payer"]
 
@@ -40,43 +51,18 @@ def _stake_bars(summary: pd.DataFrame, label: str, axis_title: str, empty: str) 
     )
     figure = go.Figure()
     for name, dollars, money, claims, color in series:
+        custom = hover_columns(cell_text(rows, money), _claims_words(cell_text(rows, claims)))
+        hover = f"<b>%{{y}}</b><br>{name}: %{{customdata[0]}} (%{{customdata[1]}})<extra></extra>"
         figure.add_trace(
-            go.Bar(
-                name=name,
-                y=names,
-                x=dollars,
-                orientation="h",
-                marker_color=color,
-                customdata=np.column_stack(
-                    [
-                        cell_text(rows, money).to_numpy(),
-                        _claims_words(cell_text(rows, claims)).to_numpy(),
-                    ]
-                ),
-                hovertemplate=(
-                    f"<b>%{{y}}</b><br>{name}: %{{customdata[0]}} "
-                    "(%{customdata[1]})<extra></extra>"
-                ),
-            )
+            row_bars(name, names, dollars, color, customdata=custom, hovertemplate=hover)
         )
+    legend = {**LEGEND_ABOVE, "traceorder": "normal"}
     figure.update_layout(
         barmode="stack",
         xaxis={"title": {"text": "Dollars"}, "tickprefix": "$", "separatethousands": True},
-        yaxis={"title": {"text": axis_title}, "autorange": "reversed", "type": "category"},
-        legend={
-            "orientation": "h",
-            "x": 0,
-            "y": 1.02,
-            "yanchor": "bottom",
-            "traceorder": "normal",
-        },
-        height=max(260, 150 + 44 * len(rows)),
-        margin={"l": 10, "r": 10, "t": 40, "b": 90 if hidden.any() else 50},
-        template="plotly_white",
+        **bar_frame(axis_title, max(260, 150 + 44 * len(rows)), 40, hidden, legend),
     )
-    if hidden.any():
-        note_below(figure, HIDDEN_NOTE)
-    return figure
+    return hidden_note(figure, hidden)
 
 
 def underpaid_by_payer(
@@ -127,9 +113,7 @@ def task_aging_bars(aging: pd.DataFrame, empty: str = "No open follow-up tasks."
             marker_color=AGE_COLORS[: len(buckets)],
             text=claims.to_numpy(),
             textposition="outside",
-            customdata=np.column_stack(
-                [cell_text(buckets, "at_stake_cents").to_numpy(), claims.to_numpy()]
-            ),
+            customdata=hover_columns(cell_text(buckets, "at_stake_cents"), claims),
             hovertemplate=(
                 "<b>%{x}</b> since the remittance<br>At stake: %{customdata[0]}<br>"
                 "%{customdata[1]}<extra></extra>"
@@ -152,6 +136,4 @@ def task_aging_bars(aging: pd.DataFrame, empty: str = "No open follow-up tasks."
         showlegend=False,
         template="plotly_white",
     )
-    if hidden.any():
-        note_below(figure, HIDDEN_NOTE)
-    return figure
+    return hidden_note(figure, hidden)
