@@ -37,11 +37,11 @@ import numpy as np
 import pandas as pd
 
 from payeropt_lib.reference import carcs
+from payeropt_lib.remittances.remitted import live
 
 from . import directory
 from .directory import ALL_PAYERS, FEDERAL_CLASSES
 from .privacy import SMALL_CELL, SMALL_SUFFIX, TOTAL, hide_cells, percent, shown_first, suppress
-from .recovery import live
 
 logger = logging.getLogger(__name__)
 

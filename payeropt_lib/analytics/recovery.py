@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from payeropt_lib.periods import within
+from payeropt_lib.remittances.remitted import live
 from payeropt_lib.remittances.tasks import OPEN_STATES
 from payeropt_lib.remittances.underpayments import CAUSES
 
@@ -74,11 +75,6 @@ TASK_COLUMNS = [
 
 
 # --- inputs -----------------------------------------------------------------------------
-
-
-def live(findings: pd.DataFrame) -> pd.DataFrame:
-    """Findings (or denials) whose posting still counts (a reversal sets ``void``)."""
-    return findings[~findings["void"].fillna(False).astype(bool)]
 
 
 def in_period(

@@ -41,8 +41,9 @@ import pandas as pd
 from payeropt_lib.periods import DateLike, day, days_in, within
 from payeropt_lib.pricing import contracts as terms
 from payeropt_lib.reference.modifiers import pricing_modifiers
+from payeropt_lib.remittances.remitted import live
 
-from . import directory, fee_comparisons, privacy, procedure_codes, recovery
+from . import directory, fee_comparisons, privacy, procedure_codes
 
 logger = logging.getLogger(__name__)
 
@@ -574,8 +575,8 @@ def activity(
 
     primary = adjudicated[adjudicated["primary"].astype(bool)]
     remitted = _with_other(_to_contract(primary, "payer_id", "product_line", schedule))
-    live = recovery.live(denials)
-    denied = live.loc[live["denial_class"].eq("denied"), ["remit_id", "claim_id"]]
+    counted = live(denials)
+    denied = counted.loc[counted["denial_class"].eq("denied"), ["remit_id", "claim_id"]]
     denied = denied.drop_duplicates().assign(_denied=True)
     remitted = remitted.merge(denied, how="left", on=["remit_id", "claim_id"])
     was_denied = remitted["_denied"].eq(True).fillna(False).astype(bool)

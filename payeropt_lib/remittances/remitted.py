@@ -74,7 +74,8 @@ ADJUDICATED_COLUMNS = [
 ]
 
 
-def _live(frame: pd.DataFrame) -> pd.DataFrame:
+def live(frame: pd.DataFrame) -> pd.DataFrame:
+    """Findings or denials whose posting still counts (a reversal sets ``void``)."""
     return frame[~frame["void"].fillna(False).astype(bool)]
 
 
@@ -125,8 +126,8 @@ def adjudicated(
     )
     lines = lines[within(lines["date_of_service"], start, end)].reset_index(drop=True)
 
-    denied = _live(denials)[[*LINE_KEY, "denial_class"]].drop_duplicates(LINE_KEY)
-    found = _live(findings)[[*LINE_KEY, "kind"]].drop_duplicates(LINE_KEY)
+    denied = live(denials)[[*LINE_KEY, "denial_class"]].drop_duplicates(LINE_KEY)
+    found = live(findings)[[*LINE_KEY, "kind"]].drop_duplicates(LINE_KEY)
     lines = lines.merge(denied, on=LINE_KEY, how="left").merge(found, on=LINE_KEY, how="left")
 
     primary = primary_adjudication(
