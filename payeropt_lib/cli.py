@@ -64,6 +64,12 @@ def _engine(db: str | None):
     return store.engine_for(db or _state["db"])
 
 
+def _acting(actor: str | None, role: str | None, db: str | None):
+    """Who is acting (checked first) and the database they act on."""
+    who = Identity.of(actor, role)
+    return who, _engine(db)
+
+
 def _date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
@@ -154,8 +160,7 @@ def _import_command(kind: str):
         role: RoleOpt = None,
         db: DbOpt = None,
     ) -> None:
-        who = Identity.of(actor, role)
-        engine = _engine(db)
+        who, engine = _acting(actor, role, db)
         for path in files:
             result = imports.import_file(engine, org, kind, path, who, progress=_progress())
             typer.echo(result.summary())
@@ -210,17 +215,18 @@ def import_era(
 
     from payeropt_lib.remittances import posting
 
-    who = Identity.of(actor, role)
-    engine = _engine(db)
+    who, engine = _acting(actor, role, db)
     files = posting.files_in(paths)
     for path in tqdm(files, desc="835 files", unit="file", leave=False, disable=None):
         typer.echo(posting.post_file(engine, org, path, who).summary())
 
 
-def _worklist_identity(engine, org: str, actor: str | None, role: str | None, action: str):
+def _authorized(org: str, actor: str | None, role: str | None, db: str | None, action: str):
+    """The database, once the actor (default: the login name) may do ``action`` on ``org``."""
+    engine = _engine(db)
     who = Identity.of(actor or getpass.getuser(), role)
     access.authorize(engine, org, who, action, target=org)
-    return who
+    return engine
 
 
 def _show(frame, csv_out: Path | None, what: str) -> None:
@@ -247,8 +253,7 @@ def underpayments_cmd(
     expected_allowed, actual_allowed, variance, reason."""
     from payeropt_lib.remittances import worklists
 
-    engine = _engine(db)
-    _worklist_identity(engine, org, actor, role, "worklist.view")
+    engine = _authorized(org, actor, role, db, "worklist.view")
     frame = worklists.findings(engine, org, "overpaid" if over else "underpaid")
     if not over:
         frame = frame[worklists.UNDERPAYMENT_COLUMNS]
@@ -267,8 +272,7 @@ def tasks_cmd(
     """The open follow-up tasks, earliest deadline first."""
     from payeropt_lib.remittances import tasks, worklists
 
-    engine = _engine(db)
-    _worklist_identity(engine, org, actor, role, "worklist.view")
+    engine = _authorized(org, actor, role, db, "worklist.view")
     states = tasks.STATES if all_states else tasks.OPEN_STATES
     _show(worklists.task_list(engine, org, states), csv_out, "tasks")
 
@@ -318,8 +322,7 @@ def remits_cmd(
     """Posted remittances, and what did not balance or match."""
     from payeropt_lib.remittances import worklists
 
-    engine = _engine(db)
-    _worklist_identity(engine, org, actor, role or "analyst", "remits.view")
+    engine = _authorized(org, actor, role or "analyst", db, "remits.view")
     kinds: tuple[str, ...] = ()
     if unbalanced:
         kinds += ("unbalanced",)
@@ -340,8 +343,7 @@ def denials_cmd(
     """Denied and bundled lines with their CARC and RARC codes."""
     from payeropt_lib.remittances import worklists
 
-    engine = _engine(db)
-    _worklist_identity(engine, org, actor, role, "worklist.view")
+    engine = _authorized(org, actor, role, db, "worklist.view")
     _show(worklists.denial_list(engine, org), csv_out, "denials")
 
 
@@ -390,15 +392,9 @@ def audit_cmd(
     if patient:
         # Looking up a patient's trail is itself access to PHI: it goes on the record.
         with engine.begin() as conn:
-            audit.record(
-                conn,
-                org,
-                actor=who.actor,
-                role=who.role,
-                action=action_name,
-                target=org,
-                patient_id=patient,
-                details={"entries": len(found)},
+            details = {"entries": len(found)}
+            access.audit_action(
+                conn, org, who, action_name, org, patient_id=patient, details=details
             )
     if csv_out:
         found.to_csv(csv_out, index=False)

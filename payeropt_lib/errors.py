@@ -11,15 +11,33 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 class PayeroptError(Exception):
-    """Base for errors a user can fix."""
+    """Base for errors a user can fix.
+
+    A subclass whose text only fills in its fields sets ``message``, a ``str.format``
+    template over the field names (a tuple field reads as its items joined by ", "); one
+    whose text has logic writes ``__str__``.
+    """
+
+    message: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
         # A dataclass __init__ does not call Exception.__init__: args would stay empty, and
         # pickle rebuilds an exception from its args.
-        super().__init__(*(getattr(self, f.name) for f in dataclasses.fields(self)))  # type: ignore[arg-type]
+        super().__init__(*self._values().values())
+
+    def _values(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        shown = {
+            name: ", ".join(value) if isinstance(value, tuple) else value
+            for name, value in self._values().items()
+        }
+        return self.message.format(**shown)
 
 
 def _error(cls: type) -> type:
@@ -67,20 +85,21 @@ class X12Error(PayeroptError):
     segment_id: str
     reason: str
 
-    def __str__(self) -> str:
-        return (
-            f"{self.file}: segment {self.segment_number} ({self.segment_id}): {self.reason}; "
-            "nothing was posted"
-        )
+    message = "{file}: segment {segment_number} ({segment_id}): {reason}; nothing was posted"
 
 
 @_error
-class UnknownImportKind(PayeroptError):
-    kind: str
-    kinds: tuple[str, ...] = ()
+class NotOneOf(PayeroptError):
+    """A name that is not one of the names it may be; subclasses say what kind of name."""
 
-    def __str__(self) -> str:
-        return f"unknown import kind {self.kind!r}: use one of {', '.join(self.kinds)}"
+    name: str
+    choices: tuple[str, ...] = ()
+
+    message = "{name!r} is not one of {choices}"
+
+
+class UnknownImportKind(NotOneOf):
+    message = "unknown import kind {name!r}: use one of {choices}"
 
 
 # --- practices, roles, the store ----------------------------------------------------------
@@ -90,49 +109,44 @@ class UnknownImportKind(PayeroptError):
 class UnknownOrg(PayeroptError):
     org_id: str
 
-    def __str__(self) -> str:
-        return (
-            f"practice {self.org_id!r} does not exist; create it with "
-            f"'payeropt practice create {self.org_id} --name NAME'"
-        )
+    message = (
+        "practice {org_id!r} does not exist; create it with "
+        "'payeropt practice create {org_id} --name NAME'"
+    )
 
 
 @_error
 class OrgExists(PayeroptError):
     org_id: str
 
-    def __str__(self) -> str:
-        return f"practice {self.org_id!r} already exists"
+    message = "practice {org_id!r} already exists"
 
 
 @_error
 class BadOrgId(PayeroptError):
     org_id: str
 
-    def __str__(self) -> str:
-        return (
-            f"practice key {self.org_id!r} is not valid: use 1-64 lower-case letters, digits, "
-            "'-' or '_', starting with a letter or digit"
-        )
+    message = (
+        "practice key {org_id!r} is not valid: use 1-64 lower-case letters, digits, "
+        "'-' or '_', starting with a letter or digit"
+    )
 
 
 @_error
 class BadLocality(PayeroptError):
     locality: str
 
-    def __str__(self) -> str:
-        return f"Medicare locality {self.locality!r} is not valid: write it like 01112-05"
+    message = "Medicare locality {locality!r} is not valid: write it like 01112-05"
 
 
 @_error
 class DisclosureNotAccepted(PayeroptError):
     org_id: str
 
-    def __str__(self) -> str:
-        return (
-            f"opt-in for {self.org_id!r} needs --accept-disclosure after reading it "
-            f"('payeropt opt-in {self.org_id} --show-disclosure')"
-        )
+    message = (
+        "opt-in for {org_id!r} needs --accept-disclosure after reading it "
+        "('payeropt opt-in {org_id} --show-disclosure')"
+    )
 
 
 @_error
@@ -142,13 +156,11 @@ class NotOptedIn(PayeroptError):
     org_id: str
     action: str
 
-    def __str__(self) -> str:
-        return (
-            f"{self.action} refused: practice {self.org_id!r} has not opted in to Payer "
-            f"Optimization; the owner must read the disclosure "
-            f"('payeropt opt-in {self.org_id} --show-disclosure') and accept it "
-            f"('payeropt opt-in {self.org_id} --actor NAME --role owner --accept-disclosure')"
-        )
+    message = (
+        "{action} refused: practice {org_id!r} has not opted in to Payer Optimization; the "
+        "owner must read the disclosure ('payeropt opt-in {org_id} --show-disclosure') and "
+        "accept it ('payeropt opt-in {org_id} --actor NAME --role owner --accept-disclosure')"
+    )
 
 
 @_error
@@ -164,13 +176,8 @@ class PermissionDenied(PayeroptError):
         return f"{self.action} refused: role {self.role!r} may not do this (allowed: {who})"
 
 
-@_error
-class UnknownRole(PayeroptError):
-    role: str
-    roles: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return f"unknown role {self.role!r}: use one of {', '.join(self.roles)}"
+class UnknownRole(NotOneOf):
+    message = "unknown role {name!r}: use one of {choices}"
 
 
 @_error
@@ -189,8 +196,7 @@ class GuardrailViolation(PayeroptError):
     rule: str
     detail: str
 
-    def __str__(self) -> str:
-        return f"refused by guardrail {self.rule!r}: {self.detail}"
+    message = "refused by guardrail {rule!r}: {detail}"
 
 
 @_error
@@ -200,8 +206,7 @@ class StoreError(PayeroptError):
     url: str
     reason: str
 
-    def __str__(self) -> str:
-        return f"database {self.url}: {self.reason}"
+    message = "database {url}: {reason}"
 
 
 @_error
@@ -212,11 +217,10 @@ class BadDatabaseUrl(PayeroptError):
     source: str
     reason: str
 
-    def __str__(self) -> str:
-        return (
-            f"database URL {self.url!r} ({self.source}) {self.reason}: write "
-            "sqlite:///path/to/file.sqlite or postgresql://user@host/database"
-        )
+    message = (
+        "database URL {url!r} ({source}) {reason}: write "
+        "sqlite:///path/to/file.sqlite or postgresql://user@host/database"
+    )
 
 
 @_error
@@ -225,8 +229,7 @@ class AuditChainBroken(PayeroptError):
     seq: int
     reason: str
 
-    def __str__(self) -> str:
-        return f"audit trail of {self.org_id!r} is broken at entry {self.seq}: {self.reason}"
+    message = "audit trail of {org_id!r} is broken at entry {seq}: {reason}"
 
 
 # --- follow-up tasks ----------------------------------------------------------------------
@@ -237,8 +240,7 @@ class UnknownTask(PayeroptError):
     org_id: str
     task_id: int
 
-    def __str__(self) -> str:
-        return f"practice {self.org_id!r} has no task {self.task_id}"
+    message = "practice {org_id!r} has no task {task_id}"
 
 
 @_error
@@ -274,15 +276,10 @@ class BadReportDate(PayeroptError):
         return f"report {self.name} {self.value!r} {self.reason}{hint}"
 
 
-@_error
-class UnknownTable(PayeroptError):
+class UnknownTable(NotOneOf):
     """A page asked for a table that is not one of the practice tables a page may read."""
 
-    name: str
-    tables: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return f"no practice table {self.name!r} (one of: {', '.join(self.tables)})"
+    message = "no practice table {name!r} (one of: {choices})"
 
 
 @_error

@@ -20,6 +20,7 @@ SAMPLES: dict[type, errors.PayeroptError] = {
         "charges.csv", 14, "units", "must be positive", ((15, "units", "not a number"),), 2
     ),
     errors.X12Error: errors.X12Error("acme.835", 12, "CLP", "CLP02 'Z' is not a claim status"),
+    errors.NotOneOf: errors.NotOneOf("claims", ("contracts", "charges")),
     errors.UnknownImportKind: errors.UnknownImportKind("claims", ("contracts", "charges")),
     errors.UnknownOrg: errors.UnknownOrg("acme"),
     errors.OrgExists: errors.OrgExists("acme"),

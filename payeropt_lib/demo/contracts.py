@@ -58,74 +58,84 @@ class DemoContract:
     patient_share_kind: str = "copay"  # copay | coinsurance | none
 
 
-# Invented payers. Renewals: PMH (2027-01-01, 90 days) and CRHP (2026-12-15, 60 days) are
-# inside their notice windows on DEMO_AS_OF; MKSA, LBA and GCC renew later.
-CONTRACTS: tuple[DemoContract, ...] = (
-    DemoContract(
-        "MCR", "Medicare Part B (Texas)", "", "MEDICARE", "2015-01-01", "medicare_percent",
-        medicare_percent="100", timely_filing_days="365", appeal_days="120",
-        payer_aliases="MEDICARE PART B TEXAS;1990000001",
-        patient_share=0.28, allowed_permille=1000, patient_share_kind="coinsurance",
-    ),
-    DemoContract(
-        "TXMCD", "Lone Star Medicaid", "", "MEDICAID", "2018-09-01", "fee_schedule",
-        timely_filing_days="95", appeal_days="120",
-        payer_aliases="LONE STAR MEDICAID;1746000011",
-        patient_share=0.09, allowed_permille=680, patient_share_kind="none",
-    ),
-    DemoContract(
-        "MKSA", "Mockingbird Senior Advantage", "", "MEDICARE_ADVANTAGE", "2020-01-01",
-        "medicare_percent", medicare_percent="101", renewal_date="2027-04-01",
-        notice_days="120", timely_filing_days="180", appeal_days="60",
-        payer_aliases="MOCKINGBIRD SENIOR ADVANTAGE;MOCKINGBIRD HEALTH PLANS;1752000142",
-        patient_share=0.12, allowed_permille=1010, patient_share_kind="copay",
-    ),
-    DemoContract(
-        "PMH", "Prairie Mutual Health", "HMO", "COMMERCIAL", "2021-01-01", "fee_schedule",
-        renewal_date="2027-01-01", notice_days="90", timely_filing_days="90",
-        appeal_days="180", payer_aliases="PRAIRIE MUTUAL HEALTH;PRAIRIE MUTUAL;1431000555",
-        patient_share=0.10, allowed_permille=1120, patient_share_kind="copay",
-    ),
-    DemoContract(
-        "PMH", "Prairie Mutual Health", "PPO", "COMMERCIAL", "2021-01-01", "medicare_percent",
-        medicare_percent="128", renewal_date="2027-01-01", notice_days="90",
-        timely_filing_days="90", appeal_days="180",
-        payer_aliases="PRAIRIE MUTUAL HEALTH;PRAIRIE MUTUAL;1431000555",
-        patient_share=0.15, allowed_permille=1280, patient_share_kind="coinsurance",
-    ),
-    DemoContract(
-        "CRHP", "Cedar Ridge Health Plan", "", "COMMERCIAL", "2019-07-01", "fee_schedule",
-        renewal_date="2026-12-15", notice_days="60", timely_filing_days="120",
-        appeal_days="90", payer_aliases="CEDAR RIDGE HEALTH PLAN;1620000877",
-        patient_share=0.10, allowed_permille=1200, patient_share_kind="copay",
-    ),
-    DemoContract(
-        "LBA", "Larkspur Benefit Administrators", "", "COMMERCIAL", "2022-07-01",
-        "medicare_percent", medicare_percent="115", renewal_date="2027-07-01",
-        notice_days="90", lesser_of_charges="false", timely_filing_days="180",
-        appeal_days="180", payer_aliases="LARKSPUR BENEFIT ADMINISTRATORS;1841000390",
-        patient_share=0.07, allowed_permille=1150, patient_share_kind="coinsurance",
-    ),
-    DemoContract(
-        "GCC", "Gulfside Community Care", "", "MEDICAID_MANAGED", "2023-03-01",
-        "medicare_percent", medicare_percent="72", renewal_date="2027-09-01",
-        notice_days="90", timely_filing_days="95", appeal_days="90",
-        payer_aliases="GULFSIDE COMMUNITY CARE;1273000468",
-        patient_share=0.07, allowed_permille=720, patient_share_kind="none",
-    ),
-    DemoContract(
-        "PVWC", "Pecan Valley Workers Comp Fund", "", "WORKERS_COMP", "2020-01-01",
-        "medicare_percent", medicare_percent="140", timely_filing_days="95",
-        appeal_days="90", payer_aliases="PECAN VALLEY WORKERS COMP FUND;1390000216",
-        patient_share=0.02, allowed_permille=1400, patient_share_kind="none",
-    ),
-    DemoContract(
-        "MGAP", "Willowmere Medigap Supplement", "", "COMMERCIAL", "2017-01-01",
-        "medicare_percent", medicare_percent="100", timely_filing_days="365",
-        appeal_days="90", payer_aliases="WILLOWMERE MEDIGAP SUPPLEMENT;1560000734",
-        patient_share=0.0, allowed_permille=200, patient_share_kind="none",
-    ),
+# Invented payers: name and class (contracts.csv columns).
+_PAYERS: dict[str, tuple[str, str]] = {
+    "MCR": ("Medicare Part B (Texas)", "MEDICARE"),
+    "TXMCD": ("Lone Star Medicaid", "MEDICAID"),
+    "MKSA": ("Mockingbird Senior Advantage", "MEDICARE_ADVANTAGE"),
+    "PMH": ("Prairie Mutual Health", "COMMERCIAL"),
+    "CRHP": ("Cedar Ridge Health Plan", "COMMERCIAL"),
+    "LBA": ("Larkspur Benefit Administrators", "COMMERCIAL"),
+    "GCC": ("Gulfside Community Care", "MEDICAID_MANAGED"),
+    "PVWC": ("Pecan Valley Workers Comp Fund", "WORKERS_COMP"),
+    "MGAP": ("Willowmere Medigap Supplement", "COMMERCIAL"),
+}
+# The names and payer ids each payer sends on its 835s (contracts.csv payer_aliases).
+_PAYER_ALIASES: dict[str, str] = {
+    "MCR": "MEDICARE PART B TEXAS;1990000001",
+    "TXMCD": "LONE STAR MEDICAID;1746000011",
+    "MKSA": "MOCKINGBIRD SENIOR ADVANTAGE;MOCKINGBIRD HEALTH PLANS;1752000142",
+    "PMH": "PRAIRIE MUTUAL HEALTH;PRAIRIE MUTUAL;1431000555",
+    "CRHP": "CEDAR RIDGE HEALTH PLAN;1620000877",
+    "LBA": "LARKSPUR BENEFIT ADMINISTRATORS;1841000390",
+    "GCC": "GULFSIDE COMMUNITY CARE;1273000468",
+    "PVWC": "PECAN VALLEY WORKERS COMP FUND;1390000216",
+    "MGAP": "WILLOWMERE MEDIGAP SUPPLEMENT;1560000734",
+}
+
+# The contracts, one row each, in the columns of _TERM_FIELDS ("" = blank). A contract with
+# a percent of Medicare is priced on that basis, the others on a fee schedule. Renewals: PMH
+# (2027-01-01, 90 days) and CRHP (2026-12-15, 60 days) are inside their notice windows on
+# DEMO_AS_OF; MKSA, LBA and GCC renew later.
+_TERM_FIELDS = (
+    "payer_id", "product_line", "effective_from", "medicare_percent", "renewal_date",
+    "notice_days", "lesser_of_charges", "timely_filing_days", "appeal_days",
 )  # fmt: skip
+_TERMS: tuple[tuple[str, ...], ...] = (
+    ("MCR",   "",    "2015-01-01", "100", "",           "",    "true",  "365", "120"),
+    ("TXMCD", "",    "2018-09-01", "",    "",           "",    "true",  "95",  "120"),
+    ("MKSA",  "",    "2020-01-01", "101", "2027-04-01", "120", "true",  "180", "60"),
+    ("PMH",   "HMO", "2021-01-01", "",    "2027-01-01", "90",  "true",  "90",  "180"),
+    ("PMH",   "PPO", "2021-01-01", "128", "2027-01-01", "90",  "true",  "90",  "180"),
+    ("CRHP",  "",    "2019-07-01", "",    "2026-12-15", "60",  "true",  "120", "90"),
+    ("LBA",   "",    "2022-07-01", "115", "2027-07-01", "90",  "false", "180", "180"),
+    ("GCC",   "",    "2023-03-01", "72",  "2027-09-01", "90",  "true",  "95",  "90"),
+    ("PVWC",  "",    "2020-01-01", "140", "",           "",    "true",  "95",  "90"),
+    ("MGAP",  "",    "2017-01-01", "100", "",           "",    "true",  "365", "90"),
+)  # fmt: skip
+# How the demo uses each contract: (patient_share, allowed_permille, patient_share_kind).
+_DEMO_USE: dict[tuple[str, str], tuple[float, int, str]] = {
+    ("MCR", ""): (0.28, 1000, "coinsurance"),
+    ("TXMCD", ""): (0.09, 680, "none"),
+    ("MKSA", ""): (0.12, 1010, "copay"),
+    ("PMH", "HMO"): (0.10, 1120, "copay"),
+    ("PMH", "PPO"): (0.15, 1280, "coinsurance"),
+    ("CRHP", ""): (0.10, 1200, "copay"),
+    ("LBA", ""): (0.07, 1150, "coinsurance"),
+    ("GCC", ""): (0.07, 720, "none"),
+    ("PVWC", ""): (0.02, 1400, "none"),
+    ("MGAP", ""): (0.0, 200, "none"),
+}
+
+
+def _contract(terms: tuple[str, ...]) -> DemoContract:
+    """One row of _TERMS with its payer's name, class and aliases and the demo's use of it."""
+    row = dict(zip(_TERM_FIELDS, terms, strict=True))
+    payer_name, payer_class = _PAYERS[row["payer_id"]]
+    patient_share, allowed_permille, kind = _DEMO_USE[row["payer_id"], row["product_line"]]
+    return DemoContract(
+        **row,
+        payer_name=payer_name,
+        payer_class=payer_class,
+        basis="medicare_percent" if row["medicare_percent"] else "fee_schedule",
+        payer_aliases=_PAYER_ALIASES[row["payer_id"]],
+        patient_share=patient_share,
+        allowed_permille=allowed_permille,
+        patient_share_kind=kind,
+    )
+
+
+CONTRACTS: tuple[DemoContract, ...] = tuple(map(_contract, _TERMS))
 
 MCR, TXMCD, MKSA, PVWC, MGAP = 0, 1, 2, 8, 9  # indexes into CONTRACTS the generator needs
 

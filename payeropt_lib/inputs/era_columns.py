@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -196,27 +197,13 @@ class EraFile:
         never a problem); an empty element of a present segment is a problem unless the
         element is ``optional``.
         """
-        codes, distinct, good, values, failed = self._parsed(
-            strings, lambda text: decimal(text, places)
+        what = "an amount (at most 2 decimals)" if places == 2 else "a quantity"
+        if places == 3:
+            what += " (at most 3 decimals)"
+        parse = partial(decimal, places=places)
+        result, missing, bad = self._typed(
+            strings, index, parse, np.int64(0), label, tag, what, optional
         )
-        table = np.zeros(len(distinct) + 1, dtype=np.int64)
-        table[good] = values
-        missing = codes == len(distinct)
-        bad = np.isin(codes, failed)
-        if not optional:
-            bad |= missing & (index >= 0)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            if missing[row]:
-                reason = f"{label} is empty but required"
-            else:
-                text = distinct[codes[row]]
-                what = "an amount (at most 2 decimals)" if places == 2 else "a quantity"
-                reason = f"{label} {text!r} is not {what}"
-                if places == 3:
-                    reason += " (at most 3 decimals)"
-            self.problem(index[row], tag, reason)
-        result = table[codes]
         if not nullable:
             return result
         return pd.arrays.IntegerArray(result, missing | bad)
@@ -226,8 +213,26 @@ class EraFile:
     ) -> np.ndarray:
         """CCYYMMDD → datetime64[ns] (NaT when absent); an impossible date is a problem, and
         so is an empty one in a present segment unless the element is ``optional``."""
-        codes, distinct, good, values, failed = self._parsed(strings, _date)
-        table = np.full(len(distinct) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+        nat, what = np.datetime64("NaT", "ns"), "a date (CCYYMMDD)"
+        days, _, _ = self._typed(strings, index, _date, nat, label, tag, what, optional)
+        return days
+
+    def _typed(
+        self,
+        strings: pa.Array,
+        index: np.ndarray,
+        parse: Callable[[str], Any],
+        blank: np.generic,
+        label: str,
+        tag: str,
+        what: str,
+        optional: bool,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``parse`` each distinct value once: (values, missing, bad), ``blank`` where a value
+        is missing or bad. The first bad value is a problem ("LABEL 'x' is not WHAT"), and
+        so is an empty one in a present segment unless ``optional``."""
+        codes, distinct, good, values, failed = self._parsed(strings, parse)
+        table = np.full(len(distinct) + 1, blank)
         table[good] = values
         missing = codes == len(distinct)
         bad = np.isin(codes, failed)
@@ -238,10 +243,10 @@ class EraFile:
             reason = (
                 f"{label} is empty but required"
                 if missing[row]
-                else f"{label} {distinct[codes[row]]!r} is not a date (CCYYMMDD)"
+                else f"{label} {distinct[codes[row]]!r} is not {what}"
             )
             self.problem(index[row], tag, reason)
-        return table[codes]
+        return table[codes], missing, bad
 
     def too_long(self, index: np.ndarray, tag: str) -> None:
         """A segment with more elements than the guide defines is a problem."""

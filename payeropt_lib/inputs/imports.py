@@ -46,7 +46,7 @@ class ImportResult:
     replaced: int = 0
     removed: int = 0
     unchanged: int = 0
-    already_imported: bool = False
+    already_imported: bool = False  # same kind and SHA-256 imported before: nothing read
 
     def summary(self) -> str:
         if self.already_imported:
@@ -517,15 +517,8 @@ def import_file(
             )
         )
         result = ImportResult(org_id, kind, name, len(typed), **counts)
-        audit.record(
-            conn,
-            org_id,
-            actor=who.actor,
-            role=who.role,
-            action=f"import.{kind}",
-            target=name,
-            details={**asdict(result), "sha256": digest, "import_id": import_id},
-        )
+        details = {**asdict(result), "sha256": digest, "import_id": import_id}
+        access.audit_action(conn, org_id, who, f"import.{kind}", name, details=details)
     logger.info(result.summary())
     return result
 

@@ -139,10 +139,14 @@ class FileSpec:
     """One input file of the interface: its columns, keys and table."""
 
     kind: str  # as on the command line: contracts, fee-schedules, ...
-    table: str
     columns: tuple[Col, ...]
     key: tuple[str, ...]  # unique within a file (stored names)
     period_key: tuple[str, ...] = ()  # effective-dated files: the key without the dates
+
+    @property
+    def table(self) -> str:
+        """The table the file is stored in: its kind with '_' for '-'."""
+        return self.kind.replace("-", "_")
 
     def col(self, name: str) -> Col:
         return next(c for c in self.columns if c.name == name)
@@ -154,11 +158,18 @@ class FileSpec:
         return tuple(back.get(k, k) for k in self.key)
 
 
+# Column groups several files share (as the tables share them, see store/tables.py).
+PAYER_PRODUCT = (Col("payer_id", "id", True), Col("product_line", "upper", default=""))
+PRICED_CODE = (
+    Col("procedure_code", "procedure_code", True),
+    Col("modifier", "pricing_modifier", default=""),
+)
+PERIOD = (Col("effective_from", "date", True), Col("effective_to", "date"))
+
 SPECS: dict[str, FileSpec] = {
     s.kind: s
     for s in (
         FileSpec(
-            "contracts",
             "contracts",
             (
                 Col("payer_id", "id", True),
@@ -181,28 +192,21 @@ SPECS: dict[str, FileSpec] = {
         ),
         FileSpec(
             "fee-schedules",
-            "fee_schedules",
             (
-                Col("payer_id", "id", True),
-                Col("product_line", "upper", default=""),
-                Col("procedure_code", "procedure_code", True),
-                Col("modifier", "pricing_modifier", default=""),
+                *PAYER_PRODUCT,
+                *PRICED_CODE,
                 Col("allowed_amount", "money", True, store_as="allowed_cents"),
-                Col("effective_from", "date", True),
-                Col("effective_to", "date"),
+                *PERIOD,
             ),
             key=("payer_id", "product_line", "procedure_code", "modifier", "effective_from"),
             period_key=("payer_id", "product_line", "procedure_code", "modifier"),
         ),
         FileSpec(
             "medicare-fees",
-            "medicare_fees",
             (
                 Col("locality", "locality", True),
-                Col("procedure_code", "procedure_code", True),
-                Col("modifier", "pricing_modifier", default=""),
-                Col("effective_from", "date", True),
-                Col("effective_to", "date"),
+                *PRICED_CODE,
+                *PERIOD,
                 Col("non_facility_amount", "money", True, store_as="non_facility_cents"),
                 Col("facility_amount", "money", True, store_as="facility_cents"),
                 Col("mult_proc", "mult_proc"),
@@ -211,7 +215,6 @@ SPECS: dict[str, FileSpec] = {
             period_key=("locality", "procedure_code", "modifier"),
         ),
         FileSpec(
-            "charges",
             "charges",
             (
                 Col("claim_id", "id", True),
@@ -234,7 +237,6 @@ SPECS: dict[str, FileSpec] = {
         ),
         FileSpec(
             "transactions",
-            "transactions",
             (
                 Col("claim_id", "id", True),
                 Col("line_number", "positive_int", default=0),
@@ -248,7 +250,6 @@ SPECS: dict[str, FileSpec] = {
         ),
         FileSpec(
             "encounters",
-            "encounters",
             (
                 Col("claim_id", "id", True),
                 Col("encounter_type", "encounter_type", True),
@@ -261,13 +262,11 @@ SPECS: dict[str, FileSpec] = {
         ),
         FileSpec(
             "appointments",
-            "appointments",
             (
                 Col("appointment_id", "id", True),
                 Col("date", "date", True),
                 Col("patient_id", "id", True),
-                Col("payer_id", "id", True),
-                Col("product_line", "upper", default=""),
+                *PAYER_PRODUCT,
                 Col("visit_type", "text", True),
                 Col("planned_procedure_codes", "procedure_list"),
             ),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -109,6 +109,15 @@ class Segments:
         encoded = pc.dictionary_encode(self.values.take(index))
         codes = pc.fill_null(encoded.indices, -1).to_numpy()
         return {v: i for i, v in enumerate(encoded.dictionary.to_pylist())}, codes
+
+    def error_at_first(self, hits: np.ndarray, reason: Callable[[str], str]) -> list[X12Error]:
+        """An error at the first segment index of ``hits``, ``reason`` worded from its tag:
+        ``[X12Error]``, or ``[]`` when ``hits`` is empty."""
+        if not len(hits):
+            return []
+        i = int(hits[0])
+        tag = self.tags[i].as_py()
+        return [X12Error(self.name, i + 1, tag, reason(tag))]
 
     def segment(self, i: int) -> list[str]:
         """Elements of segment index ``i`` as Python strings."""
@@ -299,7 +308,6 @@ def _check_envelope(segments: Segments, complete: bool) -> X12Error | None:
     transaction set) go through a small state machine. ``complete`` is False when the
     tokenizer stopped early, so the end of the text is not the end of the file.
     """
-    name = segments.name
     n = len(segments)
     if n == 0:
         return None
@@ -308,18 +316,10 @@ def _check_envelope(segments: Segments, complete: bool) -> X12Error | None:
 
     names, indices = segments._tag_codes
     valid_id = np.array([bool(_SEGMENT_ID.fullmatch(tag)) for tag in names], dtype=bool)
-    bad_ids = np.flatnonzero(~valid_id[indices])
-    if len(bad_ids):
-        i = int(bad_ids[0])
-        tag = tags[i].as_py()
-        found.append(
-            X12Error(
-                name,
-                i + 1,
-                tag,
-                f"{tag!r} is not a segment identifier (2-3 capital letters or digits)",
-            )
-        )
+    found += segments.error_at_first(
+        np.flatnonzero(~valid_id[indices]),
+        lambda tag: f"{tag!r} is not a segment identifier (2-3 capital letters or digits)",
+    )
 
     code = segments.codes(ENVELOPE)
     is_st, is_se = code == 2, code == 3
@@ -329,19 +329,13 @@ def _check_envelope(segments: Segments, complete: bool) -> X12Error | None:
         allowed = pc.is_in(tags, value_set=pa.array(OUTSIDE_ALLOWED)).to_numpy(
             zero_copy_only=False
         )
-        stray = np.flatnonzero(outside & ~allowed)
-        if len(stray):
-            i = int(stray[0])
-            tag = tags[i].as_py()
-            found.append(
-                X12Error(
-                    name,
-                    i + 1,
-                    tag,
-                    f"{tag} outside a transaction set: only envelope segments may appear "
-                    "outside ST..SE",
-                )
-            )
+        found += segments.error_at_first(
+            np.flatnonzero(outside & ~allowed),
+            lambda tag: (
+                f"{tag} outside a transaction set: only envelope segments may appear "
+                "outside ST..SE"
+            ),
+        )
 
     problem = _envelope_states(segments, np.flatnonzero(code < len(ENVELOPE)), complete)
     if problem is not None:

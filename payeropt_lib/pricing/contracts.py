@@ -28,10 +28,6 @@ logger = logging.getLogger(__name__)
 CONTRACT_KEY = ["payer_id", "product_line"]
 CODE_KEY = ["procedure_code", "modifier"]
 RATE_KEY = CONTRACT_KEY + CODE_KEY
-SITES = {
-    "non_facility": ("non_facility_cents", "non-facility"),
-    "facility": ("facility_cents", "facility"),
-}
 
 RATE_COLUMNS = [
     "payer_id",
@@ -49,6 +45,13 @@ RATE_COLUMNS = [
 
 # A charge no payer reaches: the lesser-of-charge rule never cuts a synthetic line.
 _NO_CAP_CENTS = 10**12
+
+# Per site: the Medicare amount column and the site's words; the place of service a
+# synthetic line is priced at.
+SITES = {
+    "non_facility": ("non_facility_cents", "non-facility"),
+    "facility": ("facility_cents", "facility"),
+}
 _PLACE = {"non_facility": "11", "facility": "21"}  # office; inpatient hospital (facility)
 
 

@@ -118,39 +118,26 @@ def conversion_factor_x10000(date_of_service: date) -> int:
 # --------------------------------------------------------------------------- PPRRVU
 
 
-# Output column -> accepted header names once the split header rows are joined and normalised.
-_PPRRVU_HEADER_NAMES: dict[str, tuple[str, ...]] = {
-    "procedure_code": ("HCPCS", "HCPCS CODE"),
-    "modifier": ("MOD", "MODIFIER"),
-    "status_code": ("STATUS CODE", "STATUS"),
-    "work_rvu": ("WORK RVU", "WORK RVUS"),
-    "nonfac_pe_rvu": ("NON-FAC PE RVU", "NON-FACILITY PE RVU", "NON-FAC PE RVUS"),
-    "nonfac_na": ("NON-FAC NA INDICATOR", "NON-FACILITY NA INDICATOR"),
-    "fac_pe_rvu": ("FACILITY PE RVU", "FACILITY PE RVUS"),
-    "mp_rvu": ("MP RVU", "MP RVUS", "MALPRACTICE RVU"),
-    "pctc_ind": ("PCTC IND", "PCTC INDICATOR", "PC/TC IND", "PC/TC INDICATOR"),
-    "glob_days": ("GLOB DAYS", "GLOBAL DAYS", "GLOBAL SURGERY"),
-    "mult_proc": ("MULT PROC", "MULTIPLE PROCEDURE"),
-    "bilat_surg": ("BILAT SURG", "BILATERAL SURGERY"),
-    "conv_factor": ("CONV FACTOR", "CONVERSION FACTOR"),
+# Output column -> (its slice of the fixed-width TXT record (RVU25D README "DATA RECORD";
+# 1-based inclusive positions -> slices), the header names a CSV may give it once the split
+# header rows are joined and normalised).
+_PPRRVU_FIELDS: dict[str, tuple[tuple[int, int], tuple[str, ...]]] = {
+    "procedure_code": ((0, 5), ("HCPCS", "HCPCS CODE")),
+    "modifier": ((5, 7), ("MOD", "MODIFIER")),
+    "status_code": ((57, 58), ("STATUS CODE", "STATUS")),
+    "work_rvu": ((59, 65), ("WORK RVU", "WORK RVUS")),
+    "nonfac_pe_rvu": ((66, 72), ("NON-FAC PE RVU", "NON-FACILITY PE RVU", "NON-FAC PE RVUS")),
+    "nonfac_na": ((72, 74), ("NON-FAC NA INDICATOR", "NON-FACILITY NA INDICATOR")),
+    "fac_pe_rvu": ((75, 81), ("FACILITY PE RVU", "FACILITY PE RVUS")),
+    "mp_rvu": ((84, 89), ("MP RVU", "MP RVUS", "MALPRACTICE RVU")),
+    "pctc_ind": ((102, 103), ("PCTC IND", "PCTC INDICATOR", "PC/TC IND", "PC/TC INDICATOR")),
+    "glob_days": ((103, 106), ("GLOB DAYS", "GLOBAL DAYS", "GLOBAL SURGERY")),
+    "mult_proc": ((115, 116), ("MULT PROC", "MULTIPLE PROCEDURE")),
+    "bilat_surg": ((116, 117), ("BILAT SURG", "BILATERAL SURGERY")),
+    "conv_factor": ((132, 140), ("CONV FACTOR", "CONVERSION FACTOR")),
 }
-
-# Fixed-width TXT record (RVU25D README "DATA RECORD"; 1-based inclusive positions -> slices).
-_PPRRVU_TXT_FIELDS: dict[str, tuple[int, int]] = {
-    "procedure_code": (0, 5),
-    "modifier": (5, 7),
-    "status_code": (57, 58),
-    "work_rvu": (59, 65),
-    "nonfac_pe_rvu": (66, 72),
-    "nonfac_na": (72, 74),
-    "fac_pe_rvu": (75, 81),
-    "mp_rvu": (84, 89),
-    "pctc_ind": (102, 103),
-    "glob_days": (103, 106),
-    "mult_proc": (115, 116),
-    "bilat_surg": (116, 117),
-    "conv_factor": (132, 140),
-}
+_PPRRVU_HEADER_NAMES = {key: names for key, (_, names) in _PPRRVU_FIELDS.items()}
+_PPRRVU_TXT_FIELDS = {key: span for key, (span, _) in _PPRRVU_FIELDS.items()}
 _PPRRVU_TXT_MIN_LENGTH = 140
 
 

@@ -9,9 +9,9 @@ in docs/roles.md; a test keeps the two in step.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from payeropt_lib.errors import (
     MissingIdentity,
@@ -110,14 +110,24 @@ def authorize(engine: Engine, org_id: str, who: Identity, action: str, target: s
     elif action not in NO_OPT_IN_NEEDED and not org.opted_in:
         refusal = NotOptedIn(org_id, action)
     if refusal is not None:
-        audit.record_refusal(
-            engine,
-            org_id,
-            actor=who.actor,
-            role=who.role,
-            action=action,
-            target=target,
-            details={"reason": str(refusal), "error": type(refusal).__name__},
-        )
+        details = {"reason": str(refusal), "error": type(refusal).__name__}
+        audit_refusal(engine, org_id, who, action, target, details)
         logger.info("refused %s for %s/%s on %s", action, who.actor, who.role, org_id)
         raise refusal
+
+
+def audit_action(
+    conn: Connection, org_id: str, who: Identity, action: str, target: str = "", **entry
+) -> int:
+    """Audit ``action`` done by ``who`` inside the caller's transaction (``entry``: the
+    other fields of ``audit.record``); returns the entry's seq."""
+    return audit.record(conn, org_id, **asdict(who), action=action, target=target, **entry)
+
+
+def audit_refusal(
+    engine: Engine, org_id: str, who: Identity, action: str, target: str, details: dict
+) -> None:
+    """Audit the refusal of ``action`` to ``who``, in a transaction of its own."""
+    audit.record_refusal(
+        engine, org_id, **asdict(who), action=action, target=target, details=details
+    )

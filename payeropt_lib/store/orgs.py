@@ -65,15 +65,8 @@ def create(
     if who.role not in allowed:
         # The org does not exist yet, so the refusal goes to the system chain.
         refusal = PermissionDenied(who.role, "practice.create", allowed)
-        audit.record_refusal(
-            engine,
-            tables.SYSTEM_ORG,
-            actor=who.actor,
-            role=who.role,
-            action="practice.create",
-            target=org_id,
-            details={"reason": str(refusal)},
-        )
+        details = {"reason": str(refusal)}
+        access.audit_refusal(engine, tables.SYSTEM_ORG, who, "practice.create", org_id, details)
         raise refusal
     with engine.begin() as conn:
         exists = conn.execute(
@@ -91,15 +84,7 @@ def create(
                 audit_head=audit.GENESIS,
             )
         )
-        audit.record(
-            conn,
-            org_id,
-            actor=who.actor,
-            role=who.role,
-            action="practice.create",
-            target=org_id,
-            details={"name": name},
-        )
+        access.audit_action(conn, org_id, who, "practice.create", org_id, details={"name": name})
 
 
 def opt_in(engine: Engine, org_id: str, who: Identity, accept_disclosure: bool) -> None:
@@ -119,15 +104,8 @@ def opt_in(engine: Engine, org_id: str, who: Identity, accept_disclosure: bool) 
                 disclosure_sha256=digest,
             )
         )
-        audit.record(
-            conn,
-            org_id,
-            actor=who.actor,
-            role=who.role,
-            action="opt_in",
-            target=org_id,
-            details={"disclosure_sha256": digest},
-        )
+        details = {"disclosure_sha256": digest}
+        access.audit_action(conn, org_id, who, "opt_in", org_id, details=details)
 
 
 def opt_out(engine: Engine, org_id: str, who: Identity) -> None:
@@ -137,4 +115,4 @@ def opt_out(engine: Engine, org_id: str, who: Identity) -> None:
         conn.execute(
             update(tables.orgs).where(tables.orgs.c.org_id == org_id).values(opted_in=False)
         )
-        audit.record(conn, org_id, actor=who.actor, role=who.role, action="opt_out", target=org_id)
+        access.audit_action(conn, org_id, who, "opt_out", org_id)

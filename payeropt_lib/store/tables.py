@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Constraint,
     Date,
     ForeignKey,
     Index,
@@ -49,6 +50,64 @@ def _import_id() -> Column:
     return Column("import_id", Integer, nullable=True)
 
 
+def _practice_table(name: str, *columns: Column | Constraint | Index) -> Table:
+    """A table of one practice's rows: ``org_id`` first."""
+    return Table(name, metadata, _org(), *columns)
+
+
+def _numbered_table(name: str, key: str, *columns: Column | Constraint | Index) -> Table:
+    """A table of one practice's rows numbered by ``key`` (autoincrement), ahead of ``org_id``."""
+    serial = Column(key, Integer, primary_key=True, autoincrement=True)
+    return Table(name, metadata, serial, _org(), *columns)
+
+
+def _received_file(at: str) -> list[Column]:
+    """A file as received: its name and SHA-256, when (column ``at``) and by whom."""
+    return [
+        Column("file_name", String(500), nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column(at, String(32), nullable=False),
+        Column("actor", String(200), nullable=False),
+    ]
+
+
+def _payer_product() -> list[Column]:
+    """The payer and product line a rate or a visit belongs to ('' = any product line)."""
+    return [
+        Column("payer_id", String(64), nullable=False),
+        Column("product_line", String(32), nullable=False, default=""),
+    ]
+
+
+def _code_and_period() -> list[Column]:
+    """A fee row's procedure (code and modifier, '' = none) and effective period."""
+    return [
+        Column("procedure_code", String(5), nullable=False),
+        Column("modifier", String(2), nullable=False, default=""),
+        Column("effective_from", Date, nullable=False),
+        # In force until (derived: a later row for the same key closes an open period) ...
+        Column("effective_to", Date),
+        # ... and as the file gave it (NULL = blank), so the closing can be recomputed.
+        Column("effective_to_given", Date),
+    ]
+
+
+def _clp_as_sent() -> list[Column]:
+    """CLP06 to CLP14 of an 835 claim, stored as sent."""
+    return [
+        Column("filing_indicator", String(4)),
+        Column("payer_claim_number", String(64)),
+        Column("facility_code", String(4)),
+        Column("frequency", String(4)),
+        *(Column(f"clp{n}", String(32)) for n in range(10, 15)),
+    ]
+
+
+def _in_remit(*seqs: str) -> list[Column]:
+    """``remit_id`` and the sequence numbers that place a row within that remittance."""
+    return [Column(name, Integer, nullable=False) for name in ("remit_id", *seqs)]
+
+
 orgs = Table(
     "orgs",
     metadata,
@@ -67,16 +126,11 @@ orgs = Table(
     Column("audit_head", String(64), nullable=False, default="0" * 64),
 )
 
-imports = Table(
+imports = _numbered_table(
     "imports",
-    metadata,
-    Column("import_id", Integer, primary_key=True, autoincrement=True),
-    _org(),
+    "import_id",
     Column("kind", String(32), nullable=False),
-    Column("file_name", String(500), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("imported_at", String(32), nullable=False),
-    Column("actor", String(200), nullable=False),
+    *_received_file("imported_at"),
     Column("rows_in_file", Integer, nullable=False),
     Column("inserted", Integer, nullable=False),
     Column("replaced", Integer, nullable=False),
@@ -84,12 +138,9 @@ imports = Table(
     UniqueConstraint("org_id", "kind", "sha256", name="uq_imports_org_kind_sha256"),
 )
 
-contracts = Table(
+contracts = _practice_table(
     "contracts",
-    metadata,
-    _org(),
-    Column("payer_id", String(64), nullable=False),
-    Column("product_line", String(32), nullable=False, default=""),
+    *_payer_product(),
     Column("effective_from", Date, nullable=False),
     Column("payer_name", String(200), nullable=False),
     Column("payer_class", String(32), nullable=False),
@@ -106,10 +157,8 @@ contracts = Table(
     PrimaryKeyConstraint("org_id", "payer_id", "product_line", "effective_from"),
 )
 
-payer_aliases = Table(
+payer_aliases = _practice_table(
     "payer_aliases",
-    metadata,
-    _org(),
     # Upper-cased, blanks collapsed: 835 senders vary case and spacing of the same name.
     Column("alias", String(200), nullable=False),
     Column("payer_id", String(64), nullable=False),
@@ -117,19 +166,10 @@ payer_aliases = Table(
     PrimaryKeyConstraint("org_id", "alias"),
 )
 
-fee_schedules = Table(
+fee_schedules = _practice_table(
     "fee_schedules",
-    metadata,
-    _org(),
-    Column("payer_id", String(64), nullable=False),
-    Column("product_line", String(32), nullable=False, default=""),
-    Column("procedure_code", String(5), nullable=False),
-    Column("modifier", String(2), nullable=False, default=""),
-    Column("effective_from", Date, nullable=False),
-    # In force until (derived: a later row for the same key closes an open period) ...
-    Column("effective_to", Date),
-    # ... and as the file gave it (NULL = blank), so the closing can be recomputed.
-    Column("effective_to_given", Date),
+    *_payer_product(),
+    *_code_and_period(),
     Column("allowed_cents", BigInteger, nullable=False),
     _import_id(),
     PrimaryKeyConstraint(
@@ -137,16 +177,10 @@ fee_schedules = Table(
     ),
 )
 
-medicare_fees = Table(
+medicare_fees = _practice_table(
     "medicare_fees",
-    metadata,
-    _org(),
     Column("locality", String(8), nullable=False),
-    Column("procedure_code", String(5), nullable=False),
-    Column("modifier", String(2), nullable=False, default=""),
-    Column("effective_from", Date, nullable=False),
-    Column("effective_to", Date),
-    Column("effective_to_given", Date),
+    *_code_and_period(),
     Column("non_facility_cents", BigInteger, nullable=False),
     Column("facility_cents", BigInteger, nullable=False),
     Column("mult_proc", String(1)),
@@ -154,10 +188,8 @@ medicare_fees = Table(
     PrimaryKeyConstraint("org_id", "locality", "procedure_code", "modifier", "effective_from"),
 )
 
-charges = Table(
+charges = _practice_table(
     "charges",
-    metadata,
-    _org(),
     Column("claim_id", String(64), nullable=False),
     Column("line_number", Integer, nullable=False),
     Column("line_control_number", String(64)),
@@ -177,10 +209,8 @@ charges = Table(
     PrimaryKeyConstraint("org_id", "claim_id", "line_number"),
 )
 
-transactions = Table(
+transactions = _practice_table(
     "transactions",
-    metadata,
-    _org(),
     Column("claim_id", String(64), nullable=False),
     # 0 = the whole claim (a blank line_number in the file).
     Column("line_number", Integer, nullable=False, default=0),
@@ -196,10 +226,8 @@ transactions = Table(
     PrimaryKeyConstraint("org_id", "claim_id", "line_number", "posted_date", "type", "occurrence"),
 )
 
-encounters = Table(
+encounters = _practice_table(
     "encounters",
-    metadata,
-    _org(),
     Column("claim_id", String(64), nullable=False),
     Column("encounter_type", String(16), nullable=False),
     Column("total_time_minutes", Integer),
@@ -210,25 +238,20 @@ encounters = Table(
     PrimaryKeyConstraint("org_id", "claim_id"),
 )
 
-appointments = Table(
+appointments = _practice_table(
     "appointments",
-    metadata,
-    _org(),
     Column("appointment_id", String(64), nullable=False),
     Column("date", Date, nullable=False),
     Column("patient_id", String(64), nullable=False),
-    Column("payer_id", String(64), nullable=False),
-    Column("product_line", String(32), nullable=False, default=""),
+    *_payer_product(),
     Column("visit_type", String(32), nullable=False),
     Column("planned_procedure_codes", String(200)),
     _import_id(),
     PrimaryKeyConstraint("org_id", "appointment_id"),
 )
 
-audit_log = Table(
+audit_log = _practice_table(
     "audit_log",
-    metadata,
-    _org(),
     Column("seq", BigInteger, nullable=False),
     Column("at", String(32), nullable=False),
     Column("actor", String(200), nullable=False),
@@ -261,26 +284,19 @@ DATA_TABLES = (
 # --- remittances (835) ------------------------------------------------------------------
 # One posted file; a file is refused whole, so a row here means every transaction in it
 # was posted or recognized as already posted.
-remit_files = Table(
+remit_files = _numbered_table(
     "remit_files",
-    metadata,
-    Column("remit_file_id", Integer, primary_key=True, autoincrement=True),
-    _org(),
-    Column("file_name", String(500), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("posted_at", String(32), nullable=False),
-    Column("actor", String(200), nullable=False),
+    "remit_file_id",
+    *_received_file("posted_at"),
     Column("transactions", Integer, nullable=False),
     Column("duplicates", Integer, nullable=False),
     UniqueConstraint("org_id", "sha256", name="uq_remit_files_org_sha256"),
 )
 
 # One 835 transaction (ST..SE): one payment (check or EFT) from one payer.
-remittances = Table(
+remittances = _numbered_table(
     "remittances",
-    metadata,
-    Column("remit_id", Integer, primary_key=True, autoincrement=True),
-    _org(),
+    "remit_id",
     Column("remit_file_id", Integer, nullable=False),
     Column("isa_sender_id", String(64), nullable=False),
     Column("isa_control", String(16), nullable=False),
@@ -307,26 +323,15 @@ remittances = Table(
     UniqueConstraint("org_id", "payment_key", name="uq_remittances_org_payment_key"),
 )
 
-remit_claims = Table(
+remit_claims = _practice_table(
     "remit_claims",
-    metadata,
-    _org(),
-    Column("remit_id", Integer, nullable=False),
-    Column("claim_seq", Integer, nullable=False),
+    *_in_remit("claim_seq"),
     Column("claim_id", String(64), nullable=False),
     Column("status", String(4), nullable=False),
     Column("charge_cents", BigInteger, nullable=False),
     Column("paid_cents", BigInteger, nullable=False),
     Column("patient_resp_cents", BigInteger),
-    Column("filing_indicator", String(4)),
-    Column("payer_claim_number", String(64)),
-    Column("facility_code", String(4)),
-    Column("frequency", String(4)),
-    Column("clp10", String(32)),
-    Column("clp11", String(32)),
-    Column("clp12", String(32)),
-    Column("clp13", String(32)),
-    Column("clp14", String(32)),
+    *_clp_as_sent(),
     # NM1*QC: kept to match claims by hand, never shown in reports.
     Column("patient_last", String(100)),
     Column("patient_first", String(100)),
@@ -341,13 +346,9 @@ remit_claims = Table(
     Index("ix_remit_claims_org_claim", "org_id", "claim_id"),
 )
 
-remit_lines = Table(
+remit_lines = _practice_table(
     "remit_lines",
-    metadata,
-    _org(),
-    Column("remit_id", Integer, nullable=False),
-    Column("claim_seq", Integer, nullable=False),
-    Column("line_seq", Integer, nullable=False),
+    *_in_remit("claim_seq", "line_seq"),
     Column("claim_id", String(64), nullable=False),
     Column("procedure_code", String(48)),
     Column("modifiers", String(11), nullable=False, default=""),
@@ -372,14 +373,9 @@ remit_lines = Table(
     Index("ix_remit_lines_org_claim", "org_id", "claim_id"),
 )
 
-remit_adjustments = Table(
+remit_adjustments = _practice_table(
     "remit_adjustments",
-    metadata,
-    _org(),
-    Column("remit_id", Integer, nullable=False),
-    Column("claim_seq", Integer, nullable=False),
-    Column("line_seq", Integer, nullable=False),  # -1 = claim level
-    Column("adj_seq", Integer, nullable=False),
+    *_in_remit("claim_seq", "line_seq", "adj_seq"),  # line_seq -1 = claim level
     Column("group_code", String(2), nullable=False),
     Column("reason", String(8), nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
@@ -387,12 +383,9 @@ remit_adjustments = Table(
     PrimaryKeyConstraint("org_id", "remit_id", "claim_seq", "line_seq", "adj_seq"),
 )
 
-remit_plb = Table(
+remit_plb = _practice_table(
     "remit_plb",
-    metadata,
-    _org(),
-    Column("remit_id", Integer, nullable=False),
-    Column("plb_seq", Integer, nullable=False),
+    *_in_remit("plb_seq"),
     Column("provider_id", String(64)),
     Column("fiscal_period_date", Date),
     Column("reason", String(8), nullable=False),
@@ -402,12 +395,9 @@ remit_plb = Table(
 )
 
 # What posting noticed: unbalanced amounts, unmatched claims and lines, unknown payers.
-remit_problems = Table(
+remit_problems = _practice_table(
     "remit_problems",
-    metadata,
-    _org(),
-    Column("remit_id", Integer, nullable=False),
-    Column("problem_seq", Integer, nullable=False),
+    *_in_remit("problem_seq"),
     Column("kind", String(24), nullable=False),  # unbalanced|unmatched_claim|unmatched_line|...
     Column("level", String(12), nullable=False),  # transaction|claim|line
     Column("claim_seq", Integer),
@@ -420,13 +410,9 @@ remit_problems = Table(
 )
 
 # A remitted line compared with its contract: under-paid, over-paid or no rate on file.
-findings = Table(
+findings = _practice_table(
     "findings",
-    metadata,
-    _org(),
-    Column("remit_id", Integer, nullable=False),
-    Column("claim_seq", Integer, nullable=False),
-    Column("line_seq", Integer, nullable=False),
+    *_in_remit("claim_seq", "line_seq"),
     Column("kind", String(12), nullable=False),  # underpaid | overpaid | no_rate
     Column("claim_id", String(64), nullable=False),
     Column("line_number", Integer, nullable=False),
@@ -445,13 +431,9 @@ findings = Table(
     PrimaryKeyConstraint("org_id", "remit_id", "claim_seq", "line_seq"),
 )
 
-denials = Table(
+denials = _practice_table(
     "denials",
-    metadata,
-    _org(),
-    Column("remit_id", Integer, nullable=False),
-    Column("claim_seq", Integer, nullable=False),
-    Column("line_seq", Integer, nullable=False),  # -1 = whole claim
+    *_in_remit("claim_seq", "line_seq"),  # line_seq -1 = whole claim
     Column("claim_id", String(64), nullable=False),
     Column("line_number", Integer),
     Column("payer_id", String(64)),
@@ -468,11 +450,9 @@ denials = Table(
     PrimaryKeyConstraint("org_id", "remit_id", "claim_seq", "line_seq"),
 )
 
-tasks = Table(
+tasks = _numbered_table(
     "tasks",
-    metadata,
-    Column("task_id", Integer, primary_key=True, autoincrement=True),
-    _org(),
+    "task_id",
     Column("claim_id", String(64), nullable=False),
     Column("payer_id", String(64), nullable=False),
     Column("remit_id", Integer, nullable=False),
@@ -488,10 +468,8 @@ tasks = Table(
     Index("ix_tasks_org_claim", "org_id", "claim_id"),
 )
 
-task_events = Table(
+task_events = _practice_table(
     "task_events",
-    metadata,
-    _org(),
     Column("task_id", Integer, nullable=False),
     Column("event_seq", Integer, nullable=False),
     Column("at", String(32), nullable=False),

@@ -148,11 +148,8 @@ def test_small_payer_shows_under_11_and_the_total_does_not_reveal_it() -> None:
     # Hidden rows come after the shown ones, in name order: the order reveals nothing.
     assert table["payer_label"].tolist() == ["Acme Health Plan", "Beta Insurance", "All payers"]
 
-    shown = report.table(
-        table,
-        columns={"payer_label": "Payer", "lines": "Lines", "underpaid_cents": "Under-paid"},
-        missing=report.SUPPRESSED,
-    ).html
+    columns = {"payer_label": "Payer", "lines": "Lines", "underpaid_cents": "Under-paid"}
+    shown = report.table(table, columns=columns, missing=report.SUPPRESSED).html
     assert '<td>Beta Insurance</td><td class="num">&lt;11</td>' in shown
     assert '<td>Acme Health Plan</td><td class="num">suppressed</td>' in shown
     assert '<td class="num">30</td><td class="num">$136.00</td>' in shown
@@ -386,12 +383,8 @@ def test_overpayments_by_payer_lists_medicare_and_medicaid_first() -> None:
         _findings("ACME", 30, 100),  # under-paid: not here
     )
     table = recovery.overpayments_by_payer(findings, PAYERS)
-    assert table["payer_label"].tolist() == [
-        "Medicare Part B",
-        "State Medicaid",
-        "Acme Health Plan",
-        "All payers",
-    ]
+    labels = table["payer_label"].tolist()
+    assert labels == ["Medicare Part B", "State Medicaid", "Acme Health Plan", "All payers"]
     assert table["federal"].tolist() == [True, True, False, False]
     # Medicaid's 3 lines are hidden, and Medicare's 12 with them (the smaller complement).
     assert table["lines"].isna().tolist() == [True, True, False, False]

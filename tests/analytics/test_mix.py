@@ -11,7 +11,7 @@ from payeropt_lib.analytics import mix
 from payeropt_lib.analytics.directory import ALL_PAYERS
 from payeropt_lib.packet import plots
 
-from .test_performance import PAYERS, _lines
+from . import frames
 
 START, END = pd.Timestamp("2025-01-01"), pd.Timestamp("2025-12-31")
 
@@ -42,14 +42,15 @@ def _practice() -> tuple[pd.DataFrame, pd.DataFrame]:
         ignore_index=True,
     )
     adjudicated = pd.concat(
-        [_lines("ACME", 18, paid=8_000), _lines("MCR", 30, paid=9_000)], ignore_index=True
+        [frames.adjudicated("ACME", 18, paid=8_000), frames.adjudicated("MCR", 30, paid=9_000)],
+        ignore_index=True,
     )
     return charges, adjudicated
 
 
 def test_shares_by_payer_to_the_cent() -> None:
     charges, adjudicated = _practice()
-    table = mix.payer_mix(adjudicated, charges, PAYERS, START, END, by="payer")
+    table = mix.payer_mix(adjudicated, charges, frames.PAYERS, START, END, by="payer")
     assert list(table["payer_label"]) == ["Medicare Part B", "Acme Health Plan", ALL_PAYERS]
     assert list(table["claims"]) == [30, 20, 50]  # the December claim is out of the period
     assert list(table["charge_cents"]) == [450_000, 400_000, 850_000]
@@ -68,7 +69,7 @@ def test_shares_by_payer_type() -> None:
     charges, adjudicated = _practice()
     extra = _charges("BETA", 12, cents=5_000)
     table = mix.payer_mix(
-        adjudicated, pd.concat([charges, extra]), PAYERS, START, END, by="payer_class"
+        adjudicated, pd.concat([charges, extra]), frames.PAYERS, START, END, by="payer_class"
     )
     assert list(table["class_label"]) == ["Commercial", "Medicare", mix.ALL_CLASSES]
     assert list(table["claims"]) == [32, 30, 62]
@@ -78,14 +79,14 @@ def test_shares_by_payer_type() -> None:
 
 def test_without_charges_the_adjudicated_claims_stand_in() -> None:
     _, adjudicated = _practice()
-    table = mix.payer_mix(adjudicated, None, PAYERS, by="payer")
+    table = mix.payer_mix(adjudicated, None, frames.PAYERS, by="payer")
     assert list(table["claims"]) == [30, 18, 48]
     assert list(table["charge_cents"]) == [30 * 20_000, 18 * 20_000, 48 * 20_000]
 
 
 def test_before_any_remittance_claims_and_charges_still_show() -> None:
     charges, adjudicated = _practice()
-    table = mix.payer_mix(adjudicated.iloc[0:0], charges, PAYERS, START, END, by="payer")
+    table = mix.payer_mix(adjudicated.iloc[0:0], charges, frames.PAYERS, START, END, by="payer")
     assert list(table["claims"]) == [30, 20, 50]
     assert list(table["remitted_claims"]) == [0, 0, 0]
     assert list(table["paid_cents"]) == [0, 0, 0]
@@ -98,9 +99,9 @@ def test_before_any_remittance_claims_and_charges_still_show() -> None:
 def test_nothing_billed_or_adjudicated() -> None:
     charges, adjudicated = _practice()
     for by in mix.BY:
-        table = mix.payer_mix(adjudicated.iloc[0:0], charges.iloc[0:0], PAYERS, by=by)
+        table = mix.payer_mix(adjudicated.iloc[0:0], charges.iloc[0:0], frames.PAYERS, by=by)
         assert table.empty and list(table.columns) == mix.MIX_COLUMNS[by]
-    assert mix.mix_monthly(adjudicated.iloc[0:0], charges.iloc[0:0], PAYERS).empty
+    assert mix.mix_monthly(adjudicated.iloc[0:0], charges.iloc[0:0], frames.PAYERS).empty
     assert plots.mix_share_bars(mix.payer_mix(adjudicated.iloc[0:0])).layout.annotations
     assert plots.mix_trend_lines(mix.mix_monthly(adjudicated.iloc[0:0])).layout.annotations
     with pytest.raises(ValueError, match="by must be one of"):
@@ -110,8 +111,10 @@ def test_nothing_billed_or_adjudicated() -> None:
 def test_a_payer_with_7_claims_shows_under_11_and_no_dollars_or_shares() -> None:
     charges, adjudicated = _practice()
     charges = pd.concat([charges, _charges("BETA", 7, cents=5_000)], ignore_index=True)
-    adjudicated = pd.concat([adjudicated, _lines("BETA", 7, paid=4_000)], ignore_index=True)
-    table = mix.payer_mix(adjudicated, charges, PAYERS, START, END, by="payer")
+    adjudicated = pd.concat(
+        [adjudicated, frames.adjudicated("BETA", 7, paid=4_000)], ignore_index=True
+    )
+    table = mix.payer_mix(adjudicated, charges, frames.PAYERS, START, END, by="payer")
     rows = table.set_index("payer_label")
     beta = rows.loc["Beta Insurance"]
     assert pd.isna(beta["claims"]) and beta["claims_small"]
@@ -124,7 +127,9 @@ def test_a_payer_with_7_claims_shows_under_11_and_no_dollars_or_shares() -> None
     assert pd.isna(acme["paid_cents"]) and pd.isna(acme["pct_paid"])
     assert rows.loc["Medicare Part B", "claims"] == 30
     assert rows.loc[ALL_PAYERS, "claims"] == 57
-    by_class = mix.payer_mix(adjudicated, charges, PAYERS, START, END).set_index("class_label")
+    by_class = mix.payer_mix(adjudicated, charges, frames.PAYERS, START, END).set_index(
+        "class_label"
+    )
     assert by_class.loc["Commercial", "claims"] == 27  # 20 + 7: shown, not a small count
     figure = plots.mix_share_bars(table, label="payer_label")
     assert figure.data
@@ -146,7 +151,9 @@ def test_monthly_shares_and_small_months() -> None:
         ],
         ignore_index=True,
     )
-    monthly = mix.mix_monthly(_lines("ACME", 1).iloc[0:0], charges, PAYERS, START, END)
+    monthly = mix.mix_monthly(
+        frames.adjudicated("ACME", 1).iloc[0:0], charges, frames.PAYERS, START, END
+    )
     assert list(monthly["class_label"]) == ["Commercial"] * 3 + ["Medicare"] * 3
     month = monthly.set_index(["service_month", "payer_class"])
     # Medicare's 5 February claims are hidden; then Commercial's February (the month's

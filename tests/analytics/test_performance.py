@@ -12,72 +12,18 @@ from payeropt_lib.analytics.directory import ALL_PAYERS
 from payeropt_lib.analytics.privacy import SMALL_CELL
 from payeropt_lib.packet import plots, report
 
-PAYERS = pd.DataFrame(
-    {
-        "payer_id": ["ACME", "BETA", "MCR", "MCD"],
-        "payer_name": ["Acme Health Plan", "Beta Insurance", "Medicare Part B", "State Medicaid"],
-        "payer_class": ["COMMERCIAL", "COMMERCIAL", "MEDICARE", "MEDICAID"],
-    }
-)
-_counter = iter(range(1, 10**9))
-
-
-def _lines(
-    payer: str,
-    n_claims: int,
-    *,
-    outcome: str = "ok",
-    charge: int = 20_000,
-    allowed: int = 10_000,
-    paid: int = 8_000,
-    expected: int | None = 10_000,
-    days: int = 30,
-    product: str = "",
-    month: str = "2025-03-01",
-    lines_per_claim: int = 1,
-    primary: bool = True,
-    claim_ids: list[str] | None = None,
-) -> pd.DataFrame:
-    """``n_claims`` claims of ``lines_per_claim`` identical lines each."""
-    ids = claim_ids or [f"CLM{next(_counter):06d}" for _ in range(n_claims)]
-    claim = np.repeat(ids, lines_per_claim)
-    line = np.tile(np.arange(1, lines_per_claim + 1), len(ids))
-    day = pd.Timestamp(month) + pd.Timedelta(days=4)
-    n = len(claim)
-    return pd.DataFrame(
-        {
-            "remit_id": 1,
-            "claim_id": claim,
-            "line_number": line,
-            "payer_id": payer,
-            "product_line": product,
-            "procedure_code": "99213",
-            "modifiers": "",
-            "units": 1,
-            "date_of_service": day,
-            "service_month": pd.Timestamp(month),
-            "charge_cents": np.full(n, charge, dtype="int64"),
-            "allowed_cents": np.full(n, allowed, dtype="int64"),
-            "paid_cents": np.full(n, paid, dtype="int64"),
-            "patient_resp_cents": np.full(n, allowed - paid, dtype="int64"),
-            "payment_date": day + pd.Timedelta(days=days),
-            "days_to_payment": pd.array([days] * n, dtype="Int64"),
-            "primary": primary,
-            "outcome": outcome if primary else "not_primary",
-            "expected_cents": pd.array([expected] * n, dtype="Int64"),
-            "contract_rate_cents": pd.array([expected] * n, dtype="Int64"),
-            "full_price": True,
-        }
-    )
+from . import frames
 
 
 def _acme() -> pd.DataFrame:
     """34 claims of Acme: 12 paid as contracted, 11 under-paid, 11 denied."""
     return pd.concat(
         [
-            _lines("ACME", 12),
-            _lines("ACME", 11, outcome="underpaid", allowed=9_000, paid=7_000, days=40),
-            _lines("ACME", 11, outcome="denied", allowed=0, paid=0, days=50),
+            frames.adjudicated("ACME", 12),
+            frames.adjudicated(
+                "ACME", 11, outcome="underpaid", allowed=9_000, paid=7_000, days=40
+            ),
+            frames.adjudicated("ACME", 11, outcome="denied", allowed=0, paid=0, days=50),
         ],
         ignore_index=True,
     )
@@ -133,9 +79,9 @@ def test_practice_kpis_to_the_cent() -> None:
 
 
 def test_practice_kpis_is_the_all_payers_row() -> None:
-    adj = pd.concat([_acme(), _lines("MCR", 15, days=20)], ignore_index=True)
+    adj = pd.concat([_acme(), frames.adjudicated("MCR", 15, days=20)], ignore_index=True)
     kpis = performance.practice_kpis(adj, pd.DataFrame(columns=["claim_id", "type"]))
-    table = performance.payer_performance(adj, None, PAYERS)
+    table = performance.payer_performance(adj, None, frames.PAYERS)
     total = table[table["is_total"]].iloc[0]
     for column in performance.KPI_COLUMNS:
         assert (kpis.iloc[0][column] == total[column]) or (
@@ -146,8 +92,8 @@ def test_practice_kpis_is_the_all_payers_row() -> None:
 def test_bundled_lines_are_not_denials_and_have_no_contractual() -> None:
     adj = pd.concat(
         [
-            _lines("ACME", 12),
-            _lines("ACME", 11, outcome="bundled", allowed=0, paid=0),
+            frames.adjudicated("ACME", 12),
+            frames.adjudicated("ACME", 11, outcome="bundled", allowed=0, paid=0),
         ],
         ignore_index=True,
     )
@@ -161,8 +107,8 @@ def test_a_line_denied_then_paid_counts_its_charge_once() -> None:
     ids = [f"TWICE{i:02d}" for i in range(11)]
     adj = pd.concat(
         [
-            _lines("ACME", 11, outcome="denied", allowed=0, paid=0, claim_ids=ids),
-            _lines("ACME", 11, claim_ids=ids, days=60),
+            frames.adjudicated("ACME", 11, outcome="denied", allowed=0, paid=0, claim_ids=ids),
+            frames.adjudicated("ACME", 11, claim_ids=ids, days=60),
         ],
         ignore_index=True,
     )
@@ -175,15 +121,17 @@ def test_a_line_denied_then_paid_counts_its_charge_once() -> None:
 
 
 def test_secondary_payments_count_on_the_primary_claim_only() -> None:
-    primary = _lines("MCR", 12)
-    secondary = _lines("MCD", 12, primary=False, paid=1_000, claim_ids=list(primary["claim_id"]))
+    primary = frames.adjudicated("MCR", 12)
+    secondary = frames.adjudicated(
+        "MCD", 12, primary=False, paid=1_000, claim_ids=list(primary["claim_id"])
+    )
     row = performance.practice_kpis(
         pd.concat([primary, secondary], ignore_index=True), pd.DataFrame(columns=["claim_id"])
     ).iloc[0]
     assert row["claims"] == 12 and row["paid_cents"] == 12 * 8_000
     assert row["other_paid_cents"] == 12 * 1_000
     table = performance.payer_performance(
-        pd.concat([primary, secondary], ignore_index=True), None, PAYERS
+        pd.concat([primary, secondary], ignore_index=True), None, frames.PAYERS
     )
     assert "MCD" not in set(table["payer_id"].dropna())  # not a payer row of its own
 
@@ -191,14 +139,14 @@ def test_secondary_payments_count_on_the_primary_claim_only() -> None:
 def test_payer_rows_product_lines_labels_and_order() -> None:
     adj = pd.concat(
         [
-            _lines("ACME", 20, product="HMO"),
-            _lines("ACME", 15, product="PPO"),
-            _lines("MCR", 40, days=20),
-            _lines("ZZZ", 12),  # no contract on file
+            frames.adjudicated("ACME", 20, product="HMO"),
+            frames.adjudicated("ACME", 15, product="PPO"),
+            frames.adjudicated("MCR", 40, days=20),
+            frames.adjudicated("ZZZ", 12),  # no contract on file
         ],
         ignore_index=True,
     )
-    table = performance.payer_performance(adj, None, PAYERS)
+    table = performance.payer_performance(adj, None, frames.PAYERS)
     shown = list(zip(table["payer_label"], table["product_label"], table["level"], strict=True))
     assert shown == [
         ("Medicare Part B", "All products", "payer"),
@@ -224,8 +172,11 @@ def test_payer_rows_product_lines_labels_and_order() -> None:
 
 
 def test_a_payer_with_7_claims_shows_under_11_and_no_dollars() -> None:
-    adj = pd.concat([_acme(), _lines("BETA", 7), _lines("MCR", 20, days=20)], ignore_index=True)
-    table = performance.payer_performance(adj, None, PAYERS).set_index("payer_label")
+    adj = pd.concat(
+        [_acme(), frames.adjudicated("BETA", 7), frames.adjudicated("MCR", 20, days=20)],
+        ignore_index=True,
+    )
+    table = performance.payer_performance(adj, None, frames.PAYERS).set_index("payer_label")
     beta = table.loc["Beta Insurance"]
     assert pd.isna(beta["claims"]) and beta["claims_small"]
     for figure in performance.FIGURES:
@@ -251,13 +202,13 @@ def test_a_row_under_11_claims_shows_no_other_count_either() -> None:
     # lines are hidden, and so are PPO's (else Acme's total would give HMO's back).
     adj = pd.concat(
         [
-            _lines("ACME", 8, product="HMO", lines_per_claim=3),
-            _lines("ACME", 30, product="PPO"),
-            _lines("MCR", 30),
+            frames.adjudicated("ACME", 8, product="HMO", lines_per_claim=3),
+            frames.adjudicated("ACME", 30, product="PPO"),
+            frames.adjudicated("MCR", 30),
         ],
         ignore_index=True,
     )
-    table = performance.payer_performance(adj, None, PAYERS).set_index("product_label")
+    table = performance.payer_performance(adj, None, frames.PAYERS).set_index("product_label")
     hmo, ppo = table.loc["HMO"], table.loc["PPO"]
     assert hmo["claims_small"] and not hmo["lines_small"]
     for count in ("claims", "lines", "priced_lines"):
@@ -269,7 +220,10 @@ def test_a_row_under_11_claims_shows_no_other_count_either() -> None:
 def test_a_rate_over_a_small_numerator_is_hidden() -> None:
     # 40 claims, 5 denied: 12.5 % of 40 would give the 5 away.
     adj = pd.concat(
-        [_lines("ACME", 35), _lines("ACME", 5, outcome="denied", allowed=0, paid=0)],
+        [
+            frames.adjudicated("ACME", 35),
+            frames.adjudicated("ACME", 5, outcome="denied", allowed=0, paid=0),
+        ],
         ignore_index=True,
     )
     row = performance.practice_kpis(adj, pd.DataFrame(columns=["claim_id"])).iloc[0]
@@ -280,7 +234,9 @@ def test_a_rate_over_a_small_numerator_is_hidden() -> None:
 
 
 def test_tiny_practice_shows_nothing_but_under_11() -> None:
-    row = performance.practice_kpis(_lines("ACME", 4), pd.DataFrame(columns=["claim_id"]))
+    row = performance.practice_kpis(
+        frames.adjudicated("ACME", 4), pd.DataFrame(columns=["claim_id"])
+    )
     row = row.iloc[0]
     assert pd.isna(row["claims"]) and row["claims_small"]
     assert all(pd.isna(row[f]) for f in performance.FIGURES)
@@ -324,16 +280,16 @@ def test_grid_hides_complements_in_rows_and_columns() -> None:
 def test_monthly_cells_never_give_away_a_small_month() -> None:
     adj = pd.concat(
         [
-            _lines("ACME", 30, month="2025-01-01"),
-            _lines("ACME", 4, month="2025-02-01"),
-            _lines("ACME", 25, month="2025-03-01"),
-            _lines("MCR", 40, month="2025-01-01"),
-            _lines("MCR", 35, month="2025-02-01"),
-            _lines("MCR", 45, month="2025-03-01"),
+            frames.adjudicated("ACME", 30, month="2025-01-01"),
+            frames.adjudicated("ACME", 4, month="2025-02-01"),
+            frames.adjudicated("ACME", 25, month="2025-03-01"),
+            frames.adjudicated("MCR", 40, month="2025-01-01"),
+            frames.adjudicated("MCR", 35, month="2025-02-01"),
+            frames.adjudicated("MCR", 45, month="2025-03-01"),
         ],
         ignore_index=True,
     )
-    monthly = performance.payer_monthly(adj, PAYERS)
+    monthly = performance.payer_monthly(adj, frames.PAYERS)
     cells = monthly[~monthly["is_total"]]
     months = monthly[monthly["is_total"]]
     assert list(months["claims"]) == [70, 39, 70]  # "All payers" by month
@@ -354,10 +310,16 @@ def test_payer_rows_hidden_alike_on_every_page() -> None:
     from payeropt_lib.analytics import mix
 
     adj = pd.concat(
-        [_acme(), _lines("BETA", 7), _lines("MCR", 20), _lines("MCD", 25)], ignore_index=True
+        [
+            _acme(),
+            frames.adjudicated("BETA", 7),
+            frames.adjudicated("MCR", 20),
+            frames.adjudicated("MCD", 25),
+        ],
+        ignore_index=True,
     )
-    perf = performance.payer_performance(adj, None, PAYERS).set_index("payer_id")
-    shares = mix.payer_mix(adj, None, PAYERS, by="payer").set_index("payer_id")
+    perf = performance.payer_performance(adj, None, frames.PAYERS).set_index("payer_id")
+    shares = mix.payer_mix(adj, None, frames.PAYERS, by="payer").set_index("payer_id")
     for payer in ("ACME", "BETA", "MCR", "MCD"):
         assert pd.isna(perf.loc[payer, "paid_cents"]) == pd.isna(shares.loc[payer, "paid_cents"])
 
@@ -369,23 +331,23 @@ def _scorecard_lines() -> pd.DataFrame:
     return pd.concat(
         [
             # Acme: 97 % of the contract, 11 of 44 claims denied, 30 days, 11 under-paid.
-            _lines("ACME", 11, allowed=10_000),
-            _lines("ACME", 11, outcome="underpaid", allowed=9_400, days=30),
-            _lines("ACME", 11, allowed=9_700, outcome="ok"),
-            _lines("ACME", 11, outcome="denied", allowed=0, paid=0),
+            frames.adjudicated("ACME", 11, allowed=10_000),
+            frames.adjudicated("ACME", 11, outcome="underpaid", allowed=9_400, days=30),
+            frames.adjudicated("ACME", 11, allowed=9_700, outcome="ok"),
+            frames.adjudicated("ACME", 11, outcome="denied", allowed=0, paid=0),
             # Beta: paid as contracted, no denials, 45 days, no under-payment.
-            _lines("BETA", 30, days=45),
+            frames.adjudicated("BETA", 30, days=45),
             # Medicare: better than both on every measure, and never ranked.
-            _lines("MCR", 50, days=14),
+            frames.adjudicated("MCR", 50, days=14),
             # Medicaid: 8 claims only.
-            _lines("MCD", 8),
+            frames.adjudicated("MCD", 8),
         ],
         ignore_index=True,
     )
 
 
 def test_scorecard_ranks_commercial_payers_and_never_public_programs() -> None:
-    perf = performance.payer_performance(_scorecard_lines(), None, PAYERS)
+    perf = performance.payer_performance(_scorecard_lines(), None, frames.PAYERS)
     card = performance.payer_scorecard(perf).set_index("payer_id")
     assert list(card.index) == ["BETA", "ACME", "MCR", "MCD"]
     beta, acme = card.loc["BETA"], card.loc["ACME"]
@@ -409,18 +371,21 @@ def test_scorecard_ranks_commercial_payers_and_never_public_programs() -> None:
 
 def test_scorecard_never_ranks_a_federal_product_line_of_a_commercial_payer() -> None:
     adj = pd.concat(
-        [_lines("ACME", 30, product="MEDICARE_ADVANTAGE"), _lines("ACME", 30, product="PPO")],
+        [
+            frames.adjudicated("ACME", 30, product="MEDICARE_ADVANTAGE"),
+            frames.adjudicated("ACME", 30, product="PPO"),
+        ],
         ignore_index=True,
     )
-    card = performance.payer_scorecard(performance.payer_performance(adj, None, PAYERS))
+    card = performance.payer_scorecard(performance.payer_performance(adj, None, frames.PAYERS))
     card = card.set_index("product_line")
     assert card.loc["MEDICARE_ADVANTAGE", "status"] == performance.NOT_RANKED_PUBLIC
     assert card.loc["PPO", "rank"] == 1
 
 
 def test_scorecard_does_not_rank_on_hidden_figures() -> None:
-    adj = pd.concat([_scorecard_lines(), _lines("BETA", 5, outcome="underpaid")])
-    card = performance.payer_scorecard(performance.payer_performance(adj, None, PAYERS))
+    adj = pd.concat([_scorecard_lines(), frames.adjudicated("BETA", 5, outcome="underpaid")])
+    card = performance.payer_scorecard(performance.payer_performance(adj, None, frames.PAYERS))
     beta = card.set_index("payer_id").loc["BETA"]
     assert beta["status"] == performance.NOT_RANKED_HIDDEN
     assert pd.isna(beta["rank"]) and pd.isna(beta["pct_underpaid"])
@@ -435,17 +400,17 @@ def test_scorecard_does_not_rank_on_hidden_figures() -> None:
 
 
 def test_nothing_adjudicated() -> None:
-    empty = _lines("ACME", 1).iloc[0:0]
+    empty = frames.adjudicated("ACME", 1).iloc[0:0]
     none = pd.DataFrame(columns=performance.TRANSACTION_COLUMNS)
-    assert list(performance.payer_performance(empty, none, PAYERS).columns) == (
+    assert list(performance.payer_performance(empty, none, frames.PAYERS).columns) == (
         performance.PERFORMANCE_COLUMNS
     )
-    assert performance.payer_performance(empty, none, PAYERS).empty
+    assert performance.payer_performance(empty, none, frames.PAYERS).empty
     kpis = performance.practice_kpis(empty, none)
     assert len(kpis) == 1 and kpis.iloc[0]["claims"] == 0
     assert pd.isna(kpis.iloc[0]["pct_denial"]) and not kpis.iloc[0]["claims_small"]
     assert performance.headline(empty, none).empty
-    assert performance.payer_monthly(empty, PAYERS).empty
+    assert performance.payer_monthly(empty, frames.PAYERS).empty
     assert performance.payer_scorecard(performance.payer_performance(empty)).empty
     assert plots.payer_measure_dots(performance.payer_performance(empty)).layout.annotations
     assert plots.payer_trend_lines(performance.payer_monthly(empty)).layout.annotations
@@ -455,8 +420,11 @@ def test_nothing_adjudicated() -> None:
 
 
 def test_figures_never_draw_a_hidden_figure() -> None:
-    adj = pd.concat([_acme(), _lines("BETA", 7), _lines("MCR", 20, days=20)], ignore_index=True)
-    perf = performance.payer_performance(adj, None, PAYERS)
+    adj = pd.concat(
+        [_acme(), frames.adjudicated("BETA", 7), frames.adjudicated("MCR", 20, days=20)],
+        ignore_index=True,
+    )
+    perf = performance.payer_performance(adj, None, frames.PAYERS)
     figure = plots.payer_measure_dots(perf, "pct_denial")
     drawn = {y: x for trace in figure.data for x, y in zip(trace.x, trace.y, strict=True)}
     hidden = [y for y, x in drawn.items() if np.isnan(x)]
@@ -467,7 +435,7 @@ def test_figures_never_draw_a_hidden_figure() -> None:
     assert (
         colours["Medicare and Medicaid (reference, not ranked)"] == plots.performance.PUBLIC_COLOR
     )
-    trend = plots.payer_trend_lines(performance.payer_monthly(adj, PAYERS), "claims")
+    trend = plots.payer_trend_lines(performance.payer_monthly(adj, frames.PAYERS), "claims")
     by_name = {t.name: list(t.y) for t in trend.data}
     assert by_name["All payers"] == [61]
     assert np.isnan(by_name["Beta Insurance *"]).all()

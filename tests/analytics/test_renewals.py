@@ -652,18 +652,10 @@ def test_medicare_and_medicaid_are_never_a_negotiation_target() -> None:
         {"payer_id": "COM", "renewal_date": "2027-01-31", "notice_days": 60},
         {"payer_id": "COM2"},
     )
-    fees = _fees(
-        ("MCD1", "99213", 5_000),
-        ("MCD2", "99213", 9_000),
-        ("COM", "99213", 11_000),
-        ("COM2", "99213", 11_500),
-    )
-    charges = _charges(
-        ("MCD1", "", "99213", 500, 1),
-        ("MCD2", "", "99213", 500, 1),
-        ("COM", "", "99213", 20, 1),
-        ("COM2", "", "99213", 20, 1),
-    )
+    # Each payer's 99213: its rate, and its claims in 2026 (one unit each).
+    book = {"MCD1": (5_000, 500), "MCD2": (9_000, 500), "COM": (11_000, 20), "COM2": (11_500, 20)}
+    fees = _fees(*((payer, "99213", cents) for payer, (cents, _) in book.items()))
+    charges = _charges(*((payer, "", "99213", n, 1) for payer, (_, n) in book.items()))
     schedule = renewals.upcoming(terms, AS_OF)
     rows = renewals.rate_position(
         schedule, charges, terms, fees, MEDICARE, AS_OF, LOCALITY, "2026-01-01", "2026-12-31"

@@ -154,49 +154,55 @@ def test_file_not_starting_with_isa():
     )
 
 
-def test_se01_wrong():
-    err = refused(with_segment("SE*4*0001", "SE*5*0001"))
-    assert str(err) == (
-        "f.835: segment 6 (SE): SE01 says 5 segments but transaction set 0001 has 4 "
-        "(ST to SE); nothing was posted"
-    )
+# An envelope segment edited: (as written, as edited, segment number, segment id, reason).
+ENVELOPE_EDITS = {
+    "se01-wrong": (
+        "SE*4*0001",
+        "SE*5*0001",
+        6,
+        "SE",
+        "SE01 says 5 segments but transaction set 0001 has 4 (ST to SE)",
+    ),
+    "se01-not-a-number": ("SE*4*0001", "SE*x*0001", 6, "SE", "SE01 'x' is not a segment count"),
+    "se02-differs-from-st02": (
+        "SE*4*0001",
+        "SE*4*0002",
+        6,
+        "SE",
+        "SE02 0002 does not match ST02 0001",
+    ),
+    "ge01-wrong": (
+        "GE*1*7",
+        "GE*2*7",
+        7,
+        "GE",
+        "GE01 says 2 transaction sets but functional group 7 has 1",
+    ),
+    "ge02-differs-from-gs06": ("GE*1*7", "GE*1*8", 7, "GE", "GE02 8 does not match GS06 7"),
+    "iea01-wrong": (
+        "IEA*1*000000123",
+        "IEA*3*000000123",
+        8,
+        "IEA",
+        "IEA01 says 3 functional groups but interchange 000000123 has 1",
+    ),
+    "iea02-differs-from-isa13": (
+        "IEA*1*000000123",
+        "IEA*1*000000124",
+        8,
+        "IEA",
+        "IEA02 000000124 does not match ISA13 000000123",
+    ),
+}
 
 
-def test_se01_not_a_number():
-    assert (
-        refused(with_segment("SE*4*0001", "SE*x*0001")).reason == "SE01 'x' is not a segment count"
-    )
-
-
-def test_se02_differs_from_st02():
-    err = refused(with_segment("SE*4*0001", "SE*4*0002"))
-    assert (err.segment_number, err.reason) == (6, "SE02 0002 does not match ST02 0001")
-
-
-def test_ge01_wrong():
-    err = refused(with_segment("GE*1*7", "GE*2*7"))
-    assert str(err) == (
-        "f.835: segment 7 (GE): GE01 says 2 transaction sets but functional group 7 has 1; "
-        "nothing was posted"
-    )
-
-
-def test_ge02_differs_from_gs06():
-    err = refused(with_segment("GE*1*7", "GE*1*8"))
-    assert (err.segment_number, err.reason) == (7, "GE02 8 does not match GS06 7")
-
-
-def test_iea01_wrong():
-    err = refused(with_segment("IEA*1*000000123", "IEA*3*000000123"))
-    assert err.reason == "IEA01 says 3 functional groups but interchange 000000123 has 1"
-
-
-def test_iea02_differs_from_isa13():
-    err = refused(with_segment("IEA*1*000000123", "IEA*1*000000124"))
-    assert str(err) == (
-        "f.835: segment 8 (IEA): IEA02 000000124 does not match ISA13 000000123; "
-        "nothing was posted"
-    )
+@pytest.mark.parametrize(
+    ("old", "new", "segment", "tag", "reason"), ENVELOPE_EDITS.values(), ids=ENVELOPE_EDITS
+)
+def test_envelope_edit_is_refused_naming_its_segment(old, new, segment, tag, reason):
+    err = refused(with_segment(old, new))
+    assert (err.segment_number, err.segment_id, err.reason) == (segment, tag, reason)
+    assert str(err) == f"f.835: segment {segment} ({tag}): {reason}; nothing was posted"
 
 
 def test_missing_iea():

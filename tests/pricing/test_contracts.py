@@ -8,62 +8,15 @@ import pytest
 from payeropt_lib.analytics import fee_comparisons
 from payeropt_lib.pricing import contracts, expected
 
+from . import frames
+
 LOCALITY = "01112-05"
 OTHER_LOCALITY = "05302-99"
 
 
 def _contracts(*rows: dict) -> pd.DataFrame:
-    base = {
-        "product_line": "",
-        "payer_class": "COMMERCIAL",
-        "effective_from": "2025-01-01",
-        "basis": "fee_schedule",
-        "medicare_percent_x1000": None,
-        "medicare_locality": None,
-    }
-    frame = pd.DataFrame([{**base, **r} for r in rows])
-    frame["payer_name"] = frame.get("payer_name", frame["payer_id"]).fillna(frame["payer_id"])
-    return frame.astype(
-        {
-            "effective_from": "datetime64[ns]",
-            "medicare_percent_x1000": "Int64",
-            "medicare_locality": "str",
-        }
-    )
-
-
-def _fees(*rows: tuple) -> pd.DataFrame:
-    """(payer_id, product_line, code, modifier, cents, from, to)"""
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "payer_id",
-            "product_line",
-            "procedure_code",
-            "modifier",
-            "allowed_cents",
-            "effective_from",
-            "effective_to",
-        ],
-    )
-    return frame.astype(
-        {
-            "allowed_cents": "int64",
-            "effective_from": "datetime64[ns]",
-            "effective_to": "datetime64[ns]",
-        }
-    )
-
-
-def _medicare(*rows: tuple) -> pd.DataFrame:
-    """(locality, code, modifier, non_facility_cents, facility_cents); calendar 2025."""
-    frame = pd.DataFrame(
-        rows,
-        columns=["locality", "procedure_code", "modifier", "non_facility_cents", "facility_cents"],
-    )
-    return frame.assign(
-        effective_from=pd.Timestamp("2025-01-01"), effective_to=pd.Timestamp("2026-01-01")
-    ).astype({"non_facility_cents": "int64", "facility_cents": "int64"})
+    """Contract rows; a payer is named by its id unless the row names it."""
+    return frames.contracts(*({"payer_name": r["payer_id"], **r} for r in rows))
 
 
 def _charges(*rows: tuple) -> pd.DataFrame:
@@ -72,7 +25,7 @@ def _charges(*rows: tuple) -> pd.DataFrame:
     return frame.astype({"date_of_service": "datetime64[ns]"})
 
 
-MEDICARE = _medicare(
+MEDICARE = frames.medicare(
     (LOCALITY, "99213", "", 10915, 7335),
     (LOCALITY, "99214", "", 15235, 10783),
     (LOCALITY, "73562", "26", 1015, 1015),
@@ -96,7 +49,7 @@ def test_product_line_specific_row_beats_blank_row() -> None:
         {"payer_id": "ACME", "product_line": "HMO"},
         {"payer_id": "MCD"},
     )
-    fees = _fees(
+    fees = frames.fees(
         ("ACME", "", "99213", "", 9000, "2025-01-01", None),
         ("ACME", "HMO", "99213", "", 9500, "2025-03-01", None),
         ("ACME", "", "99214", "", 12000, "2025-01-01", None),
@@ -127,7 +80,7 @@ def test_product_line_specific_row_beats_blank_row() -> None:
 )
 def test_fee_schedule_period_change_is_half_open(as_of: str, expected: int) -> None:
     terms = _contracts({"payer_id": "MCD", "payer_class": "MEDICAID"})
-    fees = _fees(
+    fees = frames.fees(
         ("MCD", "", "99213", "", 6250, "2025-01-01", "2025-07-01"),
         ("MCD", "", "99213", "", 6400, "2025-07-01", None),
     )
@@ -146,7 +99,7 @@ def test_contract_change_and_contract_not_started() -> None:
             "medicare_locality": LOCALITY,
         },
     )
-    fees = _fees(("ACME", "", "99213", "", 9000, "2025-01-01", None))
+    fees = frames.fees(("ACME", "", "99213", "", 9000, "2025-01-01", None))
 
     before = contracts.rates_in_force(terms, fees, MEDICARE, "2025-09-30", LOCALITY)
     assert _rate(before, "ACME", "", "99213")["rate_cents"] == 9000
@@ -177,8 +130,8 @@ def test_percent_of_medicare_rounds_half_up_in_integers(
             "medicare_locality": LOCALITY,
         }
     )
-    medicare = _medicare((LOCALITY, "99999", "", base, 1))
-    rates = contracts.rates_in_force(terms, _fees(), medicare, "2025-05-01", LOCALITY)
+    medicare = frames.medicare((LOCALITY, "99999", "", base, 1))
+    rates = contracts.rates_in_force(terms, frames.fees(), medicare, "2025-05-01", LOCALITY)
     row = _rate(rates, "PCT", "", "99999")
     assert row["rate_cents"] == expected
     dollars = f"${base // 100:,}.{base % 100:02d}"
@@ -195,7 +148,7 @@ def test_percent_contract_uses_its_own_locality_and_site() -> None:
         }
     )
     rates = contracts.rates_in_force(
-        terms, _fees(), MEDICARE, "2025-05-01", LOCALITY, site="facility"
+        terms, frames.fees(), MEDICARE, "2025-05-01", LOCALITY, site="facility"
     )
     row = _rate(rates, "FAR", "", "99213")
     assert row["rate_cents"] == 9156  # 6104 × 150 % (the contract's locality, facility)
@@ -247,7 +200,7 @@ def _comparison_inputs() -> tuple[pd.DataFrame, ...]:
         {"payer_id": "ACME", "payer_name": "Acme", "product_line": "HMO"},
         {"payer_id": "SELF", "payer_name": "Self pay", "payer_class": "SELF_PAY"},
     )
-    fees = _fees(
+    fees = frames.fees(
         ("ACME", "HMO", "99213", "", 10914, "2025-01-01", None),  # one cent under Medicare
     )
     return charges, terms, fees
@@ -309,7 +262,9 @@ def test_payers_sharing_a_name_keep_distinct_labels() -> None:
         {"payer_id": "BC2", "payer_name": "Blue Cross"},
         {"payer_id": "AET", "payer_name": "Aetna", "product_line": "PPO"},
     )
-    out = fee_comparisons.fee_comparison(charges, terms, _fees(), MEDICARE, "2025-05-01", LOCALITY)
+    out = fee_comparisons.fee_comparison(
+        charges, terms, frames.fees(), MEDICARE, "2025-05-01", LOCALITY
+    )
     assert out["payer_label"].tolist() == ["Aetna · PPO", "Blue Cross (BC1)", "Blue Cross (BC2)"]
 
 
@@ -341,8 +296,6 @@ def _engine_rate(
             "place_of_service": ["11"],
         }
     )
-    terms = terms.assign(lesser_of_charges=True, mppr_percent_x1000=50_000)
-    medicare = medicare.assign(mult_proc=None)
     return expected.expected_allowed(one, terms, fees, medicare)["expected_cents"].iloc[0]
 
 
@@ -366,7 +319,7 @@ def _disagreements() -> tuple[pd.DataFrame, pd.DataFrame]:
         },
         {"payer_id": "CIG", "effective_from": "2025-02-01"},
     )
-    fees = _fees(
+    fees = frames.fees(
         ("ACME", "", "99213", "", 9000, "2025-01-01", None),
         ("ACME", "HMO", "99213", "", 9700, "2025-01-01", None),
         ("ACME", "HMO", "73562", "26", 1200, "2025-01-01", None),

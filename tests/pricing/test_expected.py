@@ -14,75 +14,11 @@ from hypothesis import strategies as st
 from payeropt_lib.pricing import engine_runtime, expected, explanations, rate_book
 from payeropt_lib.reference import place_of_service
 
+from . import frames
+
 LOC = "01112-05"
 OTHER_LOC = "05302-99"
 DOS = "2025-03-04"
-
-
-def _contracts(*rows: dict) -> pd.DataFrame:
-    """Contract rows as store.read_frame gives them (extra columns included)."""
-    base = {
-        "org_id": "demo",
-        "payer_id": "AET",
-        "product_line": "",
-        "effective_from": "2025-01-01",
-        "payer_name": "Aetna",
-        "payer_class": "COMMERCIAL",
-        "basis": "fee_schedule",
-        "medicare_percent_x1000": None,
-        "medicare_locality": None,
-        "lesser_of_charges": True,
-        "mppr_percent_x1000": 50_000,
-    }
-    frame = pd.DataFrame([{**base, **r} for r in rows], columns=list(base))
-    return frame.astype(
-        {
-            "effective_from": "datetime64[ns]",
-            "medicare_percent_x1000": "Int64",
-            "medicare_locality": "str",
-            "lesser_of_charges": bool,
-            "mppr_percent_x1000": "int64",
-        }
-    )
-
-
-def _fees(*rows: tuple) -> pd.DataFrame:
-    """(payer_id, product_line, code, modifier, cents, from[, to])"""
-    full = [(*r, None) if len(r) == 6 else r for r in rows]
-    columns = ["payer_id", "product_line", "procedure_code", "modifier", "allowed_cents"]
-    frame = pd.DataFrame(full, columns=[*columns, "effective_from", "effective_to"])
-    return frame.astype(
-        {
-            "payer_id": "str",
-            "product_line": "str",
-            "procedure_code": "str",
-            "modifier": "str",
-            "allowed_cents": "int64",
-            "effective_from": "datetime64[ns]",
-            "effective_to": "datetime64[ns]",
-        }
-    )
-
-
-def _medicare(*rows: tuple) -> pd.DataFrame:
-    """(locality, code, modifier, non_facility_cents, facility_cents, mult_proc[, from, to]);
-    calendar 2025 unless given."""
-    full = [r if len(r) == 8 else (*r, "2025-01-01", "2026-01-01") for r in rows]
-    columns = ["locality", "procedure_code", "modifier", "non_facility_cents"]
-    columns += ["facility_cents", "mult_proc", "effective_from", "effective_to"]
-    frame = pd.DataFrame(full, columns=columns)
-    return frame.astype(
-        {
-            "locality": "str",
-            "procedure_code": "str",
-            "modifier": "str",
-            "non_facility_cents": "int64",
-            "facility_cents": "int64",
-            "mult_proc": "str",
-            "effective_from": "datetime64[ns]",
-            "effective_to": "datetime64[ns]",
-        }
-    )
 
 
 def _lines(*rows: dict) -> pd.DataFrame:
@@ -118,13 +54,13 @@ def _lines(*rows: dict) -> pd.DataFrame:
     )
 
 
-NO_FEES = _fees()
-NO_MEDICARE = _medicare()
+NO_FEES = frames.fees()
+NO_MEDICARE = frames.medicare()
 
 
 def _price(lines, contracts=None, fees=NO_FEES, medicare=NO_MEDICARE, **kw) -> pd.DataFrame:
     return expected.expected_allowed(
-        lines, _contracts({}) if contracts is None else contracts, fees, medicare, **kw
+        lines, frames.contracts({}) if contracts is None else contracts, fees, medicare, **kw
     )
 
 
@@ -136,7 +72,9 @@ def _cents(series: pd.Series) -> list:
 
 
 def test_fixed_fee_times_units():
-    out = _price(_lines({"units": 3}), fees=_fees(("AET", "", "99213", "", 9800, "2025-01-01")))
+    out = _price(
+        _lines({"units": 3}), fees=frames.fees(("AET", "", "99213", "", 9800, "2025-01-01"))
+    )
     row = out.iloc[0]
     assert (row["rate_cents"], row["gross_cents"], row["expected_cents"]) == (9800, 29400, 29400)
     assert row["contract_basis"] == "fee_schedule"
@@ -145,7 +83,7 @@ def test_fixed_fee_times_units():
 
 
 def test_lesser_of_charge_below_rate():
-    fees = _fees(("AET", "PPO", "99213", "", 9800, "2025-07-01"))
+    fees = frames.fees(("AET", "PPO", "99213", "", 9800, "2025-07-01"))
     out = _price(
         _lines({"units": 2, "charge_cents": 15000, "date_of_service": "2025-08-01"}), fees=fees
     )
@@ -163,8 +101,8 @@ def test_lesser_of_charge_below_rate():
 
 
 def test_lesser_of_false_pays_the_rate_above_the_charge():
-    contracts = _contracts({"product_line": "PPO", "lesser_of_charges": False})
-    fees = _fees(("AET", "PPO", "99213", "", 9800, "2025-07-01"))
+    contracts = frames.contracts({"product_line": "PPO", "lesser_of_charges": False})
+    fees = frames.fees(("AET", "PPO", "99213", "", 9800, "2025-07-01"))
     lines = _lines({"units": 2, "charge_cents": 15000, "date_of_service": "2025-08-01"})
     row = _price(lines, contracts, fees).iloc[0]
     assert row["expected_cents"] == 19600
@@ -176,7 +114,7 @@ def test_lesser_of_false_pays_the_rate_above_the_charge():
 
 
 def test_charge_equal_to_the_rate():
-    fees = _fees(("AET", "", "99213", "", 9800, "2025-01-01"))
+    fees = frames.fees(("AET", "", "99213", "", 9800, "2025-01-01"))
     row = _price(_lines({"charge_cents": 9800}), fees=fees).iloc[0]
     assert row["expected_cents"] == 9800 and not row["lesser_applied"]
     assert row["explanation"].endswith("$98.00 × 1 unit = $98.00; equal to charge $98.00")
@@ -187,7 +125,7 @@ def test_charge_equal_to_the_rate():
 
 def _percent_contract(x1000: int, **kw) -> pd.DataFrame:
     terms = {"basis": "medicare_percent", "medicare_percent_x1000": x1000}
-    return _contracts({**terms, "medicare_locality": LOC, **kw})
+    return frames.contracts({**terms, "medicare_locality": LOC, **kw})
 
 
 @pytest.mark.parametrize(
@@ -205,7 +143,7 @@ def _percent_contract(x1000: int, **kw) -> pd.DataFrame:
     ],
 )
 def test_percent_of_medicare_rounds_half_up(x1000, medicare_cents, rate_cents):
-    medicare = _medicare((LOC, "99213", "", medicare_cents, medicare_cents, "0"))
+    medicare = frames.medicare((LOC, "99213", "", medicare_cents, medicare_cents, "0"))
     row = _price(_lines({}), _percent_contract(x1000), medicare=medicare).iloc[0]
     assert row["rate_cents"] == rate_cents
     assert row["medicare_cents"] == medicare_cents and row["percent_x1000"] == x1000
@@ -215,7 +153,7 @@ def test_percent_of_medicare_rounds_half_up(x1000, medicare_cents, rate_cents):
 
 
 def test_percent_of_medicare_facility_and_non_facility():
-    medicare = _medicare((LOC, "99213", "", 11234, 8000, "0"))
+    medicare = frames.medicare((LOC, "99213", "", 11234, 8000, "0"))
     lines = _lines(
         {"place_of_service": "11"},
         {"place_of_service": "22"},
@@ -241,7 +179,7 @@ def test_percent_of_medicare_facility_and_non_facility():
 
 def test_percent_contract_explanation_with_mppr():
     contracts = _percent_contract(130_000, product_line="PPO")
-    medicare = _medicare(
+    medicare = frames.medicare(
         (LOC, "11042", "", 11234, 9000, "2"),
         (LOC, "11045", "", 20000, 18000, "2"),
     )
@@ -264,7 +202,7 @@ def test_percent_contract_explanation_with_mppr():
 
 
 def test_percent_contract_uses_its_own_locality():
-    medicare = _medicare(
+    medicare = frames.medicare(
         (LOC, "99213", "", 10000, 8000, "0"),
         (OTHER_LOC, "99213", "", 9000, 7000, "0"),
     )
@@ -278,7 +216,7 @@ def test_percent_contract_uses_its_own_locality():
 
 
 def test_professional_and_technical_components_priced_from_their_own_rows():
-    fees = _fees(
+    fees = frames.fees(
         ("AET", "", "73562", "", 5000, "2025-01-01"),
         ("AET", "", "73562", "26", 1200, "2025-01-01"),
         ("AET", "", "73562", "TC", 3800, "2025-01-01"),
@@ -292,7 +230,7 @@ def test_professional_and_technical_components_priced_from_their_own_rows():
 
 def test_26_in_hospital_reads_the_facility_amount_of_its_row():
     # CMS gives -26 the same amount in both settings; whatever the rows say is used.
-    medicare = _medicare(
+    medicare = frames.medicare(
         (LOC, "73562", "26", 1015, 1015, "0"),
         (LOC, "73562", "TC", 3000, 2500, "0"),
     )
@@ -307,7 +245,7 @@ def test_26_in_hospital_reads_the_facility_amount_of_its_row():
 
 
 def test_modifier_without_a_row_has_no_rate():
-    fees = _fees(("AET", "", "99213", "", 9800, "2025-01-01"))
+    fees = frames.fees(("AET", "", "99213", "", 9800, "2025-01-01"))
     row = _price(_lines({"modifiers": "26"}), fees=fees).iloc[0]
     assert pd.isna(row["expected_cents"])
     assert row["explanation"] == "no rate on file for 99213-26 on 2025-03-04 (AET PPO)"
@@ -318,10 +256,10 @@ def test_modifier_without_a_row_has_no_rate():
 
 def _surgery(*fees_cents: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     codes = [f"1100{k}" for k in range(len(fees_cents))]
-    fees = _fees(
+    fees = frames.fees(
         *((("AET", "", c, "", f, "2025-01-01")) for c, f in zip(codes, fees_cents, strict=True))
     )
-    medicare = _medicare(*((LOC, c, "", 1, 1, "2") for c in codes))
+    medicare = frames.medicare(*((LOC, c, "", 1, 1, "2") for c in codes))
     return fees, medicare
 
 
@@ -372,7 +310,7 @@ def test_mppr_ranks_by_gross_amount_and_ties_by_line_key():
 
 def test_mppr_rounds_the_reduction_half_up_once():
     fees, medicare = _surgery(20000, 101)
-    contracts = _contracts({"mppr_percent_x1000": 50_000})
+    contracts = frames.contracts({"mppr_percent_x1000": 50_000})
     lines = _lines({"procedure_code": "11000"}, {"procedure_code": "11001", "units": 3})
     out = _price(lines, contracts, fees, medicare)
     assert _cents(out["after_mppr_cents"]) == [20000, 152]  # 303 × 50 % = 151.5 → 152
@@ -388,7 +326,7 @@ def test_mppr_rounds_the_reduction_half_up_once():
 
 def test_mppr_uses_the_contracts_percent():
     fees, medicare = _surgery(80000, 50000)
-    contracts = _contracts({"mppr_percent_x1000": 62_500})
+    contracts = frames.contracts({"mppr_percent_x1000": 62_500})
     lines = _lines({"procedure_code": "11000"}, {"procedure_code": "11001"})
     out = _price(lines, contracts, fees, medicare)
     assert _cents(out["expected_cents"]) == [80000, 31250]
@@ -413,7 +351,7 @@ def test_mppr_not_applied_across_days_claims_or_indicators():
 
 def test_line_without_a_rate_is_not_ranked():
     fees, medicare = _surgery(80000)
-    medicare = pd.concat([medicare, _medicare((LOC, "11009", "", 1, 1, "2"))])
+    medicare = pd.concat([medicare, frames.medicare((LOC, "11009", "", 1, 1, "2"))])
     lines = _lines({"procedure_code": "11009"}, {"procedure_code": "11000"})
     out = _price(lines, fees=fees, medicare=medicare)
     assert _cents(out["mppr_rank"]) == [None, 1]
@@ -421,14 +359,14 @@ def test_line_without_a_rate_is_not_ranked():
 
 
 def test_mult_proc_prefers_the_contract_locality_then_any():
-    medicare = _medicare(
+    medicare = frames.medicare(
         (LOC, "11000", "", 10000, 10000, "2"),
         (OTHER_LOC, "11000", "", 9000, 9000, "0"),
         (OTHER_LOC, "11001", "", 9000, 9000, "2"),
     )
-    fixed = _contracts({"payer_id": "FIX"})
+    fixed = frames.contracts({"payer_id": "FIX"})
     percent = _percent_contract(100_000, medicare_locality=OTHER_LOC)
-    fees = _fees(("FIX", "", "11000", "", 5000, "2025-01-01"))
+    fees = frames.fees(("FIX", "", "11000", "", 5000, "2025-01-01"))
     lines = _lines(
         {"payer_id": "AET", "procedure_code": "11000"},  # own locality says 0
         {"payer_id": "FIX", "procedure_code": "11000"},  # no locality: smallest key says 2
@@ -442,7 +380,7 @@ def test_mult_proc_prefers_the_contract_locality_then_any():
 
 
 def test_product_line_fee_row_beats_blank():
-    fees = _fees(
+    fees = frames.fees(
         ("AET", "PPO", "99213", "", 9000, "2025-01-01"),
         ("AET", "", "99213", "", 8000, "2025-01-01"),
     )
@@ -459,7 +397,7 @@ def test_product_line_fee_row_beats_blank():
 
 
 def test_expired_specific_fee_row_falls_back_to_blank():
-    fees = _fees(
+    fees = frames.fees(
         ("AET", "PPO", "99213", "", 9000, "2025-01-01", "2025-03-01"),
         ("AET", "", "99213", "", 8000, "2025-01-01"),
     )
@@ -468,7 +406,7 @@ def test_expired_specific_fee_row_falls_back_to_blank():
 
 
 def test_product_line_contract_beats_blank_even_when_older():
-    contracts = _contracts(
+    contracts = frames.contracts(
         {"effective_from": "2025-02-01"},
         {
             "product_line": "PPO",
@@ -478,8 +416,8 @@ def test_product_line_contract_beats_blank_even_when_older():
             "medicare_locality": LOC,
         },
     )
-    fees = _fees(("AET", "", "99213", "", 8000, "2024-01-01"))
-    medicare = _medicare((LOC, "99213", "", 10000, 9000, "0"))
+    fees = frames.fees(("AET", "", "99213", "", 8000, "2024-01-01"))
+    medicare = frames.medicare((LOC, "99213", "", 10000, 9000, "0"))
     lines = _lines(
         {}, {"product_line": "HMO"}, {"product_line": "HMO", "date_of_service": "2025-01-15"}
     )
@@ -496,11 +434,11 @@ def test_product_line_contract_beats_blank_even_when_older():
 
 
 def test_latest_contract_row_in_force_on_the_dos():
-    contracts = _contracts(
+    contracts = frames.contracts(
         {"effective_from": "2024-01-01", "lesser_of_charges": False},
         {"effective_from": "2025-06-01"},
     )
-    fees = _fees(("AET", "", "99213", "", 9800, "2024-01-01"))
+    fees = frames.fees(("AET", "", "99213", "", 9800, "2024-01-01"))
     lines = _lines({"charge_cents": 5000}, {"charge_cents": 5000, "date_of_service": "2025-06-01"})
     out = _price(lines, contracts, fees)
     assert _cents(out["expected_cents"]) == [9800, 5000]
@@ -508,7 +446,7 @@ def test_latest_contract_row_in_force_on_the_dos():
 
 
 def test_mid_year_rate_change():
-    fees = _fees(
+    fees = frames.fees(
         ("AET", "", "99213", "", 9000, "2025-01-01", "2025-07-01"),
         ("AET", "", "99213", "", 9500, "2025-07-01"),
     )
@@ -521,7 +459,7 @@ def test_mid_year_rate_change():
 
 def test_later_row_closes_an_open_ended_one():
     # Interface §1: a later row for the same key closes the earlier one.
-    fees = _fees(
+    fees = frames.fees(
         ("AET", "", "99213", "", 9000, "2025-01-01"),
         ("AET", "", "99213", "", 9500, "2025-07-01"),
     )
@@ -532,7 +470,7 @@ def test_later_row_closes_an_open_ended_one():
 
 
 def test_expired_rate_takes_the_next_row_or_none():
-    fees = _fees(
+    fees = frames.fees(
         ("AET", "", "99213", "", 9000, "2025-01-01", "2025-06-01"),
         ("AET", "", "99213", "", 9500, "2025-09-01"),
     )
@@ -544,7 +482,7 @@ def test_expired_rate_takes_the_next_row_or_none():
 
 
 def test_medicare_year_change_for_percent_contracts():
-    medicare = _medicare(
+    medicare = frames.medicare(
         (LOC, "99213", "", 10000, 9000, "0", "2024-01-01", "2025-01-01"),
         (LOC, "99213", "", 10400, 9300, "0", "2025-01-01", "2026-01-01"),
     )
@@ -558,7 +496,7 @@ def test_medicare_year_change_for_percent_contracts():
 
 
 def test_no_contract():
-    fees = _fees(("AET", "", "99213", "", 9800, "2025-01-01"))
+    fees = frames.fees(("AET", "", "99213", "", 9800, "2025-01-01"))
     out = _price(_lines({"payer_id": "XYZ"}, {"payer_id": "XYZ", "product_line": ""}), fees=fees)
     assert out["contract_basis"].isna().all() and out["expected_cents"].isna().all()
     assert out["rate_cents"].isna().all() and out["mppr_percent_x1000"].isna().all()
@@ -570,7 +508,7 @@ def test_no_contract():
 
 
 def test_no_rate_on_file():
-    fees = _fees(("AET", "", "99213", "", 9800, "2025-01-01"))
+    fees = frames.fees(("AET", "", "99213", "", 9800, "2025-01-01"))
     out = _price(_lines({"procedure_code": "99215"}), fees=fees)
     row = out.iloc[0]
     assert row["contract_basis"] == "fee_schedule" and pd.isna(row["expected_cents"])
@@ -579,7 +517,7 @@ def test_no_rate_on_file():
 
 
 def test_no_medicare_amount_for_a_percent_contract():
-    medicare = _medicare((OTHER_LOC, "99213", "", 10000, 9000, "0"))
+    medicare = frames.medicare((OTHER_LOC, "99213", "", 10000, 9000, "0"))
     out = _price(_lines({}), _percent_contract(130_000), medicare=medicare)
     assert pd.isna(out["expected_cents"].iloc[0])
     assert out["explanation"].iloc[0] == (
@@ -589,7 +527,7 @@ def test_no_medicare_amount_for_a_percent_contract():
 
 
 def test_percent_contract_without_locality():
-    medicare = _medicare((LOC, "99213", "", 10000, 9000, "0"))
+    medicare = frames.medicare((LOC, "99213", "", 10000, 9000, "0"))
     contracts = _percent_contract(130_000, medicare_locality=None)
     out = _price(_lines({}), contracts, medicare=medicare)
     assert pd.isna(out["expected_cents"].iloc[0])
@@ -602,7 +540,7 @@ def test_percent_contract_without_locality():
 
 
 def test_returns_the_lines_in_order_with_typed_columns():
-    fees = _fees(("AET", "", "99213", "", 9800, "2025-01-01"))
+    fees = frames.fees(("AET", "", "99213", "", 9800, "2025-01-01"))
     lines = _lines({"units": 1}, {"units": 2}, {"units": 3}, {"payer_id": "XYZ"})
     lines.index = [40, 10, 30, 20]
     before = lines.copy()
@@ -616,7 +554,7 @@ def test_returns_the_lines_in_order_with_typed_columns():
 
 
 def test_explain_false_leaves_the_sentence_out():
-    fees = _fees(("AET", "", "99213", "", 9800, "2025-01-01"))
+    fees = frames.fees(("AET", "", "99213", "", 9800, "2025-01-01"))
     full = _price(_lines({}, {"units": 2}), fees=fees)
     bare = _price(_lines({}, {"units": 2}), fees=fees, explain=False)
     assert "explanation" not in bare
@@ -624,7 +562,7 @@ def test_explain_false_leaves_the_sentence_out():
 
 
 def test_no_lines():
-    out = _price(_lines(), fees=_fees(("AET", "", "99213", "", 9800, "2025-01-01")))
+    out = _price(_lines(), fees=frames.fees(("AET", "", "99213", "", 9800, "2025-01-01")))
     assert len(out) == 0 and list(out.columns)[-1] == "explanation"
 
 
@@ -634,7 +572,7 @@ def test_missing_column_is_named():
 
 
 def test_large_amounts_format_with_thousands():
-    fees = _fees(("AET", "", "99213", "", 123_456_789, "2025-01-01"))
+    fees = frames.fees(("AET", "", "99213", "", 123_456_789, "2025-01-01"))
     row = _price(_lines({"charge_cents": 200_000_000}), fees=fees).iloc[0]
     assert row["explanation"].endswith(
         "$1,234,567.89 × 1 unit = $1,234,567.89; below charge $2,000,000.00"
@@ -843,13 +781,15 @@ def _cases(draw):
     line_rows = draw(st.lists(st.one_of(line(), keyed), min_size=1, max_size=8))
     # A later row closes an earlier one, but an explicit end may not run past it (the
     # import refuses that); keep the generated periods legal.
-    fees = _fees(*fee_rows)
+    fees = frames.fees(*fee_rows)
     fees = fees[fees["effective_to"].isna() | (fees["effective_to"] > fees["effective_from"])]
-    medicare = _medicare(*medicare_rows)
+    medicare = frames.medicare(*medicare_rows)
     medicare = medicare[
         medicare["effective_to"].isna() | (medicare["effective_to"] > medicare["effective_from"])
     ]
-    contracts = _contracts(*contract_rows) if contract_rows else _contracts({}).iloc[0:0]
+    contracts = (
+        frames.contracts(*contract_rows) if contract_rows else frames.contracts({}).iloc[0:0]
+    )
     return _lines(*line_rows), contracts, fees, medicare
 
 
@@ -877,20 +817,20 @@ def test_agrees_with_a_line_by_line_reading(case):
 def _mixed_book() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Lines of every kind: fixed and percent contracts, MPPR, lesser of, no rate, no
     contract, units, PC/TC, both sites; claims out of order (C2 before C1)."""
-    contracts = _contracts(
+    contracts = frames.contracts(
         {},
         {"payer_id": "CIG", **{"basis": "medicare_percent", "medicare_percent_x1000": 112_500}},
         {"payer_id": "CIG", "product_line": "PPO", "medicare_locality": LOC},
     )
     contracts.loc[1, "medicare_locality"] = LOC
     contracts.loc[2, ["basis", "medicare_percent_x1000"]] = ["medicare_percent", 130_000]
-    fees = _fees(
+    fees = frames.fees(
         ("AET", "", "11000", "", 80000, "2025-01-01"),
         ("AET", "", "11001", "", 50000, "2025-01-01"),
         ("AET", "PPO", "99213", "", 9800, "2025-01-01"),
         ("AET", "", "73562", "26", 1200, "2025-01-01"),
     )
-    medicare = _medicare(
+    medicare = frames.medicare(
         (LOC, "11000", "", 11234, 9000, "2"),
         (LOC, "11001", "", 20000, 18000, "2"),
         (LOC, "99213", "", 10915, 8000, "0"),
@@ -1051,7 +991,7 @@ def test_categorical_strings_and_other_datetime_units():
 
 
 def test_line_without_a_date_of_service_has_no_contract():
-    fees = _fees(("AET", "", "99213", "", 9800, "2025-01-01"))
+    fees = frames.fees(("AET", "", "99213", "", 9800, "2025-01-01"))
     lines = _lines({}, {})
     lines.loc[1, "date_of_service"] = pd.NaT
     out = _price(lines, fees=fees)
@@ -1084,7 +1024,9 @@ def test_hugepage_advice_is_off_during_the_call_and_restored_after():
     for before in (True, False):
         switch(before)
         _price(
-            _lines({}), fees=_fees(("AET", "", "99213", "", 9800, "2025-01-01")), explain=during
+            _lines({}),
+            fees=frames.fees(("AET", "", "99213", "", 9800, "2025-01-01")),
+            explain=during,
         )
         assert switch(True) is before
     assert seen == [False, False]
@@ -1093,7 +1035,7 @@ def test_hugepage_advice_is_off_during_the_call_and_restored_after():
 def test_many_codes_and_payers_keep_their_own_rates():
     # Codes and product lines are int16 codes: key arithmetic must not overflow in them.
     codes = [f"{10000 + k}" for k in range(12_000)]
-    fees = _fees(*(("AET", "", c, "", 100 + k, "2025-01-01") for k, c in enumerate(codes)))
+    fees = frames.fees(*(("AET", "", c, "", 100 + k, "2025-01-01") for k, c in enumerate(codes)))
     lines = _lines(*({"procedure_code": c} for c in codes[::-1]))
     out = _price(lines, fees=fees)
     assert _cents(out["expected_cents"]) == [100 + k for k in range(12_000)][::-1]
