@@ -36,7 +36,7 @@ from tqdm import tqdm
 from payeropt_lib import config, formats, store
 from payeropt_lib.analytics import summary
 from payeropt_lib.errors import PageFailed, PayeroptError
-from payeropt_lib.store import access, audit, tables
+from payeropt_lib.store import access, tables
 from payeropt_lib.store.access import Identity
 
 from . import cells, pages
@@ -354,13 +354,12 @@ def _finish(plan: _Plan, who: Identity | None) -> Path:
     index.write_text(html, encoding="utf-8")
     if who is not None:
         with plan.ctx.engine.begin() as conn:
-            audit.record(
+            access.audit_action(
                 conn,
                 plan.org_id,
-                actor=who.actor,
-                role=who.role,
-                action="report.run",
-                target=str(plan.out_dir),
+                who,
+                "report.run",
+                str(plan.out_dir),
                 details={
                     "pages": [p["slug"] for p in plan.chrome["pages"]],
                     "period": plan.chrome["period"],

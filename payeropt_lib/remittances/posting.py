@@ -221,15 +221,8 @@ def _post(
     store.insert_rows(conn, tables.findings, _org_rows(tasks.link(found.findings, opened), org_id))
     clock.mark("write tasks and findings")
     result = _result(name, in_file, len(new), found, plan)
-    audit.record(
-        conn,
-        org_id,
-        actor=who.actor,
-        role=who.role,
-        action="import.era",
-        target=name,
-        details={**asdict(result), "sha256": digest, "remit_file_id": file_id},
-    )
+    details = {**asdict(result), "sha256": digest, "remit_file_id": file_id}
+    access.audit_action(conn, org_id, who, "import.era", name, details=details)
     clock.mark("audit")
     return result
 

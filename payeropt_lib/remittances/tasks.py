@@ -315,13 +315,12 @@ def change_state(
             values.get("recovered_cents"),
             note,
         )
-        audit.record(
+        access.audit_action(
             conn,
             org_id,
-            actor=who.actor,
-            role=who.role,
-            action="tasks.update",
-            target=f"task {task_id}",
+            who,
+            "tasks.update",
+            f"task {task_id}",
             details={
                 "from": row.state,
                 "to": to_state,
