@@ -4,18 +4,21 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-TEST_STAMP := $(VENV)/.test-installed
 export PAYEROPT_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# What the demo practice and its packet are made from: change one, and `make test` builds
+# the demo again before the notebooks and the packet tests read it.
+DEMO_SOURCES := $(shell find payeropt_lib notebooks templates data -type f -not -path '*/__pycache__/*') pyproject.toml
 
 .PHONY: demo test lint venv clean bench chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Exact pins in constraints.txt; ranges in pyproject.toml.
+# One install for running and testing: exact pins in constraints.txt, ranges in
+# pyproject.toml. --no-compile: Python compiles what is imported when it is first imported;
+# compiling every file of every package up front took longer than the install itself.
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/pip install --quiet -c constraints.txt -e .
+	$(BIN)/pip install --quiet --no-compile -c constraints.txt -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name payeropt --display-name "payeropt (Python 3.11)" >/dev/null
 	touch $@
 
@@ -24,27 +27,25 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/payeropt demo --out out/demo
 
-$(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
-	touch $@
-
 # Debian's chromium for the packet browser test (Playwright cannot download browsers here).
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The notebooks' defaults point at the demo practice: build it if this clone has none.
-out/demo/payeropt.sqlite: | $(STAMP)
+# The notebooks' defaults point at the demo practice, and the packet tests read its packet:
+# built afresh whenever what it is made from changed.
+out/demo/index.html: $(STAMP) $(DEMO_SOURCES)
+	rm -rf out/demo
 	$(BIN)/payeropt demo --out out/demo
 
 # lint-imports: the architecture contracts in pyproject.toml. --durations=15: the slowest
-# tests, printed at the end of every run.
-test: $(TEST_STAMP) chromium out/demo/payeropt.sqlite
+# tests, printed at the end of every run. Notebooks run two at a time, each on one worker.
+test: $(STAMP) chromium out/demo/index.html
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 tests
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:randomly notebooks
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:randomly -n 2 --dist loadfile notebooks
 
-lint: $(TEST_STAMP)
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check payeropt_lib tests benchmarks
 
