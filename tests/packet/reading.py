@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from payeropt_lib.packet import pages
+from payeropt_lib.packet.build import ASSETS_DIR as ASSETS
+from payeropt_lib.packet.build import EXECUTED_DIR as EXECUTED
 
 PLOTLY_JS_BANNER = "* plotly.js v"  # the first line of plotly.min.js
 
@@ -14,6 +16,16 @@ PLOTLY_JS_BANNER = "* plotly.js v"  # the first line of plotly.min.js
 def page_files(index: Path, shown: Sequence[pages.Page] = pages.PAGES) -> list[Path]:
     """The packet's index.html, then the file of each page in ``shown``."""
     return [index, *(index.parent / page.href for page in shown)]
+
+
+def packet_files(index: Path) -> list[Path]:
+    """Every file a packet is made of: its top-level HTML pages, assets and executed
+    notebooks. ``make demo`` writes the packet beside the practice's input files and
+    database (``out/demo/files``, ``payeropt.sqlite``), which are not part of it."""
+    folder = index.parent
+    pages_ = [p for p in folder.glob("*.html") if p.is_file()]
+    parts = [p for sub in (ASSETS, EXECUTED) for p in (folder / sub).rglob("*") if p.is_file()]
+    return sorted(pages_ + parts)
 
 
 class _Refs(HTMLParser):

@@ -25,7 +25,7 @@ from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import pages
 from tests.conftest import _in_ci
 from tests.packet.conftest import DEMO_AS_OF
-from tests.packet.reading import PLOTLY_JS_BANNER, page_files, refs
+from tests.packet.reading import PLOTLY_JS_BANNER, packet_files, page_files, refs
 
 ARTIFACTS = config.PROJECT_ROOT / "out" / "test-artifacts"
 PACKET_LIMIT = 6 * 1024 * 1024  # issue 5: a practice's packet stays under 6 MB
@@ -159,7 +159,7 @@ def test_demo_has_identifiers_to_look_for(identifiers: dict[str, set[str]]) -> N
 def test_no_patient_or_claim_identifier_in_any_packet_file(
     demo_packet: Path, identifiers: dict[str, set[str]]
 ) -> None:
-    files = [p for p in demo_packet.parent.rglob("*") if p.is_file()]
+    files = packet_files(demo_packet)
     searched = [p for p in files if not _third_party(p, demo_packet.parent)]
     assert len(files) - len(searched) == 2  # only plotly.js and lab.css are skipped
     assert {p.name for p in searched} >= {"index.html", *(pg.href for pg in pages.PAGES)}
@@ -171,8 +171,8 @@ def test_no_patient_or_claim_identifier_in_any_packet_file(
 def test_packet_is_small(demo_packet: Path) -> None:
     shipped = [
         p
-        for p in demo_packet.parent.rglob("*")
-        if p.is_file() and packets.EXECUTED_DIR not in p.parts
+        for p in packet_files(demo_packet)
+        if packets.EXECUTED_DIR not in p.relative_to(demo_packet.parent).parts
     ]
     size = sum(p.stat().st_size for p in shipped)
     assert size <= PACKET_LIMIT, f"{size:,} bytes"
