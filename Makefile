@@ -39,13 +39,14 @@ out/demo/index.html: $(STAMP) $(DEMO_SOURCES)
 	rm -rf out/demo
 	$(BIN)/payeropt demo --out out/demo
 
-# lint-imports: the architecture contracts in pyproject.toml. --durations=15: the slowest
-# tests, printed at the end of every run. Notebooks run two at a time, each on one worker.
+# lint-imports: the architecture contracts in pyproject.toml. One pytest run for the tests
+# and the notebooks (nbval), two workers, a file (or notebook) per worker at a time;
+# --durations=15: the slowest tests, printed at the end of every run.
 test: $(STAMP) chromium out/demo/index.html
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 tests
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:randomly -n 2 --dist loadfile notebooks
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 \
+		--nbval-lax --nbval-current-env tests notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
