@@ -45,6 +45,9 @@ out/demo/index.html: $(STAMP) $(DEMO_SOURCES)
 test: $(STAMP) chromium out/demo/index.html
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	@# PYTHONDONTWRITEBYTECODE: without this, each of the ~70 processes (workers, notebook
+	@# kernels, CLI runs) would compile payeropt_lib again.
+	$(BIN)/python -m compileall -q -j 0 payeropt_lib tests >/dev/null
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 \
 		--nbval-lax --nbval-current-env tests notebooks
 

@@ -18,7 +18,7 @@ from payeropt_lib.inputs import imports
 from payeropt_lib.store import audit, orgs, tables
 from tests.conftest import OWNER, ROOT
 
-LINES = 400_000
+LINES = 250_000  # the bulk load alone takes 1.5-2.5 s here: the kill lands well inside it
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_kill_9_during_the_bulk_load_stores_nothing(db_url, big_files):
             break
     # Without the line the kill would land before the load (or after it) and prove nothing.
     assert started, f"no 'bulk load started' line; the import exited {proc.wait(timeout=30)}"
-    time.sleep(0.4)  # well inside the load of 400,000 rows
+    time.sleep(0.4)  # well inside the load of 250,000 rows
     assert proc.poll() is None, "the import finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
