@@ -40,8 +40,9 @@ out/demo/index.html: $(STAMP) $(DEMO_SOURCES)
 	$(BIN)/payeropt demo --out out/demo
 
 # lint-imports: the architecture contracts in pyproject.toml. One pytest run for the tests
-# and the notebooks (nbval), two workers, a file (or notebook) per worker at a time;
-# --durations=15: the slowest tests, printed at the end of every run.
+# and the page notebooks (nbval), two workers, a file (or notebook) per worker at a time;
+# the explore_* notebooks run in tests/packet/test_dashboards.py, as committed and then with
+# a widget changed. --durations=15: the slowest tests, printed at the end of every run.
 test: $(STAMP) chromium out/demo/index.html
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
@@ -49,7 +50,7 @@ test: $(STAMP) chromium out/demo/index.html
 	@# kernels, CLI runs) would compile payeropt_lib again.
 	$(BIN)/python -m compileall -q -j 0 payeropt_lib tests >/dev/null
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 \
-		--nbval-lax --nbval-current-env tests notebooks
+		--nbval-lax --nbval-current-env tests notebooks/[0-9]*.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
