@@ -1,7 +1,7 @@
 """What a practice hands over, read and checked at the door.
 
-Owns the CSV schemas and the import path (``schemas``, ``imports``), X12 tokens and
-envelopes (``x12``), 835 reading and balancing (``era``; its parts ``era_loops``,
+Owns the CSV schemas and the import path (``schemas``, ``imports``, payer ``aliases``),
+X12 tokens and envelopes (``x12``), 835 reading and balancing (``era``; its parts ``era_loops``,
 ``era_columns``, ``era_frames``, ``era_balance``) and writing (``era_writer``), and
 loading a folder of exports in dependency order (``onboarding``). A refused file stores
 nothing; a file imported twice changes nothing.

@@ -29,6 +29,7 @@ from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
 from . import schemas
+from .aliases import normalize_alias
 
 logger = logging.getLogger(__name__)
 
@@ -217,11 +218,6 @@ def aliases_of(typed: pd.DataFrame, raw: pd.DataFrame, problems: Problems) -> pd
             )
         )
     return pairs.drop(columns="index").drop_duplicates()
-
-
-def normalize_alias(values: pd.Series) -> pd.Series:
-    """835 senders vary case and spacing: compare upper-case with single blanks."""
-    return values.fillna("").str.upper().str.split().str.join(" ")
 
 
 # --- writing -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from payeropt_lib.inputs.imports import normalize_alias
+from payeropt_lib.inputs.aliases import normalize_alias
 
 
 def member_of(values: pd.Series, wanted) -> np.ndarray:
