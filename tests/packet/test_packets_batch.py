@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from payeropt_lib import config, errors, formats, store
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
-from payeropt_lib.packet import pages
+from payeropt_lib.packet import pages, report
 from payeropt_lib.store import orgs
 from payeropt_lib.store.access import Identity
 from tests.conftest import GOOD
@@ -111,10 +111,22 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+# No practice here has posted an 835. These pages show a practice's own payers, rates and
+# charges all the same (what the isolation test looks for); the others would show only
+# "No remittances posted yet." in every packet, and run once, for the empty practice.
+DATA_PAGES = ("summary", "fee-schedules", "payer-mix", "contract-renewals")
+
+
+def _pages(slugs) -> tuple[pages.Page, ...]:  # noqa: ANN001 - slugs to keep, or to drop
+    return tuple(p for p in pages.PAGES if p.slug in slugs)
+
+
 @pytest.fixture(scope="module")
 def batch(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> packets.BatchResult:
     out = tmp_path_factory.mktemp("packets")
-    return packets.write_packets(db_url, out, as_of=AS_OF, who=OWNER, workers=2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages, "PAGES", _pages(DATA_PAGES))
+        return packets.write_packets(db_url, out, as_of=AS_OF, who=OWNER, workers=2)
 
 
 def _files(folder: Path) -> dict[Path, str]:
@@ -142,10 +154,24 @@ def test_every_opted_in_practice_gets_a_packet(batch: packets.BatchResult) -> No
     assert set(batch.packets) == {"alpha", "beta", "delta"}
     for org_id, index in batch.packets.items():
         assert index == batch.index.parent / org_id / "index.html"
-        for page in pages.PAGES:
+        for page in _pages(DATA_PAGES):
             assert (index.parent / page.href).is_file(), (org_id, page.href)
         assert (index.parent / packets.ASSETS_DIR / packets.PLOTLY_JS).is_file()
     assert batch.failed == {}
+
+
+def test_an_empty_practice_renders_every_remittance_page(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages the batch leaves out, for the practice with nothing on file: each says
+    that no remittance is posted yet (with the batch, every page renders for it)."""
+    rest = tuple(p for p in pages.PAGES if p.slug not in DATA_PAGES)
+    monkeypatch.setattr(pages, "PAGES", rest)
+    index = packets.write_packet(db_url, "delta", tmp_path, as_of=AS_OF, workers=2)
+    assert len(rest) == len(pages.PAGES) == 4
+    for page in rest:
+        text = (index.parent / page.href).read_text(encoding="utf-8")
+        assert report.NO_REMITTANCES in text, page.slug
 
 
 def test_index_lists_practices_with_headline_numbers(batch: packets.BatchResult) -> None:
