@@ -15,11 +15,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # One install for running and testing: exact pins in constraints.txt, ranges in
-# pyproject.toml. The packages are byte-compiled afterwards on every core: pip compiles
-# them one file at a time (35 of its 84 s here), and they must be compiled up front, as
-# these machines set PYTHONDONTWRITEBYTECODE (nothing would be cached at import).
+# pyproject.toml. uv installs them (pinned below, itself installed by the venv's pip): the
+# same packages as pip in 4 s instead of 33 s, downloads and wheels in parallel. The packages
+# are then byte-compiled on every core, as these machines set PYTHONDONTWRITEBYTECODE
+# (nothing would be cached at import, and every test process would compile again).
+UV_VERSION := 0.13.9
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/pip install --quiet --no-compile -c constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet --no-compile uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[test]'
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null
 	$(BIN)/python -m ipykernel install --sys-prefix --name payeropt --display-name "payeropt (Python 3.11)" >/dev/null
 	touch $@
