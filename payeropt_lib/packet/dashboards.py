@@ -1,7 +1,7 @@
 """Live ipywidgets dashboards for analysts in JupyterLab (``notebooks/explore_*.ipynb``).
 
 Each dashboard loads the practice's frames once, then on every control change selects the
-rows the controls ask for and calls the same compute (``contracts``, ``metrics``,
+rows the controls ask for and calls the same compute (``fee_comparisons``, ``recovery``,
 ``performance``, ``reimbursement``) and figure (``plots``) functions as the packet, so a
 number here is the number in the packet for the same selection. The figure is a plotly
 ``FigureWidget`` updated in place; the table under it is HTML from ``report.table``.

@@ -136,7 +136,7 @@ def table(
     is shown under its own name. Values are formatted by column name: ``*_cents`` money,
     ``pct_*``/``*_pct`` percent, ``volume``/``*_count`` counts (small-cell rule), booleans
     yes/blank, dates ISO. Rows where the bool column ``flag`` is true are highlighted.
-    Frames from ``metrics`` mark hidden small counts: they read "<11", and other hidden
+    Frames from ``analytics`` mark hidden small counts: they read "<11", and other hidden
     figures read ``missing`` (pass ``missing=SUPPRESSED`` for those frames). Percents
     show ``digits`` decimals (denial rates read better as 3.9% than 4%).
     """

@@ -8,7 +8,7 @@ contract says it should have allowed (``expected_cents``: ``evaluation.price_lin
 function and multiple-procedure grouping posting prices with, on the contracts on file now).
 
 Pure function over store frames (``store.read_frame``); no I/O. The frame keeps claim ids
-so pages can count claims, but nothing here or downstream ever shows one: ``metrics``-style
+so pages can count claims, but nothing here or downstream ever shows one: the analytics
 aggregators drop them (see ``CLAIM_KEY``). No patient column is read at all.
 """
 

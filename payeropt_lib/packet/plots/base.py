@@ -63,7 +63,7 @@ def axis_dollars(cents: pd.Series) -> np.ndarray:
 
 
 def parts(summary: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are not the total (``metrics`` frames mark it ``is_total``)."""
+    """The rows that are not the total (the ``analytics`` frames mark it ``is_total``)."""
     if summary.empty or "is_total" not in summary:
         return summary
     return summary[~summary["is_total"].astype(bool)]

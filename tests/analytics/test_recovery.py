@@ -1,4 +1,4 @@
-"""metrics: the aggregate figures of the under-payments page, with exact cents, and the
+"""recovery: the aggregate figures of the under-payments page, with exact cents, and the
 small-cell rule (counts 1-10 hidden, and whatever they could be worked out from)."""
 
 from __future__ import annotations
