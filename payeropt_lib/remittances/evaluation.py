@@ -334,24 +334,40 @@ def _earlier_copies(lines: pd.DataFrame, practice: Practice) -> pd.DataFrame:
 def _reversals(claims: pd.DataFrame, posted: pd.DataFrame) -> pd.DataFrame:
     """The postings that reversals (CLP02 = 22) cancel: remit_id, claim_seq, by_remit.
 
-    The reversed posting is the latest earlier posting of the same claim that is not itself
-    a reversal and not yet reversed, preferring one whose charge and payment the reversal
-    negates exactly.
+    Each reversal cancels one earlier posting of the same claim (CLP01) that is not itself
+    a reversal and not yet reversed: one whose charge and payment it negates exactly, the
+    latest first; failing that, the latest. An 835 may carry any number of reversals, of
+    one claim or of many: they are paired in rounds, each round taking every reversal's
+    best posting not taken by another, so no two reversals cancel the same posting.
     """
     rev = claims[claims["is_reversal"]]
     pairs = (
-        rev[["claim_id", "remit_id", "charge_cents", "paid_cents"]]
-        .rename(columns={"remit_id": "by_remit"})
+        rev[["claim_id", "remit_id", "claim_seq", "charge_cents", "paid_cents"]]
+        .rename(columns={"remit_id": "by_remit", "claim_seq": "by_seq"})
         .merge(posted, on="claim_id", suffixes=("_rev", ""))
     )
     pairs = pairs[pairs["remit_id"] < pairs["by_remit"]]
     pairs = pairs.assign(
         exact=(pairs["charge_cents"] == -pairs["charge_cents_rev"])
         & (pairs["paid_cents"] == -pairs["paid_cents_rev"])
-    )
-    pairs = pairs.sort_values(["exact", "remit_id"], ascending=False).drop_duplicates("by_remit")
-    pairs = pairs.drop_duplicates(["remit_id", "claim_seq"])
-    return pairs[["remit_id", "claim_seq", "by_remit"]].reset_index(drop=True)
+    ).sort_values(["exact", "remit_id", "claim_seq", "by_remit", "by_seq"], ascending=False)
+    rounds = []
+    while len(pairs):  # one round per reversal of the same claim in the file: a handful
+        taken = pairs.drop_duplicates(["by_remit", "by_seq"]).drop_duplicates(
+            ["remit_id", "claim_seq"]
+        )
+        rounds.append(taken)
+        pairs = pairs[
+            ~_pair_in(pairs, taken, ["by_remit", "by_seq"])
+            & ~_pair_in(pairs, taken, ["remit_id", "claim_seq"])
+        ]
+    out = pd.concat(rounds) if rounds else pairs
+    return out[["remit_id", "claim_seq", "by_remit"]].reset_index(drop=True)
+
+
+def _pair_in(frame: pd.DataFrame, taken: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Whether each row's ``key`` is among ``taken``'s."""
+    return pd.MultiIndex.from_frame(frame[key]).isin(pd.MultiIndex.from_frame(taken[key]))
 
 
 def _problems(

@@ -209,6 +209,26 @@ def test_a_reversal_cancels_the_earlier_posting_it_negates() -> None:
     assert found.claims["is_reversal"].tolist() == [True]
 
 
+def test_several_reversals_of_one_claim_cancel_different_postings() -> None:
+    """Issue 11.1: a claim paid twice and reversed twice in one 835: each reversal takes its
+    own posting (exact negations first), never the same one twice."""
+    line = svc("99213", -15000, -8000, dos="20250310", cas=[("CO", "45", -7000)])
+    reversals = [clp("C4", [line], status="22"), clp("C4", [line], status="22")]
+    parsed, txns = remit(era835(ACME, reversals), first_id=9)
+    posted = pd.DataFrame(
+        {
+            "remit_id": [3, 5, 6],
+            "claim_seq": [0, 2, 0],
+            "claim_id": ["C4", "C4", "C4"],
+            "charge_cents": [15000, 15000, 15000],
+            "paid_cents": [8000, 8000, 9000],
+        }
+    )
+    p = practice(charges(("C4", 1, "99213", 15000, "2025-03-10")), posted)
+    found = evaluate(parsed, txns, p, DAY("2025-04-01"))
+    assert sorted(found.reversed.values.tolist()) == [[3, 0, 9], [5, 2, 9]]
+
+
 def test_the_task_plan_opens_and_recovers_without_touching_its_inputs() -> None:
     findings = pd.DataFrame(
         {

@@ -219,6 +219,55 @@ def test_reversal_and_correction_recover_the_task(engine, loaded, post):
     assert claims["reversed_by_remit_id"].notna().tolist() == [True, False, False]
 
 
+def _negated(line: dict) -> dict:
+    """The reversal of a service line built by ``svc``: every amount negated."""
+    segs = []
+    for seg in line["segs"]:
+        parts = seg.split("*")
+        if parts[0] == "SVC":
+            parts[2], parts[3] = f"-{parts[2]}", f"-{parts[3]}"
+        elif parts[0] == "CAS":
+            parts[3] = f"-{parts[3]}"
+        segs.append("*".join(parts))
+    return {"segs": segs, "charge": -line["charge"], "paid": -line["paid"], "pr": -line["pr"]}
+
+
+def test_several_reversals_in_one_835_each_cancel_their_claim(engine, loaded, post):
+    """Issue 11.1: every reversal of an 835 cancels its claim's earlier posting, and the
+    corrected claims close every task; none is left for money already paid."""
+    first = post(
+        era835(
+            ACME,
+            [clp("CLM1002", [FEB_99213_UNDERPAID]), clp("CLM1009", [JUL_99213_EARLIER_RATE])],
+            trace="EFT12",
+            isa_control="000000303",
+        )
+    )
+    assert (first.underpaid, first.tasks_opened) == (2, 2)
+    corrected_jul = svc(
+        "99213", 15000, 9800, dos="20250709", cas=[("CO", "45", 5200)], lcn="LCN100901"
+    )
+    second = post(
+        era835(
+            ACME,
+            [
+                clp("CLM1002", [_negated(FEB_99213_UNDERPAID)], status="22"),
+                clp("CLM1009", [_negated(JUL_99213_EARLIER_RATE)], status="22"),
+                clp("CLM1002", [FEB_99213_AS_CONTRACTED]),
+                clp("CLM1009", [corrected_jul]),
+            ],
+            trace="EFT13",
+            isa_control="000000304",
+        )
+    )
+    assert (second.reversals, second.underpaid, second.tasks_recovered) == (2, 0, 2)
+    assert worklists.findings(engine, loaded, "underpaid").empty
+    assert tasks.list_tasks(engine, loaded, tasks.OPEN_STATES).empty
+    claims = store.read_frame(engine, tables.remit_claims, loaded)
+    first_claims = claims[claims["remit_id"].eq(claims["remit_id"].min())]
+    assert first_claims["reversed_by_remit_id"].notna().all() and len(first_claims) == 2
+
+
 def test_the_same_payment_twice_changes_nothing(engine, loaded, post):
     content = era835(ACME, [clp("CLM1011", [SEP_99213])], trace="EFT20", isa_control="000000401")
     post(content)
