@@ -50,7 +50,8 @@ other                     any other reason, or none given (e.g. A1 "claim denied
 
 A line posting classed ``bundled`` (``underpayments.classify``: CARC 97/234/236 or remark
 N390/N20/N19) is always in ``bundling``; a ``denied`` line takes the category of its main
-reason (the non-patient reason with the largest amount, ``denials.carc``).
+reason (the non-patient reason with the largest amount, else the refusing reason of
+``DENIAL_CARCS`` with the largest amount, PR included: ``denials.carc``).
 """
 
 from __future__ import annotations
@@ -267,6 +268,13 @@ CARCS: dict[str, tuple[str, str]] = {
 
 # Reasons that mean "paid as part of another service": posting classes such lines bundled.
 BUNDLING_CARCS = frozenset(code for code, (category, _) in CARCS.items() if category == BUNDLING)
+
+# Reasons that refuse payment (domain §5): a line paid nothing with one of these, under any
+# group code (CO-29, PR-96, OA-18 alike), is a denial. Every listed code but the "not a
+# denial" ones (deductible, coinsurance, contractual, sequestration...) and bundling.
+DENIAL_CARCS = frozenset(
+    code for code, (category, _) in CARCS.items() if category not in (OTHER, BUNDLING)
+) | {"A1"}
 
 NO_REASON = "no reason code given"
 

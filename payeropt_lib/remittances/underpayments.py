@@ -17,7 +17,12 @@ import pandas as pd
 from payeropt_lib.formats import money_texts, percent_x1000_texts
 from payeropt_lib.money import half_up_div
 from payeropt_lib.pricing.tolerance import tolerance
-from payeropt_lib.reference.carcs import BUNDLING_CARCS, BUNDLING_RARCS, SEQUESTRATION
+from payeropt_lib.reference.carcs import (
+    BUNDLING_CARCS,
+    BUNDLING_RARCS,
+    DENIAL_CARCS,
+    SEQUESTRATION,
+)
 from payeropt_lib.reference.claim_status import DENIED, primary_adjudication
 
 logger = logging.getLogger(__name__)
@@ -40,14 +45,17 @@ def line_adjustment_totals(adjustments: pd.DataFrame) -> pd.DataFrame:
 
     Needs: remit_id, claim_seq, line_seq, group_code, reason, amount_cents.
     Returns one row per (remit_id, claim_seq, line_seq): patient_resp_cents,
-    sequestration_cents, bundled (bool), denial_carc (the non-PR reason with the largest
-    amount, NA if none), denial_group. Sums only: the label list is ``carc_labels``.
+    sequestration_cents, bundled (bool), refused (bool: a ``DENIAL_CARCS`` reason under
+    any group), denial_carc (the non-PR reason with the largest amount; else the refusing
+    reason with the largest amount, PR included; NA if neither), denial_group. Sums only:
+    the label list is ``carc_labels``.
     """
     keys = ["remit_id", "claim_seq", "line_seq"]
     adj = adjustments.assign(
         pr=adjustments["amount_cents"].where(adjustments["group_code"] == "PR", 0),
         seq=adjustments["amount_cents"].where(adjustments["reason"] == SEQUESTRATION, 0),
         bundling=adjustments["reason"].isin(BUNDLING_CARCS),
+        refusing=adjustments["reason"].isin(DENIAL_CARCS),
     )
     grouped = adj.groupby(keys, sort=False)
     out = pd.DataFrame(
@@ -55,13 +63,15 @@ def line_adjustment_totals(adjustments: pd.DataFrame) -> pd.DataFrame:
             "patient_resp_cents": grouped["pr"].sum(),
             "sequestration_cents": grouped["seq"].sum(),
             "bundled": grouped["bundling"].any(),
+            "refused": grouped["refusing"].any(),
         }
     )
-    denial_like = adj[(adj["group_code"] != "PR") & (adj["reason"] != SEQUESTRATION)]
-    top = denial_like.sort_values("amount_cents", ascending=False, kind="stable").drop_duplicates(
-        keys
-    )
-    top = top.set_index(keys)[["reason", "group_code"]].rename(
+    by_amount = adj.sort_values("amount_cents", ascending=False, kind="stable")
+    reason = ["reason", "group_code"]
+    main = by_amount[(by_amount["group_code"] != "PR") & (by_amount["reason"] != SEQUESTRATION)]
+    main = main.drop_duplicates(keys).set_index(keys)[reason]
+    refusing = by_amount[by_amount["refusing"]].drop_duplicates(keys).set_index(keys)[reason]
+    top = main.combine_first(refusing).rename(
         columns={"reason": "denial_carc", "group_code": "denial_group"}
     )
     return out.join(top, how="left").reset_index()
@@ -83,12 +93,24 @@ def carc_labels(adjustments: pd.DataFrame, lines: pd.DataFrame) -> pd.Series:
     return pd.Series(labels.reindex(index).to_numpy(), index=lines.index).fillna("")
 
 
-def allowed_amounts(lines: pd.DataFrame) -> pd.Series:
-    """AMT*B6 when sent, else paid + patient responsibility + sequestration (interface §3).
+def refused(lines: pd.DataFrame) -> pd.Series:
+    """Lines the payer refused: nothing paid, and a reason that refuses payment
+    (``DENIAL_CARCS``) under any group code. Needs: paid_cents, refused (NA = no CAS)."""
+    return lines["paid_cents"].eq(0) & lines["refused"].astype("boolean").fillna(False).astype(
+        bool
+    )
 
-    Needs: amt_b6_cents (Int64), paid_cents, patient_resp_cents, sequestration_cents.
+
+def allowed_amounts(lines: pd.DataFrame) -> pd.Series:
+    """AMT*B6 when sent, else paid + patient responsibility + sequestration (interface §3);
+    0 for a refused line (``refused``): a timely-filing denial that leaves the charge to
+    the patient (PR-29) allowed nothing, whatever its PR amount.
+
+    Needs: amt_b6_cents (Int64), paid_cents, patient_resp_cents, sequestration_cents,
+    refused.
     """
     derived = lines["paid_cents"] + lines["patient_resp_cents"] + lines["sequestration_cents"]
+    derived = derived.where(~refused(lines), 0)
     return lines["amt_b6_cents"].fillna(derived).astype("int64")
 
 
@@ -96,7 +118,7 @@ def classify(lines: pd.DataFrame) -> pd.DataFrame:
     """Decide what each remitted line is.
 
     Needs: status (CLP02), is_reversal, line_number (NA = unmatched), payer_id (NA =
-    unknown), primary_payer_id, allowed_cents, paid_cents, bundled, denial_carc,
+    unknown), primary_payer_id, allowed_cents, paid_cents, bundled, refused, denial_carc,
     remark_codes, expected_cents (Int64, NA = no rate), contract_basis (NA = no contract),
     charge_cents (billed, from the 835).
     Adds ``outcome``: one of reversal, unmatched, unknown_payer, not_primary, bundled,
@@ -106,7 +128,7 @@ def classify(lines: pd.DataFrame) -> pd.DataFrame:
     bundled_rarc = lines["remark_codes"].fillna("").str.contains(rarc_pattern, regex=True)
     zero = lines["allowed_cents"].eq(0) & lines["paid_cents"].eq(0)
     bundled = lines["bundled"].fillna(False).astype(bool) | bundled_rarc.astype(bool)
-    denied = (zero & lines["denial_carc"].notna()) | lines["status"].eq(DENIED)
+    denied = (zero & lines["denial_carc"].notna()) | refused(lines) | lines["status"].eq(DENIED)
     expected = lines["expected_cents"]
     tol = tolerance(expected)
     variance = (lines["allowed_cents"] - expected).astype("Int64")

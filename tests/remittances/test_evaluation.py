@@ -209,6 +209,45 @@ def test_a_reversal_cancels_the_earlier_posting_it_negates() -> None:
     assert found.claims["is_reversal"].tolist() == [True]
 
 
+def test_a_zero_paid_line_with_a_denial_reason_is_denied_whatever_the_group() -> None:
+    """Issue 11.2: nothing paid and a refusing reason (domain §5) is a denial under PR or OA
+    too, allowed $0 (PR-29 once read as allowed at the full charge: an over-payment); a
+    deductible that takes the whole allowed amount is no denial."""
+    found = evaluated(
+        era835(
+            ACME,
+            [
+                clp("C1", [svc("99213", 15000, 0, dos="20250310", cas=[("PR", "29", 15000)])]),
+                clp("C2", [svc("99213", 15000, 0, dos="20250310", cas=[("OA", "18", 15000)])]),
+                clp(
+                    "C3",
+                    [
+                        svc(
+                            "99213",
+                            15000,
+                            0,
+                            dos="20250310",
+                            cas=[("PR", "1", 9500), ("CO", "45", 5500)],
+                        )
+                    ],
+                ),
+            ],
+        ),
+        ("C1", 1, "99213", 15000, "2025-03-10"),
+        ("C2", 1, "99213", 15000, "2025-03-10"),
+        ("C3", 1, "99213", 15000, "2025-03-10"),
+    )
+    lines = found.lines.set_index("claim_id")
+    assert lines["outcome"].to_dict() == {"C1": "denied", "C2": "denied", "C3": "ok"}
+    assert lines["allowed_cents"].to_dict() == {"C1": 0, "C2": 0, "C3": 9500}
+    assert found.findings.empty
+    denials = found.denials.set_index("claim_id")
+    assert denials[["group_code", "carc", "carcs"]].values.tolist() == [
+        ["PR", "29", "PR-29"],
+        ["OA", "18", "OA-18"],
+    ]
+
+
 def test_several_reversals_of_one_claim_cancel_different_postings() -> None:
     """Issue 11.1: a claim paid twice and reversed twice in one 835: each reversal takes its
     own posting (exact negations first), never the same one twice."""
