@@ -195,11 +195,13 @@ def price_lines(
 ) -> pd.DataFrame:
     """Price remitted lines at their charge lines' terms (``expected.expected_allowed``).
 
-    Needs lines: remit_id, claim_seq (the remitted claim: lines of one claim rank together
-    for the multiple-procedure reduction), payer_id (the remitting payer), product_line,
-    the billed procedure code and modifiers (columns ``code`` and ``modifiers``), units,
-    billed_cents (the charge line's charge), date_of_service, place_of_service.
-    Returns the engine's ``columns`` (and ``explanation`` when asked), same index.
+    Needs lines: remit_id, claim_seq and line_seq (the remitted claim: lines of one claim
+    rank together for the multiple-procedure reduction), payer_id (the remitting payer),
+    product_line, the billed procedure code and modifiers (columns ``code`` and
+    ``modifiers``), units, billed_cents (the charge line's charge), date_of_service,
+    place_of_service, and denial_class ('denied', 'bundled' or NA: a denied or bundled line
+    takes no rank, interface §3). Returns the engine's ``columns`` (and ``explanation``
+    when asked), same index.
     """
     return expected.expected_allowed(
         pricing_input(lines, code, modifiers, key=lines["claim_seq"]),
@@ -215,8 +217,11 @@ def pricing_input(
     lines: pd.DataFrame, code: str, modifiers: str, key: pd.Series, suffix: str = ""
 ) -> pd.DataFrame:
     """The engine's line frame for remitted lines: each remitted claim
-    ('remit_id:claim_seq' + ``suffix``) is one multiple-procedure group."""
-    claim = lines["remit_id"].astype("str") + ":" + key.astype("str") + suffix
+    ('remit_id:claim_seq' + ``suffix``) is one multiple-procedure group, but for its denied
+    and bundled lines (``denial_class``), each a group of its own so they rank no one."""
+    claim = lines["remit_id"].astype("str") + ":" + key.astype("str")
+    unranked = lines["denial_class"].notna().to_numpy()
+    claim = claim.where(~unranked, claim + "/" + lines["line_seq"].astype("str")) + suffix
     return expected.engine_lines(
         lines, claim, code=code, modifiers=modifiers, charge="billed_cents"
     )
@@ -243,6 +248,7 @@ def _classified(lines: pd.DataFrame, practice: Practice) -> pd.DataFrame:
     )
     merged.index = pd.RangeIndex(len(merged))
     merged["is_reversal"] = merged["status"].eq(REVERSAL)
+    merged["denial_class"] = underpayments.denial_classes(merged)
     priced = merged["line_number"].notna() & merged["payer_id"].notna() & ~merged["is_reversal"]
     basis = merged[priced]
     rates = (practice.contracts, practice.fee_schedules, practice.medicare_fees)

@@ -114,21 +114,39 @@ def allowed_amounts(lines: pd.DataFrame) -> pd.Series:
     return lines["amt_b6_cents"].fillna(derived).astype("int64")
 
 
-def classify(lines: pd.DataFrame) -> pd.DataFrame:
-    """Decide what each remitted line is.
+def denial_classes(lines: pd.DataFrame) -> pd.Series:
+    """'bundled', 'denied' or NA for each remitted line, from the 835 alone (no price).
 
-    Needs: status (CLP02), is_reversal, line_number (NA = unmatched), payer_id (NA =
-    unknown), primary_payer_id, allowed_cents, paid_cents, bundled, refused, denial_carc,
-    remark_codes, expected_cents (Int64, NA = no rate), contract_basis (NA = no contract),
-    charge_cents (billed, from the 835).
-    Adds ``outcome``: one of reversal, unmatched, unknown_payer, not_primary, bundled,
-    denied, no_contract, no_rate, underpaid, overpaid, ok; and tolerance_cents, variance_cents.
+    Bundled: CARC 97/234/236 or remark N390/N20/N19. Denied: nothing paid with a refusing
+    reason under any group (``refused``), allowed and paid 0 with a non-PR reason, or the
+    claim denied (CLP02 = 4). Needs: status, allowed_cents, paid_cents, bundled, refused,
+    denial_carc, remark_codes. Decided before pricing, as denied and bundled lines take no
+    multiple-procedure rank (interface §3).
     """
     rarc_pattern = r"(?:^|;)(?:" + "|".join(sorted(BUNDLING_RARCS)) + r")(?:;|$)"
     bundled_rarc = lines["remark_codes"].fillna("").str.contains(rarc_pattern, regex=True)
     zero = lines["allowed_cents"].eq(0) & lines["paid_cents"].eq(0)
     bundled = lines["bundled"].fillna(False).astype(bool) | bundled_rarc.astype(bool)
     denied = (zero & lines["denial_carc"].notna()) | refused(lines) | lines["status"].eq(DENIED)
+    out = np.select(
+        [_flag(bundled).to_numpy(dtype=bool), _flag(denied).to_numpy(dtype=bool)],
+        ["bundled", "denied"],
+        default="",
+    )
+    return pd.Series(out, index=lines.index, dtype="str").replace("", pd.NA)
+
+
+def classify(lines: pd.DataFrame) -> pd.DataFrame:
+    """Decide what each remitted line is.
+
+    Needs: status (CLP02), is_reversal, line_number (NA = unmatched), payer_id (NA =
+    unknown), primary_payer_id, allowed_cents, expected_cents (Int64, NA = no rate),
+    contract_basis (NA = no contract), charge_cents (billed, from the 835), and
+    ``denial_class`` (``denial_classes``).
+    Adds ``outcome``: one of reversal, unmatched, unknown_payer, not_primary, bundled,
+    denied, no_contract, no_rate, underpaid, overpaid, ok; and tolerance_cents, variance_cents.
+    """
+    denial = lines["denial_class"]
     expected = lines["expected_cents"]
     tol = tolerance(expected)
     variance = (lines["allowed_cents"] - expected).astype("Int64")
@@ -137,8 +155,8 @@ def classify(lines: pd.DataFrame) -> pd.DataFrame:
         lines["line_number"].isna(),
         lines["payer_id"].isna(),
         ~primary_adjudication(lines["status"], lines["payer_id"].eq(lines["primary_payer_id"])),
-        _flag(bundled),
-        _flag(denied),
+        _flag(denial.eq("bundled")),
+        _flag(denial.eq("denied")),
         lines["contract_basis"].isna(),
         expected.isna(),
         _flag(variance < -tol),

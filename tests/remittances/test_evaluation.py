@@ -325,12 +325,14 @@ def test_the_task_plan_opens_and_recovers_without_touching_its_inputs() -> None:
 def test_pricing_input_groups_the_lines_of_one_remitted_claim() -> None:
     lines = pd.DataFrame(
         {
-            "remit_id": [1, 1, 2],
-            "claim_seq": [0, 0, 0],
+            "remit_id": [1, 1, 2, 2],
+            "claim_seq": [0, 0, 0, 0],
+            "line_seq": [0, 1, 0, 1],
+            "denial_class": pd.array([pd.NA, pd.NA, pd.NA, "bundled"], dtype="str"),
             "payer_id": "ACME",
-            "product_line": pd.array([pd.NA, "", "HMO"], dtype="str"),
+            "product_line": pd.array([pd.NA, "", "HMO", "HMO"], dtype="str"),
             "procedure_code": "99213",
-            "modifiers": pd.array(["25", pd.NA, ""], dtype="str"),
+            "modifiers": pd.array(["25", pd.NA, "", ""], dtype="str"),
             "units": 1,
             "billed_cents": 100,
             "date_of_service": DAY("2025-01-01"),
@@ -338,7 +340,8 @@ def test_pricing_input_groups_the_lines_of_one_remitted_claim() -> None:
         }
     )
     engine_in = evaluation.pricing_input(lines, "procedure_code", "modifiers", lines["claim_seq"])
-    assert engine_in["claim_id"].tolist() == ["1:0", "1:0", "2:0"]
-    assert engine_in["product_line"].tolist() == ["", "", "HMO"]
-    assert engine_in["modifiers"].tolist() == ["25", "", ""]
-    assert engine_in["line_key"].tolist() == [0, 1, 2]
+    # A bundled (or denied) line is a group of its own: it takes no rank (interface §3).
+    assert engine_in["claim_id"].tolist() == ["1:0", "1:0", "2:0", "2:0/1"]
+    assert engine_in["product_line"].tolist() == ["", "", "HMO", "HMO"]
+    assert engine_in["modifiers"].tolist() == ["25", "", "", ""]
+    assert engine_in["line_key"].tolist() == [0, 1, 2, 3]

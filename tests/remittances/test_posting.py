@@ -546,6 +546,54 @@ def _core_rows(frame: pd.DataFrame, table, offset: int) -> list[dict]:
     return records
 
 
+@pytest.mark.parametrize(("reason", "outcome"), [("97", "bundled"), ("50", "denied")])
+def test_a_bundled_or_denied_line_takes_no_multiple_procedure_rank(
+    engine, org, tmp_path, reason, outcome
+):
+    """Issue 11.3 (interface §3): the first 20610 of the day is bundled or denied, so the
+    second, the only one paid, is the primary procedure: expected at 100 % ($77.41), not 50 %
+    (once an over-payment of $38.70)."""
+    folder = tmp_path / "practice"
+    folder.mkdir()
+    for name in ("contracts.csv", "fee_schedules.csv", "medicare_fees.csv"):
+        (folder / name).write_bytes((GOOD / name).read_bytes())
+    (folder / "charges.csv").write_text(
+        "claim_id,line_number,line_control_number,patient_id,date_of_service,procedure_code,"
+        "modifiers,units,charge_amount,primary_payer_id,place_of_service\n"
+        "CLM9002,1,LCN900201,PAT9,2025-01-15,20610,RT,1,300.00,MCR,11\n"
+        "CLM9002,2,LCN900202,PAT9,2025-01-15,20610,LT,1,300.00,MCR,11\n"
+    )
+    onboarding.load_folder(engine, org, folder, OWNER)
+    lines = [
+        svc("20610", 30000, 0, mods="RT", cas=[("CO", reason, 30000)], lcn="LCN900201"),
+        svc("20610", 30000, 7741, mods="LT", cas=[("CO", "45", 22259)], lcn="LCN900202"),
+    ]
+    path = tmp_path / "ranks.835"
+    path.write_bytes(era835(MCR, [clp("CLM9002", lines)]))
+    result = posting.post_file(engine, org, path, OWNER)
+    assert (result.overpaid, result.underpaid) == (0, 0)
+    assert store.read_frame(engine, tables.denials, org)["denial_class"].tolist() == [outcome]
+    assert findings_of(engine, org).empty
+    pages = remitted.adjudicated(
+        *(
+            store.read_frame(engine, t, org)
+            for t in (
+                tables.remit_lines,
+                tables.remit_claims,
+                tables.remittances,
+                tables.charges,
+                tables.findings,
+                tables.denials,
+                tables.contracts,
+                tables.fee_schedules,
+                tables.medicare_fees,
+            )
+        )
+    ).sort_values("line_number")
+    assert pages["outcome"].tolist() == [outcome, "ok"]
+    assert pages["expected_cents"].tolist()[1] == 7741 and pages["full_price"].tolist()[1]
+
+
 def test_a_finding_on_a_reduced_procedure_is_explained_with_its_whole_claim(engine, org, tmp_path):
     """Only line 2 (the second 20610 of the day, MPPR 50 %) is under-paid; its explanation
     must rank it among the whole claim's procedures, not price it alone."""
