@@ -18,7 +18,7 @@ I/O, no loop over lines. Definitions (docs/pages/reimbursement-trends.md):
   force on their dates of service (``contract_rate_cents``, before any cut);
 - *gap* = (median allowed − contract rate) ÷ contract rate × 100 (negative = below);
   a month is *below contract* when the median allowed is below the rate by more than the
-  under-payment tolerance (the larger of $0.50 and 0.5 %, ``underpayments.tolerance``).
+  under-payment tolerance (the larger of $0.50 and 0.5 %, ``pricing.tolerance``).
 
 Aggregate only: a payer × code × month cell with fewer than 11 measured lines is hidden
 (``privacy.suppress``), and nothing is drawn or computed from it. Medicare and Medicaid
@@ -33,7 +33,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from payeropt_lib.pricing.tolerance import tolerance
+from payeropt_lib.pricing.tolerance import beyond
 from payeropt_lib.remittances.remitted import PAID_OUTCOMES
 
 from . import procedure_codes
@@ -222,7 +222,8 @@ def monthly_medians(
     )
     cells["median_contract_cents"] = median_half_up(lines["contract_rate_cents"].to_numpy(), group)
     contract = cells["median_contract_cents"]
-    cells["below_contract"] = cells["median_allowed_cents"].lt(contract - tolerance(contract))
+    gap = cells["median_allowed_cents"] - contract
+    cells["below_contract"] = gap.lt(0) & beyond(gap, contract)
     cells = cells.merge(top, on=CODE_KEY, how="left")
     cells = pd.concat([cells, _payer_labels(cells, payer_names)], axis=1)
     cells = cells.astype({"lines": "int64"})

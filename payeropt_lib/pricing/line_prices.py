@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from payeropt_lib.pricing.encoding import Found, arrow_dictionary, arrow_strings
 from payeropt_lib.pricing.engine_runtime import Room, run_in_slices, scratch, take
 from payeropt_lib.pricing.rate_book import Book
-from payeropt_lib.pricing.tolerance import tolerance_cents
+from payeropt_lib.pricing.tolerance import beyond_cents
 from payeropt_lib.reference.modifiers import PRICING_MODIFIERS
 
 SITES = ("non_facility", "facility")  # site categories: code 0, 1
@@ -298,10 +298,8 @@ class _Tolerance:
         def work(name: str, dtype: type) -> np.ndarray | None:
             return scratch(name, dtype, len(e)) if isinstance(at, slice) else None
 
-        tolerance = tolerance_cents(e, out=work("tolerance", np.int64))
         gap = np.subtract(self.allowed[at], e, out=work("gap", np.int64))
-        np.abs(gap, out=gap)
-        flag = np.greater(gap, tolerance, out=work("flag", bool))
+        flag = beyond_cents(gap, e, out=work("flag", bool))
         if self.allowed_na is not None:
             flag &= ~self.allowed_na[at]
         flag |= self.rate_na[at]

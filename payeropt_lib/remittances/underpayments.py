@@ -16,7 +16,7 @@ import pandas as pd
 
 from payeropt_lib.formats import money_texts, percent_x1000_texts
 from payeropt_lib.money import half_up_div
-from payeropt_lib.pricing.tolerance import tolerance
+from payeropt_lib.pricing.tolerance import beyond
 from payeropt_lib.reference.carcs import (
     BUNDLING_CARCS,
     BUNDLING_RARCS,
@@ -144,12 +144,12 @@ def classify(lines: pd.DataFrame) -> pd.DataFrame:
     contract_basis (NA = no contract), charge_cents (billed, from the 835), and
     ``denial_class`` (``denial_classes``).
     Adds ``outcome``: one of reversal, unmatched, unknown_payer, not_primary, bundled,
-    denied, no_contract, no_rate, underpaid, overpaid, ok; and tolerance_cents, variance_cents.
+    denied, no_contract, no_rate, underpaid, overpaid, ok; and variance_cents.
     """
     denial = lines["denial_class"]
     expected = lines["expected_cents"]
-    tol = tolerance(expected)
     variance = (lines["allowed_cents"] - expected).astype("Int64")
+    out_of_tolerance = beyond(variance, expected)
     conditions = [
         _flag(lines["is_reversal"]),
         lines["line_number"].isna(),
@@ -159,8 +159,8 @@ def classify(lines: pd.DataFrame) -> pd.DataFrame:
         _flag(denial.eq("denied")),
         lines["contract_basis"].isna(),
         expected.isna(),
-        _flag(variance < -tol),
-        _flag(variance > tol),
+        out_of_tolerance & _flag(variance < 0),
+        out_of_tolerance & _flag(variance > 0),
     ]
     choices = [
         "reversal",
@@ -175,7 +175,7 @@ def classify(lines: pd.DataFrame) -> pd.DataFrame:
         "overpaid",
     ]
     outcome = np.select([c.to_numpy(dtype=bool) for c in conditions], choices, default="ok")
-    return lines.assign(outcome=outcome, tolerance_cents=tol, variance_cents=variance)
+    return lines.assign(outcome=outcome, variance_cents=variance)
 
 
 def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
