@@ -153,13 +153,17 @@ def test_percent_of_medicare_rounds_half_up(x1000, medicare_cents, rate_cents):
 
 
 def test_percent_of_medicare_facility_and_non_facility():
+    """Issue 11.4 (domain §1.3): telehealth outside the home (POS 02) prices at the facility
+    amount, telehealth in the home (POS 10) at the non-facility amount."""
     medicare = frames.medicare((LOC, "99213", "", 11234, 8000, "0"))
     lines = _lines(
         {"place_of_service": "11"},
         {"place_of_service": "22"},
         {"place_of_service": "21"},
         {"place_of_service": None},
-        {"place_of_service": "02"},  # telehealth: not on the facility list here
+        {"place_of_service": "02"},
+        {"place_of_service": "10"},
+        {"place_of_service": "99"},
     )
     out = _price(lines, _percent_contract(130_000), medicare=medicare)
     assert list(out["site"]) == [
@@ -167,14 +171,28 @@ def test_percent_of_medicare_facility_and_non_facility():
         "facility",
         "facility",
         "non_facility",
+        "facility",
+        "non_facility",
         "non_facility",
     ]
-    assert _cents(out["medicare_cents"]) == [11234, 8000, 8000, 11234, 11234]
-    assert _cents(out["rate_cents"]) == [14604, 10400, 10400, 14604, 14604]
+    assert _cents(out["medicare_cents"]) == [11234, 8000, 8000, 11234, 8000, 11234, 11234]
+    assert _cents(out["rate_cents"]) == [14604, 10400, 10400, 14604, 10400, 14604, 14604]
     assert out["explanation"].iloc[1] == (
         "AET PPO contract (all products) from 2025-01-01: 130% of Medicare 01112-05 facility "
         "$80.00 = $104.00 × 1 unit = $104.00; below charge $10,000.00"
     )
+
+
+def test_the_facility_list_is_the_reference_files_and_domain_1_3() -> None:
+    assert {
+        "02", "19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53",
+        "56", "61",
+    } == place_of_service.FACILITY_POS  # fmt: skip
+    assert place_of_service.PLACES["10"] == (
+        "Telehealth (provided in patient's home)",
+        place_of_service.NON_FACILITY,
+    )
+    assert len(place_of_service.PLACES) == 50
 
 
 def test_percent_contract_explanation_with_mppr():
