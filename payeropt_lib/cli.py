@@ -249,8 +249,8 @@ def underpayments_cmd(
     role: RoleOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Flagged lines: claim_id, line_number, payer_id, procedure_code, date_of_service, units,
-    expected_allowed, actual_allowed, variance, reason."""
+    """Flagged lines: claim_id, line_number, payer_id, procedure_code, modifiers,
+    date_of_service, units, expected_allowed, actual_allowed, variance, reason."""
     from payeropt_lib.remittances import worklists
 
     engine = _authorized(org, actor, role, db, "worklist.view")

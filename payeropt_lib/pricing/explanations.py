@@ -34,6 +34,8 @@ CREATE TEMP MACRO rounded(cents, x1000) AS
     CASE WHEN (cents * x1000) % 100000 = 0 THEN '' ELSE ' (rounded half up)' END;
 CREATE TEMP MACRO label(payer, pl) AS
     coalesce(payer, '(no payer)') || CASE WHEN coalesce(pl, '') = '' THEN '' ELSE ' ' || pl END;
+CREATE TEMP MACRO component(code, pm) AS
+    code || CASE pm WHEN 1 THEN '-26' WHEN 2 THEN '-TC' ELSE '' END;
 """
 )
 
@@ -60,10 +62,12 @@ _APPLIES, _EQUAL, _BELOW, _NO_CLAUSE, _NOTHING = range(5)
 _EXPLAIN = """
 SELECT CASE WHEN has_rate THEN concat(
     head, source,
+    CASE WHEN pm <> 0 THEN component(code, pm) || ' ' ELSE '' END,
     CASE WHEN fixed THEN dollars(fee)
         ELSE concat(dollars(med), ' = ', dollars(rate), rounded(med, pct)) END,
     ' × ', units, CASE WHEN units = 1 THEN ' unit = ' ELSE ' units = ' END, dollars(gross),
-    CASE WHEN rnk >= 2 THEN concat('; ', ordinal(rnk), ' procedure at ', pct_text(mppr),
+    CASE WHEN rnk >= 2 THEN concat('; ', ordinal(rnk), ' procedure (1st: ',
+            component(first_code, first_pm), ') at ', pct_text(mppr),
             ' = ', dollars(after), rounded(gross, mppr))
          WHEN n_proc >= 2 THEN concat('; 1st of ', n_proc, ' same-day procedures, in full')
          ELSE '' END,
@@ -75,14 +79,18 @@ SELECT CASE WHEN has_rate THEN concat(
             ' is lower but the contract has no lesser-of clause')
         ELSE '' END)
 WHEN NOT has_contract THEN concat('no contract for ', label(payer, pl), ' on ', day_text(dos))
-ELSE concat('no rate on file for ', code,
-    CASE pm WHEN 1 THEN '-26' WHEN 2 THEN '-TC' ELSE '' END, ' on ', day_text(dos),
+ELSE concat('no rate on file for ', component(code, pm), ' on ', day_text(dos),
     ' (', label(payer, pl), ')',
     CASE WHEN basis = 'fee_schedule' THEN ''
          WHEN basis = 'medicare_percent' AND NOT by_percent
              THEN ': the contract names no Medicare percent or locality'
          WHEN basis = 'medicare_percent'
-             THEN concat(': no Medicare amount for ', loc, ' to take ', pct_text(pct), ' of')
+             THEN concat(': no Medicare amount for ', loc, ' to take ', pct_text(pct), ' of',
+                 -- HCPCS J codes are drugs: off the physician fee schedule (CMS prices them
+                 -- by ASP), so only a fee schedule row of the contract can price them.
+                 CASE WHEN code LIKE 'J%' THEN concat('; ', code,
+                     ' is a drug, off the Medicare physician fee schedule: price it with a ',
+                     'fee schedule row') ELSE '' END)
          ELSE concat(': contract basis ''', basis, ''' is not priced') END)
 END AS explanation
 FROM explain_in
@@ -212,6 +220,9 @@ def _sentences(
         "units": fig["units"],
         "gross": fig["gross"],
         "rnk": fig["rank"],
+        # The line ranked 1st with a reduced one (0 where there is none: not read).
+        "first_code": _texts(found.codes, found.code[np.maximum(fig["first"], 0)]),
+        "first_pm": found.pm[np.maximum(fig["first"], 0)],
         "n_proc": fig["n_proc"],
         "mppr": fig["mppr"],
         "after": after,

@@ -42,13 +42,15 @@ class Priced:
     expected: np.ndarray  # 0 where there is no rate
     ranked: np.ndarray  # the MPPR candidates, ascending ...
     ranks: np.ndarray  # ... each one's rank ...
-    group: np.ndarray  # ... and how many were ranked with it (same claim and day)
+    group: np.ndarray  # ... how many were ranked with it (same claim and day) ...
+    first: np.ndarray  # ... and the line ranked 1st among them
     flagged: np.ndarray | None  # with allowed amounts: the lines ``expected.flagged`` picks
 
     def figures(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The lines at ``rows`` (ascending) worked out again from their segments: the
         same arithmetic as ``price_lines``, without keeping whole-length arrays; with
-        n_proc, how many lines were ranked with each (0 = not ranked)."""
+        n_proc, how many lines were ranked with each (0 = not ranked), and first, the line
+        ranked 1st among them (-1 = not ranked)."""
         at = np.searchsorted(self.ranked, rows)
         inside = at < len(self.ranked)
         hit = np.zeros(len(rows), bool)
@@ -58,6 +60,7 @@ class Priced:
         rank = np.where(hit, self.ranks[at] if ranked else 0, 0)
         out = _figures(self.seg, self.t, self.units, self.charge, rows, rank)
         out["n_proc"] = np.where(hit, self.group[at] if ranked else 0, 0)
+        out["first"] = np.where(hit, self.first[at] if ranked else -1, -1)
         return out
 
 
@@ -166,7 +169,7 @@ def price_lines(
             beyond.flag(slice(a, b))
 
     run_in_slices(pool, n, gather)
-    ranked, ranks, group = ranking.result()
+    ranked, ranks, group, first = ranking.result()
     # Rule 5 then 6 again for the lines ranked 2nd or later.
     second = ranks >= 2
     at = ranked[second]
@@ -201,7 +204,7 @@ def price_lines(
     }
     added = {name: make[name]() for name in columns}
     return Priced(
-        added, seg, t, units, charge, rate_na, expected, ranked, ranks, group,
+        added, seg, t, units, charge, rate_na, expected, ranked, ranks, group, first,
         None if beyond is None else beyond.out,
     )  # fmt: skip
 
@@ -213,13 +216,15 @@ def _mppr_ranks(
     lines: pd.DataFrame,
     units: np.ndarray,
     line_key: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rule 5 over the candidates only (MULT PROC 2 with a rate, a minority): the
     candidates' positions (ascending), each one's rank within its claim and day by gross
-    amount, highest first, ties to the lower line_key, and how many were ranked with it."""
+    amount, highest first, ties to the lower line_key, how many were ranked with it, and
+    the position of the line ranked 1st with it (what a reduced line's sentence names)."""
     where = np.flatnonzero(seg["candidate"][t])
     if not where.size:
-        return where, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        none = np.zeros(0, np.int64)
+        return where, none, none, none
     tw = t[where]
     gross = seg["rate"][tw] * units[where]
     keys = line_key[where]
@@ -246,7 +251,9 @@ def _mppr_ranks(
     rank[order] = position + 1
     group = np.empty(len(where), np.int64)
     group[order] = np.repeat(size, size)
-    return where, rank, group
+    first = np.empty(len(where), np.int64)
+    first[order] = np.repeat(where[order[begin]], size)
+    return where, rank, group, first
 
 
 def _take_strings(column: pa.ChunkedArray, where: np.ndarray) -> pa.ChunkedArray:

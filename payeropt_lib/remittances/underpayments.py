@@ -14,7 +14,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from payeropt_lib.formats import money_texts, percent_x1000_texts
+from payeropt_lib.formats import money_texts, ordinal, percent_x1000_texts
 from payeropt_lib.money import half_up_div
 from payeropt_lib.pricing.tolerance import beyond
 from payeropt_lib.reference.carcs import (
@@ -182,11 +182,15 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
     """A likely cause and its evidence for each under- or over-paid line.
 
     Needs the ``classify`` output plus: units, units_paid_x1000 (SVC05), rate_cents,
-    mppr_rank, mppr_percent_x1000, percent_x1000, medicare_cents, rate_from,
+    gross_cents, mppr_rank, mppr_percent_x1000, percent_x1000, medicare_cents, rate_from,
     earlier_expected_cents (what the previous rate period would have paid, NA if none),
-    procedure_code, remit_id, payer_id, contract_basis, charge_cents.
+    billed_code and billed_modifiers (else procedure_code and modifiers), remit_id,
+    payer_id, contract_basis, charge_cents.
     Adds cause (a key of ``CAUSES``, '' for other outcomes) and evidence (a sentence with the
-    numbers). Checks run from the most specific to the least; the first that fits wins.
+    numbers). Checks run from the most specific to the least; the first that fits wins, and
+    a cause is named only when its evidence fits the allowed amount to the cent (interface
+    §3's rounding: the per-unit rate, the line, the reduced line); otherwise the line was
+    paid below (or above) the contract.
     """
     flagged = found["outcome"].isin(["underpaid", "overpaid", "no_rate"]).to_numpy()
     if not flagged.any():
@@ -200,23 +204,24 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
     under = outcome.eq("underpaid")
     over = outcome.eq("overpaid")
     units = f["units"].fillna(1).astype("int64")
+    rank = f["mppr_rank"].astype("Int64")
+    mppr_pct = f["mppr_percent_x1000"].fillna(50_000).astype("int64")
+    reduced = _flag(rank.ge(2))  # the engine reduced this line (2nd or later procedure)
+    label = _code_labels(f)
 
-    def near(a: pd.Series, b: pd.Series) -> pd.Series:
-        return _flag((a - b).abs().le(1))
+    def priced(per_unit: pd.Series, n: pd.Series) -> pd.Series:
+        """What ``n`` units at ``per_unit`` come to, reduced where the line was reduced."""
+        line = per_unit.astype("int64") * n
+        cut = pd.Series(half_up_div(line * mppr_pct, 100_000), index=f.index)
+        return line.where(~reduced, cut)
 
     earlier = f["earlier_expected_cents"].astype("Int64")
-    mppr_pct = f["mppr_percent_x1000"].fillna(50_000).astype("int64")
-    reduced = pd.Series(half_up_div(expected.fillna(0) * mppr_pct, 100_000), index=f.index)
-    one_unit = pd.Series(
-        np.minimum(f["rate_cents"].fillna(0).astype("int64"), expected.fillna(0)), index=f.index
-    )
     # SVC05 below the billed units is the payer saying so; without it, 1-unit pay is a guess.
     fewer_units = _flag(f["units_paid_x1000"].astype("Int64") < units * 1000, missing=True)
-    medicare_total = f["medicare_cents"].fillna(0).astype("int64") * units
-    implied_x1000 = pd.Series(
-        np.where(medicare_total > 0, (allowed * 100_000) // medicare_total.clip(lower=1), 0),
-        index=f.index,
-    )
+    one_unit = priced(f["rate_cents"].fillna(0), pd.Series(1, index=f.index))
+    gross = f["gross_cents"].astype("Int64").fillna(0).astype("int64")
+    primary_cut = pd.Series(half_up_div(gross * mppr_pct, 100_000), index=f.index)
+    percent_x1000, medicare_base = _paid_percent(f, allowed, units, reduced, mppr_pct, priced)
     contract_pct = f["percent_x1000"].fillna(0).astype("int64")
     codes_at_amount = pd.Series(0, index=f.index, dtype="int64")
     if under.any():
@@ -232,45 +237,62 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
     def money(cents: pd.Series, m: np.ndarray) -> pd.Series:
         return money_texts(cents[m], na="n/a")
 
+    def allowed_for(m: np.ndarray) -> pd.Series:
+        return "allowed " + money(allowed, m) + " for " + label[m]
+
+    def place(m: np.ndarray) -> pd.Series:
+        """'' or ' (2nd procedure at 50%)': where a reduced line stands."""
+        text = (
+            " ("
+            + rank[m].fillna(0).astype("int64").map(ordinal)
+            + " procedure at "
+            + percent_x1000_texts(mppr_pct[m])
+            + ")"
+        )
+        return text.where(reduced[m], "")
+
     # (cause, condition, evidence for the lines m it explains), most specific first.
     rules = [
         (
             "earlier_rate",
-            under & earlier.notna() & _flag(earlier.ne(expected)) & near(allowed, earlier),
+            under & earlier.notna() & _flag(earlier.ne(expected)) & _flag(allowed.eq(earlier)),
             lambda m: (
-                "allowed "
-                + money(allowed, m)
+                allowed_for(m)
                 + " is what the rate before "
                 + pd.to_datetime(f["rate_from"][m]).dt.strftime("%Y-%m-%d").fillna("?")
-                + " pays ("
-                + money(earlier, m)
-                + "); the contract in force pays "
+                + " pays; the contract in force pays "
                 + money(expected, m)
             ),
         ),
         (
             "units_ignored",
-            under & units.gt(1) & fewer_units & near(allowed, one_unit),
+            under
+            & units.gt(1)
+            & fewer_units
+            & allowed.eq(one_unit)
+            & _flag(one_unit.lt(expected)),
             lambda m: (
-                "allowed "
-                + money(allowed, m)
+                allowed_for(m)
+                + place(m)
                 + " pays 1 unit of "
                 + units[m].astype(str)
                 + "; expected "
                 + money(expected, m)
+                + " for "
+                + units[m].astype(str)
+                + " units"
             ),
         ),
         (
             "mppr_on_primary",
-            under & _flag(f["mppr_rank"].eq(1)) & near(allowed, reduced),
+            under & _flag(rank.eq(1)) & gross.gt(0) & allowed.eq(primary_cut),
             lambda m: (
-                "allowed "
-                + money(allowed, m)
+                allowed_for(m)
                 + " = "
-                + (mppr_pct[m] // 1000).astype(str)
-                + "% of "
-                + money(expected, m)
-                + " on the highest-priced procedure of the day"
+                + percent_x1000_texts(mppr_pct[m])
+                + " of "
+                + money(gross, m)
+                + ", but it is the 1st procedure of the day, paid in full"
             ),
         ),
         (
@@ -288,25 +310,27 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
             "percent_of_medicare",
             under
             & _flag(f["contract_basis"].eq("medicare_percent"))
-            & medicare_total.gt(0)
-            & (implied_x1000 - contract_pct).abs().ge(500),
+            & _flag(percent_x1000.notna())
+            & _flag(percent_x1000.ne(contract_pct)),
             lambda m: (
-                "allowed "
-                + money(allowed, m)
+                allowed_for(m)
                 + " is "
-                + percent_x1000_texts(implied_x1000[m], 1)
+                + percent_x1000_texts(percent_x1000[m].fillna(0))
                 + " of Medicare "
-                + money(medicare_total, m)
+                + money(medicare_base, m)
+                + _units_text(units[m])
+                + place(m)
                 + "; the contract says "
-                + percent_x1000_texts(contract_pct[m], 1)
+                + percent_x1000_texts(contract_pct[m])
             ),
         ),
         (
             "below_contract",
             under,
             lambda m: (
-                "allowed "
-                + money(allowed, m)
+                allowed_for(m)
+                + _units_text(units[m])
+                + place(m)
                 + " is "
                 + money(-f["variance_cents"].fillna(0), m)
                 + " below expected "
@@ -317,18 +341,16 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
             "above_charge",
             over & allowed.gt(f["charge_cents"]),
             lambda m: (
-                "allowed "
-                + money(allowed, m)
-                + " is above the billed charge "
-                + money(f["charge_cents"], m)
+                allowed_for(m) + " is above the billed charge " + money(f["charge_cents"], m)
             ),
         ),
         (
             "above_contract",
             over,
             lambda m: (
-                "allowed "
-                + money(allowed, m)
+                allowed_for(m)
+                + _units_text(units[m])
+                + place(m)
                 + " is "
                 + money(f["variance_cents"].fillna(0), m)
                 + " above expected "
@@ -338,11 +360,7 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
         (
             "no_rate",
             outcome.eq("no_rate"),
-            lambda m: (
-                "no contracted rate on file for "
-                + f["procedure_code"][m].astype(str)
-                + " on the date of service"
-            ),
+            lambda m: "no contracted rate on file for " + label[m] + " on the date of service",
         ),
     ]
     conditions = [cond.to_numpy(dtype=bool) for _, cond, _ in rules]
@@ -358,6 +376,63 @@ def likely_causes(found: pd.DataFrame) -> pd.DataFrame:
     cause[flagged] = names[chosen]
     evidence[flagged] = texts
     return found.assign(cause=cause, evidence=evidence)
+
+
+def _code_labels(f: pd.DataFrame) -> pd.Series:
+    """'73562-26', '20610-RT-59', '99213': the billed code with its modifiers, so a
+    component line never reads like the global code."""
+    code = f["billed_code"] if "billed_code" in f else f["procedure_code"]
+    mods = f["billed_modifiers"] if "billed_modifiers" in f else f["modifiers"]
+    dashed = mods.fillna("").astype(str).str.replace(r"[:;,\s]+", "-", regex=True).str.strip("-")
+    return code.astype(str) + dashed.where(dashed.eq(""), "-" + dashed)
+
+
+def _units_text(units: pd.Series) -> pd.Series:
+    """'' for one unit, ' (2 units)' for more."""
+    return (" (" + units.astype(str) + " units)").where(units.gt(1), "")
+
+
+# Percents a payer is taken to have paid at: whole and half percents (in thousandths).
+_HALF_PERCENT = 500
+_TENTH_PERCENT = 100
+
+
+def _paid_percent(
+    f: pd.DataFrame,
+    allowed: pd.Series,
+    units: pd.Series,
+    reduced: pd.Series,
+    mppr_pct: pd.Series,
+    priced,  # noqa: ANN001 - the closure of likely_causes: per-unit cents, units -> line
+) -> tuple[pd.Series, pd.Series]:
+    """The percent of Medicare the allowed amount is, where one fits it to the cent.
+
+    A percent p fits when pricing the line at p, as the engine prices (per-unit rate =
+    Medicare × p half up, × units, reduced where the line was reduced), gives the allowed
+    amount exactly. Tried: the nearest whole or half percent; then the nearest tenth,
+    which counts only when another flagged line of the same payer on the same remittance
+    fits the same tenth. Returns the percent (Int64 thousandths, NA where none fits) and
+    the Medicare base it is of (Medicare amount × units), same index.
+    """
+    medicare = f["medicare_cents"].astype("Int64").fillna(0).astype("int64")
+    base = medicare * units
+    cut = pd.Series(half_up_div(base * mppr_pct, 100_000), index=f.index)
+    reduced_base = base.where(~reduced, cut)
+    usable = reduced_base.gt(0)
+    # Only a guess to try (the ratio in floating point); the check below is exact.
+    ratio = allowed.to_numpy(dtype="float64") / reduced_base.clip(lower=1).to_numpy("float64")
+
+    def fitting(step: int) -> tuple[pd.Series, pd.Series]:
+        guess = pd.Series(np.rint(ratio * 100_000 / step).astype("int64") * step, index=f.index)
+        per_unit = pd.Series(half_up_div(medicare * guess, 100_000), index=f.index)
+        return guess, usable & guess.gt(0) & priced(per_unit, units).eq(allowed)
+
+    half, fits_half = fitting(_HALF_PERCENT)
+    tenth, fits_tenth = fitting(_TENTH_PERCENT)
+    keys = [f["remit_id"], f["payer_id"].fillna(""), tenth]
+    shared = fits_tenth.groupby(keys, dropna=False).transform("sum").ge(2) & fits_tenth
+    percent = half.where(fits_half, tenth).astype("Int64").where(fits_half | shared, pd.NA)
+    return percent, base
 
 
 def _flag(values: pd.Series, missing: bool = False) -> pd.Series:

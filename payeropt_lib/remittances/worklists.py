@@ -19,12 +19,14 @@ from . import tasks
 
 logger = logging.getLogger(__name__)
 
-# Interface §2, exactly and in this order.
+# Interface §2, in this order, with the charge line's modifiers after the code (issue 11:
+# a 26 or TC line must not read like the global code).
 UNDERPAYMENT_COLUMNS = [
     "claim_id",
     "line_number",
     "payer_id",
     "procedure_code",
+    "modifiers",
     "date_of_service",
     "units",
     "expected_allowed",
@@ -48,14 +50,26 @@ def _charge_line(rows: pd.DataFrame) -> dict[str, pd.Series]:
 def findings(engine: Engine, org_id: str, kind: str) -> pd.DataFrame:
     """Flagged lines of one kind (underpaid | overpaid | no_rate), not voided by reversals.
 
-    Columns: interface §2's under-payment list, plus cause, evidence, explanation, task_id.
+    Columns: interface §2's under-payment list (with the charge line's ``modifiers`` after
+    ``procedure_code``, ':'-separated as billed), plus explanation and task_id.
     """
     f = tables.findings
-    rows = store.read_frame(engine, f, org_id, where=[f.c.kind == kind, f.c.void.is_(False)])
+    with engine.connect() as conn:
+        rows = store.read_frame(conn, f, org_id, where=[f.c.kind == kind, f.c.void.is_(False)])
+        billed = store.read_in(
+            conn,
+            tables.charges,
+            org_id,
+            "claim_id",
+            rows["claim_id"],
+            ["claim_id", "line_number", "modifiers"],
+        )
+    rows = rows.merge(billed, on=["claim_id", "line_number"], how="left")
     rows = rows.sort_values(["date_of_service", "claim_id", "line_number"], kind="stable")
     return pd.DataFrame(
         {
             **_charge_line(rows),
+            "modifiers": rows["modifiers"].fillna(""),
             "units": rows["units"],
             "expected_allowed": decimal_texts(rows["expected_cents"]),
             "actual_allowed": decimal_texts(rows["allowed_cents"]),
@@ -64,7 +78,7 @@ def findings(engine: Engine, org_id: str, kind: str) -> pd.DataFrame:
             "explanation": rows["explanation"],
             "task_id": rows["task_id"],
         }
-    ).reset_index(drop=True)
+    )[[*UNDERPAYMENT_COLUMNS, "explanation", "task_id"]].reset_index(drop=True)
 
 
 def task_list(engine: Engine, org_id: str, states: tuple[str, ...] = tasks.OPEN_STATES):

@@ -208,7 +208,8 @@ def test_percent_contract_explanation_with_mppr():
     out = _price(lines, contracts, medicare=medicare)
     assert out["explanation"].iloc[0] == (
         "AET PPO contract from 2025-01-01: 130% of Medicare 01112-05 non-facility $112.34 = "
-        "$146.04 (rounded half up) × 1 unit = $146.04; 2nd procedure at 50% = $73.02; "
+        "$146.04 (rounded half up) × 1 unit = $146.04; 2nd procedure (1st: 11045) at 50% = "
+        "$73.02; "
         "below charge $150.00"
     )
     assert out["explanation"].iloc[1] == (
@@ -260,6 +261,12 @@ def test_26_in_hospital_reads_the_facility_amount_of_its_row():
     out = _price(lines, _percent_contract(125_000), medicare=medicare)
     assert _cents(out["medicare_cents"]) == [1015, 1015, 2500]
     assert _cents(out["rate_cents"]) == [1269, 1269, 3125]  # 1,268.75 → 1,269
+    # Issue 11.6: a component's sentence names it, never reading like the global code.
+    assert out["explanation"].iloc[0] == (
+        "AET PPO contract (all products) from 2025-01-01: 125% of Medicare 01112-05 facility "
+        "73562-26 $10.15 = $12.69 (rounded half up) × 1 unit = $12.69; below charge $10,000.00"
+    )
+    assert " 73562-TC $25.00 = " in out["explanation"].iloc[2]
 
 
 def test_modifier_without_a_row_has_no_rate():
@@ -300,7 +307,8 @@ def test_mppr_worked_example_costliest_at_full_price_even_when_not_first():
         out["explanation"]
         .iloc[0]
         .endswith(
-            "$300.00 × 1 unit = $300.00; 3rd procedure at 50% = $150.00; below charge $200.00"
+            "$300.00 × 1 unit = $300.00; 3rd procedure (1st: 11001) at 50% = $150.00; "
+            "below charge $200.00"
         )
     )
 
@@ -336,7 +344,8 @@ def test_mppr_rounds_the_reduction_half_up_once():
         out["explanation"]
         .iloc[1]
         .endswith(
-            "$1.01 × 3 units = $3.03; 2nd procedure at 50% = $1.52 (rounded half up); "
+            "$1.01 × 3 units = $3.03; 2nd procedure (1st: 11000) at 50% = $1.52 "
+            "(rounded half up); "
             "below charge $10,000.00"
         )
     )
@@ -536,12 +545,18 @@ def test_no_rate_on_file():
 
 def test_no_medicare_amount_for_a_percent_contract():
     medicare = frames.medicare((OTHER_LOC, "99213", "", 10000, 9000, "0"))
-    out = _price(_lines({}), _percent_contract(130_000), medicare=medicare)
-    assert pd.isna(out["expected_cents"].iloc[0])
-    assert out["explanation"].iloc[0] == (
-        "no rate on file for 99213 on 2025-03-04 (AET PPO): no Medicare amount for 01112-05 "
-        "to take 130% of"
+    out = _price(
+        _lines({}, {"procedure_code": "J3301"}), _percent_contract(130_000), medicare=medicare
     )
+    assert out["expected_cents"].isna().all()
+    assert out["explanation"].tolist() == [
+        "no rate on file for 99213 on 2025-03-04 (AET PPO): no Medicare amount for 01112-05 "
+        "to take 130% of",
+        # Issue 11.6: a drug is named as such, off the physician fee schedule.
+        "no rate on file for J3301 on 2025-03-04 (AET PPO): no Medicare amount for 01112-05 "
+        "to take 130% of; J3301 is a drug, off the Medicare physician fee schedule: price it "
+        "with a fee schedule row",
+    ]
 
 
 def test_percent_contract_without_locality():

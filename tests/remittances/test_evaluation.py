@@ -144,7 +144,7 @@ def test_an_under_paid_line_is_a_finding_with_its_cause_and_explanation() -> Non
     assert (finding["remit_id"], finding["claim_id"], finding["kind"]) == (7, "C1", "underpaid")
     assert (finding["expected_cents"], finding["variance_cents"]) == (9500, -1500)
     assert finding["cause"] == "below_contract"
-    assert finding["evidence"] == "allowed $80.00 is $15.00 below expected $95.00"
+    assert finding["evidence"] == "allowed $80.00 for 99213 is $15.00 below expected $95.00"
     assert finding["explanation"].startswith("ACME contract from 2024-01-01: fixed fee schedule")
     assert found.remittances[["remit_id", "payer_id", "balanced"]].values.tolist() == [
         [7, "ACME", True]
@@ -158,8 +158,142 @@ def test_the_earlier_period_rate_is_the_evidence_when_it_matches() -> None:
     finding = found.findings.iloc[0]
     assert finding["cause"] == "earlier_rate"
     assert finding["evidence"] == (
-        "allowed $90.00 is what the rate before 2025-01-01 pays ($90.00); "
+        "allowed $90.00 for 99213 is what the rate before 2025-01-01 pays; "
         "the contract in force pays $95.00"
+    )
+
+
+def percent_practice(lines: pd.DataFrame) -> Practice:
+    """ACME at 115 % of Medicare locality L1 (50 % MPPR, not lesser-of): 20611 $100.00 and
+    20610 $77.41 (multiple-procedure indicator 2), 99213 $80.00 (indicator 0)."""
+    base = practice(lines)
+    contracts = base.contracts.assign(
+        basis="medicare_percent",
+        medicare_percent_x1000=pd.array([115_000], dtype="Int64"),
+        medicare_locality=pd.array(["L1"], dtype="str"),
+        lesser_of_charges=False,
+    )
+    medicare = pd.DataFrame(
+        {
+            "locality": "L1",
+            "procedure_code": ["20611", "20610", "99213"],
+            "modifier": "",
+            "effective_from": days("2025-01-01", "2025-01-01", "2025-01-01"),
+            "effective_to": days(None, None, None),
+            "non_facility_cents": [10_000, 7_741, 8_000],
+            "facility_cents": [9_000, 4_987, 6_000],
+            "mult_proc": ["2", "2", "0"],
+        }
+    )
+    return Practice(
+        aliases=base.aliases,
+        contracts=contracts,
+        fee_schedules=base.fee_schedules.iloc[0:0],
+        medicare_fees=medicare,
+        charges=lines,
+        posted_claims=base.posted_claims,
+    )
+
+
+def test_a_cause_is_named_only_when_its_evidence_fits_to_the_cent() -> None:
+    """Issue 11.6. Line 2 (20610-LT, the 2nd procedure, 50 %) was paid at 110 % of its
+    reduced Medicare base: $77.41 × 110 % = $85.15, × 50 % = $42.58 (it once read "55.0% of
+    Medicare"). C2's 99213 at $88.88 fits no whole or half percent: a plain shortfall. C3's
+    two 99213 lines at 107.3 % ($85.84) share one payer's percent on one remittance."""
+    lines = charges(
+        ("C1", 1, "20611", 30000, "2025-03-10"),
+        ("C1", 2, "20610", 30000, "2025-03-10"),
+        ("C2", 1, "99213", 15000, "2025-03-10"),
+        ("C3", 1, "99213", 15000, "2025-03-11"),
+        ("C4", 1, "99213", 15000, "2025-03-12"),
+    ).assign(modifiers=["", "LT", "", "", ""])
+    day = "20250310"
+    content = era835(
+        ACME,
+        [
+            clp(
+                "C1",
+                [
+                    svc("20611", 30000, 11500, dos=day, cas=[("CO", "45", 18500)]),
+                    svc("20610", 30000, 4258, mods="LT", dos=day, cas=[("CO", "45", 25742)]),
+                ],
+            ),
+            clp("C2", [svc("99213", 15000, 8888, dos=day, cas=[("CO", "45", 6112)])]),
+            clp("C3", [svc("99213", 15000, 8584, dos="20250311", cas=[("CO", "45", 6416)])]),
+            clp("C4", [svc("99213", 15000, 8584, dos="20250312", cas=[("CO", "45", 6416)])]),
+        ],
+    )
+    parsed, txns = remit(content)
+    found = evaluate(parsed, txns, percent_practice(lines), DAY("2025-04-01"))
+    f = found.findings.set_index(["claim_id", "line_number"])
+    assert f["cause"].to_dict() == {
+        ("C1", 2): "percent_of_medicare",
+        ("C2", 1): "below_contract",
+        ("C3", 1): "percent_of_medicare",
+        ("C4", 1): "percent_of_medicare",
+    }
+    assert f.loc[("C1", 2), "evidence"] == (
+        "allowed $42.58 for 20610-LT is 110% of Medicare $77.41 (2nd procedure at 50%); "
+        "the contract says 115%"
+    )
+    assert f.loc[("C2", 1), "evidence"] == (
+        "allowed $88.88 for 99213 is $3.12 below expected $92.00"
+    )
+    assert f.loc[("C3", 1), "evidence"] == (
+        "allowed $85.84 for 99213 is 107.3% of Medicare $80.00; the contract says 115%"
+    )
+
+
+def test_units_ignored_fits_one_units_price_exactly() -> None:
+    """Issue 11.6: 20610 × 3 at 115 % is 3 × $89.02 = $267.06; the payer paid one unit,
+    $89.02 (units ignored); one cent more ($89.03) is not one unit's price, so it is a
+    plain shortfall."""
+    lines = charges(
+        ("C5", 1, "20610", 60000, "2025-03-10"), ("C6", 1, "20610", 60000, "2025-03-10")
+    ).assign(units=3)
+    content = era835(
+        ACME,
+        [
+            clp(
+                "C5",
+                [
+                    svc(
+                        "20610",
+                        60000,
+                        8902,
+                        units=3,
+                        units_paid=1,
+                        cas=[("CO", "45", 51098)],
+                        dos="20250310",
+                    )
+                ],
+            ),
+            clp(
+                "C6",
+                [
+                    svc(
+                        "20610",
+                        60000,
+                        8903,
+                        units=3,
+                        units_paid=1,
+                        cas=[("CO", "45", 51097)],
+                        dos="20250310",
+                    )
+                ],
+            ),
+        ],
+    )
+    parsed, txns = remit(content)
+    found = evaluate(parsed, txns, percent_practice(lines), DAY("2025-04-01"))
+    f = found.findings.set_index("claim_id")
+    assert f["expected_cents"].tolist() == [26706, 26706]
+    assert f["cause"].to_dict() == {"C5": "units_ignored", "C6": "below_contract"}
+    assert f.loc["C5", "evidence"] == (
+        "allowed $89.02 for 20610 pays 1 unit of 3; expected $267.06 for 3 units"
+    )
+    assert f.loc["C6", "evidence"] == (
+        "allowed $89.03 for 20610 (3 units) is $178.03 below expected $267.06"
     )
 
 

@@ -71,11 +71,12 @@ def test_underpaid_at_an_earlier_periods_rate_opens_a_task(engine, loaded, post)
     assert (row.expected_cents, row.allowed_cents, row.variance_cents) == (9800, 9500, -300)
     assert "2025-07-01" in row.evidence
     listed = worklists.findings(engine, loaded, "underpaid")[worklists.UNDERPAYMENT_COLUMNS]
-    assert listed.iloc[0].tolist()[:9] == [
+    assert listed.iloc[0].tolist()[:10] == [
         "CLM1009",
         1,
         "ACME",
         "99213",
+        "",
         "2025-07-09",
         1,
         "98.00",
@@ -132,6 +133,27 @@ def test_units_ignored_and_percent_of_medicare(engine, loaded, post):
     assert found.loc["73562", "cause"] == "percent_of_medicare"
     assert "112.5% of Medicare" in found.loc["73562", "evidence"]
     assert "99214" not in found.index  # $190.44 = 125 % of $152.35, half up
+
+
+def test_the_underpayments_csv_names_a_components_modifier(engine, loaded, post, tmp_path):
+    """Issue 11.6: 73562-26 (MCR 100 % of Medicare $10.15) paid $9.00 reads as the
+    professional component in the reason and in the CSV's ``modifiers`` column, after
+    ``procedure_code``."""
+    from tests.test_cli import OWNER_ENV, payeropt
+
+    pc = svc("73562", 6000, 900, mods="26", dos="20250408", cas=[("CO", "45", 5100)])
+    post(era835(MCR, [clp("CLM1006", [{**pc, "segs": [*pc["segs"], "REF*6R*LCN100601"]}])]))
+    out = tmp_path / "under.csv"
+    db = str(engine.url.render_as_string(hide_password=False))
+    done = payeropt("underpayments", loaded, "--csv", str(out), db=db, env=OWNER_ENV)
+    assert done.code == 0, done.err
+    csv = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert csv.columns.tolist() == worklists.UNDERPAYMENT_COLUMNS
+    row = csv.iloc[0]
+    assert (row.procedure_code, row.modifiers, row.expected_allowed) == ("73562", "26", "10.15")
+    assert row.reason == (
+        "below_contract: allowed $9.00 for 73562-26 is $1.15 below expected $10.15"
+    )
 
 
 def test_denied_and_bundled_lines_are_denials_not_underpayments(engine, loaded, post):
