@@ -18,7 +18,7 @@ import click
 import typer
 
 from payeropt_lib import config, store
-from payeropt_lib.errors import BatchFailed, PayeroptError
+from payeropt_lib.errors import BatchFailed, FilesRefused, NoEraFiles, PayeroptError
 from payeropt_lib.inputs import imports
 from payeropt_lib.store import access, audit, orgs
 from payeropt_lib.store.access import Identity
@@ -210,15 +210,36 @@ def import_era(
     role: RoleOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Post 835 remittances: under-payment detection and follow-up tasks at posting time."""
+    """Post 835 remittances: under-payment detection and follow-up tasks at posting time.
+
+    Every file is posted or refused on its own: each refusal is one line on stderr, and
+    the command exits 2 at the end if any file (or an empty folder) was refused."""
     from tqdm import tqdm
 
     from payeropt_lib.remittances import posting
 
     who, engine = _acting(actor, role, db)
+    # Refused once, not once per file, when the practice or the role is wrong.
+    access.authorize(engine, org, who, "import.era", target=", ".join(map(str, paths)))
     files = posting.files_in(paths)
+    if not files:
+        raise NoEraFiles(", ".join(map(str, paths)))
+    empty = [folder for folder in paths if folder.is_dir() and not posting.files_in([folder])]
+    for folder in empty:
+        _refusal(NoEraFiles(str(folder)))
+    refused = [str(folder) for folder in empty]
     for path in tqdm(files, desc="835 files", unit="file", leave=False, disable=None):
-        typer.echo(posting.post_file(engine, org, path, who).summary())
+        try:
+            typer.echo(posting.post_file(engine, org, path, who).summary())
+        except PayeroptError as err:  # refused whole; the other files are posted still
+            _refusal(err)
+            refused.append(path.name)
+    if refused:
+        raise FilesRefused(tuple(refused), len(files) + len(empty))
+
+
+def _refusal(err: PayeroptError) -> None:
+    typer.echo(f"payeropt: {err}", err=True)
 
 
 def _authorized(org: str, actor: str | None, role: str | None, db: str | None, action: str):
@@ -234,7 +255,8 @@ def _show(frame, csv_out: Path | None, what: str) -> None:
         frame.to_csv(csv_out, index=False)
         typer.echo(f"{len(frame)} {what} written to {csv_out}")
     else:
-        typer.echo(frame.to_string(index=False) if len(frame) else f"no {what}")
+        # A missing value (a file-level problem has no claim) shows blank, not NaN.
+        typer.echo(frame.to_string(index=False, na_rep="") if len(frame) else f"no {what}")
 
 
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="write a CSV file instead")]
@@ -429,6 +451,7 @@ def demo_cmd(
     from payeropt_lib.demo import practice
     from payeropt_lib.packet import build as packets
 
+    out = config.checked_out_dir(out)
     url = practice.demo_practice(
         out,
         db or _state["db"],
@@ -467,6 +490,7 @@ def report_cmd(
         raise typer.BadParameter("name one practice, or pass --all", param_hint="ORG")
     # Packets are aggregate-only, so every role may run one; default to the least privileged.
     who = Identity.of(actor or getpass.getuser(), role or "analyst")
+    out = config.checked_out_dir(out)
     engine = _engine(db)  # packets authorizes (and audits) each practice's run itself
     for stage in (date_from, date_to, as_of):
         _date(stage, "--from/--to/--as-of")

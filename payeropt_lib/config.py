@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
-from payeropt_lib.errors import BadDatabaseUrl
+from payeropt_lib.errors import BadDatabaseUrl, OutputFolderError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The project is installed editable (`make`), so the repository root sits beside the package.
@@ -75,3 +76,20 @@ def checked_db_url(url: str, source: str) -> str:
     if backend not in DB_BACKENDS:
         raise BadDatabaseUrl(shown, source, f"names {backend}, which payeropt does not use")
     return url
+
+
+def checked_out_dir(folder: Path) -> Path:
+    """``folder`` if it can be written (made, when missing), else ``OutputFolderError``
+    naming it and why: the nearest folder on its path that exists is a file, or a probe
+    folder cannot be made there (read-only, no permission). Nothing is left behind."""
+    folder = Path(folder)
+    nearest = folder
+    while not nearest.exists() and nearest.parent != nearest:
+        nearest = nearest.parent
+    if nearest.exists() and not nearest.is_dir():
+        raise OutputFolderError(str(folder), f"{nearest} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".payeropt-probe-", dir=nearest))
+    except OSError as exc:
+        raise OutputFolderError(str(folder), f"{nearest}: {exc.strerror or exc}") from None
+    return folder

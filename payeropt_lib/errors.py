@@ -102,17 +102,50 @@ class UnknownImportKind(NotOneOf):
     message = "unknown import kind {name!r}: use one of {choices}"
 
 
+@_error
+class NoEraFiles(PayeroptError):
+    """A folder (or folders) named to ``import era`` that holds no file to post."""
+
+    folder: str
+
+    message = "no 835 files in {folder}; nothing was posted"
+
+
+@_error
+class FilesRefused(PayeroptError):
+    """Some of the files (or folders) of one command were refused, each already reported on
+    a line of its own; the others were stored. ``total`` counts them all."""
+
+    refused: tuple[str, ...]
+    total: int
+
+    def __str__(self) -> str:
+        names = ", ".join(self.refused)
+        stored = self.total - len(self.refused)
+        if stored <= 0:
+            rest = "nothing was stored"
+        else:
+            rest = f"the other {stored} {'was' if stored == 1 else 'were'} stored"
+        return f"{len(self.refused)} of {self.total} refused ({names}); {rest}"
+
+
 # --- practices, roles, the store ----------------------------------------------------------
 
 
 @_error
 class UnknownOrg(PayeroptError):
-    org_id: str
+    """A practice key not on file; ``suggestion`` is the nearest key on file ('' if none)."""
 
-    message = (
-        "practice {org_id!r} does not exist; create it with "
-        "'payeropt practice create {org_id} --name NAME'"
-    )
+    org_id: str
+    suggestion: str = ""
+
+    def __str__(self) -> str:
+        if self.suggestion:
+            return f"no practice {self.org_id!r}; did you mean {self.suggestion!r}?"
+        return (
+            f"practice {self.org_id!r} does not exist; create it with "
+            f"'payeropt practice create {self.org_id} --name NAME'"
+        )
 
 
 @_error
@@ -280,6 +313,16 @@ class UnknownTable(NotOneOf):
     """A page asked for a table that is not one of the practice tables a page may read."""
 
     message = "no practice table {name!r} (one of: {choices})"
+
+
+@_error
+class OutputFolderError(PayeroptError):
+    """A folder to write into (``report --out``) that cannot be created or written."""
+
+    folder: str
+    reason: str
+
+    message = "cannot write to folder {folder}: {reason}"
 
 
 @_error

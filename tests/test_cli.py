@@ -231,3 +231,158 @@ def test_the_installed_command_exits_with_the_codes_users_get(tmp_path):
     assert bad_out == "" and bad_err.count("\n") == 1
     assert bad_err.startswith("payeropt: ") and "is not a SQLAlchemy URL" in bad_err
     assert "Traceback" not in help_err + bad_err
+
+
+# --- issue 11: small things a user meets --------------------------------------------------
+
+
+def _opted_in_practice(db: str, org: str, *, loaded: bool = True) -> None:
+    """``org`` created, opted in and (``loaded``) holding every good fixture file."""
+    steps = [
+        ("practice", "create", org, "--name", "Small Practice", "--locality", "01112-05"),
+        ("opt-in", org, "--accept-disclosure"),
+        *([("import", "folder", org, str(GOOD))] if loaded else []),
+    ]
+    for step in steps:
+        done = payeropt(*step, db=db, env=OWNER_ENV)
+        assert done.code == 0, (step, done.err)
+
+
+def test_practice_create_stores_the_locality(db_url, tmp_path):
+    from payeropt_lib.store import orgs
+
+    org = "loc" + tmp_path.name[-6:].replace("_", "").lower()
+    args = ("practice", "create", org, "--name", "Locality", "--locality", "04412-11")
+    assert payeropt(*args, db=db_url, env=OWNER_ENV).code == 0
+    assert orgs.get(store.engine_for(db_url), org)["locality"] == "04412-11"
+
+
+def test_a_mistyped_practice_key_names_the_nearest_one(tmp_path):
+    db = f"sqlite:///{tmp_path}/typo.sqlite"
+    _opted_in_practice(db, "demo-practice", loaded=False)
+    typo = payeropt("tasks", "demo-practce", db=db, env=OWNER_ENV)
+    assert (typo.code, typo.out) == (2, "")
+    assert typo.err == "payeropt: no practice 'demo-practce'; did you mean 'demo-practice'?\n"
+    far = payeropt("opt-in", "smith-ortho", "--accept-disclosure", db=db, env=OWNER_ENV)
+    assert far.code == 2
+    assert far.err == (
+        "payeropt: practice 'smith-ortho' does not exist; create it with "
+        "'payeropt practice create smith-ortho --name NAME'\n"
+    )
+
+
+def _remit(trace: str, control: str, payer=None) -> bytes:
+    from tests.remittances.x835 import ACME, FEB_99213_AS_CONTRACTED, clp, era835
+
+    claims = [clp("CLM1002", [FEB_99213_AS_CONTRACTED])]
+    return era835(payer or ACME, claims, trace=trace, isa_control=control)
+
+
+def test_remits_unmatched_prints_blanks_not_nan(tmp_path):
+    db = f"sqlite:///{tmp_path}/nan.sqlite"
+    _opted_in_practice(db, "nan1")
+    remit = tmp_path / "mystery.835"
+    remit.write_bytes(_remit("EFT30", "000000501", ("MYSTERY PAYER", "5550001111")))
+    assert payeropt("import", "era", "nan1", str(remit), db=db, env=OWNER_ENV).code == 0
+    listed = payeropt("remits", "nan1", "--unmatched", db=db, env=OWNER_ENV)
+    assert listed.code == 0, listed.err
+    assert "unknown_payer" in listed.out
+    assert "NaN" not in listed.out and "None" not in listed.out and "<NA>" not in listed.out
+
+
+def test_import_era_posts_every_file_and_reports_each_refusal(tmp_path):
+    db = f"sqlite:///{tmp_path}/era.sqlite"
+    _opted_in_practice(db, "era1")
+    folder = tmp_path / "remits"
+    folder.mkdir()
+    (folder / "a.835").write_bytes(_remit("EFT41", "000000701"))
+    (folder / "b.835").write_bytes(b"this is not an 835")
+    (folder / "c.835").write_bytes(_remit("EFT42", "000000702"))
+    (folder / "d.835").write_bytes(b"")
+    done = payeropt("import", "era", "era1", str(folder), db=db, env=OWNER_ENV)
+    assert done.code == 2
+    assert [line.split(":")[0] for line in done.out.splitlines()] == ["a.835", "c.835"]
+    refusals = done.err.splitlines()
+    assert len(refusals) == 3, done.err
+    assert refusals[0].startswith("payeropt: b.835: segment 1 ")
+    assert refusals[1].startswith("payeropt: d.835: ")
+    assert refusals[2] == "payeropt: 2 of 4 refused (b.835, d.835); the other 2 were stored"
+    listed = payeropt("remits", "era1", db=db, env=OWNER_ENV)
+    assert "EFT41" in listed.out and "EFT42" in listed.out
+
+
+def test_import_era_of_an_empty_folder_says_so(tmp_path):
+    db = f"sqlite:///{tmp_path}/empty.sqlite"
+    _opted_in_practice(db, "era2", loaded=False)
+    empty = tmp_path / "none"
+    empty.mkdir()
+    done = payeropt("import", "era", "era2", str(empty), db=db, env=OWNER_ENV)
+    assert (done.code, done.out) == (2, "")
+    assert done.err == f"payeropt: no 835 files in {empty}; nothing was posted\n"
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "x.835").write_bytes(_remit("EFT43", "000000703"))
+    mixed = payeropt(
+        "import", "era", "era2", str(empty), str(tmp_path / "one"), db=db, env=OWNER_ENV
+    )
+    assert mixed.code == 2 and mixed.out.startswith("x.835: ")
+    assert mixed.err.splitlines() == [
+        f"payeropt: no 835 files in {empty}; nothing was posted",
+        f"payeropt: 1 of 2 refused ({empty}); the other 1 was stored",
+    ]
+
+
+def _read_only_folder(tmp_path: Path) -> tuple[Path, str]:
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o555)
+    return folder / "report", f"{folder}: Permission denied"
+
+
+@pytest.mark.parametrize("case", ["parent-is-a-file", "read-only", "read-only-filesystem"])
+def test_report_into_a_folder_that_cannot_be_written_is_one_line(tmp_path, case):
+    if case == "parent-is-a-file":
+        (tmp_path / "notes.txt").write_text("x")
+        out, why = (
+            tmp_path / "notes.txt" / "report",
+            f"{tmp_path / 'notes.txt'} is a file, not a folder",
+        )
+    elif case == "read-only":
+        out, why = _read_only_folder(tmp_path)
+    else:
+        if not Path("/sys/kernel").is_dir():
+            pytest.skip("no sysfs here")
+        out, why = Path("/sys/payeropt-report"), "/sys: "
+    db = f"sqlite:///{tmp_path}/out.sqlite"
+    done = payeropt("report", "demo", "--out", str(out), db=db, env=OWNER_ENV)
+    assert (done.code, done.out) == (2, "")
+    assert done.err.startswith(f"payeropt: cannot write to folder {out}: {why}"), done.err
+    assert done.err.count("\n") == 1 and "Traceback" not in done.err
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"claim_id\r,line_number\nCLM1,1\n", "row 1, column claim_id: the header name"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", "not a text CSV file (it looks like a gzip"),
+        (b"Claim ID,line_number\nCLM1,1\n", "saw 'Claim ID'; the column is claim_id"),
+    ],
+    ids=["carriage-return-in-header", "gzip", "near-spelled-header"],
+)
+def test_a_refused_csv_is_one_line_not_a_traceback(tmp_path, content, says):
+    db = f"sqlite:///{tmp_path}/csv.sqlite"
+    _opted_in_practice(db, "csv1", loaded=False)
+    path = tmp_path / "charges.csv"
+    path.write_bytes(content)
+    done = payeropt("import", "charges", "csv1", str(path), db=db, env=OWNER_ENV)
+    assert (done.code, done.out) == (2, "")
+    assert done.err.startswith("payeropt: charges.csv: ") and done.err.count("\n") == 1
+    assert says in done.err and done.err.endswith("; nothing was imported\n")
+
+
+def test_the_readme_says_how_a_new_shell_finds_payeropt():
+    """Its examples call a bare `payeropt`, which lives in .venv/bin, not on PATH."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_example = readme.index("\npayeropt ")
+    assert "source .venv/bin/activate" in readme[:first_example]
+    assert ".venv/bin/payeropt" in readme[:first_example]

@@ -22,7 +22,9 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.X12Error: errors.X12Error("acme.835", 12, "CLP", "CLP02 'Z' is not a claim status"),
     errors.NotOneOf: errors.NotOneOf("claims", ("contracts", "charges")),
     errors.UnknownImportKind: errors.UnknownImportKind("claims", ("contracts", "charges")),
-    errors.UnknownOrg: errors.UnknownOrg("acme"),
+    errors.NoEraFiles: errors.NoEraFiles("remits/march"),
+    errors.FilesRefused: errors.FilesRefused(("a.835", "remits/april"), 5),
+    errors.UnknownOrg: errors.UnknownOrg("acme-helth", "acme-health"),
     errors.OrgExists: errors.OrgExists("acme"),
     errors.BadOrgId: errors.BadOrgId("Acme!"),
     errors.BadLocality: errors.BadLocality("1112-5"),
@@ -39,6 +41,7 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.BadTransition: errors.BadTransition(41, "recovered", "open", ()),
     errors.BadReportDate: errors.BadReportDate("as_of", "soon"),
     errors.UnknownTable: errors.UnknownTable("audit_log", ("charges", "findings")),
+    errors.OutputFolderError: errors.OutputFolderError("/srv/out", "/srv: Permission denied"),
     errors.PageFailed: errors.PageFailed("05_denials.ipynb", 7, "KeyError", "'x'", "out/x"),
     errors.BatchFailed: errors.BatchFailed({"beta": "boom"}, 2, "out/index.html"),
 }

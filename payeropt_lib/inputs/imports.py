@@ -452,8 +452,7 @@ def import_file(
         return ImportResult(org_id, kind, name, 0, already_imported=True)
 
     step("read")
-    frame = schemas.read_csv(name, raw)
-    text_ = raw.decode("utf-8-sig")
+    frame, text_ = schemas.read_csv(name, raw)
     step("validate")
     schemas.validate(name, spec, frame, text_)
     typed = schemas.convert(spec, frame)

@@ -279,18 +279,67 @@ SPECS: dict[str, FileSpec] = {
 # --- reading ----------------------------------------------------------------------------
 
 
+# Signatures of files that are not text, as they are sometimes exported or renamed to .csv.
+BINARY_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"\x1f\x8b": "a gzip archive",
+    b"PK\x03\x04": "a ZIP archive (an Excel .xlsx is one)",
+    b"\xd0\xcf\x11\xe0": "an Excel .xls or other Office file",
+    b"%PDF-": "a PDF document",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+}
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _binary_kind(raw: bytes) -> str | None:
+    """What a file that is not text looks like ('' when unknown); None for text."""
+    for magic, kind in BINARY_MAGIC.items():
+        if raw.startswith(magic):
+            return kind
+    head = raw[:8192]
+    controls = sum(head.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 32)))
+    return "" if b"\x00" in head or controls > len(head) // 20 else None
+
+
+def _fields(line: str) -> list[str]:
+    """The names of a header line as written (its line end dropped); a stray carriage
+    return, which the csv module cannot read unquoted, is kept out of the names."""
+    line = line.removesuffix("\r")
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return next(csv.reader([line.replace("\r", "")]), [])
+
+
+def header_of(text: str) -> list[str]:
+    """The header's column names exactly as written (BOM and line end removed)."""
+    return _fields(text.split("\n", 1)[0])
+
+
 def read_text(name: str, raw: bytes) -> str:
-    """Decode UTF-8 (a BOM is fine); any other bytes refuse the file at the bad byte."""
+    """Decode UTF-8 (a BOM is fine); any other bytes refuse the file at the bad byte, and
+    a file that is not text at all (an image, an archive) is refused as such."""
     if not raw.lstrip(b"\xef\xbb\xbf \t\r\n"):
         raise InputFileError(name, 1, "(header)", "the file is empty")
+    if raw.startswith(UTF16_BOMS):
+        raise InputFileError(
+            name, None, "(file)", "UTF-16 text, not UTF-8; save the file as UTF-8 (CSV UTF-8)"
+        )
+    kind = _binary_kind(raw)
+    if kind is not None:
+        looks = f" (it looks like {kind})" if kind else ""
+        raise InputFileError(
+            name, None, "(file)", f"not a text CSV file{looks}; export the data as CSV"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         row = raw.count(b"\n", 0, exc.start) + 1
-        header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8-sig", "replace")]), [])
+        header = _fields(raw.split(b"\n", 1)[0].decode("utf-8-sig", "replace"))
         prefix = raw[line_start : exc.start].decode("utf-8", "replace")
-        position = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
+        position = len(_fields(prefix) or [""]) - 1 if prefix else 0
         column = header[position].strip() if position < len(header) else f"#{position + 1}"
         raise InputFileError(
             name,
@@ -300,14 +349,38 @@ def read_text(name: str, raw: bytes) -> str:
         ) from None
 
 
-def read_csv(name: str, raw: bytes) -> pd.DataFrame:
-    """Every cell as a stripped string ('' when blank); header names lower-cased.
+def _check_line_ends(name: str, text: str) -> None:
+    """A carriage return inside the header line (not its CRLF end) splits a name in two for
+    every CSV reader: refuse the file naming the column, not with a parser's traceback."""
+    line = text.split("\n", 1)[0].removesuffix("\r")
+    at = line.find("\r")
+    if at < 0:
+        return
+    position = line.count(",", 0, at)
+    written = line.split(",")[position]
+    column = written.replace("\r", "").strip().strip('"') or f"#{position + 1}"
+    raise InputFileError(
+        name,
+        1,
+        column,
+        f"the header name {written!r} holds a carriage return; remove it, or save the file "
+        "with LF or CRLF line ends",
+    )
+
+
+def read_csv(name: str, raw: bytes) -> tuple[pd.DataFrame, str]:
+    """The file as a frame, every cell a stripped string ('' when blank), header names
+    lower-cased; and its text (what ``row_of`` and ``validate`` read).
 
     Arrow's multi-threaded reader does the work (a million lines in about a second); a file
     it cannot read goes to pandas' parser, which either reads it or names the bad line.
     The frame's index is the 0-based record number; ``row_of`` maps it to a file row.
+    Line ends: LF, CRLF, and CR only (old Mac exports; read as LF, so rows count the same).
     """
+    if b"\r" in raw and b"\n" not in raw:
+        raw = raw.replace(b"\r", b"\n")
     text = read_text(name, raw)
+    _check_line_ends(name, text)
     frame = _read_arrow(raw)
     if frame is None:
         try:
@@ -331,14 +404,14 @@ def read_csv(name: str, raw: bytes) -> pd.DataFrame:
         raise InputFileError(name, 1, dupes[0], "the header names this column twice")
     if frame.empty:
         raise InputFileError(name, 2, "(data)", "the file has a header but no data rows")
-    return frame.apply(lambda s: s.str.strip())
+    return frame.apply(lambda s: s.str.strip()), text
 
 
 def _read_arrow(raw: bytes) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")]), [])
+    header = _fields(raw.split(b"\n", 1)[0].decode("utf-8-sig"))
     try:
         table = pa_csv.read_csv(
             io.BytesIO(raw),
@@ -364,12 +437,15 @@ def row_of(text_has_quotes_newlines: bool, text: str, index: int) -> int:
     if not text_has_quotes_newlines:
         return index + 2
     reader = csv.reader(io.StringIO(text))
-    next(reader)
     line = 1
-    for i, _ in enumerate(reader):
-        if i == index:
-            return line + 1
-        line = reader.line_num
+    try:
+        next(reader)
+        for i, _ in enumerate(reader):
+            if i == index:
+                return line + 1
+            line = reader.line_num
+    except csv.Error:  # a stray carriage return in a field: count records instead
+        pass
     return index + 2
 
 
@@ -434,10 +510,38 @@ def npi_valid(values: pd.Series) -> pd.Series:
     return values.map(valid).astype(bool)
 
 
+def _squashed(name: str) -> str:
+    """A column name without case, blanks and punctuation: 'Claim ID' → 'claimid'."""
+    return re.sub(r"[\W_]+", "", name.lower())
+
+
+def check_header(name: str, spec: FileSpec, header: list[str]) -> None:
+    """Header names match the interface's exactly, but for case and surrounding blanks. A
+    name that differs only by blanks or punctuation ('Claim ID', 'claim-id') is refused,
+    naming both: it is not guessed at, and an optional column spelled so would otherwise
+    be ignored as an unknown extra column without a word."""
+    present = {h.strip().lower() for h in header}
+    near = [
+        (col.name, written)
+        for col in spec.columns
+        if col.name not in present
+        for written in header
+        if _squashed(written) == _squashed(col.name)
+    ]
+    if near:
+        found = [
+            (1, column, f"saw {written!r}; the column is {column}") for column, written in near
+        ]
+        total = len(found) if len(found) > 1 else None
+        raise InputFileError(name, *found[0], tuple(found[1:4]), total)
+
+
 def validate(name: str, spec: FileSpec, frame: pd.DataFrame, text: str) -> None:
-    """Lazy pandera validation; raises one InputFileError carrying the first failures."""
+    """The header (``check_header``), then lazy pandera validation; raises one
+    InputFileError carrying the first failures."""
     from pandera.errors import SchemaErrors
 
+    check_header(name, spec, header_of(text))
     try:
         schema_for(spec).validate(frame, lazy=True)
     except SchemaErrors as exc:

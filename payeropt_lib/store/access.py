@@ -8,6 +8,7 @@ in docs/roles.md; a test keeps the two in step.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from dataclasses import asdict, dataclass
 
@@ -102,8 +103,8 @@ def authorize(engine: Engine, org_id: str, who: Identity, action: str, target: s
         org = conn.execute(
             select(tables.orgs.c.opted_in).where(tables.orgs.c.org_id == org_id)
         ).one_or_none()
-    if org is None:
-        raise UnknownOrg(org_id)
+        if org is None:
+            raise unknown_org(conn, org_id)
     refusal: PayeroptError | None = None
     if who.role not in allowed:
         refusal = PermissionDenied(who.role, action, allowed)
@@ -114,6 +115,17 @@ def authorize(engine: Engine, org_id: str, who: Identity, action: str, target: s
         audit_refusal(engine, org_id, who, action, target, details)
         logger.info("refused %s for %s/%s on %s", action, who.actor, who.role, org_id)
         raise refusal
+
+
+def unknown_org(conn: Connection, org_id: str) -> UnknownOrg:
+    """The error for a practice key not on file, suggesting the nearest key that is (one
+    typo away: 'demo-practce' → 'demo-practice'). The one place a missing practice is
+    named: ``orgs`` imports this module, so the helper lives here rather than there."""
+    known = conn.execute(
+        select(tables.orgs.c.org_id).where(tables.orgs.c.org_id != tables.SYSTEM_ORG)
+    ).scalars()
+    close = difflib.get_close_matches(org_id, list(known), n=1, cutoff=0.8)
+    return UnknownOrg(org_id, close[0] if close else "")
 
 
 def audit_action(

@@ -15,7 +15,6 @@ from payeropt_lib.errors import (
     DisclosureNotAccepted,
     OrgExists,
     PermissionDenied,
-    UnknownOrg,
 )
 
 from . import access, audit, tables
@@ -40,8 +39,8 @@ def get(engine: Engine, org_id: str) -> dict:
     with engine.connect() as conn:
         row = conn.execute(select(tables.orgs).where(tables.orgs.c.org_id == org_id)).mappings()
         found = row.one_or_none()
-    if found is None:
-        raise UnknownOrg(org_id)
+        if found is None:
+            raise access.unknown_org(conn, org_id)
     return dict(found)
 
 
@@ -56,7 +55,8 @@ def list_orgs(engine: Engine, opted_in_only: bool = False) -> list[dict]:
 def create(
     engine: Engine, org_id: str, name: str, who: Identity, locality: str | None = None
 ) -> None:
-    """Register a practice; it starts opted out."""
+    """Register a practice; it starts opted out. ``locality`` (e.g. 01112-05) is the
+    practice's Medicare carrier-locality, stored on the org row (NULL when not given)."""
     if not ORG_ID.match(org_id) or org_id == tables.SYSTEM_ORG:
         raise BadOrgId(org_id)
     if locality is not None and not LOCALITY.match(locality):
@@ -78,13 +78,15 @@ def create(
             insert(tables.orgs).values(
                 org_id=org_id,
                 name=name,
+                locality=locality,
                 created_at=audit.utc_now(),
                 opted_in=False,
                 audit_seq=0,
                 audit_head=audit.GENESIS,
             )
         )
-        access.audit_action(conn, org_id, who, "practice.create", org_id, details={"name": name})
+        details = {"name": name, **({"locality": locality} if locality else {})}
+        access.audit_action(conn, org_id, who, "practice.create", org_id, details=details)
 
 
 def opt_in(engine: Engine, org_id: str, who: Identity, accept_disclosure: bool) -> None:

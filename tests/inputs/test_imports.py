@@ -305,3 +305,114 @@ def test_fixture_folder_is_untouched(tmp_path):
     shutil.copytree(GOOD, copy)
     for path in GOOD.iterdir():
         assert path.read_bytes() == (copy / path.name).read_bytes()
+
+
+# --- headers, line ends and files that are not CSV (issue 11) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "column", "written"),
+    [
+        ("claim_id\r,line_number", "claim_id", "claim_id\r"),  # inside the header line
+        ("diagnosis_codes\r\r", "diagnosis_codes", "diagnosis_codes\r"),  # on the last name
+    ],
+    ids=["inside", "last-name"],
+)
+def test_a_carriage_return_in_the_header_is_refused_at_its_column(
+    engine, org, tmp_path, header, column, written
+):
+    text = (GOOD / "charges.csv").read_text()
+    first, rest = text.split("\n", 1)
+    target = header.replace("\r", "").split(",")[0]
+    path = tmp_path / "charges.csv"
+    path.write_bytes((first.replace(target, header, 1) + "\n" + rest).encode())
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, "charges", path, OWNER)
+    assert str(caught.value) == (
+        f"charges.csv: row 1, column {column}: the header name {written!r} holds a carriage "
+        "return; remove it, or save the file with LF or CRLF line ends; nothing was imported"
+    )
+
+
+def test_cr_only_line_ends_are_read_as_lf(engine, org, tmp_path):
+    """Old Mac exports end lines with CR alone: read, with the same rows as the LF file."""
+    path = tmp_path / "contracts.csv"
+    path.write_bytes((GOOD / "contracts.csv").read_bytes().replace(b"\n", b"\r"))
+    assert imports.import_file(engine, org, "contracts", path, OWNER).inserted == 5
+    again = imports.import_file(engine, org, "contracts", GOOD / "contracts.csv", OWNER)
+    assert (again.inserted, again.replaced, again.unchanged) == (0, 0, 5)
+    broken = tmp_path / "charges.csv"
+    lines = (GOOD / "charges.csv").read_text().split("\n")
+    cells = lines[3].split(",")  # row 4
+    cells[lines[0].split(",").index("units")] = "-1"
+    lines[3] = ",".join(cells)
+    broken.write_bytes("\r".join(lines).encode())
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, "charges", broken, OWNER)
+    assert (caught.value.row, caught.value.column) == (4, "units")
+
+
+def _zip_bytes() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "looks"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", " (it looks like a PNG image)"),
+        (None, " (it looks like a gzip archive)"),
+        (_zip_bytes(), " (it looks like a ZIP archive (an Excel .xlsx is one))"),
+        (bytes(range(256)) * 4, ""),
+    ],
+    ids=["png", "gzip", "xlsx", "unknown"],
+)
+def test_a_file_that_is_not_text_is_refused_as_such(engine, org, tmp_path, content, looks):
+    import gzip
+
+    path = tmp_path / "contracts.csv"
+    path.write_bytes(content or gzip.compress((GOOD / "contracts.csv").read_bytes()))
+    before = snapshot(engine, org)
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, "contracts", path, OWNER)
+    assert str(caught.value) == (
+        f"contracts.csv: column (file): not a text CSV file{looks}; export the data as CSV; "
+        "nothing was imported"
+    )
+    assert snapshot(engine, org) == before
+
+
+@pytest.mark.parametrize("kind", list(schemas.SPECS))
+def test_a_near_spelled_header_is_refused_naming_both(engine, org, tmp_path, kind):
+    """'Claim ID' for claim_id: refused for every kind, naming what was written and what
+    the column is (no guessing: the interface's column names are exact but for case)."""
+    spec = schemas.SPECS[kind]
+    text = (GOOD / FILE_OF[kind]).read_text()
+    first, rest = text.split("\n", 1)
+    column = next(c.name for c in spec.columns if c.required and "_" in c.name)
+    written = column.replace("_", " ").title()  # claim_id → Claim Id
+    names = [written if n == column else n for n in first.split(",")]
+    path = tmp_path / FILE_OF[kind]
+    path.write_text(",".join(names) + "\n" + rest)
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, kind, path, OWNER)
+    assert str(caught.value) == (
+        f"{path.name}: row 1, column {column}: saw {written!r}; the column is {column}; "
+        "nothing was imported"
+    )
+
+
+def test_a_near_spelled_optional_column_is_refused_not_ignored():
+    """An optional column written 'Secondary Payer ID' would otherwise be dropped as an
+    unknown extra column, and the claims stored without their secondary payer."""
+    header = schemas.header_of((GOOD / "charges.csv").read_text())
+    header = [("Secondary Payer-ID" if h == "secondary_payer_id" else h) for h in header]
+    with pytest.raises(InputFileError) as caught:
+        schemas.check_header("charges.csv", schemas.SPECS["charges"], header)
+    assert caught.value.column == "secondary_payer_id"
+    assert "saw 'Secondary Payer-ID'; the column is secondary_payer_id" in str(caught.value)
