@@ -37,7 +37,15 @@ class PayeroptError(Exception):
             name: ", ".join(value) if isinstance(value, tuple) else value
             for name, value in self._values().items()
         }
-        return self.message.format(**shown)
+        return one_line(self.message.format(**shown))
+
+
+def one_line(text: str) -> str:
+    """``text`` with every unprintable character escaped (``\\x1e``, ``\\n``, ``\\u2028``):
+    a refused file's control characters must not break the one line the CLI prints."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _error(cls: type) -> type:
@@ -73,7 +81,7 @@ class InputFileError(PayeroptError):
             shown = "; ".join(f"{self._where(r, c)}: {why}" for r, c, why in self.more)
             count = f"; {self.total} problems in all" if self.total else ""
             text += f" (also {shown}{count})"
-        return text + "; nothing was imported"
+        return one_line(text + "; nothing was imported")
 
 
 @_error
@@ -86,6 +94,29 @@ class X12Error(PayeroptError):
     reason: str
 
     message = "{file}: segment {segment_number} ({segment_id}): {reason}; nothing was posted"
+
+
+@_error
+class PaymentKeyConflict(PayeroptError):
+    """An 835 payment whose key (sender, ISA13, TRN02, payer) was posted before, or sent
+    twice in the file, with different content: not the same payment sent again, so it is
+    neither skipped as already posted nor posted twice. ``earlier`` says where the key was
+    seen ("posted from FILE on DAY", "sent at segment N of this file"); ``element`` is what
+    differs first (BPR02, the number of CLPs, CLP01-04 of a claim)."""
+
+    file: str
+    segment_number: int
+    payment_key: str
+    earlier: str
+    element: str
+    was: str
+    now: str
+
+    message = (
+        "{file}: segment {segment_number} (ST): payment key {payment_key} was {earlier} "
+        "with {element} {was}; this file says {now}: one sender, ISA13, TRN02 and payer "
+        "must be one payment; nothing was posted"
+    )
 
 
 @_error

@@ -20,6 +20,15 @@ SAMPLES: dict[type, errors.PayeroptError] = {
         "charges.csv", 14, "units", "must be positive", ((15, "units", "not a number"),), 2
     ),
     errors.X12Error: errors.X12Error("acme.835", 12, "CLP", "CLP02 'Z' is not a claim status"),
+    errors.PaymentKeyConflict: errors.PaymentKeyConflict(
+        "acme-2.835",
+        3,
+        "PAYERSND|000000101|EFT1|1234567890",
+        "posted from acme-1.835 on 2025-03-02",
+        "BPR02",
+        "1234.56",
+        "999.00",
+    ),
     errors.NotOneOf: errors.NotOneOf("claims", ("contracts", "charges")),
     errors.UnknownImportKind: errors.UnknownImportKind("claims", ("contracts", "charges")),
     errors.NoEraFiles: errors.NoEraFiles("remits/march"),
@@ -92,3 +101,13 @@ def test_messages_name_what_to_fix() -> None:
     assert str(errors.BadReportDate("period", "2025-02 to 2025-01", "ends before it starts")) == (
         "report period '2025-02 to 2025-01' ends before it starts"
     )
+
+
+def test_control_characters_in_a_message_are_escaped_so_it_stays_one_line() -> None:
+    err = errors.X12Error("m.835", 7, "AMT", "AMT01 '\x1e6' is not\nan amount qualifier\u2028")
+    assert str(err) == (
+        "m.835: segment 7 (AMT): AMT01 '\\x1e6' is not\\nan amount qualifier\\u2028; "
+        "nothing was posted"
+    )
+    assert len(str(err).splitlines()) == 1
+    assert errors.one_line("PEÑA V20î0") == "PEÑA V20î0"  # printable letters stay

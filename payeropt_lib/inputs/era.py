@@ -40,7 +40,10 @@ def parse(name: str, raw: bytes) -> Remit:
     PLB, TRN/N1 after the claims), a segment with more elements than the guide defines, a
     missing or non-numeric amount where the guide requires one, a fraction of a cent, a
     date that is not a real CCYYMMDD, an unknown CAS group, an SVC01 without a procedure
-    code. The error names the first problem in file order.
+    code, a control character in any element, a read qualifier or code outside its code
+    list (``era_loops``: BPR01/03/04 and its qualifiers, CLP02, DTM01, AMT01, SVC01-1), a
+    procedure code or modifier that is not letters and digits, a BPR15 that is not a date
+    when BPR16 is missing. The error names the first problem in file order.
     """
     segments, envelope = x12.scan(name, raw)
     code, context, placement = structure(segments)

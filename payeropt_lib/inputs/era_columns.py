@@ -248,6 +248,31 @@ class EraFile:
             self.problem(index[row], tag, reason)
         return table[codes], missing, bad
 
+    def coded(self, index: np.ndarray, k: int, allowed: tuple[str, ...], what: str) -> None:
+        """Element k of the segments ``index``, where present and not empty, must be one of
+        ``allowed``: the first that is not is a problem ("AMT01 'x' is not an amount
+        qualifier"). One Arrow ``is_in`` over the column; element 1 reuses the qualifier
+        codes of every segment. An empty required element is checked where it is read."""
+        index = index[index >= 0]
+        if not len(index):
+            return
+        if k == 1:
+            lookup, codes = self.segments.qualifier_codes
+            mine = codes[index]
+            known = [lookup[v] for v in (*allowed, "") if v in lookup]
+            bad = np.flatnonzero((mine >= 0) & ~np.isin(mine, known))
+        else:
+            text = self.text(index, k)  # null where absent or empty
+            hit = pc.is_in(text, value_set=pa.array(allowed, TEXT))
+            bad = np.flatnonzero(
+                text.is_valid().to_numpy(zero_copy_only=False)
+                & ~hit.to_numpy(zero_copy_only=False)
+            )
+        if len(bad):
+            i = int(index[bad[0]])
+            tag = self.segments.tags[i].as_py()
+            self.problem(i, tag, f"{tag}{k:02d} {self.value(i, k)!r} is not {what}")
+
     def too_long(self, index: np.ndarray, tag: str) -> None:
         """A segment with more elements than the guide defines is a problem."""
         counts = self.count(index)
@@ -275,6 +300,11 @@ def decimal(text: str, places: int) -> int | None:
         return None
     value = int(whole or "0") * 10**places + int(frac[:places].ljust(places, "0"))
     return -value if sign else value
+
+
+def is_date(text: str) -> bool:
+    """A real CCYYMMDD between 1700 and 2199."""
+    return _date(text) is not None
 
 
 def _date(text: str) -> np.datetime64 | None:

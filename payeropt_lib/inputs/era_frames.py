@@ -18,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .era_columns import TEXT, EraFile
+from . import era_loops as codes
+from .era_columns import TEXT, EraFile, is_date
 from .era_loops import CLAIM, GROUPS, HEADER, LINE, T, last
 
 # Under the public entry's name, as before era.py was split: log output and filters keep it.
@@ -103,6 +104,21 @@ def _composite(value: str, component: str) -> tuple[str, str, str] | None:
     return parts[0], parts[1], ":".join(m for m in parts[2:6] if m)
 
 
+def _not_a_code(parts: tuple[str, str, str], k: int) -> str | None:
+    """Why a parsed SVC01/SVC06 composite holds what no code list has, or None: its
+    qualifier must be a product/service id qualifier, its code and modifiers ASCII letters
+    and digits (CPT, HCPCS, CDT, NDC, revenue codes all are)."""
+    qualifier, code, modifiers = parts
+    if qualifier not in codes.PRODUCT_QUALIFIERS:
+        return f"SVC{k:02d}-1 {qualifier!r} is not a product/service id qualifier"
+    if not (code.isascii() and code.isalnum()):
+        return f"SVC{k:02d}-2 {code!r} is not a procedure code (letters and digits)"
+    for j, modifier in enumerate(modifiers.split(":") if modifiers else (), start=3):
+        if not (modifier.isascii() and modifier.isalnum()):
+            return f"SVC{k:02d}-{j} {modifier!r} is not a procedure modifier"
+    return None
+
+
 def _procedures(f: EraFile, svc: np.ndarray, k: int) -> list[pa.Array]:
     """SVC01 (k=1) or SVC06 (k=6) → qualifier, code, modifiers; parsed once per distinct
     value (a remittance repeats a few hundred codes), nulls where the element is absent.
@@ -123,12 +139,16 @@ def _procedures(f: EraFile, svc: np.ndarray, k: int) -> list[pa.Array]:
         encoded = pc.dictionary_encode(mine)
         parsed = [_composite(v, component) for v in encoded.dictionary.to_pylist()]
         indices = encoded.indices
-        failed = [i for i, p in enumerate(parsed) if p is None]
+        dictionary = encoded.dictionary.to_pylist()
+        why = [
+            f"SVC{k:02d} {v!r} has no procedure code" if p is None else _not_a_code(p, k)
+            for v, p in zip(dictionary, parsed, strict=True)
+        ]
+        failed = [i for i, reason in enumerate(why) if reason is not None]
         if failed:
-            codes = pc.fill_null(indices, -1).to_numpy()
-            row = int(np.flatnonzero(np.isin(codes, failed))[0])
-            value = encoded.dictionary[int(codes[row])].as_py()
-            f.problem(svc[rows[row]], "SVC", f"SVC{k:02d} {value!r} has no procedure code")
+            at = pc.fill_null(indices, -1).to_numpy()
+            row = int(np.flatnonzero(np.isin(at, failed))[0])
+            f.problem(svc[rows[row]], "SVC", why[int(at[row])])
         for j in range(3):
             column = pa.array([p[j] if p else "" for p in parsed], TEXT)
             parts[j].append(column.take(indices))
@@ -254,6 +274,7 @@ def _claims(
     )
     f.encode([f.text(clp, k) for k in (3, 4, 5)] + [f.text(t, 2) for t in dates.values()])
     claim_id, status = f.text(clp, 1), f.text(clp, 2)
+    f.coded(clp, 2, codes.CLAIM_STATUSES, "a claim status code (CLP02)")
     for k, text, label in ((1, claim_id, "patient control number"), (2, status, "claim status")):
         empty = np.flatnonzero(text.is_null().to_numpy(zero_copy_only=False))
         if len(empty):
@@ -452,12 +473,47 @@ def _plb(f: EraFile, txn_of: np.ndarray) -> pd.DataFrame:
     )
 
 
+def _code_lists(f: EraFile) -> None:
+    """Qualifiers and codes this reader reads, against their 835 code lists (``era_loops``);
+    the first value outside one is a problem. A byte flipped or a separator lost in them
+    (AMT*\\x1e6, a BPR whose elements shifted) would otherwise be read as something else,
+    or silently not read. One vectorized check per element."""
+    bpr = f.where("BPR")
+    f.coded(bpr, 1, codes.HANDLING, "a transaction handling code (BPR01)")
+    f.coded(bpr, 3, codes.CREDIT_DEBIT, "a credit/debit flag (BPR03: C or D)")
+    f.coded(bpr, 4, codes.PAYMENT_METHODS, "a payment method (ACH, BOP, CHK, FWT, NON)")
+    for k, allowed in codes.BPR_QUALIFIERS.items():
+        f.coded(bpr, k, allowed, f"a BPR{k:02d} qualifier ({', '.join(allowed)})")
+    # BPR16 absent: tolerated when BPR15 holds the date (some TR3 examples); anything else
+    # in BPR15 is a lost separator that moved the date into it.
+    for i in bpr[f.count(bpr) == 16].tolist():
+        value = f.value(i, 15)
+        if value and not is_date(value):
+            reason = f"BPR15 {value!r} is not a date and BPR16 (the payment date) is missing"
+            f.problem(i, "BPR", reason + ": an element separator lost?")
+    f.coded(f.where("AMT"), 1, codes.AMOUNT_QUALIFIERS, "an 835 amount qualifier (AMT01)")
+    # DTM01 by loop, every DTM at once: a table of (loop context, qualifier code) allowed.
+    lookup, qualifier = f.segments.qualifier_codes
+    allowed = np.ones((codes.OUTSIDE + 1, len(lookup) + 1), dtype=bool)  # last: no DTM01
+    for context, wanted in codes.DATE_QUALIFIERS.items():
+        allowed[context, :-1] = False
+        allowed[context, [lookup[q] for q in (*wanted, "") if q in lookup]] = True
+    dtm = f.where("DTM")
+    bad = dtm[~allowed[f.context[dtm], qualifier[dtm]]]
+    if len(bad):
+        i = int(bad[0])
+        wanted = ", ".join(codes.DATE_QUALIFIERS[int(f.context[i])])
+        reason = f"DTM01 {f.value(i, 1)!r} is not a date qualifier of the 835 here ({wanted})"
+        f.problem(i, "DTM", reason)
+
+
 def build(f: EraFile) -> tuple[pd.DataFrame, ...]:
     """The five frames of ``Remit``, in its order (None each when ``f.build`` is False)."""
     code = f.code
     txn_of = _running(code == T["ST"])
     claim_of = _running(code == T["CLP"])
     line_of = _running(code == T["SVC"])
+    _code_lists(f)
     transactions = _transactions(f, txn_of)
     claims, claim_seq = _claims(f, txn_of, claim_of)
     lines, line_seq = _lines(f, txn_of, claim_of, line_of, claim_seq)

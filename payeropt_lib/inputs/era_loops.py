@@ -21,6 +21,31 @@ VERSIONS = ("005010X221A1", "005010X221", "004010X091A1", "004010X091")
 # the same amounts, and refusing a whole payment over a retired code helps nobody.
 GROUPS = ("CO", "PR", "OA", "PI", "CR")
 
+# Code lists of the elements this reader reads or that place what it reads, from the
+# 005010X221A1 and 004010X091A1 maps of pyx12 (domain.md [17]); a value outside them is a
+# damaged file, not a payment (docs/era.md, "Code lists and the character set"). One list
+# serves both versions: the union, so a 4010 code in a 5010 file is not refused for that.
+HANDLING = ("C", "D", "H", "I", "P", "U", "X")  # BPR01
+CREDIT_DEBIT = ("C", "D")  # BPR03
+PAYMENT_METHODS = ("ACH", "BOP", "CHK", "FWT", "NON")  # BPR04
+# BPR05, 06, 08, 12, 14 alternate with the values they qualify: a lost element separator
+# before BPR15 moves a value into one of them.
+BPR_QUALIFIERS = {
+    5: ("CCP", "CTX"),
+    6: ("01", "04"),
+    8: ("DA",),
+    12: ("01", "04"),
+    14: ("DA", "SG"),
+}
+CLAIM_STATUSES = ("1", "2", "3", "4", "19", "20", "21", "22", "23", "25")  # CLP02
+AMOUNT_QUALIFIERS = (  # AMT01, claim (2100) and line (2110) lists together
+    "AU", "B6", "D8", "DY", "F5", "I", "KH", "NE", "NL", "T", "T2", "ZK", "ZL", "ZM", "ZN",
+    "ZO", "ZZ",
+)  # fmt: skip
+PRODUCT_QUALIFIERS = (  # SVC01-1, SVC06-1
+    "AD", "ER", "HC", "HP", "ID", "IV", "N4", "N6", "NU", "RB", "UI", "WK", "ZZ",
+)  # fmt: skip
+
 TAGS = (
     "ISA", "GS", "ST", "SE", "GE", "IEA", "BPR", "TRN", "DTM", "N1", "REF", "LX", "CLP",
     "CAS", "NM1", "SVC", "AMT", "LQ", "PLB", "MOA", "MIA",
@@ -53,6 +78,14 @@ WHERE = {  # contexts a segment may appear in (x12 already checks what is outsid
     "REF": BODY,
     None: BODY,  # any other segment
 }
+# DTM01 by loop: 405 production date (header), 036/050/232/233 (claim), 150/151/472 (line);
+# between LX and the first CLP any of them.
+DATE_QUALIFIERS = {
+    HEADER: ("405",),
+    CLAIM: ("036", "050", "232", "233"),
+    LINE: ("150", "151", "472"),
+}
+DATE_QUALIFIERS[AFTER_LX] = tuple(q for qs in DATE_QUALIFIERS.values() for q in qs)
 MARK = np.full(OTHER + 1, -1, dtype=np.int64)
 ALLOWED = np.zeros((OTHER + 1, 7), dtype=bool)
 ALLOWED[:, OUTSIDE] = True

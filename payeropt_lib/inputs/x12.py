@@ -284,7 +284,8 @@ def scan(name: str, raw: bytes | str) -> tuple[Segments, X12Error | None]:
         np.arange(len(chunks), dtype=np.int32), [len(c) for c in chunks]
     ).astype(np.int32)
     segments = Segments(name, elements, interchange, tuple(delimiters))
-    found = [e for e in (problem, _check_envelope(segments, complete=problem is None)) if e]
+    envelope = _check_envelope(segments, complete=problem is None)
+    found = [e for e in (problem, envelope, _outside_character_set(segments)) if e]
     return segments, min(found, key=lambda e: e.segment_number) if found else None
 
 
@@ -341,6 +342,44 @@ def _check_envelope(segments: Segments, complete: bool) -> X12Error | None:
     if problem is not None:
         found.append(problem)
     return min(found, key=lambda e: e.segment_number) if found else None
+
+
+def _outside_character_set(segments: Segments) -> X12Error | None:
+    """The first element holding a control character: C0 (0x00-0x1F), DEL or C1 (0x80-0x9F).
+
+    X12.6 (005010) section 3.3 allows the basic set (capitals, digits, space and
+    ``!"&'()*+,-./:;?=``) and the extended set (lowercase, ``%@[]_{}\\|<>#$~^```` and, by
+    agreement, language characters such as Ñ); no control character is in either. A
+    delimiter may be one (it is never inside an element). Numpy over the bytes of every
+    element at once: a file without such a byte costs one min and one max.
+    """
+    values = segments.values
+    if not len(values):
+        return None
+    bounds = np.frombuffer(values.buffers()[1], dtype=np.int32)
+    bounds = bounds[values.offset : values.offset + len(values) + 1]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[bounds[0] : bounds[-1]]
+    if not len(data) or (data.min() >= 0x20 and data.max() < 0x7F):
+        return None
+    bad = (data < 0x20) | (data == 0x7F)
+    if data.max() >= 0x80:  # C1 controls are 0xC2 0x80-0x9F in UTF-8
+        bad[1:] |= (data[:-1] == 0xC2) & (data[1:] >= 0x80) & (data[1:] < 0xA0)
+    hits = np.flatnonzero(bad)
+    if not len(hits):
+        return None
+    value_index = int(np.searchsorted(bounds, hits[0] + bounds[0], side="right")) - 1
+    index = int(np.searchsorted(segments.offsets, value_index, side="right")) - 1
+    k = value_index - int(segments.offsets[index])
+    tag = segments.tags[index].as_py()
+    value = values[value_index].as_py()
+    char = next(c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0)
+    label = "the segment id" if k == 0 else f"{tag}{k:02d}"
+    return X12Error(
+        segments.name,
+        index + 1,
+        tag,
+        f"{label} {value!r} holds the control character {char!r}, outside the X12 character set",
+    )
 
 
 def _el(elements: list[str], i: int) -> str:

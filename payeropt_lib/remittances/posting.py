@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from payeropt_lib import store
-from payeropt_lib.errors import X12Error
+from payeropt_lib import formats, store
+from payeropt_lib.errors import PaymentKeyConflict, X12Error
 from payeropt_lib.inputs import era
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
@@ -140,17 +140,19 @@ def post_file(
     remit = era.parse(name, raw)
     clock.mark("parse")
     txns = remit.transactions.assign(payment_key=payment_keys(remit.transactions))
+    if txns.empty:
+        # Not "already posted": nothing of it ever was. A billing manager expecting a
+        # payment must hear that this file holds none (docs/era.md, "Posting").
+        raise X12Error(
+            name,
+            1,
+            "ISA",
+            f"no transaction in {name}: its envelope holds no transaction set (ST..SE), so "
+            "there is no payment to post",
+        )
     with engine.begin() as conn:
         step("post")
-        stored_keys = set(
-            conn.execute(
-                select(tables.remittances.c.payment_key).where(
-                    tables.remittances.c.org_id == org_id,
-                    tables.remittances.c.payment_key.in_(txns["payment_key"].tolist()),
-                )
-            ).scalars()
-        )
-        dup = txns["payment_key"].duplicated() | txns["payment_key"].isin(stored_keys)
+        dup = _already_posted(conn, org_id, name, remit, txns)
         if dup.all():
             return PostResult(
                 name, transactions=len(txns), duplicates=int(dup.sum()), already_posted=True
@@ -161,6 +163,80 @@ def post_file(
     logger.info(result.summary())
     logger.debug("posting %s, seconds: %s", name, clock)
     return result
+
+
+def _already_posted(
+    conn: Connection, org_id: str, name: str, remit: era.Remit, txns: pd.DataFrame
+) -> pd.Series:
+    """Which payments of ``txns`` are already posted: their key was posted before, or comes
+    earlier in this file, with the same content (BPR02 and every CLP's 01-04).
+
+    The same key with other content is not a payment sent again but a different one (or a
+    payer reusing a trace number): ``PaymentKeyConflict``, naming where the key was seen
+    and the first element that differs. Skipping it would lose a payment without a trace.
+    """
+    r, rf = tables.remittances, tables.remit_files
+    keys = txns["payment_key"]
+    stored = conn.execute(
+        select(r.c.remit_id, r.c.payment_key, r.c.total_paid_cents, rf.c.file_name, rf.c.posted_at)
+        .join_from(r, rf, (rf.c.org_id == r.c.org_id) & (rf.c.remit_file_id == r.c.remit_file_id))
+        .where(r.c.org_id == org_id, r.c.payment_key.in_(keys.tolist()))
+    ).all()
+    again = keys.duplicated()
+    if not stored and not again.any():
+        return again
+    columns = ["claim_id", "status", "charge_cents", "paid_cents"]
+    claims = store.read_in(
+        conn,
+        tables.remit_claims,
+        org_id,
+        "remit_id",
+        [row.remit_id for row in stored],
+        ["remit_id", "claim_seq", *columns],
+    ).sort_values(["remit_id", "claim_seq"])
+    posted = {
+        row.payment_key: (
+            f"posted from {row.file_name} on {row.posted_at[:10]}",
+            _content(row.total_paid_cents, claims[claims["remit_id"] == row.remit_id], columns),
+        )
+        for row in stored
+    }
+    by_txn = remit.claims.sort_values(["txn", "claim_seq"]).groupby("txn")
+    for txn, key, total, st in zip(
+        txns["txn"], keys, txns["total_paid_cents"], txns["st_segment"], strict=True
+    ):
+        mine = _content(
+            total, by_txn.get_group(txn) if txn in by_txn.groups else claims.iloc[:0], columns
+        )
+        if key not in posted:
+            posted[key] = (f"sent at segment {st} of this file", mine)
+            continue
+        earlier, theirs = posted[key]
+        differs = _first_difference(theirs, mine)
+        if differs is not None:
+            raise PaymentKeyConflict(name, int(st), key, earlier, *differs)
+    return again | keys.isin({row.payment_key for row in stored})
+
+
+def _content(total_cents: int, claims: pd.DataFrame, columns: list[str]) -> tuple:
+    """What makes a payment the same payment: BPR02 and each CLP's 01-04, in order."""
+    rows = zip(*(claims[c].tolist() for c in columns), strict=True)
+    return int(total_cents), [tuple(str(v) for v in row) for row in rows]
+
+
+def _first_difference(was: tuple, now: tuple) -> tuple[str, str, str] | None:
+    """(element, earlier value, this file's value) of the first difference, or None."""
+    if was[0] != now[0]:
+        return "BPR02", formats.decimal_texts([was[0]])[0], formats.decimal_texts([now[0]])[0]
+    if len(was[1]) != len(now[1]):
+        return "the number of claims (CLP)", str(len(was[1])), str(len(now[1]))
+    for seq, (a, b) in enumerate(zip(was[1], now[1], strict=True), start=1):
+        for k, (x, y) in enumerate(zip(a, b, strict=True), start=1):
+            if x != y:
+                if k >= 3:  # amounts: as the file writes them
+                    x, y = (formats.decimal_texts([int(v)])[0] for v in (x, y))
+                return f"CLP{k:02d} of claim {seq}", x, y
+    return None
 
 
 def _post(

@@ -301,6 +301,86 @@ def test_the_same_payment_twice_changes_nothing(engine, loaded, post):
     assert org_snapshot(engine, loaded) == before
 
 
+def test_same_payment_key_with_a_different_payment_is_refused_naming_the_earlier_file(
+    engine, loaded, post
+):
+    first = era835(ACME, [clp("CLM1011", [SEP_99213])], trace="EFT21", isa_control="000000402")
+    post(first, "acme-march.835")
+    before = org_snapshot(engine, loaded)
+    # Same sender, ISA13, TRN02 and payer, another payment: it used to be skipped as
+    # "already posted", with no file record and no audit entry.
+    other = era835(
+        ACME,
+        [clp("CLM1009", [JUL_99213_EARLIER_RATE, JUL_73562])],
+        trace="EFT21",
+        isa_control="000000402",
+    )
+    with pytest.raises(errors.PaymentKeyConflict) as caught:
+        post(other, "acme-april.835")
+    message = str(caught.value)
+    assert message.startswith(
+        "acme-april.835: segment 3 (ST): payment key PAYERSND|000000402|EFT21|"
+    )
+    assert " was posted from acme-march.835 on " in message
+    assert message.endswith(
+        "with BPR02 136.44; this file says 140.00: one sender, ISA13, TRN02 and payer must be "
+        "one payment; nothing was posted"
+    )
+    # The same total, another claim: named by the first CLP element that differs.
+    renamed = first.replace(b"CLP*CLM1011*", b"CLP*CLM1012*")
+    with pytest.raises(
+        errors.PaymentKeyConflict, match="with CLP01 of claim 1 CLM1011; this file says CLM1012"
+    ):
+        post(renamed)
+    assert org_snapshot(engine, loaded) == before
+    # The same payment again, in the same or another layout, stays "already posted".
+    assert post(first).already_posted
+    assert post(first.replace(b"~\n", b"~")).already_posted
+    assert org_snapshot(engine, loaded) == before
+
+
+def test_a_key_sent_twice_in_one_file_with_different_payments_is_refused(engine, loaded, post):
+    one = era835(ACME, [clp("CLM1011", [SEP_99213])], trace="EFT22", isa_control="000000403")
+    two = era835(
+        ACME, [clp("CLM1002", [FEB_99213_AS_CONTRACTED])], trace="EFT22", isa_control="000000403"
+    )
+    before = org_snapshot(engine, loaded)
+    with pytest.raises(errors.PaymentKeyConflict) as caught:
+        post(one + two, "twice.835")
+    assert str(caught.value).startswith(
+        "twice.835: segment 22 (ST): payment key PAYERSND|000000403|EFT22|"
+    )
+    assert "was sent at segment 3 of this file with BPR02 136.44; this file says 95.00" in str(
+        caught.value
+    )
+    assert org_snapshot(engine, loaded) == before
+    # The same interchange twice in one file is one payment, posted once.
+    result = post(one + one)
+    assert (result.transactions, result.duplicates, result.already_posted) == (2, 1, False)
+
+
+def test_an_envelope_without_a_transaction_is_refused_not_already_posted(engine, loaded, post):
+    isa = era835(ACME, [clp("CLM1011", [SEP_99213])]).split(b"~\n")[0].decode()
+    empty = "~\n".join(
+        [
+            isa,
+            "GS*HP*PAYERSND*PRACTICE*20250301*1200*1*X*005010X221A1",
+            "GE*0*1",
+            "IEA*1*000000101",
+            "",
+        ]
+    ).encode()
+    before = org_snapshot(engine, loaded)
+    for _ in range(2):  # and again: it never becomes "already posted"
+        with pytest.raises(X12Error) as caught:
+            post(empty, "empty.835")
+        assert str(caught.value) == (
+            "empty.835: segment 1 (ISA): no transaction in empty.835: its envelope holds no "
+            "transaction set (ST..SE), so there is no payment to post; nothing was posted"
+        )
+    assert org_snapshot(engine, loaded) == before
+
+
 def test_unknown_payer_and_unmatched_claim_and_line_are_kept_and_reported(engine, loaded, post):
     result = post(
         era835(
