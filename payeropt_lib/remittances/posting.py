@@ -140,7 +140,7 @@ def post_file(
     remit = era.parse(name, raw)
     clock.mark("parse")
     txns = remit.transactions.assign(payment_key=payment_keys(remit.transactions))
-    with engine.begin() as conn:
+    with store.writing(engine, org_id) as conn:
         step("post")
         stored_keys = set(
             conn.execute(
