@@ -120,7 +120,14 @@ def writing(engine: Engine, org_id: str | None) -> Iterator[Connection]:
     """
     with engine.connect() as conn:
         conn.execution_options(**{_WRITER: True})
-        with conn.begin():
+        try:
+            transaction = conn.begin()
+        except OperationalError as exc:  # SQLite: another writer held the lock throughout
+            if "locked" not in str(exc):
+                raise
+            reason = "another command kept writing for the whole busy timeout; try again"
+            raise StoreError(redact(str(engine.url)), reason) from exc
+        with transaction:
             if org_id is not None and conn.dialect.name == "postgresql":
                 conn.execute(
                     text("SELECT pg_advisory_xact_lock(:lock_class, hashtext(:org))"),
