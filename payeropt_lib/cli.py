@@ -413,7 +413,7 @@ def audit_cmd(
     )
     if patient:
         # Looking up a patient's trail is itself access to PHI: it goes on the record.
-        with engine.begin() as conn:
+        with store.writing(engine, org) as conn:
             details = {"entries": len(found)}
             access.audit_action(
                 conn, org, who, action_name, org, patient_id=patient, details=details

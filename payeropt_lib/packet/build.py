@@ -353,7 +353,7 @@ def _finish(plan: _Plan, who: Identity | None) -> Path:
     index = plan.out_dir / "index.html"
     index.write_text(html, encoding="utf-8")
     if who is not None:
-        with plan.ctx.engine.begin() as conn:
+        with store.writing(plan.ctx.engine, plan.org_id) as conn:
             access.audit_action(
                 conn,
                 plan.org_id,

@@ -150,7 +150,7 @@ def post_file(
             f"no transaction in {name}: its envelope holds no transaction set (ST..SE), so "
             "there is no payment to post",
         )
-    with engine.begin() as conn:
+    with store.writing(engine, org_id) as conn:
         step("post")
         dup = _already_posted(conn, org_id, name, remit, txns)
         if dup.all():

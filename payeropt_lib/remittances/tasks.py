@@ -287,7 +287,7 @@ def change_state(
     """Move a task along its states (audited); recovered takes the amount recovered."""
     access.authorize(engine, org_id, who, "tasks.update", target=f"task {task_id}")
     t = tables.tasks
-    with engine.begin() as conn:
+    with store.writing(engine, org_id) as conn:
         row = conn.execute(
             select(t.c.state, t.c.amount_cents)
             .where(t.c.org_id == org_id, t.c.task_id == task_id)

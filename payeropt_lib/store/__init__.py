@@ -22,6 +22,7 @@ from payeropt_lib.store.database import (
     redact,
     reserve_ids,
     upgrade,
+    writing,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "redact",
     "reserve_ids",
     "upgrade",
+    "writing",
 ]

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, select, update
 from payeropt_lib.errors import UnknownOrg
 
 from . import tables
+from .database import writing
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def record(
     head = conn.execute(
         select(orgs.c.audit_seq, orgs.c.audit_head)
         .where(orgs.c.org_id == org_id)
-        .with_for_update()  # serializes writers of one org's chain on PostgreSQL
+        .with_for_update()  # the caller holds the org's writer lock (database.writing)
     ).one_or_none()
     if head is None:
         raise UnknownOrg(org_id)
@@ -102,7 +103,7 @@ def record(
 
 def record_refusal(engine: Engine, org_id: str, **fields) -> None:
     """A refused action is audited in a transaction of its own (nothing else happened)."""
-    with engine.begin() as conn:
+    with writing(engine, org_id) as conn:
         record(conn, org_id, outcome="refused", **fields)
 
 

@@ -2,15 +2,23 @@
 
 SQLite (a file, the default) and PostgreSQL (by URL) behave the same to callers. Every
 read takes an ``org_id``: there is no helper that reads across practices.
+
+Concurrency (docs/architecture.md, "The store under load"): a read is ``engine.connect()``
+and never waits for a writer (SQLite: WAL and a deferred BEGIN; PostgreSQL: MVCC). A
+write is ``writing(engine, org_id)``: one transaction that first takes the practice's
+writer lock (SQLite: BEGIN IMMEDIATE, the database's one write lock; PostgreSQL: an
+advisory lock on the practice), so writers of one practice run one after another and see
+each other's commits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +54,14 @@ BATCH_ROWS = 100_000
 # Values per ``read_in`` query: one bound array/JSON parameter each; bounds memory only.
 IN_CHUNK = 100_000
 
+# PostgreSQL advisory locks: the migration lock (one bigint key) and the class of the
+# per-practice writer locks (two int4 keys: this class and hashtext(org_id); the two key
+# spaces never overlap).
+MIGRATION_LOCK = 727274
+WRITER_LOCK_CLASS = 727275
+# An execution option marking a connection as a writer's (SQLite: BEGIN IMMEDIATE).
+_WRITER = "payeropt_writer"
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -80,7 +96,44 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock at BEGIN (waiting up to busy_timeout for another
+        # writer); a deferred BEGIN reads one WAL snapshot and never waits for a writer.
+        writer = conn.get_execution_options().get(_WRITER, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
+@contextlib.contextmanager
+def writing(engine: Engine, org_id: str | None) -> Iterator[Connection]:
+    """One writing transaction for the practice ``org_id``: committed on leaving, rolled
+    back on an exception.
+
+    Its first act is the practice's writer lock, held to the end, so two writers of one
+    practice never interleave: the second starts once the first has committed and sees
+    what it wrote (the file it imported, the payments it posted). SQLite: BEGIN IMMEDIATE,
+    the database's single write lock (waited for up to the busy timeout). PostgreSQL:
+    ``pg_advisory_xact_lock`` on a hash of the org id, taken before any row lock, so no
+    two writers of a practice can wait on each other's row locks (the child rows' key-share
+    locks on the org row against the audit chain's FOR UPDATE deadlocked). ``org_id``
+    None: SQLite's write lock only (migrations take their own lock).
+
+    Every transaction that writes goes through here; readers use ``engine.connect()``.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITER: True})
+        try:
+            transaction = conn.begin()
+        except OperationalError as exc:  # SQLite: another writer held the lock throughout
+            if "locked" not in str(exc):
+                raise
+            reason = "another command kept writing for the whole busy timeout; try again"
+            raise StoreError(redact(str(engine.url)), reason) from exc
+        with transaction:
+            if org_id is not None and conn.dialect.name == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:lock_class, hashtext(:org))"),
+                    {"lock_class": WRITER_LOCK_CLASS, "org": org_id},
+                )
+            yield conn
 
 
 def engine_for(url: str | None = None, *, migrate: bool = True) -> Engine:
@@ -144,17 +197,19 @@ def head_revision() -> str:
 def upgrade(engine: Engine) -> str:
     """Apply pending migrations; returns the revision now in force.
 
-    On PostgreSQL an advisory lock serializes concurrent first uses (parallel report
-    workers); SQLite's BEGIN IMMEDIATE does the same for a file.
+    The check is a read (no lock) when the schema is current, as it is on every use but
+    the first: a command never waits for a writer to learn that. Otherwise an advisory
+    lock on PostgreSQL serializes concurrent first uses (parallel report workers);
+    SQLite's BEGIN IMMEDIATE does the same for a file.
     """
     from alembic import command
 
     head = head_revision()
     if current_revision(engine) == head:
         return head
-    with engine.begin() as conn:
+    with writing(engine, None) as conn:
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         command.upgrade(_alembic_config(conn), "head")
     logger.info("database migrated to %s", head)
     return head

@@ -19,6 +19,7 @@ from payeropt_lib.errors import (
 
 from . import access, audit, tables
 from .access import Identity
+from .database import writing
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def create(
         details = {"reason": str(refusal)}
         access.audit_refusal(engine, tables.SYSTEM_ORG, who, "practice.create", org_id, details)
         raise refusal
-    with engine.begin() as conn:
+    with writing(engine, org_id) as conn:
         exists = conn.execute(
             select(tables.orgs.c.org_id).where(tables.orgs.c.org_id == org_id)
         ).one_or_none()
@@ -95,7 +96,7 @@ def opt_in(engine: Engine, org_id: str, who: Identity, accept_disclosure: bool) 
     if not accept_disclosure:
         raise DisclosureNotAccepted(org_id)
     digest = disclosure_sha256()
-    with engine.begin() as conn:
+    with writing(engine, org_id) as conn:
         conn.execute(
             update(tables.orgs)
             .where(tables.orgs.c.org_id == org_id)
@@ -113,7 +114,7 @@ def opt_in(engine: Engine, org_id: str, who: Identity, accept_disclosure: bool) 
 def opt_out(engine: Engine, org_id: str, who: Identity) -> None:
     """Stop all processing for the org; its data stays."""
     access.authorize(engine, org_id, who, "opt_out", target=org_id)
-    with engine.begin() as conn:
+    with writing(engine, org_id) as conn:
         conn.execute(
             update(tables.orgs).where(tables.orgs.c.org_id == org_id).values(opted_in=False)
         )
