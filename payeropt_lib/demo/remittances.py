@@ -219,6 +219,13 @@ def plan_payments(
     zero = denied | bundled
     allowed = np.where(zero, 0, allowed)
     planted[zero] = ""
+    # A bundled line takes no multiple-procedure rank (interface §3): where one had ranked
+    # ahead of a paid procedure, the payer prices that procedure again, as the 1st. (Priced
+    # after the draws above, so the seeded choices stay what they were.)
+    exp, allowed = _rank_without_bundled(
+        engine_in, bundled, exp, allowed, planted, contracts, fee_schedules, medicare_fees
+    )
+    lines["expected_cents"] = exp
 
     # Patient responsibility and sequestration.
     medicare_like = payer.isin(MEDICARE_LIKE).to_numpy()
@@ -253,6 +260,40 @@ def plan_payments(
     )
     out["co45_cents"] = out["charge_cents"] - out["allowed_cents"]
     return out
+
+
+def _rank_without_bundled(
+    engine_in: pd.DataFrame,
+    bundled: np.ndarray,
+    exp: pd.Series,
+    allowed: np.ndarray,
+    planted: np.ndarray,
+    contracts: pd.DataFrame,
+    fee_schedules: pd.DataFrame,
+    medicare_fees: pd.DataFrame,
+) -> tuple[pd.Series, np.ndarray]:
+    """The claims with a bundled line priced again with each bundled line a group of its
+    own; returns the expected amounts and the allowed amounts of the lines paid as
+    contracted, updated where the rank changed."""
+    claims = engine_in.loc[bundled, "claim_id"].unique()
+    again = engine_in["claim_id"].isin(claims).to_numpy()
+    if not again.any():
+        return exp, allowed
+    part = engine_in[again]
+    own = bundled[again]
+    part = part.assign(
+        claim_id=part["claim_id"].where(
+            ~own, part["claim_id"] + "/" + part["line_key"].astype(str)
+        )
+    )
+    priced = expected.expected_allowed(
+        part, contracts, fee_schedules, medicare_fees, explain=False, columns=("expected_cents",)
+    )
+    exp = exp.copy()
+    exp[again] = priced.set_index("line_key")["expected_cents"].reindex(part["line_key"]).array
+    as_contracted = again & (planted == "") & ~bundled & exp.notna().to_numpy()
+    allowed = np.where(as_contracted, exp.fillna(0).astype("int64").to_numpy(), allowed)
+    return exp, allowed
 
 
 def remittance_files(plan: pd.DataFrame, seed: int) -> dict[str, bytes]:
