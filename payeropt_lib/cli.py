@@ -162,7 +162,9 @@ def _import_command(kind: str):
     ) -> None:
         who, engine = _acting(actor, role, db)
         for path in files:
-            result = imports.import_file(engine, org, kind, path, who, progress=_progress())
+            result = imports.import_file(
+                engine, org, kind, path, who, progress=_progress(), after=_reevaluating()
+            )
             typer.echo(result.summary())
 
     command.__doc__ = f"Import {kind} CSV file(s); each is refused whole or stored whole."
@@ -184,7 +186,51 @@ def import_folder(
     """Import every conventionally named CSV in a folder, in dependency order."""
     from payeropt_lib.inputs import onboarding
 
-    onboarding.load_folder(_engine(db), org, folder, Identity.of(actor, role), progress=typer.echo)
+    onboarding.load_folder(
+        _engine(db), org, folder, Identity.of(actor, role), progress=typer.echo,
+        after=_reevaluating(),
+    )  # fmt: skip
+
+
+def _reevaluating():
+    """The hook an import runs in its transaction: the posted remittances its rows can
+    change are evaluated again (``remittances.reevaluation``), and what changed is said."""
+    from payeropt_lib.remittances import reevaluation
+
+    def after(conn, org_id, kind, rows, cause, who):  # noqa: ANN001, ANN202 - AfterImport
+        done = reevaluation.after_import(conn, org_id, kind, rows, cause, who)
+        if done is not None:
+            typer.echo(done.summary())
+        return done
+
+    return after
+
+
+@app.command("reprocess")
+def reprocess_cmd(
+    org: OrgArg,
+    since: Annotated[
+        str | None, typer.Option("--since", help="only remittances dated on or after YYYY-MM-DD")
+    ] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Evaluate posted 835s again on today's charges, contracts, rates and aliases.
+
+    Imports do this themselves for what they change; this is the same on demand (after a
+    fix outside payeropt, say). Findings and tasks change as posting in the natural order
+    would have left them; one audit entry records it."""
+    from payeropt_lib.remittances import reevaluation
+
+    who, engine = _acting(actor, role, db)
+    access.authorize(engine, org, who, "reprocess", target=org)
+    day = _date(since, "--since")
+    cause = "payeropt reprocess" + (f" --since {day.isoformat()}" if day else "")
+    with store.writing(engine, org) as conn:
+        remit_ids = reevaluation.remits_since(conn, org, day)
+        done = reevaluation.reevaluate(conn, org, remit_ids, who, cause) if remit_ids else None
+    typer.echo(done.summary() if done else "no posted remittances to evaluate again")
 
 
 def _progress():

@@ -18,6 +18,7 @@ from payeropt_lib import config, store
 from payeropt_lib.errors import OrgExists
 from payeropt_lib.inputs.onboarding import load_folder
 from payeropt_lib.remittances import posting
+from payeropt_lib.remittances.reevaluation import after_import
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 
@@ -56,7 +57,7 @@ def demo_practice(
         orgs.create(engine, org, name, DEMO_ACTOR, locality=demo.DEMO_LOCALITY)
     if not orgs.get(engine, org)["opted_in"]:
         orgs.opt_in(engine, org, DEMO_ACTOR, accept_disclosure=True)
-    load_folder(engine, org, out / "files", DEMO_ACTOR, progress)
+    load_folder(engine, org, out / "files", DEMO_ACTOR, progress, after=after_import)
     post_demo_remittances(engine, out / "files" / "era", seed, progress, org_id=org)
     return url
 

@@ -58,6 +58,11 @@ class ImportResult:
         )
 
 
+# What an import runs in its transaction once its rows are stored (``import_file(after=)``):
+# (conn, org_id, kind, rows, cause, who).
+AfterImport = Callable[[Connection, str, str, pd.DataFrame, str, Identity], object]
+
+
 # --- checks that need only the file ------------------------------------------------------
 
 
@@ -430,10 +435,15 @@ def import_file(
     path: Path | str,
     who: Identity,
     progress: Callable[[str], None] | None = None,
+    after: AfterImport | None = None,
 ) -> ImportResult:
     """Import one file for one org; refused whole or stored whole.
 
     ``progress`` is called with each of ``STAGES`` as it starts (the CLI's progress bar).
+    ``after`` runs in the import's transaction once its rows are stored, with the
+    connection, org, kind, the file's rows and what to call the import (the posted
+    remittances' re-evaluation: ``remittances.reevaluation.after_import``, which a stage
+    below remittances cannot name itself).
     """
     step = progress or (lambda _stage: None)
     if kind not in schemas.SPECS:
@@ -520,6 +530,9 @@ def import_file(
         result = ImportResult(org_id, kind, name, len(typed), **counts)
         details = {**asdict(result), "sha256": digest, "import_id": import_id}
         access.audit_action(conn, org_id, who, f"import.{kind}", name, details=details)
+        changed = counts["inserted"] or counts["replaced"] or counts["removed"]
+        if after is not None and (changed or alias_rows is not None):
+            after(conn, org_id, kind, rows, f"import {kind} {name} (import {import_id})", who)
     logger.info(result.summary())
     return result
 

@@ -34,6 +34,7 @@ def load_folder(
     folder: Path,
     who: Identity,
     progress: Callable[[str], None] | None = None,
+    after: imports.AfterImport | None = None,
 ) -> list[imports.ImportResult]:
     """Import every conventionally named file present in ``folder``; contracts required.
 
@@ -52,7 +53,7 @@ def load_folder(
     for kind, name in FILE_NAMES.items():
         path = folder / name
         if path.exists():
-            result = imports.import_file(engine, org_id, kind, path, who)
+            result = imports.import_file(engine, org_id, kind, path, who, after=after)
             results.append(result)
             if progress:
                 progress(result.summary())

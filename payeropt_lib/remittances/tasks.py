@@ -23,14 +23,17 @@ from payeropt_lib.store.access import Identity
 
 logger = logging.getLogger(__name__)
 
-STATES = ("open", "in_progress", "appealed", "recovered", "written_off")
+STATES = ("open", "in_progress", "appealed", "recovered", "written_off", "withdrawn")
 OPEN_STATES = ("open", "in_progress", "appealed")
+# Staff's moves. ``withdrawn`` is the product's own: a re-evaluation after late charges,
+# rates or aliases found the claim paid as contracted after all (``revise``).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("in_progress", "appealed", "recovered", "written_off"),
     "in_progress": ("open", "appealed", "recovered", "written_off"),
     "appealed": ("in_progress", "recovered", "written_off"),
     "recovered": (),
     "written_off": (),
+    "withdrawn": (),
 }
 DEFAULT_APPEAL_DAYS = 90
 
@@ -205,6 +208,69 @@ def apply(
                     done["amount_cents"], "a later remittance paid the difference"),
         )  # fmt: skip
     return opened[["claim_id", "remit_id", "task_id"]]
+
+
+def revise(
+    conn: Connection,
+    org_id: str,
+    actor: str,
+    changed: pd.DataFrame,
+    withdrawn: pd.DataFrame,
+    now: str,
+    note: str,
+) -> None:
+    """Write a re-evaluation's changes to open tasks, in the caller's transaction: new
+    figures for ``changed`` (task_id, state, amount_cents, lines, cause), and ``withdrawn``
+    (task_id, state, amount_cents) closed as withdrawn; an event for each, noting ``note``
+    (the import or reprocess that caused it)."""
+    t = tables.tasks
+    if len(changed):
+        conn.execute(
+            update(t)
+            .where(t.c.org_id == org_id, t.c.task_id == bindparam("tid"))
+            .values(amount_cents=bindparam("amount"), lines=bindparam("n"), cause=bindparam("c")),
+            [
+                {"tid": int(i), "amount": int(a), "n": int(n), "c": str(c)}
+                for i, a, n, c in zip(
+                    changed["task_id"],
+                    changed["amount_cents"],
+                    changed["lines"],
+                    changed["cause"],
+                    strict=True,
+                )
+            ],
+        )
+    if len(withdrawn):
+        conn.execute(
+            update(t)
+            .where(t.c.org_id == org_id, t.c.task_id == bindparam("tid"))
+            .values(state="withdrawn", closed_at=now),
+            [{"tid": int(i)} for i in withdrawn["task_id"]],
+        )
+    both = pd.concat(
+        [changed.assign(to_state=changed["state"]), withdrawn.assign(to_state="withdrawn")],
+        ignore_index=True,
+    )
+    if both.empty:
+        return
+    last = (
+        store.read_in(
+            conn, tables.task_events, org_id, "task_id", both["task_id"].tolist(),
+            ["task_id", "event_seq"],
+        )
+        .groupby("task_id")["event_seq"]
+        .max()
+    )  # fmt: skip
+    seq = both["task_id"].map(last).fillna(0).astype("int64") + 1
+    events = pd.concat(
+        [
+            _events(org_id, part["task_id"], seq[part.index], now, actor, part["state"], to,
+                    part["amount_cents"], note)
+            for to, part in both.groupby("to_state", sort=False)
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    store.insert_rows(conn, tables.task_events, events)
 
 
 def _events(

@@ -48,6 +48,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "import.transactions": OFFICE,
     "import.appointments": OFFICE,
     "import.era": OFFICE,
+    "reprocess": OFFICE,  # evaluate posted 835s again on today's charges, rates and aliases
     "import.encounters": ("owner", "billing_manager", "clinician"),
     "report.run": EVERYONE,
     "worklist.view": OFFICE,  # underpayments / tasks exports carry claim numbers

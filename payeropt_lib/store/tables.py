@@ -360,6 +360,7 @@ remit_lines = _practice_table(
     Column("submitted_modifiers", String(11)),
     Column("original_units_x1000", BigInteger),
     Column("service_date", Date),
+    Column("service_from", Date),  # DTM*150, matching's date when DTM*472 is absent
     Column("line_control_number", String(64)),
     Column("amt_b6_cents", BigInteger),  # AMT*B6 as sent
     Column("remark_codes", String(200)),
