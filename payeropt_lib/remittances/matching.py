@@ -95,7 +95,8 @@ def match_lines(lines: pd.DataFrame, charges: pd.DataFrame) -> pd.DataFrame:
     """The charge line_number of each remitted line (NA = unmatched) and how it matched.
 
     First REF*6R = line_control_number within the claim; the rest by submitted procedure
-    code, modifiers (in any order), date of service and order of appearance.
+    code, modifiers (in any order), date of service and order of appearance within the
+    payment (a claim paid twice in one file matches its charge lines in each payment).
     Needs lines: claim_id, line_seq, remit_id, claim_seq, line_control_number, match_code,
     match_modifiers, match_date. Adds line_number and match_method.
     """
@@ -120,15 +121,19 @@ def match_lines(lines: pd.DataFrame, charges: pd.DataFrame) -> pd.DataFrame:
 
     rest = out[out["line_number"].isna()]
     if len(rest):
-        used = out.loc[out["line_number"].notna(), ["claim_id", "line_number"]]
-        free = charges.merge(
+        # Each payment (remit_id, claim_seq) answers the claim's charge lines on its own: a
+        # claim paid twice in one file matches its lines twice, in order within each.
+        pay = ["remit_id", "claim_seq"]
+        used = out.loc[out["line_number"].notna(), [*pay, "claim_id", "line_number"]]
+        free = rest[[*pay, "claim_id"]].drop_duplicates().merge(charges, on="claim_id")
+        free = free.merge(
             used.astype({"line_number": "int64"}),
-            on=["claim_id", "line_number"],
+            on=[*pay, "claim_id", "line_number"],
             how="left",
             indicator=True,
         )
         free = free[free["_merge"] == "left_only"].drop(columns="_merge")
-        keys = ["claim_id", "match_code", "match_modifiers", "match_date"]
+        keys = [*pay, "claim_id", "match_code", "match_modifiers", "match_date"]
         free = free.assign(
             match_code=free["procedure_code"],
             match_modifiers=sorted_modifiers(free["modifiers"]),
@@ -136,9 +141,7 @@ def match_lines(lines: pd.DataFrame, charges: pd.DataFrame) -> pd.DataFrame:
         )
         free["order"] = free.sort_values("line_number").groupby(keys).cumcount()
         rest = rest.reset_index()
-        rest["order"] = (
-            rest.sort_values(["remit_id", "claim_seq", "line_seq"]).groupby(keys).cumcount()
-        )
+        rest["order"] = rest.sort_values([*pay, "line_seq"]).groupby(keys).cumcount()
         hit = rest.merge(
             free[[*keys, "order", "line_number"]],
             on=[*keys, "order"],

@@ -479,3 +479,16 @@ def test_pricing_input_groups_the_lines_of_one_remitted_claim() -> None:
     assert engine_in["product_line"].tolist() == ["", "", "HMO", "HMO"]
     assert engine_in["modifiers"].tolist() == ["25", "", "", ""]
     assert engine_in["line_key"].tolist() == [0, 1, 2, 3]
+
+
+def test_a_claim_paid_twice_in_one_file_ranks_within_each_payment() -> None:
+    """Issue 11 (store under load): the same claim paid twice in one 835 (two CLPs) is two
+    payments: each 20610 is the 1st procedure of its own, priced in full ($89.02 at 115 %),
+    not ranked across both (once the second was priced at 50 %: a false over-payment)."""
+    lines = charges(("C7", 1, "20610", 30000, "2025-03-10"))
+    paid = svc("20610", 30000, 8902, dos="20250310", cas=[("CO", "45", 21098)])
+    parsed, txns = remit(era835(ACME, [clp("C7", [paid]), clp("C7", [paid])]))
+    found = evaluate(parsed, txns, percent_practice(lines), DAY("2025-04-01"))
+    assert found.lines["expected_cents"].tolist() == [8902, 8902]
+    assert found.lines["outcome"].tolist() == ["ok", "ok"]
+    assert found.findings.empty
