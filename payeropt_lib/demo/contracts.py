@@ -53,6 +53,7 @@ class DemoContract:
     timely_filing_days: str = "90"
     payer_aliases: str = ""
     appeal_days: str = "90"
+    payment_rules: str = "contract"  # "medicare": Medicare's own reductions too
     patient_share: float = 0.0  # share of the practice's patients with this primary coverage
     allowed_permille: int = 1000  # rough allowed / Medicare, for synthetic postings only
     patient_share_kind: str = "copay"  # copay | coinsurance | none
@@ -103,6 +104,9 @@ _TERMS: tuple[tuple[str, ...], ...] = (
     ("PVWC",  "",    "2020-01-01", "140", "",           "",    "true",  "95",  "90"),
     ("MGAP",  "",    "2017-01-01", "100", "",           "",    "true",  "365", "90"),
 )  # fmt: skip
+# Payers that apply Medicare's own reductions (contracts.csv payment_rules=medicare): Medicare
+# itself and the Medicare Advantage plan, which follows Medicare's payment policy.
+_MEDICARE_RULES = frozenset({"MCR", "MKSA"})
 # How the demo uses each contract: (patient_share, allowed_permille, patient_share_kind).
 _DEMO_USE: dict[tuple[str, str], tuple[float, int, str]] = {
     ("MCR", ""): (0.28, 1000, "coinsurance"),
@@ -128,6 +132,7 @@ def _contract(terms: tuple[str, ...]) -> DemoContract:
         payer_name=payer_name,
         payer_class=payer_class,
         basis="medicare_percent" if row["medicare_percent"] else "fee_schedule",
+        payment_rules="medicare" if row["payer_id"] in _MEDICARE_RULES else "contract",
         payer_aliases=_PAYER_ALIASES[row["payer_id"]],
         patient_share=patient_share,
         allowed_permille=allowed_permille,
@@ -247,6 +252,7 @@ def contracts_frame() -> pd.DataFrame:
                 "timely_filing_days": c.timely_filing_days,
                 "payer_aliases": c.payer_aliases,
                 "appeal_days": c.appeal_days,
+                "payment_rules": c.payment_rules,
             }
         )
     return pd.DataFrame(rows, dtype="str")

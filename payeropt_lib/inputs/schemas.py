@@ -32,6 +32,7 @@ PAYER_CLASSES = (
     "OTHER",
 )
 BASES = ("fee_schedule", "medicare_percent")
+PAYMENT_RULES = ("contract", "medicare")  # contracts.csv payment_rules; the first is the default
 TRANSACTION_TYPES = (
     "patient_payment",
     "secondary_payment",
@@ -103,6 +104,8 @@ KINDS: dict[str, Kind] = {
     ),
     "pos": Kind(r"\d{2}", "place of service must be a two-digit code"),
     "mult_proc": Kind(r"[0-9]", "multiple-procedure indicator must be one digit 0-9"),
+    # CMS's BILAT SURG, ASST SURG and CO-SURG indicators (PPRRVU; domain.md section 2.3).
+    "indicator": Kind(r"[0-9]", "indicator must be one digit 0-9"),
     "procedure_list": Kind(
         rf"(?i:{PROCEDURE_CODE}(?:;{PROCEDURE_CODE})*)",
         "must be procedure codes separated by ';'",
@@ -120,6 +123,7 @@ def _enum(choices: tuple[str, ...], case: str) -> Kind:
 
 KINDS["payer_class"] = _enum(PAYER_CLASSES, "upper")
 KINDS["basis"] = _enum(BASES, "lower")
+KINDS["payment_rules"] = _enum(PAYMENT_RULES, "lower")
 KINDS["transaction_type"] = _enum(TRANSACTION_TYPES, "lower")
 KINDS["encounter_type"] = _enum(ENCOUNTER_TYPES, "lower")
 KINDS["mdm_level"] = _enum(MDM_LEVELS, "lower")
@@ -187,6 +191,7 @@ SPECS: dict[str, FileSpec] = {
                 Col("timely_filing_days", "count"),
                 Col("payer_aliases", "aliases"),
                 Col("appeal_days", "count", default=90),
+                Col("payment_rules", "payment_rules", default="contract"),
             ),
             key=("payer_id", "product_line", "effective_from"),
         ),
@@ -210,6 +215,10 @@ SPECS: dict[str, FileSpec] = {
                 Col("non_facility_amount", "money", True, store_as="non_facility_cents"),
                 Col("facility_amount", "money", True, store_as="facility_cents"),
                 Col("mult_proc", "mult_proc"),
+                Col("bilat_surg", "indicator"),
+                Col("asst_surg", "indicator"),
+                Col("co_surg", "indicator"),
+                Col("endo_base", "procedure_code"),
             ),
             key=("locality", "procedure_code", "modifier", "effective_from"),
             period_key=("locality", "procedure_code", "modifier"),

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,8 @@ from payeropt_lib.pricing.engine_runtime import (
 )
 from payeropt_lib.pricing.explanations import MACROS, write_explanations
 from payeropt_lib.pricing.line_prices import price_lines, reserve
+from payeropt_lib.pricing.medicare_rules import MEDICARE
+from payeropt_lib.pricing.medicare_rules import apply as medicare_rules
 from payeropt_lib.pricing.rate_book import resolve
 from payeropt_lib.pricing.tolerance import outside
 
@@ -112,7 +115,9 @@ def expected_allowed(
     medicare_percent_x1000, medicare_locality, lesser_of_charges, mppr_percent_x1000;
     fee_schedules payer_id, product_line, procedure_code, modifier, effective_from,
     effective_to, allowed_cents; medicare_fees locality, procedure_code, modifier,
-    effective_from, effective_to, non_facility_cents, facility_cents, mult_proc.
+    effective_from, effective_to, non_facility_cents, facility_cents, mult_proc; optional:
+    contracts payment_rules ('medicare' applies Medicare's own reductions, below; else
+    'contract'), medicare_fees bilat_surg, asst_surg, co_surg, endo_base (CMS's indicators).
 
     Rules (interface §3), each looked up on the line's date of service (DOS):
 
@@ -134,6 +139,11 @@ def expected_allowed(
        rate are not ranked;
     6. lesser of: with lesser_of_charges, expected = min(after MPPR, charge_cents);
     7. no contract, or no rate: expected NA, and the explanation says which.
+
+    A contract with payment_rules 'medicare' also applies Medicare's reductions (indicators
+    3, 4, 6, 7; modifiers 50, RT+LT, 80/81/82/AS, 62) to the fee or Medicare amount before
+    its percent, and ranks its indicator-2 lines on the reduced amounts: see
+    ``medicare_rules`` and docs/expected.md. rate_cents is then the rate after them.
 
     Returns a new frame: the lines (same index, order and columns) plus ``OUTPUT_COLUMNS``:
     pricing_modifier ('', '26' or 'TC'), contract_basis ('fee_schedule' /
@@ -201,7 +211,8 @@ def _expected_allowed(
             # the lines are priced.
             duck = duckdb_connection(pool, threads, MACROS) if explain is not False else None
             allowed = lines["allowed_cents"] if explain == "flagged" else None
-            priced = price_lines(pool, lines, found, book, room, columns, allowed)
+            rules = _medicare_rules(contracts, fee_schedules, medicare_fees)
+            priced = price_lines(pool, lines, found, book, room, columns, allowed, rules)
         finally:
             room.stop.set()
         clock.mark("lines")
@@ -244,6 +255,48 @@ def _expected_allowed(
             clock,
         )
     return out
+
+
+def _medicare_rules(
+    contracts: pd.DataFrame, fee_schedules: pd.DataFrame, medicare_fees: pd.DataFrame
+) -> Callable | None:
+    """``medicare_rules.apply`` bound to the tables, when a contract has
+    ``payment_rules=medicare`` (else None: nothing to do). Its ``reprice`` prices the base
+    code or the TC and 26 components of some lines as lines of their own, under the same
+    contracts without the rules: the contract's underlying amount per unit, the fee (fixed
+    fee schedule) or the Medicare amount (percent contract), -1 where there is none."""
+    if "payment_rules" not in contracts or not contracts["payment_rules"].eq(MEDICARE).any():
+        return None
+    plain = contracts.assign(payment_rules="contract")
+
+    def reprice(lines: pd.DataFrame, at: np.ndarray, code: np.ndarray, pm: np.ndarray):
+        if not len(at):
+            return np.zeros(0, np.int64)
+        some = lines.iloc[at]
+        frame = pd.DataFrame(
+            {
+                "line_key": np.arange(len(at), dtype="int64"),
+                "claim_id": np.arange(len(at)).astype(str),
+                "payer_id": some["payer_id"].astype(object).to_numpy(),
+                "product_line": some["product_line"].astype(object).to_numpy(),
+                "procedure_code": code.astype(object),
+                "modifiers": pm.astype(object),
+                "units": np.ones(len(at), np.int64),
+                "charge_cents": np.zeros(len(at), np.int64),
+                "date_of_service": some["date_of_service"].to_numpy(),
+                "place_of_service": some["place_of_service"].astype(object).to_numpy(),
+            }
+        )
+        out = _expected_allowed(
+            frame, plain, fee_schedules, medicare_fees, False,
+            ["contract_basis", "rate_cents", "medicare_cents"],
+        )  # fmt: skip
+        percent = out["contract_basis"].astype(object).eq("medicare_percent").to_numpy()
+        fee = out["rate_cents"].fillna(-1).to_numpy(np.int64)
+        medicare = out["medicare_cents"].fillna(-1).to_numpy(np.int64)
+        return np.where(percent, medicare, fee)
+
+    return partial(medicare_rules, medicare_fees=medicare_fees, reprice=reprice)
 
 
 def engine_lines(

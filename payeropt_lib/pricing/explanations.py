@@ -63,8 +63,11 @@ _EXPLAIN = """
 SELECT CASE WHEN has_rate THEN concat(
     head, source,
     CASE WHEN pm <> 0 THEN component(code, pm) || ' ' ELSE '' END,
-    CASE WHEN fixed THEN dollars(fee)
-        ELSE concat(dollars(med), ' = ', dollars(rate), rounded(med, pct)) END,
+    CASE WHEN fixed THEN concat(dollars(fee), rule)
+        WHEN rule = '' THEN concat(dollars(med), ' = ', dollars(rate), rounded(med, pct))
+        -- Medicare's own reductions (payment_rules=medicare), then the contract's percent.
+        ELSE concat(dollars(med), rule, '; at ', pct_text(pct), ' = ', dollars(rate),
+            rounded(u_rule, pct)) END,
     ' × ', units, CASE WHEN units = 1 THEN ' unit = ' ELSE ' units = ' END, dollars(gross),
     CASE WHEN rnk >= 2 THEN concat('; ', ordinal(rnk), ' procedure (1st: ',
             component(first_code, first_pm), ') at ', pct_text(mppr),
@@ -215,7 +218,9 @@ def _sentences(
         "fixed": q["fixed"][s],
         "fee": q["fee"][s],
         "med": quotes.med[s],
-        "rate": book.seg["rate"][t],
+        "rate": fig["rate"],
+        "rule": pa.array(fig["rule"], pa.large_string()),
+        "u_rule": fig["u_rule"],
         "pct": q["pct"][s],
         "units": fig["units"],
         "gross": fig["gross"],

@@ -12,6 +12,7 @@ the remittance's allowed amounts the same pass flags the lines outside tolerance
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ import pyarrow.compute as pc
 
 from payeropt_lib.pricing.encoding import Found, arrow_dictionary, arrow_strings
 from payeropt_lib.pricing.engine_runtime import Room, run_in_slices, scratch, take
+from payeropt_lib.pricing.medicare_rules import Adjusted
 from payeropt_lib.pricing.rate_book import Book
 from payeropt_lib.pricing.tolerance import beyond_cents
 from payeropt_lib.reference.modifiers import PRICING_MODIFIERS
@@ -45,6 +47,7 @@ class Priced:
     group: np.ndarray  # ... how many were ranked with it (same claim and day) ...
     first: np.ndarray  # ... and the line ranked 1st among them
     flagged: np.ndarray | None  # with allowed amounts: the lines ``expected.flagged`` picks
+    adjusted: Adjusted | None = None  # the lines priced under Medicare's rules
 
     def figures(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The lines at ``rows`` (ascending) worked out again from their segments: the
@@ -61,6 +64,22 @@ class Priced:
         out = _figures(self.seg, self.t, self.units, self.charge, rows, rank)
         out["n_proc"] = np.where(hit, self.group[at] if ranked else 0, 0)
         out["first"] = np.where(hit, self.first[at] if ranked else -1, -1)
+        tt = self.t[rows]
+        out["rate"] = self.seg["rate"][tt]
+        out["u_rule"] = np.zeros(len(rows), np.int64)
+        out["rule"] = np.full(len(rows), "", dtype=object)
+        adj = self.adjusted
+        if adj is not None and len(adj.at) and len(rows):
+            j = np.minimum(np.searchsorted(adj.at, rows), len(adj.at) - 1)
+            mine = adj.at[j] == rows
+            i, j = np.flatnonzero(mine), j[mine]
+            for name, values in (
+                ("rank", adj.rank), ("n_proc", adj.n_proc), ("first", adj.first),
+                ("gross", adj.gross), ("after", adj.after), ("lesser_hit", adj.lesser_hit),
+                ("expected", adj.expected), ("rate", adj.rate), ("u_rule", adj.u_rule),
+                ("rule", adj.rule),
+            ):  # fmt: skip
+                out[name][i] = values[j]
         return out
 
 
@@ -130,10 +149,13 @@ def price_lines(
     room: Room,
     columns: list[str],
     allowed: pd.Series | None = None,
+    rules: Callable[..., Adjusted | None] | None = None,
 ) -> Priced:
     """Rules 1-6 for every line: gathers through its segment, then int64 arithmetic. Only
     the arrays ``columns`` are made of are kept whole; the rest of a slice's work is done
-    in scratch. With ``allowed`` (the remittance's amounts), also ``flagged`` on the way."""
+    in scratch. With ``allowed`` (the remittance's amounts), also ``flagged`` on the way.
+    ``rules`` (``medicare_rules.apply`` with its tables bound) prices again the lines of
+    ``payment_rules=medicare`` contracts, whose figures then replace these."""
     room.ready()
     n, seg, t = found.n, book.seg, book.t
     units = lines["units"].to_numpy(dtype=np.int64)
@@ -182,6 +204,20 @@ def price_lines(
         room["rank"][ranked] = ranks
     if beyond is not None:
         beyond.flag(at)
+    adjusted = None
+    if rules is not None:
+        adjusted = rules(lines, found, seg, t, units, charge, line_key, book.mult_vocab)
+    if adjusted is not None:  # Medicare's rules: their lines' figures replace the above
+        at = adjusted.at
+        expected[at] = adjusted.expected
+        for name, values in (
+            ("rate", adjusted.rate), ("gross", adjusted.gross), ("after", adjusted.after),
+            ("lesser_hit", adjusted.lesser_hit), ("rank", adjusted.rank),
+        ):  # fmt: skip
+            if name in room:
+                room[name][at] = values
+        if beyond is not None:
+            beyond.flag(at)
     own = {"copy": False}  # a mask made for its column alone
     make = {
         "pricing_modifier": lambda: _category(found.pm, PRICING_MODIFIERS),
@@ -205,7 +241,7 @@ def price_lines(
     added = {name: make[name]() for name in columns}
     return Priced(
         added, seg, t, units, charge, rate_na, expected, ranked, ranks, group, first,
-        None if beyond is None else beyond.out,
+        None if beyond is None else beyond.out, adjusted,
     )  # fmt: skip
 
 

@@ -394,6 +394,12 @@ def _contract_table(contracts: pd.DataFrame, payers: list, pls: list, locs: list
         "has_loc": np.array([v is not None for v in locality], dtype=bool),
         "lesser": np.asarray(lesser.to_numpy(dtype=bool)),
         "mppr": _int_column(c["mppr_percent_x1000"], 50_000)[0],
+        # payment_rules=medicare: Medicare's own reductions too (pricing.medicare_rules).
+        "rules": (
+            c["payment_rules"].astype(object).eq("medicare").to_numpy(dtype=bool)
+            if "payment_rules" in c
+            else np.zeros(len(p), bool)
+        ),
     }
     never = np.full(len(p), np.iinfo(np.int64).max)
     out = _sort_rows(rows, p * len(pls) + pl, start, never, lo, span)
@@ -482,6 +488,7 @@ def _price_segments(c: dict, f: dict, m: dict, s: dict) -> dict:
         "mppr": _pick(c["mppr"], rc, 0),
         "has_c": has_c,
         "mult": s["mult"],
+        "rules": _pick(c["rules"], rc, False),
     }
     rates, rates_na, meds, meds_na = [], [], [], []
     for site in ("nf", "fac"):

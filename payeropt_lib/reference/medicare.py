@@ -55,6 +55,9 @@ MEDICARE_FEES_COLUMNS: tuple[str, ...] = (
     "facility_amount",
     "mult_proc",
 )
+# CMS's payment-policy indicators a medicare_fees.csv may carry besides mult_proc (interface
+# section 1, extended): BILAT SURG, ASST SURG, CO SURG and ENDO BASE of the PPRRVU file.
+INDICATOR_COLUMNS: tuple[str, ...] = ("bilat_surg", "asst_surg", "co_surg", "endo_base")
 
 PPRRVU_COLUMNS: tuple[str, ...] = (
     "procedure_code",
@@ -69,6 +72,9 @@ PPRRVU_COLUMNS: tuple[str, ...] = (
     "glob_days",
     "mult_proc",
     "bilat_surg",
+    "asst_surg",
+    "co_surg",
+    "endo_base",
     "conv_factor_x10000",
 )
 
@@ -134,6 +140,9 @@ _PPRRVU_FIELDS: dict[str, tuple[tuple[int, int], tuple[str, ...]]] = {
     "glob_days": ((103, 106), ("GLOB DAYS", "GLOBAL DAYS", "GLOBAL SURGERY")),
     "mult_proc": ((115, 116), ("MULT PROC", "MULTIPLE PROCEDURE")),
     "bilat_surg": ((116, 117), ("BILAT SURG", "BILATERAL SURGERY")),
+    "asst_surg": ((117, 118), ("ASST SURG", "ASSISTANT SURGERY", "ASSISTANT AT SURGERY")),
+    "co_surg": ((118, 119), ("CO- SURG", "CO-SURG", "CO SURG", "CO SURGEONS")),
+    "endo_base": ((127, 132), ("ENDO BASE", "ENDOSCOPIC BASE CODE")),
     "conv_factor": ((132, 140), ("CONV FACTOR", "CONVERSION FACTOR")),
 }
 _PPRRVU_HEADER_NAMES = {key: names for key, (_, names) in _PPRRVU_FIELDS.items()}
@@ -218,6 +227,9 @@ def _typed_pprrvu(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             "glob_days": raw["glob_days"],
             "mult_proc": raw["mult_proc"],
             "bilat_surg": raw["bilat_surg"],
+            "asst_surg": raw["asst_surg"],
+            "co_surg": raw["co_surg"],
+            "endo_base": raw["endo_base"].str.upper(),
             "conv_factor_x10000": parse_scaled(raw["conv_factor"], 4, f"{source} CONV FACTOR"),
         }
     )
@@ -260,8 +272,9 @@ def read_pprrvu(path: Path | str) -> pd.DataFrame:
     Returns one row per HCPCS + modifier: procedure_code (str, 5 chars), modifier (str,
     '' when blank), status_code (str), work_rvu_x100, nonfac_pe_rvu_x100, fac_pe_rvu_x100,
     mp_rvu_x100 (int64, RVU x 100), nonfac_na (bool, True when the non-facility NA indicator
-    is set, i.e. a facility-only code), pctc_ind, glob_days, mult_proc, bilat_surg (str) and
-    conv_factor_x10000 (int64, CF x 10000 as printed in the file).
+    is set, i.e. a facility-only code), pctc_ind, glob_days, mult_proc, bilat_surg,
+    asst_surg, co_surg, endo_base (str; '' when blank) and conv_factor_x10000 (int64, CF x
+    10000 as printed in the file).
     """
     path = Path(path)
     frame = _read_pprrvu_txt(path) if _is_fixed_width(path) else _read_pprrvu_csv(path)
@@ -389,12 +402,14 @@ def fee_schedule_amounts(
     """Medicare PFS amounts per unit for one locality and one conversion-factor period.
 
     Needs ``read_pprrvu`` columns (procedure_code, modifier, status_code, work_rvu_x100,
-    nonfac_pe_rvu_x100, fac_pe_rvu_x100, mp_rvu_x100, nonfac_na, mult_proc) and ``read_gpci``
+    nonfac_pe_rvu_x100, fac_pe_rvu_x100, mp_rvu_x100, nonfac_na, mult_proc; bilat_surg,
+    asst_surg, co_surg and endo_base when present) and ``read_gpci``
     columns. Only status codes A, R and T are priced (the only ones CMS pays from RVUs).
 
     Returns locality, procedure_code, modifier (str), effective_from, effective_to
     (datetime64; effective_to exclusive, NaT = open ended), non_facility_cents, facility_cents
-    (int64, per unit) and mult_proc (str). Amounts use integer arithmetic and are rounded half
+    (int64, per unit), mult_proc and the ``INDICATOR_COLUMNS`` (str; '' when the PPRRVU frame
+    has no such column). Amounts use integer arithmetic and are rounded half
     up to the cent once. For facility-only codes (non-facility NA indicator set)
     non_facility_cents is set to facility_cents, so a line billed from a non-facility place of
     service is expected at the facility rate rather than at an unpublished non-facility one.
@@ -427,6 +442,10 @@ def fee_schedule_amounts(
             "non_facility_cents": non_facility_cents.astype(np.int64),
             "facility_cents": facility_cents.astype(np.int64),
             "mult_proc": payable["mult_proc"].to_numpy(),
+            **{
+                c: payable[c].to_numpy() if c in payable else np.full(len(payable), "")
+                for c in INDICATOR_COLUMNS
+            },
         }
     ).astype({"effective_from": "datetime64[ns]", "effective_to": "datetime64[ns]"})
 
@@ -490,8 +509,10 @@ def write_medicare_fees_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     """Write ``fee_schedule_amounts``-shaped rows as interface ``medicare_fees.csv``.
 
     Columns, in order: locality, procedure_code, modifier, effective_from, effective_to,
-    non_facility_amount, facility_amount, mult_proc. Money as plain decimals ('123.45'), dates
-    YYYY-MM-DD, blank for an empty modifier or an open-ended effective_to. UTF-8, LF endings.
+    non_facility_amount, facility_amount, mult_proc, then the ``INDICATOR_COLUMNS`` present
+    in ``frame`` (bilat_surg, asst_surg, co_surg, endo_base; blank when CMS gives none).
+    Money as plain decimals ('123.45'), dates YYYY-MM-DD, blank for an empty modifier or an
+    open-ended effective_to. UTF-8, LF endings.
     """
     path = Path(path)
     out = pd.DataFrame(
@@ -504,8 +525,9 @@ def write_medicare_fees_csv(frame: pd.DataFrame, path: Path | str) -> Path:
             "non_facility_amount": decimal_texts(frame["non_facility_cents"]).to_numpy(),
             "facility_amount": decimal_texts(frame["facility_cents"]).to_numpy(),
             "mult_proc": frame["mult_proc"].fillna("").astype("str"),
+            **{c: frame[c].fillna("").astype("str") for c in INDICATOR_COLUMNS if c in frame},
         }
-    )[list(MEDICARE_FEES_COLUMNS)]
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     logger.info("wrote %d Medicare fee rows to %s", len(out), path)
@@ -516,7 +538,8 @@ def read_medicare_fees_csv(path: Path | str) -> pd.DataFrame:
     """Read an interface ``medicare_fees.csv`` back into the ``fee_schedule_amounts`` shape.
 
     Returns locality, procedure_code, modifier, effective_from, effective_to (datetime64,
-    NaT = open ended), non_facility_cents, facility_cents (int64) and mult_proc. Money is parsed
+    NaT = open ended), non_facility_cents, facility_cents (int64), mult_proc and the
+    ``INDICATOR_COLUMNS`` ('' when the file has no such column). Money is parsed
     to cents without passing through float. Does not validate beyond parsing.
     """
     raw = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8")
@@ -532,6 +555,7 @@ def read_medicare_fees_csv(path: Path | str) -> pd.DataFrame:
             "non_facility_cents": parse_cents(raw["non_facility_amount"]),
             "facility_cents": parse_cents(raw["facility_amount"]),
             "mult_proc": raw.get("mult_proc", pd.Series("", index=raw.index)),
+            **{c: raw.get(c, pd.Series("", index=raw.index)) for c in INDICATOR_COLUMNS},
         }
     ).astype({"effective_from": "datetime64[ns]", "effective_to": "datetime64[ns]"})
 

@@ -153,6 +153,8 @@ contracts = _practice_table(
     Column("mppr_percent_x1000", BigInteger, nullable=False),
     Column("timely_filing_days", Integer),
     Column("appeal_days", Integer, nullable=False),
+    # 'contract' (only this row's terms) or 'medicare' (Medicare's own reductions too).
+    Column("payment_rules", String(8), nullable=False, server_default="contract"),
     _import_id(),
     PrimaryKeyConstraint("org_id", "payer_id", "product_line", "effective_from"),
 )
@@ -184,6 +186,10 @@ medicare_fees = _practice_table(
     Column("non_facility_cents", BigInteger, nullable=False),
     Column("facility_cents", BigInteger, nullable=False),
     Column("mult_proc", String(1)),
+    Column("bilat_surg", String(1)),
+    Column("asst_surg", String(1)),
+    Column("co_surg", String(1)),
+    Column("endo_base", String(5)),
     _import_id(),
     PrimaryKeyConstraint("org_id", "locality", "procedure_code", "modifier", "effective_from"),
 )

@@ -454,3 +454,55 @@ def test_replacing_charges_grows_in_proportion_to_the_file(tmp_path):
         per_line[lines] = steps[0] / lines
     event.remove(engine, "checkout", _watch)
     assert per_line[4_000] < 1.3 * per_line[2_000], per_line
+
+
+def test_payment_rules_default_to_contract_and_medicare_is_stored(engine, org, tmp_path):
+    path = tmp_path / "contracts.csv"
+    path.write_text(
+        "payer_id,payer_name,payer_class,effective_from,basis,medicare_percent,"
+        "medicare_locality,payment_rules\n"
+        "MCR,Medicare,MEDICARE,2025-01-01,medicare_percent,100,01112-05,Medicare\n"
+        "ACME,Acme,COMMERCIAL,2025-01-01,medicare_percent,125,01112-05,\n"
+    )
+    imports.import_file(engine, org, "contracts", path, OWNER)
+    stored = store.read_frame(engine, tables.contracts, org).set_index("payer_id")
+    assert stored.loc["MCR", "payment_rules"] == "medicare"
+    assert stored.loc["ACME", "payment_rules"] == "contract"
+
+
+def test_a_payment_rules_value_other_than_medicare_or_contract_is_refused(engine, org, tmp_path):
+    path = tmp_path / "contracts.csv"
+    path.write_text(
+        "payer_id,payer_name,payer_class,effective_from,basis,payment_rules\n"
+        "ACME,Acme,COMMERCIAL,2025-01-01,fee_schedule,cms\n"
+    )
+    before = snapshot(engine, org)
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, "contracts", path, OWNER)
+    assert (caught.value.row, caught.value.column) == (2, "payment_rules")
+    assert "contract, medicare" in str(caught.value)
+    assert snapshot(engine, org) == before
+
+
+def test_medicare_fee_indicators_are_stored_and_optional(engine, org, tmp_path):
+    path = tmp_path / "medicare_fees.csv"
+    path.write_text(
+        "locality,procedure_code,modifier,effective_from,non_facility_amount,facility_amount,"
+        "mult_proc,bilat_surg,asst_surg,co_surg,endo_base\n"
+        "01112-05,29880,,2025-01-01,500.00,500.00,3,1,0,1,29870\n"
+        "01112-05,99213,,2025-01-01,89.32,63.92,0,,,,\n"
+    )
+    imports.import_file(engine, org, "medicare-fees", path, OWNER)
+    stored = store.read_frame(engine, tables.medicare_fees, org).set_index("procedure_code")
+    assert list(stored.loc["29880", ["bilat_surg", "asst_surg", "co_surg", "endo_base"]]) == [
+        "1",
+        "0",
+        "1",
+        "29870",
+    ]
+    assert stored.loc["99213", ["bilat_surg", "endo_base"]].isna().all()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(path.read_text().replace(",3,1,0,1,29870", ",3,B,0,1,29870"))
+    with pytest.raises(InputFileError) as caught:
+        imports.import_file(engine, org, "medicare-fees", bad, OWNER)
+    assert (caught.value.row, caught.value.column) == (2, "bilat_surg")

@@ -189,6 +189,7 @@ def test_amount_frame_shape(pprrvu: pd.DataFrame, gpci: pd.DataFrame) -> None:
         "non_facility_cents",
         "facility_cents",
         "mult_proc",
+        *medicare.INDICATOR_COLUMNS,
     ]
     assert fees["non_facility_cents"].dtype == np.int64
     assert fees["facility_cents"].dtype == np.int64
@@ -298,6 +299,31 @@ def test_conversion_factor_periods_are_half_open_and_contiguous() -> None:
     assert medicare.reference_periods()[-1] == (date(2026, 1, 1), None, 334009)
 
 
+def test_pprrvu_payment_indicators_csv_and_txt_agree(cms: Path, pprrvu: pd.DataFrame) -> None:
+    # BILAT SURG, ASST SURG, CO-SURG and ENDO BASE, as CMS prints them for a few codes.
+    txt = medicare.read_pprrvu(cms / "PPRRVU2025_Oct.txt")
+    columns = ["procedure_code", "modifier", "mult_proc", *medicare.INDICATOR_COLUMNS]
+    for frame in (pprrvu, txt):
+        rows = frame.set_index(["procedure_code", "modifier"])[columns[2:]]
+        assert list(rows.loc[("29880", "")]) == ["3", "1", "0", "1", "29870"]
+        assert list(rows.loc[("43239", "")]) == ["3", "0", "1", "0", "43235"]
+        assert list(rows.loc[("27447", "")]) == ["2", "1", "2", "1", ""]
+        assert list(rows.loc[("73721", "TC")]) == ["4", "3", "0", "0", ""]
+    both = pprrvu[columns].merge(txt[columns], on=["procedure_code", "modifier"])
+    for name in columns[2:]:
+        assert (both[f"{name}_x"] == both[f"{name}_y"]).all(), name
+
+
+def test_reading_a_medicare_fees_csv_without_indicators(tmp_path: Path) -> None:
+    path = tmp_path / "medicare_fees.csv"
+    path.write_text(
+        "locality,procedure_code,modifier,effective_from,effective_to,non_facility_amount,"
+        "facility_amount,mult_proc\n04412-11,99213,,2025-01-01,,89.32,63.92,0\n"
+    )
+    back = medicare.read_medicare_fees_csv(path)
+    assert list(back[list(medicare.INDICATOR_COLUMNS)].iloc[0]) == ["", "", "", ""]
+
+
 # --------------------------------------------------------------------------- medicare_fees.csv
 
 
@@ -311,12 +337,12 @@ def test_write_medicare_fees_csv_format_and_round_trip(
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == (
         "locality,procedure_code,modifier,effective_from,effective_to,"
-        "non_facility_amount,facility_amount,mult_proc"
+        "non_facility_amount,facility_amount,mult_proc,bilat_surg,asst_surg,co_surg,endo_base"
     )
     assert len(lines) == 1 + 4 * 4  # 99213 and 73562 global/26/TC, four CF periods
-    assert "04412-11,99213,,2025-01-01,2026-01-01,89.32,63.92,0" in lines
-    assert "04412-11,99213,,2026-01-01,,92.23,66.00,0" in lines
-    assert "04412-11,73562,26,2024-01-01,2024-03-09,8.88,8.88,0" in lines
+    assert "04412-11,99213,,2025-01-01,2026-01-01,89.32,63.92,0,0,0,0," in lines
+    assert "04412-11,99213,,2026-01-01,,92.23,66.00,0,0,0,0," in lines
+    assert "04412-11,73562,26,2024-01-01,2024-03-09,8.88,8.88,0,3,0,0," in lines
     money = re.compile(r"^\d+\.\d{2}$")
     for line in lines[1:]:
         cells = line.split(",")
