@@ -320,7 +320,7 @@ def remittance_files(plan: pd.DataFrame, seed: int) -> dict[str, bytes]:
             and (period == correction["next_period"])
         ):
             extra = correction["claim"]
-        frames = _frames(part, full, extra)
+        frames = writer_frames(part, full, extra)
         control += 1
         name = f"{period}_{payer}.835"
         created = dt.datetime.combine(part["payment_date"].max().date(), dt.time(6, 0))
@@ -367,8 +367,10 @@ def _pick_correction(plan: pd.DataFrame) -> dict | None:
     return {"payer": "PMH", "claim": claim, "next_period": later[0]}
 
 
-def _frames(part: pd.DataFrame, full: bool, correction: pd.DataFrame | None) -> dict:
-    """Writer frames (transactions, claims, lines, adjustments) for one payer's file."""
+def writer_frames(part: pd.DataFrame, full: bool, correction: pd.DataFrame | None) -> dict:
+    """Writer frames (transactions, claims, lines, adjustments) for one payer's file: one
+    transaction per ``month`` of ``part`` (rows of ``plan_payments`` of one payer, with a
+    ``month`` column); ``benchmarks/era_many.py`` writes daily files with it."""
     months = sorted(part["month"].unique())
     txn_of = {m: i for i, m in enumerate(months)}
     part = part.assign(txn=part["month"].map(txn_of))

@@ -26,6 +26,10 @@ import numpy as np
 import pyarrow as pa
 
 CHUNK = 1 << 20  # lines per slice of the per-line passes
+# Below this many lines a call runs on the calling thread, without a pool or a prefault
+# thread: starting and waking threads was most of the time of pricing a small 835
+# (benchmarks/era_many.py), and one slice has nothing to run beside.
+SMALL = 1 << 16
 
 
 def usable_cores() -> int:
@@ -56,6 +60,32 @@ def scratch(name: str, dtype: type, size: int) -> np.ndarray:
     return have[:size]
 
 
+class InlinePool:
+    """``ThreadPoolExecutor``'s ``submit``, run at once on the calling thread (small calls:
+    ``pool_for``). Work arrays (``scratch``) are then the calling thread's, kept between
+    calls like its DuckDB connection."""
+
+    def submit(self, fn: Callable, /, *args: object, **kwargs: object) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # raised by future.result(), as a pool would
+            future.set_exception(exc)
+        return future
+
+    def __enter__(self) -> InlinePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def pool_for(n: int, threads: int) -> ThreadPoolExecutor | InlinePool:
+    """A pool of ``threads`` for a call on ``n`` lines, or the calling thread below
+    ``SMALL`` lines (the same figures either way)."""
+    return InlinePool() if n < SMALL or threads == 1 else ThreadPoolExecutor(threads)
+
+
 def run_in_slices(pool: ThreadPoolExecutor, n: int, work: Callable[[int, int], None]) -> None:
     """``work(a, b)`` over slices of the lines, on the pool's threads (numpy lets go of the
     GIL in gathers and arithmetic, so the slices run on all cores)."""
@@ -81,7 +111,11 @@ class Room(threading.Thread):
         self.arrays = {name: np.empty(n, dtype) for name, dtype in dtypes.items()}
         self.zeroed = zeroed
         self.n, self.done, self.stop = n, 0, threading.Event()
-        self.start()
+        # A thread costs more than touching the pages of a small call's arrays as they are
+        # written: a posting of a few claims starts none.
+        self.started = n >= SMALL
+        if self.started:
+            self.start()
 
     def run(self) -> None:
         # Idle time only: the pricing threads come first (Linux: a thread's own nice value).
@@ -101,7 +135,8 @@ class Room(threading.Thread):
 
     def ready(self) -> None:
         self.stop.set()
-        self.join()
+        if self.started:
+            self.join()
         if self.zeroed in self.arrays:
             self.arrays[self.zeroed][self.done :] = 0
 

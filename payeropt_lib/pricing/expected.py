@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
@@ -39,6 +38,7 @@ from payeropt_lib.pricing.engine_runtime import (
     duckdb_connection,
     keep_connection,
     no_hugepage_advice,
+    pool_for,
     usable_cores,
 )
 from payeropt_lib.pricing.explanations import MACROS, write_explanations
@@ -200,7 +200,7 @@ def _expected_allowed(
     clock = Clock()
     threads = usable_cores()
     explained = 0
-    with ThreadPoolExecutor(threads) as pool:
+    with pool_for(len(lines), threads) as pool:
         found = encode(lines, pool)
         clock.mark("encode")
         room = reserve(len(lines), columns)

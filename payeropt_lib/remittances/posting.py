@@ -25,7 +25,7 @@ from payeropt_lib.inputs import era
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
-from . import tasks
+from . import rates_cache, tasks
 from .evaluation import CHARGE_COLUMNS, Evaluation, Practice, claims_of, evaluate
 from .matching import payment_keys
 
@@ -307,11 +307,12 @@ def _practice(conn: Connection, org_id: str, remit: era.Remit, new: pd.DataFrame
     """What evaluating the payments ``new`` reads of the practice."""
     claim_ids, reversed_ids = claims_of(remit, new)
     rc = tables.remit_claims
+    rates = rates_cache.rate_tables(conn, org_id)  # read again only after an import
     return Practice(
-        aliases=store.read_frame(conn, tables.payer_aliases, org_id, ["alias", "payer_id"]),
-        contracts=store.read_frame(conn, tables.contracts, org_id),
-        fee_schedules=store.read_frame(conn, tables.fee_schedules, org_id),
-        medicare_fees=store.read_frame(conn, tables.medicare_fees, org_id),
+        aliases=rates.aliases,
+        contracts=rates.contracts,
+        fee_schedules=rates.fee_schedules,
+        medicare_fees=rates.medicare_fees,
         charges=store.read_in(conn, tables.charges, org_id, "claim_id", claim_ids, CHARGE_COLUMNS),
         posted_claims=store.read_in(
             conn,

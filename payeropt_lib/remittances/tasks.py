@@ -46,6 +46,18 @@ def group_findings(under: pd.DataFrame) -> pd.DataFrame:
     (at stake, positive), lines, cause (the cause with the most money at stake), remit_date,
     deadline.
     """
+    if under.empty:  # most small 835s: the same empty frame, for the input's dtypes
+        shape = tuple(under.dtypes.items())
+        if shape not in _NO_TASKS:
+            _NO_TASKS[shape] = _grouped(under)
+        return _NO_TASKS[shape].copy()
+    return _grouped(under)
+
+
+_NO_TASKS: dict[tuple, pd.DataFrame] = {}  # group_findings of empty frames, per dtypes
+
+
+def _grouped(under: pd.DataFrame) -> pd.DataFrame:
     keys = ["claim_id", "remit_id"]
     f = under.assign(stake=-under["variance_cents"].astype("int64"))
     by_cause = f.groupby([*keys, "cause"], sort=False)["stake"].sum().reset_index()
@@ -303,6 +315,8 @@ def link(findings: pd.DataFrame, opened: pd.DataFrame) -> pd.DataFrame:
     """``findings`` with the task_id of the task opened for each under-paid line (NA for
     the others); a new frame."""
     under = findings["kind"].eq("underpaid")
+    if opened.empty or not under.any():  # most small 835s: no task, and no merge to make
+        return findings.assign(task_id=pd.Series(pd.NA, index=findings.index, dtype="Int64"))
     ids = findings[["claim_id", "remit_id"]].merge(
         opened, on=["claim_id", "remit_id"], how="left"
     )["task_id"]

@@ -262,6 +262,8 @@ def insert_rows(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     """``bulk_insert`` of the frame's columns that ``table`` has, leaving out the nullable
     columns that are NULL on every row: they take their NULL default, and there are fewer
     values to bind or COPY (an 835's optional elements: CLP10-14, SVC04, SVC06, ...)."""
+    if frame.empty:  # a small 835's PLB, problems, denials: nothing to look at
+        return 0
     columns = [
         c
         for c in frame.columns

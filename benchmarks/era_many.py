@@ -1,0 +1,278 @@
+"""A year of daily 835s: the fixed cost of posting a file, paid 1,500 times.
+
+    .venv/bin/python benchmarks/era_many.py [--claims-per-month 1700] [--seed 20261101]
+                                            [--limit N] [--work DIR] [--pg] [--pg-url URL]
+
+A practice's remittances arrive as many small files, not one large one: about 1,500 a year
+(one per payer and payment day, often split), 2-30 claims each. What a file costs whatever
+its size (pricing set-up, reading the practice's rate tables, explanation and task steps,
+pandas on tiny frames) is then most of the year's posting time.
+
+Set-up (not timed): the demo practice (``payeropt_lib.demo``: its contracts, fee schedules,
+Medicare fees and two years of charges, ``--claims-per-month`` claims a month) is loaded
+into a fresh store; the demo payers' payments (``demo.remittances.plan_payments``: planted
+under-payments, denials, bundled lines...) made in the demo's last year are cut, per payer
+in payment-date order, into files of 2-30 claims (``2 + Binomial(28, 0.4)``: 13 on average),
+each one payment, written with ``inputs.era_writer``; 40 other claims of that year become
+1-claim files. Timed: every file posted with ``posting.post_file``, in date order, then the
+1-claim files.
+
+Printed: the year's total, the seconds per file (median, p95), the fixed cost of a file
+measured two ways (the intercept of per-file seconds regressed on claims; the median of the
+1-claim files) and the seconds of each posting stage (``post_file(timings=...)``), summed
+over the year and per file. Targets (issue 11): the year ≤ 60 s on SQLite; the fixed cost
+≤ 40 ms a file.
+
+SQLite by default (a temporary file, or ``--work DIR``, which keeps the generated files and
+the loaded store between runs: the store is copied before each run); ``--pg`` posts into a
+temporary PostgreSQL database too (created from ``--pg-url`` and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from payeropt_lib import store  # noqa: E402
+from payeropt_lib.demo import files as demo_files  # noqa: E402
+from payeropt_lib.demo import remittances as demo_era  # noqa: E402
+from payeropt_lib.inputs import era_writer, onboarding  # noqa: E402
+from payeropt_lib.remittances import posting  # noqa: E402
+from payeropt_lib.store import orgs, tables  # noqa: E402
+from payeropt_lib.store.access import Identity  # noqa: E402
+
+WHO = Identity("bench", "owner")
+ORG = "many"
+YEAR_FROM = pd.Timestamp(demo_files.DEMO_AS_OF) - pd.DateOffset(years=1)
+SINGLES = 40  # 1-claim files, posted after the year
+TARGET_TOTAL = 60.0
+TARGET_FIXED = 0.040
+
+
+def load_practice(engine, folder: Path) -> None:
+    """The demo practice's files, imported as a consultant would (``onboarding``)."""
+    orgs.create(engine, ORG, "Many files", WHO, locality=demo_files.DEMO_LOCALITY)
+    orgs.opt_in(engine, ORG, WHO, True)
+    onboarding.load_folder(engine, ORG, folder, WHO)
+
+
+def write_files(engine, out: Path, seed: int) -> list[Path]:
+    """The last year's payments of the loaded practice as small daily 835s, in posting order
+    (the year's files, then the 1-claim files)."""
+    frames = {
+        t.name: store.read_frame(engine, t, ORG)
+        for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
+    }
+    plan = demo_era.plan_payments(
+        frames["charges"],
+        frames["contracts"],
+        frames["fee_schedules"],
+        frames["medicare_fees"],
+        demo_files.DEMO_AS_OF,
+        seed,
+    )
+    plan = plan[plan["payment_date"] >= YEAR_FROM].sort_values(
+        ["payment_date", "claim_id", "line_number"], kind="stable"
+    )
+    rng = np.random.default_rng(seed)
+    claims = plan["claim_id"].unique()
+    single = set(rng.choice(claims, SINGLES, replace=False).tolist())
+    parts: list[tuple[pd.Timestamp, str, pd.DataFrame]] = []
+    for payer, rows in plan[~plan["claim_id"].isin(single)].groupby("primary_payer_id"):
+        ids = rows["claim_id"].unique()  # payment-date order
+        cuts = np.cumsum(2 + rng.binomial(28, 0.4, len(ids)))
+        cuts = cuts[cuts < len(ids)]
+        chunk = dict(
+            zip(ids, np.searchsorted(cuts, np.arange(len(ids)), side="right"), strict=True)
+        )
+        for _, part in rows.groupby(rows["claim_id"].map(chunk), sort=True):
+            parts.append((part["payment_date"].max(), payer, part))
+    singles = [
+        (part["payment_date"].max(), part["primary_payer_id"].iloc[0], part)
+        for _, part in plan[plan["claim_id"].isin(single)].groupby("claim_id", sort=True)
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n, (paid, payer, part) in enumerate(
+        sorted(parts, key=lambda p: (p[0], p[1])) + singles, start=1
+    ):
+        element, component, terminator, breaks, full, _ = demo_era.FORMATS.get(
+            payer, demo_era.DEFAULT_FORMAT
+        )
+        day = paid.strftime("%Y%m%d")
+        frames = demo_era.writer_frames(part.assign(month=day), full, None)
+        frames["transactions"]["trace_number"] = f"{payer}{day}N{n:04d}"
+        data = era_writer.write(
+            frames,
+            element=element,
+            component=component,
+            terminator=terminator,
+            line_breaks=breaks,
+            isa_control=n,
+            sender=f"{payer}EDI",
+            receiver="DEMOPRACTICE",
+            created=dt.datetime.combine(paid.date(), dt.time(6, 0)),
+        )
+        path = out / f"{n:05d}_{day}_{payer}.835"
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def prepare(work: Path, claims_per_month: int, seed: int) -> tuple[Path, list[Path]]:
+    """The practice's files, the loaded SQLite store (template) and the 835s, under ``work``
+    (made once per ``work`` folder and settings)."""
+    tag = f"{claims_per_month}_{seed}"
+    template = work / f"practice_{tag}.sqlite"
+    era_dir = work / f"era_{tag}"
+    practice = work / f"practice_{tag}"
+    if not template.exists() or not era_dir.exists():
+        shutil.rmtree(era_dir, ignore_errors=True)
+        template.unlink(missing_ok=True)
+        demo_files.generate(practice, claims_per_month=claims_per_month, seed=seed)
+        building = work / "building.sqlite"
+        building.unlink(missing_ok=True)
+        engine = store.engine_for(f"sqlite:///{building}")
+        load_practice(engine, practice)
+        write_files(engine, era_dir, seed)
+        store.dispose_all()
+        building.rename(template)
+    return practice, sorted(era_dir.glob("*.835"))
+
+
+def post_all(engine, paths: list[Path]) -> dict:
+    """Post the files one by one; per-file seconds, claims, stage seconds."""
+    seconds, claims, stages = [], [], {}
+    results = []
+    started = time.perf_counter()
+    for path in paths:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        result = posting.post_file(engine, ORG, path, WHO, timings=timings)
+        seconds.append(time.perf_counter() - t0)
+        claims.append(result.claims)
+        results.append(result)
+        for stage, took in timings.items():
+            stages[stage] = stages.get(stage, 0.0) + took
+    return {
+        "total": time.perf_counter() - started,
+        "seconds": np.array(seconds),
+        "claims": np.array(claims),
+        "stages": stages,
+        "results": results,
+    }
+
+
+def report(backend: str, run: dict, n_singles: int) -> None:
+    secs, claims, results = run["seconds"], run["claims"], run["results"]
+    year = slice(0, len(secs) - n_singles)
+    ones = secs[len(secs) - n_singles :]
+    lines = sum(r.lines for r in results)
+    print(
+        f"{backend}: {len(secs)} files, {int(claims.sum())} claims, {lines} lines posted in "
+        f"{run['total']:.1f} s (target <= {TARGET_TOTAL:.0f} s): "
+        f"{sum(r.underpaid for r in results)} under-paid, "
+        f"{sum(r.overpaid for r in results)} over-paid, "
+        f"{sum(r.denied + r.bundled for r in results)} denied or bundled, "
+        f"{sum(r.tasks_opened for r in results)} tasks opened"
+    )
+    print(
+        f"  per file: median {1000 * statistics.median(secs):.0f} ms, "
+        f"p95 {1000 * float(np.percentile(secs, 95)):.0f} ms, max {1000 * secs.max():.0f} ms"
+    )
+    if len(secs[year]) > 2:
+        slope, intercept = np.polyfit(claims[year], secs[year], 1)
+        print(
+            f"  fixed cost: {1000 * intercept:.0f} ms a file + {1000 * slope:.1f} ms a claim "
+            f"(least squares over the year's files; target <= {1000 * TARGET_FIXED:.0f} ms)"
+        )
+    if len(ones):
+        print(
+            f"  1-claim files: median {1000 * statistics.median(ones):.0f} ms ({len(ones)} files)"
+        )
+    n = len(secs)
+    print("  stages, s over all files (ms per file):")
+    print(
+        "    "
+        + ", ".join(
+            f"{stage} {took:.2f} ({1000 * took / n:.1f})"
+            for stage, took in run["stages"].items()
+            if took >= 0.0005
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims-per-month", type=int, default=1700)
+    parser.add_argument("--seed", type=int, default=20261101)
+    parser.add_argument("--limit", type=int, help="post only the first N files of the year")
+    parser.add_argument("--work", type=Path, help="keep generated files and store here")
+    parser.add_argument("--pg", action="store_true", help="post into PostgreSQL too")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        practice, paths = prepare(work, args.claims_per_month, args.seed)
+        year = paths[:-SINGLES]
+        if args.limit:
+            year = year[: args.limit]
+        paths = year + paths[-SINGLES:]
+        sizes = [p.stat().st_size for p in paths]
+        print(
+            f"set-up {time.perf_counter() - started:.0f} s (not timed): {len(year)} files of "
+            f"the year from {YEAR_FROM.date()} + {SINGLES} 1-claim files, "
+            f"{sum(sizes) / 1e6:.1f} MB"
+        )
+        db = work / "run.sqlite"
+        shutil.copyfile(
+            next(work.glob(f"practice_{args.claims_per_month}_{args.seed}.sqlite")), db
+        )
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        engine = store.engine_for(f"sqlite:///{db}")
+        report("sqlite", post_all(engine, paths), SINGLES)
+        store.dispose_all()
+        if args.pg:
+            post_pg(args.pg_url, practice, paths)
+
+
+def post_pg(admin_url: str, practice: Path, paths: list[Path]) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(store.normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+    name = f"payeropt_many_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        url = (
+            sa.engine.make_url(store.normalize_url(admin_url))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+        engine = store.engine_for(url)
+        load_practice(engine, practice)
+        report("postgresql", post_all(engine, paths), SINGLES)
+    finally:
+        store.dispose_all()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
