@@ -131,12 +131,23 @@ def live_state(engine, org_id: str) -> dict[str, list]:
         ),
         "lines": rows(
             tables.remit_lines,
-            ["remit_id", "claim_seq", "line_seq", "line_number", "match_method",
-             "allowed_cents", "patient_resp_cents", "sequestration_cents"],
+            [
+                "remit_id",
+                "claim_seq",
+                "line_seq",
+                "line_number",
+                "match_method",
+                "allowed_cents",
+                "patient_resp_cents",
+                "sequestration_cents",
+            ],
         ),  # fmt: skip
         "problems": rows(tables.remit_problems, ["remit_id", "kind", "claim_id", "message"]),
-        "denials": rows(d, ["remit_id", "claim_seq", "line_seq", "denial_class", "carc"],
-                        where=[d.c.void.is_(False)]),  # fmt: skip
+        "denials": rows(
+            d,
+            ["remit_id", "claim_seq", "line_seq", "denial_class", "carc"],
+            where=[d.c.void.is_(False)],
+        ),  # fmt: skip
         "findings": rows(
             f,
             ["remit_id", "claim_seq", "line_seq", *reevaluation.FINDING_CONTENT],
@@ -144,8 +155,17 @@ def live_state(engine, org_id: str) -> dict[str, list]:
         ),
         "tasks": rows(
             t,
-            ["claim_id", "remit_id", "state", "amount_cents", "recovered_cents", "cause",
-             "lines", "remit_date", "deadline"],
+            [
+                "claim_id",
+                "remit_id",
+                "state",
+                "amount_cents",
+                "recovered_cents",
+                "cause",
+                "lines",
+                "remit_date",
+                "deadline",
+            ],
             where=[t.c.state.in_((*tasks.OPEN_STATES, "recovered"))],
         ),  # fmt: skip
     }
