@@ -264,9 +264,13 @@ def test_a_corrected_rate_revises_the_open_task_and_a_paid_one_withdraws_it(engi
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(st.permutations(["fee-schedules", "medicare-fees", "charges", "era"]))
-def test_any_order_equals_the_natural_order(engine, tmp_path, natural, order) -> None:
+def test_any_order_equals_the_natural_order(engine, tmp_path, request, order) -> None:
     """The property: contracts first (the other files name its payers), then fee schedules,
-    Medicare fees, charges and the 835s (in their own order) shuffled."""
+    Medicare fees, charges and the 835s (in their own order) shuffled. On SQLite only: the
+    named orders above run on both backends, and the store's part is the same."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the orders are shuffled on SQLite; the named ones run on PostgreSQL")
+    natural = request.getfixturevalue("natural")
     org_id = _practice(engine)
     steps = ["contracts"]
     for step in order:
