@@ -47,10 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from payeropt_lib import store  # noqa: E402
 from payeropt_lib.demo import files as demo_files  # noqa: E402
+from payeropt_lib.demo import practice  # noqa: E402
 from payeropt_lib.demo import remittances as demo_era  # noqa: E402
 from payeropt_lib.inputs import era_writer, onboarding  # noqa: E402
 from payeropt_lib.remittances import posting  # noqa: E402
-from payeropt_lib.store import orgs, tables  # noqa: E402
+from payeropt_lib.store import orgs  # noqa: E402
 from payeropt_lib.store.access import Identity  # noqa: E402
 
 WHO = Identity("bench", "owner")
@@ -71,18 +72,7 @@ def load_practice(engine, folder: Path) -> None:
 def write_files(engine, out: Path, seed: int) -> list[Path]:
     """The last year's payments of the loaded practice as small daily 835s, in posting order
     (the year's files, then the 1-claim files)."""
-    frames = {
-        t.name: store.read_frame(engine, t, ORG)
-        for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
-    }
-    plan = demo_era.plan_payments(
-        frames["charges"],
-        frames["contracts"],
-        frames["fee_schedules"],
-        frames["medicare_fees"],
-        demo_files.DEMO_AS_OF,
-        seed,
-    )
+    plan = practice.payment_plan(engine, ORG, seed)
     plan = plan[plan["payment_date"] >= YEAR_FROM].sort_values(
         ["payment_date", "claim_id", "line_number"], kind="stable"
     )

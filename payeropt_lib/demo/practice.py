@@ -74,18 +74,7 @@ def post_demo_remittances(
     Posting is idempotent, so running the demo again posts nothing twice.
     """
     org = org_id or config.DEMO_ORG
-    frames = {
-        t.name: store.read_frame(engine, t, org)
-        for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
-    }
-    plan = demo_era.plan_payments(
-        frames["charges"],
-        frames["contracts"],
-        frames["fee_schedules"],
-        frames["medicare_fees"],
-        demo.DEMO_AS_OF,
-        seed,
-    )
+    plan = payment_plan(engine, org, seed)
     folder.mkdir(parents=True, exist_ok=True)
     files = demo_era.remittance_files(plan, seed)
     for name, content in files.items():
@@ -103,3 +92,20 @@ def post_demo_remittances(
             f"{sum(p.tasks_opened for p in posted)} tasks, "
             f"{sum(p.already_posted for p in posted)} already posted"
         )
+
+
+def payment_plan(engine: Engine, org_id: str, seed: int):  # noqa: ANN201 - a DataFrame
+    """What the demo's payers pay for the loaded practice ``org_id``
+    (``remittances.plan_payments`` over its stored charges and terms)."""
+    frames = {
+        t.name: store.read_frame(engine, t, org_id)
+        for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
+    }
+    return demo_era.plan_payments(
+        frames["charges"],
+        frames["contracts"],
+        frames["fee_schedules"],
+        frames["medicare_fees"],
+        demo.DEMO_AS_OF,
+        seed,
+    )

@@ -35,6 +35,7 @@ from tests.remittances.x835 import (
     SEP_99213,
     clp,
     era835,
+    reversal_of,
     svc,
 )
 
@@ -241,19 +242,6 @@ def test_reversal_and_correction_recover_the_task(engine, loaded, post):
     assert claims["reversed_by_remit_id"].notna().tolist() == [True, False, False]
 
 
-def _negated(line: dict) -> dict:
-    """The reversal of a service line built by ``svc``: every amount negated."""
-    segs = []
-    for seg in line["segs"]:
-        parts = seg.split("*")
-        if parts[0] == "SVC":
-            parts[2], parts[3] = f"-{parts[2]}", f"-{parts[3]}"
-        elif parts[0] == "CAS":
-            parts[3] = f"-{parts[3]}"
-        segs.append("*".join(parts))
-    return {"segs": segs, "charge": -line["charge"], "paid": -line["paid"], "pr": -line["pr"]}
-
-
 def test_several_reversals_in_one_835_each_cancel_their_claim(engine, loaded, post):
     """Issue 11.1: every reversal of an 835 cancels its claim's earlier posting, and the
     corrected claims close every task; none is left for money already paid."""
@@ -273,8 +261,8 @@ def test_several_reversals_in_one_835_each_cancel_their_claim(engine, loaded, po
         era835(
             ACME,
             [
-                clp("CLM1002", [_negated(FEB_99213_UNDERPAID)], status="22"),
-                clp("CLM1009", [_negated(JUL_99213_EARLIER_RATE)], status="22"),
+                clp("CLM1002", [reversal_of(FEB_99213_UNDERPAID)], status="22"),
+                clp("CLM1009", [reversal_of(JUL_99213_EARLIER_RATE)], status="22"),
                 clp("CLM1002", [FEB_99213_AS_CONTRACTED]),
                 clp("CLM1009", [corrected_jul]),
             ],

@@ -32,6 +32,7 @@ from tests.remittances.x835 import (
     PPO_99214_25,
     clp,
     era835,
+    reversal_of,
     svc,
 )
 
@@ -42,18 +43,6 @@ FILES = {
     "medicare-fees": "medicare_fees.csv",
     "charges": "charges.csv",
 }
-
-
-def _reversal(line: dict) -> dict:
-    segs = []
-    for seg in line["segs"]:
-        parts = seg.split("*")
-        if parts[0] == "SVC":
-            parts[2], parts[3] = f"-{parts[2]}", f"-{parts[3]}"
-        elif parts[0] == "CAS":
-            parts[3] = f"-{parts[3]}"
-        segs.append("*".join(parts))
-    return {"segs": segs, "charge": -line["charge"], "paid": -line["paid"], "pr": -line["pr"]}
 
 
 def _835s() -> list[bytes]:
@@ -75,7 +64,7 @@ def _835s() -> list[bytes]:
         era835(
             ACME,
             [
-                clp("CLM1002", [_reversal(FEB_99213_UNDERPAID)], status="22"),
+                clp("CLM1002", [reversal_of(FEB_99213_UNDERPAID)], status="22"),
                 clp("CLM1002", [FEB_99213_AS_CONTRACTED]),
                 clp("CLM1003", [PPO_99214_25, PPO_20610_ONE_UNIT_PAID, PPO_73562_TWO_UNITS]),
             ],

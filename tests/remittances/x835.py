@@ -47,6 +47,19 @@ def svc(
     }
 
 
+def reversal_of(line):
+    """The reversal of a service line built by ``svc`` (CLP02 = 22): every amount negated."""
+    segs = []
+    for seg in line["segs"]:
+        parts = seg.split("*")
+        if parts[0] == "SVC":
+            parts[2], parts[3] = f"-{parts[2]}", f"-{parts[3]}"
+        elif parts[0] == "CAS":
+            parts[3] = f"-{parts[3]}"
+        segs.append("*".join(parts))
+    return {"segs": segs, "charge": -line["charge"], "paid": -line["paid"], "pr": -line["pr"]}
+
+
 def clp(claim_id, lines, status="1", payer_claim="PCN1"):
     charge = sum(line["charge"] for line in lines)
     paid = sum(line["paid"] for line in lines)

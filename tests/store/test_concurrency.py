@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from payeropt_lib import store
 from payeropt_lib.demo import files as demo
+from payeropt_lib.demo import practice
 from payeropt_lib.demo import remittances as demo_era
 from payeropt_lib.inputs import imports, onboarding
 from payeropt_lib.remittances import posting
@@ -174,18 +175,7 @@ def era_files(db_url, practice_files, tmp_path):
     engine = store.engine_for(db_url)
     org = new_org(engine)
     onboarding.load_folder(engine, org, practice_files, OWNER)
-    frames = {
-        t.name: store.read_frame(engine, t, org)
-        for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
-    }
-    plan = demo_era.plan_payments(
-        frames["charges"],
-        frames["contracts"],
-        frames["fee_schedules"],
-        frames["medicare_fees"],
-        demo.DEMO_AS_OF,
-        SEED,
-    )
+    plan = practice.payment_plan(engine, org, SEED)
     out = tmp_path / "era"
     out.mkdir()
     paths = []
