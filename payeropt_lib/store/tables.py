@@ -466,7 +466,8 @@ tasks = _numbered_table(
     Column("opened_at", String(32), nullable=False),
     Column("remit_date", Date, nullable=False),
     Column("deadline", Date, nullable=False),
-    Column("state", String(16), nullable=False),  # open|in_progress|appealed|recovered|written_off
+    # open | in_progress | appealed | recovered | written_off | withdrawn (tasks.STATES)
+    Column("state", String(16), nullable=False),
     Column("amount_cents", BigInteger, nullable=False),  # at stake: Σ expected − allowed
     Column("recovered_cents", BigInteger, nullable=False, default=0),
     Column("cause", String(40), nullable=False),
