@@ -317,3 +317,17 @@ def test_the_whole_demo_evaluated_again_changes_nothing(tmp_path) -> None:
     assert (done.findings_added, done.findings_changed, done.findings_voided) == (0, 0, 0)
     assert (done.tasks_opened, done.tasks_revised, done.tasks_withdrawn) == (0, 0, 0)
     assert live_state(engine, config.DEMO_ORG) == before
+
+
+def test_payeropt_import_charges_evaluates_the_posted_835s_again(engine, tmp_path, natural):
+    """The CLI's imports pass the hook: charges after the 835s, through ``payeropt``."""
+    from tests.test_cli import OWNER_ENV, payeropt
+
+    org_id = _practice(engine)
+    _load(engine, org_id, ["contracts", "fee-schedules", "medicare-fees"], tmp_path)
+    _load(engine, org_id, ["era0", "era1", "era2", "era3"], tmp_path)
+    db = engine.url.render_as_string(hide_password=False)
+    done = payeropt("import", "charges", org_id, str(GOOD / "charges.csv"), db=db, env=OWNER_ENV)
+    assert done.code == 0, done.err
+    assert "re-evaluated 4 remittances" in done.out
+    assert live_state(engine, org_id) == natural
