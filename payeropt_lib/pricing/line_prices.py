@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from payeropt_lib.pricing.encoding import Found, arrow_dictionary, arrow_strings
 from payeropt_lib.pricing.engine_runtime import Room, run_in_slices, scratch, take
 from payeropt_lib.pricing.medicare_rules import Adjusted
+from payeropt_lib.pricing.ranking import ranks_in_order
 from payeropt_lib.pricing.rate_book import Book
 from payeropt_lib.pricing.tolerance import beyond_cents
 from payeropt_lib.reference.modifiers import PRICING_MODIFIERS
@@ -277,19 +278,8 @@ def _mppr_ranks(
         order = np.argsort(packed, kind="stable")
     else:
         order = np.lexsort((keys, -gross, same))
-    ordered = same[order]
-    head = np.ones(len(order), bool)
-    head[1:] = ordered[1:] != ordered[:-1]
-    begin = np.flatnonzero(head)
-    size = np.diff(np.append(begin, len(order)))
-    position = np.arange(len(order)) - np.repeat(begin, size)
-    rank = np.empty(len(where), np.int64)
-    rank[order] = position + 1
-    group = np.empty(len(where), np.int64)
-    group[order] = np.repeat(size, size)
-    first = np.empty(len(where), np.int64)
-    first[order] = np.repeat(where[order[begin]], size)
-    return where, rank, group, first
+    rank, group, first = ranks_in_order(order, same)
+    return where, rank, group, where[first]
 
 
 def _take_strings(column: pa.ChunkedArray, where: np.ndarray) -> pa.ChunkedArray:

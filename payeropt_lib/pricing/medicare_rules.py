@@ -37,6 +37,7 @@ import pandas as pd
 
 from payeropt_lib.formats import money_texts, ordinal, percent_x1000_texts
 from payeropt_lib.pricing.encoding import Found, to_days
+from payeropt_lib.pricing.ranking import rank_within
 from payeropt_lib.reference.modifiers import PRICING_MODIFIERS
 
 # What a line of the rules looks like to ``reprice``: (lines, positions, code, modifier)
@@ -82,29 +83,6 @@ class Adjusted:
 def half_up(cents: np.ndarray, x1000: np.ndarray | int) -> np.ndarray:
     """cents × percent, rounded half up to the cent (non-negative amounts)."""
     return (np.asarray(cents, np.int64) * x1000 + 50_000) // 100_000
-
-
-def rank_within(
-    group: np.ndarray, amount: np.ndarray, key: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rank (1 = highest amount, ties to the lower key) within each group, the group's
-    size and the index of the group's 1st line."""
-    if not len(group):
-        none = np.zeros(0, np.int64)
-        return none, none, none
-    order = np.lexsort((key, -amount, group))
-    ordered = group[order]
-    head = np.ones(len(order), bool)
-    head[1:] = ordered[1:] != ordered[:-1]
-    begin = np.flatnonzero(head)
-    size = np.diff(np.append(begin, len(order)))
-    rank = np.empty(len(order), np.int64)
-    rank[order] = np.arange(len(order)) - np.repeat(begin, size) + 1
-    count = np.empty(len(order), np.int64)
-    count[order] = np.repeat(size, size)
-    first = np.empty(len(order), np.int64)
-    first[order] = np.repeat(order[begin], size)
-    return rank, count, first
 
 
 def _groups(*parts: np.ndarray) -> np.ndarray:
