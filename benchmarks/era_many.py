@@ -31,7 +31,6 @@ temporary PostgreSQL database too (created from ``--pg-url`` and dropped).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import shutil
 import statistics
 import sys
@@ -49,7 +48,7 @@ from payeropt_lib import store  # noqa: E402
 from payeropt_lib.demo import files as demo_files  # noqa: E402
 from payeropt_lib.demo import practice  # noqa: E402
 from payeropt_lib.demo import remittances as demo_era  # noqa: E402
-from payeropt_lib.inputs import era_writer, onboarding  # noqa: E402
+from payeropt_lib.inputs import onboarding  # noqa: E402
 from payeropt_lib.remittances import posting  # noqa: E402
 from payeropt_lib.store import orgs  # noqa: E402
 from payeropt_lib.store.access import Identity  # noqa: E402
@@ -98,23 +97,11 @@ def write_files(engine, out: Path, seed: int) -> list[Path]:
     for n, (paid, payer, part) in enumerate(
         sorted(parts, key=lambda p: (p[0], p[1])) + singles, start=1
     ):
-        element, component, terminator, breaks, full, _ = demo_era.FORMATS.get(
-            payer, demo_era.DEFAULT_FORMAT
-        )
+        full = demo_era.FORMATS.get(payer, demo_era.DEFAULT_FORMAT)[4]
         day = paid.strftime("%Y%m%d")
         frames = demo_era.writer_frames(part.assign(month=day), full, None)
         frames["transactions"]["trace_number"] = f"{payer}{day}N{n:04d}"
-        data = era_writer.write(
-            frames,
-            element=element,
-            component=component,
-            terminator=terminator,
-            line_breaks=breaks,
-            isa_control=n,
-            sender=f"{payer}EDI",
-            receiver="DEMOPRACTICE",
-            created=dt.datetime.combine(paid.date(), dt.time(6, 0)),
-        )
+        data = demo_era.payer_file(frames, payer, n, paid)
         path = out / f"{n:05d}_{day}_{payer}.835"
         path.write_bytes(data)
         paths.append(path)

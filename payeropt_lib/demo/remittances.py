@@ -312,7 +312,7 @@ def remittance_files(plan: pd.DataFrame, seed: int) -> dict[str, bytes]:
     control = 100
     correction = _pick_correction(plan)
     for (period, payer), part in plan.groupby(["period", "primary_payer_id"], sort=True):
-        element, component, terminator, breaks, full, _ = FORMATS.get(payer, DEFAULT_FORMAT)
+        full = FORMATS.get(payer, DEFAULT_FORMAT)[4]
         extra = None
         if (
             correction is not None
@@ -323,18 +323,7 @@ def remittance_files(plan: pd.DataFrame, seed: int) -> dict[str, bytes]:
         frames = writer_frames(part, full, extra)
         control += 1
         name = f"{period}_{payer}.835"
-        created = dt.datetime.combine(part["payment_date"].max().date(), dt.time(6, 0))
-        files[name] = era_writer.write(
-            frames,
-            element=element,
-            component=component,
-            terminator=terminator,
-            line_breaks=breaks,
-            isa_control=control,
-            sender=f"{payer}EDI",
-            receiver="DEMOPRACTICE",
-            created=created,
-        )
+        files[name] = payer_file(frames, payer, control, part["payment_date"].max())
     # A clearinghouse re-sends one MKSA file under another name a day later.
     mksa = sorted(n for n in files if n.endswith("_MKSA.835"))
     if mksa:
@@ -345,6 +334,25 @@ def remittance_files(plan: pd.DataFrame, seed: int) -> dict[str, bytes]:
         files[original.replace(".835", "_resent.835")] = resent.encode()
     del rng
     return files
+
+
+def payer_file(
+    frames: dict[str, pd.DataFrame], payer: str, control: int, day: pd.Timestamp
+) -> bytes:
+    """One 835 of ``payer`` in its own format (``FORMATS``: delimiters, line breaks),
+    interchange ``control``, created at 06:00 on ``day``."""
+    element, component, terminator, breaks, _, _ = FORMATS.get(payer, DEFAULT_FORMAT)
+    return era_writer.write(
+        frames,
+        element=element,
+        component=component,
+        terminator=terminator,
+        line_breaks=breaks,
+        isa_control=control,
+        sender=f"{payer}EDI",
+        receiver="DEMOPRACTICE",
+        created=dt.datetime.combine(day.date(), dt.time(6, 0)),
+    )
 
 
 def _next_day(yymmdd: str) -> str:

@@ -153,7 +153,9 @@ def reevaluate(
         store.insert_rows(conn, table, frame.assign(org_id=org_id))
 
     new = found.findings.assign(void=_in(found.findings, reversed_))
-    counts = _findings_and_tasks(conn, org_id, stored["findings"], new, found, who, now, cause)
+    counts = _findings_and_tasks(
+        conn, org_id, stored["findings"], new, found, practice.contracts, who, now, cause
+    )
     result = Reevaluated(remittances=len(remit_ids), lines=len(found.lines), **counts)
     access.audit_action(
         conn, org_id, who, "reprocess", cause, details={**asdict(result), "cause": cause}
@@ -231,6 +233,7 @@ def _findings_and_tasks(
     old: pd.DataFrame,
     new: pd.DataFrame,
     found: Evaluation,
+    contracts: pd.DataFrame,
     who: Identity,
     now: str,
     cause: str,
@@ -258,15 +261,7 @@ def _findings_and_tasks(
     existing = store.read_in(conn, t, org_id, "remit_id", found.remittances["remit_id"])
     # A posting later reversed opened its task all the same (posting came first): the
     # correction that follows recovers it, as at posting.
-    under = new[new["kind"].eq("underpaid")]
-    plan = tasks.plan(
-        under,
-        found.lines.iloc[0:0],
-        existing.iloc[0:0],
-        old.iloc[0:0][["task_id", "claim_id", "line_number", "allowed_cents"]],
-        _contracts(conn, org_id),
-    )
-    wanted = plan.opened
+    wanted = tasks.to_open(new, contracts)
     keys = ["claim_id", "remit_id"]
     matched = wanted.merge(existing, on=keys, how="left", suffixes=("", "_task"))
     is_open = matched["state"].isin(tasks.OPEN_STATES).to_numpy()
@@ -297,7 +292,7 @@ def _findings_and_tasks(
     )
     task_ids = store.reserve_ids(conn, t, "task_id", len(to_open))
     opened = tasks.apply(
-        conn, org_id, who.actor, tasks.Plan(to_open, plan.recovered), task_ids, now
+        conn, org_id, who.actor, tasks.Plan(to_open, tasks.NONE_RECOVERED), task_ids, now
     )
     task_of = pd.concat([existing[[*keys, "task_id"]], opened], ignore_index=True).drop_duplicates(
         keys, keep="last"
@@ -347,10 +342,6 @@ def _delete_keys(conn: Connection, org_id: str, table, keys: pd.DataFrame) -> No
             for r, c, ln in keys.drop_duplicates().itertuples(index=False)
         ],
     )
-
-
-def _contracts(conn: Connection, org_id: str) -> pd.DataFrame:
-    return store.read_frame(conn, tables.contracts, org_id)
 
 
 def _recover(
@@ -411,8 +402,7 @@ def _recover(
             "amount_cents": amount.astype("int64"),
         }
     )
-    empty = pd.DataFrame(columns=["claim_id", "remit_id", "amount_cents"])
-    tasks.apply(conn, org_id, who.actor, tasks.Plan(empty, recovered), [], now)
+    tasks.apply(conn, org_id, who.actor, tasks.Plan(tasks.NONE_OPENED, recovered), [], now)
     return len(recovered)
 
 

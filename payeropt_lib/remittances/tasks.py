@@ -107,6 +107,11 @@ class Plan:
     recovered: pd.DataFrame
 
 
+# No task recovered, and none opened: the empty halves of a ``Plan``.
+NONE_RECOVERED = pd.DataFrame(columns=["task_id", "state", "amount_cents"])
+NONE_OPENED = pd.DataFrame(columns=["claim_id", "remit_id", "amount_cents"])
+
+
 def _answered(lines: pd.DataFrame) -> pd.DataFrame:
     """The posted lines that answer a charge line: matched, and not a reversal."""
     return lines[lines["line_number"].notna() & ~lines["is_reversal"].astype(bool)]
@@ -135,7 +140,7 @@ def plan(
     ``contracts`` for the appeal windows. A task is recovered when none of its lines is
     under-paid any more on this posting. Nothing is changed; ``apply`` writes the plan.
     """
-    recovered = pd.DataFrame(columns=["task_id", "state", "amount_cents"])
+    recovered = NONE_RECOVERED
     if len(open_tasks):
         both = task_findings.merge(
             _answered(lines)[["claim_id", "line_number", "allowed_cents", "outcome"]],
@@ -160,12 +165,16 @@ def plan(
                 "amount_cents": amount.astype("int64"),
             }
         )
+    return Plan(opened=to_open(findings, contracts), recovered=recovered)
+
+
+def to_open(findings: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
+    """The tasks ``findings`` call for (``group_findings`` of the under-paid ones, with
+    each contract's appeal window): what ``plan`` opens, and what a re-evaluation wants."""
     under = findings[findings["kind"] == "underpaid"]
     if under.empty:
-        opened = group_findings(under.assign(appeal_days=pd.Series(dtype="Int64")))
-    else:
-        opened = group_findings(under.assign(appeal_days=appeal_days(under, contracts).to_numpy()))
-    return Plan(opened=opened, recovered=recovered)
+        return group_findings(under.assign(appeal_days=pd.Series(dtype="Int64")))
+    return group_findings(under.assign(appeal_days=appeal_days(under, contracts).to_numpy()))
 
 
 def apply(

@@ -636,6 +636,23 @@ def _core_rows(frame: pd.DataFrame, table, offset: int) -> list[dict]:
     return records
 
 
+def _knee_injections_both_sides(engine, org, tmp_path, claim: str) -> None:
+    """The good practice's terms and one charge: 20610-RT and 20610-LT (MCR, 2025-01-15,
+    $300.00 each), line control numbers LCN9xxx01 and LCN9xxx02 after ``claim``."""
+    folder = tmp_path / "practice"
+    folder.mkdir()
+    for name in ("contracts.csv", "fee_schedules.csv", "medicare_fees.csv"):
+        (folder / name).write_bytes((GOOD / name).read_bytes())
+    lcn = "LCN" + claim.removeprefix("CLM")
+    (folder / "charges.csv").write_text(
+        "claim_id,line_number,line_control_number,patient_id,date_of_service,procedure_code,"
+        "modifiers,units,charge_amount,primary_payer_id,place_of_service\n"
+        f"{claim},1,{lcn}01,PAT9,2025-01-15,20610,RT,1,300.00,MCR,11\n"
+        f"{claim},2,{lcn}02,PAT9,2025-01-15,20610,LT,1,300.00,MCR,11\n"
+    )
+    onboarding.load_folder(engine, org, folder, OWNER)
+
+
 @pytest.mark.parametrize(("reason", "outcome"), [("97", "bundled"), ("50", "denied")])
 def test_a_bundled_or_denied_line_takes_no_multiple_procedure_rank(
     engine, org, tmp_path, reason, outcome
@@ -643,17 +660,7 @@ def test_a_bundled_or_denied_line_takes_no_multiple_procedure_rank(
     """Issue 11.3 (interface §3): the first 20610 of the day is bundled or denied, so the
     second, the only one paid, is the primary procedure: expected at 100 % ($77.41), not 50 %
     (once an over-payment of $38.70)."""
-    folder = tmp_path / "practice"
-    folder.mkdir()
-    for name in ("contracts.csv", "fee_schedules.csv", "medicare_fees.csv"):
-        (folder / name).write_bytes((GOOD / name).read_bytes())
-    (folder / "charges.csv").write_text(
-        "claim_id,line_number,line_control_number,patient_id,date_of_service,procedure_code,"
-        "modifiers,units,charge_amount,primary_payer_id,place_of_service\n"
-        "CLM9002,1,LCN900201,PAT9,2025-01-15,20610,RT,1,300.00,MCR,11\n"
-        "CLM9002,2,LCN900202,PAT9,2025-01-15,20610,LT,1,300.00,MCR,11\n"
-    )
-    onboarding.load_folder(engine, org, folder, OWNER)
+    _knee_injections_both_sides(engine, org, tmp_path, "CLM9002")
     lines = [
         svc("20610", 30000, 0, mods="RT", cas=[("CO", reason, 30000)], lcn="LCN900201"),
         svc("20610", 30000, 7741, mods="LT", cas=[("CO", "45", 22259)], lcn="LCN900202"),
@@ -687,17 +694,7 @@ def test_a_bundled_or_denied_line_takes_no_multiple_procedure_rank(
 def test_a_finding_on_a_reduced_procedure_is_explained_with_its_whole_claim(engine, org, tmp_path):
     """Only line 2 (the second 20610 of the day, MPPR 50 %) is under-paid; its explanation
     must rank it among the whole claim's procedures, not price it alone."""
-    folder = tmp_path / "practice"
-    folder.mkdir()
-    for name in ("contracts.csv", "fee_schedules.csv", "medicare_fees.csv"):
-        (folder / name).write_bytes((GOOD / name).read_bytes())
-    (folder / "charges.csv").write_text(
-        "claim_id,line_number,line_control_number,patient_id,date_of_service,procedure_code,"
-        "modifiers,units,charge_amount,primary_payer_id,place_of_service\n"
-        "CLM9001,1,LCN900101,PAT9,2025-01-15,20610,RT,1,300.00,MCR,11\n"
-        "CLM9001,2,LCN900102,PAT9,2025-01-15,20610,LT,1,300.00,MCR,11\n"
-    )
-    onboarding.load_folder(engine, org, folder, OWNER)
+    _knee_injections_both_sides(engine, org, tmp_path, "CLM9001")
     lines = [
         svc("20610", 30000, 7741, mods="RT", cas=[("CO", "45", 22259)], lcn="LCN900101"),
         svc("20610", 30000, 1935, mods="LT", cas=[("CO", "45", 28065)], lcn="LCN900102"),
