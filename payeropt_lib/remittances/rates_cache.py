@@ -62,6 +62,17 @@ def stamp(conn: Connection, org_id: str) -> tuple:
     return (int(count), last_id, last_at, digest)
 
 
+def read_rate_tables(conn: Connection, org_id: str) -> RateTables:
+    """The practice's rate tables read now, not kept: for a transaction that is changing
+    them (an import re-evaluating posted lines), whose stamp may yet be rolled back."""
+    return RateTables(
+        aliases=store.read_frame(conn, tables.payer_aliases, org_id, ["alias", "payer_id"]),
+        contracts=store.read_frame(conn, tables.contracts, org_id),
+        fee_schedules=store.read_frame(conn, tables.fee_schedules, org_id),
+        medicare_fees=store.read_frame(conn, tables.medicare_fees, org_id),
+    )
+
+
 def rate_tables(conn: Connection, org_id: str) -> RateTables:
     """The practice's aliases, contracts, fee schedules and Medicare fees, as of ``conn``'s
     transaction: the kept frames when the stamp is the one they were read under."""
@@ -71,12 +82,7 @@ def rate_tables(conn: Connection, org_id: str) -> RateTables:
         kept = _kept.get(key)
     if kept is not None and kept[0] == now:
         return kept[1]
-    read = RateTables(
-        aliases=store.read_frame(conn, tables.payer_aliases, org_id, ["alias", "payer_id"]),
-        contracts=store.read_frame(conn, tables.contracts, org_id),
-        fee_schedules=store.read_frame(conn, tables.fee_schedules, org_id),
-        medicare_fees=store.read_frame(conn, tables.medicare_fees, org_id),
-    )
+    read = read_rate_tables(conn, org_id)
     with _lock:
         if key not in _kept and len(_kept) >= KEEP:
             _kept.pop(next(iter(_kept)))

@@ -35,7 +35,7 @@ from payeropt_lib.inputs.era import Remit
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
-from . import tasks
+from . import rates_cache, tasks
 from .evaluation import CHARGE_COLUMNS, LINE_KEY, Evaluation, Practice, evaluate
 
 logger = logging.getLogger(__name__)
@@ -123,11 +123,12 @@ def reevaluate(
     }
     remit, txns = as_parsed(stored)
     claim_ids = stored["remit_claims"]["claim_id"].unique().tolist()
+    rates = rates_cache.read_rate_tables(conn, org_id)  # not the cache: the import may roll back
     practice = Practice(
-        aliases=store.read_frame(conn, tables.payer_aliases, org_id, ["alias", "payer_id"]),
-        contracts=store.read_frame(conn, tables.contracts, org_id),
-        fee_schedules=store.read_frame(conn, tables.fee_schedules, org_id),
-        medicare_fees=store.read_frame(conn, tables.medicare_fees, org_id),
+        aliases=rates.aliases,
+        contracts=rates.contracts,
+        fee_schedules=rates.fee_schedules,
+        medicare_fees=rates.medicare_fees,
         charges=store.read_in(conn, tables.charges, org_id, "claim_id", claim_ids, CHARGE_COLUMNS),
         posted_claims=stored["remit_claims"].iloc[0:0][
             ["remit_id", "claim_seq", "claim_id", "charge_cents", "paid_cents"]
