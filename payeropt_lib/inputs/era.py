@@ -24,10 +24,10 @@ from __future__ import annotations
 from . import era_frames, x12
 from .era_balance import BALANCE_COLUMNS, balance
 from .era_columns import EraFile
-from .era_frames import Remit
+from .era_frames import Remit, concat
 from .era_loops import structure
 
-__all__ = ["BALANCE_COLUMNS", "Remit", "balance", "parse"]
+__all__ = ["BALANCE_COLUMNS", "Remit", "balance", "concat", "parse"]
 
 
 def parse(name: str, raw: bytes) -> Remit:

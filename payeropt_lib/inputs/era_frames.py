@@ -63,6 +63,29 @@ class Remit:
     name: str = ""
 
 
+FRAMES = ("transactions", "claims", "lines", "adjustments", "plb")
+
+
+def concat(remits: list[Remit]) -> Remit:
+    """Several parsed 835s as one, for evaluating them together: each file's ``txn``
+    offset by the transactions of the files before it, so the k-th file's transactions
+    follow the (k-1)-th's. Segment numbers stay those of each file."""
+    if len(remits) == 1:
+        return remits[0]
+    offsets = np.cumsum([0] + [len(r.transactions) for r in remits[:-1]])
+
+    def joined(name: str) -> pd.DataFrame:
+        parts = [
+            frame.assign(txn=frame["txn"] + offset)
+            for remit, offset in zip(remits, offsets, strict=True)
+            if len(frame := getattr(remit, name))
+        ]
+        # An empty part would only cost dtypes (pandas warns on concatenating empties).
+        return pd.concat(parts, ignore_index=True) if parts else getattr(remits[0], name)
+
+    return Remit(*(joined(name) for name in FRAMES), name=", ".join(r.name for r in remits))
+
+
 def _attach(owner: np.ndarray, index: np.ndarray, count: int) -> np.ndarray:
     """For each of ``count`` owners, the last segment of ``index`` it owns (-1: none)."""
     target = np.full(count, -1, dtype=np.int64)

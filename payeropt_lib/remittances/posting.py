@@ -12,15 +12,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from payeropt_lib import formats, store
-from payeropt_lib.errors import PaymentKeyConflict, X12Error
+from payeropt_lib.errors import PayeroptError, PaymentKeyConflict, X12Error
 from payeropt_lib.inputs import era
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
@@ -30,6 +31,10 @@ from .evaluation import CHARGE_COLUMNS, Evaluation, Practice, claims_of, evaluat
 from .matching import payment_keys
 
 logger = logging.getLogger(__name__)
+
+# A batch of files (``post_files``) holds at most this many remitted lines and files.
+BATCH_LINES = 20_000
+BATCH_FILES = 400
 
 
 class _Clock:
@@ -113,29 +118,146 @@ def post_file(
     progress: Callable[[str], None] | None = None,
     timings: dict[str, float] | None = None,
 ) -> PostResult:
-    """Post one 835 file for one org: refused whole, or posted whole, in one transaction.
+    """Post one 835 file for one org: refused whole (the error is raised), or posted whole,
+    in one transaction (``post_files`` of one file).
 
     ``timings``, when given, receives the seconds each stage took (parse, read, evaluate,
     write, commit, ...), in order: what ``benchmarks/era_throughput.py`` prints.
     """
+    ((_, outcome),) = post_files(engine, org_id, [path], who, progress, timings)
+    if isinstance(outcome, PayeroptError):
+        raise outcome
+    return outcome
+
+
+def post_files(
+    engine: Engine,
+    org_id: str,
+    paths: list[Path] | list[str],
+    who: Identity,
+    progress: Callable[[str], None] | None = None,
+    timings: dict[str, float] | None = None,
+    *,
+    batch_lines: int = BATCH_LINES,
+) -> Iterator[tuple[Path, PostResult | PayeroptError]]:
+    """Post 835 files in order, each refused whole or posted whole: yields each file with
+    its ``PostResult`` or the error that refused it (``X12Error``, ``PaymentKeyConflict``),
+    in the order given. A refused file stores nothing and the others are posted still.
+
+    Consecutive files that share no claim (CLP01), no payment key and no content are
+    posted as one batch: one transaction, one evaluation over all their lines, one write
+    per table. Since no file of a batch pays a claim or repeats a payment another pays,
+    none depends on what another posts (reversals, tasks to close, payments already
+    posted), so a batch stores exactly what posting its files one by one stores, each
+    file with its own ``remit_files`` row, result and audit entry; what a file costs
+    whatever its size is then paid once a batch (docs/era.md, "Posting many files").
+    A batch holds at most ``batch_lines`` remitted lines (a larger file is a batch of
+    its own) and ``BATCH_FILES`` files, to bound memory and the time the practice's
+    writer lock is held.
+    """
+    paths = [Path(p) for p in paths]
+    target = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
+    access.authorize(engine, org_id, who, "import.era", target=target)
     clock = _Clock(timings)
-    path = Path(path)
+    step = progress or (lambda _s: None)
+    outcomes: list[PostResult | PayeroptError | None] = []
+    batch = _Batch()
+    given = 0  # outcomes yielded so far
+
+    def post_batch() -> None:
+        if batch.files:
+            step("post")
+            for slot, outcome in zip(
+                batch.slots, _post_batch(engine, org_id, who, batch.files, clock), strict=True
+            ):
+                outcomes[slot] = outcome
+            batch.clear()
+
+    for path in paths:
+        outcomes.append(None)
+        try:
+            ready = _prepare(engine, org_id, path, clock, step)
+        except PayeroptError as err:
+            outcomes[-1] = err
+        else:
+            if isinstance(ready, PostResult):
+                outcomes[-1] = ready
+            else:
+                if not batch.admits(ready, batch_lines):
+                    post_batch()
+                batch.add(len(outcomes) - 1, ready)
+        while given < len(outcomes) and outcomes[given] is not None:
+            yield paths[given], outcomes[given]
+            given += 1
+    post_batch()
+    for slot in range(given, len(outcomes)):
+        yield paths[slot], outcomes[slot]
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A parsed file waiting for its batch: its payments (``txns``, with payment_key)."""
+
+    name: str
+    digest: str
+    remit: era.Remit
+    txns: pd.DataFrame
+    claim_ids: frozenset
+    keys: frozenset
+
+    @property
+    def lines(self) -> int:
+        return len(self.remit.lines)
+
+
+class _Batch:
+    """Consecutive files that share no claim, payment key or content (``post_files``)."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.files: list[_Ready] = []
+        self.slots: list[int] = []
+        self.claims: set = set()
+        self.keys: set = set()
+        self.digests: set = set()
+        self.lines = 0
+
+    def admits(self, ready: _Ready, batch_lines: int) -> bool:
+        if not self.files:
+            return True
+        return (
+            len(self.files) < BATCH_FILES
+            and self.lines + ready.lines <= batch_lines
+            and ready.digest not in self.digests
+            and self.claims.isdisjoint(ready.claim_ids)
+            and self.keys.isdisjoint(ready.keys)
+        )
+
+    def add(self, slot: int, ready: _Ready) -> None:
+        self.files.append(ready)
+        self.slots.append(slot)
+        self.claims |= ready.claim_ids
+        self.keys |= ready.keys
+        self.digests.add(ready.digest)
+        self.lines += ready.lines
+
+
+def _prepare(
+    engine: Engine, org_id: str, path: Path, clock: _Clock, step: Callable[[str], None]
+) -> _Ready | PostResult:
+    """Read and parse one file (refused whole with ``X12Error``), unless a file of the
+    same content is already posted (checked again under the writer lock)."""
     name = path.name
-    access.authorize(engine, org_id, who, "import.era", target=name)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise X12Error(name, 0, "(file)", f"cannot be read: {exc.strerror}") from None
     digest = hashlib.sha256(raw).hexdigest()
-    rf = tables.remit_files
-    with engine.connect() as conn:
-        seen = conn.execute(
-            select(rf.c.remit_file_id).where(rf.c.org_id == org_id, rf.c.sha256 == digest)
-        ).first()
-    if seen is not None:
+    if _posted_digests(engine, org_id, [digest]):
         return PostResult(name, already_posted=True)
     clock.mark("read file")
-    step = progress or (lambda _s: None)
     step("parse")
     remit = era.parse(name, raw)
     clock.mark("parse")
@@ -150,19 +272,55 @@ def post_file(
             f"no transaction in {name}: its envelope holds no transaction set (ST..SE), so "
             "there is no payment to post",
         )
+    claim_ids = frozenset(remit.claims["claim_id"].dropna().unique().tolist())
+    return _Ready(name, digest, remit, txns, claim_ids, frozenset(txns["payment_key"]))
+
+
+def _posted_digests(engine_or_conn: Engine | Connection, org_id: str, digests: list[str]) -> set:
+    """Which of ``digests`` (SHA-256 of a file's bytes) a posted file of ``org_id`` has."""
+    rf = tables.remit_files
+    query = select(rf.c.sha256).where(rf.c.org_id == org_id, rf.c.sha256.in_(digests))
+    if isinstance(engine_or_conn, Connection):
+        return set(engine_or_conn.execute(query).scalars())
+    with engine_or_conn.connect() as conn:
+        return set(conn.execute(query).scalars())
+
+
+def _post_batch(
+    engine: Engine, org_id: str, who: Identity, files: list[_Ready], clock: _Clock
+) -> list[PostResult | PayeroptError]:
+    """Post a batch (``post_files``) in one transaction; each file's outcome, in order."""
     with store.writing(engine, org_id) as conn:
-        step("post")
-        dup = _already_posted(conn, org_id, name, remit, txns)
-        if dup.all():
-            return PostResult(
-                name, transactions=len(txns), duplicates=int(dup.sum()), already_posted=True
-            )
+        outcomes: list[PostResult | PayeroptError | None] = [None] * len(files)
+        posted = _posted_digests(conn, org_id, [f.digest for f in files])
+        todo = []  # (position, file, its payments not posted before)
+        for i, f in enumerate(files):
+            if f.digest in posted:  # posted by another writer since _prepare looked
+                outcomes[i] = PostResult(f.name, already_posted=True)
+                continue
+            try:
+                dup = _already_posted(conn, org_id, f.name, f.remit, f.txns)
+            except PaymentKeyConflict as err:
+                outcomes[i] = err
+                continue
+            if dup.all():
+                outcomes[i] = PostResult(
+                    f.name, transactions=len(f.txns), duplicates=int(dup.sum()),
+                    already_posted=True,
+                )  # fmt: skip
+            else:
+                todo.append((i, f, f.txns[~dup]))
         clock.mark("begin")
-        result = _post(conn, org_id, name, digest, who, remit, txns[~dup], len(txns), clock)
+        if todo:
+            results = _post(conn, org_id, who, todo, clock)
+            for (i, *_), result in zip(todo, results, strict=True):
+                outcomes[i] = result
     clock.mark("commit")
-    logger.info(result.summary())
-    logger.debug("posting %s, seconds: %s", name, clock)
-    return result
+    for outcome in outcomes:
+        if isinstance(outcome, PostResult) and not outcome.already_posted:
+            logger.info(outcome.summary())
+    logger.debug("posting %d files, seconds: %s", len(files), clock)
+    return outcomes
 
 
 def _already_posted(
@@ -242,33 +400,43 @@ def _first_difference(was: tuple, now: tuple) -> tuple[str, str, str] | None:
 def _post(
     conn: Connection,
     org_id: str,
-    name: str,
-    digest: str,
     who: Identity,
-    remit: era.Remit,
-    new: pd.DataFrame,
-    in_file: int,
+    todo: list[tuple[int, _Ready, pd.DataFrame]],
     clock: _Clock,
-) -> PostResult:
+) -> list[PostResult]:
+    """Store the payments of a batch's files, evaluated together; each file's result."""
     now = audit.utc_now()
-    file_id = conn.execute(
-        insert(tables.remit_files)
-        .values(
-            org_id=org_id,
-            file_name=name,
-            sha256=digest,
-            posted_at=now,
-            actor=who.actor,
-            transactions=in_file,
-            duplicates=in_file - len(new),
-        )
-        .returning(tables.remit_files.c.remit_file_id)
-    ).scalar_one()
-    # The file's row holds the write lock from here: the ids reserved next stay ours.
-    new = new.assign(remit_id=store.reserve_ids(conn, tables.remittances, "remit_id", len(new)))
+    file_ids = [
+        conn.execute(
+            insert(tables.remit_files)
+            .values(
+                org_id=org_id,
+                file_name=f.name,
+                sha256=f.digest,
+                posted_at=now,
+                actor=who.actor,
+                transactions=len(f.txns),
+                duplicates=len(f.txns) - len(new),
+            )
+            .returning(tables.remit_files.c.remit_file_id)
+        ).scalar_one()
+        for _, f, new in todo
+    ]
+    # The files' rows hold the write lock from here: the ids reserved next stay ours.
+    remit = era.concat([f.remit for _, f, _ in todo])
+    offsets = np.cumsum([0] + [len(f.txns) for _, f, _ in todo[:-1]])
+    new = pd.concat(
+        [
+            part.assign(txn=part["txn"] + offset, file_pos=k)
+            for k, ((_, _, part), offset) in enumerate(zip(todo, offsets, strict=True))
+        ],
+        ignore_index=True,
+    )
+    new["remit_id"] = store.reserve_ids(conn, tables.remittances, "remit_id", len(new))
+    file_of = new.set_index("remit_id")["file_pos"]
     practice = _practice(conn, org_id, remit, new)
     clock.mark("read")
-    found = evaluate(remit, new, practice, pd.Timestamp(now[:10]))
+    found = evaluate(remit, new.drop(columns="file_pos"), practice, pd.Timestamp(now[:10]))
     clock.mark("evaluate")
     answered = tasks.claims_answered(found.lines)
     open_tasks = store.read_in(
@@ -289,18 +457,20 @@ def _post(
     )
     plan = tasks.plan(found.findings, found.lines, open_tasks, task_findings, practice.contracts)
     clock.mark("plan tasks")
-    _write(conn, org_id, file_id, found)
+    _write(conn, org_id, found, file_of.map(dict(enumerate(file_ids))))
     _cancel_reversed(conn, org_id, found.reversed)
     clock.mark("write")
     task_ids = store.reserve_ids(conn, tables.tasks, "task_id", len(plan.opened))
     opened = tasks.apply(conn, org_id, who.actor, plan, task_ids, now)
     store.insert_rows(conn, tables.findings, _org_rows(tasks.link(found.findings, opened), org_id))
     clock.mark("write tasks and findings")
-    result = _result(name, in_file, len(new), found, plan)
-    details = {**asdict(result), "sha256": digest, "remit_file_id": file_id}
-    access.audit_action(conn, org_id, who, "import.era", name, details=details)
+    names = [(f.name, len(f.txns)) for _, f, _ in todo]
+    results = _results(names, file_of, found, plan, open_tasks)
+    for (_, f, _), file_id, result in zip(todo, file_ids, results, strict=True):
+        details = {**asdict(result), "sha256": f.digest, "remit_file_id": file_id}
+        access.audit_action(conn, org_id, who, "import.era", f.name, details=details)
     clock.mark("audit")
-    return result
+    return results
 
 
 def _practice(conn: Connection, org_id: str, remit: era.Remit, new: pd.DataFrame) -> Practice:
@@ -330,9 +500,12 @@ def _org_rows(frame: pd.DataFrame, org_id: str) -> pd.DataFrame:
     return frame.assign(org_id=org_id)
 
 
-def _write(conn: Connection, org_id: str, file_id: int, found: Evaluation) -> None:
-    """The evaluation's rows, in the caller's transaction (findings come with the tasks)."""
-    remittances = found.remittances.assign(remit_file_id=file_id)
+def _write(conn: Connection, org_id: str, found: Evaluation, file_ids: pd.Series) -> None:
+    """The evaluation's rows, in the caller's transaction (findings come with the tasks);
+    ``file_ids``: each remit_id's remit_file_id."""
+    remittances = found.remittances.assign(
+        remit_file_id=found.remittances["remit_id"].map(file_ids).astype("int64")
+    )
     for table, frame in (
         (tables.remittances, remittances),
         (tables.remit_claims, found.claims),
@@ -367,26 +540,52 @@ def _cancel_reversed(conn: Connection, org_id: str, reversed_: pd.DataFrame) -> 
             conn.execute(update(table).where(*where).values(**values))
 
 
-def _result(
-    name: str, in_file: int, posted: int, found: Evaluation, plan: tasks.Plan
-) -> PostResult:
-    outcome = found.lines["outcome"]
-    denial = found.denials["denial_class"]
-    return PostResult(
-        name,
-        transactions=in_file,
-        duplicates=in_file - posted,
-        claims=len(found.claims),
-        lines=len(found.lines),
-        reversals=len(found.reversed),
-        unmatched_claims=int((~found.claims["matched"]).sum()),
-        unmatched_lines=int(found.problems["kind"].eq("unmatched_line").sum()),
-        unbalanced=int((~found.remittances["balanced"]).sum()),
-        unknown_payers=int(found.remittances["payer_id"].isna().sum()),
-        underpaid=int(outcome.eq("underpaid").sum()),
-        overpaid=int(outcome.eq("overpaid").sum()),
-        denied=int(denial.eq("denied").sum()),
-        bundled=int(denial.eq("bundled").sum()),
-        tasks_opened=len(plan.opened),
-        tasks_recovered=len(plan.recovered),
+def _results(
+    files: list[tuple[str, int]],
+    file_of: pd.Series,
+    found: Evaluation,
+    plan: tasks.Plan,
+    open_tasks: pd.DataFrame,
+) -> list[PostResult]:
+    """Each file's ``PostResult`` (``files``: name, payments in the file), counted per file
+    by the remit_id each row was posted under (``file_of``: remit_id → file position)."""
+    n = len(files)
+
+    def per_file(remit_ids: pd.Series, where: pd.Series | np.ndarray | None = None) -> list[int]:
+        pos = remit_ids.map(file_of).to_numpy(dtype=np.int64)
+        if where is not None:
+            pos = pos[np.asarray(where, dtype=bool)]
+        return np.bincount(pos, minlength=n).tolist()
+
+    lines, claims, problems = found.lines, found.claims, found.problems
+    remits, denial = found.remittances, found.denials["denial_class"]
+    # A recovered task belongs to the file that paid its claim (no two files of a batch
+    # pay the same claim).
+    claim_remit = lines.drop_duplicates("claim_id").set_index("claim_id")["remit_id"]
+    recovered = (
+        plan.recovered["task_id"].map(open_tasks.set_index("task_id")["claim_id"]).map(claim_remit)
     )
+    counts = {
+        "transactions": [in_file for _, in_file in files],
+        "duplicates": [
+            in_file - posted
+            for (_, in_file), posted in zip(files, per_file(remits["remit_id"]), strict=True)
+        ],
+        "claims": per_file(claims["remit_id"]),
+        "lines": per_file(lines["remit_id"]),
+        "reversals": per_file(found.reversed["by_remit"]),
+        "unmatched_claims": per_file(claims["remit_id"], ~claims["matched"].astype(bool)),
+        "unmatched_lines": per_file(problems["remit_id"], problems["kind"].eq("unmatched_line")),
+        "unbalanced": per_file(remits["remit_id"], ~remits["balanced"].astype(bool)),
+        "unknown_payers": per_file(remits["remit_id"], remits["payer_id"].isna()),
+        "underpaid": per_file(lines["remit_id"], lines["outcome"].eq("underpaid")),
+        "overpaid": per_file(lines["remit_id"], lines["outcome"].eq("overpaid")),
+        "denied": per_file(found.denials["remit_id"], denial.eq("denied")),
+        "bundled": per_file(found.denials["remit_id"], denial.eq("bundled")),
+        "tasks_opened": per_file(plan.opened["remit_id"]),
+        "tasks_recovered": per_file(recovered),
+    }
+    return [
+        PostResult(name, **{field: int(values[k]) for field, values in counts.items()})
+        for k, (name, _) in enumerate(files)
+    ]

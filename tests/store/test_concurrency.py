@@ -26,7 +26,7 @@ from payeropt_lib.demo import remittances as demo_era
 from payeropt_lib.inputs import imports, onboarding
 from payeropt_lib.remittances import posting
 from payeropt_lib.store import audit, orgs, tables
-from tests.conftest import ORG_TABLES, OWNER, ROOT
+from tests.conftest import OWNER, ROOT, comparable
 
 ENV = {**os.environ, "PAYEROPT_ACTOR": "olivia", "PAYEROPT_ROLE": "owner"}
 ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), ENV.get("PYTHONPATH")]))
@@ -86,56 +86,6 @@ def written_in_order(engine, org: str, jobs: list[tuple[str, Path]]) -> list[tup
     trail = audit.search(engine, org)
     order = {target: i for i, target in enumerate(trail["target"])}
     return sorted(jobs, key=lambda job: order.get(job[1].name, len(order)))
-
-
-# Per-practice generated ids: compared by rank within the practice (writers of one
-# practice take them one after another, so the ranks follow the order of writing).
-IDS = {
-    "import_id": "import_id",
-    "remit_file_id": "remit_file_id",
-    "remit_id": "remit_id",
-    "reversed_by_remit_id": "remit_id",
-    "task_id": "task_id",
-}
-# Clock readings and what hashes them.
-CLOCK = {"created_at", "opted_in_at", "imported_at", "posted_at", "at", "opened_at"}
-CLOCK |= {"closed_at", "hash", "prev_hash", "audit_head"}
-
-
-def comparable(engine, org: str) -> dict[str, list]:
-    """Every row of the practice, with its key, clock readings and generated ids made
-    comparable with another practice's: equal = the same data written in the same order."""
-    with engine.connect() as conn:
-        frames = {
-            t.name: pd.DataFrame(
-                conn.execute(sa.select(t).where(t.c.org_id == org)).fetchall(),
-                columns=[c.name for c in t.c],
-            )
-            for t in ORG_TABLES
-        }
-    ids: dict[str, list] = {}
-    for frame in frames.values():
-        for col, kind in IDS.items():
-            if col in frame:
-                ids.setdefault(kind, []).extend(frame[col].dropna().tolist())
-    rank = {kind: {v: i for i, v in enumerate(sorted(set(vs)))} for kind, vs in ids.items()}
-    out = {}
-    for name, frame in frames.items():
-        frame = frame.drop(columns=[c for c in frame if c in CLOCK or c == "org_id"])
-        for col, kind in IDS.items():
-            if col in frame:
-                frame[col] = frame[col].map(lambda v, k=kind: None if pd.isna(v) else rank[k][v])
-        if "details" in frame:  # the audit entry's details repeat ids and the org's key
-            frame["details"] = frame["details"].map(
-                lambda d: {
-                    k: v
-                    for k, v in json.loads(d).items()
-                    if k not in ("org_id", "import_id", "remit_file_id")
-                }
-            )
-        rows = [tuple(str(v).replace(org, "ORG") for v in r) for r in frame.itertuples(False)]
-        out[name] = sorted(rows)
-    return out
 
 
 def test_a_reader_is_never_blocked_by_a_writer(db_url, practice_files):
