@@ -274,12 +274,15 @@ def import_era(
     for folder in empty:
         _refusal(NoEraFiles(str(folder)))
     refused = [str(folder) for folder in empty]
-    for path in tqdm(files, desc="835 files", unit="file", leave=False, disable=None):
-        try:
-            typer.echo(posting.post_file(engine, org, path, who).summary())
-        except PayeroptError as err:  # refused whole; the other files are posted still
-            _refusal(err)
+    posted = posting.post_files(engine, org, files, who)
+    for path, outcome in tqdm(
+        posted, total=len(files), desc="835 files", unit="file", leave=False, disable=None
+    ):
+        if isinstance(outcome, PayeroptError):  # refused whole; the others are posted still
+            _refusal(outcome)
             refused.append(path.name)
+        else:
+            typer.echo(outcome.summary())
     if refused:
         raise FilesRefused(tuple(refused), len(files) + len(empty))
 

@@ -79,12 +79,15 @@ def post_demo_remittances(
     files = demo_era.remittance_files(plan, seed)
     for name, content in files.items():
         (folder / name).write_bytes(content)
-    posted = [
-        posting.post_file(engine, org, folder / name, DEMO_ACTOR)
-        for name in tqdm(
-            sorted(files), desc="posting 835s", unit="file", leave=False, disable=None
-        )
-    ]
+    paths = [folder / name for name in sorted(files)]
+    posted = []
+    for _, outcome in tqdm(
+        posting.post_files(engine, org, paths, DEMO_ACTOR),
+        total=len(paths), desc="posting 835s", unit="file", leave=False, disable=None,
+    ):  # fmt: skip
+        if isinstance(outcome, Exception):  # the demo's own files: never refused
+            raise outcome
+        posted.append(outcome)
     if progress:
         progress(
             f"{len(posted)} 835 files posted from {folder}: "
