@@ -274,11 +274,13 @@ def merge_rows(
     key: tuple[str, ...],
     cover: tuple[str, ...],
     org_id: str,
-) -> dict[str, int]:
+) -> tuple[dict[str, int], pd.DataFrame]:
     """Set-based replace-or-insert of ``rows`` (with org_id and import_id) into ``table``.
 
     Stored rows sharing a ``cover`` value with the file and not identical to a file row are
-    deleted; file rows not stored identically are inserted. Returns the counts.
+    deleted; file rows not stored identically are inserted. Returns the counts, and the
+    ``cover`` values whose rows changed (inserted, replaced or removed): a corrected charges
+    file's changed claims, which are all a re-evaluation needs to look at.
 
     ``cover`` is a prefix of ``key`` (charges: claim_id of claim_id + line_number; every
     other kind: the key itself). Three statements, each a join on an index: the stage
@@ -290,7 +292,8 @@ def merge_rows(
     ).first()
     if has_rows is None:  # a first import: straight in, no comparison needed
         store.bulk_insert(conn, table, rows)
-        return {"inserted": n, "replaced": 0, "removed": 0, "unchanged": 0}
+        counts = {"inserted": n, "replaced": 0, "removed": 0, "unchanged": 0}
+        return counts, rows[list(cover)].drop_duplicates()
     assert tuple(key[: len(cover)]) == tuple(cover), "cover must be a prefix of the key"
     stage = _create_stage(conn, table)
     store.bulk_insert(conn, stage, rows)
@@ -310,16 +313,27 @@ def merge_rows(
         ),
         params,
     ).one()
+    # File rows not stored identically (new or replacing): their cover values changed.
+    changed = conn.execute(
+        text(
+            f"SELECT DISTINCT {', '.join('s.' + k for k in cover)} FROM {stage} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE t.org_id = :org AND {keymatch} "
+            f"AND {same})"
+        ),
+        params,
+    ).all()
     # Stored rows the file covers and does not hold identically: the replaced ones and the
-    # removed ones (a line left out of a corrected claim).
-    deleted = conn.execute(
+    # removed ones (a line left out of a corrected claim), whose cover values changed too.
+    removed = conn.execute(
         text(
             f"DELETE FROM {name} AS t WHERE t.org_id = :org "
             f"AND ({covered}) IN (SELECT {', '.join(cover)} FROM {stage}) "
-            f"AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {keymatch} AND {same})"
+            f"AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {keymatch} AND {same}) "
+            f"RETURNING {', '.join(cover)}"
         ),
         params,
-    ).rowcount
+    ).all()
+    deleted = len(removed)
     cols = ", ".join(c.name for c in table.c)
     conn.execute(
         text(
@@ -331,12 +345,14 @@ def merge_rows(
     )
     _drop_stage(conn, stage)
     replaced = int(existing) - int(unchanged)
-    return {
+    counts = {
         "inserted": n - int(existing),
         "replaced": replaced,
         "removed": int(deleted) - replaced,
         "unchanged": int(unchanged),
     }
+    touched = pd.DataFrame([*map(tuple, changed), *map(tuple, removed)], columns=list(cover))
+    return counts, touched.drop_duplicates()
 
 
 def merge_periods(
@@ -513,7 +529,9 @@ def import_file(
             counts = merge_periods(conn, spec, rows, org_id, problems)
         else:
             cover = ("claim_id",) if kind == "charges" else spec.key
-            counts = merge_rows(conn, table, rows, spec.key, cover, org_id)
+            counts, touched = merge_rows(conn, table, rows, spec.key, cover, org_id)
+            if kind == "charges":  # only changed claims can change an evaluation
+                rows = rows[rows["claim_id"].isin(touched["claim_id"])]
         if alias_rows is not None:
             _replace_aliases(
                 conn, org_id, alias_rows, rows["payer_id"].unique(), import_id, problems

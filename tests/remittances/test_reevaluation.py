@@ -331,3 +331,38 @@ def test_payeropt_import_charges_evaluates_the_posted_835s_again(engine, tmp_pat
     assert done.code == 0, done.err
     assert "re-evaluated 4 remittances" in done.out
     assert live_state(engine, org_id) == natural
+
+
+def test_a_corrected_charges_file_evaluates_again_only_the_claims_it_changes(
+    engine, tmp_path, natural
+) -> None:
+    """The whole charges file again with one line's charge corrected (CLM1009, posted in
+    era1), then with one line left out (CLM1003's third, posted in era2): each import
+    evaluates again only the remittance that paid the changed claim, not all four, and the
+    practice still equals the natural order with those charges."""
+    import json
+
+    org_id = _practice(engine)
+    _load(engine, org_id, NATURAL, tmp_path)
+    good = (GOOD / "charges.csv").read_text()
+    corrected = good.replace(
+        "CLM1009,2,LCN100902,PAT002,2025-07-09,73562,,1,120.00,",
+        "CLM1009,2,LCN100902,PAT002,2025-07-09,73562,,1,125.00,",
+    )
+    shorter = "".join(
+        line for line in corrected.splitlines(keepends=True) if "LCN100303" not in line
+    )
+    assert good != corrected != shorter
+    for n, text in enumerate((corrected, shorter)):
+        path = tmp_path / f"charges_{n}.csv"
+        path.write_text(text)
+        imports.import_file(
+            engine, org_id, "charges", path, OWNER, after=reevaluation.after_import
+        )
+    trail = store.read_frame(engine, tables.audit_log, org_id)
+    runs = [json.loads(d) for d in trail.loc[trail["action"] == "reprocess", "details"]]
+    assert [(r["remittances"], r["lines"]) for r in runs[-2:]] == [(1, 2), (1, 5)]
+    assert live_state(engine, org_id) != natural  # CLM1003's third line is unmatched now
+    assert live_state(engine, org_id)["problems"] == natural["problems"] + [
+        ("2", "unmatched_line", "CLM1003", "line 73562 of claim CLM1003 matches no charge line")
+    ]
