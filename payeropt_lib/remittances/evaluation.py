@@ -59,6 +59,9 @@ PRICED_COLUMNS = [
 FLAGGED = ("underpaid", "overpaid", "no_rate")  # the outcomes a finding records
 DENIALS = ("denied", "bundled")
 LINE_KEY = ["remit_id", "claim_seq", "line_seq"]
+# A remittance's problems, in the order they are numbered (``problem_seq``): each kind in
+# the order of the file (balancing's own order; claims; lines).
+PROBLEM_ORDER = ("unbalanced", "unmatched_claim", "unmatched_line", "unknown_payer")
 
 
 @dataclass(frozen=True)
@@ -417,7 +420,7 @@ def _problems(
     ul = lines[
         lines["line_number"].isna()
         & member_of(lines["claim_id"], claims.loc[claims["matched"], "claim_id"])
-    ]
+    ].sort_values(LINE_KEY)
     parts.append(
         pd.DataFrame(
             {

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, text, update
 
 from payeropt_lib import store
 from payeropt_lib.inputs.era import Remit
@@ -36,7 +36,14 @@ from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
 from . import rates_cache, tasks
-from .evaluation import CHARGE_COLUMNS, LINE_KEY, Evaluation, Practice, evaluate
+from .evaluation import (
+    CHARGE_COLUMNS,
+    LINE_KEY,
+    PROBLEM_ORDER,
+    Evaluation,
+    Practice,
+    evaluate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +91,14 @@ def after_import(
         return None
     rc = tables.remit_claims
     if kind == "charges":
-        claims = store.read_in(conn, rc, org_id, "claim_id", rows["claim_id"], ["remit_id"])
-        remit_ids = claims["remit_id"].unique().tolist()
-    else:
-        r = tables.remittances
-        remit_ids = list(conn.execute(select(r.c.remit_id).where(r.c.org_id == org_id)).scalars())
+        claim_ids = rows["claim_id"].unique().tolist()
+        claims = store.read_in(conn, rc, org_id, "claim_id", claim_ids, ["remit_id"])
+        if claims.empty:
+            return None
+        return reevaluate(conn, org_id, claims["remit_id"].unique().tolist(), who, cause,
+                          claim_ids=claim_ids)  # fmt: skip
+    r = tables.remittances
+    remit_ids = list(conn.execute(select(r.c.remit_id).where(r.c.org_id == org_id)).scalars())
     if not remit_ids:
         return None
     return reevaluate(conn, org_id, remit_ids, who, cause)
@@ -104,23 +114,34 @@ def remits_since(conn: Connection, org_id: str, since: dt.date | None) -> list[i
 
 
 def reevaluate(
-    conn: Connection, org_id: str, remit_ids: list[int], who: Identity, cause: str
+    conn: Connection,
+    org_id: str,
+    remit_ids: list[int],
+    who: Identity,
+    cause: str,
+    claim_ids: list[str] | None = None,
 ) -> Reevaluated:
     """Evaluate the posted remittances ``remit_ids`` again and store what changed, in the
-    caller's transaction (the practice's writer lock held: ``store.writing``)."""
+    caller's transaction (the practice's writer lock held: ``store.writing``).
+
+    ``claim_ids`` (a charges import: the claims it changed) narrows the run to the claims
+    that can change (``_scope``); without it every claim of the remittances is evaluated.
+    """
     remit_ids = sorted({int(i) for i in remit_ids})
-    stored = {
-        t.name: store.read_in(conn, t, org_id, "remit_id", remit_ids)
-        for t in (
-            tables.remittances,
-            tables.remit_claims,
-            tables.remit_lines,
-            tables.remit_adjustments,
-            tables.remit_plb,
-            tables.findings,
-            tables.denials,
-        )
-    }
+    scope = None if claim_ids is None else _scope(conn, org_id, remit_ids, claim_ids)
+
+    def read(table) -> pd.DataFrame:  # noqa: ANN001 - a Table
+        if scope is None:
+            return store.read_in(conn, table, org_id, "remit_id", remit_ids)
+        return store.read_pairs(conn, table, org_id, scope)
+
+    stored = {t.name: read(t) for t in CLAIM_TABLES}
+    stored["remittances"] = store.read_in(conn, tables.remittances, org_id, "remit_id", remit_ids)
+    stored["remit_plb"] = (
+        store.read_in(conn, tables.remit_plb, org_id, "remit_id", remit_ids)
+        if scope is None
+        else store.read_frame(conn, tables.remit_plb, org_id, where=[text("1 = 0")])
+    )
     remit, txns = as_parsed(stored)
     claim_ids = stored["remit_claims"]["claim_id"].unique().tolist()
     rates = rates_cache.read_rate_tables(conn, org_id)  # not the cache: the import may roll back
@@ -139,19 +160,17 @@ def reevaluate(
     reversed_ = claims.loc[claims["reversed_by_remit_id"].notna(), ["remit_id", "claim_seq"]]
     now = audit.utc_now()
 
-    _update_changed(conn, org_id, tables.remittances, stored["remittances"],
-                    found.remittances, ["remit_id"], "payer_id")  # fmt: skip
+    if scope is None:
+        _update_changed(conn, org_id, tables.remittances, stored["remittances"],
+                        found.remittances, ["remit_id"], "payer_id")  # fmt: skip
     _update_changed(conn, org_id, tables.remit_claims, claims, found.claims,
                     ["remit_id", "claim_seq"], "matched")  # fmt: skip
-    for table, frame in (
-        (tables.remit_lines, found.lines),
-        (tables.remit_problems, found.problems),
-        (tables.denials, found.denials.assign(void=_in(found.denials, reversed_))),
-    ):
-        conn.execute(
-            delete(table).where(table.c.org_id == org_id, table.c.remit_id.in_(remit_ids))
-        )
+    denials = found.denials.assign(void=_in(found.denials, reversed_))
+    for table, frame in ((tables.remit_lines, found.lines), (tables.denials, denials)):
+        rows = _rows_of(conn, table, remit_ids, scope)
+        conn.execute(delete(table).where(table.c.org_id == org_id, rows))
         store.insert_rows(conn, table, frame.assign(org_id=org_id))
+    _replace_problems(conn, org_id, remit_ids, scope, found.problems)
 
     new = found.findings.assign(void=_in(found.findings, reversed_))
     counts = _findings_and_tasks(
@@ -163,6 +182,81 @@ def reevaluate(
     )
     logger.info("%s: %s", cause, result.summary())
     return result
+
+
+# What a re-evaluation reads of each remitted claim in its scope.
+CLAIM_TABLES = (
+    tables.remit_claims,
+    tables.remit_lines,
+    tables.remit_adjustments,
+    tables.findings,
+    tables.denials,
+)
+# The problems an evaluation finds per claim (the others are the 835's own: unbalanced
+# amounts, and the payer, which a charges import cannot change).
+CLAIM_PROBLEMS = ("unmatched_claim", "unmatched_line")
+
+
+def _scope(conn: Connection, org_id: str, remit_ids: list[int], claim_ids: list[str]):  # noqa: ANN202
+    """The remitted claims (remit_id, claim_seq) a change to ``claim_ids``' charges can
+    change: theirs, and in the same remittances every claim holding a finding.
+
+    An evaluation reads across claims in one place only: a likely cause's evidence ("paid
+    at a different percent" fits a tenth of a percent when another flagged line of the
+    payer on the remittance fits it too; "codes at one amount" counts the flagged codes
+    paid one amount). The flagged lines are those with a finding, so evaluating them with
+    the changed claims gives every line what evaluating the whole remittance gives.
+    """
+    rc, f = tables.remit_claims, tables.findings
+    changed = store.read_in(conn, rc, org_id, "claim_id", claim_ids, ["remit_id", "claim_seq"])
+    flagged = store.read_in(conn, f, org_id, "remit_id", remit_ids, ["remit_id", "claim_seq"])
+    return pd.concat([changed, flagged], ignore_index=True).drop_duplicates()
+
+
+def _rows_of(conn: Connection, table, remit_ids: list[int], scope):  # noqa: ANN001, ANN202
+    """The condition for ``table``'s rows of the re-evaluated remittances, or of the
+    remitted claims in ``scope``."""
+    if scope is None:
+        return table.c.remit_id.in_(remit_ids)
+    return store.pairs_in(conn, table, scope)
+
+
+def _replace_problems(
+    conn: Connection,
+    org_id: str,
+    remit_ids: list[int],
+    scope,
+    found: pd.DataFrame,  # noqa: ANN001
+) -> None:
+    """Store the problems found: all of the remittances', or, for a ``scope`` of claims,
+    their unmatched claims and lines, the remittances' other problems kept and each
+    remittance's problems numbered again (``problem_seq``) in the order evaluation gives."""
+    p = tables.remit_problems
+    if scope is not None:
+        kept = store.read_in(conn, p, org_id, "remit_id", remit_ids)
+        ours = (
+            _in(kept.assign(claim_seq=kept["claim_seq"].fillna(-1)), scope)
+            & kept["kind"].isin(CLAIM_PROBLEMS).to_numpy()
+        )
+        both = pd.concat(
+            [kept[~ours].drop(columns="org_id"), found[found["kind"].isin(CLAIM_PROBLEMS)]],
+            ignore_index=True,
+        )
+        per_claim = both["kind"].isin(CLAIM_PROBLEMS)
+        # Kinds in PROBLEM_ORDER; unmatched claims and lines by claim and line, the others
+        # in the order they were numbered.
+        at = pd.DataFrame(
+            {
+                "remit_id": both["remit_id"],
+                "kind": both["kind"].map({k: n for n, k in enumerate(PROBLEM_ORDER)}),
+                "first": both["claim_seq"].where(per_claim, both["problem_seq"]).fillna(-1),
+                "then": both["line_seq"].where(per_claim, 0).fillna(-1),
+            }
+        )
+        found = both.loc[at.sort_values(list(at.columns), kind="stable").index]
+        found["problem_seq"] = found.groupby("remit_id").cumcount()
+    conn.execute(delete(p).where(p.c.org_id == org_id, p.c.remit_id.in_(remit_ids)))
+    store.insert_rows(conn, p, found.assign(org_id=org_id))
 
 
 def as_parsed(stored: dict[str, pd.DataFrame]) -> tuple[Remit, pd.DataFrame]:

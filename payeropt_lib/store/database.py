@@ -28,6 +28,7 @@ from sqlalchemy import (
     ARRAY,
     Connection,
     Engine,
+    Integer,
     Table,
     any_,
     create_engine,
@@ -36,6 +37,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -386,6 +388,36 @@ def read_in(
     chunks = [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)] or [[]]
     parts = [_read(conn, table, org_id, columns, where=[match(c), *where]) for c in chunks]
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def pairs_in(conn: Connection, table: Table, keys: pd.DataFrame):  # noqa: ANN201 - a clause
+    """The condition "(k1, k2) is one of ``keys``' rows" for ``table`` (``keys``: two int
+    columns named after two of its columns), as ONE bound parameter like ``read_in``: a
+    JSON array of pairs SQLite unnests with ``json_each``, two PostgreSQL arrays."""
+    k1, k2 = keys.columns
+    first, second = (keys[k].astype("int64").tolist() for k in (k1, k2))
+    pair = tuple_(table.c[k1], table.c[k2])
+    if conn.dialect.name == "postgresql":
+        arrays = (literal(v, ARRAY(Integer)) for v in (first, second))
+        pairs = func.unnest(*arrays).table_valued("a", "b").render_derived()
+        return pair.in_(select(pairs.c.a, pairs.c.b))
+    unnested = func.json_each(literal(json.dumps(list(zip(first, second, strict=True)))))
+    value = unnested.table_valued("value").c.value
+    return pair.in_(select(func.json_extract(value, "$[0]"), func.json_extract(value, "$[1]")))
+
+
+def read_pairs(
+    conn: Connection,
+    table: Table,
+    org_id: str,
+    keys: pd.DataFrame,
+    columns: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """``read_frame`` of the rows whose two key columns are one of ``keys``' rows
+    (``pairs_in``): the remitted claims (remit_id, claim_seq) a re-evaluation reads."""
+    if keys.empty:
+        return _read(conn, table, org_id, columns, where=[text("1 = 0")])
+    return _read(conn, table, org_id, columns, where=[pairs_in(conn, table, keys)])
 
 
 def _read(

@@ -19,7 +19,7 @@ from payeropt_lib import store
 from payeropt_lib.inputs import imports
 from payeropt_lib.remittances import posting, reevaluation, tasks
 from payeropt_lib.store import orgs, tables
-from tests.conftest import GOOD, OWNER
+from tests.conftest import GOOD, OWNER, org_snapshot
 from tests.remittances.x835 import (
     ACME,
     FEB_99213_AS_CONTRACTED,
@@ -338,8 +338,9 @@ def test_a_corrected_charges_file_evaluates_again_only_the_claims_it_changes(
 ) -> None:
     """The whole charges file again with one line's charge corrected (CLM1009, posted in
     era1), then with one line left out (CLM1003's third, posted in era2): each import
-    evaluates again only the remittance that paid the changed claim, not all four, and the
-    practice still equals the natural order with those charges."""
+    evaluates again only the remittance that paid the changed claim, not all four, and in
+    it only the changed claim and the claims holding a finding; evaluating every posted
+    claim again afterwards changes nothing."""
     import json
 
     org_id = _practice(engine)
@@ -361,8 +362,21 @@ def test_a_corrected_charges_file_evaluates_again_only_the_claims_it_changes(
         )
     trail = store.read_frame(engine, tables.audit_log, org_id)
     runs = [json.loads(d) for d in trail.loc[trail["action"] == "reprocess", "details"]]
-    assert [(r["remittances"], r["lines"]) for r in runs[-2:]] == [(1, 2), (1, 5)]
-    assert live_state(engine, org_id) != natural  # CLM1003's third line is unmatched now
+    # era1: CLM1009's 2 lines; era2: CLM1003's 3 (its correction of CLM1002 has no finding).
+    assert [(r["remittances"], r["lines"]) for r in runs[-2:]] == [(1, 2), (1, 3)]
     assert live_state(engine, org_id)["problems"] == natural["problems"] + [
         ("2", "unmatched_line", "CLM1003", "line 73562 of claim CLM1003 matches no charge line")
     ]
+    before = {k: v for k, v in org_snapshot(engine, org_id).items() if k != "audit_log"}
+    with store.writing(engine, org_id) as conn:
+        every = reevaluation.remits_since(conn, org_id, None)
+        again = reevaluation.reevaluate(conn, org_id, every, OWNER, "check")
+    assert (again.remittances, again.lines) == (4, 10)
+    assert again.summary().endswith(
+        "findings 0 added, 0 changed, 0 voided; tasks 0 opened, 0 revised, 0 withdrawn, "
+        "0 recovered"
+    )
+    after = {k: v for k, v in org_snapshot(engine, org_id).items() if k != "audit_log"}
+    assert {k: v for k, v in after.items() if k != "orgs"} == {
+        k: v for k, v in before.items() if k != "orgs"
+    }
