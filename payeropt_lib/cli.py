@@ -336,16 +336,58 @@ def tasks_cmd(
     org: OrgArg,
     csv_out: CsvOpt = None,
     all_states: Annotated[bool, typer.Option("--all", help="closed tasks too")] = False,
+    state: Annotated[
+        list[str] | None,
+        typer.Option(help="only tasks in this state (repeatable; default: the open ones)"),
+    ] = None,
+    payer: Annotated[
+        list[str] | None, typer.Option(help="only this payer's tasks (repeatable)")
+    ] = None,
+    cause: Annotated[
+        list[str] | None,
+        typer.Option(help="only tasks with this main cause, e.g. earlier_rate (repeatable)"),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="count days left from this day (default today)")
+    ] = None,
+    set_state: Annotated[
+        str | None,
+        typer.Option(
+            "--set-state",
+            help="move every selected task to this state (in_progress, appealed, written_off)",
+        ),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option(help="with --set-state: a note for the record")
+    ] = None,
     actor: ActorOpt = None,
     role: RoleOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """The open follow-up tasks, earliest deadline first."""
+    """The follow-up worklist: nearest deadline first, then the most money; days left and
+    overdue. With --set-state, moves the selected tasks at once (one audit entry each)."""
     from payeropt_lib.remittances import tasks, worklists
 
+    states = tuple(state or ())
+    for name in states + ((set_state,) if set_state else ()):
+        if name not in tasks.STATES:
+            raise typer.BadParameter(
+                f"{name!r} is not a task state ({', '.join(tasks.STATES)})", param_hint="--state"
+            )
+    if set_state:
+        engine = _engine(db)
+        moved = tasks.change_many(
+            engine, org, set_state, Identity.of(actor, role), payers=tuple(payer or ()),
+            causes=tuple(cause or ()), states=states, note=note,
+        )  # fmt: skip
+        typer.echo(f"{len(moved)} tasks are now {set_state}: {', '.join(map(str, moved))}")
+        return
     engine = _authorized(org, actor, role, db, "worklist.view")
-    states = tasks.STATES if all_states else tasks.OPEN_STATES
-    _show(worklists.task_list(engine, org, states), csv_out, "tasks")
+    if not states:
+        states = tasks.STATES if all_states else tasks.OPEN_STATES
+    day = _date(as_of, "--as-of")
+    listed = worklists.task_list(engine, org, states, day, tuple(payer or ()), tuple(cause or ()))
+    _show(listed, csv_out, "tasks")
 
 
 @app.command("task")
@@ -361,16 +403,22 @@ def task_cmd(
     role: RoleOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Move a follow-up task to its next state (audited)."""
-    from decimal import Decimal, InvalidOperation
+    """Move a follow-up task to its next state (audited); recovered needs --amount, what
+    the payer paid on the task."""
+    import pandas as pd
 
+    from payeropt_lib.money import parse_cents
     from payeropt_lib.remittances import tasks
 
     cents = None
     if amount is not None:
+        if state != "recovered":
+            raise typer.BadParameter("goes with --state recovered only", param_hint="--amount")
         try:
-            cents = int(Decimal(amount).scaleb(2).to_integral_exact())
-        except InvalidOperation:
+            cents = int(parse_cents(pd.Series([amount]), "--amount")[0])
+        except ValueError:
+            cents = -1
+        if cents < 0:  # exact cents, no sign: what came in
             raise typer.BadParameter(
                 f"{amount!r} is not an amount like 12.50", param_hint="--amount"
             ) from None

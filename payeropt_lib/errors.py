@@ -324,6 +324,39 @@ class BadTransition(PayeroptError):
         )
 
 
+@_error
+class RecoveredNeedsAmount(PayeroptError):
+    """Recovered records what the payer paid on a task, which only the person working it
+    knows; the amount at stake is what was owed, not what came in."""
+
+    what: str
+
+    message = (
+        "{what}: 'recovered' needs the amount the payer paid on the task (--amount 12.50, "
+        "one task at a time); nothing was changed"
+    )
+
+
+@_error
+class BulkNeedsSelection(PayeroptError):
+    """A change of many tasks at once that does not say which."""
+
+    to_state: str
+
+    message = (
+        "--set-state {to_state} changes many tasks at once: name them with --payer, --cause "
+        "or --state; nothing was changed"
+    )
+
+
+@_error
+class NoTasksSelected(PayeroptError):
+    org_id: str
+    selection: str
+
+    message = "practice {org_id!r} has no task {selection}; nothing was changed"
+
+
 # --- report packets -----------------------------------------------------------------------
 
 

@@ -3,9 +3,10 @@
 The whole life of a task lives here. Posting asks ``plan`` what a posted 835 means for
 the tasks (which to open, which a later payment recovered), a pure decision over frames,
 and ``apply`` writes that plan in posting's transaction. Staff move a task along its states
-with ``change_state``: open → in_progress → appealed → recovered | written_off (and back to
+with ``change_state`` (one task) or ``change_many`` (the tasks ``pick`` selects by payer,
+cause and state): open → in_progress → appealed → recovered | written_off (and back to
 in_progress from appealed when an appeal needs more work). Every change is an event, and
-every change by a person is audited.
+every change by a person is audited, one entry per task.
 """
 
 from __future__ import annotations
@@ -14,10 +15,16 @@ import logging
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, update
 
 from payeropt_lib import store
-from payeropt_lib.errors import BadTransition, UnknownTask
+from payeropt_lib.errors import (
+    BadTransition,
+    BulkNeedsSelection,
+    NoTasksSelected,
+    RecoveredNeedsAmount,
+    UnknownTask,
+)
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
@@ -314,7 +321,7 @@ def _events(
             "actor": actor,
             "from_state": None if from_state is None else from_state.to_numpy(),
             "to_state": to_state,
-            "amount_cents": amount_cents.astype("int64").to_numpy(),
+            "amount_cents": pd.array(amount_cents, dtype="Int64"),
             "note": note,
         }
     )
@@ -333,37 +340,6 @@ def link(findings: pd.DataFrame, opened: pd.DataFrame) -> pd.DataFrame:
     return findings.assign(task_id=task_id)
 
 
-def record_event(
-    conn: Connection,
-    org_id: str,
-    task_id: int,
-    actor: str,
-    from_state: str | None,
-    to_state: str,
-    amount_cents: int | None = None,
-    note: str | None = None,
-) -> None:
-    te = tables.task_events
-    last = conn.execute(
-        select(func.coalesce(func.max(te.c.event_seq), 0)).where(
-            te.c.org_id == org_id, te.c.task_id == task_id
-        )
-    ).scalar_one()
-    conn.execute(
-        te.insert().values(
-            org_id=org_id,
-            task_id=task_id,
-            event_seq=int(last) + 1,
-            at=audit.utc_now(),
-            actor=actor,
-            from_state=from_state,
-            to_state=to_state,
-            amount_cents=amount_cents,
-            note=note,
-        )
-    )
-
-
 def change_state(
     engine: Engine,
     org_id: str,
@@ -373,50 +349,120 @@ def change_state(
     amount_cents: int | None = None,
     note: str | None = None,
 ) -> None:
-    """Move a task along its states (audited); recovered takes the amount recovered."""
+    """Move one task along its states (audited). Recovered records what the payer paid on
+    the task (``amount_cents``), which only the person working it knows: it is required,
+    never taken to be the amount at stake."""
     access.authorize(engine, org_id, who, "tasks.update", target=f"task {task_id}")
+    if to_state == "recovered" and amount_cents is None:
+        raise RecoveredNeedsAmount(f"task {task_id}")
     t = tables.tasks
     with store.writing(engine, org_id) as conn:
-        row = conn.execute(
-            select(t.c.state, t.c.amount_cents)
-            .where(t.c.org_id == org_id, t.c.task_id == task_id)
-            .with_for_update()
-        ).one_or_none()
-        if row is None:
+        where = [t.c.task_id == task_id]
+        row = store.read_frame(conn, t, org_id, ["task_id", "state"], where=where)
+        if row.empty:
             raise UnknownTask(org_id, task_id)
-        if to_state not in TRANSITIONS.get(row.state, ()):
-            raise BadTransition(task_id, row.state, to_state, TRANSITIONS.get(row.state, ()))
-        values: dict = {"state": to_state}
-        if to_state in ("recovered", "written_off"):
-            values["closed_at"] = audit.utc_now()
-        if to_state == "recovered":
-            values["recovered_cents"] = row.amount_cents if amount_cents is None else amount_cents
-        conn.execute(
-            update(t).where(t.c.org_id == org_id, t.c.task_id == task_id).values(**values)
-        )
-        record_event(
-            conn,
-            org_id,
-            task_id,
-            who.actor,
-            row.state,
-            to_state,
-            values.get("recovered_cents"),
-            note,
-        )
-        access.audit_action(
-            conn,
-            org_id,
-            who,
-            "tasks.update",
-            f"task {task_id}",
-            details={
-                "from": row.state,
-                "to": to_state,
-                "amount_cents": values.get("recovered_cents"),
-                "note": note,
-            },
-        )
+        _move(conn, org_id, row, to_state, who, amount_cents, note)
+
+
+def change_many(
+    engine: Engine,
+    org_id: str,
+    to_state: str,
+    who: Identity,
+    *,
+    payers: tuple[str, ...] = (),
+    causes: tuple[str, ...] = (),
+    states: tuple[str, ...] = (),
+    note: str | None = None,
+) -> list[int]:
+    """Move every task of the practice that ``pick`` picks (open ones when ``states`` is
+    empty) to ``to_state``, in one transaction, with an event and an audit entry each;
+    returns their ids. Tasks already in ``to_state`` are left as they are. Refused whole
+    when nothing names the tasks, when none matches, when one of them cannot move there,
+    and for recovered (each task's own amount: ``change_state``)."""
+    target = f"tasks to {to_state}"
+    access.authorize(engine, org_id, who, "tasks.update", target=target)
+    if not (payers or causes or states):
+        raise BulkNeedsSelection(to_state)
+    if to_state == "recovered":
+        raise RecoveredNeedsAmount("several tasks at once")
+    t = tables.tasks
+    with store.writing(engine, org_id) as conn:
+        every = store.read_frame(conn, t, org_id, ["task_id", "state", "payer_id", "cause"])
+        picked = pick(every, payers, causes, states or OPEN_STATES)
+        picked = picked[picked["state"].ne(to_state)]
+        if picked.empty:
+            raise NoTasksSelected(org_id, _selection_text(payers, causes, states))
+        _move(conn, org_id, picked, to_state, who, None, note)
+    return picked["task_id"].astype(int).tolist()
+
+
+def pick(
+    frame: pd.DataFrame,
+    payers: tuple[str, ...] = (),
+    causes: tuple[str, ...] = (),
+    states: tuple[str, ...] = OPEN_STATES,
+) -> pd.DataFrame:
+    """The tasks of ``frame`` (payer_id, cause, state) in ``states`` and, when given, of one
+    of ``payers`` and ``causes``: the one filter of the worklist and its bulk changes."""
+    keep = frame["state"].isin(states)
+    if payers:
+        keep &= frame["payer_id"].isin(payers)
+    if causes:
+        keep &= frame["cause"].isin(causes)
+    return frame[keep.to_numpy()]
+
+
+def _selection_text(payers: tuple, causes: tuple, states: tuple) -> str:
+    parts = [
+        f"{name} {' or '.join(values)}"
+        for name, values in (("in state", states or ("open, in_progress or appealed",)),
+                             ("of payer", payers), ("with cause", causes))
+        if values
+    ]  # fmt: skip
+    return " ".join(parts) + " (other than the state asked for)"
+
+
+def _move(
+    conn: Connection,
+    org_id: str,
+    rows: pd.DataFrame,
+    to_state: str,
+    who: Identity,
+    amount_cents: int | None,
+    note: str | None,
+) -> None:
+    """Move the tasks ``rows`` (task_id, state) to ``to_state`` in the caller's
+    transaction: all or none (a task that cannot go there refuses them all), one statement
+    for the tasks and one for their events, an audit entry each."""
+    for task_id, state in zip(rows["task_id"], rows["state"], strict=True):
+        if to_state not in TRANSITIONS.get(state, ()):
+            raise BadTransition(int(task_id), state, to_state, TRANSITIONS.get(state, ()))
+    now = audit.utc_now()
+    values: dict = {"state": to_state}
+    if to_state in ("recovered", "written_off"):
+        values["closed_at"] = now
+    if to_state == "recovered":
+        values["recovered_cents"] = amount_cents
+    t = tables.tasks
+    ids = rows["task_id"].astype(int).tolist()
+    conn.execute(
+        update(t).where(t.c.org_id == org_id, t.c.task_id == bindparam("tid")).values(**values),
+        [{"tid": task_id} for task_id in ids],
+    )
+    last = (
+        store.read_in(conn, tables.task_events, org_id, "task_id", ids, ["task_id", "event_seq"])
+        .groupby("task_id")["event_seq"]
+        .max()
+    )
+    task_id = rows["task_id"].astype("int64")
+    seq = task_id.map(last).fillna(0).astype("int64") + 1
+    amount = pd.Series(amount_cents, index=rows.index, dtype="Int64")
+    events = _events(org_id, task_id, seq, now, who.actor, rows["state"], to_state, amount, note)
+    store.insert_rows(conn, tables.task_events, events.assign(at=now))
+    for tid, state in zip(ids, rows["state"], strict=True):
+        details = {"from": state, "to": to_state, "amount_cents": amount_cents, "note": note}
+        access.audit_action(conn, org_id, who, "tasks.update", f"task {tid}", details=details)
 
 
 def list_tasks(engine: Engine, org_id: str, states: tuple[str, ...] = OPEN_STATES) -> pd.DataFrame:

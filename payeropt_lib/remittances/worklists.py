@@ -6,6 +6,7 @@ These carry claim numbers, so they are CSV exports for people whose role allows 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pandas as pd
@@ -81,17 +82,45 @@ def findings(engine: Engine, org_id: str, kind: str) -> pd.DataFrame:
     )[[*UNDERPAYMENT_COLUMNS, "explanation", "task_id"]].reset_index(drop=True)
 
 
-def task_list(engine: Engine, org_id: str, states: tuple[str, ...] = tasks.OPEN_STATES):
-    """Open follow-up tasks, earliest deadline first, money as decimals."""
-    t = tasks.list_tasks(engine, org_id, states)
-    return t[["task_id", "claim_id", "payer_id", "state"]].assign(
-        amount_at_stake=decimal_texts(t["amount_cents"]),
-        recovered=decimal_texts(t["recovered_cents"]),
-        cause=t["cause"],
-        lines=t["lines"],
-        remit_date=day_texts(t["remit_date"]),
-        deadline=day_texts(t["deadline"]),
+def task_list(
+    engine: Engine,
+    org_id: str,
+    states: tuple[str, ...] = tasks.OPEN_STATES,
+    as_of: dt.date | None = None,
+    payers: tuple[str, ...] = (),
+    causes: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """The follow-up worklist: tasks in ``states`` (of ``payers`` and ``causes`` when
+    given: ``tasks.pick``), the nearest deadline first and, on one day, the most money
+    first, money as decimals.
+
+    ``days_left`` counts from ``as_of`` (today) to the appeal deadline, negative once it
+    has passed, and ``overdue`` says "overdue" then; both are blank for closed tasks, whose
+    deadline no longer binds.
+    """
+    as_of = as_of or dt.date.today()
+    t = tasks.pick(tasks.list_tasks(engine, org_id, states), payers, causes, states)
+    t = t.sort_values(
+        ["deadline", "amount_cents", "task_id"], ascending=[True, False, True], kind="stable"
     )
+    left = (t["deadline"] - pd.Timestamp(as_of)).dt.days.astype("Int64")
+    left = left.where(t["state"].isin(tasks.OPEN_STATES))
+    return pd.DataFrame(
+        {
+            "task_id": t["task_id"],
+            "claim_id": t["claim_id"],
+            "payer_id": t["payer_id"],
+            "state": t["state"],
+            "deadline": day_texts(t["deadline"]),
+            "days_left": left,
+            "overdue": left.lt(0).fillna(False).map({True: "overdue", False: ""}),
+            "amount_at_stake": decimal_texts(t["amount_cents"]),
+            "recovered": decimal_texts(t["recovered_cents"]),
+            "cause": t["cause"],
+            "lines": t["lines"],
+            "remit_date": day_texts(t["remit_date"]),
+        }
+    ).reset_index(drop=True)
 
 
 def remits(engine: Engine, org_id: str) -> pd.DataFrame:

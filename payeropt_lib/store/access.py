@@ -52,7 +52,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "import.encounters": ("owner", "billing_manager", "clinician"),
     "report.run": EVERYONE,
     "worklist.view": OFFICE,  # underpayments / tasks exports carry claim numbers
-    "tasks.update": BILLING,
+    "tasks.update": OFFICE,  # practice managers work the follow-up lists (docs/roles.md)
     "remits.view": ("owner", "billing_manager", "practice_manager", "analyst"),
     "audit.search": OFFICE,
     "audit.search_patient": BILLING,
