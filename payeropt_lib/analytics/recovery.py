@@ -195,6 +195,41 @@ def underpayments_by_cause(findings: pd.DataFrame, tasks: pd.DataFrame) -> pd.Da
     return shown_first(table, "at_stake_cents", "cause_label")
 
 
+def appealable_by_payer(
+    tasks: pd.DataFrame, payer_names: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """The money in open follow-ups a practice can still appeal, per payer.
+
+    Needs tasks: payer_id, state, amount_cents, deadline; payer_names as
+    ``underpayments_by_payer``. Counts the open tasks (open, in progress, appealed) whose
+    appeal deadline is ``as_of`` or later: payer_id, payer_label, open_claims,
+    at_stake_cents, next_deadline (the nearest of them), is_total, open_claims_small;
+    suppressed. The tasks past their deadline are left out: ``headline`` names them
+    (past_deadline_*), and the Summary says what can still be done about them. Most at
+    stake first; total last.
+    """
+    open_ = tasks[tasks["state"].isin(OPEN_STATES)]
+    live_ = open_[open_["deadline"].ge(pd.Timestamp(as_of).normalize())]
+    columns = ["payer_id", "payer_label", "open_claims", "at_stake_cents", "next_deadline"]
+    if live_.empty:
+        return pd.DataFrame(columns=[*columns, TOTAL, "open_claims" + SMALL_SUFFIX])
+    table = (
+        live_.assign(amount_cents=live_["amount_cents"].astype("int64"))
+        .groupby("payer_id")
+        .agg(
+            open_claims=("amount_cents", "size"),
+            at_stake_cents=("amount_cents", "sum"),
+            next_deadline=("deadline", "min"),
+        )
+        .reset_index()
+    )
+    table.insert(1, "payer_label", directory.payer_names(table["payer_id"], payer_names))
+    table = with_total(table, "payer_label", ALL_PAYERS)
+    table.loc[table[TOTAL], "next_deadline"] = table["next_deadline"].min()
+    table = suppress(table, ["open_claims"], {"at_stake_cents": "open_claims"})
+    return shown_first(table, "at_stake_cents", "payer_label")
+
+
 def _empty_stake(key: str, label: str) -> pd.DataFrame:
     columns = [key, label, *STAKE_COLUMNS, TOTAL, *(c + SMALL_SUFFIX for c in STAKE_COUNTS)]
     return pd.DataFrame(columns=columns)

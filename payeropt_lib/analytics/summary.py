@@ -16,7 +16,7 @@ import pandas as pd
 
 from payeropt_lib.formats import money
 
-from .privacy import SMALL_CELL, SMALL_SUFFIX
+from .privacy import SMALL_CELL, SMALL_SUFFIX, TOTAL
 from .recovery import HEADLINE_VALUES
 
 # (column, label) of the headline figures, in the order the Summary and the indexes show.
@@ -28,17 +28,27 @@ HEADLINE_LABELS = [
     ("underpaid_cents", "Under-paid on remitted lines"),
     ("recovered_cents", "Recovered"),
     ("at_stake_cents", "At stake in open follow-ups"),
+    ("past_deadline_cents", "Of which past the appeal deadline"),
 ]
+# The count each dollar figure of the headline sums (its small flag is the count's).
+_COUNT_OF = {**HEADLINE_VALUES, "past_deadline_cents": "past_deadline_claims"}
 # A dollar figure hidden because it sums 1-10 claims or lines says so: on its own, a bare
 # "suppressed" (or "<11", which reads as dollars) does not tell a manager why it is blank.
 HEADLINE_SMALL_TEXT = {
     value: f"<{SMALL_CELL} {count.rsplit('_', 1)[1]}"
-    for value, count in HEADLINE_VALUES.items()
+    for value, count in _COUNT_OF.items()
     if value in dict(HEADLINE_LABELS)
 }
-ACTION_COLUMNS = ["kind", "action", "evidence", "value_cents", "href", "priority"]
+# deadline: the day by which the action must be taken (NaT: none, or already passed).
+ACTION_COLUMNS = ["kind", "action", "evidence", "value_cents", "href", "priority", "deadline"]
 # Compliance before money: a Medicare/Medicaid over-payment must be returned within 60 days.
-PRIORITY = {"return_overpayment": 0, "appeal": 1, "denials": 1, "renegotiate": 1}
+PRIORITY = {
+    "return_overpayment": 0,
+    "appeal": 1,
+    "past_deadline": 1,
+    "denials": 1,
+    "renegotiate": 1,
+}
 
 
 def headline(kpis: pd.DataFrame, stake: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +72,7 @@ def headline(kpis: pd.DataFrame, stake: pd.DataFrame) -> pd.DataFrame:
         if column not in out:
             out[column] = pd.NA
     for value in HEADLINE_SMALL_TEXT:  # a dollar figure is flagged with its count
-        count_flag = HEADLINE_VALUES[value] + SMALL_SUFFIX
+        count_flag = _COUNT_OF[value] + SMALL_SUFFIX
         if count_flag in out:
             out[value + SMALL_SUFFIX] = out[count_flag]
     flags = [c for c in out.columns if c.endswith(SMALL_SUFFIX)]
@@ -73,33 +83,81 @@ def _shown(value: object) -> bool:
     return value is not None and not pd.isna(value)
 
 
-def appeal_action(by_payer: pd.DataFrame) -> pd.DataFrame:
-    """The payer with the most money at stake in open under-payment follow-ups.
+def appeal_actions(appealable: pd.DataFrame, as_of: pd.Timestamp, top_n: int = 3) -> pd.DataFrame:
+    """Follow up the under-paid claims of each of the ``top_n`` payers with the most money
+    still appealable, each with its nearest appeal deadline.
 
-    Needs ``recovery.underpayments_by_payer``. Hidden (suppressed) rows are never chosen.
+    Needs ``recovery.appealable_by_payer``. Hidden (suppressed) rows and the total are
+    never chosen.
     """
-    rows = by_payer[~by_payer["is_total"].astype(bool)] if len(by_payer) else by_payer
+    rows = appealable[~appealable[TOTAL].astype(bool)] if len(appealable) else appealable
     rows = rows[rows["at_stake_cents"].notna()] if len(rows) else rows
     rows = rows[rows["at_stake_cents"].astype("int64") > 0] if len(rows) else rows
     if rows.empty:
         return pd.DataFrame(columns=ACTION_COLUMNS)
-    top = rows.sort_values("at_stake_cents", ascending=False, kind="stable").iloc[0]
-    stake = int(top["at_stake_cents"])
-    claims = top["open_claims"]
-    claims_text = f"{int(claims):,} claims" if _shown(claims) else "several claims"
-    return pd.DataFrame(
-        [
+    top = rows.sort_values("at_stake_cents", ascending=False, kind="stable").head(top_n)
+    out = []
+    for _, row in top.iterrows():  # a few payers
+        stake = int(row["at_stake_cents"])
+        claims = row["open_claims"]
+        claims_text = f"{int(claims):,} claims" if _shown(claims) else "Several claims"
+        deadline = pd.Timestamp(row["next_deadline"])
+        days = (deadline - pd.Timestamp(as_of).normalize()).days
+        out.append(
             {
                 "kind": "appeal",
-                "action": f"Follow up the under-paid claims with {top['payer_label']}",
-                "evidence": f"{claims_text} with {money(stake)} still at stake in open "
-                "follow-ups, paid below the contract.",
+                "action": f"Follow up the under-paid claims with {row['payer_label']}",
+                "evidence": f"{claims_text} with {money(stake)} at stake, paid below the "
+                f"contract and still within the appeal window; the first deadline is "
+                f"{deadline:%Y-%m-%d} ({_days(days)}).",
                 "value_cents": stake,
                 "href": "underpayments.html#Under-payments-by-payer",
                 "priority": PRIORITY["appeal"],
+                "deadline": deadline,
             }
-        ]
+        )
+    return pd.DataFrame(out, columns=ACTION_COLUMNS)
+
+
+def past_deadline_action(stake: pd.DataFrame) -> pd.DataFrame:
+    """Name the money in open follow-ups past the appeal deadline, and what can still be
+    done about it (``recovery.headline``'s past_deadline_claims and past_deadline_cents).
+
+    A payer's own pricing error is often corrected outside the appeal window when asked as
+    a reprocessing request through provider relations; what it refuses is written off, not
+    left open.
+    """
+    if stake.empty or not _shown(stake.iloc[0].get("past_deadline_cents")):
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    row = stake.iloc[0]
+    cents = int(row["past_deadline_cents"])
+    if cents <= 0:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    claims = row["past_deadline_claims"]
+    claims_text = f"{int(claims):,} claims" if _shown(claims) else "Several claims"
+    return pd.DataFrame(
+        [
+            {
+                "kind": "past_deadline",
+                "action": "Ask payers to reprocess the under-payments past their appeal deadline",
+                "evidence": f"{claims_text} with {money(cents)} at stake are past the appeal "
+                "deadline. A formal appeal is closed, but a payer's own pricing error can "
+                "often still be corrected: ask each payer's provider representative to "
+                "reprocess them at the contract rate, and write off only what is refused.",
+                "value_cents": cents,
+                "href": "underpayments.html#How-old-the-open-follow-ups-are",
+                "priority": PRIORITY["past_deadline"],
+                "deadline": pd.NaT,
+            }
+        ],
+        columns=ACTION_COLUMNS,
     )
+
+
+def _days(days: int) -> str:
+    if days == 0:
+        return "today"
+    return "tomorrow" if days == 1 else f"in {days:,} days"
 
 
 def overpayment_action(overpaid: pd.DataFrame) -> pd.DataFrame:
@@ -129,23 +187,33 @@ def overpayment_action(overpaid: pd.DataFrame) -> pd.DataFrame:
                 "value_cents": value,
                 "href": "underpayments.html#Over-payments",
                 "priority": PRIORITY["return_overpayment"],
+                "deadline": pd.NaT,
             }
         ]
     )
 
 
 def actions(*candidates: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
-    """The ``top_n`` actions: compliance first, then the most dollars; numbered from 1.
+    """The ``top_n`` actions: compliance always, then the largest sums of money; listed
+    compliance first, then the nearest deadline first (actions without one after, the
+    most money first among them); numbered from 1.
 
     Each candidate is a frame of ``ACTION_COLUMNS`` (empty when it does not apply).
     """
-    parts = [c for c in candidates if len(c)]
+    parts = [c.reindex(columns=ACTION_COLUMNS) for c in candidates if len(c)]
     if not parts:
         return pd.DataFrame(columns=["rank", *ACTION_COLUMNS])
     pool = pd.concat(parts, ignore_index=True)
-    pool = pool.assign(_value=pd.to_numeric(pool["value_cents"]).fillna(0))
-    pool = pool.sort_values(["priority", "_value"], ascending=[True, False], kind="stable")
-    out = pool.head(top_n).drop(columns="_value").reset_index(drop=True)
+    pool = pool.assign(
+        _value=pd.to_numeric(pool["value_cents"]).fillna(0),
+        deadline=pd.to_datetime(pool["deadline"]),
+    )
+    chosen = pool.sort_values(["priority", "_value"], ascending=[True, False], kind="stable")
+    chosen = chosen.head(top_n).sort_values(
+        ["priority", "deadline", "_value"], ascending=[True, True, False],
+        na_position="last", kind="stable",
+    )  # fmt: skip
+    out = chosen.drop(columns="_value").reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
     out["value_cents"] = out["value_cents"].astype("Int64")
     return out
@@ -174,6 +242,7 @@ def denial_action(top: pd.DataFrame) -> pd.DataFrame:
                 "value_cents": cents,
                 "href": "denials.html#Denials-by-reason",
                 "priority": PRIORITY["denials"],
+                "deadline": pd.NaT,
             }
         ]
     )
@@ -203,6 +272,7 @@ def renewal_action(top: pd.DataFrame) -> pd.DataFrame:
                 "value_cents": gain,
                 "href": "contract-renewals.html",
                 "priority": PRIORITY["renegotiate"],
+                "deadline": pd.Timestamp(row["notice_deadline"]),
             }
         ]
     )

@@ -519,3 +519,25 @@ def test_shown_first_orders_largest_then_hidden_by_label_then_total() -> None:
         "a",
         "All",
     ]
+
+
+def test_appealable_by_payer_counts_open_tasks_not_yet_past_their_deadline() -> None:
+    """Open, in-progress and appealed tasks due on AS_OF or later, per payer, with the
+    nearest deadline; the ones past it and the closed ones left out."""
+    due = (AS_OF + pd.Timedelta(days=20)).strftime("%Y-%m-%d")
+    today = AS_OF.strftime("%Y-%m-%d")
+    yesterday = (AS_OF - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    tasks = _cat(
+        _tasks("ACME", 11, 100, deadline=due),
+        _tasks("ACME", 1, 700, deadline=today, state="appealed", first_id=50),
+        _tasks("ACME", 5, 900, deadline=yesterday, first_id=60),  # past: left out
+        _tasks("BETA", 12, 300, deadline=due, state="in_progress", first_id=100),
+        _tasks("BETA", 20, 999, deadline=due, state="recovered", first_id=200),
+    )
+    names = pd.DataFrame({"payer_id": ["ACME", "BETA"], "payer_name": ["Acme", "Beta"]})
+    table = recovery.appealable_by_payer(tasks, names, AS_OF)
+    assert table["payer_label"].tolist() == ["Beta", "Acme", "All payers"]
+    assert table["open_claims"].tolist() == [12, 12, 24]
+    assert table["at_stake_cents"].tolist() == [3_600, 1_800, 5_400]
+    assert table["next_deadline"].tolist() == [pd.Timestamp(due), AS_OF, AS_OF]
+    assert recovery.appealable_by_payer(tasks.iloc[0:0], names, AS_OF).empty
