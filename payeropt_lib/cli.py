@@ -575,6 +575,15 @@ def report_cmd(
     workers: Annotated[
         int | None, typer.Option(min=1, help="pages run in parallel (default: every core)")
     ] = None,
+    suppress_below: Annotated[
+        int,
+        typer.Option(
+            "--suppress-below",
+            min=0,
+            help="hide counts from 1 to N-1 in the packets too (default 0: a practice sees its "
+            "own counts; the --all index always hides counts under 11)",
+        ),
+    ] = 0,
     actor: ActorOpt = None,
     role: RoleOpt = None,
     db: DbOpt = None,
@@ -594,13 +603,15 @@ def report_cmd(
     url = engine.url.render_as_string(hide_password=False)
     if org is not None:
         index = packets.write_packet(
-            url, org, out, date_from, date_to, as_of, who=who, workers=workers
-        )
+            url, org, out, date_from, date_to, as_of, who=who, workers=workers,
+            suppress_below=suppress_below,
+        )  # fmt: skip
         typer.echo(str(index))
         return
     result = packets.write_packets(
-        url, out, None, date_from, date_to, as_of, who=who, workers=workers
-    )
+        url, out, None, date_from, date_to, as_of, who=who, workers=workers,
+        suppress_below=suppress_below,
+    )  # fmt: skip
     for org_id, path in sorted(result.packets.items()):
         typer.echo(f"{org_id}: {path}")
     typer.echo(str(result.index))

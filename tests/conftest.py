@@ -157,3 +157,14 @@ def comparable(engine, org: str) -> dict[str, list]:
         rows = [tuple(str(v).replace(org, "ORG") for v in r) for r in frame.itertuples(False)]
         out[name] = sorted(rows)
     return out
+
+
+@pytest.fixture(autouse=True)
+def _cell_size_of_a_test():
+    """Every test starts at the 11 rule: a page's context sets the cell size for its whole
+    process (``privacy.set_small_cell``), which must not leak from one test into the next."""
+    from payeropt_lib.analytics import privacy
+
+    privacy.set_small_cell(privacy.SMALL_CELL)
+    yield
+    privacy.set_small_cell(privacy.SMALL_CELL)

@@ -386,3 +386,20 @@ def test_the_readme_says_how_a_new_shell_finds_payeropt():
     first_example = readme.index("\npayeropt ")
     assert "source .venv/bin/activate" in readme[:first_example]
     assert ".venv/bin/payeropt" in readme[:first_example]
+
+
+def test_report_passes_suppress_below_to_the_packets(monkeypatch, db_url):
+    """``report --suppress-below 11`` reaches the packet builder (its effect on a page is
+    tested in tests/packet/test_report.py); without it, a packet shows its own counts."""
+    from payeropt_lib.packet import build as packets
+
+    seen = []
+    monkeypatch.setattr(
+        packets, "write_packet", lambda *a, **k: seen.append(k["suppress_below"]) or "x"
+    )
+    for extra, want in (((), 0), (("--suppress-below", "11"), 11)):
+        done = payeropt("report", "demo", *extra, db=db_url, env=OWNER_ENV)
+        assert done.code == 0, done.err
+        assert seen[-1] == want
+    bad = payeropt("report", "demo", "--suppress-below", "-1", db=db_url, env=OWNER_ENV)
+    assert bad.code == 2

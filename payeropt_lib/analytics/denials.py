@@ -41,7 +41,15 @@ from payeropt_lib.remittances.remitted import live
 
 from . import directory
 from .directory import ALL_PAYERS, FEDERAL_CLASSES
-from .privacy import SMALL_CELL, SMALL_SUFFIX, TOTAL, hide_cells, percent, shown_first, suppress
+from .privacy import (
+    SMALL_SUFFIX,
+    TOTAL,
+    hide_cells,
+    percent,
+    shown_first,
+    small_cell,
+    suppress,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -362,9 +370,9 @@ def _ranked(
         money=("charge_cents", "sum"),
     )
     parts = parts.reset_index().sort_values(["money", key], ascending=[False, True], kind="stable")
-    named = parts[parts["claims"].ge(SMALL_CELL)].head(top_n)
+    named = parts[parts["claims"].ge(small_cell())].head(top_n)
     rest = lines[~lines[key].isin(named[key])]
-    if 0 < rest["claim_key"].nunique() < SMALL_CELL and len(named):
+    if 0 < rest["claim_key"].nunique() < small_cell() and len(named):
         named = named.iloc[:-1]
         rest = lines[~lines[key].isin(named[key])]
 
@@ -572,7 +580,7 @@ def monthly_trend(
         flag = hidden.stack().rename("hide").reset_index()
         flag.columns = ["payer_id", "service_month", "hide"]
         mask = cells.merge(flag, on=["payer_id", "service_month"], how="left")["hide"]
-        small = cells[count].between(1, SMALL_CELL - 1)
+        small = cells[count].between(1, small_cell() - 1)
         cells[count + SMALL_SUFFIX] = small.to_numpy()
         cells[count] = cells[count].astype("Int64").mask(mask.fillna(False).to_numpy())
     info = _payer_info(cells["payer_id"], payer_names)
@@ -634,13 +642,13 @@ def top_denial_reason(
     reasons = denied.groupby("category").agg(
         category_claims=("claim_key", "nunique"), category_cents=("charge_cents", "sum")
     )
-    reasons = reasons[reasons["category_claims"].ge(SMALL_CELL)].reset_index()
+    reasons = reasons[reasons["category_claims"].ge(small_cell())].reset_index()
     pairs = denied.groupby(["category", "payer_id"]).agg(
         claims=("claim_key", "nunique"),
         lines=("line_key", "size"),
         denied_cents=("charge_cents", "sum"),
     )
-    pairs = pairs[pairs["claims"].ge(SMALL_CELL)].reset_index()
+    pairs = pairs[pairs["claims"].ge(small_cell())].reset_index()
     # The top category among those with a payer that can be named.
     candidates = reasons.merge(pairs[["category"]].drop_duplicates(), on="category")
     if candidates.empty:

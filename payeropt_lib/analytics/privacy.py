@@ -14,7 +14,8 @@ hidden to protect another.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,38 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 SMALL_CELL = 11  # CMS cell-size policy: counts 1-10 are never shown, nor derivable
+
+# The cell size in force in this process: counts from 1 to ``_below - 1`` are hidden. What
+# leaves a practice or combines practices (the consultant's batch index, any figure across
+# practices) is held to SMALL_CELL; inside its own packet a practice sees its own counts
+# (``cells_below(0)``, unless it asks for ``report --suppress-below N``). Each page runs in
+# a process of its own, so a page sets it once (``packet.context.context``).
+_below = SMALL_CELL
+
+
+def small_cell() -> int:
+    """The cell size in force: counts from 1 to ``small_cell() - 1`` are hidden (0 or 1:
+    none is)."""
+    return _below
+
+
+def set_small_cell(below: int) -> None:
+    """Hide counts from 1 to ``below - 1`` from now on in this process (0: hide none)."""
+    global _below
+    if below < 0:
+        raise ValueError(f"a cell size is 0 or more, not {below}")
+    _below = int(below)
+
+
+@contextmanager
+def cells_below(below: int) -> Iterator[None]:
+    """``set_small_cell(below)`` for the ``with`` block, then the size before it."""
+    before = _below
+    set_small_cell(below)
+    try:
+        yield
+    finally:
+        set_small_cell(before)
 
 
 SMALL_SUFFIX = "_small"  # <count>_small: True where the count was 1-10 (shown as "<11")
@@ -61,10 +94,10 @@ def suppress(
     hidden: dict[str, pd.Series] = {}
     for column in count_columns:
         n = out[column].astype("int64")
-        small = n.between(1, SMALL_CELL - 1)
+        small = n.between(1, small_cell() - 1)
         masked = small.copy()
         parts = masked & ~total
-        if parts.sum() == 1 or 0 < n[parts].sum() < SMALL_CELL:
+        if parts.sum() == 1 or 0 < n[parts].sum() < small_cell():
             candidates = n[~masked & ~total & n.gt(0)]
             if len(candidates):
                 masked.loc[candidates.idxmin()] = True
@@ -94,7 +127,7 @@ def hide_cells(
     code (0..k-1) and whether that group's total is hidden. Plain numpy: these tables are
     small, and pandas' per-call overhead would dominate."""
     positive = values > 0
-    hidden = positive & (values < SMALL_CELL)
+    hidden = positive & (values < small_cell())
     if forced is not None:
         hidden |= positive & forced
     for _, total_hidden in dims:
@@ -107,7 +140,7 @@ def hide_cells(
             size = int(codes.max()) + 1 if len(codes) else 0
             count = np.bincount(codes, weights=parts, minlength=size)
             total = np.bincount(codes, weights=np.where(parts, values, 0), minlength=size)
-            need = (count == 1) | ((total > 0) & (total < SMALL_CELL))
+            need = (count == 1) | ((total > 0) & (total < small_cell()))
             candidates = np.flatnonzero(shown & need[codes] & ~hidden & positive)
             if len(candidates):
                 # The smallest candidate of each group (the first one on a tie).
@@ -307,7 +340,7 @@ def masked(
     for column, mask in hidden.items():
         n = table[column].astype("int64")
         out[column] = n.astype("Int64").mask(mask)
-        out[column + SMALL_SUFFIX] = n.between(1, SMALL_CELL - 1)
+        out[column + SMALL_SUFFIX] = n.between(1, small_cell() - 1)
     for value, counts in ties.items():
         if value not in out:
             continue

@@ -32,7 +32,7 @@ from payeropt_lib.remittances.underpayments import CAUSES
 
 from . import directory
 from .directory import ALL_PAYERS, FEDERAL_CLASSES
-from .privacy import SMALL_CELL, SMALL_SUFFIX, TOTAL, shown_first, suppress, with_total
+from .privacy import SMALL_SUFFIX, TOTAL, shown_first, small_cell, suppress, with_total
 
 logger = logging.getLogger(__name__)
 
@@ -270,9 +270,9 @@ def top_underpaid_codes(findings: pd.DataFrame, top_n: int = 10) -> pd.DataFrame
     codes = codes.sort_values(
         ["underpaid_cents", "procedure_code"], ascending=[False, True], kind="stable"
     )
-    named = codes[codes["lines"].ge(SMALL_CELL)].head(top_n)
+    named = codes[codes["lines"].ge(small_cell())].head(top_n)
     rest = codes.drop(named.index)
-    if 0 < rest["lines"].sum() < SMALL_CELL and len(named):
+    if 0 < rest["lines"].sum() < small_cell() and len(named):
         # A small "other" row would be hidden and take a listed code down with it (as its
         # complement): fold the last listed code into "other" instead, which shows both.
         named, rest = named.iloc[:-1], pd.concat([rest, named.iloc[[-1]]])
@@ -318,8 +318,8 @@ def _past_deadline(open_tasks: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFram
     ages = age_bucket(open_tasks["remit_date"], as_of).value_counts()
     oldest_first = ages.reindex(labels, fill_value=0).to_numpy()[::-1].cumsum()
     rest = oldest_first - n
-    small = 0 < n < SMALL_CELL
-    hide = small or (n > 0 and bool(((rest >= 1) & (rest < SMALL_CELL)).any()))
+    small = 0 < n < small_cell()
+    hide = small or (n > 0 and bool(((rest >= 1) & (rest < small_cell())).any()))
     return pd.DataFrame(
         {
             "open_claims": pd.array([None if hide else n], dtype="Int64"),

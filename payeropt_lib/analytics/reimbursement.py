@@ -38,7 +38,7 @@ from payeropt_lib.remittances.remitted import PAID_OUTCOMES
 
 from . import procedure_codes
 from .directory import FEDERAL_CLASSES, product_labels
-from .privacy import SMALL_CELL, SMALL_SUFFIX, suppress
+from .privacy import SMALL_SUFFIX, small_cell, suppress
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def top_codes(adjudicated: pd.DataFrame, top_n: int = 8) -> pd.DataFrame:
         return pd.DataFrame(
             {c: pd.Series(dtype="int64" if c == "code_lines" else "str") for c in TOP_CODE_COLUMNS}
         )
-    counted = procedure_codes.top_codes(primary, top_n, min_lines=SMALL_CELL)
+    counted = procedure_codes.top_codes(primary, top_n, min_lines=small_cell())
     counted = counted.rename(columns={"volume": "code_lines"})
     return counted.assign(code_label=procedure_codes.code_label(counted))[TOP_CODE_COLUMNS]
 

@@ -51,7 +51,9 @@ DEFAULT_NOTICE_DAYS = 90  # interface §1: notice_days default
 WINDOW_DAYS = 120  # list windows that open within this many days of as_of (the issue)
 LEAD_DAYS = 90  # the notice window: this many days up to the notice deadline
 DAYS_PER_YEAR = 365
-SMALL_CELL = privacy.SMALL_CELL
+# An estimate rests on at least this many claims of a code: fewer say too little about a
+# payer's rate (a statistical floor, held in every packet; the privacy rule is apart).
+ESTIMATE_MIN_CLAIMS = privacy.SMALL_CELL
 TOTAL = privacy.TOTAL
 SMALL = privacy.SMALL_SUFFIX
 
@@ -446,7 +448,9 @@ def rate_position(
 
     days = days_in(period_start, period_end)
     comparable = grid["rate_cents"].notna() & grid["peer_rate_cents"].notna()
-    counted = comparable & grid["code_claims"].ge(SMALL_CELL) & grid["negotiable"] & (days > 0)
+    counted = (
+        comparable & grid["code_claims"].ge(ESTIMATE_MIN_CLAIMS) & grid["negotiable"] & (days > 0)
+    )
     change = grid["units"].astype("Int64") * (grid["peer_rate_cents"] - grid["rate_cents"])
     annual = _half_up((change * DAYS_PER_YEAR).fillna(0), days) if days else change * 0
     note = np.select(
@@ -455,14 +459,14 @@ def rate_position(
             grid["rate_cents"].isna().to_numpy(),
             grid["peer_rate_cents"].isna().to_numpy(),
             grid["code_claims"].eq(0).to_numpy(),
-            grid["code_claims"].lt(SMALL_CELL).to_numpy(),
+            grid["code_claims"].lt(ESTIMATE_MIN_CLAIMS).to_numpy(),
         ],
         [
             "public program",
             fee_comparisons.NO_RATE,
             "no other payer of this kind to compare",
             "not billed to this payer in the period",
-            f"fewer than {SMALL_CELL} claims: not estimated",
+            f"fewer than {ESTIMATE_MIN_CLAIMS} claims: not estimated",
         ],
         default="",
     )
@@ -639,7 +643,9 @@ def _hide_within_payers(table: pd.DataFrame, raw: pd.DataFrame, counts: list[str
         hidden = out[column].isna() & parts
         n_hidden = hidden.groupby(payer).transform("sum")
         sum_hidden = n.where(hidden, 0).groupby(payer).transform("sum")
-        needs = parts & rows.ge(2) & (n_hidden.eq(1) | sum_hidden.between(1, SMALL_CELL - 1))
+        needs = (
+            parts & rows.ge(2) & (n_hidden.eq(1) | sum_hidden.between(1, privacy.small_cell() - 1))
+        )
         candidates = n.where(needs & ~hidden & n.gt(0))
         candidates = candidates.dropna()
         picked = candidates.groupby(payer[candidates.index]).idxmin()
@@ -720,11 +726,11 @@ def evidence(
         [
             "",
             "no other payer of this kind to compare",
-            f"fewer than {SMALL_CELL} claims",
+            f"fewer than {privacy.small_cell()} claims",
             "hidden so that a small count cannot be worked out",
             "not billed in the period",
         ],
-        default=f"no code billed on {SMALL_CELL} claims or more with rates on both sides",
+        default=f"no code billed on {ESTIMATE_MIN_CLAIMS} claims or more with rates on both sides",
     )
     out["est_note"] = pd.Series(note, index=out.index, dtype="str")
     return out[EVIDENCE_COLUMNS].reset_index(drop=True)

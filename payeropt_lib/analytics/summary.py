@@ -16,7 +16,7 @@ import pandas as pd
 
 from payeropt_lib.formats import money
 
-from .privacy import SMALL_CELL, SMALL_SUFFIX, TOTAL
+from .privacy import SMALL_SUFFIX, TOTAL, small_cell
 from .recovery import HEADLINE_VALUES
 
 # (column, label) of the headline figures, in the order the Summary and the indexes show.
@@ -32,13 +32,20 @@ HEADLINE_LABELS = [
 ]
 # The count each dollar figure of the headline sums (its small flag is the count's).
 _COUNT_OF = {**HEADLINE_VALUES, "past_deadline_cents": "past_deadline_claims"}
+
+
 # A dollar figure hidden because it sums 1-10 claims or lines says so: on its own, a bare
 # "suppressed" (or "<11", which reads as dollars) does not tell a manager why it is blank.
-HEADLINE_SMALL_TEXT = {
-    value: f"<{SMALL_CELL} {count.rsplit('_', 1)[1]}"
-    for value, count in _COUNT_OF.items()
-    if value in dict(HEADLINE_LABELS)
-}
+def headline_small_text() -> dict[str, str]:
+    """What each headline dollar figure hidden with its 1-10 count reads: "<11 claims"
+    (with the cell size in force, ``privacy.small_cell``)."""
+    return {
+        value: f"<{small_cell()} {count.rsplit('_', 1)[1]}"
+        for value, count in _COUNT_OF.items()
+        if value in dict(HEADLINE_LABELS)
+    }
+
+
 # deadline: the day by which the action must be taken (NaT: none, or already passed).
 ACTION_COLUMNS = ["kind", "action", "evidence", "value_cents", "href", "priority", "deadline"]
 # Compliance before money: a Medicare/Medicaid over-payment must be returned within 60 days.
@@ -52,13 +59,13 @@ PRIORITY = {
 
 
 def headline(kpis: pd.DataFrame, stake: pd.DataFrame) -> pd.DataFrame:
-    """One row: the ``HEADLINE_LABELS`` figures.
+    """One row: the ``HEADLINE_LABELS`` figures, their ``*_small`` flags and ``claims``.
 
     Needs ``kpis`` from ``performance.practice_kpis`` (pct_net_collection, pct_denial,
     median_days_to_payment, pct_allowed_of_expected, claims) and ``stake`` from
     ``recovery.headline`` (underpaid_cents, recovered_cents, at_stake_cents). Both are one
     suppressed row; NA = hidden or not measurable. Their ``*_small`` flags come along, and
-    each dollar figure of ``HEADLINE_SMALL_TEXT`` gets its count's flag as its own.
+    each dollar figure of ``headline_small_text`` gets its count's flag as its own.
     """
     row: dict[str, object] = {}
     for source in (kpis, stake):
@@ -71,12 +78,15 @@ def headline(kpis: pd.DataFrame, stake: pd.DataFrame) -> pd.DataFrame:
     for column, _ in HEADLINE_LABELS:
         if column not in out:
             out[column] = pd.NA
-    for value in HEADLINE_SMALL_TEXT:  # a dollar figure is flagged with its count
+    for value in headline_small_text():  # a dollar figure is flagged with its count
         count_flag = _COUNT_OF[value] + SMALL_SUFFIX
         if count_flag in out:
             out[value + SMALL_SUFFIX] = out[count_flag]
     flags = [c for c in out.columns if c.endswith(SMALL_SUFFIX)]
-    return out[[c for c, _ in HEADLINE_LABELS] + flags]
+    if "claims" not in out:
+        out["claims"] = pd.NA
+    # claims: adjudicated claims; 0 says a missing figure is no data, not a hidden one.
+    return out[[c for c, _ in HEADLINE_LABELS] + flags + ["claims"]]
 
 
 def _shown(value: object) -> bool:

@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
 from payeropt_lib import config, formats, store
-from payeropt_lib.analytics import summary
+from payeropt_lib.analytics import privacy, summary
 from payeropt_lib.errors import PageFailed, PayeroptError
 from payeropt_lib.store import access, tables
 from payeropt_lib.store.access import Identity
@@ -42,6 +42,7 @@ from payeropt_lib.store.access import Identity
 from . import cells, pages
 from .cache import CACHE_ENV
 from .context import Context, context, existing_database
+from .display import small_cell_markdown
 from .loaders import headline, headline_figures
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,8 @@ def run_page(job: PageJob) -> float:
     target = out_dir / f"{job.slug}.html"
     target.unlink(missing_ok=True)  # a failed page leaves no stale copy
     parameters, saved = dict(job.parameters), os.environ.get("PAYEROPT_DB")
+    # The page's own cell size, for what this process renders of it (the kernel sets its own).
+    privacy.set_small_cell(parameters["suppress_below"])
     if make_url(parameters["db_url"]).password is not None:
         # papermill writes parameters into the executed notebook: a password must not be
         # there. The kernel inherits PAYEROPT_DB instead, and db_url "" means "use it".
@@ -160,16 +163,24 @@ def run_page(job: PageJob) -> float:
         else:
             os.environ["PAYEROPT_DB"] = saved
     notebook.metadata["title"] = f"{job.title} · {job.practice}"
+    for cell in notebook.cells:  # sentences about small counts, for the packet's cell size
+        if cell.cell_type == "markdown":
+            cell.source = small_cell_markdown(cell.source)
     body, _ = _exporter().from_notebook_node(notebook, resources={"packet": job.chrome})
     target.write_text(body, encoding="utf-8")
     return time.monotonic() - started
 
 
 def run_headline(job: HeadlineJob) -> dict:
-    """The practice's headline numbers as display text (``loaders.headline_figures``)."""
+    """The practice's headline numbers as display text (``loaders.headline_figures``):
+    ``figures`` for its own index, at its own cell size; ``batch_figures`` for the
+    consultant's batch index, which combines practices and so hides counts of 1-10
+    (``privacy.SMALL_CELL``) whatever the practice's packet does."""
     p = job.parameters
-    ctx = context(job.org_id, p["db_url"], p["period_start"], p["period_end"], p["as_of"])
-    return headline_figures(headline(ctx))
+    dates = (p["db_url"], p["period_start"], p["period_end"], p["as_of"])
+    own = headline_figures(headline(context(job.org_id, *dates, p["suppress_below"])))
+    ctx = context(job.org_id, *dates, privacy.SMALL_CELL)
+    return {**own, "batch_figures": headline_figures(headline(ctx))["figures"]}
 
 
 def _run(job: PageJob | HeadlineJob) -> object:
@@ -268,6 +279,7 @@ def _chrome(ctx: Context, generated_at: str, pages: Sequence[pages.Page]) -> dic
         "index_href": "index.html",
         "assets": ASSETS_DIR,
         "headline": [],
+        "small_cell": privacy.small_cell(),  # the packet's cell size (context set it)
     }
 
 
@@ -310,8 +322,9 @@ def _plan(
     period_end: str | None,
     as_of: str | None,
     generated_at: str,
+    suppress_below: int = 0,
 ) -> _Plan:
-    ctx = context(org_id, url, period_start or "", period_end or "", as_of or "")
+    ctx = context(org_id, url, period_start or "", period_end or "", as_of or "", suppress_below)
     chosen = pages.PAGES
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / EXECUTED_DIR).mkdir(exist_ok=True)
@@ -326,6 +339,7 @@ def _plan(
         "period_start": formats.day(ctx.period_start, ""),
         "period_end": formats.day(ctx.period_end, ""),
         "as_of": formats.day(ctx.as_of, ""),
+        "suppress_below": int(suppress_below),
     }
     jobs: list[PageJob | HeadlineJob] = [HeadlineJob(org_id, parameters)]
     jobs += [
@@ -474,8 +488,12 @@ def write_packet(
     as_of: str | None = None,
     who: Identity | None = None,
     workers: int | None = None,
+    suppress_below: int = 0,
 ) -> Path:
     """Run every page of ``pages.PAGES`` for one practice and write its HTML packet.
+
+    The packet shows the practice its own counts; ``suppress_below`` N hides counts from
+    1 to N-1 for a practice that wants it anyway (``report --suppress-below``).
 
     Writes ``out_dir/<slug>.html`` per page, ``out_dir/assets/``, then
     ``out_dir/index.html`` (returned). Defaults: as_of = today, period = every date of
@@ -489,7 +507,9 @@ def write_packet(
     if who is not None:
         access.authorize(engine, org_id, who, "report.run", target=str(out_dir))
     generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    plan = _plan(url, org_id, Path(out_dir), period_start, period_end, as_of, generated_at)
+    plan = _plan(
+        url, org_id, Path(out_dir), period_start, period_end, as_of, generated_at, suppress_below
+    )
     written = _run_plans([plan], workers or default_workers(), who, "packet pages")
     if org_id not in written:
         assert plan.exception is not None
@@ -502,12 +522,17 @@ def write_packet(
 
 def opted_in(engine) -> list[str]:  # noqa: ANN001 - an Engine
     """Every practice that has opted in, by key (the system org is never one)."""
+    return [org_id for org_id, _, yes in _practices(engine) if yes]
+
+
+def _practices(engine) -> list[tuple[str, str, bool]]:  # noqa: ANN001 - an Engine
+    """Every practice: key, name, opted in (the system org is none)."""
     o = tables.orgs
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(o.c.org_id).where(o.c.opted_in.is_(True)).order_by(o.c.org_id)
-        ).scalars()
-        return [r for r in rows if r != tables.SYSTEM_ORG]
+        rows = conn.execute(select(o.c.org_id, o.c.name, o.c.opted_in).order_by(o.c.org_id))
+        return [
+            (r.org_id, r.name, bool(r.opted_in)) for r in rows if r.org_id != tables.SYSTEM_ORG
+        ]
 
 
 def write_packets(
@@ -519,8 +544,12 @@ def write_packets(
     as_of: str | None = None,
     who: Identity | None = None,
     workers: int | None = None,
+    suppress_below: int = 0,
 ) -> BatchResult:
     """A packet per practice in ``out_dir/<org_id>/`` and ``out_dir/index.html`` listing them.
+
+    Each packet is its practice's own (``write_packet``'s ``suppress_below``); the index
+    combines practices, so its figures always hide counts of 1-10.
 
     ``org_ids`` None = every opted-in practice. Pages of all practices share one pool of
     ``workers`` processes. A practice that is refused (not opted in, not allowed) or whose
@@ -531,6 +560,7 @@ def write_packets(
     engine = store.engine_for(url)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    every = org_ids is None
     org_ids = list(org_ids) if org_ids is not None else opted_in(engine)
     generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     failed: dict[str, str] = {}
@@ -540,7 +570,16 @@ def write_packets(
             if who is not None:
                 access.authorize(engine, org_id, who, "report.run", target=str(out_dir))
             plans.append(
-                _plan(url, org_id, out_dir / org_id, period_start, period_end, as_of, generated_at)
+                _plan(
+                    url,
+                    org_id,
+                    out_dir / org_id,
+                    period_start,
+                    period_end,
+                    as_of,
+                    generated_at,
+                    suppress_below,
+                )  # fmt: skip
             )
         except PayeroptError as err:
             failed[org_id] = str(err)
@@ -555,16 +594,33 @@ def write_packets(
             "practice": p.ctx.name,
             "period": p.chrome["period"],
             "href": f"{p.org_id}/index.html" if p.org_id in written else None,
-            "figures": (p.headline or {}).get("figures", []),
+            "figures": (p.headline or {}).get("batch_figures", []),
             "error": failed.get(p.org_id),
+            "note": None,
         }
         for p in plans
     ]
     rows += [
-        {"org_id": o, "practice": o, "period": "", "href": None, "figures": [], "error": why}
+        {
+            "org_id": o,
+            "practice": o,
+            "period": "",
+            "href": None,
+            "figures": [],
+            "error": why,
+            "note": None,
+        }
         for o, why in failed.items()
         if o not in {p.org_id for p in plans}
     ]
+    if every:  # the practices not in the run are listed too, so none goes missing unseen
+        rows += [
+            {"org_id": o, "practice": name, "period": "", "href": None, "figures": [],
+             "error": None, "note": "No packet: not opted in to payer optimization yet "
+             "(the owner opts in after reading the disclosure)."}
+            for o, name, yes in _practices(engine)
+            if not yes and o not in failed
+        ]  # fmt: skip
     index = out_dir / "index.html"
     html = (
         _index_environment()

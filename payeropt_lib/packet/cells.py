@@ -16,17 +16,45 @@ from payeropt_lib import formats
 from payeropt_lib.analytics import privacy
 
 NA_TEXT = formats.NA_TEXT
-SMALL_CELL = privacy.SMALL_CELL  # CMS cell-size policy: counts 1-10 are never shown
 SUPPRESSED = "suppressed"  # a figure hidden so that a "<11" cell cannot be worked out
+NO_DATA = "no data"  # a figure of a practice with nothing to measure it on: not hidden
+
+
+def hidden_text() -> str:
+    """What a missing figure reads: "suppressed" where small cells are hidden (it may hide
+    one), else the plain no-figure mark (nothing is hidden: it was not measurable)."""
+    return SUPPRESSED if privacy.small_cell() > 1 else NA_TEXT
+
+
+def small_text() -> str:
+    """What a hidden small count reads: "<11" (the cell size in force)."""
+    return f"<{privacy.small_cell()}"
+
+
+def sized(text: str) -> str:
+    """A sentence written for the 11 rule ("fewer than 11 claims, or hidden so that such a
+    count cannot be worked out"), read for the cell size in force: the size put in where
+    small cells are hidden; where none is, a figure is missing only for want of data, so
+    "fewer than 11" reads "no" and the clause on hidden counts goes."""
+    below = privacy.small_cell()
+    if below > 1:
+        return text.replace("fewer than 11", f"fewer than {below}").replace("<11", f"<{below}")
+    for clause in (
+        ", or hidden so that such a count cannot be worked out from the total",
+        " (or hidden so that such a count cannot be worked out)",
+    ):
+        text = text.replace(clause, "")
+    return text.replace("Fewer than 11", "No").replace("fewer than 11", "no")
 
 
 def fmt_count(n: Any, na: str = NA_TEXT) -> str:
-    """A count of lines, claims or patients: '1,234'; 1-10 as '<11' (small-cell rule)."""
+    """A count of lines, claims or patients: '1,234'; 1-10 as '<11' where small cells are
+    hidden (``privacy.small_cell``)."""
     if formats.missing(n):
-        return na
+        return hidden_text() if na == SUPPRESSED else na
     n = int(n)
-    if 0 < n < SMALL_CELL:
-        return f"<{SMALL_CELL}"
+    if 0 < n < privacy.small_cell():
+        return small_text()
     return f"{n:,}"
 
 
@@ -64,18 +92,21 @@ def cell_texts(
     columns: list[str],
     missing: str,
     digits: int = 0,
-    small_text: dict[str, str] | None = None,
+    small_texts: dict[str, str] | None = None,
 ) -> dict[str, tuple[pd.Series, str]]:
     """Each column's text and CSS class (``_cell_text``). A figure hidden by
-    ``privacy.suppress`` reads "<11" (or ``small_text[column]``) where its
-    ``<column>_small`` flag is set; every other hidden figure reads ``missing``."""
+    ``privacy.suppress`` reads "<11" (or ``small_texts[column]``) where its
+    ``<column>_small`` flag is set; every other hidden figure reads ``missing`` (``SUPPRESSED``
+    reads ``hidden_text()``: "suppressed" only where small cells are hidden)."""
+    if missing == SUPPRESSED:
+        missing = hidden_text()
     out = {}
     for column in columns:
         text, kind = _cell_text(column, frame[column], missing, digits)
         flag = column + privacy.SMALL_SUFFIX
         if flag in frame:
             small = frame[flag].fillna(False).astype(bool) & frame[column].isna()
-            text = text.where(~small, (small_text or {}).get(column, f"<{SMALL_CELL}"))
+            text = text.where(~small, (small_texts or {}).get(column, small_text()))
         out[column] = (text, kind)
     return out
 

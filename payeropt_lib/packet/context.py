@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
 from payeropt_lib import config, formats, store
+from payeropt_lib.analytics import privacy
 from payeropt_lib.errors import BadReportDate, NotOptedIn, StoreError, UnknownTable
 from payeropt_lib.pricing import contracts
 from payeropt_lib.store import orgs, tables
@@ -77,13 +78,17 @@ def context(
     period_start: str = "",
     period_end: str = "",
     as_of: str = "",
+    suppress_below: int = 0,
 ) -> Context:
-    """Open the store for a page and settle its dates.
+    """Open the store for a page, settle its dates and its cell size.
 
     Empty ``db_url`` = ``PAYEROPT_DB`` else the demo database; empty ``as_of`` = today;
     an empty period bound = the first / last date of service on file. Refuses a practice
-    that has not opted in (``NotOptedIn``).
+    that has not opted in (``NotOptedIn``). ``suppress_below``: the page hides counts from
+    1 to N-1 (``privacy.set_small_cell``, for this process); 0, the default, hides none,
+    since a practice's own packet shows it its own counts (docs/report.md, "Small cells").
     """
+    privacy.set_small_cell(int(suppress_below or 0))
     engine = store.engine_for(existing_database(config.resolve_db_url(db_url, for_notebook=True)))
     org = orgs.get(engine, org_id)
     if not org["opted_in"]:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import html
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from payeropt_lib import formats
-from payeropt_lib.analytics import fee_comparisons
+from payeropt_lib.analytics import fee_comparisons, privacy
 
-from .cells import NA_TEXT, NUMERIC, SMALL_CELL, SUPPRESSED, cell_texts, fmt_count
+from .cells import NA_TEXT, NUMERIC, SUPPRESSED, cell_texts, fmt_count
 from .context import Context
 
 NO_REMITTANCES = "No remittances posted yet."
@@ -222,9 +223,7 @@ def remit_footnote(ctx: Context, remittances: pd.DataFrame) -> Shown:
         "in-progress and appealed tasks are \u201cat stake\u201d. States are those after the "
         f"latest posting; ages are days from the remittance to {formats.day(ctx.as_of)}.",
         "Postings later reversed by the payer are left out.",
-        f"Counts from 1 to 10 are shown as \u201c<{SMALL_CELL}\u201d and their dollars are not "
-        f"shown; \u201c{SUPPRESSED}\u201d marks a figure hidden so that a small one cannot be "
-        "worked out from a total.",
+        small_cell_note(),
         "This page shows totals only: no claim numbers or patient details. Staff with "
         "access find the lines in the worklists (payeropt underpayments, payeropt tasks).",
     ]
@@ -282,7 +281,8 @@ def footnote(ctx: Context) -> Shown:
         f"Claims on file through {formats.day(ctx.data_through)}; last import "
         f"{(ctx.last_import or NA_TEXT)[:16].replace('T', ' ')} UTC.",
         f"Volumes count claim lines with dates of service {formats.day(ctx.period_start)} to "
-        f"{formats.day(ctx.period_end)}; counts from 1 to 10 are shown as \u201c<11\u201d.",
+        f"{formats.day(ctx.period_end)}.",
+        small_cell_note(),
         f"Rates are those in force on {formats.day(ctx.as_of)}. Medicare reference: locality "
         f"{ctx.locality or 'unknown'}, non-facility amounts.",
         f"\u201c{fee_comparisons.NO_RATE}\u201d means no fee schedule row or Medicare amount "
@@ -290,6 +290,46 @@ def footnote(ctx: Context) -> Shown:
     ]
     items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     return Shown(f'<ul class="packet-notes">{items}</ul>')
+
+
+def small_cell_note() -> str:
+    """The data note on small counts, for the cell size in force (``privacy.small_cell``)."""
+    below = privacy.small_cell()
+    if below <= 1:
+        return (
+            "Counts are the practice's own and are shown as they are, small ones included: "
+            "this packet is for the practice. Anything that leaves it or combines practices "
+            "(the consultant's index of practices) hides counts from 1 to 10."
+        )
+    return (
+        f"Counts from 1 to {below - 1} are shown as \u201c<{below}\u201d and their dollars "
+        f"are not shown; \u201c{SUPPRESSED}\u201d marks a figure hidden so that a small one "
+        "cannot be worked out from a total."
+    )
+
+
+_SMALL_NOTE = re.compile(r'^- <span class="small-cells-note">.*?</span>[ \t]*$', re.M)
+_SMALL_SPAN = re.compile(r'[ \t]?<span class="small-cells">(.*?)</span>', re.S)
+
+
+def small_cell_markdown(text: str) -> str:
+    """A page's markdown for the cell size in force: a bullet marked
+    ``<span class="small-cells-note">`` becomes ``small_cell_note()``; a sentence marked
+    ``<span class="small-cells">`` (what hiding small counts does to a table or chart) is
+    left out where nothing is hidden, else read with the size in force ("fewer than 11",
+    "<11", "1 to 10"). The notebooks keep the 11 version, which JupyterLab shows as is."""
+    below = privacy.small_cell()
+    text = _SMALL_NOTE.sub(lambda _: "- " + small_cell_note(), text)
+
+    def sentence(match: re.Match) -> str:
+        if below <= 1:
+            return ""
+        inner = match.group(1).replace("fewer than 11", f"fewer than {below}")
+        inner = inner.replace("<11", f"<{below}").replace("1 to 10", f"1 to {below - 1}")
+        return match.group(0)[: match.start(1) - match.start(0)].split("<span")[0] + inner
+
+    text = _SMALL_SPAN.sub(sentence, text)
+    return re.sub(r"^- *\n", "", text, flags=re.M)  # a bullet that was only such a sentence
 
 
 def action_list(actions: pd.DataFrame, empty: str = "No action stands out this period.") -> Shown:

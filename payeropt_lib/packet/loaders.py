@@ -15,7 +15,7 @@ from payeropt_lib.remittances import remitted
 from payeropt_lib.store import tables
 
 from . import cache
-from .cells import SUPPRESSED, cell_texts
+from .cells import NO_DATA, SUPPRESSED, cell_texts
 from .context import Context, load
 
 
@@ -72,8 +72,11 @@ def headline_figures(frame: pd.DataFrame) -> dict:
     if frame.empty:
         return {"figures": []}
     columns = [c for c, _ in summary.HEADLINE_LABELS]
+    # With no claim adjudicated there is nothing to hide: a missing figure is no data.
+    claims = frame["claims"].iloc[0] if "claims" in frame else pd.NA
+    missing = NO_DATA if not pd.isna(claims) and int(claims) == 0 else SUPPRESSED
     formatted = cell_texts(
-        frame.iloc[[0]], columns, SUPPRESSED, digits=1, small_text=summary.HEADLINE_SMALL_TEXT
+        frame.iloc[[0]], columns, missing, digits=1, small_texts=summary.headline_small_text()
     )
     figures = [(label, formatted[c][0].iloc[0]) for c, label in summary.HEADLINE_LABELS]
     return {"figures": figures}

@@ -12,7 +12,7 @@ the small-cell rule (``cells``). Every number on a page comes from ``analytics``
 
 from __future__ import annotations
 
-from .cells import NA_TEXT, SMALL_CELL, SUPPRESSED, cell_text, fmt_count
+from .cells import NA_TEXT, SUPPRESSED, cell_text, fmt_count, hidden_text, small_text
 from .context import REPORT_TABLES, Context, context, load
 from .display import (
     NO_REMITTANCES,
@@ -26,6 +26,7 @@ from .display import (
     remit_notice,
     setup_notebook,
     show_figure,
+    small_cell_note,
     table,
 )
 from .loaders import adjudicated, headline, headline_figures, renewal_evidence
@@ -34,7 +35,6 @@ __all__ = [
     "NA_TEXT",
     "NO_REMITTANCES",
     "REPORT_TABLES",
-    "SMALL_CELL",
     "SUPPRESSED",
     "Context",
     "Shown",
@@ -44,6 +44,7 @@ __all__ = [
     "context",
     "fee_table",
     "fmt_count",
+    "hidden_text",
     "footnote",
     "headline",
     "headline_figures",
@@ -55,5 +56,7 @@ __all__ = [
     "renewal_evidence",
     "setup_notebook",
     "show_figure",
+    "small_cell_note",
+    "small_text",
     "table",
 ]

@@ -183,10 +183,10 @@ def test_headline_takes_kpis_and_stake_and_keeps_small_flags() -> None:
     assert figures["Recovered"] == "<11 claims"
     assert figures["Under-paid on remitted lines"] == "$1,234.56"
     shown = report.key_figures(
-        row, dict(summary.HEADLINE_LABELS), small_text=summary.HEADLINE_SMALL_TEXT
+        row, dict(summary.HEADLINE_LABELS), small_text=summary.headline_small_text()
     ).html
     assert "&lt;11 claims" in shown and "&lt;11 lines" not in shown
-    assert summary.HEADLINE_SMALL_TEXT == {
+    assert summary.headline_small_text() == {
         "at_stake_cents": "<11 claims",
         "past_deadline_cents": "<11 claims",
         "recovered_cents": "<11 claims",

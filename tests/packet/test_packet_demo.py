@@ -234,3 +234,19 @@ def test_every_page_renders_offline(chromium: str, demo_packet: Path) -> None:
             assert blocked == [] and failed == [] and errors == []
         finally:
             browser.close()
+
+
+def test_an_index_of_practices_hides_the_small_counts_a_practice_sees_in_its_own(
+    demo_url: str, demo_packet: Path
+) -> None:
+    """The demo's own packet shows what it recovered (a handful of claims); an index of
+    practices (``report --all``) holds the same figure to the 11 rule (issue 12)."""
+    parameters = {"db_url": demo_url, "period_start": "", "period_end": "",
+                  "as_of": DEMO_AS_OF, "suppress_below": 0}  # fmt: skip
+    headline = packets.run_headline(packets.HeadlineJob(config.DEMO_ORG, parameters))
+    own, combined = dict(headline["figures"]), dict(headline["batch_figures"])
+    assert combined["Recovered"] == "<11 claims"
+    assert own["Recovered"].startswith("$"), own
+    assert "suppressed" not in own.values() and not any(v.startswith("<") for v in own.values())
+    index = demo_packet.read_text(encoding="utf-8")
+    assert own["Recovered"] in index and "small ones included" in index

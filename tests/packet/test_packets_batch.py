@@ -183,6 +183,12 @@ def test_index_lists_practices_with_headline_numbers(batch: packets.BatchResult)
     assert set(batch.headlines) == {"alpha", "beta", "delta"}
     assert all(h.get("figures") for h in batch.headlines.values())
     assert "Delta Empty Practice" in text and "no claims on file" in text
+    # A practice with nothing on file reads "no data", not "suppressed" (nothing is hidden);
+    # a practice not opted in is listed with why it has no packet, not left out.
+    delta = dict(batch.headlines["delta"]["batch_figures"])
+    assert delta["Denial rate (claims)"] == "no data", delta
+    assert "Gamma Not Opted In" in text and "not opted in to payer optimization yet" in text
+    assert "gamma" not in batch.failed
 
 
 def test_no_practice_sees_another(db_url: str, batch: packets.BatchResult) -> None:

@@ -135,6 +135,17 @@ def packet(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
         return packets.write_packet(db_url, "t", out, as_of=AS_OF, who=OWNER)
 
 
+@pytest.fixture(scope="module")
+def suppressed_packet(packet: Path, db_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """The under-payments page again, for a practice that asks for the 11 rule in its own
+    packet too (``report --suppress-below 11``)."""
+    out = tmp_path_factory.mktemp("suppressed")
+    page = [p for p in CHECKED if p.slug == "underpayments"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages, "PAGES", page)
+        return packets.write_packet(db_url, "t", out, as_of=AS_OF, suppress_below=11)
+
+
 # --- the packet -----------------------------------------------------------------------
 
 
@@ -173,14 +184,13 @@ def test_underpayments_page_is_aggregate_only(packet: Path) -> None:
     assert "Remittances on file are dated 2025-06-01 to 2025-06-01." in text
     # Key figures: 30 under-paid lines, $332.00 short (23 × $12.00 + 7 × $8.00).
     assert "Lines under-paid 30" in text and "Under-paid on remitted lines $332.00" in text
-    # By payer: Acme's 7 lines are "<11"; Medicare is hidden with it, or the total
-    # (30 lines) minus Medicare would give Acme's count.
-    assert "Acme Health Plan &lt;11 suppressed" in text
-    assert "Medicare Part B (Noridian JE) suppressed suppressed" in text
+    # The practice's own packet: its own counts, small ones included (issue 12).
+    assert "Acme Health Plan 7 $56.00" in text
+    assert "Medicare Part B (Noridian JE) 23 $276.00" in text
     assert "All payers 30 $332.00" in text
-    # Over-payments: 2 Medicaid lines, hidden with their dollars.
-    assert "State Medicaid yes &lt;11 suppressed" in text
-    assert "$6.00" not in text
+    assert "State Medicaid yes 2 $6.00" in text  # over-payments: 2 Medicaid lines
+    assert "&lt;11" not in text and "suppressed" not in text
+    assert "small ones included" in text
     # Aging: 22 open claims remitted 61 days before the as-of date, none past its deadline.
     assert "61-90 days 22 $236.00" in text and "All open tasks 22 $236.00" in text
     assert "Past the appeal deadline (any age) 0 $0.00" in text
@@ -189,6 +199,21 @@ def test_underpayments_page_is_aggregate_only(packet: Path) -> None:
     assert not re.search(r"\bCLM\d|\bPAT\d|\bLCN\d", page)
     assert PLOTLY_JS_BANNER not in page
     assert page.count("Plotly.newPlot(") == 3  # by payer, by cause, aging
+
+
+def test_a_practice_may_ask_for_the_11_rule_in_its_own_packet(suppressed_packet: Path) -> None:
+    text = _text(suppressed_packet.parent / "underpayments.html")
+    # By payer: Acme's 7 lines are "<11"; Medicare is hidden with it, or the total
+    # (30 lines) minus Medicare would give Acme's count.
+    assert "Acme Health Plan &lt;11 suppressed" in text
+    assert "Medicare Part B (Noridian JE) suppressed suppressed" in text
+    assert "All payers 30 $332.00" in text
+    # Over-payments: 2 Medicaid lines, hidden with their dollars.
+    assert "State Medicaid yes &lt;11 suppressed" in text
+    assert "$6.00" not in text
+    assert "counts from 1 to 10 are shown as “&lt;11”" in text.replace("&ldquo;", "“").replace(
+        "&rdquo;", "”"
+    )
 
 
 def test_not_opted_in_practice_is_refused(db_url: str, tmp_path: Path) -> None:
@@ -356,7 +381,9 @@ def test_fee_heatmap_diverges_at_medicare(db_url: str) -> None:
     columns = [x.replace("<br>", " ") for x in heat.x]  # long names wrap onto lines
     assert columns == list(dict.fromkeys(comparison["payer_label"]))
     assert heat.x[0] == "Medicare Part<br>B (Noridian<br>JE)"
-    assert list(heat.y) == ["99213 (<11 lines)", "20610 (<11 lines)", "99214 (<11 lines)"]
+    # The practice's own volumes; with the 11 rule they would read "<11 lines".
+    assert [y.split(" (")[0] for y in heat.y] == ["99213", "20610", "99214"]
+    assert heat.y[0] == "99213 (7 lines)" and heat.y[2] == "99214 (4 lines)"
     assert heat.z[0][0] == pytest.approx(100.0)
     assert "Rate: %{customdata[0]}" in heat.hovertemplate
     assert fig.layout.yaxis.title.text and fig.layout.xaxis.title.text
@@ -434,7 +461,9 @@ def test_key_figures_and_remittance_notes(db_url: str) -> None:
     assert "dated 2025-06-01 to 2025-07-15" in report.remit_notice(some).html
     ctx = report.context("t", db_url, "", "", AS_OF)
     notes = report.remit_footnote(ctx, none).html
-    assert "No remittances posted yet." in notes and "&lt;11" in notes
+    assert "No remittances posted yet." in notes and "small ones included" in notes
+    report.context("t", db_url, "", "", AS_OF, suppress_below=11)
+    assert "&lt;11" in report.remit_footnote(ctx, none).html
 
 
 def test_report_loads_remittance_tables_but_not_remitted_patients(db_url: str) -> None:

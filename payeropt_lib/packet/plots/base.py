@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from payeropt_lib import formats
-from payeropt_lib.packet.cells import SUPPRESSED
+from payeropt_lib.packet.cells import hidden_text, sized
 
 # One colour per payer on every page: Okabe-Ito first (safe for the common colour-vision
 # deficiencies), then Tol's muted; yellow last (weak on white); black is "all payers".
@@ -89,7 +89,7 @@ def hidden_note(figure: go.Figure, hidden: np.ndarray, yshift: int = -48) -> go.
     """``figure`` with ``HIDDEN_NOTE`` under it when any of ``hidden`` (a bool per bar or
     point) is true."""
     if hidden.any():
-        note_below(figure, HIDDEN_NOTE, yshift)
+        note_below(figure, sized(HIDDEN_NOTE), yshift)
     return figure
 
 
@@ -160,7 +160,7 @@ def hover_columns(*texts: pd.Series) -> np.ndarray:
 
 def pct_text(values: pd.Series) -> pd.Series:
     """Percents as hover text with one decimal ('3.9%'); a hidden one reads "suppressed"."""
-    return values.map(lambda v: formats.percent(v, digits=1, na=SUPPRESSED))
+    return values.map(lambda v: formats.percent(v, digits=1, na=hidden_text()))
 
 
 def wrapped(labels: pd.Series, hidden: np.ndarray) -> list[str]:

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from payeropt_lib import formats
 from payeropt_lib.analytics.denials import TARGET_PCT
-from payeropt_lib.packet.cells import cell_text
+from payeropt_lib.packet.cells import cell_text, hidden_text, sized
 
 from .base import (
     ALL_COLOR,
@@ -113,9 +113,9 @@ def denials_by_reason_bars(
         return empty_figure(empty)
     hidden = rows["denied_cents"].isna().to_numpy()
     if hidden.all():
-        return empty_figure("Fewer than 11 claims: the dollars are not shown.")
+        return empty_figure(sized("Fewer than 11 claims: the dollars are not shown."))
     claims = cell_text(rows, "claims")
-    text = claims.where(claims.eq("suppressed"), claims + " claims")
+    text = claims.where(claims.eq(hidden_text()), claims + " claims")
     custom = hover_columns(
         cell_text(rows, "denied_cents"), text, *(cell_text(rows, c) for c in DENIED_HOVER)
     )
@@ -152,7 +152,7 @@ def denial_rate_by_payer(
     rows = pd.concat([parts(by_payer), by_payer[by_payer["is_total"].astype(bool)]])
     hidden = rows["pct_denied"].isna().to_numpy()
     if hidden.all():
-        return empty_figure("Fewer than 11 claims: the rates are not shown.")
+        return empty_figure(sized("Fewer than 11 claims: the rates are not shown."))
     labels = rows["payer_label"].where(
         ~rows["federal"].fillna(False).astype(bool), rows["payer_label"] + " (Medicare/Medicaid)"
     )
@@ -192,7 +192,7 @@ def denial_rate_trend(
     if trend.empty:
         return empty_figure(empty)
     if trend["pct_denied"].isna().all():
-        return empty_figure("Fewer than 11 claims in every month: the rates are not shown.")
+        return empty_figure(sized("Fewer than 11 claims in every month: the rates are not shown."))
     months = pd.DatetimeIndex(sorted(trend["service_month"].unique()))
     totals = trend["is_total"].astype(bool)
     payers = sorted(trend.loc[~totals, "payer_label"].unique())
@@ -255,7 +255,7 @@ def denial_rate_trend(
         template="plotly_white",
         hovermode="closest",
     )
-    notes = [TREND_NOTE] if marked else []
+    notes = [sized(TREND_NOTE)] if marked else []
     if tucked:
         notes.append(
             "Shown in fewer than half the months, so hidden at first (click the name in the "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from payeropt_lib.packet.cells import cell_text
+from payeropt_lib.packet.cells import cell_text, sized
 
 from .base import (
     LEGEND_ABOVE,
@@ -63,7 +63,7 @@ def mix_share_bars(
     shares = [column for column, _, _, _ in SHARES]
     hidden = rows[shares].isna().any(axis=1).to_numpy()
     if rows[shares].isna().all().all():
-        return empty_figure("Fewer than 11 claims: the shares are not shown.")
+        return empty_figure(sized("Fewer than 11 claims: the shares are not shown."))
     names = wrapped(rows[label], hidden)
     figure = go.Figure()
     for column, name, count, color in SHARES:
@@ -114,5 +114,5 @@ def mix_trend_lines(
         {"title": {"text": words}, "ticksuffix": "%", "rangemode": "tozero"},
         460,
         bool(monthly[measure].isna().any()),
-        TREND_NOTE,
+        sized(TREND_NOTE),
     )

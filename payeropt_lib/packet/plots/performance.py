@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from payeropt_lib.packet.cells import SUPPRESSED, cell_text, fmt_count
+from payeropt_lib.packet.cells import cell_text, fmt_count, hidden_text, sized
 
 from .base import (
     ALL_COLOR,
@@ -66,8 +66,8 @@ def _text(values: pd.Series, kind: str) -> pd.Series:
     if kind == "pct":
         return pct_text(values)
     if kind == "count":
-        return values.map(lambda v: fmt_count(v, SUPPRESSED))
-    return values.map(lambda v: SUPPRESSED if pd.isna(v) else f"{int(v)} days")
+        return values.map(lambda v: fmt_count(v, hidden_text()))
+    return values.map(lambda v: hidden_text() if pd.isna(v) else f"{int(v)} days")
 
 
 def _axis(kind: str) -> dict:
@@ -206,5 +206,5 @@ def payer_trend_lines(
         {"title": {"text": axis_title}, **_axis(kind)},
         480,
         bool(monthly[measure].isna().any()),
-        TREND_NOTE,
+        sized(TREND_NOTE),
     )

@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from payeropt_lib.packet.cells import cell_text, fmt_count
+from payeropt_lib.packet.cells import cell_text, fmt_count, sized
 
 from .base import (
     PAYER_COLORS,
@@ -171,7 +171,9 @@ def allowed_vs_contract(
     shown = trend[trend["lines"].notna()] if len(trend) else trend
     if shown.empty:
         if len(trend):
-            return empty_figure("Fewer than 11 paid lines in every month: nothing is drawn.")
+            return empty_figure(
+                sized("Fewer than 11 paid lines in every month: nothing is drawn.")
+            )
         return empty_figure(empty)
     codes = list(dict.fromkeys(trend["code_label"]))
     payers = sorted(shown["payer_label"].unique())
@@ -179,7 +181,7 @@ def allowed_vs_contract(
     colors = {p: PAYER_COLORS[i % len(PAYER_COLORS)] for i, p in enumerate(payers)}
     build = _dropdown if layout == "dropdown" else _grid
     figure = build(_Chart(trend, codes, payers, months, colors, measure))
-    note = NOTES[measure] + (GAP_NOTE if trend["lines"].isna().any() else "")
+    note = NOTES[measure] + (sized(GAP_NOTE) if trend["lines"].isna().any() else "")
     note_below(figure, "<br>".join(textwrap.wrap(note, 120)))
     return figure
 

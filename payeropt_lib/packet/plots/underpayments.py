@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from payeropt_lib.packet.cells import SUPPRESSED, cell_text
+from payeropt_lib.packet.cells import cell_text, hidden_text, sized
 
 from .base import (
     HIDDEN_MARK,
@@ -30,7 +30,7 @@ AGE_COLORS = ["#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"]  # older tasks darker
 
 def _claims_words(counts: pd.Series) -> pd.Series:
     """'12' → '12 claims', '<11' → '<11 claims'; a hidden count stays 'suppressed'."""
-    return counts.where(counts.eq(SUPPRESSED), counts + " claims")
+    return counts.where(counts.eq(hidden_text()), counts + " claims")
 
 
 def _stake_bars(summary: pd.DataFrame, label: str, axis_title: str, empty: str) -> go.Figure:
@@ -42,7 +42,7 @@ def _stake_bars(summary: pd.DataFrame, label: str, axis_title: str, empty: str) 
     hidden = (rows["at_stake_cents"].isna() | rows["recovered_cents"].isna()).to_numpy()
     if not (np.nan_to_num(stake) > 0).any() and not (np.nan_to_num(recovered) > 0).any():
         if hidden.any():
-            return empty_figure("Fewer than 11 claims: the dollars are not shown.")
+            return empty_figure(sized("Fewer than 11 claims: the dollars are not shown."))
         return empty_figure("No follow-up tasks open or recovered.")
     names = wrapped(rows[label], hidden)
     series = (
