@@ -584,16 +584,23 @@ def report_cmd(
             "own counts; the --all index always hides counts under 11)",
         ),
     ] = 0,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="also print the packet to DIR/packet.pdf, Summary first")
+    ] = False,
+    paper: Annotated[str, typer.Option(help="paper for --pdf: letter or a4")] = "letter",
     actor: ActorOpt = None,
     role: RoleOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Write the practice's HTML report packet (DIR/index.html first); with --all, one
-    packet per opted-in practice in DIR/<practice>/ and DIR/index.html listing them."""
+    packet per opted-in practice in DIR/<practice>/ and DIR/index.html listing them;
+    with --pdf, each packet printed to packet.pdf beside its index too."""
     from payeropt_lib.packet import build as packets
 
     if (org is None) == (not all_orgs):
         raise typer.BadParameter("name one practice, or pass --all", param_hint="ORG")
+    if paper not in ("letter", "a4"):
+        raise typer.BadParameter(f"{paper!r} is not letter or a4", param_hint="--paper")
     # Packets are aggregate-only, so every role may run one; default to the least privileged.
     who = Identity.of(actor or getpass.getuser(), role or "analyst")
     out = config.checked_out_dir(out)
@@ -607,6 +614,10 @@ def report_cmd(
             suppress_below=suppress_below,
         )  # fmt: skip
         typer.echo(str(index))
+        if pdf:
+            from payeropt_lib.packet import pdf as packet_pdf
+
+            typer.echo(str(packet_pdf.write_pdf(index, paper)))
         return
     result = packets.write_packets(
         url, out, None, date_from, date_to, as_of, who=who, workers=workers,
@@ -614,6 +625,10 @@ def report_cmd(
     )  # fmt: skip
     for org_id, path in sorted(result.packets.items()):
         typer.echo(f"{org_id}: {path}")
+        if pdf:
+            from payeropt_lib.packet import pdf as packet_pdf
+
+            typer.echo(f"{org_id}: {packet_pdf.write_pdf(path, paper)}")
     typer.echo(str(result.index))
     if result.failed:
         raise BatchFailed(result.failed, len(result.packets), str(result.index))

@@ -361,6 +361,15 @@ class NoTasksSelected(PayeroptError):
 
 
 @_error
+class PdfUnavailable(PayeroptError):
+    """A packet cannot be printed to PDF on this machine (no Chromium, no Playwright)."""
+
+    reason: str
+
+    message = "cannot write the packet's PDF: {reason}"
+
+
+@_error
 class BadReportDate(PayeroptError):
     """A report date parameter that is not an ISO date, or a period that ends before it starts."""
 

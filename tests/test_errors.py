@@ -51,6 +51,7 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.RecoveredNeedsAmount: errors.RecoveredNeedsAmount("task 41"),
     errors.BulkNeedsSelection: errors.BulkNeedsSelection("written_off"),
     errors.NoTasksSelected: errors.NoTasksSelected("acme", "of payer ACME"),
+    errors.PdfUnavailable: errors.PdfUnavailable("no Chromium found"),
     errors.BadReportDate: errors.BadReportDate("as_of", "soon"),
     errors.UnknownTable: errors.UnknownTable("audit_log", ("charges", "findings")),
     errors.OutputFolderError: errors.OutputFolderError("/srv/out", "/srv: Permission denied"),

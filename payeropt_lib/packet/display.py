@@ -104,6 +104,9 @@ def show_figure(fig) -> Shown:  # noqa: ANN001 - a plotly Figure
     return Shown(f'<div class="packet-figure">{body}</div>', bundle)
 
 
+WIDE_COLUMNS = 9
+
+
 def _html_table(header: list[str], cells: pd.DataFrame, classes: pd.DataFrame) -> str:
     """A plain, escaped HTML table; ``classes`` (same shape, str) styles single cells."""
     esc = html.escape
@@ -117,9 +120,11 @@ def _html_table(header: list[str], cells: pd.DataFrame, classes: pd.DataFrame) -
             for v, c in zip(values, styles, strict=True)
         )
         rows.append(f"<tr>{tds}</tr>")
+    # More than nine columns print smaller (packet.css) to fit the paper's width.
+    kind = "packet-table packet-wide" if len(header) > WIDE_COLUMNS else "packet-table"
     return (
-        f'<table class="packet-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<div class="packet-table-wrap"><table class="{kind}"><thead><tr>{head}</tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 

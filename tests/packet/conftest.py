@@ -11,6 +11,7 @@ packet is built at most once per run.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,15 @@ def _newest_source() -> float:
         if p.is_file() and "__pycache__" not in p.parts
     )
     return max(p.stat().st_mtime for p in files)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium (Playwright cannot download browsers here)."""
+    path = shutil.which("chromium")
+    if path is None:
+        message = "Debian's chromium is not installed (apt-get install -y chromium)"
+        if _in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

@@ -13,7 +13,6 @@ fails. Screenshots go to out/test-artifacts/.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import plotly
@@ -23,7 +22,6 @@ import sqlalchemy as sa
 from payeropt_lib import config
 from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import pages
-from tests.conftest import _in_ci
 from tests.packet.conftest import DEMO_AS_OF
 from tests.packet.reading import PLOTLY_JS_BANNER, packet_files, page_files, refs
 
@@ -176,17 +174,6 @@ def test_packet_is_small(demo_packet: Path) -> None:
     ]
     size = sum(p.stat().st_size for p in shipped)
     assert size <= PACKET_LIMIT, f"{size:,} bytes"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "Debian's chromium is not installed (apt-get install -y chromium)"
-        if _in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 # --- offline in a real browser ----------------------------------------------------------
