@@ -217,7 +217,7 @@ def claim_table(
         paid_once = pays.groupby(line_key).transform("any")
         contractual = (charge - allowed_paid).clip(lower=0).where(paid_once & once, 0)
     expected = prim["expected_cents"]
-    priced = expected.notna() & ~outcome.isin([DENIED, BUNDLED])
+    priced = priced_lines(prim)
     lines = pd.DataFrame(
         {
             "lines": np.ones(len(prim), dtype="int64"),
@@ -333,6 +333,45 @@ def _aggregate_levels(claims: pd.DataFrame, levels: list[list[str]]) -> list[pd.
         days = group_sums(claims, keys, [], median="days")
         out.append(sums.merge(days, on=keys, how="left", validate="one_to_one"))
     return out
+
+
+def priced_lines(lines: pd.DataFrame) -> pd.Series:
+    """Which adjudicated lines are measured against the contract: a contract rate on file
+    (expected_cents), and not denied or bundled (outcome)."""
+    return lines["expected_cents"].notna() & ~lines["outcome"].astype("str").isin(
+        [DENIED, BUNDLED]
+    )
+
+
+OVERPAID = "overpaid"
+
+
+def below_contract_parts(adjudicated: pd.DataFrame) -> pd.DataFrame:
+    """How the page's *allowed below the contract* splits, exactly: one row of
+    short_of_contract_cents (expected − allowed over every priced line of the primary
+    payers: the page's figure), underpaid_cents and overpaid_cents (over the lines beyond
+    the tolerance: the Under-payments page's figures, positive) and within_tolerance_cents
+    (the rest: differences too small to call), so short = under − over + within.
+
+    Needs adjudicated: primary, outcome, expected_cents, allowed_cents.
+    """
+    primary = adjudicated["primary"].fillna(False).astype(bool)
+    prim = adjudicated[primary.to_numpy()]
+    priced = prim[priced_lines(prim).to_numpy()]
+    gap = priced["expected_cents"].astype("int64") - priced["allowed_cents"].astype("int64")
+    outcome = priced["outcome"].astype("str")
+    short, under = int(gap.sum()), int(gap[outcome.eq(UNDERPAID)].sum())
+    over = int(-gap[outcome.eq(OVERPAID)].sum())
+    return pd.DataFrame(
+        [
+            {
+                "short_of_contract_cents": short,
+                "underpaid_cents": under,
+                "overpaid_cents": over,
+                "within_tolerance_cents": short - under + over,
+            }
+        ]
+    )
 
 
 def _figures(sums: pd.DataFrame) -> pd.DataFrame:

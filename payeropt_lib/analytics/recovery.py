@@ -179,18 +179,27 @@ def underpayments_by_payer(
 def underpayments_by_cause(findings: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
     """The same figures as ``underpayments_by_payer``, per likely cause.
 
-    Lines count under the cause found for each line; a task (a claim) counts under the
-    cause with the most money at stake on it. Returns cause (a key of
-    ``underpayments.CAUSES``; NA on the total row), cause_label (its words for people),
-    lines, underpaid_cents, open_claims, at_stake_cents, recovered_claims,
-    recovered_cents, is_total and ``*_small`` flags; suppressed.
+    Lines count under the cause found for each line, and so does the money at stake: an
+    open task's under-paid lines each count under their own cause, so a cause never shows
+    more at stake than it was under-paid, and a claim with lines of two causes is an open
+    claim of both (the claims of the causes then add up to more than the total's). A
+    recovered task (money that came back for the whole claim) counts under the cause with
+    the most money on it. Returns cause (a key of ``underpayments.CAUSES``; NA on the total
+    row), cause_label (its words for people), lines, underpaid_cents, open_claims,
+    at_stake_cents, recovered_claims, recovered_cents, is_total and ``*_small`` flags;
+    suppressed.
     """
     table = _stake_table(findings, tasks, "cause")
+    if len(table):
+        table = _open_by_line_cause(table, findings, tasks)
     if table.empty:
         return _empty_stake("cause", "cause_label")
     words = table["cause"].map(CAUSES).fillna(table["cause"]).astype("str")
     table.insert(1, "cause_label", words.str[:1].str.upper() + words.str[1:])
     table = with_total(table, "cause_label", ALL_CAUSES)
+    # The total counts each open claim once, as the payer table's total does.
+    total = table[TOTAL].to_numpy()
+    table.loc[total, "open_claims"] = int(tasks["state"].isin(OPEN_STATES).sum())
     table = suppress(table, STAKE_COUNTS, STAKE_VALUES)
     return shown_first(table, "at_stake_cents", "cause_label")
 
@@ -228,6 +237,23 @@ def appealable_by_payer(
     table.loc[table[TOTAL], "next_deadline"] = table["next_deadline"].min()
     table = suppress(table, ["open_claims"], {"at_stake_cents": "open_claims"})
     return shown_first(table, "at_stake_cents", "payer_label")
+
+
+def _open_by_line_cause(
+    table: pd.DataFrame, findings: pd.DataFrame, tasks: pd.DataFrame
+) -> pd.DataFrame:
+    """``table``'s open_claims and at_stake_cents per cause counted from the under-paid
+    lines of the open tasks, each under its own cause (``underpayments_by_cause``)."""
+    open_ids = tasks.loc[tasks["state"].isin(OPEN_STATES), "task_id"]
+    under = _underpaid(findings)
+    on_open = under[under["task_id"].isin(open_ids)]
+    per = on_open.groupby("cause").agg(
+        open_claims=("task_id", "nunique"), at_stake_cents=("short_cents", "sum")
+    )
+    out = table.set_index("cause")
+    for column in ("open_claims", "at_stake_cents"):
+        out[column] = per[column].reindex(out.index, fill_value=0).astype("int64")
+    return out.reset_index()
 
 
 def _empty_stake(key: str, label: str) -> pd.DataFrame:

@@ -89,10 +89,16 @@ def post_demo_remittances(
             raise outcome
         posted.append(outcome)
     if progress:
+        # What the packet counts: the live findings, a posting a later reversal cancelled
+        # left out (the files' own counts include it).
+        f = tables.findings
+        live = store.read_frame(engine, f, org, ["kind"], where=[f.c.void.is_(False)])
+        under = int(live["kind"].eq("underpaid").sum())
+        reversed_ = sum(p.underpaid for p in posted) - under
         progress(
-            f"{len(posted)} 835 files posted from {folder}: "
-            f"{sum(p.underpaid for p in posted)} under-paid lines, "
-            f"{sum(p.tasks_opened for p in posted)} tasks, "
+            f"{len(posted)} 835 files posted from {folder}: {under} under-paid lines"
+            + (f" ({reversed_} more cancelled by a later reversal)" if reversed_ > 0 else "")
+            + f", {sum(p.tasks_opened for p in posted)} tasks, "
             f"{sum(p.already_posted for p in posted)} already posted"
         )
 

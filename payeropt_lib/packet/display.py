@@ -105,6 +105,9 @@ def show_figure(fig) -> Shown:  # noqa: ANN001 - a plotly Figure
 
 
 WIDE_COLUMNS = 9
+# Every percent on a page has one decimal (3.9%, never 4% on one page and 3.9% on another):
+# one number, one text (issue 12).
+PERCENT_DIGITS = 1
 
 
 def _html_table(header: list[str], cells: pd.DataFrame, classes: pd.DataFrame) -> str:
@@ -134,7 +137,7 @@ def table(
     flag: str | None = None,
     missing: str = NA_TEXT,
     empty: str = "Nothing to show.",
-    digits: int = 0,
+    digits: int = PERCENT_DIGITS,
 ) -> Shown:
     """A frame as a formatted HTML table (``empty`` is shown instead when it has no rows).
 
@@ -163,7 +166,7 @@ def key_figures(
     labels: dict[str, str],
     missing: str = SUPPRESSED,
     empty: str = "Nothing to show.",
-    digits: int = 0,
+    digits: int = PERCENT_DIGITS,
     small_text: dict[str, str] | None = None,
 ) -> Shown:
     """The first row of ``frame`` as a two-column table: one labelled figure per line.
@@ -295,6 +298,24 @@ def footnote(ctx: Context) -> Shown:
     ]
     items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     return Shown(f'<ul class="packet-notes">{items}</ul>')
+
+
+def below_contract_note(parts: pd.DataFrame) -> Shown:
+    """The data note that ties *allowed below the contract* to the Under-payments page
+    (``performance.below_contract_parts``): the same lines, the small differences apart."""
+    if parts.empty:
+        return Shown("")
+    row = parts.iloc[0]
+    short, under = int(row["short_of_contract_cents"]), int(row["underpaid_cents"])
+    over, within = int(row["overpaid_cents"]), int(row["within_tolerance_cents"])
+    m = formats.money
+    text = (
+        f"Allowed below the contract ({m(short)}) is the net over every line with a contract "
+        f"rate, the small differences within the $0.50 or 0.5 % tolerance included "
+        f"({m(within)}); the Under-payments page counts only the lines beyond it: under-paid "
+        f"{m(under)} less over-paid {m(over)} = {m(under - over)}."
+    )
+    return Shown(f'<ul class="packet-notes"><li>{html.escape(text)}</li></ul>')
 
 
 def small_cell_note() -> str:

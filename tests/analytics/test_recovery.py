@@ -222,13 +222,17 @@ def test_suppress_sequence_hides_values_when_any_count_of_the_row_is_hidden() ->
 
 
 def test_by_cause_uses_words_for_people() -> None:
+    # 12 Acme claims, one line each at an earlier rate; 14 Beta claims with a line of
+    # units ignored, and one of them (task 30) also a line at an earlier rate.
     findings = _cat(
-        _findings("ACME", 12, 400, cause="earlier_rate"),
-        _findings("BETA", 14, 100, cause="units_ignored"),
-    )
+        *(_findings("ACME", 1, 400, cause="earlier_rate", task_id=t) for t in range(1, 13)),
+        *(_findings("BETA", 1, 100, cause="units_ignored", task_id=t) for t in range(30, 44)),
+        _findings("BETA", 1, 200, cause="earlier_rate", task_id=30),
+    ).reset_index(drop=True)
     tasks = _cat(
-        _tasks("ACME", 11, 500, cause="earlier_rate"),
-        _tasks("BETA", 13, 100, cause="units_ignored", first_id=30),
+        _tasks("ACME", 12, 400, cause="earlier_rate"),
+        _tasks("BETA", 1, 300, cause="earlier_rate", first_id=30),
+        _tasks("BETA", 13, 100, cause="units_ignored", first_id=31),
     )
     table = recovery.underpayments_by_cause(findings, tasks)
     assert table["cause_label"].tolist() == [
@@ -237,9 +241,12 @@ def test_by_cause_uses_words_for_people() -> None:
         "All causes",
     ]
     assert table["cause"].tolist()[:2] == ["earlier_rate", "units_ignored"]
-    assert table["lines"].tolist() == [12, 14, 26]
-    assert table["underpaid_cents"].tolist() == [4_800, 1_400, 6_200]
-    assert table["at_stake_cents"].tolist() == [5_500, 1_300, 6_800]
+    assert table["lines"].tolist() == [13, 14, 27]
+    assert table["underpaid_cents"].tolist() == [5_000, 1_400, 6_400]
+    # Each line's money at stake under its own cause: never more than the cause's own
+    # under-payment; task 30 is an open claim of both causes, and once in the total.
+    assert table["at_stake_cents"].tolist() == [5_000, 1_400, 6_400]
+    assert table["open_claims"].tolist() == [13, 14, 26]
 
 
 def test_top_codes_lists_codes_of_11_lines_or_more_by_dollars() -> None:
