@@ -81,7 +81,8 @@ def _cell_text(
     if column in ("volume", "lines", "claims", "count") or column.endswith(COUNT_SUFFIXES):
         return values.map(lambda v: fmt_count(v, missing)), NUMERIC
     if pd.api.types.is_bool_dtype(values):
-        return values.map({True: "yes", False: ""}).fillna(missing), ""
+        # "no", not a blank: a blank cell reads as a figure missing (issue 12).
+        return values.map({True: "yes", False: "no"}).fillna(missing), ""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.map(lambda v: formats.day(v, missing)), ""
     return values.map(lambda v: missing if formats.missing(v) else str(v)), ""
@@ -103,6 +104,9 @@ def cell_texts(
     out = {}
     for column in columns:
         text, kind = _cell_text(column, frame[column], missing, digits)
+        if privacy.TOTAL in frame and pd.api.types.is_bool_dtype(frame[column]):
+            # A yes/no of each row says nothing of the total ("All payers": not "no").
+            text = text.where(~frame[privacy.TOTAL].fillna(False).astype(bool), "")
         flag = column + privacy.SMALL_SUFFIX
         if flag in frame:
             small = frame[flag].fillna(False).astype(bool) & frame[column].isna()

@@ -61,6 +61,7 @@ class Dashboard:
     def refresh(self, *_: object) -> None:
         """Recompute from the controls' values and redraw the figure and table in place."""
         new_figure, table_html = self.update(self)
+        new_figure = _json_safe(new_figure)
         with self.figure.batch_update():
             self.figure.data = ()
             self.figure.add_traces(list(new_figure.data))
@@ -71,6 +72,34 @@ class Dashboard:
         from IPython.display import display
 
         display(self.view)
+
+
+def _json_safe(figure):  # noqa: ANN001, ANN202 - plotly figures
+    """``figure`` with NaN (a code without a rate) as null: a widget's figure travels to
+    the browser as strict JSON, and jupyter_client warned on every NaN ("Out of range float
+    values are not JSON compliant"); the packet's HTML writes them as null too."""
+    import math
+
+    import numpy as np
+
+    def clean(value):  # noqa: ANN001, ANN202 - a trace's data array, or one value
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind == "f" and np.isnan(value).any():
+                return np.where(np.isnan(value), None, value.astype(object)).tolist()
+            if value.dtype.kind == "O":
+                return [clean(v) for v in value.tolist()]
+            return value
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+
+    for trace in figure.data:
+        for name in ("x", "y", "z", "text", "customdata"):
+            if name in trace and trace[name] is not None:
+                trace[name] = clean(trace[name])
+    return figure
 
 
 def _build(title: str, controls: dict, update: Callable) -> Dashboard:

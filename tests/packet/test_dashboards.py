@@ -48,6 +48,17 @@ def test_fee_explorer_redraws_for_fewer_codes(ctx: report.Context) -> None:
     assert "<table" in board.table.value and board.table.value.count("<tr>") == 6
 
 
+def test_a_dashboard_figure_is_strict_json(ctx: report.Context) -> None:
+    """A code without a rate is a gap (null), not NaN: the widget's figure travels as strict
+    JSON, and jupyter_client warned "Out of range float values" on every run (issue 12)."""
+    import json
+
+    board = dashboards.fee_explorer(ctx)
+    z = [v for row in _data(board)[0]["z"] for v in row]
+    assert None in z  # the demo's J3301 has no Medicare amount: the check can fail
+    json.dumps(board.figure.to_plotly_json(), allow_nan=False, default=lambda a: a.tolist())
+
+
 def test_fee_explorer_as_of_date_changes_the_rates(ctx: report.Context) -> None:
     board = dashboards.fee_explorer(ctx)
     before = _data(board)
