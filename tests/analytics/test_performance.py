@@ -443,3 +443,20 @@ def test_figures_never_draw_a_hidden_figure() -> None:
 
 def test_small_cell_constant_is_the_cms_rule() -> None:
     assert SMALL_CELL == 11
+
+
+def test_allowed_against_contract_axis_spans_ten_points_at_least() -> None:
+    """99.3 % and 100 % sit close on the chart, as they are (issue 12): the axis spans at
+    least 90-100.5 %, wider only when a payer is further off."""
+    adj = pd.concat([_acme(), frames.adjudicated("MCR", 20, days=20)], ignore_index=True)
+    perf = performance.payer_performance(adj, None, frames.PAYERS)
+    shown = perf["pct_allowed_of_expected"].dropna()
+    assert len(shown) and shown.min() > 90  # close to the contract: the check can fail
+    low, high = plots.payer_measure_dots(perf, "pct_allowed_of_expected").layout.xaxis.range
+    assert low <= 90 and high >= 100.5
+    far = perf.assign(pct_allowed_of_expected=perf["pct_allowed_of_expected"] - 30)
+    low, _ = plots.payer_measure_dots(far, "pct_allowed_of_expected").layout.xaxis.range
+    assert low <= float(far["pct_allowed_of_expected"].min()) - 1
+    monthly = performance.payer_monthly(adj, frames.PAYERS)
+    trend = plots.payer_trend_lines(monthly, "pct_allowed_of_expected")
+    assert trend.layout.yaxis.range[0] <= 90

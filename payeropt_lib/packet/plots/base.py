@@ -18,7 +18,9 @@ from payeropt_lib import formats
 from payeropt_lib.packet.cells import hidden_text, sized
 
 # One colour per payer on every page: Okabe-Ito first (safe for the common colour-vision
-# deficiencies), then Tol's muted; yellow last (weak on white); black is "all payers".
+# deficiencies), then Tol's muted; yellow last (weak on white); black is "all payers". One
+# green only: Tol's teal beside Okabe-Ito's green could not be told apart on a page of nine
+# payers (issue 12), so a dark brown takes its place.
 PAYER_COLORS = [
     "#0072B2",
     "#E69F00",
@@ -28,7 +30,7 @@ PAYER_COLORS = [
     "#56B4E9",
     "#882255",
     "#999933",
-    "#44AA99",
+    "#661100",
     "#332288",
     "#F0E442",
 ]

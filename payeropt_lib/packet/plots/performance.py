@@ -70,7 +70,17 @@ def _text(values: pd.Series, kind: str) -> pd.Series:
     return values.map(lambda v: hidden_text() if pd.isna(v) else f"{int(v)} days")
 
 
-def _axis(kind: str) -> dict:
+# Allowed as a percent of the contract: the axis spans at least this many points up to
+# 100 % or above, so that a payer at 99.3 % does not look far from one at 100 % (issue 12).
+CONTRACT_SPAN = 10.0
+
+
+def _axis(kind: str, values: pd.Series | None = None, measure: str = "") -> dict:
+    if kind == "pct" and measure == "pct_allowed_of_expected" and values is not None:
+        shown = pd.to_numeric(values, errors="coerce").dropna()
+        low = min([100.0 - CONTRACT_SPAN, *(shown - 1).tolist()])
+        high = max([100.5, *(shown + 0.5).tolist()])
+        return {"ticksuffix": "%", "range": [low, high]}
     if kind == "pct":
         return {"ticksuffix": "%"}
     return {"rangemode": "tozero"} if kind == "count" else {}
@@ -142,7 +152,7 @@ def payer_measure_dots(
         )
     figure.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"},
-        xaxis={"title": {"text": axis_title}, **_axis(kind)},
+        xaxis={"title": {"text": axis_title}, **_axis(kind, performance[measure], measure)},
         yaxis={
             "title": {"text": "Payer and product line"},
             "autorange": "reversed",
@@ -203,7 +213,7 @@ def payer_trend_lines(
     return month_layout(
         figure,
         title + " — by month of service",
-        {"title": {"text": axis_title}, **_axis(kind)},
+        {"title": {"text": axis_title}, **_axis(kind, monthly[measure], measure)},
         480,
         bool(monthly[measure].isna().any()),
         sized(TREND_NOTE),
