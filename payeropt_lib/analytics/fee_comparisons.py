@@ -49,6 +49,16 @@ COMPARISON_COLUMNS = [
 ]
 
 
+# What the fee comparison reads of the charges (no claim or patient column).
+CHARGE_COLUMNS = [
+    "date_of_service",
+    "procedure_code",
+    "modifiers",
+    "primary_payer_id",
+    "secondary_payer_id",
+]
+
+
 def top_codes(
     charges: pd.DataFrame,
     top_n: int = 15,
@@ -67,6 +77,23 @@ def top_codes(
     )
 
 
+def supplements(
+    charges: pd.DataFrame,
+    period_start: DateLike | None = None,
+    period_end: DateLike | None = None,
+) -> set[str]:
+    """The payers billed in the period only ever as the secondary payer: a Medigap or other
+    supplement, which pays the patient's share after the primary payer. Its contract ("100 %
+    of Medicare") is not a rate the practice is paid at, so the fee comparison leaves it
+    out rather than show "100 % of Medicare" on every code (issue 12). Empty when
+    ``charges`` has no primary_payer_id and secondary_payer_id columns."""
+    if not {"primary_payer_id", "secondary_payer_id"} <= set(charges.columns):
+        return set()
+    billed = charges[within(charges["date_of_service"], period_start, period_end)]
+    second = set(billed["secondary_payer_id"].dropna()) - {""}
+    return second - set(billed["primary_payer_id"].dropna())
+
+
 def fee_comparison(
     charges: pd.DataFrame,
     contracts: pd.DataFrame,
@@ -81,7 +108,8 @@ def fee_comparison(
 ) -> pd.DataFrame:
     """Every payer's rate on ``as_of`` for the practice's top codes, against Medicare.
 
-    Inputs as for ``top_codes`` (charges) and ``rates_in_force`` (the rest). One row per
+    Inputs as for ``top_codes`` (charges, with primary_payer_id and secondary_payer_id to
+    leave out the ``supplements``) and ``rates_in_force`` (the rest). One row per
     top code × ``priced_keys`` row (each contract in force, and each product line an
     all-products contract prices with rows of its own; self-pay left out), columns
     ``COMPARISON_COLUMNS``:
@@ -95,7 +123,8 @@ def fee_comparison(
     codes = top_codes(charges, top_n, period_start, period_end)
     payers = priced_keys(contracts, fee_schedules, as_of)
     payers = payers.loc[
-        ~payers["payer_class"].isin(NOT_PAYERS),
+        ~payers["payer_class"].isin(NOT_PAYERS)
+        & ~payers["payer_id"].isin(supplements(charges, period_start, period_end)),
         [*CONTRACT_KEY, "payer_name", "payer_class", "basis"],
     ]
     rates = rates_in_force(

@@ -160,7 +160,7 @@ def fee_explorer(ctx: report.Context, top_n: int = 15) -> Dashboard:
     and number of codes (``fee_comparisons.fee_comparison`` → ``plots.fee_heatmap``)."""
     import ipywidgets as w
 
-    charges = report.load(ctx, "charges", ["procedure_code", "modifiers", "date_of_service"])
+    charges = report.load(ctx, "charges", fee_comparisons.CHARGE_COLUMNS)
     terms = report.load(ctx, "contracts")
     fees = report.load(ctx, "fee_schedules")
     medicare = report.load(ctx, "medicare_fees")

@@ -631,3 +631,14 @@ def test_a_page_waits_for_the_page_pricing_the_lines_instead_of_pricing_them_too
     assert not page.is_alive()
     assert len(got) == 1
     pd.testing.assert_frame_equal(got[0], lines)
+
+
+def test_fee_heatmap_without_a_single_percent_says_so(db_url: str) -> None:
+    comparison = _comparison(db_url)
+    blank = comparison.assign(
+        rate_cents=pd.array([pd.NA] * len(comparison), dtype="Int64"),
+        pct_of_medicare=pd.array([pd.NA] * len(comparison), dtype="Float64"),
+    )
+    fig = plots.fee_heatmap(blank)
+    assert not fig.data  # no grey grid
+    assert "No percent of Medicare to show" in fig.layout.annotations[0].text

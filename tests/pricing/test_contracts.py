@@ -411,3 +411,27 @@ def test_fee_headline_states_the_as_of_date_and_reference() -> None:
     }
     empty = fee_comparisons.fee_headline(out.iloc[0:0], "2025-05-01", None).iloc[0]
     assert empty["medicare_locality"] == "unknown" and empty["codes_compared"] == 0
+
+
+def test_fee_comparison_leaves_out_a_payer_billed_only_as_a_supplement() -> None:
+    """A Medigap plan on contract at "100 % of Medicare", billed only as the secondary payer,
+    has no column (it pays the patient's share, not an allowed amount; issue 12); a payer
+    billed as primary keeps its column whether or not it is also someone's secondary."""
+    charges, terms, fees = _comparison_inputs()
+    gap = frames.contracts(
+        {"payer_id": "MGAP", "payer_name": "Medigap", "basis": "medicare_percent",
+         "medicare_percent_x1000": 100000, "medicare_locality": LOCALITY},
+    )  # fmt: skip
+    terms = pd.concat([terms, gap], ignore_index=True)
+    billed = charges.assign(primary_payer_id="MCR", secondary_payer_id="MGAP")
+    without = fee_comparisons.fee_comparison(billed, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
+    assert "MGAP" not in set(without["payer_id"])
+    assert fee_comparisons.supplements(billed) == {"MGAP"}
+    primary_too = billed.assign(primary_payer_id=["MGAP"] + ["MCR"] * (len(billed) - 1))
+    kept = fee_comparisons.fee_comparison(
+        primary_too, terms, fees, MEDICARE, "2025-05-01", LOCALITY
+    )
+    assert "MGAP" in set(kept["payer_id"])
+    # Without the payer columns nothing is left out (the older callers' charges).
+    plain = fee_comparisons.fee_comparison(charges, terms, fees, MEDICARE, "2025-05-01", LOCALITY)
+    assert "MGAP" in set(plain["payer_id"])

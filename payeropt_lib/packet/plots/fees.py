@@ -44,6 +44,11 @@ def fee_heatmap(comparison: pd.DataFrame) -> go.Figure:
     """
     if comparison.empty:
         return empty_figure("No billed codes or contracts in force for this period.")
+    if comparison["pct_of_medicare"].isna().all():  # a grey grid says nothing (issue 12)
+        return empty_figure(
+            "No percent of Medicare to show: no contracted rate on file for these codes on "
+            "this date, or no Medicare amount for them (the table has what is on file)."
+        )
     codes = list(dict.fromkeys(comparison["code_label"]))
     payers = list(dict.fromkeys(comparison["payer_label"]))
     cells = comparison.assign(
