@@ -168,3 +168,31 @@ def _cell_size_of_a_test():
     privacy.set_small_cell(privacy.SMALL_CELL)
     yield
     privacy.set_small_cell(privacy.SMALL_CELL)
+
+
+def opted_in_org(engine, name: str, files: Path | None = None) -> str:
+    """A new practice, opted in, at the demo's locality, its ``files`` loaded (a practice
+    folder, ``onboarding.load_folder``) when given; returns its key."""
+    from payeropt_lib.demo import files as demo
+
+    org = name[:1].lower() + uuid.uuid4().hex[:10]
+    orgs.create(engine, org, name, OWNER, locality=demo.DEMO_LOCALITY)
+    orgs.opt_in(engine, org, OWNER, True)
+    if files is not None:
+        onboarding.load_folder(engine, org, files, OWNER)
+    return org
+
+
+def demo_835s(engine, org: str, seed: int, folder: Path) -> list[Path]:
+    """The demo payers' 835s for the loaded practice ``org`` (planned with ``seed``),
+    written into ``folder``, in posting order."""
+    from payeropt_lib.demo import practice
+    from payeropt_lib.demo import remittances as demo_era
+
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = practice.payment_plan(engine, org, seed)
+    paths = []
+    for name, content in sorted(demo_era.remittance_files(plan, seed).items()):
+        (folder / name).write_bytes(content)
+        paths.append(folder / name)
+    return paths

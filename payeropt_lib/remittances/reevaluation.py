@@ -354,6 +354,12 @@ def _findings_and_tasks(
     # Tasks: one per (claim, payment) with live under-paid lines, as posting opens them.
     t = tables.tasks
     existing = store.read_in(conn, t, org_id, "remit_id", found.remittances["remit_id"])
+    # Only the tasks of the claims evaluated (a charges import's scope holds every claim
+    # with a finding, so every task; this keeps a task out of reach all the same).
+    evaluated = pd.MultiIndex.from_frame(found.claims[["claim_id", "remit_id"]].astype(str))
+    existing = existing[
+        pd.MultiIndex.from_frame(existing[["claim_id", "remit_id"]].astype(str)).isin(evaluated)
+    ]
     # A posting later reversed opened its task all the same (posting came first): the
     # correction that follows recovers it, as at posting.
     wanted = tasks.to_open(new, contracts)

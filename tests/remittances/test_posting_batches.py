@@ -11,31 +11,23 @@ with another amount, and one file named twice.
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import pytest
 
 from payeropt_lib import store
 from payeropt_lib.demo import files as demo
-from payeropt_lib.demo import practice
-from payeropt_lib.demo import remittances as demo_era
 from payeropt_lib.errors import PayeroptError, PaymentKeyConflict, X12Error
-from payeropt_lib.inputs import onboarding
 from payeropt_lib.remittances import posting, tasks
-from payeropt_lib.store import orgs, tables
-from tests.conftest import OWNER, comparable
+from payeropt_lib.store import tables
+from tests.conftest import OWNER, comparable, demo_835s, opted_in_org
 
 SEED = 7
 PLAN_SEED = 3  # the payers' plan whose 835s hold a reversal (seed 7's do not)
 
 
 def new_org(engine, files: Path) -> str:
-    org = "b" + uuid.uuid4().hex[:10]
-    orgs.create(engine, org, "Batches", OWNER, locality=demo.DEMO_LOCALITY)
-    orgs.opt_in(engine, org, OWNER, True)
-    onboarding.load_folder(engine, org, files, OWNER)
-    return org
+    return opted_in_org(engine, "Batches", files)
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +40,8 @@ def practice_files(tmp_path_factory):
 @pytest.fixture
 def era_list(engine, practice_files, tmp_path) -> list[Path]:
     """The demo's 835s in posting order, with the odd files a real folder holds."""
-    org = new_org(engine, practice_files)
-    plan = practice.payment_plan(engine, org, PLAN_SEED)
     out = tmp_path / "era"
-    out.mkdir()
-    paths = []
-    for name, content in sorted(demo_era.remittance_files(plan, PLAN_SEED).items()):
-        (out / name).write_bytes(content)
-        paths.append(out / name)
+    paths = demo_835s(engine, new_org(engine, practice_files), PLAN_SEED, out)
     first = paths[0].read_bytes()
     # The first payment again, with another BPR02: a different payment under a used key.
     changed = re.sub(

@@ -18,12 +18,9 @@ import pytest
 
 from payeropt_lib import store
 from payeropt_lib.demo import files as demo
-from payeropt_lib.demo import practice
-from payeropt_lib.demo import remittances as demo_era
-from payeropt_lib.inputs import onboarding
 from payeropt_lib.remittances import posting, tasks, worklists
-from payeropt_lib.store import audit, orgs, tables
-from tests.conftest import OWNER, org_snapshot
+from payeropt_lib.store import audit, tables
+from tests.conftest import OWNER, demo_835s, opted_in_org, org_snapshot
 from tests.test_cli import payeropt
 
 MANAGER_ENV = {"PAYEROPT_ACTOR": "pat", "PAYEROPT_ROLE": "practice_manager"}
@@ -40,15 +37,8 @@ def practice_files(tmp_path_factory):
 @pytest.fixture
 def worked(engine, practice_files, tmp_path):
     """The practice loaded, its 835s posted: (org, database URL)."""
-    org = "w" + uuid.uuid4().hex[:10]
-    orgs.create(engine, org, "Worklist", OWNER, locality=demo.DEMO_LOCALITY)
-    orgs.opt_in(engine, org, OWNER, True)
-    onboarding.load_folder(engine, org, practice_files, OWNER)
-    files = demo_era.remittance_files(practice.payment_plan(engine, org, 7), 7)
-    paths = []
-    for name, content in sorted(files.items()):
-        (tmp_path / name).write_bytes(content)
-        paths.append(tmp_path / name)
+    org = opted_in_org(engine, "Worklist", practice_files)
+    paths = demo_835s(engine, org, 7, tmp_path / "era")
     assert all(isinstance(o, posting.PostResult) for _, o in posting.post_files(
         engine, org, paths, OWNER
     ))  # fmt: skip

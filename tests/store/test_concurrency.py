@@ -21,12 +21,10 @@ import sqlalchemy as sa
 
 from payeropt_lib import store
 from payeropt_lib.demo import files as demo
-from payeropt_lib.demo import practice
-from payeropt_lib.demo import remittances as demo_era
 from payeropt_lib.inputs import imports, onboarding
 from payeropt_lib.remittances import posting
 from payeropt_lib.store import audit, orgs, tables
-from tests.conftest import OWNER, ROOT, comparable
+from tests.conftest import OWNER, ROOT, comparable, demo_835s, opted_in_org
 
 ENV = {**os.environ, "PAYEROPT_ACTOR": "olivia", "PAYEROPT_ROLE": "owner"}
 ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), ENV.get("PYTHONPATH")]))
@@ -34,10 +32,7 @@ SEED = 7
 
 
 def new_org(engine) -> str:
-    org = "c" + uuid.uuid4().hex[:10]
-    orgs.create(engine, org, "Concurrent", OWNER, locality=demo.DEMO_LOCALITY)
-    orgs.opt_in(engine, org, OWNER, True)
-    return org
+    return opted_in_org(engine, "Concurrent")
 
 
 @pytest.fixture(scope="module")
@@ -123,16 +118,8 @@ def test_a_reader_is_never_blocked_by_a_writer(db_url, practice_files):
 def era_files(db_url, practice_files, tmp_path):
     """The demo's 835s for the practice (planned from a loaded copy of it)."""
     engine = store.engine_for(db_url)
-    org = new_org(engine)
-    onboarding.load_folder(engine, org, practice_files, OWNER)
-    plan = practice.payment_plan(engine, org, SEED)
-    out = tmp_path / "era"
-    out.mkdir()
-    paths = []
-    for name, content in sorted(demo_era.remittance_files(plan, SEED).items()):
-        (out / name).write_bytes(content)
-        paths.append(out / name)
-    return paths
+    org = opted_in_org(engine, "Concurrent", practice_files)
+    return demo_835s(engine, org, SEED, tmp_path / "era")
 
 
 def test_the_same_835_posted_twice_at_once_is_posted_once(db_url, practice_files, era_files):
