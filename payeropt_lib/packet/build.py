@@ -39,7 +39,7 @@ from payeropt_lib.errors import PageFailed, PayeroptError
 from payeropt_lib.store import access, tables
 from payeropt_lib.store.access import Identity
 
-from . import cells, pages
+from . import cells, kernels, pages
 from .cache import CACHE_ENV
 from .context import Context, context, existing_database
 from .display import small_cell_markdown
@@ -111,10 +111,8 @@ def retrying_kernel_start(run: Callable[[], T], name: str) -> T:
 
 
 def run_page(job: PageJob) -> float:
-    """Execute ``job.notebook`` with papermill, export it offline; returns seconds."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
+    """Execute ``job.notebook`` in this process's warm kernel (``kernels``), export it
+    offline; returns seconds."""
     started = time.monotonic()
     out_dir = Path(job.out_dir)
     executed = out_dir / EXECUTED_DIR / Path(job.notebook).name
@@ -124,36 +122,24 @@ def run_page(job: PageJob) -> float:
     # The page's own cell size, for what this process renders of it (the kernel sets its own).
     privacy.set_small_cell(parameters["suppress_below"])
     if make_url(parameters["db_url"]).password is not None:
-        # papermill writes parameters into the executed notebook: a password must not be
-        # there. The kernel inherits PAYEROPT_DB instead, and db_url "" means "use it".
+        # The executed notebook holds its parameters: a password must not be there. The
+        # kernel inherits PAYEROPT_DB instead, and db_url "" means "use it" (a kernel
+        # started under another PAYEROPT_DB is not reused: ``kernels``).
         os.environ["PAYEROPT_DB"], parameters["db_url"] = parameters["db_url"], ""
     try:
         notebook = retrying_kernel_start(
-            lambda: pm.execute_notebook(
-                job.notebook,
-                str(executed),
-                parameters=parameters,
-                kernel_name=KERNEL_NAME,
-                cwd=str(Path(job.notebook).parent),
-                progress_bar=False,
-                log_output=False,
+            lambda: kernels.run(
+                Path(job.notebook),
+                executed,
+                parameters,
+                KERNEL_NAME,
                 # The kernel's own log is not the user's business (a TCP warning at
                 # start-up). A failing cell still raises here.
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-                # Every output is in by the time the last cell's reply is, and a page only
-                # reads the store: kill the kernel rather than ask it to stop. The polite
-                # way (SIGINT, shutdown request, wait for the process) took 0.2-0.3 s a
-                # page and, one page in ten, 2.6 s more (benchmarks/kernel_shutdown.py).
-                shutdown_kernel="immediate",
-                # papermill saves the notebook before and after every cell by default:
-                # ~45 whole-notebook writes a page, plotly figures and validation included,
-                # were a quarter of a packet's time. It is written once, when done (or
-                # with the failing cell's error, before PapermillExecutionError).
-                request_save_on_cell_execute=False,
+                ["--IPKernelApp.log_level=CRITICAL"],
             ),
             Path(job.notebook).name,
         )
-    except PapermillExecutionError as err:
+    except kernels.PageError as err:
         raise PageFailed(
             Path(job.notebook).name, err.exec_count, err.ename, err.evalue, str(executed)
         ) from err
@@ -398,13 +384,16 @@ def _execute(
 ) -> None:
     """Run every job; ``on_done`` gets each result or exception as it completes."""
     if workers <= 1:
-        for plan, job in jobs:
-            try:
-                result, error = _run(job), None
-            except Exception as err:  # noqa: BLE001 - one practice's failure is reported
-                result, error = None, err
-            on_done(plan, job, result, error)
-            progress.update()
+        try:
+            for plan, job in jobs:
+                try:
+                    result, error = _run(job), None
+                except Exception as err:  # noqa: BLE001 - one practice's failure is reported
+                    result, error = None, err
+                on_done(plan, job, result, error)
+                progress.update()
+        finally:
+            kernels.shutdown()  # the run's warm kernel ends with the run, in this process
         return
     # spawn: a worker must not inherit the parent's open database connections and threads.
     context = multiprocessing.get_context("spawn")

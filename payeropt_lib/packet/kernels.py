@@ -1,0 +1,140 @@
+"""One warm kernel per process for a packet's pages (issue 12, item 6).
+
+A page used to start a kernel of its own and import the library in it again: about 1.5 s
+of a page's 2-3 s. Here a process (the caller, or each worker of the packet pool, across
+pages and practices) keeps one kernel and runs page after page in it. The notebooks stay
+the source of every page: each is parameterized as papermill does (its ``parameters``
+cell, then an injected one) and run cell by cell by nbclient, as papermill does, in the
+warm kernel. Before a page, the kernel's namespace is cleared (``%reset -f``), so no page
+can lean on a name another page left; the modules it imported stay loaded, which is the
+point. The kernel is started again when it died, when the working folder or the
+``PAYEROPT_DB`` it inherited differ, and is killed when the process ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing.util
+import os
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# A hidden first cell: the page starts from an empty namespace in the warm kernel.
+RESET = 'get_ipython().run_line_magic("reset", "-f")'
+_RESET_TAG = "payeropt-reset"
+_warm: dict = {}  # "km": the kernel manager, "key": (kernel, cwd, PAYEROPT_DB)
+_finalizer: list = []
+
+
+class PageError(Exception):
+    """A cell of the page raised: its number (``In [n]``) and the error's name and text."""
+
+    def __init__(self, exec_count: int | None, ename: str, evalue: str) -> None:
+        super().__init__(exec_count, ename, evalue)
+        self.exec_count, self.ename, self.evalue = exec_count, ename, evalue
+
+
+def run(notebook: Path, executed: Path, parameters: dict, kernel_name: str, extra: list[str]):  # noqa: ANN201 - a NotebookNode
+    """Run ``notebook`` with ``parameters`` in this process's warm kernel; save it to
+    ``executed`` (with the failing cell's error, when one fails) and return it. Raises
+    ``PageError`` when a cell fails, ``RuntimeError`` when the kernel dies while starting
+    (the caller starts it again: ``build.retrying_kernel_start``)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from nbformat import v4, write
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    cwd = str(notebook.parent)
+    nb = parameterize_notebook(
+        load_notebook_node(str(notebook)), parameters, kernel_name=kernel_name, language="python"
+    )
+    reset = v4.new_code_cell(RESET, metadata={"tags": [_RESET_TAG]})
+    nb.cells.insert(0, reset)
+    km = _kernel(kernel_name, cwd)
+    client = NotebookClient(
+        nb,
+        km=km,
+        kernel_name=kernel_name,
+        resources={"metadata": {"path": cwd}},
+        extra_arguments=extra,
+    )
+    failed: CellExecutionError | None = None
+    try:
+        client.execute(cleanup_kc=False, cwd=cwd)
+    except CellExecutionError as err:
+        failed = err  # the kernel is fine: a page's own error
+    except BaseException:
+        if client.kc is not None:
+            client.kc.stop_channels()
+        if client.km is not None and km is None:
+            _warm.update(km=client.km)  # so that shutdown kills the one just started
+        shutdown()  # a kernel that died (or never answered) is not used again
+        raise
+    if client.kc is not None:
+        client.kc.stop_channels()
+    if km is None:
+        _keep(client.km, kernel_name, cwd)
+    nb.cells = [c for c in nb.cells if _RESET_TAG not in c.get("metadata", {}).get("tags", [])]
+    for cell in nb.cells:  # "In [n]" as the page has them, without the hidden first cell
+        if cell.cell_type == "code" and cell.get("execution_count"):
+            cell.execution_count -= 1
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    write(nb, str(executed))
+    if failed is not None:
+        raise PageError(_failing_cell(nb), failed.ename, failed.evalue) from failed
+    return nb
+
+
+def _failing_cell(nb) -> int | None:  # noqa: ANN001 - a NotebookNode
+    for cell in nb.cells:
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return cell.get("execution_count")
+    return None
+
+
+def _kernel(kernel_name: str, cwd: str):  # noqa: ANN202 - a kernel manager, or None
+    """The warm kernel for this page, or None (nbclient then starts one, kept by
+    ``_keep``)."""
+    key = (kernel_name, cwd, os.environ.get("PAYEROPT_DB"))
+    km = _warm.get("km")
+    if km is None:
+        return None
+    if _warm.get("key") != key or not _alive(km):
+        shutdown()
+        return None
+    return km
+
+
+def _keep(km, kernel_name: str, cwd: str) -> None:  # noqa: ANN001 - a kernel manager
+    _warm.update(km=km, key=(kernel_name, cwd, os.environ.get("PAYEROPT_DB")))
+    if not _finalizer:  # a pool worker ends through multiprocessing, not atexit
+        _finalizer.append(multiprocessing.util.Finalize(None, shutdown, exitpriority=10))
+        import atexit
+
+        atexit.register(shutdown)
+
+
+def _alive(km) -> bool:  # noqa: ANN001
+    from jupyter_core.utils import run_sync
+
+    try:
+        return bool(run_sync(km.is_alive)())
+    except Exception:  # noqa: BLE001 - a kernel we cannot ask is not alive
+        return False
+
+
+def shutdown() -> None:
+    """Kill this process's warm kernel, if any (a page only reads: no polite stop needed;
+    docs/report.md, "Speed")."""
+    from jupyter_core.utils import run_sync
+
+    km = _warm.pop("km", None)
+    _warm.pop("key", None)
+    if km is None:
+        return
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception as err:  # noqa: BLE001 - already gone
+        logger.debug("warm kernel shutdown: %s", err)
