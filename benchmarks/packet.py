@@ -48,12 +48,9 @@ def _clock() -> callable:
 
 
 def packet_bytes(folder: Path) -> int:
-    """What a practice manager receives: pages, index and assets (not _executed/)."""
-    return sum(
-        p.stat().st_size
-        for p in folder.rglob("*")
-        if p.is_file() and packets.EXECUTED_DIR not in p.relative_to(folder).parts
-    )
+    """What a practice manager receives: the packet folder (pages, index, assets; the
+    executed notebooks are kept elsewhere, if at all)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def single(root: Path, claims_per_month: int, seed: int) -> None:

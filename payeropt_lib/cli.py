@@ -588,6 +588,14 @@ def report_cmd(
         bool, typer.Option("--pdf", help="also print the packet to DIR/packet.pdf, Summary first")
     ] = False,
     paper: Annotated[str, typer.Option(help="paper for --pdf: letter or a4")] = "letter",
+    keep_notebooks: Annotated[
+        Path | None,
+        typer.Option(
+            "--keep-notebooks",
+            help="keep the executed notebooks here (default: removed once the pages are "
+            "written; a failed page's is kept and named)",
+        ),
+    ] = None,
     actor: ActorOpt = None,
     role: RoleOpt = None,
     db: DbOpt = None,
@@ -611,7 +619,7 @@ def report_cmd(
     if org is not None:
         index = packets.write_packet(
             url, org, out, date_from, date_to, as_of, who=who, workers=workers,
-            suppress_below=suppress_below,
+            suppress_below=suppress_below, keep_notebooks=keep_notebooks,
         )  # fmt: skip
         typer.echo(str(index))
         if pdf:
@@ -621,7 +629,7 @@ def report_cmd(
         return
     result = packets.write_packets(
         url, out, None, date_from, date_to, as_of, who=who, workers=workers,
-        suppress_below=suppress_below,
+        suppress_below=suppress_below, keep_notebooks=keep_notebooks,
     )  # fmt: skip
     for org_id, path in sorted(result.packets.items()):
         typer.echo(f"{org_id}: {path}")

@@ -10,7 +10,9 @@ index.html; the other practices go on and the failure is reported at the end.
 A packet is a folder that opens from ``file://`` with the network off: ``index.html``, one
 HTML file per page, and ``assets/`` holding plotly.js and JupyterLab's stylesheet once (a
 page links them by relative path instead of embedding 5 MB each). The executed notebooks
-stay in ``_executed/`` for debugging.
+are not part of it (what a manager receives stays small): they go to ``keep_notebooks``
+(``report --keep-notebooks DIR``), or to a temporary folder that is removed once the pages
+are written and kept, and named in the error, when a page fails.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ KERNEL_NAME = "python3"  # the kernel of the interpreter running us: the project
 PACKET_TEMPLATE = "packet"
 INDEX_TEMPLATE = "packet_index.html.j2"
 BATCH_TEMPLATE = "batch_index.html.j2"
-EXECUTED_DIR = "_executed"
 ASSETS_DIR = "assets"
 PLOTLY_JS = "plotly.min.js"
 LAB_CSS = "lab.css"
@@ -78,6 +79,7 @@ class PageJob:
     title: str
     slug: str
     out_dir: str
+    executed_dir: str  # where the executed notebook goes (outside the packet)
     parameters: dict
     chrome: dict  # the page's header / navigation / footer (``_on_page``)
     practice: str
@@ -115,7 +117,7 @@ def run_page(job: PageJob) -> float:
     offline; returns seconds."""
     started = time.monotonic()
     out_dir = Path(job.out_dir)
-    executed = out_dir / EXECUTED_DIR / Path(job.notebook).name
+    executed = Path(job.executed_dir) / Path(job.notebook).name
     target = out_dir / f"{job.slug}.html"
     target.unlink(missing_ok=True)  # a failed page leaves no stale copy
     parameters, saved = dict(job.parameters), os.environ.get("PAYEROPT_DB")
@@ -298,6 +300,7 @@ class _Plan:
     error: str | None = None
     exception: BaseException | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    notebooks: Path | None = None  # the executed notebooks' folder
 
 
 def _plan(
@@ -309,11 +312,13 @@ def _plan(
     as_of: str | None,
     generated_at: str,
     suppress_below: int = 0,
+    notebooks: Path | None = None,
 ) -> _Plan:
     ctx = context(org_id, url, period_start or "", period_end or "", as_of or "", suppress_below)
     chosen = pages.PAGES
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / EXECUTED_DIR).mkdir(exist_ok=True)
+    notebooks = notebooks or Path(tempfile.mkdtemp(prefix="payeropt-notebooks-"))
+    notebooks.mkdir(parents=True, exist_ok=True)
     # An index left from an earlier run would link to pages this run may fail to rewrite.
     (out_dir / "index.html").unlink(missing_ok=True)
     write_assets(out_dir)
@@ -335,13 +340,38 @@ def _plan(
             title=page.title,
             slug=page.slug,
             out_dir=str(out_dir),
+            executed_dir=str(notebooks),
             parameters=parameters,
             chrome=_on_page(chrome, page.slug),
             practice=ctx.name,
         )
         for page in chosen
     ]
-    return _Plan(org_id, out_dir, ctx, chrome, parameters, jobs, pages_left=len(chosen))
+    return _Plan(
+        org_id, out_dir, ctx, chrome, parameters, jobs, pages_left=len(chosen),
+        notebooks=notebooks,
+    )  # fmt: skip
+
+
+def _notebooks_root(keep: Path | None) -> tuple[Path, bool]:
+    """Where a run's executed notebooks go: ``keep``, else a new temporary folder (True:
+    remove what the run did not need kept, ``_tidy_notebooks``)."""
+    if keep is not None:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        return Path(keep), False
+    return Path(tempfile.mkdtemp(prefix="payeropt-notebooks-")), True
+
+
+def _tidy_notebooks(root: Path, plans: list[_Plan], written: dict) -> None:
+    """A temporary notebooks folder: the practices whose pages were all written need
+    theirs no more; a failed page's notebook stays for whoever reads the error."""
+    for plan in plans:
+        if plan.org_id in written and plan.notebooks is not None:
+            shutil.rmtree(plan.notebooks, ignore_errors=True)
+    if root.is_dir() and not any(root.iterdir()):
+        root.rmdir()
+    elif root.is_dir():
+        logger.warning("executed notebooks of failed pages kept in %s", root)
 
 
 def _finish(plan: _Plan, who: Identity | None) -> Path:
@@ -478,8 +508,13 @@ def write_packet(
     who: Identity | None = None,
     workers: int | None = None,
     suppress_below: int = 0,
+    keep_notebooks: Path | None = None,
 ) -> Path:
     """Run every page of ``pages.PAGES`` for one practice and write its HTML packet.
+
+    The executed notebooks go to ``keep_notebooks`` when given, else to a temporary
+    folder removed once the pages are written (kept, and named in ``PageFailed``, when a
+    page fails); never into the packet.
 
     The packet shows the practice its own counts; ``suppress_below`` N hides counts from
     1 to N-1 for a practice that wants it anyway (``report --suppress-below``).
@@ -496,10 +531,19 @@ def write_packet(
     if who is not None:
         access.authorize(engine, org_id, who, "report.run", target=str(out_dir))
     generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    plan = _plan(
-        url, org_id, Path(out_dir), period_start, period_end, as_of, generated_at, suppress_below
-    )
+    root, temporary = _notebooks_root(keep_notebooks)
+    try:
+        plan = _plan(
+            url, org_id, Path(out_dir), period_start, period_end, as_of, generated_at,
+            suppress_below, root,
+        )  # fmt: skip
+    except BaseException:
+        if temporary:  # refused before any page ran (not opted in, a bad date)
+            shutil.rmtree(root, ignore_errors=True)
+        raise
     written = _run_plans([plan], workers or default_workers(), who, "packet pages")
+    if temporary:
+        _tidy_notebooks(root, [plan], written)
     if org_id not in written:
         assert plan.exception is not None
         raise plan.exception
@@ -534,6 +578,7 @@ def write_packets(
     who: Identity | None = None,
     workers: int | None = None,
     suppress_below: int = 0,
+    keep_notebooks: Path | None = None,
 ) -> BatchResult:
     """A packet per practice in ``out_dir/<org_id>/`` and ``out_dir/index.html`` listing them.
 
@@ -554,6 +599,7 @@ def write_packets(
     generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     failed: dict[str, str] = {}
     plans: list[_Plan] = []
+    root, temporary = _notebooks_root(keep_notebooks)  # a folder per practice inside
     for org_id in org_ids:
         try:
             if who is not None:
@@ -568,11 +614,14 @@ def write_packets(
                     as_of,
                     generated_at,
                     suppress_below,
+                    root / org_id,
                 )  # fmt: skip
             )
         except PayeroptError as err:
             failed[org_id] = str(err)
     written = _run_plans(plans, workers or default_workers(), who, "packets")
+    if temporary:
+        _tidy_notebooks(root, plans, written)
     for plan in plans:
         if plan.org_id not in written:
             failed[plan.org_id] = plan.error or "not every page was written"

@@ -13,6 +13,7 @@ point. The kernel is started again when it died, when the working folder or the
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing.util
 import os
@@ -66,6 +67,9 @@ def run(notebook: Path, executed: Path, parameters: dict, kernel_name: str, extr
     except CellExecutionError as err:
         failed = err  # the kernel is fine: a page's own error
     except BaseException:
+        # nbclient registers an exit hook before it starts a kernel and drops it only
+        # once the kernel answered: a kernel that died starting would leave it behind.
+        atexit.unregister(client._cleanup_kernel)
         if client.kc is not None:
             client.kc.stop_channels()
         if client.km is not None and km is None:
@@ -111,8 +115,6 @@ def _keep(km, kernel_name: str, cwd: str) -> None:  # noqa: ANN001 - a kernel ma
     _warm.update(km=km, key=(kernel_name, cwd, os.environ.get("PAYEROPT_DB")))
     if not _finalizer:  # a pool worker ends through multiprocessing, not atexit
         _finalizer.append(multiprocessing.util.Finalize(None, shutdown, exitpriority=10))
-        import atexit
-
         atexit.register(shutdown)
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from payeropt_lib.packet import pages
 from payeropt_lib.packet.build import ASSETS_DIR as ASSETS
-from payeropt_lib.packet.build import EXECUTED_DIR as EXECUTED
 
 PLOTLY_JS_BANNER = "* plotly.js v"  # the first line of plotly.min.js
 
@@ -24,7 +23,7 @@ def packet_files(index: Path) -> list[Path]:
     database (``out/demo/files``, ``payeropt.sqlite``), which are not part of it."""
     folder = index.parent
     pages_ = [p for p in folder.glob("*.html") if p.is_file()]
-    parts = [p for sub in (ASSETS, EXECUTED) for p in (folder / sub).rglob("*") if p.is_file()]
+    parts = [p for p in (folder / ASSETS).rglob("*") if p.is_file()]
     return sorted(pages_ + parts)
 
 

@@ -66,10 +66,9 @@ def test_packet_has_index_and_every_page(demo_packet: Path) -> None:
         # Every page (and the index) links the index and every page.
         hrefs = {v for tag, k, v in refs(path) if tag == "a"}
         assert {"index.html", *(p.href for p in pages.PAGES)} <= hrefs, path
-    # Executed notebooks are kept for debugging, outside the packet proper.
-    assert not list(demo_packet.parent.glob("*.ipynb"))
-    executed = demo_packet.parent / packets.EXECUTED_DIR
-    assert sorted(p.name for p in executed.iterdir()) == sorted(p.notebook for p in pages.PAGES)
+    # Executed notebooks are not part of what the manager receives (issue 12).
+    assert not list(demo_packet.parent.rglob("*.ipynb"))
+    assert not (demo_packet.parent / "_executed").exists()
 
 
 def test_every_page_has_the_practice_header(demo_packet: Path) -> None:
@@ -167,12 +166,8 @@ def test_no_patient_or_claim_identifier_in_any_packet_file(
 
 
 def test_packet_is_small(demo_packet: Path) -> None:
-    shipped = [
-        p
-        for p in packet_files(demo_packet)
-        if packets.EXECUTED_DIR not in p.relative_to(demo_packet.parent).parts
-    ]
-    size = sum(p.stat().st_size for p in shipped)
+    # What the manager receives: the pages, the index and the assets (issue 12: <= 6 MB).
+    size = sum(p.stat().st_size for p in packet_files(demo_packet))
     assert size <= PACKET_LIMIT, f"{size:,} bytes"
 
 

@@ -4,6 +4,7 @@ an index of practices, and no practice's data in another's packet."""
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,6 +232,13 @@ def test_a_failing_practice_does_not_stop_the_others(
     assert "No packet:" in index and 'href="alpha/index.html"' in index
     error = errors.BatchFailed(result.failed, len(result.packets), str(result.index))
     assert str(error).startswith("2 of 3 packets failed")
+    # The failed page's notebook is kept outside the packets, where the error says; the
+    # pages that were written left none behind.
+    kept = Path(result.failed["beta"].split("the executed notebook is ")[1])
+    assert kept.is_file() and kept.parent.name == "beta"
+    assert sorted(p.name for p in kept.parent.parent.iterdir()) == ["beta"]
+    assert not list((tmp_path / "out").rglob("*.ipynb"))
+    shutil.rmtree(kept.parent.parent)
 
 
 def test_cli_report_all_exits_non_zero_when_one_fails(
@@ -246,8 +254,11 @@ def test_cli_report_all_exits_non_zero_when_one_fails(
     args = ["report", "--all", "--out", str(out), "--as-of", AS_OF, "--workers", "1"]
     # As a user runs it (cli.run, what the console script exits with): a user error is
     # one line on stderr and exit 2. (A bare `report` is test_cli.py's usage error.)
-    done = payeropt(*args, "--actor", "t", "--role", "owner", db=url)
-    executed = out / "beta" / packets.EXECUTED_DIR / "99_fragile.ipynb"
+    kept = tmp_path / "notebooks"
+    done = payeropt(
+        *args, "--keep-notebooks", str(kept), "--actor", "t", "--role", "owner", db=url
+    )
+    executed = kept / "beta" / "99_fragile.ipynb"  # outside the packets (issue 12)
     assert (done.code, done.err) == (
         2,
         "payeropt: 1 of 2 packets failed (beta: report page 99_fragile.ipynb failed in cell "
@@ -256,6 +267,8 @@ def test_cli_report_all_exits_non_zero_when_one_fails(
     )
     assert done.out == f"alpha: {out / 'alpha' / 'index.html'}\n{out / 'index.html'}\n"
     assert (out / "index.html").is_file() and (out / "alpha" / "index.html").is_file()
+    assert executed.is_file() and (kept / "alpha" / "99_fragile.ipynb").is_file()
+    assert not list(out.rglob("*.ipynb"))
 
 
 def test_packet_on_postgresql_keeps_the_password_out_of_every_file(

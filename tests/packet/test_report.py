@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 import socket
 import tempfile
 import threading
@@ -266,12 +267,16 @@ def test_failing_notebook_names_notebook_and_cell(
     (out / "index.html").write_text("stale")
     with pytest.raises(errors.PageFailed) as err:
         packets.write_packet(db_url, "t", out, as_of=AS_OF)
-    executed = out / packets.EXECUTED_DIR / "99_boom.ipynb"
+    # Kept outside the packet, in the temporary folder the run made, and named (issue 12).
+    executed = Path(err.value.executed)
+    assert executed.name == "99_boom.ipynb" and out not in executed.parents
     assert str(err.value) == (
         "report page 99_boom.ipynb failed in cell In [3] (ValueError: boom); no index.html "
         f"was written; the executed notebook is {executed}"
     )
     assert executed.is_file()
+    assert not list(out.rglob("*.ipynb"))
+    shutil.rmtree(executed.parent)
     assert not (out / "index.html").exists()
     assert not (out / "boom.html").exists()
 
