@@ -87,10 +87,12 @@ class PageJob:
 
 @dataclass(frozen=True)
 class HeadlineJob:
-    """Compute a practice's headline numbers (for its index and the batch index)."""
+    """Compute a practice's headline numbers (for its index and, in a batch, the index of
+    practices)."""
 
     org_id: str
     parameters: dict
+    for_batch: bool = True  # also under the 11 rule, for the index of practices
 
 
 def retrying_kernel_start(run: Callable[[], T], name: str) -> T:
@@ -167,6 +169,8 @@ def run_headline(job: HeadlineJob) -> dict:
     p = job.parameters
     dates = (p["db_url"], p["period_start"], p["period_end"], p["as_of"])
     own = headline_figures(headline(context(job.org_id, *dates, p["suppress_below"])))
+    if not job.for_batch:  # one practice's packet: nothing combines practices
+        return own
     ctx = context(job.org_id, *dates, privacy.SMALL_CELL)
     return {**own, "batch_figures": headline_figures(headline(ctx))["figures"]}
 
@@ -313,6 +317,7 @@ def _plan(
     generated_at: str,
     suppress_below: int = 0,
     notebooks: Path | None = None,
+    for_batch: bool = False,
 ) -> _Plan:
     ctx = context(org_id, url, period_start or "", period_end or "", as_of or "", suppress_below)
     chosen = pages.PAGES
@@ -332,7 +337,7 @@ def _plan(
         "as_of": formats.day(ctx.as_of, ""),
         "suppress_below": int(suppress_below),
     }
-    jobs: list[PageJob | HeadlineJob] = [HeadlineJob(org_id, parameters)]
+    jobs: list[PageJob | HeadlineJob] = [HeadlineJob(org_id, parameters, for_batch)]
     jobs += [
         PageJob(
             org_id=org_id,
@@ -615,6 +620,7 @@ def write_packets(
                     generated_at,
                     suppress_below,
                     root / org_id,
+                    for_batch=True,
                 )  # fmt: skip
             )
         except PayeroptError as err:
