@@ -150,7 +150,7 @@ def post_files(
     none depends on what another posts (reversals, tasks to close, payments already
     posted), so a batch stores exactly what posting its files one by one stores, each
     file with its own ``remit_files`` row, result and audit entry; what a file costs
-    whatever its size is then paid once a batch (docs/era.md, "Posting many files").
+    whatever its size is then paid once a batch (docs/remittances.md, "Many small files").
     A batch holds at most ``batch_lines`` remitted lines (a larger file is a batch of
     its own) and ``BATCH_FILES`` files, to bound memory and the time the practice's
     writer lock is held.
