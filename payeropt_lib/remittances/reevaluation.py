@@ -467,42 +467,9 @@ def _recover(
         conn, tables.findings, org_id, "task_id", open_tasks["task_id"].astype(int).tolist(),
         ["task_id", "claim_id", "line_number", "allowed_cents"],
     )  # fmt: skip
-    task_lines = task_lines.merge(
-        open_tasks[["task_id", "remit_id", "amount_cents", "state"]], on="task_id"
-    )
-    lines = found.lines
-    answered = lines[lines["line_number"].notna() & ~lines["is_reversal"].astype(bool)]
-    both = task_lines.merge(
-        answered[["claim_id", "line_number", "remit_id", "allowed_cents", "outcome"]].astype(
-            {"line_number": "int64"}
-        ),
-        on=["claim_id", "line_number"],
-        suffixes=("", "_later"),
-    )
-    both = both[both["remit_id_later"] > both["remit_id"]]
-    if both.empty:
+    recovered = tasks.recoveries(task_lines, found.lines, open_tasks, later=True)
+    if recovered.empty:
         return 0
-    per = (
-        both.assign(under=both["outcome"].eq("underpaid"))
-        .groupby(["task_id", "remit_id_later"])
-        .agg(
-            still_under=("under", "any"),
-            gained=("allowed_cents_later", "sum"),
-            before=("allowed_cents", "sum"),
-            amount_cents=("amount_cents", "first"),
-            state=("state", "first"),
-        )
-    )
-    done = per[~per["still_under"]].reset_index().sort_values("remit_id_later")
-    done = done.drop_duplicates("task_id")
-    amount = (done["gained"] - done["before"]).clip(lower=0).clip(upper=done["amount_cents"])
-    recovered = pd.DataFrame(
-        {
-            "task_id": done["task_id"].astype("int64"),
-            "state": done["state"],
-            "amount_cents": amount.astype("int64"),
-        }
-    )
     tasks.apply(conn, org_id, who.actor, tasks.Plan(tasks.NONE_OPENED, recovered), [], now)
     return len(recovered)
 

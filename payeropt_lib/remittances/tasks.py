@@ -142,37 +142,75 @@ def plan(
     Needs: ``findings`` of this posting (kind, claim_id, remit_id, payer_id, variance_cents,
     cause, remit_date, product_line, contract_from); its ``lines`` (claim_id, line_number,
     is_reversal, allowed_cents, outcome); the practice's ``open_tasks`` on the claims of
-    ``claims_answered(lines)`` (task_id, amount_cents, state) and the earlier findings of
-    those tasks (``task_findings``: task_id, claim_id, line_number, allowed_cents);
-    ``contracts`` for the appeal windows. A task is recovered when none of its lines is
-    under-paid any more on this posting. Nothing is changed; ``apply`` writes the plan.
+    ``claims_answered(lines)`` (task_id, amount_cents, state) and the
+    earlier findings of those tasks (``task_findings``: task_id, claim_id, line_number,
+    allowed_cents); ``contracts`` for the appeal windows. A task is recovered
+    (``recoveries``) when none of its lines is under-paid any more on this posting.
+    Nothing is changed; ``apply`` writes the plan.
     """
-    recovered = NONE_RECOVERED
-    if len(open_tasks):
-        both = task_findings.merge(
-            _answered(lines)[["claim_id", "line_number", "allowed_cents", "outcome"]],
-            on=["claim_id", "line_number"],
-            suffixes=("_old", ""),
-        ).assign(under=lambda d: d["outcome"].eq("underpaid"))
-        per_task = both.groupby("task_id").agg(
+    recovered = recoveries(task_findings, lines, open_tasks) if len(open_tasks) else NONE_RECOVERED
+    return Plan(opened=to_open(findings, contracts), recovered=recovered)
+
+
+def recoveries(
+    task_findings: pd.DataFrame,
+    lines: pd.DataFrame,
+    open_tasks: pd.DataFrame,
+    *,
+    later: bool = False,
+) -> pd.DataFrame:
+    """The open tasks a posting of ``lines`` recovers: none of their lines is under-paid on
+    it any more. The amount recovered is what it allowed above the task's lines as found,
+    from 0 to the amount at stake. The one rule for posting (``plan``) and re-evaluation.
+
+    Needs ``task_findings`` (task_id, claim_id, line_number, allowed_cents: the tasks'
+    lines as found), ``lines`` (claim_id, line_number, is_reversal, allowed_cents,
+    outcome) and ``open_tasks`` (task_id, amount_cents, state); with ``later``, remit_id
+    in both.
+    ``later``: ``lines`` hold several payments (a re-evaluation): only those after a
+    task's own count, each on its own, and the earliest that recovers it does, as posting
+    in order would have. Returns task_id, state (before), amount_cents.
+    """
+    paid_by = ["remit_id"] if later else []  # which payment answered, and the task's
+    answer = ["claim_id", "line_number", *paid_by, "allowed_cents", "outcome"]
+    both = task_findings.merge(
+        _answered(lines)[answer].astype({"line_number": "int64"}),
+        on=["claim_id", "line_number"],
+        suffixes=("_old", ""),
+    ).merge(
+        open_tasks[["task_id", *paid_by, "amount_cents", "state"]].rename(
+            columns={"remit_id": "task_remit_id"}
+        ),
+        on="task_id",
+    )
+    keys = ["task_id"]
+    if later:
+        both = both[both["remit_id"] > both["task_remit_id"]]
+        keys.append("remit_id")
+    if both.empty:
+        return NONE_RECOVERED
+    per = (
+        both.assign(under=both["outcome"].eq("underpaid"))
+        .groupby(keys)
+        .agg(
             still_under=("under", "any"),
             gained=("allowed_cents", "sum"),
             before=("allowed_cents_old", "sum"),
+            amount_cents=("amount_cents", "first"),
+            state=("state", "first"),
         )
-        done = (
-            per_task[~per_task["still_under"]]
-            .reset_index()
-            .merge(open_tasks[["task_id", "amount_cents", "state"]], on="task_id")
-        )
-        amount = (done["gained"] - done["before"]).clip(lower=0).clip(upper=done["amount_cents"])
-        recovered = pd.DataFrame(
-            {
-                "task_id": done["task_id"].astype("int64"),
-                "state": done["state"],
-                "amount_cents": amount.astype("int64"),
-            }
-        )
-    return Plan(opened=to_open(findings, contracts), recovered=recovered)
+    )
+    done = per[~per["still_under"]].reset_index()
+    if later:
+        done = done.sort_values("remit_id", kind="stable").drop_duplicates("task_id")
+    amount = (done["gained"] - done["before"]).clip(lower=0).clip(upper=done["amount_cents"])
+    return pd.DataFrame(
+        {
+            "task_id": done["task_id"].astype("int64"),
+            "state": done["state"],
+            "amount_cents": amount.astype("int64"),
+        }
+    )
 
 
 def to_open(findings: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
