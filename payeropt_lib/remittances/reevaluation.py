@@ -165,14 +165,14 @@ def reevaluate(
                         found.remittances, ["remit_id"], "payer_id")  # fmt: skip
     _update_changed(conn, org_id, tables.remit_claims, claims, found.claims,
                     ["remit_id", "claim_seq"], "matched")  # fmt: skip
-    denials = found.denials.assign(void=_in(found.denials, reversed_))
+    denials = found.denials.assign(void=_rows_in(found.denials, reversed_, CLAIM_KEY))
     for table, frame in ((tables.remit_lines, found.lines), (tables.denials, denials)):
         rows = _rows_of(conn, table, remit_ids, scope)
         conn.execute(delete(table).where(table.c.org_id == org_id, rows))
         store.insert_rows(conn, table, frame.assign(org_id=org_id))
     _replace_problems(conn, org_id, remit_ids, scope, found.problems)
 
-    new = found.findings.assign(void=_in(found.findings, reversed_))
+    new = found.findings.assign(void=_rows_in(found.findings, reversed_, CLAIM_KEY))
     counts = _findings_and_tasks(
         conn, org_id, stored["findings"], new, found, practice.contracts, who, now, cause
     )
@@ -235,7 +235,7 @@ def _replace_problems(
     if scope is not None:
         kept = store.read_in(conn, p, org_id, "remit_id", remit_ids)
         ours = (
-            _in(kept.assign(claim_seq=kept["claim_seq"].fillna(-1)), scope)
+            _rows_in(kept.assign(claim_seq=kept["claim_seq"].fillna(-1)), scope, CLAIM_KEY)
             & kept["kind"].isin(CLAIM_PROBLEMS).to_numpy()
         )
         both = pd.concat(
@@ -285,14 +285,22 @@ def as_parsed(stored: dict[str, pd.DataFrame]) -> tuple[Remit, pd.DataFrame]:
     return remit, transactions.drop(columns=["org_id"], errors="ignore")
 
 
-def _in(frame: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
-    """Whether each row's (remit_id, claim_seq) is among ``keys``'."""
-    cols = ["remit_id", "claim_seq"]
-    if frame.empty or keys.empty:
+CLAIM_KEY = ["remit_id", "claim_seq"]
+
+
+def _rows_in(frame: pd.DataFrame, other: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Whether each row's ``key`` is among ``other``'s (numbers compared as int64, the
+    rest as text: a stored Int64 and a computed int64 are one key)."""
+    if frame.empty or other.empty:
         return np.zeros(len(frame), bool)
-    return pd.MultiIndex.from_frame(frame[cols].astype("int64")).isin(
-        pd.MultiIndex.from_frame(keys[cols].astype("int64"))
-    )
+
+    def index(f: pd.DataFrame) -> pd.MultiIndex:
+        columns = {
+            c: f[c].astype("int64" if pd.api.types.is_numeric_dtype(f[c]) else "str") for c in key
+        }
+        return pd.MultiIndex.from_frame(pd.DataFrame(columns))
+
+    return index(frame).isin(index(other))
 
 
 def _update_changed(
@@ -349,21 +357,18 @@ def _findings_and_tasks(
         a, b = both[column], both[f"{column}_old"]
         same &= ((a == b).fillna(False).astype(bool) | (a.isna() & b.isna())).to_numpy()
     same &= ~both["void"].astype(bool).to_numpy()
-    gone = live_old[~_keys_in(live_old, new)]
+    gone = live_old[~_rows_in(live_old, new, LINE_KEY)]
 
     # Tasks: one per (claim, payment) with live under-paid lines, as posting opens them.
     t = tables.tasks
     existing = store.read_in(conn, t, org_id, "remit_id", found.remittances["remit_id"])
     # Only the tasks of the claims evaluated (a charges import's scope holds every claim
     # with a finding, so every task; this keeps a task out of reach all the same).
-    evaluated = pd.MultiIndex.from_frame(found.claims[["claim_id", "remit_id"]].astype(str))
-    existing = existing[
-        pd.MultiIndex.from_frame(existing[["claim_id", "remit_id"]].astype(str)).isin(evaluated)
-    ]
+    keys = ["claim_id", "remit_id"]
+    existing = existing[_rows_in(existing, found.claims, keys)]
     # A posting later reversed opened its task all the same (posting came first): the
     # correction that follows recovers it, as at posting.
     wanted = tasks.to_open(new, contracts)
-    keys = ["claim_id", "remit_id"]
     matched = wanted.merge(existing, on=keys, how="left", suffixes=("", "_task"))
     is_open = matched["state"].isin(tasks.OPEN_STATES).to_numpy()
     to_open = wanted[matched["task_id"].isna().to_numpy()]
@@ -376,9 +381,7 @@ def _findings_and_tasks(
         ).to_numpy()
     ]
     open_existing = existing[existing["state"].isin(tasks.OPEN_STATES)]
-    withdrawn = open_existing[
-        ~pd.MultiIndex.from_frame(open_existing[keys]).isin(pd.MultiIndex.from_frame(wanted[keys]))
-    ]
+    withdrawn = open_existing[~_rows_in(open_existing, wanted, keys)]
     note = f"re-evaluated: {cause}"
     tasks.revise(
         conn,
@@ -418,14 +421,6 @@ def _findings_and_tasks(
         "tasks_withdrawn": len(withdrawn),
         "tasks_recovered": recovered,
     }
-
-
-def _keys_in(frame: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
-    if frame.empty or other.empty:
-        return np.zeros(len(frame), bool)
-    return pd.MultiIndex.from_frame(frame[LINE_KEY].astype("int64")).isin(
-        pd.MultiIndex.from_frame(other[LINE_KEY].astype("int64"))
-    )
 
 
 def _delete_keys(conn: Connection, org_id: str, table, keys: pd.DataFrame) -> None:  # noqa: ANN001
