@@ -1,6 +1,6 @@
 """What a packet page pays for its kernel: a one-cell notebook through papermill, with the
 kernel stopped politely (nbclient's default) and killed (``shutdown_kernel="immediate"``,
-what ``packet.build.run_page`` does).
+what ``packet.jobs.run_page`` does).
 
     .venv/bin/python benchmarks/kernel_shutdown.py [--runs 20]
 

@@ -588,6 +588,15 @@ def report_cmd(
         bool, typer.Option("--pdf", help="also print the packet to DIR/packet.pdf, Summary first")
     ] = False,
     paper: Annotated[str, typer.Option(help="paper for --pdf: letter or a4")] = "letter",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="run the pages on the dask.distributed cluster whose scheduler is at this "
+            "address (tcp://HOST:8786), instead of this machine's cores; needs a PostgreSQL "
+            "store (docs/report.md)",
+        ),
+    ] = None,
     keep_notebooks: Annotated[
         Path | None,
         typer.Option(
@@ -609,6 +618,10 @@ def report_cmd(
         raise typer.BadParameter("name one practice, or pass --all", param_hint="ORG")
     if paper not in ("letter", "a4"):
         raise typer.BadParameter(f"{paper!r} is not letter or a4", param_hint="--paper")
+    if scheduler is not None and workers is not None:
+        raise typer.BadParameter(
+            "the cluster's workers run the pages: drop --workers", param_hint="--scheduler"
+        )
     # Packets are aggregate-only, so every role may run one; default to the least privileged.
     who = Identity.of(actor or getpass.getuser(), role or "analyst")
     out = config.checked_out_dir(out)
@@ -619,7 +632,7 @@ def report_cmd(
     if org is not None:
         index = packets.write_packet(
             url, org, out, date_from, date_to, as_of, who=who, workers=workers,
-            suppress_below=suppress_below, keep_notebooks=keep_notebooks,
+            suppress_below=suppress_below, keep_notebooks=keep_notebooks, scheduler=scheduler,
         )  # fmt: skip
         typer.echo(str(index))
         if pdf:
@@ -629,7 +642,7 @@ def report_cmd(
         return
     result = packets.write_packets(
         url, out, None, date_from, date_to, as_of, who=who, workers=workers,
-        suppress_below=suppress_below, keep_notebooks=keep_notebooks,
+        suppress_below=suppress_below, keep_notebooks=keep_notebooks, scheduler=scheduler,
     )  # fmt: skip
     for org_id, path in sorted(result.packets.items()):
         typer.echo(f"{org_id}: {path}")

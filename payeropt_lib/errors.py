@@ -370,6 +370,18 @@ class PdfUnavailable(PayeroptError):
 
 
 @_error
+class ClusterUnavailable(PayeroptError):
+    """``report --scheduler``: the dask cluster cannot run the packets (no ``distributed``
+    installed, no scheduler at the address, a store its workers cannot read, versions that
+    differ between here and the workers)."""
+
+    address: str
+    reason: str
+
+    message = "cannot run the packets on the dask cluster at {address}: {reason}"
+
+
+@_error
 class BadReportDate(PayeroptError):
     """A report date parameter that is not an ISO date, or a period that ends before it starts."""
 

@@ -52,6 +52,9 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.BulkNeedsSelection: errors.BulkNeedsSelection("written_off"),
     errors.NoTasksSelected: errors.NoTasksSelected("acme", "of payer ACME"),
     errors.PdfUnavailable: errors.PdfUnavailable("no Chromium found"),
+    errors.ClusterUnavailable: errors.ClusterUnavailable(
+        "tcp://10.0.0.5:8786", "a SQLite store is a file the workers cannot read"
+    ),
     errors.BadReportDate: errors.BadReportDate("as_of", "soon"),
     errors.UnknownTable: errors.UnknownTable("audit_log", ("charges", "findings")),
     errors.OutputFolderError: errors.OutputFolderError("/srv/out", "/srv: Permission denied"),

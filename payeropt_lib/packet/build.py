@@ -2,10 +2,11 @@
 
 ``write_packet`` makes one practice's packet; ``write_packets`` makes one for each of many
 practices (``payeropt report --all``) plus a consultant's index of them. Both cut the work
-into jobs (one per page, plus one per practice for its headline numbers) and run them in a
-pool of worker processes: a page is a papermill run of its notebook in a fresh kernel,
-then an nbconvert export through ``templates/packet``. A practice whose page fails gets no
-index.html; the other practices go on and the failure is reported at the end.
+into jobs (``jobs``: one per page, plus one per practice for its headline numbers) and run
+them in a pool of worker processes, or on a dask cluster's workers (``cluster``): a page
+is its notebook run in the worker's warm kernel, then an nbconvert export through
+``templates/packet``. A practice whose page fails gets no index.html; the other practices
+go on and the failure is reported at the end.
 
 A packet is a folder that opens from ``file://`` with the network off: ``index.html``, one
 HTML file per page, and ``assets/`` holding plotly.js and JupyterLab's stylesheet once (a
@@ -18,7 +19,6 @@ are written and kept, and named in the error, when a page fails.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import multiprocessing
 import os
@@ -29,7 +29,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -37,21 +36,18 @@ from tqdm import tqdm
 
 from payeropt_lib import config, formats, store
 from payeropt_lib.analytics import privacy, summary
-from payeropt_lib.errors import PageFailed, PayeroptError
+from payeropt_lib.errors import PayeroptError
 from payeropt_lib.store import access, tables
 from payeropt_lib.store.access import Identity
 
-from . import cells, kernels, pages
+from . import cells, cluster, kernels, pages
 from .cache import CACHE_ENV
 from .context import Context, context, existing_database
-from .display import small_cell_markdown
-from .loaders import headline, headline_figures
+from .jobs import PACKET_TEMPLATE, HeadlineJob, PageJob, exporter
+from .jobs import run as run_job
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
-KERNEL_NAME = "python3"  # the kernel of the interpreter running us: the project's venv
-PACKET_TEMPLATE = "packet"
 INDEX_TEMPLATE = "packet_index.html.j2"
 BATCH_TEMPLATE = "batch_index.html.j2"
 ASSETS_DIR = "assets"
@@ -59,143 +55,9 @@ PLOTLY_JS = "plotly.min.js"
 LAB_CSS = "lab.css"
 # JupyterLab's stylesheets that the lab template would inline into every page.
 LAB_STYLESHEETS = ("index.css", "theme-light.css")
-# jupyter_client picks a kernel's five ports, closes them, then the kernel binds them; a
-# kernel started at the same moment elsewhere can take one in between, and the new kernel
-# dies with "Address already in use" before it answers (jupyter/jupyter_client#154). No
-# cell has run then, so starting again is safe; a fresh start picks fresh ports.
-KERNEL_STARTS = 3
-_KERNEL_DIED = "Kernel died before replying to kernel_info"
-
-
-# --- jobs (run in worker processes: plain data in, plain data out) ---------------------
-
-
-@dataclass(frozen=True)
-class PageJob:
-    """Run one page notebook of one practice and write its HTML."""
-
-    org_id: str
-    notebook: str  # absolute path of the notebook to run
-    title: str
-    slug: str
-    out_dir: str
-    executed_dir: str  # where the executed notebook goes (outside the packet)
-    parameters: dict
-    chrome: dict  # the page's header / navigation / footer (``_on_page``)
-    practice: str
-
-
-@dataclass(frozen=True)
-class HeadlineJob:
-    """Compute a practice's headline numbers (for its index and, in a batch, the index of
-    practices)."""
-
-    org_id: str
-    parameters: dict
-    for_batch: bool = True  # also under the 11 rule, for the index of practices
-
-
-def retrying_kernel_start(run: Callable[[], T], name: str) -> T:
-    """``run()`` (which starts a kernel and runs ``name`` in it), started again up to
-    ``KERNEL_STARTS`` times in all if the kernel dies before it answers: see
-    ``KERNEL_STARTS``. Any other error, or the last start's, is raised."""
-    for start in range(1, KERNEL_STARTS + 1):
-        try:
-            return run()
-        except RuntimeError as err:
-            if _KERNEL_DIED not in str(err) or start == KERNEL_STARTS:
-                raise
-            logger.warning(
-                "%s: the kernel died while starting (start %d of %d); starting another",
-                name,
-                start,
-                KERNEL_STARTS,
-            )
-    raise AssertionError("unreachable: the last start returns or raises")
-
-
-def run_page(job: PageJob) -> float:
-    """Execute ``job.notebook`` in this process's warm kernel (``kernels``), export it
-    offline; returns seconds."""
-    started = time.monotonic()
-    out_dir = Path(job.out_dir)
-    executed = Path(job.executed_dir) / Path(job.notebook).name
-    target = out_dir / f"{job.slug}.html"
-    target.unlink(missing_ok=True)  # a failed page leaves no stale copy
-    parameters, saved = dict(job.parameters), os.environ.get("PAYEROPT_DB")
-    # The page's own cell size, for what this process renders of it (the kernel sets its own).
-    privacy.set_small_cell(parameters["suppress_below"])
-    if make_url(parameters["db_url"]).password is not None:
-        # The executed notebook holds its parameters: a password must not be there. The
-        # kernel inherits PAYEROPT_DB instead, and db_url "" means "use it" (a kernel
-        # started under another PAYEROPT_DB is not reused: ``kernels``).
-        os.environ["PAYEROPT_DB"], parameters["db_url"] = parameters["db_url"], ""
-    try:
-        notebook = retrying_kernel_start(
-            lambda: kernels.run(
-                Path(job.notebook),
-                executed,
-                parameters,
-                KERNEL_NAME,
-                # The kernel's own log is not the user's business (a TCP warning at
-                # start-up). A failing cell still raises here.
-                ["--IPKernelApp.log_level=CRITICAL"],
-            ),
-            Path(job.notebook).name,
-        )
-    except kernels.PageError as err:
-        raise PageFailed(
-            Path(job.notebook).name, err.exec_count, err.ename, err.evalue, str(executed)
-        ) from err
-    finally:
-        if saved is None:
-            os.environ.pop("PAYEROPT_DB", None)
-        else:
-            os.environ["PAYEROPT_DB"] = saved
-    notebook.metadata["title"] = f"{job.title} · {job.practice}"
-    for cell in notebook.cells:  # sentences about small counts, for the packet's cell size
-        if cell.cell_type == "markdown":
-            cell.source = small_cell_markdown(cell.source)
-    body, _ = _exporter().from_notebook_node(notebook, resources={"packet": job.chrome})
-    target.write_text(body, encoding="utf-8")
-    return time.monotonic() - started
-
-
-def run_headline(job: HeadlineJob) -> dict:
-    """The practice's headline numbers as display text (``loaders.headline_figures``):
-    ``figures`` for its own index, at its own cell size; ``batch_figures`` for the
-    consultant's batch index, which combines practices and so hides counts of 1-10
-    (``privacy.SMALL_CELL``) whatever the practice's packet does."""
-    p = job.parameters
-    dates = (p["db_url"], p["period_start"], p["period_end"], p["as_of"])
-    own = headline_figures(headline(context(job.org_id, *dates, p["suppress_below"])))
-    if not job.for_batch:  # one practice's packet: nothing combines practices
-        return own
-    ctx = context(job.org_id, *dates, privacy.SMALL_CELL)
-    return {**own, "batch_figures": headline_figures(headline(ctx))["figures"]}
-
-
-def _run(job: PageJob | HeadlineJob) -> object:
-    return run_page(job) if isinstance(job, PageJob) else run_headline(job)
 
 
 # --- rendering helpers ------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def _exporter():
-    """The packet's HTML exporter, one per process: a new one compiles the template's ~90
-    Jinja files again (~0.15 s a page)."""
-    from nbconvert import HTMLExporter
-
-    return HTMLExporter(
-        template_name=PACKET_TEMPLATE,
-        extra_template_basedirs=[str(config.TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        filters=cells.FILTERS,
-    )
 
 
 def _index_environment():
@@ -216,7 +78,7 @@ def _lab_stylesheets() -> list[Path]:
     """JupyterLab's CSS files, from the template directories nbconvert itself searches."""
     found = []
     for name in LAB_STYLESHEETS:
-        for base in _exporter().template_paths:
+        for base in exporter().template_paths:
             path = Path(base) / "static" / name
             if Path(base).name == "lab" and path.is_file():
                 found.append(path)
@@ -416,13 +278,19 @@ def _execute(
     workers: int,
     on_done: Callable[[_Plan, PageJob | HeadlineJob, object, BaseException | None], None],
     progress: tqdm,
+    scheduler: str | None = None,
+    db_url: str = "",
 ) -> None:
-    """Run every job; ``on_done`` gets each result or exception as it completes."""
+    """Run every job, here or on the dask cluster at ``scheduler`` (``cluster``);
+    ``on_done`` gets each result or exception as it completes."""
+    if scheduler is not None:
+        cluster.execute(jobs, scheduler, db_url, on_done, progress)
+        return
     if workers <= 1:
         try:
             for plan, job in jobs:
                 try:
-                    result, error = _run(job), None
+                    result, error = run_job(job), None
                 except Exception as err:  # noqa: BLE001 - one practice's failure is reported
                     result, error = None, err
                 on_done(plan, job, result, error)
@@ -434,7 +302,7 @@ def _execute(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         running: dict[Future, tuple[_Plan, PageJob | HeadlineJob]] = {
-            pool.submit(_run, job): (plan, job) for plan, job in jobs
+            pool.submit(run_job, job): (plan, job) for plan, job in jobs
         }
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -463,7 +331,12 @@ class BatchResult:
 
 
 def _run_plans(
-    plans: list[_Plan], workers: int, who: Identity | None, desc: str
+    plans: list[_Plan],
+    workers: int,
+    who: Identity | None,
+    desc: str,
+    scheduler: str | None = None,
+    db_url: str = "",
 ) -> dict[str, Path]:
     jobs = [(plan, job) for plan in plans for job in plan.jobs]
     written: dict[str, Path] = {}
@@ -491,7 +364,7 @@ def _run_plans(
         try:
             # A bar on a terminal (pages take seconds each); silent when not a TTY.
             with tqdm(total=len(jobs), desc=desc, unit="page", leave=False, disable=None) as bar:
-                _execute(jobs, workers, on_done, bar)
+                _execute(jobs, workers, on_done, bar, scheduler, db_url)
         finally:
             if saved is None:
                 os.environ.pop(CACHE_ENV, None)
@@ -514,6 +387,7 @@ def write_packet(
     workers: int | None = None,
     suppress_below: int = 0,
     keep_notebooks: Path | None = None,
+    scheduler: str | None = None,
 ) -> Path:
     """Run every page of ``pages.PAGES`` for one practice and write its HTML packet.
 
@@ -526,7 +400,8 @@ def write_packet(
 
     Writes ``out_dir/<slug>.html`` per page, ``out_dir/assets/``, then
     ``out_dir/index.html`` (returned). Defaults: as_of = today, period = every date of
-    service on file, ``workers`` = the machine's cores (pages run in parallel). A failing
+    service on file, ``workers`` = the machine's cores (pages run in parallel; or, with
+    ``scheduler``, on that dask cluster's workers: ``cluster``). A failing
     notebook raises ``PageFailed`` and leaves no index.html. With ``who``, the run is
     authorized and audited as ``report.run``.
     """
@@ -546,7 +421,7 @@ def write_packet(
         if temporary:  # refused before any page ran (not opted in, a bad date)
             shutil.rmtree(root, ignore_errors=True)
         raise
-    written = _run_plans([plan], workers or default_workers(), who, "packet pages")
+    written = _run_plans([plan], workers or default_workers(), who, "packet pages", scheduler, url)
     if temporary:
         _tidy_notebooks(root, [plan], written)
     if org_id not in written:
@@ -584,6 +459,7 @@ def write_packets(
     workers: int | None = None,
     suppress_below: int = 0,
     keep_notebooks: Path | None = None,
+    scheduler: str | None = None,
 ) -> BatchResult:
     """A packet per practice in ``out_dir/<org_id>/`` and ``out_dir/index.html`` listing them.
 
@@ -591,8 +467,9 @@ def write_packets(
     combines practices, so its figures always hide counts of 1-10.
 
     ``org_ids`` None = every opted-in practice. Pages of all practices share one pool of
-    ``workers`` processes. A practice that is refused (not opted in, not allowed) or whose
-    page fails gets no packet; the others go on, and the index says which failed and why.
+    ``workers`` processes, or the workers of the dask cluster at ``scheduler``. A practice
+    that is refused (not opted in, not allowed) or whose page fails gets no packet; the
+    others go on, and the index says which failed and why.
     """
     started = time.monotonic()
     url = existing_database(_absolute_url(config.resolve_db_url(db_url)))
@@ -625,7 +502,7 @@ def write_packets(
             )
         except PayeroptError as err:
             failed[org_id] = str(err)
-    written = _run_plans(plans, workers or default_workers(), who, "packets")
+    written = _run_plans(plans, workers or default_workers(), who, "packets", scheduler, url)
     if temporary:
         _tidy_notebooks(root, plans, written)
     for plan in plans:

@@ -7,8 +7,9 @@ the source of every page: each is parameterized as papermill does (its ``paramet
 cell, then an injected one) and run cell by cell by nbclient, as papermill does, in the
 warm kernel. Before a page, the kernel's namespace is cleared (``%reset -f``), so no page
 can lean on a name another page left; the modules it imported stay loaded, which is the
-point. The kernel is started again when it died, when the working folder or the
-``PAYEROPT_DB`` it inherited differ, and is killed when the process ends.
+point. The kernel is started again when it died, when the working folder, the
+``PAYEROPT_DB`` or the run's cache folder it inherited differ, and is killed when the process
+ends (or, on a cluster's worker, when the run ends: ``cluster``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import logging
 import multiprocessing.util
 import os
 from pathlib import Path
+
+from .cache import CACHE_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ def run(notebook: Path, executed: Path, parameters: dict, kernel_name: str, extr
     """Run ``notebook`` with ``parameters`` in this process's warm kernel; save it to
     ``executed`` (with the failing cell's error, when one fails) and return it. Raises
     ``PageError`` when a cell fails, ``RuntimeError`` when the kernel dies while starting
-    (the caller starts it again: ``build.retrying_kernel_start``)."""
+    (the caller starts it again: ``jobs.retrying_kernel_start``)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from nbformat import v4, write
@@ -101,7 +104,7 @@ def _failing_cell(nb) -> int | None:  # noqa: ANN001 - a NotebookNode
 def _kernel(kernel_name: str, cwd: str):  # noqa: ANN202 - a kernel manager, or None
     """The warm kernel for this page, or None (nbclient then starts one, kept by
     ``_keep``)."""
-    key = (kernel_name, cwd, os.environ.get("PAYEROPT_DB"))
+    key = _key(kernel_name, cwd)
     km = _warm.get("km")
     if km is None:
         return None
@@ -112,10 +115,16 @@ def _kernel(kernel_name: str, cwd: str):  # noqa: ANN202 - a kernel manager, or 
 
 
 def _keep(km, kernel_name: str, cwd: str) -> None:  # noqa: ANN001 - a kernel manager
-    _warm.update(km=km, key=(kernel_name, cwd, os.environ.get("PAYEROPT_DB")))
+    _warm.update(km=km, key=_key(kernel_name, cwd))
     if not _finalizer:  # a pool worker ends through multiprocessing, not atexit
         _finalizer.append(multiprocessing.util.Finalize(None, shutdown, exitpriority=10))
         atexit.register(shutdown)
+
+
+def _key(kernel_name: str, cwd: str) -> tuple:
+    """What a warm kernel took from this process when it started, and must still match:
+    its working folder and the environment a page reads (the store, the run's cache)."""
+    return (kernel_name, cwd, os.environ.get("PAYEROPT_DB"), os.environ.get(CACHE_ENV))
 
 
 def _alive(km) -> bool:  # noqa: ANN001

@@ -13,8 +13,7 @@ from nbclient import NotebookClient
 
 from payeropt_lib import config
 from payeropt_lib.analytics import directory, recovery
-from payeropt_lib.packet import build as packets
-from payeropt_lib.packet import cells, dashboards, report
+from payeropt_lib.packet import cells, dashboards, jobs, report
 from tests.packet.conftest import DEMO_AS_OF
 from tests.packet.reading import table_rows
 
@@ -134,11 +133,11 @@ def test_notebook_runs_headless_and_a_widget_change_redraws(
         nb,
         timeout=300,
         kernel_name="python3",
-        shutdown_kernel="immediate",  # as packets.run_page does
+        shutdown_kernel="immediate",  # as jobs.run_page does
         resources={"metadata": {"path": str(config.NOTEBOOKS_DIR)}},
     )
-    # Kernels start alongside the packet tests' (see packets.KERNEL_STARTS).
-    packets.retrying_kernel_start(client.execute, path.name)
+    # Kernels start alongside the packet tests' (see jobs.KERNEL_STARTS).
+    jobs.retrying_kernel_start(client.execute, path.name)
     out = nb.cells[-1].outputs
     assert any("redrawn" in o.get("text", "") for o in out), out
     # The dashboard cell put a live widget (not a static picture) in the notebook.

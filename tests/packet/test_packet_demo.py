@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from payeropt_lib import config
 from payeropt_lib.packet import build as packets
-from payeropt_lib.packet import pages
+from payeropt_lib.packet import jobs, pages
 from tests.packet.conftest import DEMO_AS_OF
 from tests.packet.reading import PLOTLY_JS_BANNER, packet_files, page_files, refs
 
@@ -225,7 +225,7 @@ def test_an_index_of_practices_hides_the_small_counts_a_practice_sees_in_its_own
     practices (``report --all``) holds the same figure to the 11 rule (issue 12)."""
     parameters = {"db_url": demo_url, "period_start": "", "period_end": "",
                   "as_of": DEMO_AS_OF, "suppress_below": 0}  # fmt: skip
-    headline = packets.run_headline(packets.HeadlineJob(config.DEMO_ORG, parameters))
+    headline = jobs.run_headline(jobs.HeadlineJob(config.DEMO_ORG, parameters))
     own, combined = dict(headline["figures"]), dict(headline["batch_figures"])
     assert combined["Recovered"] == "<11 claims"
     assert own["Recovered"].startswith("$"), own

@@ -24,7 +24,7 @@ from payeropt_lib.analytics import directory, fee_comparisons, privacy, recovery
 from payeropt_lib.errors import NotOptedIn, StoreError
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
-from payeropt_lib.packet import cache, display, loaders, pages, plots, report
+from payeropt_lib.packet import cache, display, jobs, loaders, pages, plots, report
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 from tests.conftest import GOOD
@@ -325,10 +325,10 @@ def test_kernel_that_never_starts_fails_its_page(
     only_page(tmp_path, monkeypatch, "fine", "Fine", 'print("fine")')
     out = tmp_path / "out"
     with socket.socket() as held:
-        ports = _kernels_lose_port_race(monkeypatch, held, times=packets.KERNEL_STARTS)
+        ports = _kernels_lose_port_race(monkeypatch, held, times=jobs.KERNEL_STARTS)
         with pytest.raises(RuntimeError, match="Kernel died before replying to kernel_info"):
             packets.write_packet(db_url, "t", out, as_of=AS_OF, workers=1)
-    assert len(ports) == packets.KERNEL_STARTS
+    assert len(ports) == jobs.KERNEL_STARTS
     assert not (out / "index.html").exists()
 
 
