@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 # A hidden first cell: the page starts from an empty namespace in the warm kernel.
 RESET = "from payeropt_lib.packet.kernels import clear_namespace\nclear_namespace()"
 _RESET_TAG = "payeropt-reset"
-_warm: dict = {}  # "km": the kernel manager, "key": (kernel, cwd, PAYEROPT_DB)
+_warm: dict = {}  # "km": the kernel manager, "kc": its client, "key": ``_key``
 _finalizer: list = []
 
 
@@ -65,6 +65,12 @@ def run(notebook: Path, executed: Path, parameters: dict, kernel_name: str, extr
         resources={"metadata": {"path": cwd}},
         extra_arguments=extra,
     )
+    if km is not None:
+        # The warm kernel's client too: a new one waits 0.2 s for the kernel's output
+        # channel to fall silent before the first cell (jupyter_client's wait_for_ready),
+        # 1.7 s of a practice's 8 pages. Replies are matched to their request, so nothing
+        # an earlier page left on a channel can reach this one.
+        client.kc = _warm.get("kc")
     failed: CellExecutionError | None = None
     try:
         client.execute(cleanup_kc=False, cwd=cwd)
@@ -76,14 +82,14 @@ def run(notebook: Path, executed: Path, parameters: dict, kernel_name: str, extr
         atexit.unregister(client._cleanup_kernel)
         if client.kc is not None:
             client.kc.stop_channels()
+        _warm.pop("kc", None)
         if client.km is not None and km is None:
             _warm.update(km=client.km)  # so that shutdown kills the one just started
         shutdown()  # a kernel that died (or never answered) is not used again
         raise
-    if client.kc is not None:
-        client.kc.stop_channels()
     if km is None:
         _keep(client.km, kernel_name, cwd)
+    _warm["kc"] = client.kc
     nb.cells = [c for c in nb.cells if _RESET_TAG not in c.get("metadata", {}).get("tags", [])]
     for cell in nb.cells:  # "In [n]" as the page has them, without the hidden first cell
         if cell.cell_type == "code" and cell.get("execution_count"):
@@ -160,8 +166,10 @@ def shutdown() -> None:
     docs/report.md, "Speed")."""
     from jupyter_core.utils import run_sync
 
-    km = _warm.pop("km", None)
+    km, kc = _warm.pop("km", None), _warm.pop("kc", None)
     _warm.pop("key", None)
+    if kc is not None:
+        kc.stop_channels()
     if km is None:
         return
     try:

@@ -309,12 +309,12 @@ def test_kernel_that_loses_a_port_race_is_started_again(
 ) -> None:
     only_page(tmp_path, monkeypatch, "fine", "Fine", 'print("fine")')
     out = tmp_path / "out"
-    with socket.socket() as held, caplog.at_level("WARNING", logger=packets.__name__):
+    with socket.socket() as held, caplog.at_level("WARNING", logger=jobs.__name__):
         ports = _kernels_lose_port_race(monkeypatch, held, times=1)
         index = packets.write_packet(db_url, "t", out, as_of=AS_OF, workers=1)
         assert len(ports) == 2 and ports[0] == held.getsockname()[1] != ports[1]
     assert index.is_file() and (out / "fine.html").is_file()
-    assert [r.getMessage() for r in caplog.records if r.name == packets.__name__] == [
+    assert [r.getMessage() for r in caplog.records if r.name == jobs.__name__] == [
         "99_fine.ipynb: the kernel died while starting (start 1 of 3); starting another"
     ]
 
