@@ -43,7 +43,7 @@ from payeropt_lib.store.access import Identity
 from . import cells, cluster, kernels, pages
 from .cache import CACHE_ENV
 from .context import Context, context, existing_database
-from .jobs import PACKET_TEMPLATE, HeadlineJob, PageJob, exporter
+from .jobs import PACKET_TEMPLATE, HeadlineJob, PageJob, exporter, prestart_kernel
 from .jobs import run as run_job
 
 logger = logging.getLogger(__name__)
@@ -286,7 +286,12 @@ def _execute(
     if scheduler is not None:
         cluster.execute(jobs, scheduler, db_url, on_done, progress)
         return
+    # Each process's kernel boots while the process starts on its first job.
+    notebooks = {str(Path(j.notebook).parent) for _, j in jobs if isinstance(j, PageJob)}
+    prestart = (prestart_kernel, (notebooks.pop(),)) if len(notebooks) == 1 else (None, ())
     if workers <= 1:
+        if prestart[0] is not None:
+            prestart[0](*prestart[1])
         try:
             for plan, job in jobs:
                 try:
@@ -300,7 +305,9 @@ def _execute(
         return
     # spawn: a worker must not inherit the parent's open database connections and threads.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=prestart[0], initargs=prestart[1]
+    ) as pool:
         running: dict[Future, tuple[_Plan, PageJob | HeadlineJob]] = {
             pool.submit(run_job, job): (plan, job) for plan, job in jobs
         }

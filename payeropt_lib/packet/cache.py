@@ -4,6 +4,11 @@
 kernels (outside the packet, removed afterwards). Pages run in parallel: the first page to
 ask for a frame holds a lock while it builds it, and a page that asks meanwhile waits for
 it rather than building it again on the same cores. Outside a packet run nothing is kept.
+
+Kept this way: every table a page loads (``context.load``: so every page of a run also
+reads the same snapshot of the store, even if an import lands mid-run), the priced
+remitted lines (``loaders.adjudicated``) and the renewal evidence
+(``loaders.renewal_evidence``, on the Summary and the Contract renewals page).
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
+
+T = TypeVar("T")
 
 CACHE_ENV = "PAYEROPT_REPORT_CACHE"  # set by packet.build for one run's kernels
 
@@ -24,19 +32,20 @@ def cache_file(name: str) -> Path | None:
     return Path(folder) / f"{name}.pkl" if folder else None
 
 
-def shared(name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """The frame ``name``: built by ``build`` once per packet run, then read by every page."""
+def shared(name: str, build: Callable[[], T]) -> T:
+    """The frame (or tuple of frames) ``name``: built by ``build`` once per packet run,
+    then read by every page."""
     kept = cache_file(name)
     if kept is None:
         return build()
     with exclusive(kept.with_suffix(".lock")):
         if kept.is_file():
             return pd.read_pickle(kept)
-        frame = build()
+        value = build()
         partial = kept.with_suffix(f".{os.getpid()}.part")
-        frame.to_pickle(partial)
+        pd.to_pickle(value, partial)
         partial.replace(kept)  # atomic: a page never reads half a file
-    return frame
+    return value
 
 
 @contextmanager

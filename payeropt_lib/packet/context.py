@@ -9,6 +9,7 @@ audit trail).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from payeropt_lib.analytics import privacy
 from payeropt_lib.errors import BadReportDate, NotOptedIn, StoreError, UnknownTable
 from payeropt_lib.pricing import contracts
 from payeropt_lib.store import orgs, tables
+
+from . import cache
 
 # Tables a page may load: the imported data, and what posting 835s made of it. Not the
 # remitted claims themselves (they hold patient names) nor the audit log.
@@ -133,8 +136,14 @@ def context(
 
 def load(ctx: Context, name: str, columns: list[str] | None = None) -> pd.DataFrame:
     """One of the practice's tables (``REPORT_TABLES``) as a typed frame
-    (``store.read_frame``); pass ``columns`` to load only what the page needs."""
+    (``store.read_frame``); pass ``columns`` to load only what the page needs. In a packet
+    run, read from the store once and then shared by every page (``cache``)."""
     table = {t.name: t for t in REPORT_TABLES}.get(name)
     if table is None:
         raise UnknownTable(name, tuple(t.name for t in REPORT_TABLES))
-    return store.read_frame(ctx.engine, table, ctx.org_id, columns=columns)
+    # The columns by name in the key: a short digest keeps the file name short.
+    wanted = hashlib.sha1(repr(columns).encode()).hexdigest()[:12]
+    return cache.shared(
+        f"load-{ctx.org_id}-{name}-{wanted}",
+        lambda: store.read_frame(ctx.engine, table, ctx.org_id, columns=columns),
+    )

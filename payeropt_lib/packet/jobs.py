@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 KERNEL_NAME = "python3"  # the kernel of the interpreter running us: the project's venv
+# The kernel's own log is not the user's business (a TCP warning at start-up). A failing
+# cell still raises.
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 PACKET_TEMPLATE = "packet"
 # jupyter_client picks a kernel's five ports, closes them, then the kernel binds them; a
 # kernel started at the same moment elsewhere can take one in between, and the new kernel
@@ -107,9 +110,7 @@ def run_page(job: PageJob) -> float:
                 executed,
                 parameters,
                 KERNEL_NAME,
-                # The kernel's own log is not the user's business (a TCP warning at
-                # start-up). A failing cell still raises here.
-                ["--IPKernelApp.log_level=CRITICAL"],
+                KERNEL_ARGS,
             ),
             Path(job.notebook).name,
         )
@@ -143,6 +144,12 @@ def run_headline(job: HeadlineJob) -> dict:
         return own
     ctx = context(job.org_id, *dates, privacy.SMALL_CELL)
     return {**own, "batch_figures": headline_figures(headline(ctx))["figures"]}
+
+
+def prestart_kernel(notebooks: str) -> None:
+    """A pool worker's first act: start its warm kernel (in the notebooks' folder) while it
+    goes on to its first job (``kernels.prestart``)."""
+    kernels.prestart(KERNEL_NAME, notebooks, KERNEL_ARGS)
 
 
 def run(job: PageJob | HeadlineJob) -> object:

@@ -28,6 +28,12 @@ logger = logging.getLogger(__name__)
 # A hidden first cell: the page starts from an empty namespace in the warm kernel.
 RESET = "from payeropt_lib.packet.kernels import clear_namespace\nclear_namespace()"
 _RESET_TAG = "payeropt-reset"
+# What ``prestart`` has a new kernel import while its process does other work: what every
+# page imports first (``packet.report`` brings pandas, plotly and the library).
+WARM_UP = "import payeropt_lib.packet.report"
+# As nbclient starts a kernel: IPython's history in memory, never in a file on disk.
+_HISTORY = "--HistoryManager.hist_file=:memory:"
+STARTUP_SECONDS = 60  # nbclient's own startup_timeout
 _warm: dict = {}  # "km": the kernel manager, "kc": its client, "key": ``_key``
 _finalizer: list = []
 
@@ -71,6 +77,7 @@ def run(notebook: Path, executed: Path, parameters: dict, kernel_name: str, extr
         # 1.7 s of a practice's 8 pages. Replies are matched to their request, so nothing
         # an earlier page left on a channel can reach this one.
         client.kc = _warm.get("kc")
+        _ready(km)
     failed: CellExecutionError | None = None
     try:
         client.execute(cleanup_kc=False, cwd=cwd)
@@ -99,6 +106,49 @@ def run(notebook: Path, executed: Path, parameters: dict, kernel_name: str, extr
     if failed is not None:
         raise PageError(_failing_cell(nb), failed.ename, failed.evalue) from failed
     return nb
+
+
+def prestart(kernel_name: str, cwd: str, extra: list[str]) -> None:
+    """Start this process's warm kernel now and have it import the pages' library, without
+    waiting for either: a pool worker's kernel then boots while the worker prices a
+    practice's lines for its headline figures (its first job, no kernel needed) instead of
+    after it. The first page waits for the kernel to answer (``_ready``). Best effort: a
+    kernel that fails here is started again by the first page, as without this."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    if _warm.get("km") is not None:
+        return
+    km = AsyncKernelManager(kernel_name=kernel_name)
+    try:
+        run_sync(km.start_kernel)(extra_arguments=[*extra, _HISTORY], cwd=cwd)
+        kc = km.client()
+        kc.start_channels()
+        kc.allow_stdin = False
+        kc.execute(WARM_UP, silent=True, store_history=False)
+    except Exception as err:  # noqa: BLE001 - the first page starts one itself
+        logger.warning("could not start a kernel ahead of the pages: %s", err)
+        _warm.update(km=km)
+        shutdown()
+        return
+    _keep(km, kernel_name, cwd)
+    _warm.update(kc=kc, ready=False)
+
+
+def _ready(km) -> None:  # noqa: ANN001 - a kernel manager
+    """Wait for a kernel ``prestart`` started to answer (once: then its channels are
+    connected and its import done). A kernel that died starting is shut down and the
+    error raised, as nbclient would (``jobs.retrying_kernel_start`` starts another)."""
+    from jupyter_core.utils import run_sync
+
+    if _warm.get("ready", True):
+        return
+    try:
+        run_sync(_warm["kc"].wait_for_ready)(timeout=STARTUP_SECONDS)
+    except BaseException:
+        shutdown()
+        raise
+    _warm["ready"] = True
 
 
 def clear_namespace() -> None:
@@ -168,6 +218,7 @@ def shutdown() -> None:
 
     km, kc = _warm.pop("km", None), _warm.pop("kc", None)
     _warm.pop("key", None)
+    _warm.pop("ready", None)
     if kc is not None:
         kc.stop_channels()
     if km is None:

@@ -91,7 +91,25 @@ def renewal_evidence(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The contract schedule (``renewals.upcoming``), the rates per contract and top code
     (``renewals.rate_position``) and the negotiation evidence per contract
-    (``renewals.evidence``), loaded for the practice and period."""
+    (``renewals.evidence``), loaded for the practice and period. The Summary and the
+    Contract renewals page both need it: one packet run builds it once (``cache``) unless
+    a page passes lines of its own."""
+    if adjudicated_lines is not None:
+        return _renewal_evidence(ctx, adjudicated_lines, window_days, lead_days, top_n)
+    settings = f"{window_days}-{lead_days}-{top_n}-{formats.day(ctx.as_of, '')}"
+    return cache.shared(
+        f"renewals-{adjudicated_key(ctx)}-{settings}",
+        lambda: _renewal_evidence(ctx, None, window_days, lead_days, top_n),
+    )
+
+
+def _renewal_evidence(
+    ctx: Context,
+    adjudicated_lines: pd.DataFrame | None,
+    window_days: int,
+    lead_days: int,
+    top_n: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     terms = load(ctx, "contracts")
     charges = load(ctx, "charges", renewals.CHARGE_COLUMNS)
     schedule = renewals.upcoming(terms, ctx.as_of, window_days=window_days, lead_days=lead_days)

@@ -3,6 +3,8 @@ from an empty namespace, with the modules an earlier page imported still loaded.
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import nbformat
@@ -60,3 +62,35 @@ def test_a_page_sees_no_name_an_earlier_page_left_but_its_modules_stay_loaded(
     (checks,) = [c for c in seen.cells if c.source.startswith("import gc")]
     printed = checks.outputs[0]["text"].split()
     assert printed == [pid, "True", "True"]  # warm kernel, module loaded, real gc.collect
+
+
+def test_a_kernel_started_ahead_runs_the_first_page_and_one_that_died_is_replaced(
+    tmp_path: Path,
+) -> None:
+    page = _notebook(
+        tmp_path,
+        "page.ipynb",
+        "import sys\nprint('payeropt_lib.packet.report' in sys.modules)",
+    )
+    try:
+        kernels.prestart("python3", str(tmp_path), jobs.KERNEL_ARGS)
+        ahead = kernels._warm["km"]
+        done = kernels.run(page, tmp_path / "out" / "a.ipynb", {"x": 1}, "python3", [])
+        # The page ran in the kernel started ahead, which had imported the pages' library
+        # (the page itself did not).
+        assert kernels._warm["km"] is ahead
+        assert done.cells[-1].outputs[0]["text"] == "True\n"
+        kernels.shutdown()
+        # A kernel started ahead that dies before the first page: the page starts another.
+        kernels.prestart("python3", str(tmp_path), jobs.KERNEL_ARGS)
+        dead = kernels._warm["km"]
+        os.kill(dead.provisioner.process.pid, signal.SIGKILL)
+        dead.provisioner.process.wait()
+        done = jobs.retrying_kernel_start(
+            lambda: kernels.run(page, tmp_path / "out" / "b.ipynb", {"x": 2}, "python3", []),
+            page.name,
+        )
+        assert kernels._warm["km"] is not dead
+        assert done.cells[-1].outputs[0]["text"] == "False\n"  # a new kernel, no warm-up
+    finally:
+        kernels.shutdown()

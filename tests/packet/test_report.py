@@ -24,7 +24,7 @@ from payeropt_lib.analytics import directory, fee_comparisons, privacy, recovery
 from payeropt_lib.errors import NotOptedIn, StoreError
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
-from payeropt_lib.packet import cache, display, jobs, loaders, pages, plots, report
+from payeropt_lib.packet import cache, display, jobs, kernels, loaders, pages, plots, report
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 from tests.conftest import GOOD
@@ -304,10 +304,17 @@ def _kernels_lose_port_race(
     return ports
 
 
+def _no_kernel_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's own kernel starts only: a kernel started ahead of the pages that dies is
+    replaced by the first page without a retry (tests/packet/test_kernels.py)."""
+    monkeypatch.setattr(kernels, "prestart", lambda *args: None)
+
+
 def test_kernel_that_loses_a_port_race_is_started_again(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     only_page(tmp_path, monkeypatch, "fine", "Fine", 'print("fine")')
+    _no_kernel_ahead(monkeypatch)
     out = tmp_path / "out"
     with socket.socket() as held, caplog.at_level("WARNING", logger=jobs.__name__):
         ports = _kernels_lose_port_race(monkeypatch, held, times=1)
@@ -323,6 +330,7 @@ def test_kernel_that_never_starts_fails_its_page(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     only_page(tmp_path, monkeypatch, "fine", "Fine", 'print("fine")')
+    _no_kernel_ahead(monkeypatch)
     out = tmp_path / "out"
     with socket.socket() as held:
         ports = _kernels_lose_port_race(monkeypatch, held, times=jobs.KERNEL_STARTS)
@@ -585,8 +593,49 @@ def test_adjudicated_lines_are_priced_once_per_packet_run(
     pd.testing.assert_frame_equal(report.adjudicated(ctx), fresh)
     pd.testing.assert_frame_equal(report.adjudicated(ctx), fresh)
     assert priced == ["t", "t", "t"]
-    assert [p.name for p in run.glob("*.pkl")] == [f"{key}.pkl"] == [cache.cache_file(key).name]
+    kept = [p.name for p in run.glob("adjudicated-*.pkl")]
+    assert kept == [f"{key}.pkl"] == [cache.cache_file(key).name]
     assert key.startswith("adjudicated-t-")
+
+
+def test_a_packet_run_reads_each_table_and_builds_the_renewal_evidence_once(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page of a run reads the same snapshot of the store, once; outside a run
+    every call reads the store afresh."""
+    ctx = report.context("t", db_url, "", "", AS_OF)
+    reads: list[str] = []
+    read_frame = store.read_frame
+
+    def counted(engine, table, org_id, columns=None):  # noqa: ANN001, ANN202
+        reads.append(table.name)
+        return read_frame(engine, table, org_id, columns=columns)
+
+    monkeypatch.setattr(store, "read_frame", counted)
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    outside = report.load(ctx, "charges", ["claim_id"])
+    report.load(ctx, "charges", ["claim_id"])
+    assert reads == ["charges", "charges"]
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    reads.clear()
+    for _ in range(2):
+        pd.testing.assert_frame_equal(report.load(ctx, "charges", ["claim_id"]), outside)
+    both = report.load(ctx, "charges")  # other columns: read once more
+    assert reads == ["charges", "charges"] and len(both.columns) > 1
+    # The Summary's and the Contract renewals page's evidence: built once.
+    built: list[str] = []
+    build = loaders._renewal_evidence
+
+    def counted_build(*args):  # noqa: ANN002, ANN202
+        built.append(args[0].org_id)
+        return build(*args)
+
+    monkeypatch.setattr(loaders, "_renewal_evidence", counted_build)
+    first, second = report.renewal_evidence(ctx), report.renewal_evidence(ctx)
+    assert built == ["t"]
+    for a, b in zip(first, second, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert len(first[0]) > 0  # the fixture has contracts to renew: the frames are not empty
 
 
 def test_a_page_waits_for_the_page_pricing_the_lines_instead_of_pricing_them_too(
