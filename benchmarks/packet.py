@@ -104,11 +104,13 @@ def single(root: Path, claims_per_month: int, seed: int) -> None:
 
     t = _clock()
     stages: dict[str, float] = {}
-    results = [
-        posting.post_file(engine, "big", era_dir / name, who, timings=stages)
-        for name in sorted(written)
-    ]
+    # As `payeropt import era ORG DIR` posts a folder: in batches (posting.post_files).
+    posted = posting.post_files(
+        engine, "big", [era_dir / name for name in sorted(written)], who, timings=stages
+    )
+    results = [r for _, r in posted if isinstance(r, posting.PostResult)]
     timed["post 835s"] = t()
+    assert len(results) == len(written), "an 835 was refused"
     print(
         f"post 835s                      {timed['post 835s']:7.1f} s  "
         f"({size / 1e6 / timed['post 835s']:.1f} MB/s; "
