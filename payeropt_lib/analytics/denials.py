@@ -36,6 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.frames import member_of
 from payeropt_lib.reference import carcs
 from payeropt_lib.remittances.remitted import live
 
@@ -115,7 +116,7 @@ def denial_lines(denials: pd.DataFrame, adjudicated: pd.DataFrame) -> pd.DataFra
     if rows.empty or adjudicated.empty:
         return _empty_lines()
     # Only the claims that have a denial row: the join then stays small on a large practice.
-    counted = adjudicated[adjudicated["claim_id"].isin(rows["claim_id"].unique())]
+    counted = adjudicated[member_of(adjudicated["claim_id"], rows["claim_id"].unique())]
     counted = counted[[*LINE_KEY, "payer_id", "procedure_code", "service_month"]]
     counted = counted.drop_duplicates(LINE_KEY).astype({"line_number": "Int64"})
     rows = rows.drop(columns=["payer_id", "procedure_code"], errors="ignore")

@@ -29,6 +29,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.frames import member_of
 from payeropt_lib.inputs import era_writer
 from payeropt_lib.pricing import expected
 
@@ -276,7 +277,7 @@ def _rank_without_bundled(
     own; returns the expected amounts and the allowed amounts of the lines paid as
     contracted, updated where the rank changed."""
     claims = engine_in.loc[bundled, "claim_id"].unique()
-    again = engine_in["claim_id"].isin(claims).to_numpy()
+    again = member_of(engine_in["claim_id"], claims)
     if not again.any():
         return exp, allowed
     part = engine_in[again]

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, insert, select, text
 
 from payeropt_lib import store
 from payeropt_lib.errors import InputFileError, UnknownImportKind
+from payeropt_lib.frames import member_of
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
@@ -192,7 +193,7 @@ def check_references(
             )
     if spec.kind in ("transactions", "encounters"):
         known_claims = _stored_values(conn, tables.charges, "claim_id", org_id)
-        unknown = ~typed["claim_id"].isin(known_claims)
+        unknown = pd.Series(~member_of(typed["claim_id"], known_claims), index=typed.index)
         problems.add(
             unknown,
             "claim_id",
@@ -531,7 +532,7 @@ def import_file(
             cover = ("claim_id",) if kind == "charges" else spec.key
             counts, touched = merge_rows(conn, table, rows, spec.key, cover, org_id)
             if kind == "charges":  # only changed claims can change an evaluation
-                rows = rows[rows["claim_id"].isin(touched["claim_id"])]
+                rows = rows[member_of(rows["claim_id"], touched["claim_id"])]
         if alias_rows is not None:
             _replace_aliases(
                 conn, org_id, alias_rows, rows["payer_id"].unique(), import_id, problems

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.frames import member_of
 from payeropt_lib.inputs.era import Remit, balance
 from payeropt_lib.pricing import expected
 from payeropt_lib.reference.claim_status import REVERSAL
 
 from . import underpayments
-from .matching import map_payers, match_keys, match_lines, member_of
+from .matching import map_payers, match_keys, match_lines
 
 # The charge line columns a remitted line is priced from (the pages read these too) ...
 PRICED_CHARGE_COLUMNS = [

@@ -11,24 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from payeropt_lib.inputs.aliases import normalize_alias
-
-
-def member_of(values: pd.Series, wanted) -> np.ndarray:
-    """``values.isin(wanted)`` as a bool array, in one Arrow call.
-
-    pandas' isin on Arrow-backed strings first turns every wanted value into a pyarrow
-    scalar, one by one; a file's 20,000 claim ids made that 40 ms a call.
-    """
-    left = pa.array(values, from_pandas=True)
-    right = pa.array(pd.Series(wanted, dtype=values.dtype), from_pandas=True)
-    if right.type != left.type:
-        right = right.cast(left.type)
-    hit = pc.is_in(left, value_set=right)
-    return hit.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def payment_keys(txns: pd.DataFrame) -> pd.Series:
