@@ -74,7 +74,9 @@ def plan_payments(
     co45_cents, planted (the planted cause, '' when paid as contracted).
     """
     rng = np.random.default_rng(seed)
-    lines = charges.copy().reset_index(drop=True)
+    # The draws follow the charge lines' key, not the order the store returned them in
+    # (PostgreSQL's is not SQLite's): one seed, one practice, on either store.
+    lines = charges.sort_values(["claim_id", "line_number"], kind="stable").reset_index(drop=True)
     lines["line_key"] = np.arange(len(lines), dtype="int64")
     lag = (
         lines["primary_payer_id"].map(lambda p: FORMATS.get(p, DEFAULT_FORMAT)[5]).astype("int64")
