@@ -77,7 +77,7 @@ def run(notebook: Path, executed: Path, parameters: dict, kernel_name: str, extr
         # 1.7 s of a practice's 8 pages. Replies are matched to their request, so nothing
         # an earlier page left on a channel can reach this one.
         client.kc = _warm.get("kc")
-        _ready(km)
+        _ready()
     failed: CellExecutionError | None = None
     try:
         client.execute(cleanup_kc=False, cwd=cwd)
@@ -135,7 +135,7 @@ def prestart(kernel_name: str, cwd: str, extra: list[str]) -> None:
     _warm.update(kc=kc, ready=False)
 
 
-def _ready(km) -> None:  # noqa: ANN001 - a kernel manager
+def _ready() -> None:
     """Wait for a kernel ``prestart`` started to answer (once: then its channels are
     connected and its import done). A kernel that died starting is shut down and the
     error raised, as nbclient would (``jobs.retrying_kernel_start`` starts another)."""
