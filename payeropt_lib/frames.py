@@ -16,11 +16,26 @@ import pyarrow.compute as pc
 
 
 def member_of(values: pd.Series, wanted) -> np.ndarray:  # noqa: ANN001 - any list-like
-    """``values.isin(wanted)`` as a bool array, in one Arrow call (a missing value is in
-    no set)."""
+    """``values.isin(wanted)`` as a bool array, in one Arrow call, with isin's answers: a
+    missing value is a member only when ``wanted`` holds a missing value too. ``wanted``
+    must hold values of the column's own kind (text for text, numbers for numbers): a
+    mismatch is a ``TypeError``, never a silent conversion."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
     left = pa.array(values, from_pandas=True)
-    right = pa.array(pd.Series(wanted, dtype=values.dtype), from_pandas=True)
-    if right.type != left.type:
+    right = pa.array(pd.Series(list(wanted), dtype=object), from_pandas=True)
+    if len(right) == 0 or pa.types.is_null(right.type):
         right = right.cast(left.type)
-    hit = pc.is_in(left, value_set=right)
+    elif right.type != left.type:
+        same_kind = (_is_text(left.type) and _is_text(right.type)) or (
+            pa.types.is_integer(left.type) and pa.types.is_integer(right.type)
+        )
+        if not same_kind:
+            raise TypeError(f"member_of: {right.type} values sought in a {left.type} column")
+        right = right.cast(left.type)
+    hit = pc.is_in(left, value_set=right, skip_nulls=False)
     return hit.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)

@@ -278,17 +278,20 @@ def _execute(
     workers: int,
     on_done: Callable[[_Plan, PageJob | HeadlineJob, object, BaseException | None], None],
     progress: tqdm,
-    scheduler: str | None = None,
-    db_url: str = "",
+    client=None,  # noqa: ANN001 - a distributed.Client (``cluster.connect``)
 ) -> None:
-    """Run every job, here or on the dask cluster at ``scheduler`` (``cluster``);
+    """Run every job, here or on the dask cluster ``client`` reaches (``cluster``);
     ``on_done`` gets each result or exception as it completes."""
-    if scheduler is not None:
-        cluster.execute(jobs, scheduler, db_url, on_done, progress)
+    if client is not None:
+        cluster.execute(jobs, client, on_done, progress)
         return
     # Each process's kernel boots while the process starts on its first job.
-    notebooks = {str(Path(j.notebook).parent) for _, j in jobs if isinstance(j, PageJob)}
-    prestart = (prestart_kernel, (notebooks.pop(),)) if len(notebooks) == 1 else (None, ())
+    settings = {
+        (str(Path(j.notebook).parent), j.parameters["db_url"])
+        for _, j in jobs
+        if isinstance(j, PageJob)
+    }
+    prestart = (prestart_kernel, settings.pop()) if len(settings) == 1 else (None, ())
     if workers <= 1:
         if prestart[0] is not None:
             prestart[0](*prestart[1])
@@ -342,8 +345,7 @@ def _run_plans(
     workers: int,
     who: Identity | None,
     desc: str,
-    scheduler: str | None = None,
-    db_url: str = "",
+    client=None,  # noqa: ANN001 - a distributed.Client, or None: this machine's pool
 ) -> dict[str, Path]:
     jobs = [(plan, job) for plan in plans for job in plan.jobs]
     written: dict[str, Path] = {}
@@ -371,7 +373,7 @@ def _run_plans(
         try:
             # A bar on a terminal (pages take seconds each); silent when not a TTY.
             with tqdm(total=len(jobs), desc=desc, unit="page", leave=False, disable=None) as bar:
-                _execute(jobs, workers, on_done, bar, scheduler, db_url)
+                _execute(jobs, workers, on_done, bar, client)
         finally:
             if saved is None:
                 os.environ.pop(CACHE_ENV, None)
@@ -418,17 +420,23 @@ def write_packet(
     if who is not None:
         access.authorize(engine, org_id, who, "report.run", target=str(out_dir))
     generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    root, temporary = _notebooks_root(keep_notebooks)
+    # A cluster that cannot run the pages is refused before anything is written.
+    client = cluster.connect(scheduler, url) if scheduler is not None else None
     try:
-        plan = _plan(
-            url, org_id, Path(out_dir), period_start, period_end, as_of, generated_at,
-            suppress_below, root,
-        )  # fmt: skip
-    except BaseException:
-        if temporary:  # refused before any page ran (not opted in, a bad date)
-            shutil.rmtree(root, ignore_errors=True)
-        raise
-    written = _run_plans([plan], workers or default_workers(), who, "packet pages", scheduler, url)
+        root, temporary = _notebooks_root(keep_notebooks)
+        try:
+            plan = _plan(
+                url, org_id, Path(out_dir), period_start, period_end, as_of, generated_at,
+                suppress_below, root,
+            )  # fmt: skip
+        except BaseException:
+            if temporary:  # refused before any page ran (not opted in, a bad date)
+                shutil.rmtree(root, ignore_errors=True)
+            raise
+        written = _run_plans([plan], workers or default_workers(), who, "packet pages", client)
+    finally:
+        if client is not None:
+            client.close()
     if temporary:
         _tidy_notebooks(root, [plan], written)
     if org_id not in written:
@@ -486,6 +494,35 @@ def write_packets(
     every = org_ids is None
     org_ids = list(org_ids) if org_ids is not None else opted_in(engine)
     generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # A cluster that cannot run the pages is refused before anything is written.
+    client = cluster.connect(scheduler, url) if scheduler is not None else None
+    try:
+        return _write_packets(
+            url, engine, out_dir, org_ids, every, period_start, period_end, as_of, who,
+            workers, suppress_below, keep_notebooks, client, generated_at, started,
+        )  # fmt: skip
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _write_packets(
+    url: str,
+    engine,  # noqa: ANN001 - an Engine
+    out_dir: Path,
+    org_ids: list[str],
+    every: bool,
+    period_start: str | None,
+    period_end: str | None,
+    as_of: str | None,
+    who: Identity | None,
+    workers: int | None,
+    suppress_below: int,
+    keep_notebooks: Path | None,
+    client,  # noqa: ANN001 - a distributed.Client, or None
+    generated_at: str,
+    started: float,
+) -> BatchResult:
     failed: dict[str, str] = {}
     plans: list[_Plan] = []
     root, temporary = _notebooks_root(keep_notebooks)  # a folder per practice inside
@@ -509,7 +546,7 @@ def write_packets(
             )
         except PayeroptError as err:
             failed[org_id] = str(err)
-    written = _run_plans(plans, workers or default_workers(), who, "packets", scheduler, url)
+    written = _run_plans(plans, workers or default_workers(), who, "packets", client)
     if temporary:
         _tidy_notebooks(root, plans, written)
     for plan in plans:

@@ -11,7 +11,8 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -95,34 +96,20 @@ def run_page(job: PageJob) -> float:
     executed = Path(job.executed_dir) / Path(job.notebook).name
     target = out_dir / f"{job.slug}.html"
     target.unlink(missing_ok=True)  # a failed page leaves no stale copy
-    parameters, saved = dict(job.parameters), os.environ.get("PAYEROPT_DB")
     # The page's own cell size, for what this process renders of it (the kernel sets its own).
-    privacy.set_small_cell(parameters["suppress_below"])
-    if make_url(parameters["db_url"]).password is not None:
-        # The executed notebook holds its parameters: a password must not be there. The
-        # kernel inherits PAYEROPT_DB instead, and db_url "" means "use it" (a kernel
-        # started under another PAYEROPT_DB is not reused: ``kernels``).
-        os.environ["PAYEROPT_DB"], parameters["db_url"] = parameters["db_url"], ""
+    privacy.set_small_cell(job.parameters["suppress_below"])
     try:
-        notebook = retrying_kernel_start(
-            lambda: kernels.run(
-                Path(job.notebook),
-                executed,
-                parameters,
-                KERNEL_NAME,
-                KERNEL_ARGS,
-            ),
-            Path(job.notebook).name,
-        )
+        with _store_for_kernel(job.parameters) as parameters:
+            notebook = retrying_kernel_start(
+                lambda: kernels.run(
+                    Path(job.notebook), executed, parameters, KERNEL_NAME, KERNEL_ARGS
+                ),
+                Path(job.notebook).name,
+            )
     except kernels.PageError as err:
         raise PageFailed(
             Path(job.notebook).name, err.exec_count, err.ename, err.evalue, str(executed)
         ) from err
-    finally:
-        if saved is None:
-            os.environ.pop("PAYEROPT_DB", None)
-        else:
-            os.environ["PAYEROPT_DB"] = saved
     notebook.metadata["title"] = f"{job.title} · {job.practice}"
     for cell in notebook.cells:  # sentences about small counts, for the packet's cell size
         if cell.cell_type == "markdown":
@@ -146,10 +133,30 @@ def run_headline(job: HeadlineJob) -> dict:
     return {**own, "batch_figures": headline_figures(headline(ctx))["figures"]}
 
 
-def prestart_kernel(notebooks: str) -> None:
-    """A pool worker's first act: start its warm kernel (in the notebooks' folder) while it
-    goes on to its first job (``kernels.prestart``)."""
-    kernels.prestart(KERNEL_NAME, notebooks, KERNEL_ARGS)
+def prestart_kernel(notebooks: str, db_url: str) -> None:
+    """A pool worker's first act: start its warm kernel (in the notebooks' folder, with the
+    store as its pages will have it) while it goes on to its first job
+    (``kernels.prestart``)."""
+    with _store_for_kernel({"db_url": db_url}):
+        kernels.prestart(KERNEL_NAME, notebooks, KERNEL_ARGS)
+
+
+@contextmanager
+def _store_for_kernel(parameters: dict) -> Iterator[dict]:
+    """A page's parameters as its kernel gets them. The executed notebook holds its
+    parameters: a password must not be there. The kernel inherits ``PAYEROPT_DB`` instead,
+    and ``db_url`` "" means "use it" (a kernel started under another ``PAYEROPT_DB`` is not
+    reused: ``kernels``); restored afterwards."""
+    parameters, saved = dict(parameters), os.environ.get("PAYEROPT_DB")
+    if make_url(parameters["db_url"]).password is not None:
+        os.environ["PAYEROPT_DB"], parameters["db_url"] = parameters["db_url"], ""
+    try:
+        yield parameters
+    finally:
+        if saved is None:
+            os.environ.pop("PAYEROPT_DB", None)
+        else:
+            os.environ["PAYEROPT_DB"] = saved
 
 
 def run(job: PageJob | HeadlineJob) -> object:

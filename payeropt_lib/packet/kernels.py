@@ -119,7 +119,7 @@ def prestart(kernel_name: str, cwd: str, extra: list[str]) -> None:
 
     if _warm.get("km") is not None:
         return
-    km = AsyncKernelManager(kernel_name=kernel_name)
+    km, kc = AsyncKernelManager(kernel_name=kernel_name), None
     try:
         run_sync(km.start_kernel)(extra_arguments=[*extra, _HISTORY], cwd=cwd)
         kc = km.client()
@@ -128,7 +128,7 @@ def prestart(kernel_name: str, cwd: str, extra: list[str]) -> None:
         kc.execute(WARM_UP, silent=True, store_history=False)
     except Exception as err:  # noqa: BLE001 - the first page starts one itself
         logger.warning("could not start a kernel ahead of the pages: %s", err)
-        _warm.update(km=km)
+        _warm.update(km=km, kc=kc)
         shutdown()
         return
     _keep(km, kernel_name, cwd)

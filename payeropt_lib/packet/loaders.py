@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from payeropt_lib import formats, store
-from payeropt_lib.analytics import directory, performance, recovery, renewals, summary
+from payeropt_lib.analytics import directory, performance, privacy, recovery, renewals, summary
 from payeropt_lib.remittances import remitted
 from payeropt_lib.store import tables
 
@@ -91,15 +91,18 @@ def renewal_evidence(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The contract schedule (``renewals.upcoming``), the rates per contract and top code
     (``renewals.rate_position``) and the negotiation evidence per contract
-    (``renewals.evidence``), loaded for the practice and period. The Summary and the
-    Contract renewals page both need it: one packet run builds it once (``cache``) unless
-    a page passes lines of its own."""
-    if adjudicated_lines is not None:
-        return _renewal_evidence(ctx, adjudicated_lines, window_days, lead_days, top_n)
-    settings = f"{window_days}-{lead_days}-{top_n}-{formats.day(ctx.as_of, '')}"
+    (``renewals.evidence``), loaded for the practice and period. ``adjudicated_lines``:
+    ``adjudicated(ctx)`` when the page holds it already (nothing else), so that it is not
+    priced again outside a packet run. The Summary and the Contract renewals page both
+    need the evidence: one packet run builds it once (``cache``)."""
+    # Suppression is applied inside (recovery, activity): the cell size is part of the key.
+    settings = (
+        f"{window_days}-{lead_days}-{top_n}-{formats.day(ctx.as_of, '')}"
+        f"-cells{privacy.small_cell()}"
+    )
     return cache.shared(
         f"renewals-{adjudicated_key(ctx)}-{settings}",
-        lambda: _renewal_evidence(ctx, None, window_days, lead_days, top_n),
+        lambda: _renewal_evidence(ctx, adjudicated_lines, window_days, lead_days, top_n),
     )
 
 

@@ -16,13 +16,15 @@ from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import cluster, kernels, pages
 from payeropt_lib.store import orgs
 from payeropt_lib.store.access import Identity
-from tests.conftest import GOOD
+from tests.packet import test_packets_batch as batch
 from tests.packet.single_page import only_page
 from tests.test_cli import payeropt
 
 OWNER = Identity("t", "owner")
 AS_OF = "2025-08-01"
-PRACTICES = {"clu-north": "North Cluster Clinic", "clu-south": "South Cluster Clinic"}
+# Two practices with nothing in common but the Medicare reference (payers, claims, amounts).
+PRACTICES = {"clu-north": "Alpha Orthopedics", "clu-south": "Beta Family Medicine"}
+VARIANT = {"clu-north": "alpha", "clu-south": "beta"}
 # Two pages that read the practice's contracts, fees and charges (no 835 is posted here).
 PAGES = ("summary", "fee-schedules")
 
@@ -37,12 +39,14 @@ def scheduler() -> str:
 
 
 @pytest.fixture(scope="module")
-def pg(pg_url: str) -> str:
+def pg(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     engine = store.engine_for(pg_url)
+    root = tmp_path_factory.mktemp("cluster-practices")
     for org_id, name in PRACTICES.items():
         orgs.create(engine, org_id, name, OWNER, locality="01112-05")
         orgs.opt_in(engine, org_id, OWNER, True)
-        onboarding.load_folder(engine, org_id, GOOD, OWNER)
+        files = batch._variant(root / org_id, batch.PRACTICES[VARIANT[org_id]])
+        onboarding.load_folder(engine, org_id, files, OWNER)
     return pg_url
 
 
@@ -77,6 +81,8 @@ def test_report_all_on_a_cluster_writes_what_the_local_pool_writes(
         on_cluster = _page_texts(tmp_path / "cluster" / org_id)
         assert sorted(on_cluster) == ["fee-schedules.html", "index.html", "summary.html"]
         assert name in on_cluster["summary.html"]
+        other = next(n for o, n in PRACTICES.items() if o != org_id)
+        assert not any(other in text for text in on_cluster.values())  # no other practice
         # Page for page, the same HTML as this machine's pool writes (the check can fail:
         # each practice's pages name it).
         assert on_cluster == _page_texts(tmp_path / "local" / org_id), org_id
@@ -91,8 +97,8 @@ def test_report_all_on_a_cluster_writes_what_the_local_pool_writes(
     assert not list((tmp_path / "cluster").rglob("*.ipynb"))
     # The run ended on every worker: no warm kernel left, no cache folder.
     with Client(scheduler) as client:
-        left = client.run(lambda: "km" in kernels._warm)
-    assert not any(left.values()), left
+        left = client.run(lambda: ("km" in kernels._warm, dict(cluster._runs)))
+    assert all(warm is False and runs == {} for warm, runs in left.values()), left
 
 
 def test_a_page_failing_on_a_worker_costs_only_its_practice(
@@ -122,8 +128,13 @@ def test_a_sqlite_store_or_workers_and_a_scheduler_are_refused(
 ) -> None:
     url = config.sqlite_url(tmp_path / "one.sqlite")
     store.engine_for(url)
+    earlier = tmp_path / "o" / "index.html"  # an earlier run's packets stay as they were
+    earlier.parent.mkdir()
+    earlier.write_text("earlier", encoding="utf-8")
     done = payeropt("report", "--all", "--out", str(tmp_path / "o"), "--scheduler", scheduler,
                     db=url)  # fmt: skip
+    assert sorted(p.name for p in earlier.parent.iterdir()) == ["index.html"]
+    assert earlier.read_text(encoding="utf-8") == "earlier"
     assert done.code == 2
     assert done.err == (
         f"payeropt: cannot run the packets on the dask cluster at {scheduler}: the store is "
@@ -140,3 +151,22 @@ def test_no_scheduler_at_the_address_is_one_clear_error(
     monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
     with pytest.raises(errors.ClusterUnavailable, match="no scheduler answered"):
         cluster.connect("tcp://127.0.0.1:9", pg)
+
+
+def test_workers_that_differ_from_this_machine_are_refused(
+    scheduler: str, pg: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other code on the workers (here: this machine's digest made to differ), or a URL
+    that leads them to another database, is refused before anything is submitted."""
+    cluster.connect(scheduler, pg).close()  # the same: accepted
+    monkeypatch.setattr(cluster, "_code_digest", lambda: "0123456789abcdef")
+    with pytest.raises(
+        errors.ClusterUnavailable,
+        match=r"differs from this machine in payeropt code: [0-9a-f]{16} there, "
+        r"0123456789abcdef here",
+    ):
+        cluster.connect(scheduler, pg)  # fmt: skip
+    monkeypatch.undo()
+    monkeypatch.setattr(cluster, "_store_digest", lambda url: "another-store")
+    with pytest.raises(errors.ClusterUnavailable, match="differs from this machine in store"):
+        cluster.connect(scheduler, pg)
