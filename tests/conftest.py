@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -34,9 +36,10 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-@pytest.fixture(scope="session")
-def pg_url():
-    """A fresh PostgreSQL database for this test session (per xdist worker)."""
+@contextmanager
+def _fresh_pg_database() -> Iterator[str]:
+    """A new PostgreSQL database on ``PAYEROPT_TEST_PG_URL``, dropped afterwards (skip, or
+    under CI fail, when PostgreSQL is not reachable)."""
     admin_url = store.normalize_url(PG_ADMIN_URL)
     name = f"payeropt_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
@@ -49,11 +52,28 @@ def pg_url():
             pytest.fail(message)
         pytest.skip(message)
     url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    store.dispose_all()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        store.dispose_all()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A fresh PostgreSQL database for this test session (per xdist worker)."""
+    with _fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pg_module_url():
+    """A PostgreSQL database of the test module's own: for tests that read every practice
+    in the store (``report --all``), which the session's database fills with others'."""
+    with _fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
