@@ -5,6 +5,7 @@ processes here) whose workers read the PostgreSQL store."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,7 @@ def test_a_page_failing_on_a_worker_costs_only_its_practice(
     assert "south breaks this page" in kept.read_text(encoding="utf-8")
     assert not (tmp_path / "out" / "clu-south" / "index.html").exists()
     assert "No packet:" in result.index.read_text(encoding="utf-8")
+    shutil.rmtree(kept.parent.parent)  # kept for the reader of the error; the test is it
 
 
 def test_a_sqlite_store_or_workers_and_a_scheduler_are_refused(
