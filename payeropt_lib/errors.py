@@ -370,6 +370,30 @@ class PdfUnavailable(PayeroptError):
 
 
 @_error
+class RuleFileError(PayeroptError):
+    """A rule file that does not say a valid rule: names the file, the rule and where."""
+
+    file: str
+    rule: str
+    where: str
+    reason: str
+
+    message = "{file}: rule {rule}: {where}: {reason}; nothing was stored"
+
+
+@_error
+class RuleRefused(PayeroptError):
+    """A rule that breaks a guardrail (docs/rules.md, "Guardrails")."""
+
+    file: str
+    rule: str
+    guardrail: str
+    reason: str
+
+    message = "{file}: rule {rule} refused by guardrail {guardrail}: {reason}; nothing was stored"
+
+
+@_error
 class ClusterUnavailable(PayeroptError):
     """``report --scheduler``: the dask cluster cannot run the packets (no ``distributed``
     installed, no scheduler at the address, a store its workers cannot read, versions that

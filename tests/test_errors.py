@@ -52,6 +52,12 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.BulkNeedsSelection: errors.BulkNeedsSelection("written_off"),
     errors.NoTasksSelected: errors.NoTasksSelected("acme", "of payer ACME"),
     errors.PdfUnavailable: errors.PdfUnavailable("no Chromium found"),
+    errors.RuleFileError: errors.RuleFileError(
+        "q3/acme.json", "ACME-PA-1", "when.all[0].field", "unknown field 'colour'"
+    ),
+    errors.RuleRefused: errors.RuleRefused(
+        "q3/acme.json", "ACME-PA-1", "(a) access", "outcome 'decline' is not one of ..."
+    ),
     errors.ClusterUnavailable: errors.ClusterUnavailable(
         "tcp://10.0.0.5:8786", "a SQLite store is a file the workers cannot read"
     ),
