@@ -143,6 +143,8 @@ def _check_field(c: dict, allowed: frozenset, kind: str, file: str, name: str, w
         raise RuleFileError(
             file, name, f"{where}.op", f"{field!r} is a list: use has, lacks or prefix"
         )
+    if op == "prefix" and field in fields.NUMBERS:
+        raise RuleFileError(file, name, f"{where}.op", f"{field!r} is a number: no prefix")
     if op in MANY_OPS and not is_list:
         raise RuleFileError(file, name, f"{where}.value", f"{op} takes a list")
     if op == "between" and len(value) != 2:

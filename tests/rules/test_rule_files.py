@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from payeropt_lib import errors
-from payeropt_lib.rules import definitions, guardrails
+from payeropt_lib.rules import definitions, fields, guardrails
 from tests.conftest import DATA
 
 RULES = DATA / "rules"
@@ -62,6 +62,12 @@ def test_protected_names_under_any_spelling(name: str, protected: bool) -> None:
     assert guardrails.protected_name(name) is protected
 
 
+def test_no_field_a_rule_may_read_reads_as_protected() -> None:
+    """The stems are strict, but never so strict that a legitimate field trips them."""
+    every = set().union(*fields.BY_KIND.values())
+    assert [f for f in sorted(every) if guardrails.protected_name(f)] == []
+
+
 def _write(tmp_path: Path, rule: object) -> Path:
     path = tmp_path / "r.json"
     path.write_text(json.dumps(rule), encoding="utf-8")
@@ -100,6 +106,7 @@ BASE = {
         ({"applies_to": "appointment", "when": {"pair": {"column1": "1", "column2": "2"},
           "bypass_modifiers": []}}, "when", "a code pair applies to claim lines only"),
         ({"extra": 1}, "the rule", "Additional properties are not allowed"),
+        ({"when": {"field": "units", "op": "prefix", "value": [1]}}, "when.op", "no prefix"),
     ],
 )  # fmt: skip
 def test_a_rule_that_does_not_say_a_valid_rule_is_refused_naming_where(
