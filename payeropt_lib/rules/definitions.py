@@ -77,11 +77,10 @@ def _name(rule: object, i: int) -> str:
 def check_rule(rule: object, file: str, name: str) -> None:
     """Refuse ``rule`` (``RuleFileError`` or ``RuleRefused``) unless it is a valid rule
     within the guardrails."""
-    errors = sorted(_validator().iter_errors(rule), key=lambda e: (len(e.path), list(e.path)))
-    if errors:
-        from jsonschema.exceptions import best_match
+    from jsonschema.exceptions import best_match
 
-        error = best_match(errors)
+    error = best_match(_validator().iter_errors(rule))  # the most telling, or None
+    if error is not None:
         where = _where(error.absolute_path)
         raise RuleFileError(file, name, where, error.message)
     assert isinstance(rule, dict)
