@@ -489,14 +489,14 @@ def write_packets(
     started = time.monotonic()
     url = existing_database(_absolute_url(config.resolve_db_url(db_url)))
     engine = store.engine_for(url)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    every = org_ids is None
-    org_ids = list(org_ids) if org_ids is not None else opted_in(engine)
-    generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     # A cluster that cannot run the pages is refused before anything is written.
     client = cluster.connect(scheduler, url) if scheduler is not None else None
     try:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        every = org_ids is None
+        org_ids = list(org_ids) if org_ids is not None else opted_in(engine)
+        generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         return _write_packets(
             url, engine, out_dir, org_ids, every, period_start, period_end, as_of, who,
             workers, suppress_below, keep_notebooks, client, generated_at, started,
