@@ -34,7 +34,7 @@ PAGES = ("summary", "fee-schedules")
 def scheduler() -> str:
     # Worker processes with one thread each, as docs/report.md says to start them.
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as local:
         yield local.scheduler_address
 
