@@ -82,9 +82,9 @@ def read_ptp(path: Path | str) -> pd.DataFrame:
         skip_blank_lines=False,
     )
     body["line"] = np.arange(len(body)) + header + 2
-    body = body[body["column1"].str.strip().ne("")]  # the legend rows under the header
-    for column in PTP_COLUMNS:
-        body[column] = body[column].str.strip()
+    for column in PTP_COLUMNS:  # a short row's missing cells read as empty
+        body[column] = body[column].fillna("").str.strip()
+    body = body[body["column1"].ne("")]  # the legend rows under the header, blank lines
     _require(path, body, "column1", body["column1"].str.match(CODE), "not a 5-character code")
     _require(path, body, "column2", body["column2"].str.match(CODE), "not a 5-character code")
     _require(path, body, "indicator", body["indicator"].isin(["0", "1", "9"]), "not 0, 1 or 9")
@@ -115,13 +115,16 @@ def read_mue(path: Path | str) -> pd.DataFrame:
     if header is None:
         raise InputFileError(str(path), None, "HCPCS/CPT Code", "no 'HCPCS/CPT Code' header")
     body = pd.read_csv(
-        io.StringIO("\n".join(lines[header:])), dtype=str, keep_default_na=False
+        io.StringIO("\n".join(lines[header:])),
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=False,  # one row a line: the line numbers stay the file's
     ).iloc[:, :4]
     body.columns = ["code", "mue", "indicator", "rationale"]
     body["line"] = np.arange(len(body)) + header + 2
-    body = body[body["code"].str.strip().ne("")]
     for column in ("code", "mue", "indicator", "rationale"):
-        body[column] = body[column].str.strip()
+        body[column] = body[column].fillna("").str.strip()
+    body = body[body["code"].ne("")]
     _require(path, body, "code", body["code"].str.match(CODE), "not a 5-character code")
     _require(path, body, "mue", body["mue"].str.fullmatch(r"\d+"), "not a whole number")
     indicator = body["indicator"].str[:1]

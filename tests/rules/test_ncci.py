@@ -88,6 +88,22 @@ def test_a_bad_ptp_row_refuses_the_file_naming_line_and_column(
     assert why in refused.value.reason
 
 
+def test_blank_lines_and_windows_line_ends_are_read_and_lines_still_counted(
+    tmp_path: Path,
+) -> None:
+    lines = PTP.read_text(encoding="latin-1").splitlines()
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(("\r\n".join([*lines[:8], "", *lines[8:]]) + "\r\n\r\n").encode("latin-1"))
+    pairs = ncci.read_ptp(crlf)
+    assert len(pairs) == 5 and pairs["line"].tolist() == [7, 8, 10, 11, 12]
+    mue_lines = MUE.read_text(encoding="latin-1").splitlines()
+    gap = tmp_path / "mue.csv"
+    gap.write_text("\n".join([*mue_lines[:3], "", mue_lines[3], '"9921"']) + "\n")
+    with pytest.raises(errors.InputFileError) as refused:
+        ncci.read_mue(gap)
+    assert (refused.value.row, refused.value.column) == (6, "code")
+
+
 def test_a_file_without_its_header_is_refused(tmp_path: Path) -> None:
     headless = tmp_path / "x.txt"
     headless.write_text("29881\t29880\t\t20000101\t*\t0\tx\n", encoding="latin-1")
