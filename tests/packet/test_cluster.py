@@ -77,7 +77,7 @@ def test_report_all_on_a_cluster_writes_what_the_local_pool_writes(
         "--keep-notebooks", str(kept), db=pg,
     )  # fmt: skip
     assert (done.code, done.err) == (0, ""), done.err
-    local = packets.write_packets(pg, tmp_path / "local", as_of=AS_OF, who=OWNER, workers=2)
+    local = packets.write_packets(pg, tmp_path / "local", as_of=AS_OF, who=OWNER, workers=1)
     assert set(local.packets) == set(PRACTICES) and local.failed == {}
     for org_id, name in PRACTICES.items():
         assert f"{org_id}: {tmp_path / 'cluster' / org_id / 'index.html'}" in done.out
