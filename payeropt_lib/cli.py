@@ -18,7 +18,7 @@ import click
 import typer
 
 from payeropt_lib import config, store
-from payeropt_lib.errors import BatchFailed, FilesRefused, NoEraFiles, PayeroptError
+from payeropt_lib.errors import BatchFailed, FilesRefused, NoEraFiles, NotOneOf, PayeroptError
 from payeropt_lib.inputs import imports
 from payeropt_lib.store import access, audit, orgs
 from payeropt_lib.store.access import Identity
@@ -34,9 +34,11 @@ app = typer.Typer(
 )
 practice_app = typer.Typer(help="Register and list practices (orgs).", no_args_is_help=True)
 import_app = typer.Typer(help="Import a practice's input files.", no_args_is_help=True)
+rules_app = typer.Typer(help="The practice's payer rules and their review.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(practice_app, name="practice")
 app.add_typer(import_app, name="import")
+app.add_typer(rules_app, name="rules")
 app.add_typer(db_app, name="db")
 
 DbOpt = Annotated[
@@ -173,6 +175,47 @@ def _import_command(kind: str):
 
 for _kind in imports.KINDS:
     import_app.command(_kind)(_import_command(_kind))
+
+
+@import_app.command("rules")
+def import_rules_cmd(
+    org: OrgArg,
+    paths: Annotated[
+        list[Path], typer.Argument(help="JSON rule files, or folders of them (a quarterly update)")
+    ],
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Import payer rules as drafts to review (docs/rules.md); refused whole, naming the
+    file, the rule and the guardrail or field, on any problem."""
+    from payeropt_lib.rules import repository
+
+    result = repository.import_rules(_engine(db), org, paths, Identity.of(actor, role))
+    typer.echo(result.summary())
+
+
+@rules_app.command("list")
+def rules_list_cmd(
+    org: OrgArg,
+    state: Annotated[
+        str | None, typer.Option(help="draft, approved, active, retired or rejected")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="the day states are shown for")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="write a CSV file instead")] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """The practice's rule versions and their states on a day (today by default)."""
+    from payeropt_lib.rules import repository
+
+    if state is not None and state not in repository.SHOWN_STATES:
+        raise NotOneOf(state, repository.SHOWN_STATES)
+    day = _date(as_of, "--as-of")
+    engine = _authorized(org, actor, role, db, "rules.view")
+    frame = repository.list_rules(engine, org, state, day)
+    _show(frame, csv_out, "rule versions")
 
 
 @import_app.command("folder")

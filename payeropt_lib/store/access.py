@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "import.fee-schedules": BILLING,
     "import.rules": BILLING,
     "rules.approve": BILLING,
+    "rules.view": EVERYONE,  # the payer's rules hold no patient or claim
     "import.medicare-fees": ("owner", "billing_manager", "analyst"),
     "import.charges": OFFICE,
     "import.transactions": OFFICE,

@@ -256,6 +256,31 @@ appointments = _practice_table(
     PrimaryKeyConstraint("org_id", "appointment_id"),
 )
 
+# A payer rule version the practice imported (docs/rules.md): the definition as read, and
+# its scope as columns for set-based checks. Nothing is ever deleted: a version is a
+# draft, approved or rejected; in force and retired follow from its dates.
+rules = _practice_table(
+    "rules",
+    Column("rule_id", String(64), nullable=False),
+    Column("rule_version", Integer, nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("product_line", String(64), nullable=False, server_default=""),
+    Column("category", String(32), nullable=False),
+    Column("applies_to", String(16), nullable=False),
+    Column("audience", String(8), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("effective_to", Date),
+    Column("definition", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    _import_id(),
+    Column("imported_by", String(200), nullable=False),
+    Column("decided_by", String(200)),
+    Column("decided_at", String(32)),
+    Column("reason", Text),
+    PrimaryKeyConstraint("org_id", "rule_id", "rule_version"),
+    Index("ix_rules_org_state", "org_id", "state"),
+)
+
 audit_log = _practice_table(
     "audit_log",
     Column("seq", BigInteger, nullable=False),
