@@ -218,6 +218,60 @@ def rules_list_cmd(
     _show(frame, csv_out, "rule versions")
 
 
+@rules_app.command("diff")
+def rules_diff_cmd(
+    org: OrgArg,
+    as_of: Annotated[str | None, typer.Option(help="the day the rules in force are read")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="write a CSV file instead")] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """The drafts against the rules in force: what they add, change and retire."""
+    from payeropt_lib.rules import repository
+
+    day = _date(as_of, "--as-of")
+    engine = _authorized(org, actor, role, db, "rules.view")
+    _show(repository.diff(engine, org, day), csv_out, "draft changes")
+
+
+@rules_app.command("approve")
+def rules_approve_cmd(
+    org: OrgArg,
+    rule_id: Annotated[str | None, typer.Argument(help="the rule whose drafts to approve")] = None,
+    import_id: Annotated[
+        int | None, typer.Option("--import", help="approve every draft of this import")
+    ] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Approve drafts (an owner or billing manager who did not import them); each goes live
+    on its effective_from and retires the version it replaces the day before."""
+    from payeropt_lib.rules import repository
+
+    if (rule_id is None) == (import_id is None):
+        raise typer.BadParameter("name a RULE_ID or pass --import ID", param_hint="RULE_ID")
+    done = repository.approve(_engine(db), org, Identity.of(actor, role), rule_id, import_id)
+    typer.echo(f"approved: {', '.join(done)}")
+
+
+@rules_app.command("reject")
+def rules_reject_cmd(
+    org: OrgArg,
+    rule_id: Annotated[str, typer.Argument(help="the rule whose drafts to reject")],
+    reason: Annotated[str, typer.Option("--reason", help="why (kept with the rule)")],
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Reject a rule's drafts; they are kept, with the reason, never deleted."""
+    from payeropt_lib.rules import repository
+
+    done = repository.reject(_engine(db), org, Identity.of(actor, role), rule_id, reason)
+    typer.echo(f"rejected: {', '.join(done)}")
+
+
 @import_app.command("folder")
 def import_folder(
     org: OrgArg,

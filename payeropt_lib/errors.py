@@ -394,6 +394,29 @@ class RuleRefused(PayeroptError):
 
 
 @_error
+class NoDrafts(PayeroptError):
+    """A review named rules that have no draft to approve or reject."""
+
+    org_id: str
+    selection: str
+
+    message = "practice {org_id!r} has no draft {selection}; nothing was changed"
+
+
+@_error
+class SelfApproval(PayeroptError):
+    """A rule version approved by the person who imported it."""
+
+    rule: str
+    actor: str
+
+    message = (
+        "{rule} was imported by {actor}: another owner or billing manager must approve it; "
+        "nothing was approved"
+    )
+
+
+@_error
 class ClusterUnavailable(PayeroptError):
     """``report --scheduler``: the dask cluster cannot run the packets (no ``distributed``
     installed, no scheduler at the address, a store its workers cannot read, versions that

@@ -58,6 +58,8 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.RuleRefused: errors.RuleRefused(
         "q3/acme.json", "ACME-PA-1", "(a) access", "outcome 'decline' is not one of ..."
     ),
+    errors.NoDrafts: errors.NoDrafts("acme", "of rule 'ACME-MRI-PA'"),
+    errors.SelfApproval: errors.SelfApproval("'ACME-MRI-PA' v2", "bea"),
     errors.ClusterUnavailable: errors.ClusterUnavailable(
         "tcp://10.0.0.5:8786", "a SQLite store is a file the workers cannot read"
     ),

@@ -1,8 +1,9 @@
 """The practice's rules repository (docs/rules.md, "The repository"): rule versions,
 imported as drafts, never deleted.
 
-Built so far: ``import_rules`` (``payeropt import rules``) and ``list_rules``
-(``payeropt rules list``). The review (approve, reject, diff) is the next part.
+``import_rules`` (``payeropt import rules``), ``list_rules`` (``rules list``) and the
+review: ``diff`` (``rules diff``), ``approve`` (``rules approve``), ``reject``
+(``rules reject``).
 
 An import reads every file first (``definitions.read_rules``: schema, guardrails,
 fields) and checks each rule's payer against the practice's contracts; any problem
@@ -26,7 +27,7 @@ import pandas as pd
 from sqlalchemy import Engine, insert, select
 
 from payeropt_lib import store
-from payeropt_lib.errors import RuleFileError
+from payeropt_lib.errors import NoDrafts, RuleFileError, SelfApproval
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
@@ -206,3 +207,169 @@ def list_rules(
     if state is not None:
         frame = frame[frame["state"].eq(state)]
     return frame[LIST_COLUMNS].sort_values(["rule_id", "rule_version"]).reset_index(drop=True)
+
+
+# --- review -------------------------------------------------------------------------------
+
+DIFF_COLUMNS = [
+    "change", "rule_id", "rule_version", "replaces", "payer_id", "category",
+    "effective_from", "effective_to", "what",
+]  # fmt: skip
+# The parts of a definition a reviewer compares between versions.
+PARTS = ("payer_id", "product_line", "category", "applies_to", "audience", "effective_from",
+         "effective_to", "when", "then", "source")  # fmt: skip
+
+
+def _drafts(conn, org_id: str, rule_id: str | None, import_id: int | None) -> list:  # noqa: ANN001
+    r = tables.rules
+    query = select(r).where(r.c.org_id == org_id, r.c.state == "draft")
+    if rule_id is not None:
+        query = query.where(r.c.rule_id == rule_id)
+    if import_id is not None:
+        query = query.where(r.c.import_id == import_id)
+    return conn.execute(query.order_by(r.c.rule_id, r.c.rule_version)).all()
+
+
+def _selection(rule_id: str | None, import_id: int | None) -> str:
+    return f"of rule {rule_id!r}" if rule_id is not None else f"in import {import_id}"
+
+
+def approve(
+    engine: Engine,
+    org_id: str,
+    who: Identity,
+    rule_id: str | None = None,
+    import_id: int | None = None,
+) -> list[str]:
+    """Approve the drafts of one rule (``rule_id``) or of one import (``import_id``), in
+    version order; returns them as "RULE vN". Refused whole, nothing changed, when one was
+    imported by ``who`` (``SelfApproval``, the refusal audited) or breaks a guardrail now
+    (``RuleRefused``). Each approval sets the ``effective_to`` of the versions of its rule
+    still open past its start to its ``effective_from`` (retired the day before): one
+    audit entry for the approval, one for each retirement."""
+    if (rule_id is None) == (import_id is None):
+        raise ValueError("name a rule or an import")
+    target = _selection(rule_id, import_id)
+    access.authorize(engine, org_id, who, "rules.approve", target=target)
+    with store.writing(engine, org_id) as conn:
+        drafts = _drafts(conn, org_id, rule_id, import_id)
+        if not drafts:
+            raise NoDrafts(org_id, target)
+        own = [d for d in drafts if d.imported_by == who.actor]
+        if own:
+            name = f"{own[0].rule_id!r} v{own[0].rule_version}"
+            refusal = SelfApproval(name, who.actor)
+        else:
+            refusal = None
+            for d in drafts:  # the guardrails again, on what is stored
+                definitions.check_rule(json.loads(d.definition), "stored rule", repr(d.rule_id))
+        if refusal is None:
+            done = [_approve_one(conn, org_id, who, d) for d in drafts]
+    if refusal is not None:
+        details = {"reason": str(refusal), "error": type(refusal).__name__}
+        access.audit_refusal(engine, org_id, who, "rules.approve", target, details)
+        raise refusal
+    return done
+
+
+def _approve_one(conn, org_id: str, who: Identity, draft) -> str:  # noqa: ANN001
+    r = tables.rules
+    name = f"{draft.rule_id} v{draft.rule_version}"
+    conn.execute(
+        r.update()
+        .where(r.c.org_id == org_id, r.c.rule_id == draft.rule_id,
+               r.c.rule_version == draft.rule_version)
+        .values(state="approved", decided_by=who.actor, decided_at=audit.utc_now())
+    )  # fmt: skip
+    access.audit_action(
+        conn, org_id, who, "rules.approve", name,
+        details={"effective_from": draft.effective_from.isoformat()},
+    )  # fmt: skip
+    start = draft.effective_from
+    replaced = conn.execute(
+        select(r.c.rule_version, r.c.effective_to).where(
+            r.c.org_id == org_id,
+            r.c.rule_id == draft.rule_id,
+            r.c.state == "approved",
+            r.c.rule_version != draft.rule_version,
+            (r.c.effective_to.is_(None)) | (r.c.effective_to > start),
+        )
+    ).all()
+    for old in replaced:
+        conn.execute(
+            r.update()
+            .where(r.c.org_id == org_id, r.c.rule_id == draft.rule_id,
+                   r.c.rule_version == old.rule_version)
+            .values(effective_to=start)
+        )  # fmt: skip
+        access.audit_action(
+            conn, org_id, who, "rules.retire", f"{draft.rule_id} v{old.rule_version}",
+            details={"replaced_by": draft.rule_version, "effective_to": start.isoformat()},
+        )  # fmt: skip
+    return name
+
+
+def reject(engine: Engine, org_id: str, who: Identity, rule_id: str, reason: str) -> list[str]:
+    """Reject the drafts of ``rule_id`` with ``reason`` (kept, never deleted); one audit
+    entry each; returns them as "RULE vN"."""
+    target = _selection(rule_id, None)
+    access.authorize(engine, org_id, who, "rules.approve", target=target)
+    r = tables.rules
+    with store.writing(engine, org_id) as conn:
+        drafts = _drafts(conn, org_id, rule_id, None)
+        if not drafts:
+            raise NoDrafts(org_id, target)
+        done = []
+        for d in drafts:
+            conn.execute(
+                r.update()
+                .where(r.c.org_id == org_id, r.c.rule_id == d.rule_id,
+                       r.c.rule_version == d.rule_version)
+                .values(state="rejected", decided_by=who.actor, decided_at=audit.utc_now(),
+                        reason=reason)
+            )  # fmt: skip
+            name = f"{d.rule_id} v{d.rule_version}"
+            access.audit_action(conn, org_id, who, "rules.reject", name,
+                                details={"reason": reason})  # fmt: skip
+            done.append(name)
+    return done
+
+
+def diff(engine: Engine, org_id: str, on: dt.date | None = None) -> pd.DataFrame:
+    """The drafts against the rules in force on ``on`` (``DIFF_COLUMNS``): a draft of a
+    rule with no version in force *adds*; a new version of a rule in force *changes* it
+    (``what``: the parts that differ) and *retires* the version it replaces."""
+    day = on or dt.date.today()
+    r = tables.rules
+    with engine.connect() as conn:
+        held = conn.execute(
+            select(r).where(r.c.org_id == org_id, r.c.state.in_(("draft", "approved")))
+        ).all()
+    live = {
+        h.rule_id: h
+        for h in sorted(held, key=lambda h: h.rule_version)
+        if h.state == "approved" and (h.effective_to is None or h.effective_to > day)
+    }  # fmt: skip -- the newest approved version still open on the day
+    rows = []
+    for d in (h for h in held if h.state == "draft"):
+        base = {"rule_id": d.rule_id, "rule_version": d.rule_version, "payer_id": d.payer_id,
+                "category": d.category, "effective_from": d.effective_from,
+                "effective_to": d.effective_to}  # fmt: skip
+        old = live.get(d.rule_id)
+        if old is None:
+            rows.append({**base, "change": "adds", "replaces": None, "what": "a new rule"})
+            continue
+        new_def, old_def = json.loads(d.definition), json.loads(old.definition)
+        what = [p for p in PARTS if new_def.get(p) != old_def.get(p)]
+        rows.append({**base, "change": "changes", "replaces": old.rule_version,
+                     "what": ", ".join(what) or "nothing but the version"})  # fmt: skip
+        rows.append({**base, "change": "retires", "rule_version": old.rule_version,
+                     "replaces": None, "effective_from": old.effective_from,
+                     "effective_to": d.effective_from,
+                     "what": f"replaced by v{d.rule_version} from {d.effective_from}",
+                     })  # fmt: skip
+    frame = pd.DataFrame(rows, columns=DIFF_COLUMNS).astype({"replaces": "Int64"})
+    order = {"adds": 0, "changes": 1, "retires": 2}
+    return frame.sort_values(
+        ["rule_id", "change"], key=lambda c: c.map(order) if c.name == "change" else c
+    ).reset_index(drop=True)

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -176,3 +177,96 @@ def test_the_cli_imports_and_lists(tmp_path: Path, pg_url: str) -> None:
     assert listed.code == 0 and "ACME-MRI-PA" in listed.out and "ALL-FILING-365" in listed.out
     bad = payeropt("rules", "list", org_id, "--state", "live", *who, db=pg_url)
     assert bad.code == 2 and "'live' is not one of" in bad.err
+
+
+OWNER2 = Identity("olga", "owner")
+
+
+def _audit(engine, org_id: str) -> list[tuple[str, str, str]]:  # noqa: ANN001
+    a = tables.audit_log
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(a.c.action, a.c.target, a.c.outcome)
+            .where(a.c.org_id == org_id, a.c.action.like("rules.%"))
+            .order_by(a.c.seq)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_approval_by_someone_else_goes_live_on_the_date_and_retires_the_old_version(
+    engine, loaded: str, tmp_path: Path
+) -> None:
+    first = repository.import_rules(engine, loaded, [_file(tmp_path / "q1", "r.json", MRI)],
+                                    BILLING)  # fmt: skip
+    # The importer may not approve their own import; the refusal is audited.
+    with pytest.raises(errors.SelfApproval, match="imported by bea"):
+        repository.approve(engine, loaded, BILLING, import_id=first.import_id)
+    assert _audit(engine, loaded) == [("rules.approve", f"in import {first.import_id}", "refused")]
+    assert repository.list_rules(engine, loaded)["state"].tolist() == ["draft"]
+    assert repository.approve(engine, loaded, OWNER2, import_id=first.import_id) == [
+        "ACME-MRI-PA v1"
+    ]
+    assert repository.list_rules(engine, loaded, on=dt.date(2025, 12, 31))["state"].tolist() == [
+        "approved"
+    ]  # its start is ahead
+    assert repository.list_rules(engine, loaded, on=dt.date(2026, 1, 1))["state"].tolist() == [
+        "active"
+    ]
+    # A quarterly update changes the rule from April: diff, then approve by rule id.
+    april = {**MRI, "effective_from": "2026-04-01",
+             "when": {"field": "procedure_code", "op": "in", "value": ["70551"]}}  # fmt: skip
+    repository.import_rules(engine, loaded, [_file(tmp_path / "q2", "r.json", april)], BILLING)
+    changes = repository.diff(engine, loaded, dt.date(2026, 2, 1))
+    assert changes[["change", "rule_id", "rule_version"]].values.tolist() == [
+        ["changes", "ACME-MRI-PA", 2], ["retires", "ACME-MRI-PA", 1],
+    ]  # fmt: skip
+    assert changes["replaces"].iloc[0] == 1 and pd.isna(changes["replaces"].iloc[1])
+    assert changes["what"].iloc[0] == "effective_from, when"
+    assert repository.approve(engine, loaded, OWNER2, rule_id="ACME-MRI-PA") == ["ACME-MRI-PA v2"]
+    on = {d: repository.list_rules(engine, loaded, on=dt.date.fromisoformat(d)) for d in
+          ("2026-03-31", "2026-04-01")}  # fmt: skip
+    assert on["2026-03-31"]["state"].tolist() == ["active", "approved"]
+    assert on["2026-04-01"]["state"].tolist() == ["retired", "active"]  # retired the day before
+    assert on["2026-04-01"]["effective_to"].iloc[0] == pd.Timestamp("2026-04-01")
+    assert [a for a, _, o in _audit(engine, loaded) if o == "ok"] == [
+        "rules.approve", "rules.approve", "rules.retire",
+    ]  # fmt: skip
+    assert repository.diff(engine, loaded, dt.date(2026, 2, 1)).empty  # nothing left to review
+
+
+def test_a_rejected_draft_is_kept_with_its_reason_and_never_goes_live(
+    engine, loaded: str, tmp_path: Path
+) -> None:
+    repository.import_rules(engine, loaded, [_file(tmp_path, "r.json", [MRI, FILING])], BILLING)
+    assert repository.diff(engine, loaded)["change"].tolist() == ["adds", "adds"]
+    assert repository.reject(engine, loaded, BILLING, "ALL-FILING-365", "ACME allows 180") == [
+        "ALL-FILING-365 v1"
+    ]
+    listed = repository.list_rules(engine, loaded, on=dt.date(2027, 1, 1))
+    assert listed.set_index("rule_id")["state"].to_dict() == {
+        "ACME-MRI-PA": "draft", "ALL-FILING-365": "rejected",
+    }  # fmt: skip
+    assert listed.set_index("rule_id")["reason"]["ALL-FILING-365"] == "ACME allows 180"
+    with pytest.raises(errors.NoDrafts):
+        repository.approve(engine, loaded, OWNER2, rule_id="ALL-FILING-365")
+    with pytest.raises(errors.PermissionDenied):
+        repository.approve(engine, loaded, Identity("pat", "practice_manager"),
+                           rule_id="ACME-MRI-PA")  # fmt: skip
+
+
+def test_a_stored_draft_that_breaks_a_guardrail_now_is_not_approved(
+    engine, loaded: str, tmp_path: Path
+) -> None:
+    """The guardrails are checked again at approval, on what is stored (a rule stored
+    before a guardrail was tightened cannot go live)."""
+    repository.import_rules(engine, loaded, [_file(tmp_path, "r.json", MRI)], BILLING)
+    broken = {**MRI, "when": {"field": "patient_age", "op": "gt", "value": 64}}
+    with store.writing(engine, loaded) as conn:
+        conn.execute(
+            tables.rules.update()
+            .where(tables.rules.c.org_id == loaded)
+            .values(definition=json.dumps(broken))
+        )
+    with pytest.raises(errors.RuleRefused, match="protected categories"):
+        repository.approve(engine, loaded, OWNER2, rule_id="ACME-MRI-PA")
+    assert repository.list_rules(engine, loaded)["state"].tolist() == ["draft"]
