@@ -254,16 +254,6 @@ class MissingIdentity(PayeroptError):
 
 
 @_error
-class GuardrailViolation(PayeroptError):
-    """An engine was asked to do something the product never does (see docs)."""
-
-    rule: str
-    detail: str
-
-    message = "refused by guardrail {rule!r}: {detail}"
-
-
-@_error
 class StoreError(PayeroptError):
     """The database could not be reached or is not in a usable state."""
 

@@ -42,7 +42,6 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.PermissionDenied: errors.PermissionDenied("analyst", "import.era", ("owner",)),
     errors.UnknownRole: errors.UnknownRole("boss", ("owner", "analyst")),
     errors.MissingIdentity: errors.MissingIdentity("actor"),
-    errors.GuardrailViolation: errors.GuardrailViolation("access", "a rule may not defer"),
     errors.StoreError: errors.StoreError("sqlite:///x.sqlite", "no such file"),
     errors.BadDatabaseUrl: errors.BadDatabaseUrl("mysql://x", "--db", "names mysql"),
     errors.AuditChainBroken: errors.AuditChainBroken("acme", 7, "hash does not match"),

@@ -556,15 +556,21 @@ def import_file(
     return result
 
 
-def _imported_before(conn: Connection, org_id: str, kind: str, digest: str, name: str) -> bool:
+def earlier_import(conn: Connection, org_id: str, kind: str, digest: str) -> int | None:
+    """The import that already brought this content (same SHA-256, practice and kind):
+    importing it again changes nothing. Also the rules repository's test."""
     imp = tables.imports
-    seen = conn.execute(
+    return conn.execute(
         select(imp.c.import_id).where(
             imp.c.org_id == org_id, imp.c.kind == kind, imp.c.sha256 == digest
         )
-    ).first()
+    ).scalar()
+
+
+def _imported_before(conn: Connection, org_id: str, kind: str, digest: str, name: str) -> bool:
+    seen = earlier_import(conn, org_id, kind, digest)
     if seen is not None:
-        logger.info("%s already imported for %s as import %s", name, org_id, seen[0])
+        logger.info("%s already imported for %s as import %s", name, org_id, seen)
     return seen is not None
 
 

@@ -285,16 +285,17 @@ def _execute(
     if client is not None:
         cluster.execute(jobs, client, on_done, progress)
         return
-    # Each process's kernel boots while the process starts on its first job.
+    # Each process's kernel boots while the process starts on its first job, when every
+    # page runs with one notebooks folder and store (the kernel's settings).
     settings = {
         (str(Path(j.notebook).parent), j.parameters["db_url"])
         for _, j in jobs
         if isinstance(j, PageJob)
     }
-    prestart = (prestart_kernel, settings.pop()) if len(settings) == 1 else (None, ())
+    initializer, initargs = (prestart_kernel, settings.pop()) if len(settings) == 1 else (None, ())
     if workers <= 1:
-        if prestart[0] is not None:
-            prestart[0](*prestart[1])
+        if initializer is not None:
+            initializer(*initargs)
         try:
             for plan, job in jobs:
                 try:
@@ -309,7 +310,7 @@ def _execute(
     # spawn: a worker must not inherit the parent's open database connections and threads.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=prestart[0], initargs=prestart[1]
+        max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
     ) as pool:
         running: dict[Future, tuple[_Plan, PageJob | HeadlineJob]] = {
             pool.submit(run_job, job): (plan, job) for plan, job in jobs

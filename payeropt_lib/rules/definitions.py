@@ -110,8 +110,8 @@ def _check_then(rule: dict, file: str, name: str) -> None:
     for key in needs[outcome]:
         if key not in then:
             raise RuleFileError(file, name, f"then.{key}", f"a {outcome} outcome needs it")
-    extra = {"requirement", "detail", "minutes"} - set(needs[outcome]) - {"detail"}
-    for key in sorted(extra & set(then)):
+    # A detail may explain any outcome; a requirement or minutes belong to theirs only.
+    for key in sorted(({"requirement", "minutes"} - set(needs[outcome])) & set(then)):
         raise RuleFileError(file, name, f"then.{key}", f"a {outcome} outcome has none")
 
 
@@ -129,7 +129,7 @@ def _check_dates(rule: dict, file: str, name: str) -> None:
         )
 
 
-def _check_field(c: dict, allowed: frozenset, kind: str, file: str, name: str, where: str):  # noqa: ANN202, PLR0913
+def _check_field(c: dict, allowed: frozenset, kind: str, file: str, name: str, where: str) -> None:
     field, op, value = c["field"], c["op"], c["value"]
     if field not in allowed:
         raise RuleFileError(

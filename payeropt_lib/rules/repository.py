@@ -28,6 +28,7 @@ from sqlalchemy import Engine, insert, select
 
 from payeropt_lib import store
 from payeropt_lib.errors import NoDrafts, RuleFileError, SelfApproval
+from payeropt_lib.inputs import imports
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
@@ -98,23 +99,18 @@ def import_rules(
                 "first, or use '*' for every payer)",
             )  # fmt: skip
     with store.writing(engine, org_id) as conn:
-        imp = tables.imports
-        seen = conn.execute(
-            select(imp.c.import_id).where(
-                imp.c.org_id == org_id, imp.c.kind == KIND, imp.c.sha256 == sha
-            )
-        ).first()
+        seen = imports.earlier_import(conn, org_id, KIND, sha)
         if seen is not None:
-            return RulesImport(org_id, len(files), len(read), 0, len(read), seen[0], True)
+            return RulesImport(org_id, len(files), len(read), 0, len(read), seen, True)
         rows, unchanged = _new_versions(conn, org_id, read, who)
         import_id = conn.execute(
-            insert(imp)
+            insert(tables.imports)
             .values(
                 org_id=org_id, kind=KIND, file_name=names[:500], sha256=sha,
                 imported_at=audit.utc_now(), actor=who.actor, rows_in_file=len(read),
                 inserted=len(rows), replaced=0, unchanged=unchanged,
             )
-            .returning(imp.c.import_id)
+            .returning(tables.imports.c.import_id)
         ).scalar_one()  # fmt: skip
         if rows:
             frame = pd.DataFrame(rows).assign(org_id=org_id, import_id=import_id)
@@ -196,7 +192,6 @@ def list_rules(
     retired once its exclusive end has passed; rejected. ``state`` keeps one of them."""
     day = pd.Timestamp(on or dt.date.today())
     frame = store.read_frame(engine, tables.rules, org_id)
-    frame = frame.reindex(columns=[c for c in LIST_COLUMNS if c != "state"] + ["state"])
     approved = frame["state"].eq("approved")
     ended = frame["effective_to"].notna() & (frame["effective_to"] <= day)
     started = frame["effective_from"] <= day
