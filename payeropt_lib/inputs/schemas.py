@@ -241,6 +241,7 @@ SPECS: dict[str, FileSpec] = {
                 Col("place_of_service", "pos"),
                 Col("rendering_npi", "npi"),
                 Col("diagnosis_codes", "icd10_list"),
+                Col("submitted_date", "date"),
             ),
             key=("claim_id", "line_number"),
         ),

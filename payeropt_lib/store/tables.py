@@ -211,6 +211,8 @@ charges = _practice_table(
     Column("place_of_service", String(2)),
     Column("rendering_npi", String(10)),
     Column("diagnosis_codes", String(200)),
+    # When the claim went to the payer; NULL = not yet (timely-filing rules, issue 13).
+    Column("submitted_date", Date),
     _import_id(),
     PrimaryKeyConstraint("org_id", "claim_id", "line_number"),
 )
