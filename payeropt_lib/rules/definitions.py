@@ -94,6 +94,13 @@ def check_rule(rule: object, file: str, name: str) -> None:
             _check_field(c, allowed, rule["applies_to"], file, name, where)
         if "pair" in c and rule["applies_to"] != "claim_line":
             raise RuleFileError(file, name, where, "a code pair applies to claim lines only")
+        if "pair" in c and c["pair"]["column1"] == c["pair"]["column2"]:
+            raise RuleFileError(file, name, f"{where}.pair", "column 1 and column 2 are one code")
+        if "count" in c and rule["applies_to"] == "appointment":
+            if c["per"] == "claim":
+                raise RuleFileError(file, name, f"{where}.per", "an appointment has no claim")
+            if "sum" in c:
+                raise RuleFileError(file, name, f"{where}.sum", "an appointment has no units")
 
 
 def _where(path) -> str:  # noqa: ANN001 - a deque of keys
