@@ -213,8 +213,10 @@ def _count(condition: dict, subjects: Subjects) -> np.ndarray:
     if per == "patient":
         total = _window(subjects, w, condition.get("within_days"))
     else:
-        group = subjects.groups("claim_id") if per == "claim" else subjects.groups(
-            "patient_id", "_day"
+        group = (
+            subjects.groups("claim_id")
+            if per == "claim"
+            else subjects.groups("patient_id", "_day")
         )
         total = np.bincount(group, weights=w)[group]
     # Counts and sums of whole units are whole numbers in float64: exact.
@@ -269,4 +271,3 @@ def _pair(condition: dict, subjects: Subjects) -> np.ndarray:
 def _code_of(shown: np.ndarray, code: str) -> int | None:
     where = np.flatnonzero(shown == code)
     return int(where[0]) if len(where) else None
-

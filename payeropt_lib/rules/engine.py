@@ -81,8 +81,8 @@ def guard(rules: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
     if rules.empty:
         return rules.reset_index(drop=True), []
     rules = rules.reset_index(drop=True)
-    masked = rules["definition"].str.replace(_CODE, "C", regex=True).str.replace(
-        _DATE, "D", regex=True
+    masked = (
+        rules["definition"].str.replace(_CODE, "C", regex=True).str.replace(_DATE, "D", regex=True)
     )
     scope = rules[["payer_id", "product_line", "audience", "applies_to"]].astype(str)
     shape = masked + "|" + scope.agg("|".join, axis=1)

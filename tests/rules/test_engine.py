@@ -29,6 +29,7 @@ def _line(n, claim, patient, day, code, mods, dx, units, cents, payer, product, 
     }  # fmt: skip
 
 
+# fmt: off
 LINES = [
     _line(1, "C1", "P1", "2026-03-02", "99213", ["25"], ["M17.11"], 1, 15000, "MCR", "", "11", "2026-03-05"),  # noqa: E501
     _line(2, "C1", "P1", "2026-03-02", "20610", ["RT"], ["M17.11"], 1, 20000, "MCR", "", "11", "2026-03-05"),  # noqa: E501
@@ -40,6 +41,7 @@ LINES = [
     _line(1, "C5", "P2", "2026-03-11", "97110", ["GP"], ["E11.9"], 2, 6000, "BLUE", "", "", ""),
     _line(3, "C2", "P1", "2026-03-10", "99213", [], ["M17.12"], 1, 15000, "ACME", "HMO", "11", ""),  # noqa: E501
 ]
+# fmt: on
 for _x in LINES:
     _x["payer_class"] = {"MCR": "MEDICARE", "BLUE": "MEDICAID_MANAGED"}.get(
         _x["payer_id"], "MEDICARE_ADVANTAGE" if _x["product_line"] == "HMO" else "COMMERCIAL"
@@ -54,6 +56,7 @@ def units(op, value):
     return {"field": "units", "op": op, "value": value}
 
 
+# fmt: off
 CASES = [
     # text: every operator, codes as text
     (code("eq", "20610"), {1, 3, 4}),
@@ -130,8 +133,9 @@ CASES = [
     # the shapes batched as joins: MUE per line and per day
     ({"all": [code("eq", "J1100"), units("gt", 2)]}, {2}),
     ({"all": [code("eq", "97110"), {"count": code("eq", "97110"), "per": "day",
-      "sum": "units", "op": "gt", "value": 5}]}, {6, 7}),  # fmt: skip
+      "sum": "units", "op": "gt", "value": 5}]}, {6, 7}),
 ]
+# fmt: on
 
 
 def rule(when, *, rid="R", version=1, payer="*", product="", start="2026-01-01", end=None):

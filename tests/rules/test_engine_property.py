@@ -28,8 +28,13 @@ CONTRACTS = pd.DataFrame(
     {
         "payer_id": ["MCR", "ACME", "ACME", "BLUE", "BLUE"],
         "product_line": ["", "", "HMO", "PPO", "HMO"],
-        "payer_class": ["MEDICARE", "COMMERCIAL", "MEDICARE_ADVANTAGE", "COMMERCIAL",
-                        "MEDICAID_MANAGED"],  # fmt: skip
+        "payer_class": [
+            "MEDICARE",
+            "COMMERCIAL",
+            "MEDICARE_ADVANTAGE",
+            "COMMERCIAL",
+            "MEDICAID_MANAGED",
+        ],  # fmt: skip
         "effective_from": pd.to_datetime(
             ["2015-01-01", "2019-01-01", "2020-01-01", "2020-01-01", "2021-01-01"]
         ),
@@ -152,8 +157,12 @@ COUNTED = st.one_of(LEAF, st.deferred(lambda: _count(LEAF)))
 def _count(inner: st.SearchStrategy) -> st.SearchStrategy:
     return st.builds(
         lambda c, per, days, total, op, value: {
-            "count": c, "per": per, **({"within_days": days} if days else {}),
-            **({"sum": "units"} if total else {}), "op": op, "value": value,
+            "count": c,
+            "per": per,
+            **({"within_days": days} if days else {}),
+            **({"sum": "units"} if total else {}),
+            "op": op,
+            "value": value,
         },  # fmt: skip
         inner,
         st.sampled_from(["claim", "day", "patient"]),
