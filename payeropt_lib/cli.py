@@ -195,6 +195,27 @@ def import_rules_cmd(
     typer.echo(result.summary())
 
 
+@import_app.command("ncci")
+def import_ncci_cmd(
+    org: OrgArg,
+    path: Annotated[Path, typer.Argument(help="CMS practitioner PTP (.txt) or MUE (.csv) file")],
+    payer: Annotated[str, typer.Option("--payer", help="the payer the edits apply to, or *")],
+    quarter: Annotated[
+        str | None, typer.Option(help="the release, YYYYQN (default: this quarter)")
+    ] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Import CMS's NCCI edits as published (PTP pairs or MUE limits) as draft bundling and
+    frequency-limit rules for a payer (docs/rules.md, "NCCI")."""
+    from payeropt_lib.rules import repository
+
+    who = Identity.of(actor, role)
+    result = repository.import_ncci(_engine(db), org, path, payer, who, quarter)
+    typer.echo(result.summary())
+
+
 @rules_app.command("list")
 def rules_list_cmd(
     org: OrgArg,
@@ -406,6 +427,47 @@ def _show(frame, csv_out: Path | None, what: str) -> None:
 
 
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="write a CSV file instead")]
+
+
+@app.command("check")
+def check_cmd(
+    org: OrgArg,
+    claims: Annotated[bool, typer.Option("--claims", help="lines before submission")] = False,
+    appointments: Annotated[
+        bool, typer.Option("--appointments", help="the checklist of upcoming visits")
+    ] = False,
+    all_lines: Annotated[
+        bool, typer.Option("--all", help="with --claims: paid lines too")
+    ] = False,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="first appointment day (default: today)")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last appointment day")] = None,
+    as_of: Annotated[str | None, typer.Option(help="day of the check (default today)")] = None,
+    csv_out: CsvOpt = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Lines that break the practice's active payer rules (--claims), or the checklist per
+    upcoming appointment (--appointments): each names the rule and version behind it."""
+    from payeropt_lib.rules import check
+
+    if claims == appointments:
+        raise typer.BadParameter("pass --claims or --appointments", param_hint="--claims")
+    day = _date(as_of, "--as-of") or dt.date.today()
+    who = Identity.of(actor or getpass.getuser(), role)
+    engine = _engine(db)
+    if claims:
+        found, refused = check.check_claims(engine, org, who, day, all_lines)
+        what = "lines breaking a rule"
+    else:
+        start, end = _date(date_from, "--from"), _date(date_to, "--to")
+        found, refused = check.check_appointments(engine, org, who, day, start, end)
+        what = "checklist items"
+    for refusal in refused:  # stored rules the engine would not apply
+        typer.echo(f"payeropt: {refusal}", err=True)
+    _show(found, csv_out, what)
 
 
 @app.command("underpayments")

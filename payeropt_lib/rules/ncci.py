@@ -23,10 +23,10 @@ dates, so the template is checked against the schema and the guardrails once
 
 Decisions (docs/rules.md, "NCCI"): the deletion date is the rule's exclusive
 ``effective_to`` (the edit no longer applies to services on or after it); indicator 9
-makes no rule; an MUE becomes a line rule (a line with more units than the MUE is
-flagged): the condition language counts lines, not units, so indicators 2 and 3 (the
-limit per day across lines) are checked per line too, which finds every line over the
-limit and misses a day over it only when it is split across lines.
+makes no rule; an MUE with indicator 1 (a claim-line edit) flags a line with more units
+than the MUE; indicators 2 and 3 (date-of-service edits) flag the lines of a code when
+the patient's units of that code on that date, over every line and claim, exceed it
+(``count`` with ``"sum": "units"``, per day).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from payeropt_lib.errors import InputFileError
+from payeropt_lib.errors import InputFileError, RuleFileError
 
 from . import definitions
 
@@ -147,7 +147,8 @@ def ptp_rules(pairs: pd.DataFrame, payer_id: str, quarter: str) -> pd.DataFrame:
     _check_quarter(quarter)
     # Indicator 9 is no edit; a pair deleted on or before its own effective date never was.
     in_force = pairs["effective_to"].isna() | (pairs["effective_to"] > pairs["effective_from"])
-    live = pairs[pairs["indicator"].ne("9") & in_force]
+    # A code paired with itself is no edit a rule can say (column 1 and 2 are one code).
+    live = pairs[pairs["indicator"].ne("9") & in_force & pairs["column1"].ne(pairs["column2"])]
     bypass = np.where(live["indicator"].eq("1"), json.dumps(list(BYPASS_MODIFIERS)), "[]")
     rule_id = "NCCI-PTP-" + live["column1"] + "-" + live["column2"]
     source = f"CMS NCCI practitioner PTP edits {quarter}: " + live["rationale"]
@@ -166,23 +167,58 @@ def ptp_rules(pairs: pd.DataFrame, payer_id: str, quarter: str) -> pd.DataFrame:
 
 
 def mue_rules(limits: pd.DataFrame, payer_id: str, quarter: str) -> pd.DataFrame:
-    """One ``frequency_limit`` rule per code: a line with more units than the MUE is
-    flagged (the module docstring says why per line). Same columns as ``ptp_rules``."""
+    """One ``frequency_limit`` rule per code from the quarter's first day: per line for
+    indicator 1, per patient and date of service for 2 and 3 (module docstring). Same
+    columns as ``ptp_rules``."""
     _check_quarter(quarter)
     mue = limits["mue"].astype(str)
-    rule_id = "NCCI-MUE-" + limits["code"]
+    code = limits["code"]
+    per_day = limits["indicator"].isin(["2", "3"])
+    rule_id = "NCCI-MUE-" + code
     source = f"CMS NCCI practitioner MUE {quarter}: " + limits["rationale"]
-    message = "More than " + mue + " units of " + limits["code"] + " (MUE " + mue + ")"
-    when = (
-        '{"all": [{"field": "procedure_code", "op": "eq", "value": "' + limits["code"]
-        + '"}, {"field": "units", "op": "gt", "value": ' + mue + "}]}"
+    where = np.where(per_day, " on one date of service", " on one line")
+    message = "More than " + mue + " units of " + code + where + " (MUE " + mue + ")"
+    is_code = '{"field": "procedure_code", "op": "eq", "value": "' + code + '"}'
+    line_test = '{"field": "units", "op": "gt", "value": ' + mue + "}"
+    day_test = (
+        '{"count": ' + is_code + ', "per": "day", "sum": "units", "op": "gt", "value": '
+        + mue + "}"
     )  # fmt: skip
+    when = (
+        '{"all": ['
+        + is_code
+        + ", "
+        + pd.Series(np.where(per_day, day_test, line_test), index=limits.index)
+        + "]}"
+    )
     then = '{"outcome": "flag", "message": ' + message.map(_json_text) + "}"
     dated = limits.assign(
         effective_from=pd.Timestamp(_quarter_start(quarter)),
         effective_to=pd.Series(pd.NaT, index=limits.index, dtype="datetime64[ns]"),
     )
     return _frame(dated, rule_id, payer_id, "frequency_limit", when, then, source)
+
+
+def read_rules(path: Path | str, payer_id: str, quarter: str) -> tuple[str, pd.DataFrame]:
+    """A PTP or MUE file as published, told apart by its header, made rules: ("ptp" or
+    "mue", the frame of ``ptp_rules`` / ``mue_rules``). Refused whole (``InputFileError``,
+    ``RuleFileError``) when it is neither, when a row is bad, or when its template breaks
+    the schema or a guardrail."""
+    path = Path(path)
+    head = _text(path).splitlines()[:40]
+    if any(_cells(line, "\t")[:2] == ["column 1", "column 2"] for line in head):
+        kind, rules = "ptp", ptp_rules(read_ptp(path), payer_id, quarter)
+    elif any(_cells(line, ",")[:1] == ["hcpcs/cpt code"] for line in head):
+        kind, rules = "mue", mue_rules(read_mue(path), payer_id, quarter)
+    else:
+        raise InputFileError(
+            str(path), None, "header",
+            "neither a practitioner PTP file ('Column 1<TAB>Column 2') nor an MUE table "
+            "('HCPCS/CPT Code,...')",
+        )  # fmt: skip
+    for problem in template_problems(rules):
+        raise RuleFileError(str(path), "NCCI template", "the rules", problem)
+    return kind, rules
 
 
 def template_problems(rules: pd.DataFrame) -> list[str]:

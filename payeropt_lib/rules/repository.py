@@ -32,7 +32,7 @@ from payeropt_lib.inputs import imports
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
-from . import definitions
+from . import definitions, ncci
 
 KIND = "rules"
 STORED_STATES = ("draft", "approved", "rejected")
@@ -88,16 +88,9 @@ def import_rules(
         digest.update(f.name.encode() + b"\0" + f.read_bytes())
     sha = digest.hexdigest()
     names = ", ".join(f.name for f in files)
-    payers = set(
-        store.read_frame(engine, tables.contracts, org_id, columns=["payer_id"])["payer_id"]
-    )
+    payers = _payers(engine, org_id)
     for f, rule in read:
-        if rule["payer_id"] != "*" and rule["payer_id"] not in payers:
-            raise RuleFileError(
-                str(f), repr(rule["rule_id"]), "payer_id",
-                f"unknown payer {rule['payer_id']!r} (not in contracts.csv; import contracts "
-                "first, or use '*' for every payer)",
-            )  # fmt: skip
+        _check_payer(payers, rule["payer_id"], str(f), repr(rule["rule_id"]))
     with store.writing(engine, org_id) as conn:
         seen = imports.earlier_import(conn, org_id, KIND, sha)
         if seen is not None:
@@ -124,6 +117,105 @@ def import_rules(
         }
         access.audit_action(conn, org_id, who, "import.rules", names, details=details)
     return result
+
+
+def _payers(engine: Engine, org_id: str) -> set[str]:
+    """The payers of the practice's contracts: the ones a rule may name."""
+    frame = store.read_frame(engine, tables.contracts, org_id, columns=["payer_id"])
+    return set(frame["payer_id"])
+
+
+def _check_payer(payers: set[str], payer_id: str, file: str, rule: str) -> None:
+    if payer_id != "*" and payer_id not in payers:
+        raise RuleFileError(
+            file, rule, "payer_id",
+            f"unknown payer {payer_id!r} (not in contracts.csv; import contracts first, or "
+            "use '*' for every payer)",
+        )  # fmt: skip
+
+
+def quarter_of(day: dt.date) -> str:
+    """The quarter a day falls in, as CMS names its releases: 2026Q4."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def import_ncci(
+    engine: Engine,
+    org_id: str,
+    path: Path | str,
+    payer_id: str,
+    who: Identity,
+    quarter: str | None = None,
+) -> RulesImport:
+    """``payeropt import ncci``: CMS's practitioner PTP or MUE file as published, made
+    ``bundling`` / ``frequency_limit`` rules (``ncci.read_rules``) for ``payer_id``, and
+    stored as drafts set-based: a rule whose definition is the one already held (not
+    rejected) is unchanged, any other is the next version of its rule. One ``imports`` row
+    (kind ``ncci``), one audit entry; the same file for the same payer and quarter again
+    changes nothing. Refused whole, nothing stored, on any problem."""
+    path = Path(path)
+    access.authorize(engine, org_id, who, "import.ncci", target=str(path))
+    quarter = quarter or quarter_of(dt.date.today())
+    kind, found = ncci.read_rules(path, payer_id, quarter)
+    _check_payer(_payers(engine, org_id), payer_id, str(path), "NCCI")
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(f"\0{payer_id}\0{quarter}".encode())
+    sha = digest.hexdigest()
+    r = tables.rules
+    with store.writing(engine, org_id) as conn:
+        seen = imports.earlier_import(conn, org_id, "ncci", sha)
+        if seen is not None:
+            return RulesImport(org_id, 1, len(found), 0, len(found), seen, True)
+        held = pd.DataFrame(
+            conn.execute(
+                select(r.c.rule_id, r.c.rule_version, r.c.definition, r.c.state).where(
+                    r.c.org_id == org_id, r.c.rule_id.like("NCCI-%")
+                )
+            ).all(),
+            columns=["rule_id", "rule_version", "definition", "state"],
+        )
+        kept = held[held["state"].ne("rejected")][["rule_id", "definition"]]
+        same = found.merge(kept.assign(_held=True), on=["rule_id", "definition"], how="left")
+        new = found[same["_held"].isna().to_numpy()]
+        latest = held.groupby("rule_id")["rule_version"].max()
+        version = new["rule_id"].map(latest).fillna(0).astype("int64") + 1
+        import_id = conn.execute(
+            insert(tables.imports)
+            .values(
+                org_id=org_id, kind="ncci", file_name=path.name[:500], sha256=sha,
+                imported_at=audit.utc_now(), actor=who.actor, rows_in_file=len(found),
+                inserted=len(new), replaced=0, unchanged=len(found) - len(new),
+            )
+            .returning(tables.imports.c.import_id)
+        ).scalar_one()  # fmt: skip
+        rows = pd.DataFrame(
+            {
+                "org_id": org_id,
+                "rule_id": new["rule_id"],
+                "rule_version": version,
+                "payer_id": payer_id,
+                "product_line": "",
+                "category": new["category"],
+                "applies_to": "claim_line",
+                "audience": "staff",
+                "effective_from": pd.to_datetime(new["effective_from"]).dt.date,
+                "effective_to": pd.to_datetime(new["effective_to"].replace("", None)).dt.date,
+                "definition": new["definition"],
+                "state": "draft",
+                "import_id": import_id,
+                "imported_by": who.actor,
+            }
+        )
+        rows["effective_to"] = (
+            rows["effective_to"].astype(object).where(rows["effective_to"].notna(), None)
+        )
+        store.bulk_insert(conn, tables.rules, rows)
+        details = {
+            "import_id": import_id, "sha256": sha, "file": kind, "payer_id": payer_id,
+            "quarter": quarter, "drafts": len(new), "unchanged": len(found) - len(new),
+        }  # fmt: skip
+        access.audit_action(conn, org_id, who, "import.ncci", path.name, details=details)
+    return RulesImport(org_id, 1, len(found), len(new), len(found) - len(new), import_id)
 
 
 def _canonical(rule: dict) -> str:

@@ -44,6 +44,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "import.rules": BILLING,
     "rules.approve": BILLING,
     "rules.view": EVERYONE,  # the payer's rules hold no patient or claim
+    "import.ncci": BILLING,
+    # The lines that break a rule carry claim numbers (as the worklists do).
+    "rules.check_claims": OFFICE,
+    # The pre-visit checklist: appointment ids and what to have ready, no patient or money.
+    "rules.checklist": ("owner", "billing_manager", "practice_manager", "clinician"),
     "import.medicare-fees": ("owner", "billing_manager", "analyst"),
     "import.charges": OFFICE,
     "import.transactions": OFFICE,

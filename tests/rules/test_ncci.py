@@ -53,7 +53,7 @@ def test_pairs_become_bundling_rules_valid_against_the_schema_and_guardrails() -
     assert (parsed[0]["payer_id"], parsed[0]["category"]) == ("MCR", "bundling")
 
 
-def test_mue_limits_become_line_rules() -> None:
+def test_mue_limits_become_line_and_date_of_service_rules() -> None:
     limits = ncci.read_mue(MUE)
     assert limits[["code", "mue", "indicator"]].values.tolist() == [
         ["20610", 2, "2"], ["29881", 1, "1"], ["99213", 1, "3"],
@@ -63,7 +63,15 @@ def test_mue_limits_become_line_rules() -> None:
     for rule in parsed:
         definitions.check_rule(rule, "NCCI", rule["rule_id"])
     assert ncci.template_problems(rules) == []
-    assert parsed[0]["when"]["all"][1] == {"field": "units", "op": "gt", "value": 2}
+    is_20610 = {"field": "procedure_code", "op": "eq", "value": "20610"}
+    # Indicator 2: the patient's units of 20610 on the date, over every line and claim.
+    assert parsed[0]["when"]["all"] == [
+        is_20610,
+        {"count": is_20610, "per": "day", "sum": "units", "op": "gt", "value": 2},
+    ]
+    # Indicator 1: the line's own units.
+    assert parsed[1]["when"]["all"][1] == {"field": "units", "op": "gt", "value": 1}
+    assert "on one line" in parsed[1]["then"]["message"]
     assert parsed[0]["effective_from"] == "2026-07-01"  # the quarter's first day
 
 
@@ -118,7 +126,7 @@ def test_a_large_file_reads_without_a_loop_over_its_rows(tmp_path: Path) -> None
     the shape, not of time; the figures are benchmarks' business)."""
     head = PTP.read_text(encoding="latin-1").splitlines()[:6]
     codes = [f"{n:05d}" for n in range(10000, 60000)]
-    rows = [f"{c}\t{c[::-1]}\t\t20200101\t*\t{n % 2}\tr" for n, c in enumerate(codes)]
+    rows = [f"{c}\t{int(c) + 1:05d}\t\t20200101\t*\t{n % 2}\tr" for n, c in enumerate(codes)]
     big = tmp_path / "big.txt"
     big.write_text("\n".join([*head, *rows]) + "\n", encoding="latin-1")
     rules = ncci.ptp_rules(ncci.read_ptp(big), "*", "2026Q3")
