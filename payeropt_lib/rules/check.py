@@ -66,8 +66,9 @@ def _hits(
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Refusal]]:
     """(hits with the subject's row, the rules applied with their outcome, refusals)."""
     kept, refused = engine.guard(_active(rules, applies_to))
-    hits = engine.evaluate(kept, Subjects(frame, date_field))
-    then = [json.loads(d)["then"] for d in kept["definition"]]
+    parsed = [json.loads(d) for d in kept["definition"]]
+    hits = engine.evaluate(kept, Subjects(frame, date_field), [d["when"] for d in parsed])
+    then = [d["then"] for d in parsed]
     outcome = kept[["rule_id", "rule_version", "category"]].assign(
         outcome=[t["outcome"] for t in then],
         message=[t["message"] for t in then],

@@ -112,9 +112,11 @@ class Subjects:
 
         def make() -> np.ndarray:
             keys = [self.day() if c == "_day" else self.text(c)[0] for c in columns]
-            if len(keys) == 1:
-                return keys[0].astype("int64")
-            return pd.MultiIndex.from_arrays(keys).factorize()[0].astype("int64")
+            group = pd.factorize(keys[0])[0].astype("int64")
+            for key in keys[1:]:  # two small codes as one int64, numbered again
+                part = pd.factorize(key)[0].astype("int64")
+                group = pd.factorize(group * (int(part.max(initial=0)) + 1) + part)[0]
+            return group.astype("int64")
 
         return self._cached(("groups", *columns), make)
 

@@ -27,11 +27,12 @@ check each of their few shapes.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import conditions, guardrails
 from .conditions import Subjects
@@ -41,9 +42,16 @@ RULE_COLUMNS = [
     "audience", "effective_from", "effective_to", "definition",
 ]  # fmt: skip
 HIT_COLUMNS = ["subject", "rule"]
-# What a guardrail cannot depend on: a code (5 characters, one a digit, not money) or a date.
-_CODE = re.compile(r"(?<![$\d.])\b(?=[A-Z0-9]*\d)[A-Z0-9]{5}\b(?!\s*%)")
-_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+# What a guardrail cannot depend on: a code (5 characters, the first digit at any place:
+# no word of letters alone, such as a protected category, is ever masked) or a date. RE2
+# syntax, for Arrow's vectorized replace (no look-around).
+_CODE = (
+    r"\b(?:[0-9][A-Z0-9]{4}|[A-Z][0-9][A-Z0-9]{3}|[A-Z]{2}[0-9][A-Z0-9]{2}"
+    r"|[A-Z]{3}[0-9][A-Z0-9]|[A-Z]{4}[0-9])\b"
+)
+_DATE = r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b"
+# A definition that speaks of money is its own shape, masked nothing ("$12345" stays).
+_MONEY_SIGNS = r"[$%€£]"
 _UNIT_OPS = ("gt", "ge", "lt", "le", "eq", "ne")
 
 
@@ -81,11 +89,13 @@ def guard(rules: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
     if rules.empty:
         return rules.reset_index(drop=True), []
     rules = rules.reset_index(drop=True)
-    masked = (
-        rules["definition"].str.replace(_CODE, "C", regex=True).str.replace(_DATE, "D", regex=True)
-    )
-    scope = rules[["payer_id", "product_line", "audience", "applies_to"]].astype(str)
-    shape = masked + "|" + scope.agg("|".join, axis=1)
+    text = pa.array(rules["definition"].astype(str).to_numpy(object), type=pa.string())
+    masked = pc.replace_substring_regex(text, _CODE, "C")
+    masked = pc.replace_substring_regex(masked, _DATE, "D")
+    masked = pc.if_else(pc.match_substring_regex(text, _MONEY_SIGNS), text, masked)
+    shape = pd.Series(masked.to_numpy(zero_copy_only=False), index=rules.index, dtype=object)
+    for column in ("payer_id", "product_line", "audience", "applies_to"):
+        shape = shape + "|" + rules[column].fillna("").astype(str).to_numpy(object)
     first = shape.drop_duplicates()
     broken: dict[str, tuple[str, str]] = {}
     for row, key in first.items():
@@ -103,13 +113,16 @@ def guard(rules: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
     return rules[~bad].reset_index(drop=True), refusals
 
 
-def evaluate(rules: pd.DataFrame, subjects: Subjects) -> pd.DataFrame:
+def evaluate(
+    rules: pd.DataFrame, subjects: Subjects, conditions_of: list[dict] | None = None
+) -> pd.DataFrame:
     """Every (subject, rule) where the rule applies and its condition holds
     (``HIT_COLUMNS``, row positions), sorted. ``rules`` has ``RULE_COLUMNS`` and must have
-    passed ``guard``."""
+    passed ``guard``; ``conditions_of`` is each rule's ``when`` when the caller has parsed
+    the definitions already (100,000 of them take a second to parse)."""
     if rules.empty or subjects.n == 0:
         return pd.DataFrame({c: np.zeros(0, dtype="int64") for c in HIT_COLUMNS})
-    parsed = [json.loads(d)["when"] for d in rules["definition"]]
+    parsed = conditions_of or [json.loads(d)["when"] for d in rules["definition"]]
     kinds = [_kind(c) for c in parsed]
     scope = _Scope(rules, subjects)
     batched = []  # the joins find every match; each rule's scope is applied after
