@@ -33,7 +33,13 @@ from .contracts import (
     TXMCD,
     Rates,
 )
-from .dates import DEMO_PERIOD_END, DEMO_PERIOD_START, business_days, date_strings
+from .dates import (
+    DEMO_AS_OF,
+    DEMO_PERIOD_END,
+    DEMO_PERIOD_START,
+    business_days,
+    date_strings,
+)
 
 # --------------------------------------------------------------------------- clinicians
 
@@ -565,4 +571,19 @@ def charges_columns(
         "place_of_service": c["pos"][claim],
         "rendering_npi": _NPIS[c["npi"]][claim],
         "diagnosis_codes": dx[claim],
+        "submitted_date": submitted_dates(c["dos"])[claim],
     }
+
+
+def submitted_dates(dos: np.ndarray) -> np.ndarray:
+    """When each claim went out (text, '' = not yet): 1 to 6 days after its date of
+    service, one claim in 100 months late (a timely-filing rule's catch), and none on or
+    after the demo's "today". Arithmetic on the claim's number, not a random draw, so the
+    rest of the demo practice is the same draw as before this column existed."""
+    number = np.arange(len(dos), dtype=np.int64)
+    lag = 1 + (number * 2654435761) % 6
+    late = (number * 40503) % 100 == 0
+    lag = np.where(late, 120 + number % 90, lag)
+    sent = dos.astype("datetime64[D]") + lag.astype("timedelta64[D]")
+    text = date_strings(sent)
+    return np.where(sent < np.datetime64(DEMO_AS_OF), text, "").astype(object)

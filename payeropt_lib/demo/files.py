@@ -77,6 +77,7 @@ CHARGES_COLUMNS = (
     "place_of_service",
     "rendering_npi",
     "diagnosis_codes",
+    "submitted_date",
 )
 
 

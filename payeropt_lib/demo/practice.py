@@ -24,6 +24,7 @@ from payeropt_lib.store.access import Identity
 
 from . import files as demo
 from . import remittances as demo_era
+from . import rules as demo_rules
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def demo_practice(
         orgs.opt_in(engine, org, DEMO_ACTOR, accept_disclosure=True)
     load_folder(engine, org, out / "files", DEMO_ACTOR, progress, after=after_import)
     post_demo_remittances(engine, out / "files" / "era", seed, progress, org_id=org)
+    demo_rules.load_rules(engine, org, DEMO_ACTOR, progress)
     return url
 
 

@@ -34,6 +34,7 @@ REPORT_TABLES = (
     tables.findings,
     tables.denials,
     tables.tasks,
+    tables.rules,  # the payer's rules: no patient, no claim
 )
 
 

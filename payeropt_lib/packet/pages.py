@@ -82,4 +82,12 @@ PAGES: tuple[Page, ...] = (
         summary="Contracts whose notice window is open or opens within 120 days, with "
         "the evidence for the negotiation.",
     ),
+    Page(
+        notebook="08_payer_rules.ipynb",
+        title="Payer rules",
+        slug="payer-rules",
+        summary="The payers' rules the practice has approved, what the last quarterly "
+        "update changed, what each kind of rule would have caught before submission, and "
+        "what the coming weeks' visits need ready.",
+    ),
 )

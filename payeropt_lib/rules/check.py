@@ -121,7 +121,7 @@ def checklist(
     start = pd.Timestamp(date_from or as_of)
     keep = (day >= start).to_numpy()
     if date_to is not None:
-        keep &= (day <= pd.Timestamp(date_to)).to_numpy()
+        keep = keep & (day <= pd.Timestamp(date_to)).to_numpy()
     hits = hits[keep]
     found = visits.iloc[hits["subject"].to_numpy()].reset_index(drop=True)
     found = pd.concat(
