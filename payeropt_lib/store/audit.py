@@ -138,20 +138,30 @@ def record(
 
 def _signing_key(conn: Connection, org_id: str, last_seq: int) -> AuditKey:
     """The key to sign the org's next entry: the one its last entry is signed with. Made at
-    first use; refused when missing or another, rather than starting a chain no key checks
-    whole (a second machine writing the store with a key of its own)."""
+    first use, when the store has no keyed entry at all; refused when missing or another,
+    rather than starting a chain no key checks whole (a second machine writing the store
+    with a key of its own)."""
     log = tables.audit_log
     last = None
     if last_seq:
         last = conn.execute(
             select(log.c.scheme, log.c.key_id).where(log.c.org_id == org_id, log.c.seq == last_seq)
         ).one_or_none()
-    if last is None or last.scheme != HMAC:
-        return audit_key.load_or_create()
-    key = audit_key.load(f"the audit trail of {org_id!r} is signed with it (key {last.key_id})")
-    if key.key_id != last.key_id:
-        raise AuditKeyMismatch(org_id, str(key.path), str(last.key_id), key.key_id)
-    return key
+    if last is not None and last.scheme == HMAC:
+        key = audit_key.load(
+            f"the audit trail of {org_id!r} is signed with it (key {last.key_id})"
+        )
+        if key.key_id != last.key_id:
+            raise AuditKeyMismatch(org_id, str(key.path), str(last.key_id), key.key_id)
+        return key
+    if audit_key.exists():
+        return audit_key.load("it signs the audit trail")
+    # A new trail and no key here: made only if no trail of the store is keyed yet (this
+    # reads one key id across practices, no practice's data).
+    signed = conn.execute(select(log.c.key_id).where(log.c.scheme == HMAC).limit(1)).scalar()
+    if signed is not None:  # the store's key is elsewhere
+        audit_key.load(f"this store's audit trails are signed with it (key {signed})")
+    return audit_key.load_or_create()
 
 
 def record_refusal(engine: Engine, org_id: str, **fields) -> None:

@@ -245,7 +245,10 @@ def test_writing_without_the_practices_key_is_refused_and_changes_nothing(
     monkeypatch.setenv(config.AUDIT_KEY_ENV, str(tmp_path / "gone" / "audit.key"))
     with pytest.raises(errors.AuditKeyMissing, match=f"the audit trail of '{practice}' is signed"):
         orgs.opt_out(engine, practice, OWNER)
-    assert not (tmp_path / "gone").exists()  # no new key made for a keyed trail
+    # Nor for a new practice of a store whose trails are keyed: its key is elsewhere.
+    with pytest.raises(errors.AuditKeyMissing, match="this store's audit trails are signed"):
+        orgs.create(engine, practice + "n", "New", OWNER)
+    assert not (tmp_path / "gone").exists()  # no new key made
     monkeypatch.setenv(config.AUDIT_KEY_ENV, str(tmp_path / "other" / "audit.key"))
     other = audit_key.load_or_create()
     with pytest.raises(errors.AuditKeyMismatch, match=f"but the key at .* is {other.key_id}"):
