@@ -327,7 +327,7 @@ def audit_explorer(
     # As on the command line: PAYEROPT_ACTOR, else the login name.
     who = Identity.of(actor or os.environ.get("PAYEROPT_ACTOR") or getpass.getuser(), role)
     first = trail.search(engine, org_id, who)
-    actions = set(first["action"])
+    actions = set(first["action"]) | ({action} if action else set())
     groups = {a.split(".")[0] for a in actions if "." in a}  # "import" finds every import.*
     start, end = parse_day("date_from", date_from), parse_day("date_to", date_to)
     controls = {

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
+from payeropt_lib import config
 from payeropt_lib.errors import AuditChainBroken
 
 from . import access, anchors, audit, audit_key
@@ -110,6 +111,8 @@ def anchor(engine: Engine, org_id: str, who: Identity, out: Path | None = None) 
     the chain does not verify, against the last anchor remembered too: an anchor vouches
     for the trail as it is, and must not vouch for a rewritten one."""
     access.authorize(engine, org_id, who, "audit.anchor", target=org_id)
+    if out is not None:  # a folder that cannot be written is said before anything is
+        config.checked_out_dir(Path(out).parent)
     key = audit_key.load(audit.NEEDED_TO_VERIFY)
     previous, source = _anchor(engine, org_id, None)
     with writing(engine, org_id) as conn:  # the writer lock: nothing lands in between

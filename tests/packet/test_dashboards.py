@@ -199,6 +199,8 @@ def test_audit_explorer_searches_as_the_library_does(db_url, engine, loaded) -> 
     imported = trail.search(engine, loaded, OWNER, action="import")
     assert _bars(board) == len(imported) == 7
     assert {t["name"] for t in _data(board)} == set(imported["action"])
+    opted_out = dashboards.audit_explorer(loaded, db_url, "olivia", "owner", action="opt_out")
+    assert opted_out.controls["action"].value == "opt_out" and _bars(opted_out) == 0
     board.controls["to"].value = dt.date(2000, 1, 1)
     assert _bars(board) == 0 and "No entries." in board.table.value
     # Looking is not a change: none of this went on the record.

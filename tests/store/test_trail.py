@@ -285,6 +285,12 @@ def test_an_anchor_file_that_is_edited_or_not_this_practices_fails_verify(
     done = _verify(db_url, practice, "--anchor-file", str(elsewhere))
     assert done.code == 1 and f"is for practice 'another', not '{practice}'" in done.err
 
+    (tmp_path / "a-file").write_text("")
+    nowhere = payeropt("audit", practice, "--anchor", "--out", str(tmp_path / "a-file" / "x.json"),
+                       db=db_url, env=OWNER_ENV)  # fmt: skip
+    assert nowhere.code == 2 and "is a file, not a folder" in nowhere.err
+    assert len(audit.search(engine, practice, action="audit.anchor")) == 1  # nothing recorded
+
     junk = tmp_path / "junk.json"
     junk.write_text("{")
     done = _verify(db_url, practice, "--anchor-file", str(junk))
