@@ -160,7 +160,7 @@ def _signing_key(conn: Connection, org_id: str, last_seq: int) -> AuditKey:
     # reads one key id across practices, no practice's data).
     signed = conn.execute(select(log.c.key_id).where(log.c.scheme == HMAC).limit(1)).scalar()
     if signed is not None:  # the store's key is elsewhere
-        audit_key.load(f"this store's audit trails are signed with it (key {signed})")
+        raise audit_key.missing(f"this store's audit trails are signed with it (key {signed})")
     return audit_key.load_or_create()
 
 

@@ -61,8 +61,13 @@ def load(why: str) -> AuditKey:
     Never made here: a new key cannot check what the lost one signed."""
     path = config.audit_key_file()
     if not path.is_file():
-        raise AuditKeyMissing(str(path), setting(), why)
+        raise missing(why)
     return _read(path)
+
+
+def missing(why: str) -> AuditKeyMissing:
+    """The error for no key on file, saying ``why`` it is needed."""
+    return AuditKeyMissing(str(config.audit_key_file()), setting(), why)
 
 
 def load_or_create() -> AuditKey:
