@@ -5,7 +5,7 @@ Each entry's hash covers its own fields and the previous entry's hash; the org r
 the chain's head (last seq and hash). Entries are keyed: HMAC-SHA256 with the key of
 ``audit_key`` (scheme ``hmac-sha256``, the key's id stored with the entry), so someone who
 can write the database but not read the key cannot recompute them. Entries written before
-keying keep their plain SHA-256 (scheme ``sha256``); migration 0006 sealed each such trail
+keying keep their plain SHA-256 (scheme ``sha256``); migration 0007 sealed each such trail
 with a keyed entry, so a legitimate trail always ends keyed. ``verify`` notices an edited
 entry, a deleted one (a gap or a broken link), a trail re-hashed without the key, a deleted
 tail (the org's head, and, beyond what the head can tell, a signed anchor: ``anchors``).
@@ -32,7 +32,7 @@ from .database import writing
 logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
-SHA256 = "sha256"  # plain SHA-256: entries written before migration 0006
+SHA256 = "sha256"  # plain SHA-256: entries written before migration 0007
 HMAC = "hmac-sha256"  # keyed with the audit key
 # The fields a plain SHA-256 entry's hash covers (with org_id); a keyed hash also covers
 # the scheme and the key id, so neither can be swapped without the key.
@@ -282,7 +282,7 @@ def verify(
     if count and not keyed_seen:
         found.add(1, (
             f"{entries(1, last)}: only unkeyed hashes, and no keyed entry follows: "
-            "every trail is keyed since migration 0006 (which sealed older ones), so they "
+            "every trail is keyed since migration 0007 (which sealed older ones), so they "
             "were re-hashed without the key, or the keyed entries after them were deleted"
         ), per_entry=False)  # fmt: skip
     if not count and org_id != tables.SYSTEM_ORG:

@@ -135,7 +135,7 @@ def test_deleting_the_tail_and_rewinding_the_head_fails_verify_against_the_ancho
         # Plain SHA-256 where a keyed hash belongs.
         (2, audit.HMAC, "entries 2–3: content does not match its keyed hash (edited, or "
                         "re-hashed without the key)"),
-        # ... marked as the unkeyed scheme of before migration 0006: not after a keyed entry,
+        # ... marked as the unkeyed scheme of before migration 0007: not after a keyed entry,
         (2, audit.SHA256, "entries 2–3: unkeyed hash after keyed entries (re-hashed without "
                           "the key)"),
         # ... nor as a whole trail with no keyed entry after it.
@@ -355,7 +355,7 @@ def test_the_migration_seals_older_trails_and_keeps_their_hashes(old_store):
     rows = _rows(engine, org)
     assert [r["scheme"] for r in rows] == [audit.SHA256] * 3 + [audit.HMAC]
     assert rows[3]["action"] == "audit.keyed" and rows[3]["prev_hash"] == prev
-    assert json.loads(rows[3]["details"]) == {"migration": "0006", "sealed_seq": 3}
+    assert json.loads(rows[3]["details"]) == {"migration": "0007", "sealed_seq": 3}
     assert rows[2]["hash"] == prev  # the old entries keep their hashes
     system = _rows(engine, store.tables.SYSTEM_ORG)
     assert system == []  # an empty trail needs no seal

@@ -6,9 +6,13 @@ entry, ``audit.keyed``, that links to its last one: from then on the old entries
 change without breaking a hash only the key can make, and every trail ends keyed, which
 is what ``verify`` holds a trail re-hashed without the key to (docs/audit.md).
 
-Revision ID: 0006
+Revision ID: 0007
 Revises: 0005
 Create Date: 2026-12-08
+
+Numbered 0007 because main's 0006 (charges.submitted_date) was written at the same time on
+another branch. Once both are on one branch this revises 0006: ``down_revision`` is the one
+line to change (left as is, the two heads stop every first use, loudly).
 """
 
 from collections.abc import Sequence
@@ -16,7 +20,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
+revision: str = "0007"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
