@@ -20,7 +20,7 @@ import typer
 from payeropt_lib import config, store
 from payeropt_lib.errors import BatchFailed, FilesRefused, NoEraFiles, NotOneOf, PayeroptError
 from payeropt_lib.inputs import imports
-from payeropt_lib.store import access, audit, orgs
+from payeropt_lib.store import access, orgs
 from payeropt_lib.store.access import Identity
 
 logger = logging.getLogger(__name__)
@@ -636,7 +636,16 @@ def audit_cmd(
     action: Annotated[str | None, typer.Option(help="e.g. import, import.charges, opt_in")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="entries by this actor")] = None,
     patient: Annotated[str | None, typer.Option(help="entries about this patient_id")] = None,
-    verify: Annotated[bool, typer.Option("--verify", help="check the hash chain")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="check the chain (against the last anchor)")
+    ] = False,
+    anchor: Annotated[
+        bool, typer.Option("--anchor", help="sign the chain's head and keep it (docs/audit.md)")
+    ] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="with --anchor: also here")] = None,
+    anchor_file: Annotated[
+        Path | None, typer.Option("--anchor-file", help="with --verify: hold to this anchor")
+    ] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="write entries to CSV")] = None,
     by: Annotated[
         str | None, typer.Option("--by", envvar="PAYEROPT_ACTOR", help="who is searching")
@@ -644,41 +653,50 @@ def audit_cmd(
     role: RoleOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Search the audit trail, or verify its hash chain (--verify)."""
+    """Search the audit trail; verify its chain (--verify); sign its head (--anchor)."""
+    from payeropt_lib.store import trail
+
+    if verify and anchor:
+        raise typer.BadParameter("one of --verify and --anchor", param_hint="--anchor")
+    if out is not None and not anchor:
+        raise typer.BadParameter("goes with --anchor", param_hint="--out")
+    if anchor_file is not None and not verify:
+        raise typer.BadParameter("goes with --verify", param_hint="--anchor-file")
     engine = _engine(db)
     who = Identity.of(by or getpass.getuser(), role)
+    if anchor:
+        made = trail.anchor(engine, org, who, out)
+        kept = f"; written to {out}" if out else ""
+        typer.echo(f"audit trail of {org} anchored at entry {made.seq} ({made.at}){kept}")
+        return
     if verify:
-        access.authorize(engine, org, who, "audit.verify", target=org)
-        verdict = audit.verify(engine, org)
+        verdict = trail.verify(engine, org, who, anchor_file)
         if not verdict.ok:
             for problem in verdict.problems:
                 typer.echo(problem, err=True)
             raise typer.Exit(1)
-        typer.echo(f"audit trail of {org}: {verdict.entries} entries, chain intact")
+        held = (
+            f"; holds to the anchor of {verdict.anchor.at} (entry {verdict.anchor.seq})"
+            if verdict.anchor
+            else f"; no anchor yet (payeropt audit {org} --anchor)"
+        )
+        typer.echo(f"audit trail of {org}: {verdict.entries} entries, chain intact{held}")
         return
-    action_name = "audit.search_patient" if patient else "audit.search"
-    access.authorize(engine, org, who, action_name, target=org)
-    found = audit.search(
+    found = trail.search(
         engine,
         org,
+        who,
         date_from=_date(date_from, "--from"),
         date_to=_date(date_to, "--to"),
         action=action,
         actor=actor,
         patient_id=patient,
     )
-    if patient:
-        # Looking up a patient's trail is itself access to PHI: it goes on the record.
-        with store.writing(engine, org) as conn:
-            details = {"entries": len(found)}
-            access.audit_action(
-                conn, org, who, action_name, org, patient_id=patient, details=details
-            )
     if csv_out:
         found.to_csv(csv_out, index=False)
         typer.echo(f"{len(found)} entries written to {csv_out}")
     else:
-        shown = found.drop(columns=["prev_hash", "hash"])
+        shown = found[trail.SHOWN]
         typer.echo(shown.to_string(index=False) if len(shown) else "no entries")
 
 

@@ -24,6 +24,7 @@ REFERENCE_DIR = DATA_DIR / "reference"
 DISCLOSURE_FILE = PACKAGE_DIR / "store" / "disclosure.md"
 
 DEFAULT_DB_FILE = "payeropt.sqlite"
+AUDIT_KEY_ENV = "PAYEROPT_AUDIT_KEY_FILE"
 DB_BACKENDS = ("sqlite", "postgresql", "postgres")  # the stores payeropt migrates and tests
 DEMO_ORG = "demo"
 
@@ -39,6 +40,26 @@ def demo_dir() -> Path:
 
 def demo_db_url() -> str:
     return f"sqlite:///{demo_dir() / DEFAULT_DB_FILE}"
+
+
+def audit_key_file() -> Path:
+    """The secret key the audit chain is signed with (docs/audit.md): ``PAYEROPT_AUDIT_KEY_FILE``,
+    else ``$XDG_CONFIG_HOME/payeropt/audit.key`` (``~/.config/payeropt/audit.key``).
+
+    Outside the project and the database on purpose: whoever can write the database must not
+    be able to read the key, or they could sign a rewritten trail.
+    """
+    env = os.environ.get(AUDIT_KEY_ENV)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "payeropt" / "audit.key"
+
+
+def audit_anchor_dir() -> Path:
+    """Where payeropt remembers each practice's last signed anchor: beside the key, so the
+    anchors are as far from the database as the key is."""
+    return audit_key_file().parent / "anchors"
 
 
 def sqlite_url(path: Path) -> str:

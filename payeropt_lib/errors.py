@@ -279,11 +279,60 @@ class BadDatabaseUrl(PayeroptError):
 
 @_error
 class AuditChainBroken(PayeroptError):
+    """A chain that does not verify, where a verb needs it intact (``audit --anchor``)."""
+
     org_id: str
     seq: int
     reason: str
 
     message = "audit trail of {org_id!r} is broken at entry {seq}: {reason}"
+
+
+@_error
+class AuditKeyMissing(PayeroptError):
+    """The audit key file is not there (``path``; ``setting``: where the path came from)."""
+
+    path: str
+    setting: str
+    why: str
+
+    message = "no audit key at {path} ({setting}): {why}; restore the key file from its backup"
+
+
+@_error
+class AuditKeyMismatch(PayeroptError):
+    """The key on this machine is not the one the practice's trail is signed with."""
+
+    org_id: str
+    path: str
+    trail_key: str
+    this_key: str
+
+    message = (
+        "the audit trail of {org_id!r} is signed with key {trail_key}, but the key at {path} "
+        "is {this_key}: use the practice's key file (PAYEROPT_AUDIT_KEY_FILE)"
+    )
+
+
+@_error
+class BadAuditKey(PayeroptError):
+    """A key file that cannot be read or does not hold a key."""
+
+    path: str
+    reason: str
+
+    message = "audit key {path}: {reason}"
+
+
+@_error
+class BadAnchorFile(PayeroptError):
+    """An anchor file that cannot be read or is not an anchor (its signature is checked by
+    ``--verify``, which reports a bad one as a problem of the trail)."""
+
+    path: str
+    reason: str
+
+    message = "anchor file {path}: {reason}"
 
 
 # --- follow-up tasks ----------------------------------------------------------------------

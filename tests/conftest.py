@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,6 +179,31 @@ def comparable(engine, org: str) -> dict[str, list]:
         rows = [tuple(str(v).replace(org, "ORG") for v in r) for r in frame.itertuples(False)]
         out[name] = sorted(rows)
     return out
+
+
+_CONFIG_HOME = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The audit key (and the anchors beside it) in a temp folder for the whole run, never
+    in the real home. Set in the environment at start-up, so every test, the notebooks (nbval
+    and the dashboards' kernels) and the CLI's subprocesses inherit it, and so do the xdist
+    workers, started later: one key for the run. XDG_CONFIG_HOME too, so a run that drops
+    the PAYEROPT_* variables (tests/test_cli.py's ``payeropt``) finds the same key."""
+    from payeropt_lib import config as payeropt_config
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the controller's, inherited
+        return
+    home = Path(tempfile.mkdtemp(prefix="payeropt-test-config-"))
+    config.stash[_CONFIG_HOME] = home
+    os.environ["XDG_CONFIG_HOME"] = str(home)
+    os.environ[payeropt_config.AUDIT_KEY_ENV] = str(home / "payeropt" / "audit.key")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home = config.stash.get(_CONFIG_HOME, None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

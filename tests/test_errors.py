@@ -45,6 +45,14 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.StoreError: errors.StoreError("sqlite:///x.sqlite", "no such file"),
     errors.BadDatabaseUrl: errors.BadDatabaseUrl("mysql://x", "--db", "names mysql"),
     errors.AuditChainBroken: errors.AuditChainBroken("acme", 7, "hash does not match"),
+    errors.AuditKeyMissing: errors.AuditKeyMissing(
+        "/home/o/.config/payeropt/audit.key", "default", "the trail cannot be verified"
+    ),
+    errors.AuditKeyMismatch: errors.AuditKeyMismatch(
+        "acme", "/home/o/.config/payeropt/audit.key", "1a2b3c4d5e6f7a8b", "9f8e7d6c5b4a3928"
+    ),
+    errors.BadAuditKey: errors.BadAuditKey("/k/audit.key", "does not hold a 64-digit key"),
+    errors.BadAnchorFile: errors.BadAnchorFile("acme.anchor.json", "is not JSON"),
     errors.UnknownTask: errors.UnknownTask("acme", 41),
     errors.BadTransition: errors.BadTransition(41, "recovered", "open", ()),
     errors.RecoveredNeedsAmount: errors.RecoveredNeedsAmount("task 41"),

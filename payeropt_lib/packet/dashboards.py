@@ -1,4 +1,4 @@
-"""Live ipywidgets dashboards for analysts in JupyterLab (``notebooks/explore_*.ipynb``).
+"""Live ipywidgets dashboards in JupyterLab (``notebooks/explore_*.ipynb``).
 
 Each dashboard loads the practice's frames once, then on every control change selects the
 rows the controls ask for and calls the same compute (``fee_comparisons``, ``recovery``,
@@ -7,22 +7,30 @@ number here is the number in the packet for the same selection. The figure is a 
 ``FigureWidget`` updated in place; the table under it is HTML from ``report.table``.
 
 Selection only: no business rule lives here. Everything is aggregate and small cells are
-suppressed exactly as in the packet.
+suppressed exactly as in the packet. The audit explorer is the exception that proves it:
+it reads the trail, never a page's tables, and only through ``store.trail``, which
+authorizes each search, records a search by patient and withholds patient keys otherwise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from payeropt_lib import config, store
 from payeropt_lib.analytics import directory, fee_comparisons, recovery
 from payeropt_lib.periods import within
 from payeropt_lib.remittances.underpayments import CAUSES
+from payeropt_lib.store import trail
+from payeropt_lib.store.access import Identity
 
 from . import plots, report
+from .context import existing_database, parse_day
 
 ALL = "(all)"
 # The table under a figure: column → header.
@@ -281,3 +289,79 @@ def payer_explorer(ctx: report.Context, top_n: int = 8) -> Dashboard:
         return plots.allowed_vs_contract(trend, layout=layout), table
 
     return _build("One payer: allowed against the contract", controls, update)
+
+
+# --- the audit trail -----------------------------------------------------------------------
+
+AUDIT_HEADERS = {
+    "seq": "#",
+    "at": "When (UTC)",
+    "actor": "Who",
+    "role": "Role",
+    "action": "Action",
+    "target": "Target",
+    "outcome": "Outcome",
+    "details": "Details",
+    "patient_id": "Patient",
+}
+AUDIT_ROWS = 200  # the table lists the latest entries; the figure counts them all
+
+
+def audit_explorer(
+    org_id: str,
+    db_url: str = "",
+    actor: str = "",
+    role: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    action: str = "",
+) -> Dashboard:
+    """The practice's audit trail searched by action, actor, day range and, for a role that
+    may (``trail.may_search_patients``), patient: entries per day by action
+    (``trail.per_day`` → ``plots.audit_per_day``) and the latest entries. Every search is
+    ``trail.search`` as ``actor`` in ``role`` (refused, and the refusal recorded, for a role
+    that may not search); a patient key typed in runs one search by patient, recorded."""
+    import ipywidgets as w
+
+    engine = store.engine_for(existing_database(config.resolve_db_url(db_url, for_notebook=True)))
+    # As on the command line: PAYEROPT_ACTOR, else the login name.
+    who = Identity.of(actor or os.environ.get("PAYEROPT_ACTOR") or getpass.getuser(), role)
+    first = trail.search(engine, org_id, who)
+    actions = set(first["action"]) | ({action} if action else set())
+    groups = {a.split(".")[0] for a in actions if "." in a}  # "import" finds every import.*
+    start, end = parse_day("date_from", date_from), parse_day("date_to", date_to)
+    controls = {
+        "action": w.Dropdown(
+            description="Action", options=[ALL, *sorted(actions | groups)], value=action or ALL
+        ),
+        "actor": w.Dropdown(description="Who", options=_options(first["actor"])),
+        "from": w.DatePicker(description="From", value=start and start.date()),
+        "to": w.DatePicker(description="to", value=end and end.date()),
+    }
+    if trail.may_search_patients(who):
+        controls["patient"] = w.Text(
+            description="Patient",
+            placeholder="patient_id (recorded)",
+            continuous_update=False,  # one search, and one entry, per key typed in
+        )
+
+    def update(board: Dashboard) -> tuple[object, str]:
+        c = {k: v.value for k, v in board.controls.items()}
+        found = trail.search(
+            engine,
+            org_id,
+            who,
+            date_from=c["from"],
+            date_to=c["to"],
+            action=None if c["action"] == ALL else c["action"],
+            actor=None if c["actor"] == ALL else c["actor"],
+            patient_id=(c.get("patient") or "").strip() or None,
+        )
+        latest = found.iloc[::-1].head(AUDIT_ROWS)
+        shown = report.table(latest, columns=AUDIT_HEADERS, missing="", empty="No entries.")
+        note = f"<p>The latest {AUDIT_ROWS} of {len(found)} entries.</p>"
+        return plots.audit_per_day(trail.per_day(found)), shown.html + (
+            note if len(found) > AUDIT_ROWS else ""
+        )
+
+    return _build(f"Audit trail of {org_id}", controls, update)

@@ -2,7 +2,9 @@
 
 Owns the engine per URL and its migrations (``database``), the table definitions
 (``tables``, ``migrations/``), practices and opt-in (``orgs``), roles and the permission
-matrix (``access``) and the hash-chained audit trail (``audit``).
+matrix (``access``) and the audit trail: its keyed hash chain (``audit``), the key kept
+outside the database (``audit_key``), signed anchors of its head (``anchors``), and its
+searches, verification and anchoring as people run them (``trail``).
 May import: the kernel (``errors``, ``config``, ``formats``, ``money``,
 ``periods``); nothing else of payeropt.
 The frame reads and bulk writes every stage uses are re-exported here.

@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "audit.search": OFFICE,
     "audit.search_patient": BILLING,
     "audit.verify": ("owner", "billing_manager", "practice_manager", "analyst"),
+    "audit.anchor": OFFICE,  # signs the chain's head for safekeeping (docs/audit.md)
     "demo": EVERYONE,
 }
 
@@ -76,6 +77,7 @@ NO_OPT_IN_NEEDED = frozenset(
         "audit.search",
         "audit.search_patient",
         "audit.verify",
+        "audit.anchor",
         "demo",
     }
 )

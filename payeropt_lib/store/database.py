@@ -196,8 +196,9 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(cfg).get_current_head()
 
 
-def upgrade(engine: Engine) -> str:
-    """Apply pending migrations; returns the revision now in force.
+def upgrade(engine: Engine, revision: str = "head") -> str:
+    """Apply pending migrations (up to ``revision``: tests build an older schema); returns
+    the revision now in force.
 
     The check is a read (no lock) when the schema is current, as it is on every use but
     the first: a command never waits for a writer to learn that. Otherwise an advisory
@@ -206,13 +207,13 @@ def upgrade(engine: Engine) -> str:
     """
     from alembic import command
 
-    head = head_revision()
+    head = head_revision() if revision == "head" else revision
     if current_revision(engine) == head:
         return head
     with writing(engine, None) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        command.upgrade(_alembic_config(conn), "head")
+        command.upgrade(_alembic_config(conn), head)
     logger.info("database migrated to %s", head)
     return head
 

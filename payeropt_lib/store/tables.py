@@ -296,6 +296,10 @@ audit_log = _practice_table(
     Column("patient_id", String(64)),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # How ``hash`` was made: hmac-sha256 (keyed, ``key_id`` names the key) or sha256 (the
+    # plain hash of entries written before migration 0007); docs/audit.md.
+    Column("scheme", String(16), nullable=False, server_default="sha256"),
+    Column("key_id", String(16)),
     PrimaryKeyConstraint("org_id", "seq"),
     Index("ix_audit_log_org_patient", "org_id", "patient_id"),
     Index("ix_audit_log_org_at", "org_id", "at"),

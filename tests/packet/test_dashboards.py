@@ -3,6 +3,7 @@ figure redrawn with what the packet's functions give for the new selection."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import nbformat
@@ -11,9 +12,12 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from payeropt_lib import config
+from payeropt_lib import config, store
 from payeropt_lib.analytics import directory, recovery
+from payeropt_lib.errors import PermissionDenied
 from payeropt_lib.packet import cells, dashboards, jobs, report
+from payeropt_lib.store import audit, trail
+from tests.conftest import OWNER, opted_in_org
 from tests.packet.conftest import DEMO_AS_OF
 from tests.packet.reading import table_rows
 
@@ -104,6 +108,19 @@ def test_small_cells_stay_hidden_in_the_dashboard(ctx: report.Context) -> None:
     assert table_rows(board.table.value)[1:] == want
 
 
+def _execute(nb: nbformat.NotebookNode, name: str) -> None:
+    """Run ``nb`` headless in the notebooks' folder, as JupyterLab would."""
+    client = NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        shutdown_kernel="immediate",  # as jobs.run_page does
+        resources={"metadata": {"path": str(config.NOTEBOOKS_DIR)}},
+    )
+    # Kernels start alongside the packet tests' (see jobs.KERNEL_STARTS).
+    jobs.retrying_kernel_start(client.execute, name)
+
+
 @pytest.mark.parametrize("path", EXPLORE, ids=lambda p: p.name)
 def test_notebook_runs_headless_and_a_widget_change_redraws(
     ctx: report.Context, path: Path
@@ -129,15 +146,7 @@ def test_notebook_runs_headless_and_a_widget_change_redraws(
             "print('redrawn', len(board.figure.data))"
         )
     )
-    client = NotebookClient(
-        nb,
-        timeout=300,
-        kernel_name="python3",
-        shutdown_kernel="immediate",  # as jobs.run_page does
-        resources={"metadata": {"path": str(config.NOTEBOOKS_DIR)}},
-    )
-    # Kernels start alongside the packet tests' (see jobs.KERNEL_STARTS).
-    jobs.retrying_kernel_start(client.execute, path.name)
+    _execute(nb, path.name)
     out = nb.cells[-1].outputs
     assert any("redrawn" in o.get("text", "") for o in out), out
     # The dashboard cell put a live widget (not a static picture) in the notebook.
@@ -163,3 +172,77 @@ def test_payer_explorer_redraws_for_another_payer(ctx: report.Context) -> None:
     names = {t.get("legendgroup") or t.get("name") for t in after} - {None, ""}
     assert names  # the figure names its lines: the check below has something to check
     assert all(chosen in n or n.lower().startswith("contract") for n in names), names
+
+
+# --- the audit trail ------------------------------------------------------------------------
+
+
+def _patient_entry(engine, org: str) -> None:  # noqa: ANN001 - an Engine
+    """An entry about one patient (as a coding review will write)."""
+    with store.writing(engine, org) as conn:
+        audit.record(conn, org, actor="bea", role="billing_manager", action="coding.review",
+                     target="CLM1001", patient_id="PAT001")  # fmt: skip
+
+
+def _bars(board: dashboards.Dashboard) -> int:
+    return sum(sum(t["y"]) for t in _data(board) if t.get("type") == "bar")
+
+
+def test_audit_explorer_searches_as_the_library_does(db_url, engine, loaded) -> None:
+    board = dashboards.audit_explorer(loaded, db_url, "olivia", "owner")
+    assert list(board.controls)[:4] == ["action", "actor", "from", "to"]
+    everything = trail.search(engine, loaded, OWNER)
+    assert _bars(board) == len(everything) and board.table.value.count("<tr>") == 1 + len(
+        everything
+    )
+    board.controls["action"].value = "import"
+    imported = trail.search(engine, loaded, OWNER, action="import")
+    assert _bars(board) == len(imported) == 7
+    assert {t["name"] for t in _data(board)} == set(imported["action"])
+    opted_out = dashboards.audit_explorer(loaded, db_url, "olivia", "owner", action="opt_out")
+    assert opted_out.controls["action"].value == "opt_out" and _bars(opted_out) == 0
+    board.controls["to"].value = dt.date(2000, 1, 1)
+    assert _bars(board) == 0 and "No entries." in board.table.value
+    # Looking is not a change: none of this went on the record.
+    assert len(audit.search(engine, loaded)) == len(everything)
+
+
+def test_audit_explorer_shows_a_patient_key_only_in_a_search_by_patient(db_url, engine, org):
+    _patient_entry(engine, org)
+    manager = dashboards.audit_explorer(org, db_url, "max", "practice_manager")
+    assert "patient" not in manager.controls  # not offered to a role that may not
+    assert "PAT001" not in manager.table.value and trail.WITHHELD in manager.table.value
+    billing = dashboards.audit_explorer(org, db_url, "bea", "billing_manager")
+    assert "PAT001" not in billing.table.value
+    billing.controls["patient"].value = "PAT001"
+    assert "PAT001" in billing.table.value and _bars(billing) == 1
+    recorded = audit.search(engine, org, action="audit.search_patient")
+    assert recorded[["actor", "patient_id"]].values.tolist() == [["bea", "PAT001"]]
+    billing.controls["patient"].value = ""
+    assert "PAT001" not in billing.table.value
+
+
+def test_audit_explorer_refuses_a_role_that_may_not_search(db_url, engine, org):
+    with pytest.raises(PermissionDenied):
+        dashboards.audit_explorer(org, db_url, "cal", "clinician")
+    refused = audit.search(engine, org, action="audit.search")
+    assert refused[["actor", "outcome"]].values.tolist() == [["cal", "refused"]]
+
+
+def test_the_audit_notebook_keeps_patient_keys_out_of_its_output(tmp_path: Path) -> None:
+    """Run as committed on a practice with an entry about a patient, as the owner (who may
+    search by patient, and is offered the box): nothing in the saved notebook, widget state
+    included, names the patient until a search by patient is run."""
+    url = config.sqlite_url(tmp_path / "trail.sqlite")
+    org = opted_in_org(store.engine_for(url), "Audit")
+    _patient_entry(store.engine_for(url), org)
+    nb = nbformat.read(config.NOTEBOOKS_DIR / "explore_audit.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(
+        f"org_id, db_url, actor, role = {org!r}, {url!r}, 'olivia', 'owner'"
+    ))  # fmt: skip
+    nb.cells.append(nbformat.v4.new_code_cell("print(sorted(board.controls))"))
+    _execute(nb, "explore_audit.ipynb")
+    saved = nbformat.writes(nb)
+    assert "'patient'" in nb.cells[-1].outputs[0]["text"]
+    assert trail.WITHHELD in saved  # the table is in the saved output...
+    assert "PAT001" not in saved  # ... and the patient's key is not

@@ -5,6 +5,7 @@ and label what the compute modules return. One module per page; ``base`` holds w
 share. Money is turned into dollar text for labels only (``formats``).
 """
 
+from .audit import *  # noqa: F403
 from .base import ALL_COLOR as ALL_COLOR
 from .base import PAYER_COLORS as PAYER_COLORS
 from .denials import *  # noqa: F403
