@@ -33,6 +33,8 @@ from tests.remittances.x835 import (
 from tests.rules.test_repository import FILING, MRI
 from tests.test_cli import VERBS, payeropt
 
+NCCI = GOOD.parent / "rules" / "ncci" / "MCR_MUE_PractitionerServices.csv"
+
 A_RULE = MRI  # the rule that gets a second version (approved) and a third (rejected)
 FIRST_RULES = len([MRI, FILING])
 KINDS = ("contracts", "fee-schedules", "medicare-fees", "charges", "transactions",
@@ -189,18 +191,15 @@ STEPS: list[Step] = [
     refused(("audit",), _org("--patient", "PAT002"), "audit.search_patient", "practice_manager"),
     refused(("audit",), _org("--verify"), "audit.verify", "clinician"),
     refused(("audit",), _org("--anchor"), "audit.anchor", "analyst"),
-    # --- verbs arriving from main (issue 13): their steps go here, one Step per state change
-    # they make and one refusal each. For `import ncci` and `check` as main has them (tried
-    # on the merged tree; NCCI = GOOD.parent / "rules" / "ncci" /
-    # "MCR_MUE_PractitionerServices.csv"):
-    #   Step(("import", "ncci"), lambda p: [p.org, str(NCCI), "--payer", "MCR"],
-    #        ("import.ncci",), role="billing_manager", actor="bea"),
-    #   refused(("import", "ncci"), lambda p: [p.org, str(NCCI), "--payer", "MCR"],
-    #           "import.ncci", "clinician"),
-    #   Step(("check",), _org("--claims")),
-    #   Step(("check",), _org("--appointments")),
-    #   refused(("check",), _org("--claims"), "rules.check_claims", "analyst"),
-    #   refused(("check",), _org("--appointments"), "rules.checklist", "analyst"),
+    # --- payer rules from CMS's files, and the checks (reads: no entry; refusals: one)
+    Step(("import", "ncci"), lambda p: [p.org, str(NCCI), "--payer", "MCR"],
+         ("import.ncci",), role="billing_manager", actor="bea"),
+    refused(("import", "ncci"), lambda p: [p.org, str(NCCI), "--payer", "MCR"],
+            "import.ncci", "clinician"),
+    Step(("check",), _org("--claims")),
+    Step(("check",), _org("--appointments")),
+    refused(("check",), _org("--claims"), "rules.check_claims", "analyst"),
+    refused(("check",), _org("--appointments"), "rules.checklist", "analyst"),
     # --- opting out, last: an opted-out practice refuses (and records) what needs opt-in
     refused(("opt-out",), _org(), "opt_out", "practice_manager"),
     Step(("opt-out",), _org(), ("opt_out",)),

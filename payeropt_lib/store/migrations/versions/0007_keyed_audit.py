@@ -7,12 +7,11 @@ change without breaking a hash only the key can make, and every trail ends keyed
 is what ``verify`` holds a trail re-hashed without the key to (docs/audit.md).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-08
 
-Numbered 0007 because main's 0006 (charges.submitted_date) was written at the same time on
-another branch. Once both are on one branch this revises 0006: ``down_revision`` is the one
-line to change (left as is, the two heads stop every first use, loudly).
+Numbered 0007: 0006 (charges.submitted_date) was written at the same time on another
+branch, and this revision follows it.
 """
 
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
