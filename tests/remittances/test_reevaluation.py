@@ -8,6 +8,7 @@ segment (tests/remittances/x835.py).
 
 from __future__ import annotations
 
+import copy
 import uuid
 from pathlib import Path
 
@@ -163,11 +164,26 @@ def live_state(engine, org_id: str) -> dict[str, list]:
 NATURAL = [*CSV_KINDS, "era0", "era1", "era2", "era3"]
 
 
+@pytest.fixture(scope="module")
+def _natural_states() -> dict[str, dict[str, list]]:
+    """The natural order's ``live_state``, once per backend for the whole module."""
+    return {}
+
+
 @pytest.fixture
-def natural(engine, tmp_path):
-    org_id = _practice(engine)
-    _load(engine, org_id, NATURAL, tmp_path)
-    return live_state(engine, org_id)
+def natural(engine, tmp_path, _natural_states):
+    """What loading everything in the natural order amounts to on this test's backend.
+
+    Loaded once per backend and module: ``live_state`` holds no key, id or clock reading
+    of the practice (ids are ranks within it, deadlines follow remittance dates), so every
+    practice loaded in this order has the same one; each test gets its own copy.
+    """
+    backend = engine.dialect.name
+    if backend not in _natural_states:
+        org_id = _practice(engine)
+        _load(engine, org_id, NATURAL, tmp_path)
+        _natural_states[backend] = live_state(engine, org_id)
+    return copy.deepcopy(_natural_states[backend])
 
 
 def test_the_natural_order_has_findings_tasks_and_a_recovery(natural) -> None:
