@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PAYEROPT_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# The demo's audit key lives with the demo (out/), so that `make test`, which reads and
+# writes the demo store, signs with the key the demo was built with (docs/audit.md).
+export PAYEROPT_AUDIT_KEY_FILE ?= $(CURDIR)/out/config/payeropt/audit.key
 # What the demo practice and its packet are made from: change one, and `make test` builds
 # the demo again before the notebooks and the packet tests read it.
 DEMO_SOURCES := $(shell find payeropt_lib notebooks templates data -type f -not -path '*/__pycache__/*') pyproject.toml

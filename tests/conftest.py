@@ -194,8 +194,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if os.environ.get("PYTEST_XDIST_WORKER"):  # the controller's, inherited
         return
-    home = Path(tempfile.mkdtemp(prefix="payeropt-test-config-"))
-    config.stash[_CONFIG_HOME] = home
+    given = os.environ.get(payeropt_config.AUDIT_KEY_ENV)
+    if given and Path(given).parts[-2:] == ("payeropt", "audit.key"):
+        # `make test` names the demo's key (out/config/...): the demo store it reads and
+        # writes is signed with it. XDG_CONFIG_HOME points at the same file.
+        home = Path(given).parent.parent
+    else:
+        home = Path(tempfile.mkdtemp(prefix="payeropt-test-config-"))
+        config.stash[_CONFIG_HOME] = home
     os.environ["XDG_CONFIG_HOME"] = str(home)
     os.environ[payeropt_config.AUDIT_KEY_ENV] = str(home / "payeropt" / "audit.key")
 
