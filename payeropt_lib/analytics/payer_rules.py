@@ -13,6 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
+from payeropt_lib.periods import within
 from payeropt_lib.rules import check
 
 from . import privacy
@@ -126,12 +127,7 @@ def caught(
     category counts once in it. Columns: category, lines, claims, charge_cents,
     is_total, lines_small, claims_small."""
     found, _ = check.claim_findings(charges, contracts, rules, as_of)
-    day = pd.to_datetime(found["date_of_service"])
-    if start is not None:
-        found = found[(day >= start).to_numpy()]
-        day = day[(day >= start).to_numpy()]
-    if end is not None:
-        found = found[(day <= end).to_numpy()]
+    found = found[within(pd.to_datetime(found["date_of_service"]), start, end).to_numpy()]
     keys = charges[["claim_id", "line_number", "charge_cents"]]
     lines = found.merge(keys, on=["claim_id", "line_number"]).drop_duplicates(
         ["category", "claim_id", "line_number"]

@@ -133,7 +133,9 @@ def checklist(
     return out.sort_values(["date", "appointment_id", "rule_id"]).reset_index(drop=True), refused
 
 
-def unpaid(charges: pd.DataFrame, remit_lines: pd.DataFrame, remit_claims: pd.DataFrame):  # noqa: ANN201
+def unpaid(
+    charges: pd.DataFrame, remit_lines: pd.DataFrame, remit_claims: pd.DataFrame
+) -> np.ndarray:
     """Per charge row: true when no posting that still counts paid the line anything (a
     denied line, or one never remitted, is still to go out again or for the first time)."""
     counted = remit_claims[
@@ -145,7 +147,7 @@ def unpaid(charges: pd.DataFrame, remit_lines: pd.DataFrame, remit_claims: pd.Da
         paid[["claim_id", "line_number"]].astype({"line_number": "int64"})
     )
     mine = pd.MultiIndex.from_arrays([charges["claim_id"], charges["line_number"].astype("int64")])
-    return ~mine.isin(keys)
+    return ~np.asarray(mine.isin(keys), dtype=bool)
 
 
 def check_claims(
