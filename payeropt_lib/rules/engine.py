@@ -83,12 +83,11 @@ def as_checked(rules: pd.DataFrame, row: int, definition: dict) -> dict:
     }
 
 
-def guard(rules: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
-    """The rules within the guardrails (rows kept in order, index reset), and a refusal
-    for each of the others."""
-    if rules.empty:
-        return rules.reset_index(drop=True), []
-    rules = rules.reset_index(drop=True)
+def shapes(rules: pd.DataFrame) -> pd.Series:
+    """Each rule's *shape*: its definition with the codes and dates masked, and its stored
+    scope (payer, product line, audience, kind). Rules of one shape differ in nothing a
+    guardrail or the schema reads, so one of them checked is all of them checked; a
+    definition with a money sign is its own shape, masked nothing."""
     text = pa.array(rules["definition"].astype(str).to_numpy(object), type=pa.string())
     masked = pc.replace_substring_regex(text, _CODE, "C")
     masked = pc.replace_substring_regex(masked, _DATE, "D")
@@ -96,6 +95,16 @@ def guard(rules: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
     shape = pd.Series(masked.to_numpy(zero_copy_only=False), index=rules.index, dtype=object)
     for column in ("payer_id", "product_line", "audience", "applies_to"):
         shape = shape + "|" + rules[column].fillna("").astype(str).to_numpy(object)
+    return shape
+
+
+def guard(rules: pd.DataFrame) -> tuple[pd.DataFrame, list[Refusal]]:
+    """The rules within the guardrails (rows kept in order, index reset), and a refusal
+    for each of the others."""
+    if rules.empty:
+        return rules.reset_index(drop=True), []
+    rules = rules.reset_index(drop=True)
+    shape = shapes(rules)
     first = shape.drop_duplicates()
     broken: dict[str, tuple[str, str]] = {}
     for row, key in first.items():

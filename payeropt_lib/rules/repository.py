@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, bindparam, insert, select
 
 from payeropt_lib import store
 from payeropt_lib.errors import NoDrafts, RuleFileError, SelfApproval
@@ -33,6 +33,7 @@ from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
 from . import definitions, ncci
+from . import engine as rule_engine
 
 KIND = "rules"
 STORED_STATES = ("draft", "approved", "rejected")
@@ -307,13 +308,20 @@ PARTS = ("payer_id", "product_line", "category", "applies_to", "audience", "effe
          "effective_to", "when", "then", "source")  # fmt: skip
 
 
+def _draft_filter(org_id: str, rule_id: str | None, import_id: int | None) -> list:
+    """The drafts of one rule or of one import, as a WHERE clause."""
+    r = tables.rules
+    where = [r.c.org_id == org_id, r.c.state == "draft"]
+    if rule_id is not None:
+        where.append(r.c.rule_id == rule_id)
+    if import_id is not None:
+        where.append(r.c.import_id == import_id)
+    return where
+
+
 def _drafts(conn, org_id: str, rule_id: str | None, import_id: int | None) -> list:  # noqa: ANN001
     r = tables.rules
-    query = select(r).where(r.c.org_id == org_id, r.c.state == "draft")
-    if rule_id is not None:
-        query = query.where(r.c.rule_id == rule_id)
-    if import_id is not None:
-        query = query.where(r.c.import_id == import_id)
+    query = select(r).where(*_draft_filter(org_id, rule_id, import_id))
     return conn.execute(query.order_by(r.c.rule_id, r.c.rule_version)).all()
 
 
@@ -330,28 +338,27 @@ def approve(
 ) -> list[str]:
     """Approve the drafts of one rule (``rule_id``) or of one import (``import_id``), in
     version order; returns them as "RULE vN". Refused whole, nothing changed, when one was
-    imported by ``who`` (``SelfApproval``, the refusal audited) or breaks a guardrail now
-    (``RuleRefused``). Each approval sets the ``effective_to`` of the versions of its rule
-    still open past its start to its ``effective_from`` (retired the day before): one
-    audit entry for the approval, one for each retirement."""
+    imported by ``who`` (``SelfApproval``, the refusal audited) or breaks the schema or a
+    guardrail now (checked once per rule shape, ``rules.engine.shapes``). Each approval sets the
+    ``effective_to`` of the versions of its rule still open past its start to its
+    ``effective_from`` (retired the day before): one audit entry for the approval, one for
+    each retirement. Set-based: 100,000 NCCI drafts are approved in seconds."""
     if (rule_id is None) == (import_id is None):
         raise ValueError("name a rule or an import")
     target = _selection(rule_id, import_id)
     access.authorize(engine, org_id, who, "rules.approve", target=target)
     with store.writing(engine, org_id) as conn:
-        drafts = _drafts(conn, org_id, rule_id, import_id)
-        if not drafts:
+        drafts = _draft_frame(conn, org_id, rule_id, import_id)
+        if drafts.empty:
             raise NoDrafts(org_id, target)
-        own = [d for d in drafts if d.imported_by == who.actor]
-        if own:
-            name = f"{own[0].rule_id!r} v{own[0].rule_version}"
-            refusal = SelfApproval(name, who.actor)
+        own = drafts[drafts["imported_by"].eq(who.actor)]
+        refusal = None
+        if len(own):
+            refusal = SelfApproval(f"{own['rule_id'].iat[0]!r} v{own['rule_version'].iat[0]}",
+                                   who.actor)  # fmt: skip
         else:
-            refusal = None
-            for d in drafts:  # the guardrails again, on what is stored
-                definitions.check_rule(json.loads(d.definition), "stored rule", repr(d.rule_id))
-        if refusal is None:
-            done = [_approve_one(conn, org_id, who, d) for d in drafts]
+            _recheck(drafts)
+            done = _approve_all(conn, org_id, who, drafts, rule_id, import_id)
     if refusal is not None:
         details = {"reason": str(refusal), "error": type(refusal).__name__}
         access.audit_refusal(engine, org_id, who, "rules.approve", target, details)
@@ -359,41 +366,121 @@ def approve(
     return done
 
 
-def _approve_one(conn, org_id: str, who: Identity, draft) -> str:  # noqa: ANN001
+def _draft_frame(conn, org_id: str, rule_id: str | None, import_id: int | None) -> pd.DataFrame:  # noqa: ANN001
+    rows = _drafts(conn, org_id, rule_id, import_id)
+    columns = [c.name for c in tables.rules.columns]
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def _recheck(drafts: pd.DataFrame) -> None:
+    """The schema, the fields and the guardrails again, on what is stored, once per shape
+    (rules of one shape differ only in codes and dates: ``engine.shapes``)."""
+    frame = drafts.reset_index(drop=True)
+    for row in rule_engine.shapes(frame).drop_duplicates().index:
+        rule = rule_engine.as_checked(frame, int(row), json.loads(frame.at[row, "definition"]))
+        definitions.check_rule(rule, "stored rule", repr(frame.at[row, "rule_id"]))
+
+
+def _approve_all(
+    conn,  # noqa: ANN001
+    org_id: str,
+    who: Identity,
+    drafts: pd.DataFrame,
+    rule_id: str | None,
+    import_id: int | None,
+) -> list[str]:
+    """The approvals and the retirements they make, set-based (``approve``)."""
     r = tables.rules
-    name = f"{draft.rule_id} v{draft.rule_version}"
+    now = audit.utc_now()
+    # The drafts selected, in one statement (the same selection that read them, under
+    # the practice's writer lock: nothing else changed them meanwhile).
     conn.execute(
         r.update()
-        .where(r.c.org_id == org_id, r.c.rule_id == draft.rule_id,
-               r.c.rule_version == draft.rule_version)
-        .values(state="approved", decided_by=who.actor, decided_at=audit.utc_now())
-    )  # fmt: skip
-    access.audit_action(
-        conn, org_id, who, "rules.approve", name,
-        details={"effective_from": draft.effective_from.isoformat()},
-    )  # fmt: skip
-    start = draft.effective_from
-    replaced = conn.execute(
-        select(r.c.rule_version, r.c.effective_to).where(
-            r.c.org_id == org_id,
-            r.c.rule_id == draft.rule_id,
-            r.c.state == "approved",
-            r.c.rule_version != draft.rule_version,
-            (r.c.effective_to.is_(None)) | (r.c.effective_to > start),
-        )
-    ).all()
-    for old in replaced:
+        .where(*_draft_filter(org_id, rule_id, import_id))
+        .values(state="approved", decided_by=who.actor, decided_at=now)
+    )
+    held = pd.DataFrame(
+        conn.execute(
+            select(r.c.rule_id, r.c.rule_version, r.c.effective_to).where(
+                r.c.org_id == org_id, r.c.state == "approved"
+            )
+        ).all(),
+        columns=["rule_id", "rule_version", "effective_to"],
+    )
+    order = drafts.sort_values(["rule_id", "rule_version"]).reset_index(drop=True)
+    retired = _retirements(order, held[held["rule_id"].isin(order["rule_id"])])
+    if len(retired):
         conn.execute(
             r.update()
-            .where(r.c.org_id == org_id, r.c.rule_id == draft.rule_id,
-                   r.c.rule_version == old.rule_version)
-            .values(effective_to=start)
+            .where(r.c.org_id == org_id, r.c.rule_id == bindparam("b_rule"),
+                   r.c.rule_version == bindparam("b_version"))
+            .values(effective_to=bindparam("b_to")),
+            [{"b_rule": a, "b_version": int(v), "b_to": t} for a, v, t in zip(
+                retired["rule_id"], retired["old_version"], retired["effective_to"],
+                strict=True)],
         )  # fmt: skip
-        access.audit_action(
-            conn, org_id, who, "rules.retire", f"{draft.rule_id} v{old.rule_version}",
-            details={"replaced_by": draft.rule_version, "effective_to": start.isoformat()},
-        )  # fmt: skip
-    return name
+    names = order["rule_id"] + " v" + order["rule_version"].astype(str)
+    by_draft = retired.groupby("draft")
+    actions = []
+    for i, (name, start) in enumerate(zip(names, order["effective_from"], strict=True)):
+        actions.append(("rules.approve", name, {"effective_from": start.isoformat()}))
+        if i in by_draft.groups:
+            for old in by_draft.get_group(i).itertuples():
+                actions.append(
+                    ("rules.retire", f"{old.rule_id} v{old.old_version}",
+                     {"replaced_by": int(order.at[i, "rule_version"]),
+                      "effective_to": start.isoformat()})
+                )  # fmt: skip
+    access.audit_actions(conn, org_id, who, actions)
+    return names.tolist()
+
+
+def _retirements(order: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """Which versions each approval retires, as approving the drafts one by one in
+    version order would: each sets the end of every other approved version of its rule
+    still open past its start (``held``: approved versions before these approvals, with
+    the drafts among them) to its own start. Columns: draft (row of ``order``), rule_id,
+    old_version, effective_to (the new end)."""
+    columns = ["draft", "rule_id", "old_version", "effective_to"]
+    found = []
+    # Most rules have one draft in an approval: joined at once.
+    once = order["rule_id"].map(order["rule_id"].value_counts()).eq(1)
+    single = order[once].reset_index().rename(columns={"index": "draft"})
+    joined = single[["draft", "rule_id", "rule_version", "effective_from"]].merge(
+        held.rename(columns={"rule_version": "old_version", "effective_to": "old_to"}),
+        on="rule_id",
+    )
+    old_to = pd.to_datetime(joined["old_to"])
+    open_past = old_to.isna() | (old_to > pd.to_datetime(joined["effective_from"]))
+    hit = joined[joined["old_version"].ne(joined["rule_version"]) & open_past]
+    found.append(pd.DataFrame({"draft": hit["draft"], "rule_id": hit["rule_id"],
+                               "old_version": hit["old_version"],
+                               "effective_to": hit["effective_from"]}))  # fmt: skip
+    # A rule with several drafts: one after the other, in version order, each seeing the
+    # approved versions as the ones before it left them (the later drafts not yet among
+    # them). A handful of rows: a rule's versions, not its lines.
+    several = order[~once]
+    batch = set(zip(several["rule_id"], several["rule_version"], strict=True))
+    theirs = held[held["rule_id"].isin(several["rule_id"])]
+    ends = {
+        (a, int(v)): (None if pd.isna(e) else e)
+        for a, v, e in zip(theirs["rule_id"], theirs["rule_version"], theirs["effective_to"],
+                           strict=True)
+        if (a, int(v)) not in batch
+    }  # fmt: skip
+    for i in several.index:
+        rule, version = order.at[i, "rule_id"], int(order.at[i, "rule_version"])
+        start, own_end = order.at[i, "effective_from"], order.at[i, "effective_to"]
+        for (other_rule, other), end in list(ends.items()):
+            if other_rule == rule and (end is None or end > start):
+                ends[(rule, other)] = start
+                found.append(pd.DataFrame(
+                    {"draft": [i], "rule_id": [rule], "old_version": [other],
+                     "effective_to": [start]}
+                ))  # fmt: skip
+        ends[(rule, version)] = None if pd.isna(own_end) else own_end
+    out = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=columns)
+    return out[columns].sort_values(["draft", "old_version"]).reset_index(drop=True)
 
 
 def reject(engine: Engine, org_id: str, who: Identity, rule_id: str, reason: str) -> list[str]:

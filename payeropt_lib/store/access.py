@@ -145,6 +145,19 @@ def audit_action(
     return audit.record(conn, org_id, **asdict(who), action=action, target=target, **entry)
 
 
+def audit_actions(
+    conn: Connection, org_id: str, who: Identity, actions: list[tuple[str, str, dict]]
+) -> list[int]:
+    """Audit many actions done by ``who`` at once, in order: (action, target, details)
+    each, one entry each (``audit.record_many``); returns their seqs."""
+    person = asdict(who)
+    entries = [
+        {**person, "action": action, "target": target, "details": details}
+        for action, target, details in actions
+    ]
+    return audit.record_many(conn, org_id, entries)
+
+
 def audit_refusal(
     engine: Engine, org_id: str, who: Identity, action: str, target: str, details: dict
 ) -> None:

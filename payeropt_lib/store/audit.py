@@ -103,6 +103,19 @@ def record(
 ) -> int:
     """Append one keyed entry to the org's chain inside the caller's transaction; returns
     its seq."""
+    one = {"actor": actor, "role": role, "action": action, "target": target,
+           "outcome": outcome, "details": details, "patient_id": patient_id}  # fmt: skip
+    return record_many(conn, org_id, [one])[-1]
+
+
+def record_many(conn: Connection, org_id: str, entries: list[dict]) -> list[int]:
+    """Append ``entries`` (each with the fields of ``record``: actor, role, action and
+    optionally target, outcome, details, patient_id), in order, to the org's chain inside
+    the caller's transaction; returns their seqs. One read of the head, one insert, one
+    write of the head, however many: a review that approves 100,000 NCCI edits writes
+    100,000 entries in a second, each its own link of the chain."""
+    if not entries:
+        return []
     orgs = tables.orgs
     head = conn.execute(
         select(orgs.c.audit_seq, orgs.c.audit_head)
@@ -112,28 +125,32 @@ def record(
     if head is None:
         raise UnknownOrg(org_id)
     key = _signing_key(conn, org_id, int(head.audit_seq))
-    entry = {
-        "seq": int(head.audit_seq) + 1,
-        "at": utc_now(),
-        "actor": actor,
-        "role": role,
-        "action": action,
-        "target": target,
-        "outcome": outcome,
-        "details": canonical_json(details or {}),
-        "patient_id": patient_id,
-        "prev_hash": head.audit_head,
-        "scheme": HMAC,
-        "key_id": key.key_id,
-    }
-    entry["hash"] = keyed_hash(key, org_id, entry)
-    conn.execute(tables.audit_log.insert().values(org_id=org_id, **entry))
+    at = utc_now()
+    seq, prev = int(head.audit_seq), head.audit_head
+    rows = []
+    for given in entries:  # a chain: each hash covers the one before it
+        seq += 1
+        entry = {
+            "seq": seq,
+            "at": at,
+            "actor": given["actor"],
+            "role": given["role"],
+            "action": given["action"],
+            "target": given.get("target", ""),
+            "outcome": given.get("outcome", "ok"),
+            "details": canonical_json(given.get("details") or {}),
+            "patient_id": given.get("patient_id"),
+            "prev_hash": prev,
+            "scheme": HMAC,
+            "key_id": key.key_id,
+        }
+        entry["hash"] = prev = keyed_hash(key, org_id, entry)
+        rows.append({"org_id": org_id, **entry})
+    conn.execute(tables.audit_log.insert(), rows)
     conn.execute(
-        update(orgs)
-        .where(orgs.c.org_id == org_id)
-        .values(audit_seq=entry["seq"], audit_head=entry["hash"])
+        update(orgs).where(orgs.c.org_id == org_id).values(audit_seq=seq, audit_head=prev)
     )
-    return entry["seq"]
+    return [r["seq"] for r in rows]
 
 
 def _signing_key(conn: Connection, org_id: str, last_seq: int) -> AuditKey:

@@ -234,6 +234,35 @@ def test_approval_by_someone_else_goes_live_on_the_date_and_retires_the_old_vers
     assert repository.diff(engine, loaded, dt.date(2026, 2, 1)).empty  # nothing left to review
 
 
+def test_two_versions_approved_together_retire_as_one_after_the_other(
+    engine, loaded: str, tmp_path: Path
+) -> None:
+    """An update holding v2 (April) and v3 (July) of one rule, approved at once beside a
+    rule with one draft: each version ends where the next begins, as approving them one by
+    one in version order would leave them; one entry per approval and per retirement."""
+    repository.import_rules(engine, loaded, [_file(tmp_path / "q1", "r.json", MRI)], BILLING)
+    repository.approve(engine, loaded, OWNER2, rule_id="ACME-MRI-PA")
+    april = {**MRI, "rule_version": 2, "effective_from": "2026-04-01",
+             "when": {"field": "procedure_code", "op": "in", "value": ["70551"]}}
+    july = {**MRI, "rule_version": 3, "effective_from": "2026-07-01",
+            "when": {"field": "procedure_code", "op": "in", "value": ["70553"]}}  # fmt: skip
+    update = repository.import_rules(
+        engine, loaded, [_file(tmp_path / "q2", "r.json", [april, july, FILING])], BILLING
+    )
+    done = repository.approve(engine, loaded, OWNER2, import_id=update.import_id)
+    assert done == ["ACME-MRI-PA v2", "ACME-MRI-PA v3", "ALL-FILING-365 v1"]
+    listed = repository.list_rules(engine, loaded, on=dt.date(2026, 8, 1))
+    ends = listed.set_index(["rule_id", "rule_version"])["effective_to"]
+    assert ends[("ACME-MRI-PA", 1)] == pd.Timestamp("2026-04-01")
+    assert ends[("ACME-MRI-PA", 2)] == pd.Timestamp("2026-07-01")
+    assert pd.isna(ends[("ACME-MRI-PA", 3)]) and pd.isna(ends[("ALL-FILING-365", 1)])
+    assert [(a, t) for a, t, o in _audit(engine, loaded) if o == "ok"][1:] == [
+        ("rules.approve", "ACME-MRI-PA v2"), ("rules.retire", "ACME-MRI-PA v1"),
+        ("rules.approve", "ACME-MRI-PA v3"), ("rules.retire", "ACME-MRI-PA v2"),
+        ("rules.approve", "ALL-FILING-365 v1"),
+    ]  # fmt: skip
+
+
 def test_a_rejected_draft_is_kept_with_its_reason_and_never_goes_live(
     engine, loaded: str, tmp_path: Path
 ) -> None:
