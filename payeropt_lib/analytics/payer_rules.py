@@ -43,14 +43,15 @@ def shown_state(rules: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
 
 
 def in_force(rules: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Active rules by payer and category on ``as_of``: payer_id, then one column per
-    category (counts of rules), and ``total``; the payers sorted, ``*`` (every payer)
-    first as "Every payer"."""
+    """Active rules by payer and category on ``as_of``: payer, one ``<category>_count``
+    column per category with a rule in force, and ``total_count``; the payers sorted,
+    ``*`` (every payer) first as "Every payer"."""
     live = rules[shown_state(rules, as_of).eq("active")]
     if live.empty:
-        return pd.DataFrame(columns=["payer", "total"])
-    grid = pd.crosstab(live["payer_id"], live["category"].map(CATEGORY_LABELS))
-    grid["total"] = grid.sum(axis=1)
+        return pd.DataFrame(columns=["payer", "total_count"])
+    grid = pd.crosstab(live["payer_id"], live["category"])
+    grid.columns = [f"{c}_count" for c in grid.columns]
+    grid["total_count"] = grid.sum(axis=1)
     grid = grid.reset_index().rename(columns={"payer_id": "payer"})
     grid["payer"] = grid["payer"].replace("*", "Every payer")
     order = grid["payer"].ne("Every payer")
@@ -59,7 +60,9 @@ def in_force(rules: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 def in_force_labels(grid: pd.DataFrame) -> dict[str, str]:
     """Column headings for ``in_force``: the payer, each kind of rule, the total."""
-    named = {"payer": "Payer", "total": "All kinds"}
+    named = {"payer": "Payer", "total_count": "All kinds"}
+    for category, label in CATEGORY_LABELS.items():
+        named[f"{category}_count"] = label
     return {c: named.get(c, c) for c in grid.columns}
 
 
@@ -67,8 +70,9 @@ def last_update(rules: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """The latest import of rules, by category: versions it added (a new rule), changed
     (a new version of a rule held before), the versions those changes retire, and where
     they stand (approved, awaiting review, rejected). Columns: category, added, changed,
-    retired, approved, drafts, rejected."""
-    columns = ["category", "added", "changed", "retired", "approved", "drafts", "rejected"]
+    retired, approved, drafts, rejected (each ``_count``)."""
+    names = ["added", "changed", "retired", "approved", "drafts", "rejected"]
+    columns = ["category", *(f"{n}_count" for n in names)]
     if rules.empty or rules["import_id"].isna().all():
         return pd.DataFrame(columns=columns)
     last = rules["import_id"].max()
@@ -91,22 +95,22 @@ def last_update(rules: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     )
     out = frame.groupby("category").sum().astype("int64")
     out["retired"] = retires.groupby("category").size().reindex(out.index, fill_value=0)
-    out = out.reset_index()
+    out = out.reset_index().rename(columns={n: f"{n}_count" for n in names})
     out["category"] = out["category"].map(CATEGORY_LABELS)
     return out[columns]
 
 
 def update_facts(rules: pd.DataFrame) -> pd.DataFrame:
-    """The latest rules import as one row: import_id, versions (how many it brought),
-    starts (the earliest day one of them takes effect); empty when none."""
+    """The latest rules import as one row: import_id, versions_count (how many versions
+    it brought), starts (the earliest day one of them takes effect); empty when none."""
     if rules.empty or rules["import_id"].isna().all():
-        return pd.DataFrame(columns=["import_id", "versions", "starts"])
+        return pd.DataFrame(columns=["import_id", "versions_count", "starts"])
     last = rules["import_id"].max()
     new = rules[rules["import_id"].eq(last)]
     return pd.DataFrame(
         {
             "import_id": [str(int(last))],
-            "versions": [len(new)],
+            "versions_count": [len(new)],
             "starts": [new["effective_from"].min()],
         }
     )
@@ -162,7 +166,7 @@ def checklist_ahead(
 ) -> pd.DataFrame:
     """The checklist of the ``days`` days from ``as_of``, counted: per requirement, the
     appointments that need it (visit length rules as "Visit length to document"). No
-    appointment id. Columns: requirement, appointments, items."""
+    appointment id. Columns: requirement, visits_count, items_count."""
     items, _ = check.checklist(
         appointments, contracts, rules, as_of, as_of, as_of + dt.timedelta(days=days - 1)
     )
@@ -174,7 +178,7 @@ def checklist_ahead(
     counted = (
         items.assign(requirement=label)
         .groupby("requirement")
-        .agg(appointments=("appointment_id", "nunique"), items=("rule_id", "size"))
+        .agg(visits_count=("appointment_id", "nunique"), items_count=("rule_id", "size"))
         .reset_index()
     )
-    return counted.sort_values("appointments", ascending=False).reset_index(drop=True)
+    return counted.sort_values("visits_count", ascending=False).reset_index(drop=True)
