@@ -43,9 +43,10 @@ class Subjects:
     """The things a rule is checked against, with their cached column views.
 
     ``frame`` holds one row per subject and a column per field it has (lists as their
-    separated text, ``charge_amount`` in cents, dates as datetime64) plus ``_day`` (the
-    subject's own date, used for ``count`` and ``pair``), ``patient_id`` and, for claim
-    lines, ``claim_id``.
+    separated text, ``charge_amount`` in cents, dates as datetime64), among them
+    ``patient_id`` and, for claim lines, ``claim_id``; ``date_field`` names the subject's
+    own date (the date of service, the appointment's day), which ``count`` and ``pair``
+    group by and a rule's period is read against.
     """
 
     def __init__(self, frame: pd.DataFrame, date_field: str) -> None:
