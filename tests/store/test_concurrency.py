@@ -114,20 +114,25 @@ def test_a_reader_is_never_blocked_by_a_writer(db_url, practice_files):
     assert orgs.get(engine, org)["name"] == "Renamed"
 
 
-@pytest.fixture
-def era_files(db_url, practice_files, tmp_path):
-    """The demo's 835s for the practice (planned from a loaded copy of it)."""
-    engine = store.engine_for(db_url)
+@pytest.fixture(scope="module")
+def era_files(practice_files, tmp_path_factory):
+    """The demo's 835s for the practice, planned once for the module from a loaded copy of
+    it in a SQLite store of its own: the plan reads only the practice's files, so these
+    are the same 835s whichever store a test then posts them to. Read only."""
+    folder = tmp_path_factory.mktemp("concurrent-era")
+    engine = store.engine_for(f"sqlite:///{folder / 'plan.sqlite'}")
     org = opted_in_org(engine, "Concurrent", practice_files)
-    return demo_835s(engine, org, SEED, tmp_path / "era")
+    return demo_835s(engine, org, SEED, folder / "era")
 
 
-def test_the_same_835_posted_twice_at_once_is_posted_once(db_url, practice_files, era_files):
+def test_the_same_835_posted_twice_at_once_is_posted_once(
+    db_url, practice_files, era_files, tmp_path
+):
     engine = store.engine_for(db_url)
     org = new_org(engine)
     onboarding.load_folder(engine, org, practice_files, OWNER)
     file = max(era_files, key=lambda p: p.stat().st_size)
-    first, second = run_at_once(db_url, org, [("era", file), ("era", file)], file.parent)
+    first, second = run_at_once(db_url, org, [("era", file), ("era", file)], tmp_path)
     assert sorted([first["already_posted"], second["already_posted"]]) == [False, True]
     files = store.read_frame(engine, tables.remit_files, org)
     assert files["file_name"].tolist() == [file.name]
