@@ -26,7 +26,7 @@ from payeropt_lib.remittances import posting
 from payeropt_lib.store import audit, orgs, tables
 from tests.conftest import OWNER, ROOT, comparable, demo_835s, opted_in_org
 
-ENV = {**os.environ, "PAYEROPT_ACTOR": "olivia", "PAYEROPT_ROLE": "owner"}
+ENV = {**os.environ, "PAYEROPT_ACTOR": OWNER.actor, "PAYEROPT_ROLE": OWNER.role}
 ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), ENV.get("PYTHONPATH")]))
 SEED = 7
 

@@ -4,13 +4,15 @@
 
 Loads the library and opens the store (migration check included), prints ``ready``, waits
 until the file GO exists (so every writer starts at once), then imports FILE as KIND
-(``era``: posts it) and prints the result as one JSON line. Any error is a traceback on
-stderr and a non-zero exit: what the tests look for.
+(``era``: posts it) as the PAYEROPT_ACTOR in the PAYEROPT_ROLE the test sets, and prints
+the result as one JSON line. Any error is a traceback on stderr and a non-zero exit: what
+the tests look for.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -19,7 +21,11 @@ from pathlib import Path
 from payeropt_lib import store
 from payeropt_lib.inputs import imports
 from payeropt_lib.remittances import posting
-from tests.conftest import OWNER
+from payeropt_lib.store.access import Identity
+
+# Who writes: PAYEROPT_ACTOR and PAYEROPT_ROLE, which test_concurrency sets from
+# tests.conftest.OWNER (importing conftest here would load pytest into every writer).
+OWNER = Identity.of(os.environ.get("PAYEROPT_ACTOR"), os.environ.get("PAYEROPT_ROLE"))
 
 
 def main(url: str, org: str, go: str, kind: str, file: str) -> None:
