@@ -50,9 +50,20 @@ def printed_pages(packet_dir: Path) -> list[Path]:
     return [packet_dir / p.href for p in order if (packet_dir / p.href).is_file()]
 
 
-def write_pdf(index: Path, paper: str = "letter") -> Path:
+def launch(playwright):  # noqa: ANN001, ANN201 - Playwright's sync API and its Browser
+    """Headless Chromium as ``write_pdf`` prints with (``chromium_path``)."""
+    return playwright.chromium.launch(
+        executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+    )
+
+
+def write_pdf(index: Path, paper: str = "letter", *, browser=None) -> Path:  # noqa: ANN001
     """Print the packet whose ``index.html`` is ``index`` into ``packet.pdf`` beside it
-    (``paper``: "letter" or "a4"); returns its path."""
+    (``paper``: "letter" or "a4"); returns its path.
+
+    ``browser``: a Chromium that ``launch`` started, for a caller that prints several
+    times (it prints in a tab of its own there and leaves the browser open); without it,
+    one is launched for this packet and closed."""
     try:
         from playwright.sync_api import sync_playwright
         from pypdf import PdfWriter
@@ -62,34 +73,44 @@ def write_pdf(index: Path, paper: str = "letter") -> Path:
         ) from None
     if paper not in PAPERS:
         raise PdfUnavailable(f"paper {paper!r} is not one of {', '.join(PAPERS)}")
-    size, width = PAPERS[paper]
     packet_dir = Path(index).parent
     target = packet_dir / PDF_NAME
     printed = printed_pages(packet_dir)
     writer = PdfWriter()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            tab = browser.new_page(viewport={"width": width, "height": 1000})
-            for page in printed:
-                tab.goto(page.as_uri(), wait_until="load")
-                tab.wait_for_function(ALL_DRAWN, timeout=30_000)
-                body = tab.pdf(
-                    format=size,
-                    print_background=True,
-                    margin={side: MARGIN for side in ("top", "right", "bottom", "left")},
-                )
-                writer.append(_reader(body))
-        finally:
-            browser.close()
+    if browser is not None:
+        _print(browser, printed, paper, writer)
+    else:
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            try:
+                _print(browser, printed, paper, writer)
+            finally:
+                browser.close()
     partial = target.with_suffix(".pdf.part")
     with partial.open("wb") as out:
         writer.write(out)
     partial.replace(target)  # a reader never sees half a PDF
-    logger.info("%s: %d pages of the packet, %s", target, len(printed), size)
+    logger.info("%s: %d pages of the packet, %s", target, len(printed), PAPERS[paper][0])
     return target
+
+
+def _print(browser, printed: list[Path], paper: str, writer) -> None:  # noqa: ANN001
+    """Print each of ``printed`` on ``paper`` in a new tab of ``browser``, appending the
+    sheets to ``writer`` (a pypdf PdfWriter)."""
+    size, width = PAPERS[paper]
+    tab = browser.new_page(viewport={"width": width, "height": 1000})
+    try:
+        for page in printed:
+            tab.goto(page.as_uri(), wait_until="load")
+            tab.wait_for_function(ALL_DRAWN, timeout=30_000)
+            body = tab.pdf(
+                format=size,
+                print_background=True,
+                margin={side: MARGIN for side in ("top", "right", "bottom", "left")},
+            )
+            writer.append(_reader(body))
+    finally:
+        tab.close()
 
 
 def _reader(body: bytes):  # noqa: ANN202 - a pypdf PdfReader

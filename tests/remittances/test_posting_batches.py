@@ -37,10 +37,17 @@ def practice_files(tmp_path_factory):
     return folder
 
 
-@pytest.fixture
-def era_list(engine, practice_files, tmp_path) -> list[Path]:
-    """The demo's 835s in posting order, with the odd files a real folder holds."""
-    out = tmp_path / "era"
+@pytest.fixture(scope="module")
+def era_list(practice_files, tmp_path_factory) -> list[Path]:
+    """The demo's 835s in posting order, with the odd files a real folder holds.
+
+    Written once for the module, planned from a loaded copy of the practice in a SQLite
+    store of its own: the plan reads only what the practice's files put in the store, so
+    these are the same 835s whichever store the test posts them to. Read only.
+    """
+    folder = tmp_path_factory.mktemp("batches-era")
+    engine = store.engine_for(f"sqlite:///{folder / 'plan.sqlite'}")
+    out = folder / "era"
     paths = demo_835s(engine, new_org(engine, practice_files), PLAN_SEED, out)
     first = paths[0].read_bytes()
     # The first payment again, with another BPR02: a different payment under a used key.
@@ -97,7 +104,8 @@ def test_batches_store_what_posting_file_by_file_stores(
     outcomes = list(posting.post_files(engine, batched, era_list, OWNER))
     assert [path for path, _ in outcomes] == era_list
     assert [outcome_text(o) for _, o in outcomes] == texts
-    assert comparable(engine, batched) == comparable(engine, by_file)
+    reference = comparable(engine, by_file)
+    assert comparable(engine, batched) == reference
     # Batched indeed: far fewer evaluations than files (4 are refused or repeated).
     assert 1 < len(evaluations) < (len(era_list) - 4) / 4
     kinds = [type(o) for _, o in outcomes]
@@ -133,7 +141,7 @@ def test_batches_store_what_posting_file_by_file_stores(
     assert sum(o.already_posted for _, o in again if isinstance(o, posting.PostResult)) >= len(
         stored
     )
-    assert comparable(engine, crashed) == comparable(engine, by_file)
+    assert comparable(engine, crashed) == reference
     assert len(evaluations) > 6  # the small batches were many
 
 
