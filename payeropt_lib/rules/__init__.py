@@ -1,8 +1,8 @@
-"""Payer rules the practice owns (issue 13): rule files, their guardrails, and (to come)
-the repository, its review and the checks before a claim goes out and before a visit.
-
-Today: ``definitions`` reads rule files (JSON, one rule or a list) against
-``rule.schema.json`` and the fields each kind of rule may read (``fields``), and
-``guardrails`` refuses what the product never does (docs/rules.md).
+"""Payer rules the practice owns (issue 13, docs/rules.md): rule files read against
+``rule.schema.json``, the fields each kind of rule may read (``fields``) and the three
+guardrails (``guardrails``); CMS's NCCI files (``ncci``); the repository of versions and
+its review (``repository``); claim lines and appointments as frames of rule fields
+(``subjects``), conditions as vectorized masks (``conditions``), the engine that applies
+the approved rules (``engine``) and ``payeropt check`` (``check``).
 May import: ``pricing`` and every stage below it.
 """
