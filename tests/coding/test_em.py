@@ -111,9 +111,7 @@ def test_support_names_the_facts_the_level_rests_on():
     by_time = em.em_suggestions(*_frames("new", "99203", None, 45, "COMMERCIAL", 0))
     assert by_time["support"].tolist() == ["total_time_minutes=45 (at least 45 for 99204)"]
     extra = em.em_suggestions(*_frames("new", "99205", None, 90, "COMMERCIAL", 0))
-    assert extra["support"].tolist() == [
-        "total_time_minutes=90 (2 full 15-minute units of 99417)"
-    ]
+    assert extra["support"].tolist() == ["total_time_minutes=90 (2 full 15-minute units of 99417)"]
     assert extra["line_number"].tolist() == [1]  # added beside the E/M line
 
 
