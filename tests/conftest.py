@@ -272,6 +272,19 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[payeropt_config.AUDIT_KEY_ENV] = str(home / "payeropt" / "audit.key")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist's workers: the files that hold a test marked ``slow`` first, each group in
+    collection order. ``make test`` hands whole files to its two workers in collection
+    order (``--dist loadfile --no-loadscope-reorder``); xdist's own order (most tests
+    first) handed out the long files of one or two tests last, and one worker ran them
+    for half a minute after the other had finished. Every worker sorts alike, so they
+    agree on the collection."""
+    if not hasattr(config, "workerinput"):
+        return
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     home = config.stash.get(_CONFIG_HOME, None)
     if home is not None:

@@ -161,6 +161,7 @@ def test_every_opted_in_practice_gets_a_packet(batch: packets.BatchResult) -> No
     assert batch.failed == {}
 
 
+@pytest.mark.slow
 def test_an_empty_practice_renders_every_remittance_page(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,6 +217,7 @@ def _fragile_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_failing_practice_does_not_stop_the_others(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -241,6 +243,7 @@ def test_a_failing_practice_does_not_stop_the_others(
     shutil.rmtree(kept.parent.parent)
 
 
+@pytest.mark.slow
 def test_cli_report_all_exits_non_zero_when_one_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -271,6 +274,7 @@ def test_cli_report_all_exits_non_zero_when_one_fails(
     assert not list(out.rglob("*.ipynb"))
 
 
+@pytest.mark.slow
 def test_packet_on_postgresql_keeps_the_password_out_of_every_file(
     pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
