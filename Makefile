@@ -48,14 +48,17 @@ out/demo/index.html: $(STAMP) $(DEMO_SOURCES)
 # lint-imports: the architecture contracts in pyproject.toml. One pytest run for the tests
 # and the page notebooks (nbval), two workers, a file (or notebook) per worker at a time;
 # the explore_* notebooks run in tests/packet/test_dashboards.py, as committed and then with
-# a widget changed. --durations=15: the slowest tests, printed at the end of every run.
+# a widget changed. --no-loadscope-reorder: files go out in collection order, which puts
+# the files holding a test marked slow first (tests/conftest.py), so that no worker is left
+# alone with a long file at the end. --durations=15: the slowest tests, printed at the end
+# of every run.
 test: $(STAMP) chromium out/demo/index.html
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	@# PYTHONDONTWRITEBYTECODE: without this, each of the ~70 processes (workers, notebook
 	@# kernels, CLI runs) would compile payeropt_lib again.
 	$(BIN)/python -m compileall -q -j 0 payeropt_lib tests >/dev/null
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 \
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15 \
 		--nbval-lax --nbval-current-env tests notebooks/[0-9]*.ipynb
 
 lint: $(STAMP)

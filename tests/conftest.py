@@ -3,13 +3,19 @@
 Store tests take ``db_url``, parametrized over SQLite (a temp file) and PostgreSQL (a
 database created for the test session on ``PAYEROPT_TEST_PG_URL``, dropped afterwards).
 Under ``CI=true`` an unreachable PostgreSQL fails the run instead of skipping.
+
+``loaded`` on SQLite is a copy of a store where the good fixture files were imported once
+for the worker (``sqlite_copy``): the same rows, made by the same calls, for a test of its
+own, without importing the files again for each of the ~90 tests that ask for it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -39,15 +45,19 @@ def _in_ci() -> bool:
 
 
 @contextmanager
-def _fresh_pg_database() -> Iterator[str]:
+def _fresh_pg_database(template: str | None = None) -> Iterator[str]:
     """A new PostgreSQL database on ``PAYEROPT_TEST_PG_URL``, dropped afterwards (skip, or
-    under CI fail, when PostgreSQL is not reachable)."""
+    under CI fail, when PostgreSQL is not reachable). ``template``: the URL of a database
+    to copy (``pg_copy``)."""
     admin_url = store.normalize_url(PG_ADMIN_URL)
     name = f"payeropt_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    create = f'CREATE DATABASE "{name}"'
+    if template is not None:
+        create += f' TEMPLATE "{sa.engine.make_url(template).database}"'
     try:
         admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            conn.exec_driver_sql(create)
     except sa.exc.OperationalError as exc:
         message = f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc.orig}"
         if _in_ci():
@@ -78,11 +88,60 @@ def pg_module_url():
         yield url
 
 
+@contextmanager
+def pg_copy(url: str) -> Iterator[str]:
+    """A new PostgreSQL database holding what the database at ``url`` holds (a file copy
+    by the server, ``CREATE DATABASE ... TEMPLATE``), dropped afterwards. Nothing may be
+    connected to ``url`` meanwhile: its engine is disposed first."""
+    store.engine_for(url).dispose()
+    with _fresh_pg_database(template=url) as copy:
+        yield copy
+
+
+def sqlite_copy(source: Path, target: Path) -> None:
+    """Copy the SQLite store ``source`` to ``target`` as of its last commit (SQLite's
+    backup API: consistent while ``source``'s engine stays open, its WAL included)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+_LOADED = pytest.StashKey[dict]()  # the run's loaded stores (SQLite), by day
+_LOADED_ORG = pytest.StashKey[str]()  # a test's copy of one: its practice
+
+
+def _loaded_sqlite(request: pytest.FixtureRequest, target: Path) -> str:
+    """Copy to ``target`` a SQLite store holding one practice made as ``org`` makes one,
+    with every good fixture file imported as ``loaded`` imports them; returns its key.
+
+    The store is made once per worker and day (its audit entries are dated, and tests
+    search them by today's date), by the same calls ``org`` and ``loaded`` make; each
+    test gets a copy of its own, as it got a store of its own before."""
+    made = request.config.stash.setdefault(_LOADED, {})
+    today = dt.datetime.now(dt.UTC).date()
+    if today not in made:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("loaded")
+        engine = store.engine_for(f"sqlite:///{folder / 'payeropt.sqlite'}")
+        org_id = _new_org(engine)
+        onboarding.load_folder(engine, org_id, GOOD, OWNER)
+        made[today] = (folder / "payeropt.sqlite", org_id)
+    source, org_id = made[today]
+    sqlite_copy(source, target)
+    return org_id
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
-    """A database URL on each backend (SQLite: a new file per test)."""
+    """A database URL on each backend (SQLite: a new file per test; for a test that takes
+    ``loaded``, a copy of the worker's loaded store)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'payeropt.sqlite'}"
+        path = tmp_path / "payeropt.sqlite"
+        if "loaded" in request.fixturenames:
+            request.node.stash[_LOADED_ORG] = _loaded_sqlite(request, path)
+        return f"sqlite:///{path}"
     return request.getfixturevalue("pg_url")
 
 
@@ -91,9 +150,7 @@ def engine(db_url):
     return store.engine_for(db_url)
 
 
-@pytest.fixture
-def org(engine):
-    """A new opted-in practice with a unique key (databases are shared within a session)."""
+def _new_org(engine) -> str:  # noqa: ANN001 - an Engine
     org_id = f"t{uuid.uuid4().hex[:10]}"
     orgs.create(engine, org_id, "Test Practice", OWNER, locality="01112-05")
     orgs.opt_in(engine, org_id, OWNER, accept_disclosure=True)
@@ -101,9 +158,18 @@ def org(engine):
 
 
 @pytest.fixture
-def loaded(engine, org):
-    """The practice with every good fixture file imported."""
-    onboarding.load_folder(engine, org, GOOD, OWNER)
+def org(request, engine):
+    """A new opted-in practice with a unique key (databases are shared within a session);
+    in a copy of the loaded store, the practice it holds."""
+    return request.node.stash.get(_LOADED_ORG, None) or _new_org(engine)
+
+
+@pytest.fixture
+def loaded(request, engine, org):
+    """The practice with every good fixture file imported (in a copy of the loaded store:
+    imported there already)."""
+    if _LOADED_ORG not in request.node.stash:
+        onboarding.load_folder(engine, org, GOOD, OWNER)
     return org
 
 
@@ -204,6 +270,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_CONFIG_HOME] = home
     os.environ["XDG_CONFIG_HOME"] = str(home)
     os.environ[payeropt_config.AUDIT_KEY_ENV] = str(home / "payeropt" / "audit.key")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist's workers: the files that hold a test marked ``slow`` first, each group in
+    collection order. ``make test`` hands whole files to its two workers in collection
+    order (``--dist loadfile --no-loadscope-reorder``); xdist's own order (most tests
+    first) handed out the long files of one or two tests last, and one worker ran them
+    for half a minute after the other had finished. Every worker sorts alike, so they
+    agree on the collection."""
+    if not hasattr(config, "workerinput"):
+        return
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -279,6 +279,7 @@ def _trail(db: str, org: str) -> list[tuple[str, str]]:
         return [tuple(r) for r in rows]
 
 
+@pytest.mark.slow
 def test_each_verb_writes_one_entry_per_change_and_per_refusal(db_url, tmp_path, monkeypatch):
     from payeropt_lib.packet import pages
 

@@ -82,6 +82,7 @@ def mutate(raw: bytes, rnd: random.Random) -> tuple[str, bytes]:
     return kind, terminator.join(parts)
 
 
+@pytest.mark.slow
 def test_mutants_are_refused_or_parsed_never_crash():
     rnd = random.Random(835)
     seeds = [(SCENARIOS / name).read_bytes() for name in SEEDS]
@@ -157,6 +158,7 @@ def code_positions(raw: bytes) -> list[tuple[int, int, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_a_byte_flipped_in_a_read_code_is_refused_at_its_segment_on_one_line():
     rnd = random.Random(11)
     refused = Counter()

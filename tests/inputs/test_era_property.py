@@ -13,6 +13,7 @@ import datetime as dt
 import string
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -135,6 +136,7 @@ def nullable(series: pd.Series) -> list:
     return [None if pd.isna(v) else v for v in series.tolist()]
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frames=remits(), delims=delimiters())
 def test_written_remittances_parse_back_balanced_to_the_cent(frames, delims):

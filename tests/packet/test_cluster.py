@@ -66,6 +66,7 @@ def _page_texts(folder: Path) -> dict[str, str]:
     return texts
 
 
+@pytest.mark.slow
 def test_report_all_on_a_cluster_writes_what_the_local_pool_writes(
     scheduler: str, pg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -174,6 +174,7 @@ def test_packet_is_small(demo_packet: Path) -> None:
 # --- offline in a real browser ----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_every_page_renders_offline(chromium: str, demo_packet: Path) -> None:
     from playwright.sync_api import sync_playwright

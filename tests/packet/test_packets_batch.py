@@ -161,14 +161,17 @@ def test_every_opted_in_practice_gets_a_packet(batch: packets.BatchResult) -> No
     assert batch.failed == {}
 
 
+@pytest.mark.slow
 def test_an_empty_practice_renders_every_remittance_page(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pages the batch leaves out, for the practice with nothing on file: each says
-    that no remittance is posted yet (with the batch, every page renders for it)."""
+    that no remittance is posted yet (with the batch, every page renders for it). In this
+    process's kernel: the pages are what this checks; the pool runs the batch's, and
+    the failing practice's below."""
     rest = tuple(p for p in pages.PAGES if p.slug not in DATA_PAGES)
     monkeypatch.setattr(pages, "PAGES", rest)
-    index = packets.write_packet(db_url, "delta", tmp_path, as_of=AS_OF, workers=2)
+    index = packets.write_packet(db_url, "delta", tmp_path, as_of=AS_OF, workers=1)
     assert len(rest) == len(pages.PAGES) == 4
     for page in rest:
         text = (index.parent / page.href).read_text(encoding="utf-8")
@@ -216,6 +219,7 @@ def _fragile_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_failing_practice_does_not_stop_the_others(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -241,6 +245,7 @@ def test_a_failing_practice_does_not_stop_the_others(
     shutil.rmtree(kept.parent.parent)
 
 
+@pytest.mark.slow
 def test_cli_report_all_exits_non_zero_when_one_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -271,6 +276,7 @@ def test_cli_report_all_exits_non_zero_when_one_fails(
     assert not list(out.rglob("*.ipynb"))
 
 
+@pytest.mark.slow
 def test_packet_on_postgresql_keeps_the_password_out_of_every_file(
     pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

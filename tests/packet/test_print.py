@@ -52,6 +52,7 @@ def printer(chromium: str) -> Iterator[Browser]:
             browser.close()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_every_demo_page_fits_letter_and_a4_when_printed(
     printer: Browser, demo_packet: Path
@@ -77,6 +78,7 @@ def test_every_demo_page_fits_letter_and_a4_when_printed(
     assert found == {}, found
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_report_pdf_is_one_file_with_the_summary_first(
     printer: Browser, demo_packet: Path, tmp_path: Path

@@ -258,6 +258,7 @@ def test_context_settles_dates_and_locality(db_url: str) -> None:
         report.load(ctx, "audit_log")
 
 
+@pytest.mark.slow
 def test_failing_notebook_names_notebook_and_cell(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -310,6 +311,7 @@ def _no_kernel_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kernels, "prestart", lambda *args: None)
 
 
+@pytest.mark.slow
 def test_kernel_that_loses_a_port_race_is_started_again(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -326,6 +328,7 @@ def test_kernel_that_loses_a_port_race_is_started_again(
     ]
 
 
+@pytest.mark.slow
 def test_kernel_that_never_starts_fails_its_page(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -91,6 +91,7 @@ def one_by_one(engine, org: str, paths: list[Path]) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_batches_store_what_posting_file_by_file_stores(
     engine, practice_files, era_list, monkeypatch
 ) -> None:

@@ -207,6 +207,7 @@ def test_835s_before_charges_equal_the_natural_order(engine, tmp_path, natural) 
     assert live_state(engine, org_id) == natural
 
 
+@pytest.mark.slow
 def test_rates_after_posting_and_reprocess_equal_the_natural_order(engine, tmp_path, natural):
     """Fee schedules and Medicare fees imported after posting: no-rate findings become
     under-payments with their tasks. ``reevaluate`` run again changes nothing."""
@@ -263,6 +264,7 @@ def test_a_corrected_rate_revises_the_open_task_and_a_paid_one_withdraws_it(engi
     assert (trail["action"] == "reprocess").sum() == 1
 
 
+@pytest.mark.slow
 @settings(
     max_examples=6,
     deadline=None,
@@ -311,6 +313,7 @@ def test_as_parsed_gives_back_what_posting_evaluated(engine, tmp_path) -> None:
     assert live_state(engine, org_id) == before
 
 
+@pytest.mark.slow
 def test_the_whole_demo_evaluated_again_changes_nothing(tmp_path) -> None:
     """Every posted line of the demo practice (74,540 lines, 189 payments) read back from the
     store and evaluated again gives exactly what posting stored: the strongest check that
@@ -349,6 +352,7 @@ def test_payeropt_import_charges_evaluates_the_posted_835s_again(engine, tmp_pat
     assert live_state(engine, org_id) == natural
 
 
+@pytest.mark.slow
 def test_a_corrected_charges_file_evaluates_again_only_the_claims_it_changes(
     engine, tmp_path, natural
 ) -> None:

@@ -4,7 +4,9 @@ at once with an audit entry each, recovered only with an amount, and practice ma
 allowed to do it (docs/roles.md and the code agree: tests/store/test_access.py).
 
 The practice is a small demo practice with its 835s posted: a few dozen tasks over several
-payers and causes.
+payers and causes. It is loaded and posted once per backend, into a store of the module's
+own; each test works on a copy of that store (``worked``), as before on a practice loaded
+and posted for it alone.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import uuid
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from payeropt_lib import store
 from payeropt_lib.demo import files as demo
 from payeropt_lib.remittances import posting, tasks, worklists
 from payeropt_lib.store import audit, tables
-from tests.conftest import OWNER, demo_835s, opted_in_org, org_snapshot
+from tests.conftest import OWNER, demo_835s, opted_in_org, org_snapshot, pg_copy, sqlite_copy
 from tests.test_cli import payeropt
 
 MANAGER_ENV = {"PAYEROPT_ACTOR": "pat", "PAYEROPT_ROLE": "practice_manager"}
@@ -34,15 +37,47 @@ def practice_files(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module")
+def worked_stores(practice_files):
+    """``worked_stores(url)``: the practice loaded and its 835s posted in the store at
+    ``url`` (the module's SQLite file, or ``pg_module_url``), once; returns its key. These
+    stores are only copied (``worked``), never changed."""
+    made: dict[str, str] = {}
+
+    def worked_store(url: str) -> str:
+        if url not in made:
+            engine = store.engine_for(url)
+            org = opted_in_org(engine, "Worklist", practice_files)
+            paths = demo_835s(engine, org, 7, practice_files.parent / f"era{len(made)}")
+            assert all(isinstance(o, posting.PostResult) for _, o in posting.post_files(
+                engine, org, paths, OWNER
+            ))  # fmt: skip
+            made[url] = org
+        return made[url]
+
+    return worked_store
+
+
 @pytest.fixture
-def worked(engine, practice_files, tmp_path):
-    """The practice loaded, its 835s posted: (org, database URL)."""
-    org = opted_in_org(engine, "Worklist", practice_files)
-    paths = demo_835s(engine, org, 7, tmp_path / "era")
-    assert all(isinstance(o, posting.PostResult) for _, o in posting.post_files(
-        engine, org, paths, OWNER
-    ))  # fmt: skip
-    return org, engine.url.render_as_string(hide_password=False)
+def worked(request, db_url, practice_files, worked_stores, tmp_path):
+    """The practice loaded, its 835s posted, in a store of the test's own: a copy of the
+    module's store on the test's backend. (org, database URL)."""
+    if sa.engine.make_url(db_url).get_backend_name() == "sqlite":
+        source = practice_files.parent / "worked.sqlite"
+        org = worked_stores(f"sqlite:///{source}")
+        sqlite_copy(source, tmp_path / "worked.sqlite")
+        yield org, f"sqlite:///{tmp_path / 'worked.sqlite'}"
+        return
+    source_url = request.getfixturevalue("pg_module_url")
+    org = worked_stores(source_url)
+    with pg_copy(source_url) as url:
+        yield org, url
+
+
+@pytest.fixture
+def engine(worked):
+    """The test's own store (``worked``), in place of ``db_url``'s."""
+    return store.engine_for(worked[1])
 
 
 def _csv(org: str, db: str, *args: str) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -275,6 +276,7 @@ def engine_hits(rules: list[dict], lines: list[dict]) -> set[tuple[int, int]]:
     return set(zip(found["subject"], found["rule"], strict=True))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=120,
     deadline=None,

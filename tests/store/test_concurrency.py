@@ -101,6 +101,7 @@ def written_in_order(engine, org: str, jobs: list[tuple[str, Path]]) -> list[tup
     return sorted(jobs, key=lambda job: order.get(job[1].name, len(order)))
 
 
+@pytest.mark.slow
 def test_a_reader_is_never_blocked_by_a_writer(db_url, practice_files):
     """While an import holds its write transaction open, other processes' read-only
     commands (and their migration check) answer at once, from the last commit."""
@@ -143,6 +144,7 @@ def era_files(practice_files, tmp_path_factory):
     return demo_835s(engine, org, SEED, folder / "era")
 
 
+@pytest.mark.slow
 def test_the_same_835_posted_twice_at_once_is_posted_once(
     db_url, practice_files, era_files, tmp_path
 ):
