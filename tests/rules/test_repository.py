@@ -242,8 +242,12 @@ def test_two_versions_approved_together_retire_as_one_after_the_other(
     one in version order would leave them; one entry per approval and per retirement."""
     repository.import_rules(engine, loaded, [_file(tmp_path / "q1", "r.json", MRI)], BILLING)
     repository.approve(engine, loaded, OWNER2, rule_id="ACME-MRI-PA")
-    april = {**MRI, "rule_version": 2, "effective_from": "2026-04-01",
-             "when": {"field": "procedure_code", "op": "in", "value": ["70551"]}}
+    april = {
+        **MRI,
+        "rule_version": 2,
+        "effective_from": "2026-04-01",
+        "when": {"field": "procedure_code", "op": "in", "value": ["70551"]},
+    }
     july = {**MRI, "rule_version": 3, "effective_from": "2026-07-01",
             "when": {"field": "procedure_code", "op": "in", "value": ["70553"]}}  # fmt: skip
     update = repository.import_rules(
