@@ -14,7 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from payeropt_lib.periods import within
-from payeropt_lib.rules import check
+from payeropt_lib.rules import check, repository
 
 from . import privacy
 
@@ -31,22 +31,11 @@ CATEGORY_LABELS = {
 KIND_LABELS = {"claim_line": "Claim lines", "appointment": "Appointments", "encounter": "Coding"}
 
 
-def shown_state(rules: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    """Each version's state on ``as_of``: draft, approved (not yet in force), active,
-    retired, rejected (as ``rules list`` shows them)."""
-    state = rules["state"].astype(object).copy()
-    approved = state.eq("approved")
-    ended = rules["effective_to"].notna() & (rules["effective_to"] <= as_of)
-    state[approved & (rules["effective_from"] <= as_of)] = "active"
-    state[approved & ended] = "retired"
-    return state
-
-
 def in_force(rules: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Active rules by payer and category on ``as_of``: payer, one ``<category>_count``
     column per category with a rule in force, and ``total_count``; the payers sorted,
     ``*`` (every payer) first as "Every payer"."""
-    live = rules[shown_state(rules, as_of).eq("active")]
+    live = rules[repository.shown_states(rules, as_of).eq("active")]
     if live.empty:
         return pd.DataFrame(columns=["payer", "total_count"])
     grid = pd.crosstab(live["payer_id"], live["category"])

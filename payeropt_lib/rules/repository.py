@@ -277,21 +277,27 @@ def _new_versions(conn, org_id: str, read: list, who: Identity) -> tuple[list[di
     return rows, unchanged
 
 
+def shown_states(rules: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    """Each stored version's state as shown on ``day`` (docs/rules.md, "Stored state, shown
+    state"): a draft; approved while its start is ahead; active once in force; retired
+    once its exclusive end has passed; rejected. ``rules``: state, effective_from,
+    effective_to as the store reads them."""
+    approved = rules["state"].eq("approved")
+    ended = rules["effective_to"].notna() & (rules["effective_to"] <= day)
+    shown = rules["state"].astype(object).copy()
+    shown[approved & (rules["effective_from"] <= day)] = "active"
+    shown[approved & ended] = "retired"
+    return shown
+
+
 def list_rules(
     engine: Engine, org_id: str, state: str | None = None, on: dt.date | None = None
 ) -> pd.DataFrame:
     """The practice's rule versions (``LIST_COLUMNS``), with the state shown on day ``on``
     (today by default): a draft; approved while its start is ahead; active once in force;
     retired once its exclusive end has passed; rejected. ``state`` keeps one of them."""
-    day = pd.Timestamp(on or dt.date.today())
     frame = store.read_frame(engine, tables.rules, org_id)
-    approved = frame["state"].eq("approved")
-    ended = frame["effective_to"].notna() & (frame["effective_to"] <= day)
-    started = frame["effective_from"] <= day
-    shown = frame["state"].astype(object).copy()
-    shown[approved & started] = "active"
-    shown[approved & ended] = "retired"
-    frame["state"] = shown
+    frame["state"] = shown_states(frame, pd.Timestamp(on or dt.date.today()))
     if state is not None:
         frame = frame[frame["state"].eq(state)]
     return frame[LIST_COLUMNS].sort_values(["rule_id", "rule_version"]).reset_index(drop=True)

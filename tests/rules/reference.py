@@ -62,32 +62,21 @@ def holds(cond: dict, line: dict, lines: list[dict]) -> bool:
         if x is None:
             return False
         x = Decimal(x)
-        wanted = [number(field, v) for v in values]
-        return {
-            "eq": lambda: x == wanted[0],
-            "ne": lambda: x != wanted[0],
-            "gt": lambda: x > wanted[0],
-            "ge": lambda: x >= wanted[0],
-            "lt": lambda: x < wanted[0],
-            "le": lambda: x <= wanted[0],
-            "in": lambda: x in wanted,
-            "not_in": lambda: x not in wanted,
-            "between": lambda: wanted[0] <= x <= wanted[1],
-        }[op]()
+        return compare(op, x, [number(field, v) for v in values])
     x = line["payer_id" if field == "primary_payer_id" else field]
-    wanted = [text(v) for v in values]
-    return {
-        "eq": lambda: x == wanted[0],
-        "ne": lambda: x != wanted[0],
-        "gt": lambda: x > wanted[0],
-        "ge": lambda: x >= wanted[0],
-        "lt": lambda: x < wanted[0],
-        "le": lambda: x <= wanted[0],
-        "in": lambda: x in wanted,
-        "not_in": lambda: x not in wanted,
-        "between": lambda: wanted[0] <= x <= wanted[1],
-        "prefix": lambda: any(x.startswith(p) for p in wanted),
-    }[op]()
+    return compare(op, x, [text(v) for v in values])
+
+
+def compare(op: str, x: object, wanted: list) -> bool:
+    """``x OP wanted`` as the interface reads it: numbers with numbers, text with text."""
+    if op == "prefix":
+        return any(x.startswith(p) for p in wanted)
+    if op in ("in", "not_in"):
+        return (x in wanted) == (op == "in")
+    if op == "between":
+        return wanted[0] <= x <= wanted[1]
+    return {"eq": x == wanted[0], "ne": x != wanted[0], "gt": x > wanted[0],
+            "ge": x >= wanted[0], "lt": x < wanted[0], "le": x <= wanted[0]}[op]  # fmt: skip
 
 
 def count_holds(cond: dict, line: dict, lines: list[dict]) -> bool:
@@ -106,11 +95,7 @@ def count_holds(cond: dict, line: dict, lines: list[dict]) -> bool:
             )
         if same and holds(cond["count"], other, lines):
             total += other["units"] if cond.get("sum") == "units" else 1
-    v = cond["value"]
-    return {
-        "eq": total == v, "ne": total != v, "gt": total > v,
-        "ge": total >= v, "lt": total < v, "le": total <= v,
-    }[cond["op"]]  # fmt: skip
+    return compare(cond["op"], total, [cond["value"]])
 
 
 def applies(rule: dict, line: dict) -> bool:

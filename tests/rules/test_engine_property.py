@@ -104,19 +104,23 @@ NUMBER_FIELDS = {
 LIST_FIELDS = {"modifiers": MODIFIERS + ["2", "X"], "diagnosis_codes": DIAGNOSES + ["M17", "E"]}
 
 
+def _value(draw, op: str, value: st.SearchStrategy, key) -> object:  # noqa: ANN001
+    """A rule's value for ``op``: a list for the set operators, [low, high] (ordered by
+    ``key``: text as text, numbers as numbers) for between, else one value."""
+    if op in ("in", "not_in", "prefix"):
+        return draw(st.lists(value, min_size=1, max_size=3))
+    if op == "between":
+        return sorted([draw(value), draw(value)], key=key)
+    return draw(value)
+
+
 @st.composite
 def text_test(draw) -> dict:
     field = draw(st.sampled_from(sorted(TEXT_FIELDS)))
     value = TEXT_FIELDS[field]
     op = draw(st.sampled_from(["eq", "ne", "in", "not_in", "between", "prefix", "gt", "ge",
                                "lt", "le"]))  # fmt: skip
-    if op in ("in", "not_in", "prefix"):
-        v = draw(st.lists(value, min_size=1, max_size=3))
-    elif op == "between":
-        v = sorted([draw(value), draw(value)], key=str)
-    else:
-        v = draw(value)
-    return {"field": field, "op": op, "value": v}
+    return {"field": field, "op": op, "value": _value(draw, op, value, key=str)}
 
 
 @st.composite
@@ -124,13 +128,7 @@ def number_test(draw) -> dict:
     field = draw(st.sampled_from(sorted(NUMBER_FIELDS)))
     value = NUMBER_FIELDS[field]
     op = draw(st.sampled_from(["eq", "ne", "gt", "ge", "lt", "le", "in", "not_in", "between"]))
-    if op in ("in", "not_in"):
-        v = draw(st.lists(value, min_size=1, max_size=3))
-    elif op == "between":
-        v = sorted([draw(value), draw(value)])
-    else:
-        v = draw(value)
-    return {"field": field, "op": op, "value": v}
+    return {"field": field, "op": op, "value": _value(draw, op, value, key=float)}
 
 
 @st.composite
