@@ -106,6 +106,12 @@ KINDS: dict[str, Kind] = {
     "mult_proc": Kind(r"[0-9]", "multiple-procedure indicator must be one digit 0-9"),
     # CMS's BILAT SURG, ASST SURG and CO-SURG indicators (PPRRVU; domain.md section 2.3).
     "indicator": Kind(r"[0-9]", "indicator must be one digit 0-9"),
+    # CMS's GLOB DAYS: 000, 010, 090 or a letter code (MMM, XXX, YYY, ZZZ).
+    "glob_days": Kind(
+        r"(?i:000|010|090|MMM|XXX|YYY|ZZZ)",
+        "global days must be 000, 010, 090, MMM, XXX, YYY or ZZZ",
+        "upper",
+    ),
     "procedure_list": Kind(
         rf"(?i:{PROCEDURE_CODE}(?:;{PROCEDURE_CODE})*)",
         "must be procedure codes separated by ';'",
@@ -219,6 +225,7 @@ SPECS: dict[str, FileSpec] = {
                 Col("asst_surg", "indicator"),
                 Col("co_surg", "indicator"),
                 Col("endo_base", "procedure_code"),
+                Col("glob_days", "glob_days"),
             ),
             key=("locality", "procedure_code", "modifier", "effective_from"),
             period_key=("locality", "procedure_code", "modifier"),

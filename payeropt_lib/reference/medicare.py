@@ -57,7 +57,10 @@ MEDICARE_FEES_COLUMNS: tuple[str, ...] = (
 )
 # CMS's payment-policy indicators a medicare_fees.csv may carry besides mult_proc (interface
 # section 1, extended): BILAT SURG, ASST SURG, CO SURG and ENDO BASE of the PPRRVU file.
-INDICATOR_COLUMNS: tuple[str, ...] = ("bilat_surg", "asst_surg", "co_surg", "endo_base")
+# GLOB DAYS too (issue 14): a minor procedure (000/010) is what modifier 25 is about.
+INDICATOR_COLUMNS: tuple[str, ...] = (
+    "bilat_surg", "asst_surg", "co_surg", "endo_base", "glob_days",
+)  # fmt: skip
 
 PPRRVU_COLUMNS: tuple[str, ...] = (
     "procedure_code",

@@ -190,6 +190,7 @@ medicare_fees = _practice_table(
     Column("asst_surg", String(1)),
     Column("co_surg", String(1)),
     Column("endo_base", String(5)),
+    Column("glob_days", String(3)),
     _import_id(),
     PrimaryKeyConstraint("org_id", "locality", "procedure_code", "modifier", "effective_from"),
 )
@@ -303,6 +304,73 @@ audit_log = _practice_table(
     PrimaryKeyConstraint("org_id", "seq"),
     Index("ix_audit_log_org_patient", "org_id", "patient_id"),
     Index("ix_audit_log_org_at", "org_id", "at"),
+)
+
+# --- coding suggestions (issue 14, docs/coding.md) ---------------------------------------
+# What the documentation of an encounter supports against what was billed. A row is never
+# deleted: ``payeropt suggest`` adds what is new, leaves what it finds again as it is, and
+# withdraws an open suggestion the documentation or the billed lines no longer support;
+# accepted and rejected ones are the clinician's and never change.
+suggestions = _numbered_table(
+    "suggestions",
+    "suggestion_id",
+    Column("claim_id", String(64), nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("kind", String(24), nullable=False),  # em_level | icd10_specificity | modifier
+    Column("original_code", String(40), nullable=False),  # '' = none billed
+    Column("suggested_code", String(40), nullable=False),  # '' = remove
+    Column("units", Integer, nullable=False),
+    Column("direction", String(8), nullable=False),  # up | down | none
+    Column("support", Text, nullable=False),
+    Column("is_compliant", Boolean, nullable=False),
+    Column("rule_id", String(64), nullable=False, server_default=""),
+    # Of the billed line, kept so the monitors need no join: month and clinician.
+    Column("date_of_service", Date, nullable=False),
+    Column("rendering_npi", String(10)),
+    Column("status", String(10), nullable=False),  # open | accepted | rejected | withdrawn
+    Column("created_at", String(32), nullable=False),
+    Column("decided_at", String(32)),
+    Column("decided_by", String(200)),
+    Column("decided_role", String(32)),
+    Column("reason", Text),
+    UniqueConstraint(
+        "org_id",
+        "claim_id",
+        "line_number",
+        "kind",
+        "original_code",
+        "suggested_code",
+        "units",
+        name="uq_suggestions_org_claim_line_kind_codes",
+    ),  # fmt: skip
+    Index("ix_suggestions_org_status", "org_id", "status"),
+)
+
+# A question for the clinician where the documentation does not select one code (an
+# unspecified diagnosis with laterality not documented, a code set not loaded for the
+# date of service). Same life as a suggestion: open until answered or withdrawn.
+coding_queries = _numbered_table(
+    "coding_queries",
+    "query_id",
+    Column("claim_id", String(64), nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("original_code", String(40), nullable=False),
+    Column("date_of_service", Date, nullable=False),
+    Column("rendering_npi", String(10)),
+    Column("candidates", Text, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("status", String(10), nullable=False),  # open | withdrawn
+    Column("created_at", String(32), nullable=False),
+    Column("closed_at", String(32)),
+    UniqueConstraint(
+        "org_id",
+        "claim_id",
+        "line_number",
+        "original_code",
+        "reason",
+        name="uq_coding_queries_org_claim_line_code_reason",
+    ),  # fmt: skip
 )
 
 # Tables that hold a practice's imported data, in the order a practice is loaded.

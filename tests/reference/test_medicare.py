@@ -305,10 +305,10 @@ def test_pprrvu_payment_indicators_csv_and_txt_agree(cms: Path, pprrvu: pd.DataF
     columns = ["procedure_code", "modifier", "mult_proc", *medicare.INDICATOR_COLUMNS]
     for frame in (pprrvu, txt):
         rows = frame.set_index(["procedure_code", "modifier"])[columns[2:]]
-        assert list(rows.loc[("29880", "")]) == ["3", "1", "0", "1", "29870"]
-        assert list(rows.loc[("43239", "")]) == ["3", "0", "1", "0", "43235"]
-        assert list(rows.loc[("27447", "")]) == ["2", "1", "2", "1", ""]
-        assert list(rows.loc[("73721", "TC")]) == ["4", "3", "0", "0", ""]
+        assert list(rows.loc[("29880", "")]) == ["3", "1", "0", "1", "29870", "090"]
+        assert list(rows.loc[("43239", "")]) == ["3", "0", "1", "0", "43235", "000"]
+        assert list(rows.loc[("27447", "")]) == ["2", "1", "2", "1", "", "090"]
+        assert list(rows.loc[("73721", "TC")]) == ["4", "3", "0", "0", "", "XXX"]
     both = pprrvu[columns].merge(txt[columns], on=["procedure_code", "modifier"])
     for name in columns[2:]:
         assert (both[f"{name}_x"] == both[f"{name}_y"]).all(), name
@@ -321,7 +321,7 @@ def test_reading_a_medicare_fees_csv_without_indicators(tmp_path: Path) -> None:
         "facility_amount,mult_proc\n04412-11,99213,,2025-01-01,,89.32,63.92,0\n"
     )
     back = medicare.read_medicare_fees_csv(path)
-    assert list(back[list(medicare.INDICATOR_COLUMNS)].iloc[0]) == ["", "", "", ""]
+    assert list(back[list(medicare.INDICATOR_COLUMNS)].iloc[0]) == ["", "", "", "", ""]
 
 
 # --------------------------------------------------------------------------- medicare_fees.csv
@@ -337,12 +337,12 @@ def test_write_medicare_fees_csv_format_and_round_trip(
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == (
         "locality,procedure_code,modifier,effective_from,effective_to,"
-        "non_facility_amount,facility_amount,mult_proc,bilat_surg,asst_surg,co_surg,endo_base"
+        "non_facility_amount,facility_amount,mult_proc,bilat_surg,asst_surg,co_surg,endo_base,glob_days"
     )
     assert len(lines) == 1 + 4 * 4  # 99213 and 73562 global/26/TC, four CF periods
-    assert "04412-11,99213,,2025-01-01,2026-01-01,89.32,63.92,0,0,0,0," in lines
-    assert "04412-11,99213,,2026-01-01,,92.23,66.00,0,0,0,0," in lines
-    assert "04412-11,73562,26,2024-01-01,2024-03-09,8.88,8.88,0,3,0,0," in lines
+    assert "04412-11,99213,,2025-01-01,2026-01-01,89.32,63.92,0,0,0,0,,XXX" in lines
+    assert "04412-11,99213,,2026-01-01,,92.23,66.00,0,0,0,0,,XXX" in lines
+    assert "04412-11,73562,26,2024-01-01,2024-03-09,8.88,8.88,0,3,0,0,,XXX" in lines
     money = re.compile(r"^\d+\.\d{2}$")
     for line in lines[1:]:
         cells = line.split(",")
