@@ -20,12 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, bindparam, insert, select
 
 from payeropt_lib import store
@@ -340,21 +343,28 @@ def ptp_pairs(engine: Engine, org_id: str) -> pd.DataFrame:
         engine, tables.rules, org_id, columns=rule_engine.RULE_COLUMNS,
         where=[r.c.state == "approved", r.c.applies_to == "claim_line"],
     )  # fmt: skip
-    stored = stored[stored["definition"].str.contains('"pair"', regex=False)]
-    stored = stored.reset_index(drop=True)
-    text = stored["definition"].astype(object)
+    text = pa.array(stored["definition"], type=pa.string(), from_pandas=True)
+    maybe = pc.match_substring(text, '"pair"').to_numpy(zero_copy_only=False)
+    stored, text = stored[maybe].reset_index(drop=True), text.filter(pa.array(maybe))
     parts = pd.DataFrame(index=stored.index, columns=["column1", "column2", "bypass"])
     for layout in _BARE_PAIRS:  # an earlier layout's match stands
-        parts = parts.fillna(text.str.extract(layout))
+        found = pc.extract_regex(text, layout)
+        hit = (
+            found.is_valid().to_numpy(zero_copy_only=False) & parts["column1"].isna()
+        ).to_numpy()
+        for column in parts:
+            value = pc.struct_field(found, column).to_numpy(zero_copy_only=False)
+            parts.loc[hit, column] = value[hit]
     for i in np.flatnonzero(parts["column1"].isna().to_numpy()):  # in neither layout
-        when = json.loads(text.iat[i]).get("when")
+        when = json.loads(text[i].as_py()).get("when")
         if isinstance(when, dict) and set(when) == {"pair", "bypass_modifiers"}:
             listed = json.dumps(when["bypass_modifiers"])[1:-1]
             parts.iloc[i] = [when["pair"]["column1"], when["pair"]["column2"], listed]
     bare = stored.join(parts)[parts["column1"].notna().to_numpy()]
     kept, _ = rule_engine.guard(bare)  # the engine applies none of the refused either
-    bypass = kept["bypass"].astype(object).str.replace(r'[\s"]', "", regex=True)
-    bypass = bypass.str.replace(",", ":", regex=False)
+    lists, listed = pd.factorize(kept["bypass"].astype(object))  # a few distinct lists
+    joined = [re.sub(r'[\s"]', "", str(b)).replace(",", ":") for b in listed]
+    bypass = pd.Series(np.asarray(joined, dtype=object)[lists], index=kept.index, dtype=object)
     out = pd.DataFrame(
         {
             "payer_id": kept["payer_id"].astype(object),
