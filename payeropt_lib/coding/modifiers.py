@@ -14,11 +14,12 @@ A fact documented twice with different values, or with a value outside these, is
 documented.
 
 Modifier 25, on an office E/M line (99202-99205, 99211-99215):
-- *up*, add 25: the claim bills, on the E/M's date, a minor procedure (global 000 or 010)
-  and no major one (090: the decision for surgery takes 57, which is not suggested), the
-  encounter documents ``separate_procedure_documented=true``, and the E/M carries neither
-  25 nor 57; not when a pair rule in force bundles the E/M into a code of that day and 25
-  does not bypass it (indicator 0: no modifier gets it paid);
+- *up*, add 25: the claim bills, on the E/M's date, a minor procedure (global 000 or 010),
+  or a service a pair rule in force bundles the E/M into unless 25, and no major procedure
+  (090: the decision for surgery takes 57, which is not suggested); the encounter
+  documents ``separate_procedure_documented=true``, and the E/M carries neither 25 nor
+  57; not when a pair rule in force bundles the E/M into a code of that day and 25 does
+  not bypass it (indicator 0: no modifier gets it paid);
 - *down*, remove 25: the encounter documents ``separate_procedure_documented=false``, or
   the patient has no service that date, on any claim, besides office E/M lines and their
   add-ons (99417, G2212, G2211): a 25 with nothing to be separate from.
@@ -368,9 +369,11 @@ def _modifier_25(
 
     flagged = hits["flagged"].to_numpy(bool)
     blocked = _any(hits, flagged & ~hits["takes_25"].to_numpy(bool), n)
-    rule_for_25, _ = _first(hits, flagged & hits["takes_25"].to_numpy(bool), n)
+    # A pair rule in force that bundles the E/M into a service of the day unless 25
+    # makes that day a procedure day too (an injection, a vaccine administration...).
+    rule_for_25, bundled_into = _first(hits, flagged & hits["takes_25"].to_numpy(bool), n)
     add = (
-        is_em & documented & (separate == "true") & (procedure >= 0)
+        is_em & documented & (separate == "true") & ((procedure >= 0) | (rule_for_25 != ""))
         & ~has_major[line.group] & ~line.has["25"] & ~line.has["57"]
         & (line.count < MAX_MODIFIERS) & ~blocked
     )  # fmt: skip
@@ -380,8 +383,12 @@ def _modifier_25(
     found = []
     rows = np.flatnonzero(add)
     if len(rows):
-        named = procedure[rows]
-        support = f"{SEPARATE}=true; " + line.code[named] + " global " + globs[named] + " same day"
+        named = np.maximum(procedure[rows], 0)
+        support = f"{SEPARATE}=true; " + np.where(
+            procedure[rows] >= 0,
+            line.code[named] + " global " + globs[named] + " same day",
+            line.code[rows] + " billed with " + bundled_into[rows] + " the same day",
+        )
         found.append(_rows(line, rows, line.shown(rows, "now"), line.shown(rows, "now", "25"),
                            "up", support, rule_for_25[rows]))  # fmt: skip
     rows = np.flatnonzero(refuted)

@@ -80,13 +80,15 @@ def _pair(column1: str, column2: str, bypass: str, rule_id: str, payer: str = "A
 
 
 # A payer's own pair rules beside NCCI's: ACME's PPO bundles 96372 into 20610 unless 59,
-# XS or XU; ACME bundles 99213 into 17110 unless 25, and 99214 into 20552 always.
+# XS or XU; ACME bundles 99213 into 17110 unless 25, 99214 into 20552 always, 73562 into
+# 20610 unless XS, and 99211 into 96372 unless 25.
 PAYER_PAIRS = pd.DataFrame(
     [
         _pair("20610", "96372", "59:XS:XU", "ACME-INJ-BUNDLE", product="PPO"),
         _pair("17110", "99213", "25", "ACME-17110-EM"),
         _pair("20552", "99214", "", "ACME-20552-EM"),
         _pair("20610", "73562", "XS", "ACME-20610-XRAY"),
+        _pair("96372", "99211", "25", "ACME-96372-EM"),
     ]
 ).astype({"effective_to": "datetime64[ns]"})
 PAIRS = pd.concat([sample_pairs(), PAYER_PAIRS], ignore_index=True)
@@ -154,6 +156,9 @@ CASES = {
         [line("A", 1, "99213", "57"), line("A", 2, "20610")], {"A": SEP_TRUE}, []),
     "an XXX service alone is no minor procedure: no 25 added": (
         [line("A", 1, "99213"), line("A", 2, "36415")], {"A": SEP_TRUE}, []),
+    "an XXX service a pair rule bundles the E/M into unless 25: 25 added": (
+        [line("A", 1, "99211", payer="ACME"), line("A", 2, "96372", payer="ACME")],
+        {"A": SEP_TRUE}, [("A", 1, "99211", "99211-25", "up", "ACME-96372-EM")]),
     "the procedure on another date of the claim: no 25": (
         [line("A", 1, "99213"), line("A", 2, "20610", day="2026-03-03")], {"A": SEP_TRUE},
         []),
@@ -290,18 +295,21 @@ def test_every_case_at_once_is_each_case_alone() -> None:
 
 def test_the_support_names_the_fact_and_the_lines() -> None:
     encounters = pd.DataFrame(
-        {"claim_id": ["A", "B"], "encounter_type": "established",
-         "documented_findings": [f"{SEP_TRUE};distinct_service=separate_structure", SEP_TRUE]}
+        {"claim_id": ["A", "B", "C"], "encounter_type": "established",
+         "documented_findings": [f"{SEP_TRUE};distinct_service=separate_structure", SEP_TRUE,
+                                 SEP_TRUE]}
     )  # fmt: skip
     lines = pd.DataFrame(
         [line("A", 1, "99213"), line("A", 2, "20611"), line("A", 3, "20610"),
-         line("B", 1, "99214", "25")]
+         line("B", 1, "99214", "25"), line("C", 1, "99211", payer="ACME"),
+         line("C", 2, "96372", payer="ACME")]
     )  # fmt: skip
     found = modifiers.modifier_suggestions(encounters, lines, PAIRS, GLOBALS)
     assert found["support"].tolist() == [
         "separate_procedure_documented=true; 20611 global 000 same day",
         "distinct_service=separate_structure; 20610 billed with 20611 the same day",
         "no service but the office E/M billed for the patient on 2026-03-02",
+        "separate_procedure_documented=true; 99211 billed with 96372 the same day",
     ]
 
 

@@ -20,7 +20,7 @@ CODES = ["99213", "99214", "99211", "20610", "20611", "17110", "29881", "29880",
          "20526"]  # fmt: skip
 # Claims mostly bill what the pair rules and the 25 cases are about, and something else.
 VISITS = [("99213", "20610"), ("20611", "20610"), ("96372", "90471"), ("99215", "36415"),
-          ("20611", "20610"), ("96372", "90471"), ("64721", "20526"),
+          ("20611", "20610"), ("96372", "90471"), ("64721", "20526"), ("99211", "96372"),
           ("29881", "29880"), ("17110", "99213"), ("20552", "99214"), ("20610", "96372"),
           ("20610", "73562"), ("99213", "29881"), ("99214",), ("64721", "20526")]  # fmt: skip
 MODIFIERS = ["", "", "", "", "", "", "", "25", "59", "XS", "RT", "57", "25:59", "XE:RT",
@@ -118,11 +118,16 @@ def reference(encounters, lines, pairs) -> list[tuple]:  # noqa: ANN001
                             key=lambda o: o["line_number"])  # fmt: skip
             major = any(glob.get(o["procedure_code"]) == "090" for o in same)
             if "25" not in mods:
-                if (fact.get(m.SEPARATE) == "true" and minors and not major and "57" not in mods
-                        and len(mods) < 4
+                by_25 = [p for p in flagged if "25" in takes[p["rule_id"]]]
+                if (fact.get(m.SEPARATE) == "true" and (minors or by_25) and not major
+                        and "57" not in mods and len(mods) < 4
                         and all("25" in takes[p["rule_id"]] for p in flagged)):  # fmt: skip
-                    first = minors[0]["procedure_code"]
-                    support = f"{m.SEPARATE}=true; {first} global {glob[first]} same day"
+                    if minors:
+                        first = minors[0]["procedure_code"]
+                        support = f"{m.SEPARATE}=true; {first} global {glob[first]} same day"
+                    else:
+                        support = (f"{m.SEPARATE}=true; {code} billed with "
+                                   f"{by_25[0]['column1']} the same day")  # fmt: skip
                     rule = next((p["rule_id"] for p in flagged), "")
                     out.append((*key, shown + "-25", "up", support, rule))
             else:
