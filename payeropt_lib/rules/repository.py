@@ -3,7 +3,8 @@ imported as drafts, never deleted.
 
 ``import_rules`` (``payeropt import rules``), ``list_rules`` (``rules list``) and the
 review: ``diff`` (``rules diff``), ``approve`` (``rules approve``), ``reject``
-(``rules reject``).
+(``rules reject``); ``ptp_pairs``, the approved pair rules (NCCI's and a payer's own) as a
+frame, for the modifier suggestions (``coding.modifiers``).
 
 An import reads every file first (``definitions.read_rules``: schema, guardrails,
 fields) and checks each rule's payer against the practice's contracts; any problem
@@ -19,11 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, bindparam, insert, select
 
 from payeropt_lib import store
@@ -301,6 +306,80 @@ def list_rules(
     if state is not None:
         frame = frame[frame["state"].eq(state)]
     return frame[LIST_COLUMNS].sort_values(["rule_id", "rule_version"]).reset_index(drop=True)
+
+
+PAIR_COLUMNS = [
+    "payer_id", "product_line", "column1", "column2", "bypassable", "bypass_modifiers",
+    "effective_from", "effective_to", "rule_id", "rule_version",
+]  # fmt: skip
+# A bare ``pair`` condition as the imports store it (``import_ncci``: pair first;
+# ``import_rules``: keys sorted), read without parsing the JSON of each of 100,000 edits.
+_WS = r"\s*"
+_PAIR = (
+    rf'"pair"{_WS}:{_WS}\{{{_WS}"column1"{_WS}:{_WS}"(?P<column1>[^"]*)"{_WS},{_WS}'
+    rf'"column2"{_WS}:{_WS}"(?P<column2>[^"]*)"{_WS}\}}'
+)
+_BYPASS = rf'"bypass_modifiers"{_WS}:{_WS}\[(?P<bypass>[^\]]*)\]'
+_BARE_PAIRS = (
+    rf'"when"{_WS}:{_WS}\{{{_WS}{_PAIR}{_WS},{_WS}{_BYPASS}{_WS}\}}',
+    rf'"when"{_WS}:{_WS}\{{{_WS}{_BYPASS}{_WS},{_WS}{_PAIR}{_WS}\}}',
+)
+
+
+def ptp_pairs(engine: Engine, org_id: str) -> pd.DataFrame:
+    """The practice's approved procedure-to-procedure pair rules (``PAIR_COLUMNS``): every
+    approved version of a claim-line rule whose condition is one bare ``pair`` (CMS's
+    NCCI edits as ``import ncci`` stores them, and a payer's own pair rules), with its
+    stored scope and period (``effective_to`` NaT = open; the stored columns are the
+    truth, as for the engine). ``bypassable``: a modifier can bypass it (NCCI indicator 1,
+    ``bypass_modifiers`` not empty); ``bypass_modifiers``: the list, ``:``-joined. A
+    version the engine would refuse by a guardrail is left out, as the engine leaves it.
+
+    Set-based: the codes and the modifiers are read from the stored definitions by one
+    vectorized match per layout the imports write; only a definition in neither layout
+    (written by hand into the database) is parsed as JSON."""
+    r = tables.rules
+    stored = store.read_frame(
+        engine, tables.rules, org_id, columns=rule_engine.RULE_COLUMNS,
+        where=[r.c.state == "approved", r.c.applies_to == "claim_line"],
+    )  # fmt: skip
+    text = pa.array(stored["definition"], type=pa.string(), from_pandas=True)
+    maybe = pc.match_substring(text, '"pair"').to_numpy(zero_copy_only=False)
+    stored, text = stored[maybe].reset_index(drop=True), text.filter(pa.array(maybe))
+    parts = pd.DataFrame(index=stored.index, columns=["column1", "column2", "bypass"])
+    for layout in _BARE_PAIRS:  # an earlier layout's match stands
+        found = pc.extract_regex(text, layout)
+        hit = (
+            found.is_valid().to_numpy(zero_copy_only=False) & parts["column1"].isna()
+        ).to_numpy()
+        for column in parts:
+            value = pc.struct_field(found, column).to_numpy(zero_copy_only=False)
+            parts.loc[hit, column] = value[hit]
+    for i in np.flatnonzero(parts["column1"].isna().to_numpy()):  # in neither layout
+        when = json.loads(text[i].as_py()).get("when")
+        if isinstance(when, dict) and set(when) == {"pair", "bypass_modifiers"}:
+            listed = json.dumps(when["bypass_modifiers"])[1:-1]
+            parts.iloc[i] = [when["pair"]["column1"], when["pair"]["column2"], listed]
+    bare = stored.join(parts)[parts["column1"].notna().to_numpy()]
+    kept, _ = rule_engine.guard(bare)  # the engine applies none of the refused either
+    lists, listed = pd.factorize(kept["bypass"].astype(object))  # a few distinct lists
+    joined = [re.sub(r'[\s"]', "", str(b)).replace(",", ":") for b in listed]
+    bypass = pd.Series(np.asarray(joined, dtype=object)[lists], index=kept.index, dtype=object)
+    out = pd.DataFrame(
+        {
+            "payer_id": kept["payer_id"].astype(object),
+            "product_line": kept["product_line"].fillna("").astype(object),
+            "column1": kept["column1"].astype(object),
+            "column2": kept["column2"].astype(object),
+            "bypassable": bypass.ne("").astype(bool),
+            "bypass_modifiers": bypass,
+            "effective_from": pd.to_datetime(kept["effective_from"]),
+            "effective_to": pd.to_datetime(kept["effective_to"]),
+            "rule_id": kept["rule_id"].astype(object),
+            "rule_version": kept["rule_version"].astype("int64"),
+        }
+    )
+    return out.sort_values(["rule_id", "rule_version"]).reset_index(drop=True)
 
 
 # --- review -------------------------------------------------------------------------------
