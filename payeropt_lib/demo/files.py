@@ -23,6 +23,7 @@ import pandas as pd
 from payeropt_lib.reference.medicare import write_medicare_fees_csv
 
 from .claims import charges_columns, claim_headers, generate_lines, monthly_counts, population
+from .coding import documentation_gaps
 from .contracts import (
     DEMO_LOCALITY,
     REFERENCE_MEDICARE_FEES,
@@ -121,11 +122,12 @@ def generate(
     first_visit[np.unique(c["patient"], return_index=True)[1]] = True
     is_new = first_visit & (rng.random(n) < 0.5)  # the rest were seen before the period
     ln = generate_lines(rng, c, is_new)
+    gaps = documentation_gaps(seed, c)  # a stream of its own: the figures above stay
     frames = {
         "contracts": contracts_frame(),
         "fee-schedules": fee_schedules_frame(rates),
         "transactions": transactions_frame(rng, rates, c, ln),
-        "encounters": encounters_frame(rng, c),
+        "encounters": encounters_frame(rng, c, gaps),
         "appointments": appointments_frame(rng, pop, max(5, round(claims_per_month * 1.2))),
     }
     paths = {kind: _write(frame, out_dir / FILE_NAMES[kind]) for kind, frame in frames.items()}

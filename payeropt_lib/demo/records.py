@@ -181,11 +181,15 @@ _TIME_LOW = {True: np.array([15, 30, 45, 60]), False: np.array([10, 20, 30, 40])
 _TIME_HIGH = {True: np.array([29, 44, 59, 74]), False: np.array([19, 29, 39, 54])}
 
 
-def encounters_frame(rng: np.random.Generator, c: dict[str, np.ndarray]) -> pd.DataFrame:
+def encounters_frame(
+    rng: np.random.Generator, c: dict[str, np.ndarray], gaps: dict[str, np.ndarray]
+) -> pd.DataFrame:
     """encounters.csv: one row per claim with an office E/M (all strings).
 
     Documentation mostly supports the billed level; about 12 % supports one level higher
     (under-coded) and 7 % one lower (over-coded), so the coding review has work to do.
+    ``gaps`` (``coding.documentation_gaps``): the undercoder's level shifts replace the
+    drawn ones, and the notes it marks undocumented leave the side and episode out.
     """
     idx = np.flatnonzero(c["em_cid"] >= 0)
     n = len(idx)
@@ -193,6 +197,8 @@ def encounters_frame(rng: np.random.Generator, c: dict[str, np.ndarray]) -> pd.D
     new = np.isin(em, EM_NEW)
     level = np.where(new, np.searchsorted(EM_NEW, em), np.searchsorted(EM_EST, em) - 1)
     shift = choice(rng, np.array([-1, 0, 1]), [0.07, 0.81, 0.12], n)
+    shift = np.where(gaps["undercoder"][idx], gaps["shift"][idx], shift)
+    said = ~gaps["undocumented"][idx]
     documented = (level + shift).clip(0, 3)
     low = np.where(new, _TIME_LOW[True][documented], _TIME_LOW[False][documented])
     high = np.where(new, _TIME_HIGH[True][documented], _TIME_HIGH[False][documented])
@@ -203,8 +209,10 @@ def encounters_frame(rng: np.random.Generator, c: dict[str, np.ndarray]) -> pd.D
     separate = np.where(rng.random(n) < 0.9, "true", "false")
     findings = join_nonempty(
         [
-            np.where(c["side"][idx] != "", "laterality=" + c["side"][idx].astype(str), ""),
-            np.where(c["episode"][idx] != "", "episode=" + c["episode"][idx].astype(str), ""),
+            np.where(said & (c["side"][idx] != ""),
+                     "laterality=" + c["side"][idx].astype(str), ""),
+            np.where(said & (c["episode"][idx] != ""),
+                     "episode=" + c["episode"][idx].astype(str), ""),
             np.where(c["has25"][idx], "separate_procedure_documented=" + separate, ""),
             np.where(c["chronic"][idx] > 0,
                      "chronic_conditions=" + c["chronic"][idx].astype(str), ""),
