@@ -35,6 +35,7 @@ REPORT_TABLES = (
     tables.denials,
     tables.tasks,
     tables.rules,  # the payer's rules: no patient, no claim
+    tables.suggestions,  # coding suggestions: a page loads no claim id past its compute
 )
 
 

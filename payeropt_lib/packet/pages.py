@@ -90,4 +90,12 @@ PAGES: tuple[Page, ...] = (
         "update changed, what each kind of rule would have caught before submission, and "
         "what the coming weeks' visits need ready.",
     ),
+    Page(
+        notebook="09_coding.ipynb",
+        title="Coding",
+        slug="coding",
+        summary="The coding suggestions the documentation supports, up and down: how they "
+        "are decided, whether downcodes surface as readily as upcodes, the monitors' "
+        "alerts, and what the accepted ones are worth.",
+    ),
 )

@@ -115,7 +115,14 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 # No practice here has posted an 835. These pages show a practice's own payers, rates and
 # charges all the same (what the isolation test looks for); the others would show only
 # "No remittances posted yet." in every packet, and run once, for the empty practice.
-DATA_PAGES = ("summary", "fee-schedules", "payer-mix", "contract-renewals", "payer-rules")
+DATA_PAGES = (
+    "summary",
+    "fee-schedules",
+    "payer-mix",
+    "contract-renewals",
+    "payer-rules",
+    "coding",  # no suggestion on file here: the page says so, for every practice
+)
 
 
 def _pages(slugs) -> tuple[pages.Page, ...]:  # noqa: ANN001 - slugs to keep, or to drop

@@ -8,6 +8,7 @@ share. Money is turned into dollar text for labels only (``formats``).
 from .audit import *  # noqa: F403
 from .base import ALL_COLOR as ALL_COLOR
 from .base import PAYER_COLORS as PAYER_COLORS
+from .coding import *  # noqa: F403
 from .denials import *  # noqa: F403
 from .fees import *  # noqa: F403
 from .mix import *  # noqa: F403
