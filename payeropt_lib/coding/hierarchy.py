@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -65,7 +66,9 @@ def package() -> ModuleType:
             f"payeropt reads the ICD-10-CM hierarchy from {PACKAGE} {VERSION} (April 2026, "
             f"FY2026); {found} is installed (pip install -c constraints.txt -e .)"
         )
-    return importlib.import_module("simple_icd_10_cm")
+    with warnings.catch_warnings():  # it reads its data with importlib.resources' old API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return importlib.import_module("simple_icd_10_cm")
 
 
 def dotted(code: str) -> str:

@@ -164,16 +164,18 @@ def normalize(code: str) -> str:
 
 def parse_findings(text: object) -> Facts:
     """The findings this module reads, from ``key=value;key=value`` (case and spaces
-    ignored). A fact given twice with different values is not documented."""
+    ignored). A fact given twice with different values, or with a value not in ``FACTS``
+    (``laterality=unspecified``), is not documented."""
     if not isinstance(text, str):
         return ()
     seen: dict[str, set[str]] = {}
     for part in text.split(";"):
-        name, sep, value = part.partition("=")
-        name, value = name.strip().lower(), value.strip().lower()
-        if sep and name in FACTS and value in FACTS[name]:
-            seen.setdefault(name, set()).add(value)
-    return tuple(sorted((n, v.pop()) for n, v in seen.items() if len(v) == 1))
+        name, _, value = part.partition("=")
+        seen.setdefault(name.strip().lower(), set()).add(value.strip().lower())
+    return tuple(
+        sorted((n, v.pop()) for n, v in seen.items() if n in FACTS and len(v) == 1
+               and next(iter(v)) in FACTS[n])
+    )  # fmt: skip
 
 
 def resolve(slot: int, token: str, facts: Facts) -> Outcome | None:
@@ -465,13 +467,16 @@ def _has(candidates: list[str], name: str, value: str) -> bool:
 
 
 def _conflict(token: str, code: str, against: dict, under: bool = False) -> Outcome:
+    """A query: the documented facts contradict the billed code (``under``: no code
+    under ``code`` fits them)."""
     facts = ", ".join(f"{k}={v}" for k, v in against.items()) or "findings"
-    where = f"no code under {hierarchy.dotted(code)}-" if under else token
     what = hierarchy.description(code)
+    named = hierarchy.dotted(code) + "-" if under else token
+    named += f" ({what})" if what else ""
+    text = f"no code under {named} fits" if under else f"{named} does not match"
     return Outcome(
-        question=f"The documented {facts} does not match {where}"
-        + (f" ({what})" if what else "")
-        + ": confirm the diagnosis and the findings",
+        question=f"{text[0].upper()}{text[1:]} the documented {facts}: confirm the diagnosis "
+        "and the findings",
         reason="findings_conflict",
     )
 
@@ -516,7 +521,9 @@ def _written(slot: int, token: str, facts: Facts) -> tuple[int, str, str, str, s
     found = resolve(slot, token, facts)
     if found is None:
         return (0, "", "", "", "", "")
-    write = hierarchy.dotted if "." in token else (lambda c: c)
+    # As billed: without the dot only when written so (a 3-character code shows neither).
+    undotted = "." not in token and len(normalize(token)) > 3
+    write = (lambda c: c) if undotted else hierarchy.dotted
     if found.suggested:
         return (1, write(found.suggested), found.support, "", "", "")
     cands = ";".join(write(c) for c in found.candidates)
@@ -543,25 +550,26 @@ def _frames(rows: pd.DataFrame, claim_ids: pd.Index, tokens: list[str], outcomes
     claim, token = rows["claim"].to_numpy(), rows["token"].to_numpy()
     line_number = rows["line_number"].to_numpy()
 
-    def frame(mask: np.ndarray, columns: list[str], **values) -> pd.DataFrame:  # noqa: ANN003
-        at = inverse[mask]
+    def frame(mask: np.ndarray, columns: list[str], taken: dict, fixed: dict) -> pd.DataFrame:
+        """Rows ``mask``: text columns ``taken`` from the outcome fields they name, and
+        ``fixed`` columns as given."""
         found = {
             "claim_id": claim_ids.take(claim[mask]).array,
             "line_number": line_number[mask],
             "original_code": _texts(tokens, token[mask]),
+            **{name: _texts(table[field], inverse[mask]) for name, field in taken.items()},
+            **fixed,
         }
-        for name, value in values.items():
-            found[name] = _texts(table[value], at) if isinstance(value, int) else value
         return pd.DataFrame({c: found[c] for c in columns}).reset_index(drop=True)
 
     suggest, ask = kind == 1, kind == 2
     suggestions = frame(
-        suggest, COLUMNS, kind=KIND, suggested_code=1, units=1, direction="none", support=2,
-        is_compliant=True,
+        suggest, COLUMNS, {"suggested_code": 1, "support": 2},
+        {"kind": KIND, "units": 1, "direction": "none", "is_compliant": True},
     )  # fmt: skip
     queries = frame(
-        ask, QUERY_COLUMNS, date_of_service=rows["date_of_service"].to_numpy()[ask],
-        candidates=3, question=4, reason=5,
+        ask, QUERY_COLUMNS, {"candidates": 3, "question": 4, "reason": 5},
+        {"date_of_service": rows["date_of_service"].to_numpy()[ask]},
     )  # fmt: skip
     return suggestions, queries
 
