@@ -169,6 +169,14 @@ def seventh_character(meaning: str) -> dict[str, str]:
     return found
 
 
+def alike(one: str, other: str) -> bool:
+    """True when two descriptions share most of their words, side words aside: "... of
+    right arm" and "... of unspecified limb" do; "Contusion and laceration of right
+    cerebrum" and "Unspecified focal traumatic brain injury" do not."""
+    a, b = set(_signature(_words(one))), set(_signature(_words(other)))
+    return len(a & b) >= 0.6 * len(a | b)
+
+
 def _words(text: str) -> list[str]:
     """Lower-case words, plurals made singular ("ovaries" and "ovary" compare equal)."""
     out = []
@@ -181,15 +189,17 @@ def _words(text: str) -> list[str]:
     return out
 
 
-def _signature(words: list[str]) -> tuple[str, ...]:
-    """A description without its side words (and the noun a "bilateral" drops after a
-    side: "right eye"), in word order ignored: what siblings that differ only by side
-    share."""
+def _signature(words: list[str], loose: bool = False) -> tuple[str, ...]:
+    """A description without its side words, word order ignored: what siblings that
+    differ only by side share. Strict, the noun after a side goes too ("right eye"
+    against "bilateral"); ``loose``, every such noun does ("Abscess of right external
+    ear" against "Abscess of external ear, bilateral")."""
     kept = []
     for i, word in enumerate(words):
         if word in SIDES or word in _FILLER:
             continue
-        if word in _SIDE_NOUNS and i > 0 and words[i - 1] in SIDES:
+        after_side = i > 0 and words[i - 1] in SIDES
+        if word in _SIDE_NOUNS and (loose or after_side):
             continue
         kept.append(word)
     return tuple(sorted(kept))
@@ -198,28 +208,41 @@ def _signature(words: list[str]) -> tuple[str, ...]:
 def _sides(described: dict[str, str]) -> dict[str, dict[str, str]]:
     """The attributes of siblings that are not 7th characters: siblings whose descriptions
     are the same but for exactly one side word, distinct among them and including right
-    and left, form a laterality group; each member's attribute is its side. When the
-    siblings are not all one such group, each also carries the ``detail`` that sets its
-    group (or itself) apart, which no finding chooses."""
+    and left, form a laterality group; each member's attribute is its side. A sibling
+    left out whose description is the group's but for its side and the side nouns joins
+    it when its side is not taken. When the siblings are not all one such group, each
+    also carries the ``detail`` that sets its group (or itself) apart, which no finding
+    chooses."""
     words = {code: _words(text) for code, text in described.items()}
     groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for code, found in words.items():
         groups[_signature(found)].append(code)
     lateral: dict[str, str] = {}
-    for members in groups.values():
+    group_of: dict[str, tuple[str, ...]] = {}
+    for signature, members in groups.items():
         side = _group_sides(members, words)
         if side:
             lateral.update(side)
-    pure = len(groups) == 1 and len(lateral) == len(described)
+            group_of.update(dict.fromkeys(members, signature))
+    loose = {_signature(words[m], loose=True): sig for m, sig in group_of.items()}
+    for code in [c for c in described if c not in group_of]:
+        signature = loose.get(_signature(words[code], loose=True))
+        if signature is None:
+            continue
+        members = [m for m, sig in group_of.items() if sig == signature]
+        side = _group_sides([*members, code], words)
+        if side and all(side[m] == lateral[m] for m in members):
+            lateral[code] = side[code]
+            group_of[code] = signature
+    pure = len(set(group_of.values())) == 1 and len(lateral) == len(described)
     out: dict[str, dict[str, str]] = {}
-    for signature, members in groups.items():
-        for code in members:
-            found: dict[str, str] = {}
-            if code in lateral:
-                found["laterality"] = lateral[code]
-            if not pure:
-                found["detail"] = " ".join(signature) if code in lateral else described[code]
-            out[code] = found
+    for code in described:
+        found: dict[str, str] = {}
+        if code in lateral:
+            found["laterality"] = lateral[code]
+        if not pure:
+            found["detail"] = " ".join(group_of[code]) if code in lateral else described[code]
+        out[code] = found
     return out
 
 

@@ -168,14 +168,16 @@ def parse_findings(text: object) -> Facts:
     (``laterality=unspecified``), is not documented."""
     if not isinstance(text, str):
         return ()
-    seen: dict[str, set[str]] = {}
+    said: dict[str, set[str]] = {}
     for part in text.split(";"):
         name, _, value = part.partition("=")
-        seen.setdefault(name.strip().lower(), set()).add(value.strip().lower())
-    return tuple(
-        sorted((n, v.pop()) for n, v in seen.items() if n in FACTS and len(v) == 1
-               and next(iter(v)) in FACTS[n])
-    )  # fmt: skip
+        said.setdefault(name.strip().lower(), set()).add(value.strip().lower())
+    found = []
+    for name, values in said.items():
+        value = values.pop() if len(values) == 1 else ""
+        if value in FACTS.get(name, ()):
+            found.append((name, value))
+    return tuple(sorted(found))
 
 
 def resolve(slot: int, token: str, facts: Facts) -> Outcome | None:
@@ -392,6 +394,7 @@ def _unspecified_site(token: str, steps, doc: dict, codes) -> Outcome | None:  #
             for o in hierarchy.options(parent)
             if o.get("laterality") not in (None, "unspecified")
             and doc.get("laterality", o.get("laterality")) == o.get("laterality")
+            and hierarchy.alike(o.description, option.description)
         ]
         if not sided:
             continue

@@ -46,6 +46,14 @@ CASES = {
     # H65.04 "..., recurrent, right ear": the billed code said not recurrent)
     "unspecified side among recurrent siblings": ("H65.00", "laterality=right", FY2026,
                                                   ("suggest", "H65.01", "laterality=right")),
+    # H11.00 "Unspecified pterygium of eye" -> H11.003 "Unspecified pterygium of eye,
+    # bilateral" (its siblings say "of right eye": the side noun goes with "bilateral")
+    "bilateral worded apart": ("H11.00", "laterality=bilateral", FY2026,
+                               ("suggest", "H11.003", "laterality=bilateral")),
+    # H60.00 "Abscess of external ear, unspecified ear" -> H60.02 "Abscess of left
+    # external ear"
+    "unspecified side worded apart": ("H60.00", "laterality=left", FY2026,
+                                      ("suggest", "H60.02", "laterality=left")),
     # S93.40 "Sprain of unspecified ligament of ankle" ->
     # S93.402A "Sprain of unspecified ligament of left ankle, initial encounter"
     "laterality and 7th character": ("S93.40", "laterality=left;episode=initial", FY2026,
