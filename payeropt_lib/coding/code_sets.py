@@ -106,11 +106,6 @@ def period_index(dates_of_service: pd.Series) -> np.ndarray:
     return np.where(covered, found, -1)
 
 
-def fiscal_year(day: date) -> int:
-    """The federal fiscal year a date falls in (FY2027 starts on 2026-10-01)."""
-    return day.year + (1 if day.month >= 10 else 0)
-
-
 class BillableCodes:
     """The billable codes of one release, without dots: membership and the codes under a
     category or subcategory (a code's descendants share its characters as a prefix)."""
