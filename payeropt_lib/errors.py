@@ -335,6 +335,40 @@ class BadAnchorFile(PayeroptError):
     message = "anchor file {path}: {reason}"
 
 
+# --- coding suggestions ---------------------------------------------------------------------
+
+
+@_error
+class UnknownSuggestion(PayeroptError):
+    org_id: str
+    suggestion_id: int
+
+    message = "practice {org_id!r} has no coding suggestion {suggestion_id}"
+
+
+@_error
+class SuggestionDecided(PayeroptError):
+    """A disposition asked of a suggestion that is no longer open: a clinician's decision
+    is kept as made (the audit trail holds it), and a withdrawn one supports nothing."""
+
+    suggestion_id: int
+    status: str
+
+    message = (
+        "suggestion {suggestion_id} is {status}; only an open suggestion can be accepted "
+        "or rejected"
+    )
+
+
+@_error
+class ReasonRequired(PayeroptError):
+    """A disposition without a reason: the audit trail keeps why."""
+
+    what: str
+
+    message = "{what} needs --reason (kept in the audit trail)"
+
+
 # --- follow-up tasks ----------------------------------------------------------------------
 
 

@@ -9,9 +9,9 @@ ranks a claim's lines together), once as billed and once with the suggestion app
   units changed to the suggestion's;
 - ``modifier``: the modifier itself prices nothing (25, 59 and X{EPSU} are not pricing
   modifiers); it decides whether the line is paid at all. Adding one makes a line the
-  payer would bundle payable; removing one leaves it bundled (paid nothing) when the
-  suggestion rests on a same-day procedure or NCCI pair (``rule_id``, or a 25 removed on
-  a procedure day), and changes nothing otherwise (a 25 with no procedure that day);
+  payer would bundle payable; removing one leaves it bundled (paid nothing) when a pair
+  rule names it (``rule_id``) or, for a 25, when the claim bills a service besides the
+  office visit, and changes nothing otherwise (a 25 with nothing to be separate from);
 - ``icd10_specificity``: 0 (no contract prices a diagnosis; specificity avoids denials).
 
 A changed line keeps the billed line's charge when its code stays; a new code's charge is
@@ -28,9 +28,11 @@ import pandas as pd
 
 from payeropt_lib.pricing.expected import expected_allowed
 
-from .em import PROLONGED_CODES
+from .em import LEVEL_OF, PROLONGED_CODES
 
 NO_CAP = np.int64(10**12)  # a charge no rate reaches: lesser-of never applies
+# An office visit and its add-ons: a claim of these alone has nothing to bundle a 25 into.
+OFFICE_VISIT = [*LEVEL_OF, *PROLONGED_CODES, "G2211"]
 
 
 def payment_impact(
@@ -63,7 +65,7 @@ def payment_impact(
     )
     after = _applied(before, s, _charge_master(charges))
     known = _target_priced(after, contracts, fee_schedules, medicare_fees)
-    pays_before, pays_after = _payable(s)
+    pays_before, pays_after = _payable(s, before)
     before = before[~(before["_target"] & before["sid"].map(pays_before).eq(False))]
     after = after[~after["_drop"] & ~(after["_target"] & after["sid"].map(pays_after).eq(False))]
     gain = _claim_totals(after, contracts, fee_schedules, medicare_fees)
@@ -155,21 +157,18 @@ def _applied(before: pd.DataFrame, s: pd.DataFrame, master: pd.Series) -> pd.Dat
     return after
 
 
-def _payable(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def _payable(s: pd.DataFrame, before: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Whether the suggestion's line is paid as billed and as suggested (by sid): only a
-    modifier decides that; a removal leaves the line bundled when the suggestion rests on
-    a pair rule or a same-day procedure."""
-    modifier = s["kind"].eq("modifier")
-    adds = modifier & s["direction"].eq("up")
-    bundled = s["rule_id"].fillna("").ne("") | s["support"].str.contains(
-        r"\bglobal (?:000|010)\b", regex=True
-    )
-    removes = modifier & s["direction"].eq("down") & bundled
+    modifier decides that. Adding one makes the line payable; removing one leaves it
+    bundled when a pair rule names it (``rule_id``) or, for a 25, when the claim bills a
+    service besides the office visit (the procedure the E/M would be bundled into)."""
+    modifier = s["kind"].eq("modifier").to_numpy()
+    adds = modifier & s["direction"].eq("up").to_numpy()
+    busy = before[~before["_target"] & ~before["procedure_code"].isin(OFFICE_VISIT)]["sid"]
+    bundled = s["rule_id"].fillna("").ne("").to_numpy() | s["sid"].isin(busy).to_numpy()
+    removes = modifier & s["direction"].eq("down").to_numpy() & bundled
     sid = s["sid"]
-    return (
-        pd.Series(~adds.to_numpy(), index=sid),
-        pd.Series(~removes.to_numpy(), index=sid),
-    )
+    return pd.Series(~adds, index=sid), pd.Series(~removes, index=sid)
 
 
 def _priced(lines: pd.DataFrame, contracts, fee_schedules, medicare_fees) -> pd.DataFrame:

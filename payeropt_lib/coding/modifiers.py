@@ -234,8 +234,9 @@ def _globals(global_days: pd.DataFrame, code: np.ndarray) -> np.ndarray:
         )
     table = table.drop_duplicates("procedure_code")
     at = pd.Index(table["procedure_code"].astype(object)).get_indexer(code)
-    days = table["glob_days"].astype(object).fillna("").to_numpy(object)
-    return np.where(at >= 0, days[at], "")
+    # A code not listed points past the end, at a blank (an empty table has no -1).
+    days = np.append(table["glob_days"].astype(object).fillna("").to_numpy(object), "")
+    return days[np.where(at >= 0, at, len(days) - 1)]
 
 
 def _applicable_pairs(line: _Lines, pairs: pd.DataFrame) -> pd.DataFrame:

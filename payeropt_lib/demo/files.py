@@ -122,7 +122,11 @@ def generate(
     first_visit[np.unique(c["patient"], return_index=True)[1]] = True
     is_new = first_visit & (rng.random(n) < 0.5)  # the rest were seen before the period
     ln = generate_lines(rng, c, is_new)
-    gaps = documentation_gaps(seed, c)  # a stream of its own: the figures above stay
+    minor = rates.medicare_fees.loc[
+        rates.medicare_fees["glob_days"].isin(["000", "010"]), "procedure_code"
+    ]
+    # A random stream of its own: every figure but the notes and diagnoses stays.
+    gaps = documentation_gaps(seed, c, ln, frozenset(minor))
     frames = {
         "contracts": contracts_frame(),
         "fee-schedules": fee_schedules_frame(rates),

@@ -22,6 +22,7 @@ from payeropt_lib.remittances.reevaluation import after_import
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 
+from . import coding as demo_coding
 from . import files as demo
 from . import remittances as demo_era
 from . import rules as demo_rules
@@ -61,6 +62,7 @@ def demo_practice(
     load_folder(engine, org, out / "files", DEMO_ACTOR, progress, after=after_import)
     post_demo_remittances(engine, out / "files" / "era", seed, progress, org_id=org)
     demo_rules.load_rules(engine, org, DEMO_ACTOR, progress)
+    demo_coding.record_demo_coding(engine, org, seed, progress)
     return url
 
 

@@ -56,6 +56,13 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "import.era": OFFICE,
     "reprocess": OFFICE,  # evaluate posted 835s again on today's charges, rates and aliases
     "import.encounters": ("owner", "billing_manager", "clinician"),
+    # Coding suggestions (docs/coding.md): each names a claim, so not the analyst; a
+    # clinician or the billing office decides; the money is shown to owner and billing.
+    "coding.suggest": ("owner", "billing_manager", "clinician"),
+    "coding.view": ("owner", "billing_manager", "practice_manager", "clinician"),
+    "coding.decide": ("owner", "billing_manager", "clinician"),
+    "coding.payment_impact": BILLING,
+    "coding.monitors": ("owner", "billing_manager", "practice_manager", "clinician"),
     "report.run": EVERYONE,
     "worklist.view": OFFICE,  # underpayments / tasks exports carry claim numbers
     "tasks.update": OFFICE,  # practice managers work the follow-up lists (docs/roles.md)

@@ -95,10 +95,10 @@ def test_prolonged_units_added_resized_and_removed() -> None:
 def test_a_modifier_decides_whether_the_line_is_paid() -> None:
     add59 = _suggestion("C5", 2, "modifier", "20552", "20552-XS", "up",
                         rule_id="NCCI-PTP-20553-20552")  # fmt: skip
-    facts = "separate_procedure_documented=false; 20610 global 000"
+    facts = "separate_procedure_documented=false"
     drop25 = _suggestion("C4", 1, "modifier", "99214-25", "99214", "down", support=facts)
     drop_alone = _suggestion("C6", 1, "modifier", "99213-25", "99213", "down",
-                             support="no procedure that day")  # fmt: skip
+                             support=facts)  # fmt: skip
     # 20552 paid at the second-procedure rate: 50.00 x 50 % = 25.00 (20553 ranks first).
     # The E/M bundled into the procedure: -130.00. A 25 with no procedure: nothing.
     assert _impact(CHARGES, add59, drop25, drop_alone) == [2_500, -13_000, 0]

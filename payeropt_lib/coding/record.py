@@ -1,0 +1,375 @@
+"""Coding suggestions on file: ``payeropt suggest`` records them, ``suggestions`` lists
+them, ``suggestion ID accept|reject`` records the clinician's disposition (docs/coding.md;
+interface section 5).
+
+The thin wiring around the pure engines (``em``, ``icd10``, ``modifiers``): read the
+practice's frames, ask each engine, and bring the store to what they found, set-based:
+- a suggestion found for the first time is recorded ``open``; one found again is left as
+  it is (an accepted or rejected one keeps the clinician's decision);
+- an ``open`` suggestion the documentation or the billed lines no longer support is
+  ``withdrawn`` (kept, never deleted), and opens again if a later run finds it again;
+- a suggestion without documented support is never recorded (``is_compliant`` false:
+  refused here as well as never made by the engines);
+- clinician queries (an unspecified diagnosis the documentation cannot resolve) live the
+  same way in ``coding_queries``.
+Running it again on the same data changes nothing; each run is one audit entry, each
+disposition one more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine, bindparam, update
+
+from payeropt_lib import store
+from payeropt_lib.errors import ReasonRequired, SuggestionDecided, UnknownSuggestion
+from payeropt_lib.formats import decimal_texts
+from payeropt_lib.rules import repository, subjects
+from payeropt_lib.store import access, tables
+from payeropt_lib.store.access import Identity
+
+from . import em, icd10, impact, modifiers, monitors
+
+KEY = ["claim_id", "line_number", "kind", "original_code", "suggested_code", "units"]
+QUERY_KEY = ["claim_id", "line_number", "original_code", "reason"]
+QUERY_COLUMNS = ["claim_id", "line_number", "original_code", "date_of_service",
+                 "candidates", "question", "reason"]  # fmt: skip
+# ``payeropt suggestions``: interface section 5's columns in its order, then ours.
+LIST_COLUMNS = [
+    "suggestion_id", "claim_id", "line_number", "kind", "original_code", "suggested_code",
+    "direction", "support", "is_compliant", "payment_impact", "status",
+    "units", "rule_id", "date_of_service", "rendering_npi", "decided_at", "decided_by",
+    "reason",
+]  # fmt: skip
+# ``payeropt suggestions --accepted``: what the practice bills from now on.
+ACCEPTED_COLUMNS = [
+    "suggestion_id", "claim_id", "line_number", "date_of_service", "kind", "original_code",
+    "suggested_code", "units", "decided_at", "decided_by", "reason",
+]  # fmt: skip
+NOT_LOADED = "code_set_not_loaded"  # icd10: no ICD-10-CM release covers the date
+DISPOSITIONS = {"accept": "accepted", "reject": "rejected"}
+STATUSES = ("open", "accepted", "rejected", "withdrawn")
+WITHDRAWN_BY = "payeropt suggest"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one ``payeropt suggest`` run did."""
+
+    found: int
+    recorded: int
+    reopened: int
+    withdrawn: int
+    queries: int
+    queries_recorded: int
+    by_kind: dict[str, int]
+    not_checked: int  # diagnoses on dates no loaded ICD-10-CM release covers
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.by_kind.items())) or "none"
+        text = (
+            f"{self.found} suggestions supported by the documentation ({kinds}): "
+            f"{self.recorded} new, {self.reopened} open again, {self.withdrawn} withdrawn; "
+            f"{self.queries} clinician queries ({self.queries_recorded} new)"
+        )
+        if self.not_checked:
+            text += (
+                f"; {self.not_checked} diagnoses not checked: no ICD-10-CM code set loaded "
+                "for their date of service (docs/coding.md)"
+            )
+        return text
+
+
+def find(
+    encounters: pd.DataFrame,
+    charges: pd.DataFrame,
+    contracts: pd.DataFrame,
+    pairs: pd.DataFrame,
+    global_days: pd.DataFrame,
+    as_of: dt.date,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every suggestion and clinician query the documentation supports today (pure):
+    suggestions with ``em.COLUMNS`` + rule_id, date_of_service, rendering_npi; queries
+    with ``QUERY_COLUMNS`` + rendering_npi."""
+    # A run as of a day sees the services up to it (a history loaded later, as the demo's).
+    charges = charges[charges["date_of_service"] <= pd.Timestamp(as_of)]
+    lines = subjects.claim_lines(charges, contracts, as_of)
+    dx, queries = icd10.icd10_suggestions(encounters, lines)
+    found = pd.concat(
+        [
+            em.em_suggestions(encounters, lines).assign(rule_id=""),
+            dx.assign(rule_id=""),
+            modifiers.modifier_suggestions(encounters, lines, pairs, global_days),
+        ],
+        ignore_index=True,
+    )
+    # Never recorded without documented support, whatever an engine returned.
+    found = found[found["is_compliant"].astype(bool)]
+    where = lines[["claim_id", "line_number", "date_of_service", "rendering_npi"]]
+    found = found.merge(where, on=["claim_id", "line_number"], how="inner")
+    queries = queries[[c for c in QUERY_COLUMNS if c != "date_of_service"]].merge(
+        where, on=["claim_id", "line_number"], how="inner"
+    )
+    return found.reset_index(drop=True), queries.reset_index(drop=True)
+
+
+def for_clinicians(queries: pd.DataFrame) -> pd.Series:
+    """The queries a clinician can answer: not those for a date no loaded code set covers
+    (that is the product's gap, counted in the run's summary, not the note's)."""
+    return queries["reason"].ne(NOT_LOADED)
+
+
+def suggest(engine: Engine, org_id: str, who: Identity, as_of: dt.date | None = None) -> Outcome:
+    """Record what the documentation supports (module docstring); one audit entry.
+    ``as_of``: run as of that day (the services up to it; new suggestions dated then)."""
+    access.authorize(engine, org_id, who, "coding.suggest", target=org_id)
+    day = as_of or dt.date.today()
+    pairs = repository.ptp_pairs(engine, org_id)
+    with store.writing(engine, org_id) as conn:
+        frames = {
+            name: store.read_frame(conn, getattr(tables, name), org_id)
+            for name in ("encounters", "charges", "contracts", "medicare_fees")
+        }
+        found, queries = find(
+            frames["encounters"], frames["charges"], frames["contracts"], pairs,
+            global_days(frames["medicare_fees"]), day,
+        )  # fmt: skip
+        # New suggestions are dated by the run: today, or the day it runs as of.
+        now = f"{as_of.isoformat()}T00:00:00.000000Z" if as_of else store.audit.utc_now()
+        recorded, reopened, withdrawn = _reconcile(conn, org_id, found, now)
+        asked = for_clinicians(queries)
+        queries_recorded = _reconcile_queries(conn, org_id, queries[asked], now)
+        outcome = Outcome(
+            found=len(found), recorded=recorded, reopened=reopened, withdrawn=withdrawn,
+            queries=int(asked.sum()), queries_recorded=queries_recorded,
+            by_kind={k: int(n) for k, n in found["kind"].value_counts().items()},
+            not_checked=int((~asked).sum()),
+        )  # fmt: skip
+        access.audit_action(
+            conn, org_id, who, "coding.suggest", org_id,
+            details={**outcome.__dict__, "as_of": day.isoformat()},
+        )  # fmt: skip
+    return outcome
+
+
+def global_days(medicare_fees: pd.DataFrame) -> pd.DataFrame:
+    """procedure_code, glob_days: CMS's global period of each code (its latest row that
+    says one; the period of a code does not depend on the locality)."""
+    if "glob_days" not in medicare_fees:
+        return pd.DataFrame({"procedure_code": [], "glob_days": []}, dtype="str")
+    known = medicare_fees[medicare_fees["glob_days"].notna()]
+    latest = known.sort_values("effective_from").drop_duplicates("procedure_code", keep="last")
+    return latest[["procedure_code", "glob_days"]].reset_index(drop=True)
+
+
+def _reconcile(conn, org_id: str, found: pd.DataFrame, now: str) -> tuple[int, int, int]:
+    """Insert the new suggestions, reopen the withdrawn ones found again, withdraw the
+    open ones not found; returns (recorded, reopened, withdrawn)."""
+    t = tables.suggestions
+    have = store.read_frame(conn, t, org_id, ["suggestion_id", *KEY, "status"])
+    have["units"] = have["units"].astype("int64")
+    found = found.assign(units=found["units"].astype("int64"))
+    both = found.merge(have, on=KEY, how="left", indicator=True)
+    new = both[both["_merge"].eq("left_only")]
+    if len(new):
+        rows = new[[*KEY, "direction", "support", "is_compliant", "rule_id",
+                    "date_of_service", "rendering_npi"]]  # fmt: skip
+        store.insert_rows(conn, t, rows.assign(org_id=org_id, status="open", created_at=now))
+    again = both.loc[both["status"].eq("withdrawn"), "suggestion_id"].astype(int).tolist()
+    _set_status(conn, org_id, again, {"status": "open", "decided_at": None,
+                                      "decided_by": None, "reason": None})  # fmt: skip
+    seen = have.merge(found[KEY], on=KEY, how="left", indicator=True)
+    gone = seen[seen["_merge"].eq("left_only") & seen["status"].eq("open")]
+    gone_ids = gone["suggestion_id"].astype(int).tolist()
+    _set_status(
+        conn, org_id, gone_ids,
+        {"status": "withdrawn", "decided_at": now, "decided_by": WITHDRAWN_BY,
+         "reason": "the documentation or the billed lines no longer support it"},
+    )  # fmt: skip
+    return len(new), len(again), len(gone_ids)
+
+
+def _set_status(conn, org_id: str, ids: list[int], values: dict) -> None:
+    if not ids:
+        return
+    t = tables.suggestions
+    conn.execute(
+        update(t)
+        .where(t.c.org_id == org_id, t.c.suggestion_id == bindparam("sid"))
+        .values(**values),
+        [{"sid": i} for i in ids],
+    )
+
+
+def _reconcile_queries(conn, org_id: str, queries: pd.DataFrame, now: str) -> int:
+    """Queries: the same life as suggestions (open, withdrawn, open again)."""
+    t = tables.coding_queries
+    have = store.read_frame(conn, t, org_id, ["query_id", *QUERY_KEY, "status"])
+    both = queries.merge(have, on=QUERY_KEY, how="left", indicator=True)
+    new = both[both["_merge"].eq("left_only")]
+    if len(new):
+        rows = new[[*QUERY_COLUMNS, "rendering_npi"]]
+        store.insert_rows(conn, t, rows.assign(org_id=org_id, status="open", created_at=now))
+    seen = have.merge(queries[QUERY_KEY], on=QUERY_KEY, how="left", indicator=True)
+    changes = [
+        (seen[seen["_merge"].eq("left_only") & seen["status"].eq("open")]["query_id"],
+         {"status": "withdrawn", "closed_at": now}),
+        (both[both["status"].eq("withdrawn")]["query_id"], {"status": "open", "closed_at": None}),
+    ]  # fmt: skip
+    for ids, values in changes:
+        if len(ids):
+            conn.execute(
+                update(t)
+                .where(t.c.org_id == org_id, t.c.query_id == bindparam("qid"))
+                .values(**values),
+                [{"qid": int(i)} for i in ids],
+            )
+    return len(new)
+
+
+def listing(
+    engine: Engine,
+    org_id: str,
+    who: Identity,
+    statuses: tuple[str, ...] = (),
+    accepted: bool = False,
+) -> pd.DataFrame:
+    """``payeropt suggestions``: ``LIST_COLUMNS`` (payment_impact in dollars, blank for
+    roles other than owner and billing), or with ``accepted`` the ``ACCEPTED_COLUMNS`` of
+    the accepted ones for the practice system. Sorted by claim and line."""
+    access.authorize(engine, org_id, who, "coding.view", target=org_id)
+    t = tables.suggestions
+    where = [t.c.status.in_(("accepted",) if accepted else statuses)] if (
+        accepted or statuses
+    ) else []  # fmt: skip
+    frame = store.read_frame(engine, t, org_id, where=where)
+    frame = frame.sort_values(["claim_id", "line_number", "suggestion_id"], ignore_index=True)
+    if accepted:
+        return frame[ACCEPTED_COLUMNS]
+    cents = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    if access.may(who.role, "coding.payment_impact") and len(frame):
+        cents = priced(engine, org_id, frame)
+    frame["payment_impact"] = decimal_texts(cents).to_numpy()
+    return frame[LIST_COLUMNS]
+
+
+def priced(engine: Engine, org_id: str, suggestions: pd.DataFrame) -> pd.Series:
+    """Each stored suggestion's payment impact in cents (``impact.payment_impact`` on the
+    practice's charges and rates as they are now)."""
+    with engine.connect() as conn:
+        ids = suggestions["claim_id"].drop_duplicates().tolist()
+        charges = store.read_in(conn, tables.charges, org_id, "claim_id", ids)
+        rates = {
+            name: store.read_frame(conn, getattr(tables, name), org_id)
+            for name in ("contracts", "fee_schedules", "medicare_fees")
+        }
+    return impact.payment_impact(
+        suggestions, charges, rates["contracts"], rates["fee_schedules"], rates["medicare_fees"]
+    )
+
+
+def queries(engine: Engine, org_id: str, who: Identity, open_only: bool = True) -> pd.DataFrame:
+    """The clinician queries (``payeropt suggestions --queries``), open ones by default."""
+    access.authorize(engine, org_id, who, "coding.view", target=org_id)
+    t = tables.coding_queries
+    where = [t.c.status == "open"] if open_only else []
+    frame = store.read_frame(engine, t, org_id, where=where)
+    columns = ["query_id", *QUERY_COLUMNS, "rendering_npi", "status", "created_at"]
+    return frame.sort_values(["claim_id", "line_number", "query_id"], ignore_index=True)[columns]
+
+
+def decide(
+    engine: Engine,
+    org_id: str,
+    suggestion_id: int,
+    disposition: str,
+    reason: str | None,
+    who: Identity,
+) -> dict:
+    """Accept or reject one open suggestion (``disposition``: accept | reject): one audit
+    entry with the original and suggested codes, the disposition, the reason and the
+    actor. Returns what the audit entry holds."""
+    access.authorize(engine, org_id, who, "coding.decide", target=f"suggestion {suggestion_id}")
+    decisions = pd.DataFrame(
+        {"suggestion_id": [suggestion_id], "disposition": [disposition], "reason": [reason]}
+    )
+    return decide_many(engine, org_id, decisions, who, authorized=True)[0]
+
+
+def decide_many(
+    engine: Engine,
+    org_id: str,
+    decisions: pd.DataFrame,
+    who: Identity,
+    *,
+    authorized: bool = False,
+) -> list[dict]:
+    """Record many dispositions by one person at once (``decisions``: suggestion_id,
+    disposition accept | reject, reason), in one transaction: all or none (an unknown or
+    no longer open suggestion, or a blank reason, refuses them all); one audit entry each,
+    in order. Returns the entries' details."""
+    if not authorized:
+        access.authorize(engine, org_id, who, "coding.decide", target="suggestions")
+    ids = decisions["suggestion_id"].astype("int64").tolist()
+    for sid, disposition, reason in decisions[
+        ["suggestion_id", "disposition", "reason"]
+    ].itertuples(index=False):
+        if disposition not in DISPOSITIONS:
+            raise ValueError(f"disposition must be accept or reject, not {disposition!r}")
+        if not (reason or "").strip():
+            raise ReasonRequired(f"{disposition}ing suggestion {sid}")
+    t = tables.suggestions
+    with store.writing(engine, org_id) as conn:
+        rows = store.read_in(conn, t, org_id, "suggestion_id", ids).set_index("suggestion_id")
+        for sid in ids:
+            if sid not in rows.index:
+                raise UnknownSuggestion(org_id, sid)
+            if rows.at[sid, "status"] != "open":
+                raise SuggestionDecided(sid, str(rows.at[sid, "status"]))
+        now = store.audit.utc_now()
+        status = decisions["disposition"].map(DISPOSITIONS).tolist()
+        reasons = decisions["reason"].tolist()
+        conn.execute(
+            update(t)
+            .where(t.c.org_id == org_id, t.c.suggestion_id == bindparam("sid"))
+            .values(status=bindparam("to"), reason=bindparam("why"), decided_at=now,
+                    decided_by=who.actor, decided_role=who.role),
+            [{"sid": i, "to": st, "why": r}
+             for i, st, r in zip(ids, status, reasons, strict=True)],
+        )  # fmt: skip
+        entries = []
+        for sid, st, reason in zip(ids, status, reasons, strict=True):
+            row = rows.loc[sid]
+            details = {
+                "suggestion_id": sid, "claim_id": row["claim_id"],
+                "line_number": int(row["line_number"]), "kind": row["kind"],
+                "original_code": row["original_code"], "suggested_code": row["suggested_code"],
+                "units": int(row["units"]), "disposition": st, "reason": reason,
+            }  # fmt: skip
+            entries.append((f"coding.{'accept' if st == 'accepted' else 'reject'}",
+                            f"suggestion {sid}", details))  # fmt: skip
+        access.audit_actions(conn, org_id, who, entries)
+    return [details for _, _, details in entries]
+
+
+def monitor(
+    engine: Engine, org_id: str, who: Identity, as_of: dt.date | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``payeropt monitors``: the monitor table per clinician and month of service
+    (``monitors.COLUMNS``) and its alerts, one row each (``monitors.LONG_COLUMNS``)."""
+    access.authorize(engine, org_id, who, "coding.monitors", target=org_id)
+    with engine.connect() as conn:
+        suggestions = store.read_frame(
+            conn, tables.suggestions, org_id,
+            ["rendering_npi", "date_of_service", "direction", "status", "created_at"],
+        )  # fmt: skip
+        encounters = store.read_frame(conn, tables.encounters, org_id, ["claim_id"])
+        charges = store.read_frame(
+            conn, tables.charges, org_id,
+            ["claim_id", "line_number", "rendering_npi", "date_of_service"],
+        )  # fmt: skip
+    table = monitors.monitor_table(suggestions, encounters, charges, as_of or dt.date.today())
+    return table, monitors.alerts(table)
