@@ -55,6 +55,12 @@ class Practice:
             query = sa.select(sa.func.min(t.c.task_id)).where(t.c.org_id == self.org)
             return str(conn.execute(query).scalar_one())
 
+    def first_suggestion(self) -> str:
+        t = tables.suggestions
+        with store.engine_for(self.db).connect() as conn:
+            query = sa.select(sa.func.min(t.c.suggestion_id)).where(t.c.org_id == self.org)
+            return str(conn.execute(query).scalar_one())
+
     def last_rules_import(self) -> str:
         i = tables.imports
         with store.engine_for(self.db).connect() as conn:
@@ -200,6 +206,22 @@ STEPS: list[Step] = [
     Step(("check",), _org("--appointments")),
     refused(("check",), _org("--claims"), "rules.check_claims", "analyst"),
     refused(("check",), _org("--appointments"), "rules.checklist", "analyst"),
+    # --- coding suggestions: one entry per run and per disposition; listing and the
+    # monitors read; deciding a decided suggestion is refused input (nothing changes)
+    Step(("suggest",), _org("--as-of", "2026-01-15"), ("coding.suggest",),
+         role="billing_manager", actor="bea"),
+    refused(("suggest",), _org(), "coding.suggest", "analyst"),
+    Step(("suggestions",), _org()),
+    Step(("suggestions",), _org("--queries")),
+    refused(("suggestions",), _org("--accepted"), "coding.view", "analyst"),
+    Step(("suggestion",), lambda p: [p.org, p.first_suggestion(), "accept", "--reason", "ok"],
+         ("coding.accept",), role="clinician", actor="dr-lee"),
+    Step(("suggestion",), lambda p: [p.org, p.first_suggestion(), "reject", "--reason", "no"],
+         role="clinician", actor="dr-lee", code=2),
+    refused(("suggestion",), lambda p: [p.org, p.first_suggestion(), "reject", "--reason",
+                                        "no"], "coding.decide", "practice_manager"),
+    Step(("monitors",), _org("--table")),
+    refused(("monitors",), _org(), "coding.monitors", "analyst"),
     # --- opting out, last: an opted-out practice refuses (and records) what needs opt-in
     refused(("opt-out",), _org(), "opt_out", "practice_manager"),
     Step(("opt-out",), _org(), ("opt_out",)),

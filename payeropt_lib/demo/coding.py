@@ -120,7 +120,7 @@ def _modifier_facts(c, ln, minor: frozenset[str], draw: np.ndarray) -> dict[str,
 # ----------------------------------------------------------------- the suggestions, decided
 
 FIRST_RUN = dt.date(2026, 10, 1)  # a month before DEMO_AS_OF: its open ones are stale by then
-DECIDED_SHARE = {FIRST_RUN: 0.85, DEMO_AS_OF: 0.3}  # of each run's suggestions
+DECIDED_SHARE = {FIRST_RUN: 0.97, DEMO_AS_OF: 0.3}  # of each run's suggestions
 ACCEPTS = {"up": 0.6, "down": 0.45, "none": 0.7}  # a clinician's acceptance by direction
 EAGER = ORTHO_NPIS[0]  # accepts nearly everything: the acceptance-rate alert
 EAGER_ACCEPTS = 0.93

@@ -34,8 +34,9 @@ def _stored(engine, org) -> pd.DataFrame:
 def _em_rows(frame: pd.DataFrame) -> list[tuple]:
     em_rows = frame[frame["kind"].eq("em_level")]
     return sorted(
-        em_rows[["claim_id", "original_code", "suggested_code", "direction", "status"]]
-        .itertuples(index=False, name=None)
+        em_rows[["claim_id", "original_code", "suggested_code", "direction", "status"]].itertuples(
+            index=False, name=None
+        )
     )
 
 
