@@ -34,6 +34,18 @@ from payeropt_lib.store.access import Identity
 from . import em, icd10, impact, modifiers, monitors
 
 KEY = ["claim_id", "line_number", "kind", "original_code", "suggested_code", "units"]
+# What the engines read (and so all ``suggest`` reads: a million lines' other columns
+# cost seconds).
+LINE_FIELDS = ["claim_id", "line_number", "patient_id", "date_of_service", "procedure_code",
+               "modifiers", "units", "payer_id", "product_line", "rendering_npi",
+               "diagnosis_codes", "payer_class"]  # fmt: skip
+READ = {
+    "encounters": ["claim_id", "encounter_type", "total_time_minutes", "mdm_level",
+                   "documented_findings"],
+    "charges": subjects.charges_columns(LINE_FIELDS),
+    "contracts": ["payer_id", "product_line", "effective_from", "payer_class"],
+    "medicare_fees": ["procedure_code", "effective_from", "glob_days"],
+}  # fmt: skip
 QUERY_KEY = ["claim_id", "line_number", "original_code", "reason"]
 QUERY_COLUMNS = ["claim_id", "line_number", "original_code", "date_of_service",
                  "candidates", "question", "reason"]  # fmt: skip
@@ -96,7 +108,7 @@ def find(
     with ``QUERY_COLUMNS`` + rendering_npi."""
     # A run as of a day sees the services up to it (a history loaded later, as the demo's).
     charges = charges[charges["date_of_service"] <= pd.Timestamp(as_of)]
-    lines = subjects.claim_lines(charges, contracts, as_of)
+    lines = subjects.claim_lines(charges, contracts, as_of, LINE_FIELDS)
     dx, queries = icd10.icd10_suggestions(encounters, lines)
     found = pd.concat(
         [
@@ -130,8 +142,8 @@ def suggest(engine: Engine, org_id: str, who: Identity, as_of: dt.date | None = 
     pairs = repository.ptp_pairs(engine, org_id)
     with store.writing(engine, org_id) as conn:
         frames = {
-            name: store.read_frame(conn, getattr(tables, name), org_id)
-            for name in ("encounters", "charges", "contracts", "medicare_fees")
+            name: store.read_frame(conn, getattr(tables, name), org_id, columns)
+            for name, columns in READ.items()
         }
         found, queries = find(
             frames["encounters"], frames["charges"], frames["contracts"], pairs,

@@ -51,31 +51,58 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return (later.to_numpy("datetime64[D]") - earlier.to_numpy("datetime64[D]")).astype("int64")
 
 
-def claim_lines(charges: pd.DataFrame, contracts: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """The charge lines with the fields of a claim-line rule (module docstring)."""
-    out = pd.DataFrame(
-        {
-            "claim_id": charges["claim_id"],
-            "line_number": charges["line_number"].astype("int64"),
-            "line_control_number": charges["line_control_number"],
-            "patient_id": charges["patient_id"],
-            CLAIM_DATE: charges[CLAIM_DATE],
-            "procedure_code": charges["procedure_code"],
-            "modifiers": charges["modifiers"].fillna(""),
-            "units": charges["units"].astype("int64"),
-            "charge_amount": charges["charge_cents"].astype("int64"),
-            "payer_id": charges["primary_payer_id"],
-            "product_line": charges["product_line"].fillna(""),
-            "secondary_payer_id": charges["secondary_payer_id"],
-            "place_of_service": charges["place_of_service"],
-            "rendering_npi": charges["rendering_npi"],
-            "diagnosis_codes": charges["diagnosis_codes"].fillna(""),
-            "submitted_date": charges["submitted_date"],
-        }
-    ).reset_index(drop=True)
-    out["payer_class"] = _with_class(out, contracts)
-    filed = out["submitted_date"].fillna(pd.Timestamp(as_of))
-    out["days_to_filing"] = _days(filed, out[CLAIM_DATE])
+# Each field of a claim line, from its charges column (claim_lines' ``fields``).
+_CLAIM_SOURCES = {
+    "claim_id": "claim_id", "line_number": "line_number",
+    "line_control_number": "line_control_number", "patient_id": "patient_id",
+    CLAIM_DATE: CLAIM_DATE, "procedure_code": "procedure_code", "modifiers": "modifiers",
+    "units": "units", "charge_amount": "charge_cents", "payer_id": "primary_payer_id",
+    "product_line": "product_line", "secondary_payer_id": "secondary_payer_id",
+    "place_of_service": "place_of_service", "rendering_npi": "rendering_npi",
+    "diagnosis_codes": "diagnosis_codes", "submitted_date": "submitted_date",
+}  # fmt: skip
+_BLANK_IS_EMPTY = ("modifiers", "product_line", "diagnosis_codes")
+_INTEGERS = ("line_number", "units", "charge_amount")
+
+
+def charges_columns(fields: list[str]) -> list[str]:
+    """The charges columns ``claim_lines`` reads for ``fields`` (payer_class needs the
+    payer and product line; days_to_filing the date and submitted_date)."""
+    needs = set(fields)
+    if "payer_class" in needs:
+        needs |= {"payer_id", "product_line"}
+    if "days_to_filing" in needs:
+        needs |= {CLAIM_DATE, "submitted_date"}
+    return [source for field, source in _CLAIM_SOURCES.items() if field in needs]
+
+
+def claim_lines(
+    charges: pd.DataFrame,
+    contracts: pd.DataFrame,
+    as_of: dt.date,
+    fields: list[str] | None = None,
+) -> pd.DataFrame:
+    """The charge lines with the fields of a claim-line rule (module docstring); with
+    ``fields``, only those (``charges`` then needs ``charges_columns(fields)``)."""
+    wanted = set(fields) if fields is not None else {*_CLAIM_SOURCES, "payer_class",
+                                                     "days_to_filing"}  # fmt: skip
+    needed = set(charges_columns(list(wanted)))
+    columns = {}
+    for field, source in _CLAIM_SOURCES.items():
+        if source not in needed:
+            continue
+        value = charges[source]
+        if field in _BLANK_IS_EMPTY:
+            value = value.fillna("")
+        elif field in _INTEGERS:
+            value = value.astype("int64")
+        columns[field] = value
+    out = pd.DataFrame(columns).reset_index(drop=True)
+    if "payer_class" in wanted:
+        out["payer_class"] = _with_class(out, contracts)
+    if "days_to_filing" in wanted:
+        filed = out["submitted_date"].fillna(pd.Timestamp(as_of))
+        out["days_to_filing"] = _days(filed, out[CLAIM_DATE])
     return out
 
 
