@@ -68,12 +68,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{tmp}/bench.sqlite"
-        if args.db:
-            engine = store.engine_for(url)
-            tables.metadata.drop_all(engine)
-            store.dispose_all()
-            with engine.begin() as conn:
-                conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        if args.db:  # emptied whole: tables, the audit trigger and its function
+            import sqlalchemy as sa
+
+            wipe = sa.create_engine(url)
+            with wipe.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            wipe.dispose()
         start = time.perf_counter()
         org = practice(url, args.encounters, args.seed, Path(tmp) / "files")
         engine = store.engine_for(url)
