@@ -100,7 +100,7 @@ def main() -> None:
         pairs = repository.ptp_pairs(engine, org)
         lines = subjects.claim_lines(frames["charges"], frames["contracts"], DEMO_AS_OF,
                                      record.LINE_FIELDS)  # fmt: skip
-        days = record.global_days(frames["medicare_fees"])
+        days = modifiers.global_days(frames["medicare_fees"])
         timed("  engine: E/M", lambda: em.em_suggestions(frames["encounters"], lines))
         timed("  engine: ICD-10-CM", lambda: icd10.icd10_suggestions(frames["encounters"], lines))
         timed("  engine: modifiers", lambda: modifiers.modifier_suggestions(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from payeropt_lib.coding import impact, monitors
+from payeropt_lib.coding import impact, modifiers, monitors
 from payeropt_lib.periods import within
 
 from . import privacy
@@ -78,7 +78,10 @@ def priced(
     accepted = suggestions[suggestions["status"].eq("accepted")]
     cents = pd.Series(pd.NA, index=suggestions.index, dtype="Int64")
     if len(accepted):
-        found = impact.payment_impact(accepted, charges, contracts, fee_schedules, medicare_fees)
+        found = impact.payment_impact(
+            accepted, charges, contracts, fee_schedules, medicare_fees,
+            global_days=modifiers.global_days(medicare_fees),
+        )  # fmt: skip
         cents.loc[accepted.index] = found.astype("Int64")
     return suggestions.assign(payment_impact_cents=cents)
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from payeropt_lib.coding import code_sets, hierarchy
+from payeropt_lib.coding import code_sets, findings, hierarchy
 from payeropt_lib.coding.em import COLUMNS
 
 KIND = "icd10_specificity"
@@ -42,19 +42,15 @@ QUERY_COLUMNS = [
 ]  # fmt: skip
 # The findings read (interface section 1, encounters.csv ``documented_findings``) and the
 # values each may take; any other value is as good as not documented.
-FACTS = {
-    "laterality": ("right", "left", "bilateral"),
-    "episode": ("initial", "subsequent", "sequela"),
-    "fracture": ("closed", "open"),
-    "healing": ("routine", "delayed", "nonunion", "malunion"),
-}
+FACTS = {name: findings.FACTS[name] for name in ("laterality", "episode", "fracture", "healing")}
 MAX_CANDIDATES = 12  # more than this many remaining codes are counted, not listed
 MAX_SCANNED = 400  # billable codes under a code looked through for candidates
 _NOT_LOADED_SLOT = 1000  # + fiscal year: a date of service no period covers
 _NO_DATE_SLOT = 999
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text ("str")
 
-Facts = tuple[tuple[str, str], ...]
+Facts = findings.Facts
+parse_findings = findings.parse_findings
 
 
 @dataclass(frozen=True)
@@ -160,24 +156,6 @@ def billed_diagnoses(lines: pd.DataFrame) -> Billed:
 def normalize(code: str) -> str:
     """A code as the code sets hold it: upper case, no dot, no spaces."""
     return code.upper().replace(".", "").replace(" ", "")
-
-
-def parse_findings(text: object) -> Facts:
-    """The findings this module reads, from ``key=value;key=value`` (case and spaces
-    ignored). A fact given twice with different values, or with a value not in ``FACTS``
-    (``laterality=unspecified``), is not documented."""
-    if not isinstance(text, str):
-        return ()
-    said: dict[str, set[str]] = {}
-    for part in text.split(";"):
-        name, _, value = part.partition("=")
-        said.setdefault(name.strip().lower(), set()).add(value.strip().lower())
-    found = []
-    for name, values in said.items():
-        value = values.pop() if len(values) == 1 else ""
-        if value in FACTS.get(name, ()):
-            found.append((name, value))
-    return tuple(sorted(found))
 
 
 def resolve(slot: int, token: str, facts: Facts) -> Outcome | None:

@@ -2,23 +2,29 @@
 suggested, less as billed, priced by the same engine as under-payment detection
 (``pricing.expected.expected_allowed``; interface section 5, docs/coding.md).
 
-Each suggestion is priced on a copy of its whole claim (the multiple-procedure reduction
-ranks a claim's lines together), once as billed and once with the suggestion applied:
-- ``em_level``, a level: the line's code becomes the suggested one;
-- ``em_level``, prolonged time (99417, G2212): the add-on line is added, removed or its
-  units changed to the suggestion's;
-- ``modifier``: the modifier itself prices nothing (25, 59 and X{EPSU} are not pricing
-  modifiers); it decides whether the line is paid at all. Adding one makes a line the
-  payer would bundle payable; removing one leaves it bundled (paid nothing) when a pair
-  rule names it (``rule_id``) or, for a 25, when the claim bills a service besides the
-  office visit, and changes nothing otherwise (a 25 with nothing to be separate from);
+Each suggestion is priced on two copies of its whole claim (the multiple-procedure
+reduction ranks a claim's lines together): **as billed**, the suggestion's line with its
+``original_code`` (so a claim rebilled after the suggestion was accepted still shows what
+accepting it was worth), and **as suggested**:
+- ``em_level``, a level: the line's code is the original, then the suggested one;
+- ``em_level``, prolonged time (99417, G2212): the claim's add-on lines as billed, then
+  one add-on line of the suggested code and units (none when the suggestion removes it);
+- ``modifier``: 25, 59 and X{EPSU} price nothing themselves; they decide whether the line
+  is paid at all. Adding one makes a line the payer would bundle payable (as billed it
+  counts as bundled); removing one leaves the line bundled when a pair rule names it
+  (``rule_id``) or, for a 25, when the claim bills a minor procedure (global 000 or 010:
+  ``modifiers.MINOR_GLOBALS``), and changes nothing otherwise;
 - ``icd10_specificity``: 0 (no contract prices a diagnosis; specificity avoids denials).
 
-A changed line keeps the billed line's charge when its code stays; a new code's charge is
-the practice's highest charge per unit for that code on file (its charge master), so the
-contract's lesser-of-charges applies as it would on the claim; a code the practice never
-charged is not capped. No contract rate for a line the suggestion changes: NA, never a
-guess. Money is int64 cents.
+A line whose code changes is charged the practice's highest charge per unit for its code
+(``charge_master``, over every charge on file), so the contract's lesser-of-charges
+applies as it would on the claim; a code the practice never charged is not capped. No
+contract rate for the line as billed or as suggested: NA, never a guess. Money is int64
+cents.
+
+Not known after a rebill: the prolonged-time units billed before the practice applied a
+suggestion (the suggestion keeps the units it suggests, not the ones it replaced); such a
+suggestion is priced against the add-on lines on file.
 """
 
 from __future__ import annotations
@@ -28,11 +34,19 @@ import pandas as pd
 
 from payeropt_lib.pricing.expected import expected_allowed
 
-from .em import LEVEL_OF, PROLONGED_CODES
+from .em import PROLONGED_CODES
+from .modifiers import MINOR_GLOBALS
 
 NO_CAP = np.int64(10**12)  # a charge no rate reaches: lesser-of never applies
-# An office visit and its add-ons: a claim of these alone has nothing to bundle a 25 into.
-OFFICE_VISIT = [*LEVEL_OF, *PROLONGED_CODES, "G2211"]
+# Offsets that keep the lines a suggestion adds apart from the claim's own.
+ADDED_LINE = 10_000
+
+
+def charge_master(charges: pd.DataFrame) -> pd.Series:
+    """The practice's highest charge per unit (cents) for each code on file:
+    ``charges`` procedure_code, units, charge_cents."""
+    per_unit = charges["charge_cents"].astype("int64") // charges["units"].clip(lower=1)
+    return per_unit.groupby(charges["procedure_code"].astype("str")).max()
 
 
 def payment_impact(
@@ -41,38 +55,38 @@ def payment_impact(
     contracts: pd.DataFrame,
     fee_schedules: pd.DataFrame,
     medicare_fees: pd.DataFrame,
+    *,
+    master: pd.Series | None = None,
+    global_days: pd.DataFrame | None = None,
 ) -> pd.Series:
-    """The payment impact in cents (Int64, NA = no rate for the changed line) of each
+    """The payment impact in cents (Int64, NA = no rate for a line it changes) of each
     suggestion, on the suggestions' index.
 
     ``suggestions``: claim_id, line_number, kind, original_code, suggested_code, units,
-    direction, rule_id, support. ``charges``: the store's charges frame (claim_id,
-    line_number, procedure_code, modifiers, units, charge_cents, primary_payer_id,
-    product_line, date_of_service, place_of_service). The rate frames are the store's."""
+    direction, rule_id. ``charges``: the store's charges of (at least) the suggestions'
+    claims. ``master``: ``charge_master`` over every charge of the practice (default:
+    over ``charges``). ``global_days``: procedure_code, glob_days (default: none known,
+    so only a pair rule bundles a line). The rate frames are the store's."""
     out = pd.Series(pd.NA, index=suggestions.index, dtype="Int64")
     if suggestions.empty:
         return out
     s = suggestions.reset_index(drop=True)
     out.iloc[np.flatnonzero(s["kind"].eq("icd10_specificity").to_numpy())] = 0
-    priced = s.index[~s["kind"].eq("icd10_specificity")].to_numpy()
+    priced = np.flatnonzero(~s["kind"].eq("icd10_specificity").to_numpy())
     if len(priced) == 0:
         return out
-    s = s.loc[priced].assign(sid=priced)
-    before = s[["sid", "claim_id"]].merge(_lines(charges), on="claim_id")
-    before["_target"] = (
-        before["line_number"].to_numpy()
-        == before["sid"].map(s.set_index("sid")["line_number"]).to_numpy()
-    )
-    after = _applied(before, s, _charge_master(charges))
-    known = _target_priced(after, contracts, fee_schedules, medicare_fees)
-    pays_before, pays_after = _payable(s, before)
-    before = before[~(before["_target"] & before["sid"].map(pays_before).eq(False))]
-    after = after[~after["_drop"] & ~(after["_target"] & after["sid"].map(pays_after).eq(False))]
-    gain = _claim_totals(after, contracts, fee_schedules, medicare_fees)
-    loss = _claim_totals(before, contracts, fee_schedules, medicare_fees)
-    impact = gain.sub(loss, fill_value=0).reindex(priced, fill_value=0)
-    impact = impact.astype("Int64").where(known.reindex(priced, fill_value=False).to_numpy())
-    out.iloc[priced] = impact.to_numpy()
+    s = s.iloc[priced].assign(sid=priced).set_index("sid", drop=False)
+    master = charge_master(charges) if master is None else master
+    claims = s[["sid", "claim_id"]].merge(_lines(charges), on="claim_id")
+    before, after = _as_billed(claims, s, master), _as_suggested(claims, s, master)
+    known = _priced_targets(before, after, contracts, fee_schedules, medicare_fees)
+    bundled_before, bundled_after = _bundled(s, claims, global_days)
+    before = before[~(before["_target"] & before["sid"].map(bundled_before).to_numpy(bool))]
+    after = after[~(after["_target"] & after["sid"].map(bundled_after).to_numpy(bool))]
+    gain = _totals(after, contracts, fee_schedules, medicare_fees)
+    loss = _totals(before, contracts, fee_schedules, medicare_fees)
+    impact = gain.sub(loss, fill_value=0).reindex(priced, fill_value=0).astype("Int64")
+    out.iloc[priced] = impact.where(known.reindex(priced, fill_value=True).to_numpy())
     return out
 
 
@@ -93,82 +107,98 @@ def _lines(charges: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _charge_master(charges: pd.DataFrame) -> pd.Series:
-    """The practice's highest charge per unit for each code on file (cents)."""
-    per_unit = charges["charge_cents"].astype("int64") // charges["units"].clip(lower=1)
-    return per_unit.groupby(charges["procedure_code"].astype("str")).max()
-
-
 def _split(code: pd.Series) -> tuple[pd.Series, pd.Series]:
     """A suggestion's code as written (``99213-25``): the procedure and its modifiers
     (':'-joined, as charges hold them)."""
-    parts = code.fillna("").astype("str").str.partition("-")
-    return parts[0], parts[2].str.replace("-", ":", regex=False)
+    text = code.fillna("").astype("str")
+    modifiers = text.str.replace(r"^[^-]*-?", "", regex=True).str.replace("-", ":")
+    return text.str.replace(r"-.*$", "", regex=True), modifiers
 
 
-def _applied(before: pd.DataFrame, s: pd.DataFrame, master: pd.Series) -> pd.DataFrame:
-    """The claims' lines with each suggestion applied: ``_target`` marks the line it
-    changes (as suggested), ``_drop`` a line it removes."""
-    after = before.copy()
-    after["_drop"] = False
-    sug = s.set_index("sid")
-    code, mods = _split(sug["suggested_code"])
-    orig, _ = _split(sug["original_code"])
-    prolonged = (code.isin(PROLONGED_CODES) | orig.isin(PROLONGED_CODES)).to_numpy()
-    sid = after["sid"]
-    target = after["_target"].to_numpy()
-    on_prolonged = sid.map(pd.Series(prolonged, index=sug.index)).to_numpy(bool)
-    # A level or a modifier: the line takes the suggested code as written.
-    recode = target & ~on_prolonged
-    new_code = sid.map(code).to_numpy(object)
-    changed = recode & (after["procedure_code"].to_numpy(object) != new_code)
-    after.loc[recode, "procedure_code"] = new_code[recode]
-    is_modifier = sid.map(sug["kind"]).eq("modifier").to_numpy()
-    after.loc[recode & is_modifier, "modifiers"] = sid.map(mods).to_numpy(object)[
-        recode & is_modifier
-    ]
-    charge = sid.map(master.reindex(code.to_numpy()).set_axis(code.index))
-    charge = charge.fillna(NO_CAP).astype("int64") * after["units"]
-    after.loc[changed, "charge_cents"] = charge[changed]
-    # Prolonged time billed (the suggestion's line is the add-on): new units, or removed.
-    billed = target & on_prolonged & sid.map(orig).ne("").to_numpy()
-    units = sid.map(sug["units"]).to_numpy("int64")
-    per_unit = after["charge_cents"].to_numpy("int64") // after["units"].clip(lower=1).to_numpy()
-    removed = billed & sid.map(code).eq("").to_numpy()
-    resized = billed & ~removed
-    after.loc[resized, "charge_cents"] = (per_unit * units)[resized]
-    after.loc[resized, "units"] = units[resized]
-    after.loc[removed, "_drop"] = True
-    # Prolonged time not billed: a new line beside the E/M line (the suggestion's line).
-    fresh = target & on_prolonged & sid.map(orig).eq("").to_numpy()
-    if fresh.any():
-        host = after[fresh]
-        new = host.assign(
-            line_number=host["line_number"] + 10_000,
-            procedure_code=host["sid"].map(code),
-            modifiers="",
-            units=host["sid"].map(sug["units"]).astype("int64"),
-        )
-        new["charge_cents"] = (
-            new["procedure_code"].map(master).fillna(NO_CAP).astype("int64") * new["units"]
-        )
-        after.loc[fresh, "_target"] = False
-        after = pd.concat([after, new], ignore_index=True)
-    return after
+def _is_prolonged(s: pd.DataFrame) -> pd.Series:
+    return _split(s["original_code"])[0].isin(PROLONGED_CODES) | _split(s["suggested_code"])[
+        0
+    ].isin(PROLONGED_CODES)
 
 
-def _payable(s: pd.DataFrame, before: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Whether the suggestion's line is paid as billed and as suggested (by sid): only a
-    modifier decides that. Adding one makes the line payable; removing one leaves it
-    bundled when a pair rule names it (``rule_id``) or, for a 25, when the claim bills a
-    service besides the office visit (the procedure the E/M would be bundled into)."""
-    modifier = s["kind"].eq("modifier").to_numpy()
-    adds = modifier & s["direction"].eq("up").to_numpy()
-    busy = before[~before["_target"] & ~before["procedure_code"].isin(OFFICE_VISIT)]["sid"]
-    bundled = s["rule_id"].fillna("").ne("").to_numpy() | s["sid"].isin(busy).to_numpy()
-    removes = modifier & s["direction"].eq("down").to_numpy() & bundled
-    sid = s["sid"]
-    return pd.Series(~adds, index=sid), pd.Series(~removes, index=sid)
+def _recoded(claims: pd.DataFrame, s: pd.DataFrame, column: str, master: pd.Series):  # noqa: ANN202
+    """The claims with each level or modifier suggestion's line written as ``column``
+    (original_code or suggested_code) says; ``_target`` marks that line."""
+    out = claims.copy()
+    level = ~out["sid"].map(_is_prolonged(s)).to_numpy(bool)
+    on_line = out["line_number"].to_numpy() == out["sid"].map(s["line_number"]).to_numpy()
+    target = level & on_line
+    code, mods = _split(s[column])
+    new_code = out["sid"].map(code).to_numpy(object)
+    changed = target & (out["procedure_code"].to_numpy(object) != new_code)
+    out.loc[target, "procedure_code"] = new_code[target]
+    out.loc[target, "modifiers"] = out["sid"].map(mods).to_numpy(object)[target]
+    per_unit = out["procedure_code"].map(master).fillna(NO_CAP).astype("int64")
+    out.loc[changed, "charge_cents"] = (per_unit * out["units"])[changed]
+    out["_target"] = target
+    return out
+
+
+def _with_add_on(lines: pd.DataFrame, s: pd.DataFrame, column: str, units, master):  # noqa: ANN001, ANN202
+    """The prolonged-time suggestions' claims: their add-on lines replaced by one line of
+    ``column``'s code and ``units`` (a Series by sid; none when the code is blank)."""
+    prolonged = s[_is_prolonged(s)]
+    if prolonged.empty:
+        return lines
+    mine = lines["sid"].isin(prolonged.index).to_numpy()
+    add_on = mine & lines["procedure_code"].isin(PROLONGED_CODES).to_numpy()
+    host = lines[mine & (lines["line_number"].to_numpy()
+                         == lines["sid"].map(s["line_number"]).to_numpy())]  # fmt: skip
+    host = host.drop_duplicates("sid")
+    code = _split(prolonged[column])[0]
+    new = host.assign(
+        line_number=lines["line_number"].max() + ADDED_LINE,
+        procedure_code=host["sid"].map(code).to_numpy(object),
+        modifiers="",
+        units=host["sid"].map(units).astype("int64").to_numpy(),
+        _target=True,
+    )
+    new = new[new["procedure_code"].ne("") & new["units"].gt(0)]
+    new["charge_cents"] = (
+        new["procedure_code"].map(master).fillna(NO_CAP).astype("int64") * (new["units"])
+    )
+    return pd.concat([lines[~add_on], new], ignore_index=True)
+
+
+def _as_billed(claims: pd.DataFrame, s: pd.DataFrame, master: pd.Series) -> pd.DataFrame:
+    """Each suggestion's claim as billed: its line with the original code; for prolonged
+    time, the add-on lines of the original code as on file (none when it was not billed)."""
+    out = _recoded(claims, s, "original_code", master)
+    prolonged = s[_is_prolonged(s)]
+    code = _split(prolonged["original_code"])[0]
+    billed = out[out["sid"].isin(prolonged.index) & out["procedure_code"].isin(PROLONGED_CODES)]
+    billed = billed[billed["procedure_code"].to_numpy(object)
+                    == billed["sid"].map(code).to_numpy(object)]  # fmt: skip
+    units = billed.groupby("sid")["units"].sum().reindex(prolonged.index, fill_value=0)
+    return _with_add_on(out, s, "original_code", units, master)
+
+
+def _as_suggested(claims: pd.DataFrame, s: pd.DataFrame, master: pd.Series) -> pd.DataFrame:
+    """Each suggestion's claim as suggested."""
+    out = _recoded(claims, s, "suggested_code", master)
+    return _with_add_on(out, s, "suggested_code", s["units"], master)
+
+
+def _bundled(
+    s: pd.DataFrame, claims: pd.DataFrame, global_days: pd.DataFrame | None
+) -> tuple[pd.Series, pd.Series]:
+    """Whether the suggestion's line counts as bundled (paid nothing) as billed and as
+    suggested, by sid: only a modifier decides that (module docstring)."""
+    modifier = s["kind"].eq("modifier")
+    adds = modifier & s["direction"].eq("up")
+    minor = pd.Series(dtype="str") if global_days is None else global_days.loc[
+        global_days["glob_days"].isin(MINOR_GLOBALS), "procedure_code"
+    ]  # fmt: skip
+    procedure_day = claims.loc[claims["procedure_code"].isin(minor), "sid"].unique()
+    is_25 = _split(s["original_code"])[1].str.split(":").map(lambda m: "25" in m)
+    named = s["rule_id"].fillna("").ne("") | (is_25 & s["sid"].isin(procedure_day))
+    removes = modifier & s["direction"].eq("down") & named
+    return adds, removes
 
 
 def _priced(lines: pd.DataFrame, contracts, fee_schedules, medicare_fees) -> pd.DataFrame:
@@ -194,7 +224,7 @@ def _priced(lines: pd.DataFrame, contracts, fee_schedules, medicare_fees) -> pd.
     return frame.assign(expected_cents=priced["expected_cents"].to_numpy())
 
 
-def _claim_totals(lines: pd.DataFrame, contracts, fee_schedules, medicare_fees) -> pd.Series:
+def _totals(lines: pd.DataFrame, contracts, fee_schedules, medicare_fees) -> pd.Series:
     """Each suggestion's claim total (cents; lines without a rate count 0 on both sides)."""
     if lines.empty:
         return pd.Series(dtype="int64")
@@ -202,10 +232,10 @@ def _claim_totals(lines: pd.DataFrame, contracts, fee_schedules, medicare_fees) 
     return priced["expected_cents"].fillna(0).astype("int64").groupby(priced["sid"]).sum()
 
 
-def _target_priced(after: pd.DataFrame, contracts, fee_schedules, medicare_fees) -> pd.Series:
-    """Whether the line each suggestion changes has a contract rate as suggested (else
-    its impact is not known), by sid."""
-    touched = after[after["_target"]]
+def _priced_targets(before, after, contracts, fee_schedules, medicare_fees) -> pd.Series:  # noqa: ANN001
+    """Whether every line a suggestion changes has a contract rate as billed and as
+    suggested (else its impact is not known), by sid."""
+    touched = pd.concat([before[before["_target"]], after[after["_target"]]], ignore_index=True)
     if touched.empty:
         return pd.Series(dtype="bool")
     priced = _priced(touched, contracts, fee_schedules, medicare_fees)

@@ -20,9 +20,10 @@ Modifier 25, on an office E/M line (99202-99205, 99211-99215):
   documents ``separate_procedure_documented=true``, and the E/M carries neither 25 nor
   57; not when a pair rule in force bundles the E/M into a code of that day and 25 does
   not bypass it (indicator 0: no modifier gets it paid);
-- *down*, remove 25: the encounter documents ``separate_procedure_documented=false``, or
-  the patient has no service that date, on any claim, besides office E/M lines and their
-  add-ons (99417, G2212, G2211): a 25 with nothing to be separate from.
+- *down*, remove 25: the encounter documents ``separate_procedure_documented=false``. A
+  25 on a day with nothing billed but the visit is not suggested for removal: that rests
+  on the claim, not on the note (every suggestion rests on a documented fact), and a note
+  that documents a separate E/M there points at a procedure missing from the claim.
 
 Modifier 59 or X{EPSU}, on a line that is column 2 of a pair rule in force (``pairs``:
 approved, on the date of service, for the line's payer and product line) whose column 1
@@ -44,14 +45,11 @@ billed lines the suggestion rests on.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import em
+from .findings import documented_facts
 
 COLUMNS = [*em.COLUMNS, "rule_id"]
 KIND = "modifier"
@@ -71,7 +69,6 @@ DISTINCT_MODIFIER = {
     "true": "59",
 }
 DISTINCT_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
-FACT_VALUES = {SEPARATE: ("true", "false"), DISTINCT: (*DISTINCT_MODIFIER, "false")}
 # The modifiers whose presence in a pair rule's bypass list is asked.
 _ASKED = ("25", *DISTINCT_MODIFIERS)
 
@@ -112,64 +109,16 @@ def modifier_suggestions(
     )
 
 
-def documented_facts(encounters: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
-    """claim_id (each once) and one column per fact name: the value the claim's
-    encounters document (trimmed, lower case; the name in any case), '' when none does,
-    when two disagree, or when the value is not one ``FACT_VALUES`` knows (such a value is
-    not documented, and disagrees with nothing). One regular-expression pass per name over
-    the findings; a text naming a fact twice is read item by item."""
-    text = pc.fill_null(pa.array(encounters["documented_findings"], type=pa.string(),
-                                 from_pandas=True), "")  # fmt: skip
-    claim = encounters["claim_id"].to_numpy(object)
-    values = {}
-    repeated = np.zeros(len(claim), dtype=bool)
-    for name in names:
-        key = rf"(?i)(?:^|;)\s*{re.escape(name)}\s*="
-        found = pc.extract_regex(text, key + r"\s*(?P<v>[^;]*?)\s*(?:;|$)")
-        value = pc.utf8_lower(pc.struct_field(found, "v")).to_numpy(zero_copy_only=False)
-        values[name] = np.where(pd.isna(value), "", value).astype(object)
-        repeated |= pc.count_substring_regex(text, key).to_numpy(zero_copy_only=False) > 1
-    if repeated.any():
-        itemized = _itemized(text.filter(pa.array(repeated)), names)
-        for name in names:
-            values[name][repeated] = itemized[name]
-    told = pd.DataFrame({"claim_id": claim})
-    for name in names:
-        told[name] = values[name]
-        if name in FACT_VALUES:
-            told[name] = np.where(np.isin(values[name], FACT_VALUES[name]), values[name], "")
-    out = told.drop_duplicates("claim_id").reset_index(drop=True)
-    twice = told[told["claim_id"].duplicated(keep=False)]
-    if len(twice):  # a claim with several encounters: the value they agree on
-        for name in names:
-            said = twice[twice[name].ne("")].drop_duplicates(["claim_id", name])
-            agreed = said[~said["claim_id"].duplicated(keep=False)].set_index("claim_id")[name]
-            several = out["claim_id"].isin(twice["claim_id"])
-            found = out.loc[several, "claim_id"].map(agreed).astype(object)
-            out.loc[several, name] = found.fillna("")
-    return out
-
-
-def _itemized(text: pa.Array, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Per text and name: the one known value its items give the name ('' none, or two)."""
-    items = pd.Series(text.to_pylist(), dtype=object).str.split(";").explode()
-    pieces = items.str.split("=", n=1)
-    key = pieces.str[0].astype(object).fillna("").str.strip().str.lower()
-    value = pieces.str[1].astype(object)
-    told = pd.DataFrame({"row": items.index, "key": key, "value": value})
-    told = told[value.notna().to_numpy()].assign(
-        value=lambda f: f["value"].str.strip().str.lower()
-    )
-    out = {}
-    for name in names:
-        said = told[told["key"].eq(name)]
-        if name in FACT_VALUES:
-            said = said[said["value"].isin(FACT_VALUES[name])]
-        said = said.drop_duplicates(["row", "value"])
-        agreed = said[~said["row"].duplicated(keep=False)].set_index("row")["value"]
-        found = pd.Series(range(len(text))).map(agreed).astype(object)
-        out[name] = found.fillna("").to_numpy(object)
-    return out
+def global_days(medicare_fees: pd.DataFrame) -> pd.DataFrame:
+    """procedure_code, modifier, glob_days: CMS's global period of each code and modifier
+    row, from its latest row that says one (the period does not depend on the locality;
+    ``modifiers`` lets the code's own row stand for the code)."""
+    if "glob_days" not in medicare_fees:  # a frame read without it: none known
+        return pd.DataFrame(columns=["procedure_code", "modifier", "glob_days"], dtype="str")
+    known = medicare_fees[medicare_fees["glob_days"].notna()]
+    latest = known.sort_values(["procedure_code", "modifier", "effective_from"], kind="stable")
+    latest = latest.drop_duplicates(["procedure_code", "modifier"], keep="last")
+    return latest[["procedure_code", "modifier", "glob_days"]].reset_index(drop=True)
 
 
 class _Lines:
@@ -348,8 +297,8 @@ def _modifier_25(
     documented: np.ndarray,
     globs: np.ndarray,
 ) -> pd.DataFrame:
-    """Add 25 where the documentation proves it, remove it where it disproves it or
-    where nothing but the E/M was billed for the patient that day (module docstring)."""
+    """Add 25 where the documentation proves it, remove it where it disproves it
+    (module docstring)."""
     n = line.n
     is_em = np.isin(line.code, OFFICE_EM)
     minor = np.isin(globs, MINOR_GLOBALS) & ~is_em
@@ -363,11 +312,6 @@ def _modifier_25(
     first_minor = np.full(groups, -1, dtype="int64")
     first_minor[with_minor] = order[first]
     procedure = first_minor[line.group]
-    # A service besides office E/M lines and their add-ons, for the patient that day.
-    other = ~np.isin(line.code, (*OFFICE_EM, *EM_ADD_ONS))
-    days = int(line.patient_day.max(initial=-1)) + 1
-    busy = np.bincount(line.patient_day[other], minlength=days)[line.patient_day] > 0
-
     flagged = hits["flagged"].to_numpy(bool)
     blocked = _any(hits, flagged & ~hits["takes_25"].to_numpy(bool), n)
     # A pair rule in force that bundles the E/M into a service of the day unless 25
@@ -380,7 +324,6 @@ def _modifier_25(
     )  # fmt: skip
     bypassed_by_25, _ = _first(hits, hits["takes_25"].to_numpy(bool), n)
     refuted = is_em & line.has["25"] & documented & (separate == "false")
-    alone = is_em & line.has["25"] & documented & ~busy & ~refuted
     found = []
     rows = np.flatnonzero(add)
     if len(rows):
@@ -396,12 +339,6 @@ def _modifier_25(
     if len(rows):
         found.append(_rows(line, rows, line.shown(rows, "now"), line.shown(rows, "no25"),
                            "down", f"{SEPARATE}=false", bypassed_by_25[rows]))  # fmt: skip
-    rows = np.flatnonzero(alone)
-    if len(rows):
-        when = pd.DatetimeIndex(line.day[rows]).strftime("%Y-%m-%d").to_numpy(object)
-        support = "no service but the office E/M billed for the patient on " + when
-        found.append(_rows(line, rows, line.shown(rows, "now"), line.shown(rows, "no25"),
-                           "down", support, bypassed_by_25[rows]))  # fmt: skip
     return pd.concat(found, ignore_index=True) if found else _empty()
 
 

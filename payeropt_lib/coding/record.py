@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, bindparam, update
+from sqlalchemy import Engine, Table, bindparam, update
 
 from payeropt_lib import store
 from payeropt_lib.errors import ReasonRequired, SuggestionDecided, UnknownSuggestion
@@ -33,6 +34,7 @@ from payeropt_lib.store.access import Identity
 
 from . import em, icd10, impact, modifiers, monitors
 
+FACT = r"\b[a-z_]+=[^;\s]"  # a documented fact as a suggestion's support names it
 KEY = ["claim_id", "line_number", "kind", "original_code", "suggested_code", "units"]
 # What the engines read (and so all ``suggest`` reads: a million lines' other columns
 # cost seconds).
@@ -44,7 +46,7 @@ READ = {
                    "documented_findings"],
     "charges": subjects.charges_columns(LINE_FIELDS),
     "contracts": ["payer_id", "product_line", "effective_from", "payer_class"],
-    "medicare_fees": ["procedure_code", "effective_from", "glob_days"],
+    "medicare_fees": ["procedure_code", "modifier", "effective_from", "glob_days"],
 }  # fmt: skip
 QUERY_KEY = ["claim_id", "line_number", "original_code", "reason"]
 QUERY_COLUMNS = ["claim_id", "line_number", "original_code", "date_of_service",
@@ -118,8 +120,10 @@ def find(
         ],
         ignore_index=True,
     )
-    # Never recorded without documented support, whatever an engine returned.
-    found = found[found["is_compliant"].astype(bool)]
+    # Never recorded without documented support, whatever an engine returned: compliant,
+    # and naming at least one documented fact (``key=value``).
+    names_a_fact = found["support"].astype(str).str.contains(FACT, regex=True)
+    found = found[found["is_compliant"].astype(bool) & names_a_fact.to_numpy()]
     where = lines[["claim_id", "line_number", "date_of_service", "rendering_npi"]]
     found = found.merge(where, on=["claim_id", "line_number"], how="inner")
     queries = queries[[c for c in QUERY_COLUMNS if c != "date_of_service"]].merge(
@@ -139,6 +143,8 @@ def suggest(engine: Engine, org_id: str, who: Identity, as_of: dt.date | None = 
     ``as_of``: run as of that day (the services up to it; new suggestions dated then)."""
     access.authorize(engine, org_id, who, "coding.suggest", target=org_id)
     day = as_of or dt.date.today()
+    # The pair rules approved when the run starts (read before the writer's lock: a
+    # rule approved meanwhile counts from the next run).
     pairs = repository.ptp_pairs(engine, org_id)
     with store.writing(engine, org_id) as conn:
         frames = {
@@ -147,13 +153,13 @@ def suggest(engine: Engine, org_id: str, who: Identity, as_of: dt.date | None = 
         }
         found, queries = find(
             frames["encounters"], frames["charges"], frames["contracts"], pairs,
-            global_days(frames["medicare_fees"]), day,
+            modifiers.global_days(frames["medicare_fees"]), day,
         )  # fmt: skip
         # New suggestions are dated by the run: today, or the day it runs as of.
         now = f"{as_of.isoformat()}T00:00:00.000000Z" if as_of else store.audit.utc_now()
-        recorded, reopened, withdrawn = _reconcile(conn, org_id, found, now)
+        recorded, reopened, withdrawn = _bring(conn, org_id, _SUGGESTIONS, found, now, day)
         asked = for_clinicians(queries)
-        queries_recorded = _reconcile_queries(conn, org_id, queries[asked], now)
+        queries_recorded = _bring(conn, org_id, _QUERIES, queries[asked], now, day)[0]
         outcome = Outcome(
             found=len(found), recorded=recorded, reopened=reopened, withdrawn=withdrawn,
             queries=int(asked.sum()), queries_recorded=queries_recorded,
@@ -167,79 +173,99 @@ def suggest(engine: Engine, org_id: str, who: Identity, as_of: dt.date | None = 
     return outcome
 
 
-def global_days(medicare_fees: pd.DataFrame) -> pd.DataFrame:
-    """procedure_code, glob_days: CMS's global period of each code (its latest row that
-    says one; the period of a code does not depend on the locality)."""
-    if "glob_days" not in medicare_fees:
-        return pd.DataFrame({"procedure_code": [], "glob_days": []}, dtype="str")
-    known = medicare_fees[medicare_fees["glob_days"].notna()]
-    latest = known.sort_values("effective_from").drop_duplicates("procedure_code", keep="last")
-    return latest[["procedure_code", "glob_days"]].reset_index(drop=True)
+@dataclass(frozen=True)
+class _Kept:
+    """How one table of found things is kept (suggestions, queries): its id and key, the
+    columns a new row takes, the ones a later run may refresh on a row still open (the
+    documented facts as they read now), and what withdrawing and reopening set."""
+
+    table: Table
+    id_column: str
+    key: list[str]
+    inserted: list[str]
+    refreshed: list[str]
+    withdrawn: dict
+    reopened: dict
 
 
-def _reconcile(conn, org_id: str, found: pd.DataFrame, now: str) -> tuple[int, int, int]:
-    """Insert the new suggestions, reopen the withdrawn ones found again, withdraw the
-    open ones not found; returns (recorded, reopened, withdrawn)."""
-    t = tables.suggestions
-    have = store.read_frame(conn, t, org_id, ["suggestion_id", *KEY, "status"])
-    have["units"] = have["units"].astype("int64")
-    found = found.assign(units=found["units"].astype("int64"))
-    both = found.merge(have, on=KEY, how="left", indicator=True)
+_SUGGESTIONS = _Kept(
+    tables.suggestions, "suggestion_id", KEY,
+    [*KEY, "direction", "support", "is_compliant", "rule_id", "date_of_service",
+     "rendering_npi"],
+    ["support", "rule_id"],
+    {"decided_by": WITHDRAWN_BY,
+     "reason": "the documentation or the billed lines no longer support it"},
+    {"decided_at": None, "decided_by": None, "reason": None},
+)  # fmt: skip
+_QUERIES = _Kept(
+    tables.coding_queries, "query_id", QUERY_KEY, [*QUERY_COLUMNS, "rendering_npi"],
+    ["candidates", "question"], {}, {"closed_at": None},
+)  # fmt: skip
+
+
+def _bring(
+    conn, org_id: str, kept: _Kept, found: pd.DataFrame, now: str, as_of: dt.date
+) -> tuple[int, int, int]:
+    """Bring ``kept``'s table to ``found`` (module docstring): insert the new rows, open
+    again the withdrawn ones found again, refresh the open ones found again whose facts
+    now read differently, withdraw the open ones of services up to ``as_of`` not found
+    (a run as of an earlier day leaves later services alone). Every update names the
+    status it expects, so a decided row is never touched. Returns (new, reopened,
+    withdrawn)."""
+    t, ident = kept.table, kept.id_column
+    have = store.read_frame(
+        conn, t, org_id, [ident, *kept.key, "status", "date_of_service", *kept.refreshed]
+    )
+    if "units" in kept.key:
+        have["units"] = have["units"].astype("int64")
+        found = found.assign(units=found["units"].astype("int64"))
+    both = found[kept.inserted].merge(
+        have, on=kept.key, how="left", indicator=True, suffixes=("", "_was")
+    )
     new = both[both["_merge"].eq("left_only")]
     if len(new):
-        rows = new[[*KEY, "direction", "support", "is_compliant", "rule_id",
-                    "date_of_service", "rendering_npi"]]  # fmt: skip
-        store.insert_rows(conn, t, rows.assign(org_id=org_id, status="open", created_at=now))
-    again = both.loc[both["status"].eq("withdrawn"), "suggestion_id"].astype(int).tolist()
-    _set_status(conn, org_id, again, {"status": "open", "decided_at": None,
-                                      "decided_by": None, "reason": None})  # fmt: skip
-    seen = have.merge(found[KEY], on=KEY, how="left", indicator=True)
-    gone = seen[seen["_merge"].eq("left_only") & seen["status"].eq("open")]
-    gone_ids = gone["suggestion_id"].astype(int).tolist()
-    _set_status(
-        conn, org_id, gone_ids,
-        {"status": "withdrawn", "decided_at": now, "decided_by": WITHDRAWN_BY,
-         "reason": "the documentation or the billed lines no longer support it"},
-    )  # fmt: skip
-    return len(new), len(again), len(gone_ids)
+        store.insert_rows(
+            conn, t, new[kept.inserted].assign(org_id=org_id, status="open", created_at=now)
+        )
+    changed = np.zeros(len(both), dtype=bool)
+    for column in kept.refreshed:
+        changed |= both[column].astype(object).ne(both[f"{column}_was"].astype(object))
+    again = both[both["status"].eq("withdrawn")]
+    stale = both[both["status"].eq("open") & changed]
+    _update(conn, org_id, kept, again, "withdrawn",
+            {**kept.reopened, "status": "open", "created_at": now}, refresh=True)  # fmt: skip
+    _update(conn, org_id, kept, stale, "open", {}, refresh=True)
+    seen = have.merge(found[kept.key], on=kept.key, how="left", indicator=True)
+    gone = seen[
+        seen["_merge"].eq("left_only") & seen["status"].eq("open")
+        & (seen["date_of_service"] <= pd.Timestamp(as_of))
+    ]  # fmt: skip
+    closed_at = "decided_at" if kept is _SUGGESTIONS else "closed_at"
+    _update(conn, org_id, kept, gone, "open",
+            {**kept.withdrawn, "status": "withdrawn", closed_at: now})  # fmt: skip
+    return len(new), len(again), len(gone)
 
 
-def _set_status(conn, org_id: str, ids: list[int], values: dict) -> None:
-    if not ids:
+def _update(  # noqa: ANN202
+    conn, org_id: str, kept: _Kept, rows: pd.DataFrame, status: str, values: dict,
+    refresh: bool = False,
+):  # fmt: skip
+    """Set ``values`` (and with ``refresh`` each row's refreshed columns as found now) on
+    ``rows`` still in ``status``."""
+    if rows.empty:
         return
-    t = tables.suggestions
+    t, ident = kept.table, kept.id_column
+    per_row = kept.refreshed if refresh else []
+    params = [
+        {"rid": int(r[0]), **{f"new_{c}": v for c, v in zip(per_row, r[1:], strict=True)}}
+        for r in rows[[ident, *per_row]].itertuples(index=False)
+    ]
     conn.execute(
         update(t)
-        .where(t.c.org_id == org_id, t.c.suggestion_id == bindparam("sid"))
-        .values(**values),
-        [{"sid": i} for i in ids],
+        .where(t.c.org_id == org_id, t.c[ident] == bindparam("rid"), t.c.status == status)
+        .values(**values, **{c: bindparam(f"new_{c}") for c in per_row}),
+        params,
     )
-
-
-def _reconcile_queries(conn, org_id: str, queries: pd.DataFrame, now: str) -> int:
-    """Queries: the same life as suggestions (open, withdrawn, open again)."""
-    t = tables.coding_queries
-    have = store.read_frame(conn, t, org_id, ["query_id", *QUERY_KEY, "status"])
-    both = queries.merge(have, on=QUERY_KEY, how="left", indicator=True)
-    new = both[both["_merge"].eq("left_only")]
-    if len(new):
-        rows = new[[*QUERY_COLUMNS, "rendering_npi"]]
-        store.insert_rows(conn, t, rows.assign(org_id=org_id, status="open", created_at=now))
-    seen = have.merge(queries[QUERY_KEY], on=QUERY_KEY, how="left", indicator=True)
-    changes = [
-        (seen[seen["_merge"].eq("left_only") & seen["status"].eq("open")]["query_id"],
-         {"status": "withdrawn", "closed_at": now}),
-        (both[both["status"].eq("withdrawn")]["query_id"], {"status": "open", "closed_at": None}),
-    ]  # fmt: skip
-    for ids, values in changes:
-        if len(ids):
-            conn.execute(
-                update(t)
-                .where(t.c.org_id == org_id, t.c.query_id == bindparam("qid"))
-                .values(**values),
-                [{"qid": int(i)} for i in ids],
-            )
-    return len(new)
 
 
 def listing(
@@ -270,17 +296,22 @@ def listing(
 
 def priced(engine: Engine, org_id: str, suggestions: pd.DataFrame) -> pd.Series:
     """Each stored suggestion's payment impact in cents (``impact.payment_impact`` on the
-    practice's charges and rates as they are now)."""
+    practice's charges and rates as they are now; the charge master over every charge)."""
     with engine.connect() as conn:
         ids = suggestions["claim_id"].drop_duplicates().tolist()
         charges = store.read_in(conn, tables.charges, org_id, "claim_id", ids)
+        every = store.read_frame(
+            conn, tables.charges, org_id, ["procedure_code", "units", "charge_cents"]
+        )
         rates = {
             name: store.read_frame(conn, getattr(tables, name), org_id)
             for name in ("contracts", "fee_schedules", "medicare_fees")
         }
     return impact.payment_impact(
-        suggestions, charges, rates["contracts"], rates["fee_schedules"], rates["medicare_fees"]
-    )
+        suggestions, charges, rates["contracts"], rates["fee_schedules"], rates["medicare_fees"],
+        master=impact.charge_master(every),
+        global_days=modifiers.global_days(rates["medicare_fees"]),
+    )  # fmt: skip
 
 
 def queries(engine: Engine, org_id: str, who: Identity, open_only: bool = True) -> pd.DataFrame:
@@ -326,6 +357,9 @@ def decide_many(
     if not authorized:
         access.authorize(engine, org_id, who, "coding.decide", target="suggestions")
     ids = decisions["suggestion_id"].astype("int64").tolist()
+    if len(set(ids)) < len(ids):  # one decision per suggestion: a second would undo it
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise SuggestionDecided(twice[0], "decided twice in one batch")
     for sid, disposition, reason in decisions[
         ["suggestion_id", "disposition", "reason"]
     ].itertuples(index=False):
@@ -346,7 +380,8 @@ def decide_many(
         reasons = decisions["reason"].tolist()
         conn.execute(
             update(t)
-            .where(t.c.org_id == org_id, t.c.suggestion_id == bindparam("sid"))
+            .where(t.c.org_id == org_id, t.c.suggestion_id == bindparam("sid"),
+                   t.c.status == "open")
             .values(status=bindparam("to"), reason=bindparam("why"), decided_at=now,
                     decided_by=who.actor, decided_role=who.role),
             [{"sid": i, "to": st, "why": r}

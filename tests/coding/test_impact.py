@@ -24,6 +24,8 @@ MEDICARE = frames.medicare(
     ("04412-11", "20553", "", 5_500, 3_500, "2"),
 )
 CONTRACTS = frames.contracts({"lesser_of_charges": True})
+GLOBAL_DAYS = pd.DataFrame({"procedure_code": ["20610", "20552", "20553", "81002"],
+                            "glob_days": ["000", "000", "000", "XXX"]})  # fmt: skip
 
 
 def _charges(*rows: tuple) -> pd.DataFrame:
@@ -49,9 +51,10 @@ def _suggestion(claim, line, kind, original, suggested, direction, units=1, rule
     }  # fmt: skip
 
 
-def _impact(charges: pd.DataFrame, *suggestions: dict) -> list:
+def _impact(charges: pd.DataFrame, *suggestions: dict, **kw) -> list:
     frame = pd.DataFrame(list(suggestions))
-    found = payment_impact(frame, charges, CONTRACTS, FEES, MEDICARE)
+    found = payment_impact(frame, charges, CONTRACTS, FEES, MEDICARE,
+                           global_days=GLOBAL_DAYS, **kw)  # fmt: skip
     return [None if pd.isna(v) else int(v) for v in found]
 
 
@@ -100,8 +103,37 @@ def test_a_modifier_decides_whether_the_line_is_paid() -> None:
     drop_alone = _suggestion("C6", 1, "modifier", "99213-25", "99213", "down",
                              support=facts)  # fmt: skip
     # 20552 paid at the second-procedure rate: 50.00 x 50 % = 25.00 (20553 ranks first).
-    # The E/M bundled into the procedure: -130.00. A 25 with no procedure: nothing.
+    # The E/M bundled into the minor procedure (20610, global 000): -130.00. A 25 with no
+    # procedure: nothing.
     assert _impact(CHARGES, add59, drop25, drop_alone) == [2_500, -13_000, 0]
+    # Beside a lab test (global XXX) there is nothing to bundle the visit into.
+    lab = _charges(("L1", 1, "99213", "25", 1, 15_000), ("L1", 2, "81002", "", 1, 2_000))
+    drop = _suggestion("L1", 1, "modifier", "99213-25", "99213", "down", support=facts)
+    assert _impact(lab, drop) == [0]
+
+
+def test_as_billed_is_the_original_code_even_after_a_rebill() -> None:
+    """The practice accepted 99213 -> 99214 and rebilled: the claim on file says 99214;
+    accepting was still worth 130.00 - 90.00."""
+    rebilled = _charges(("R1", 1, "99214", "", 1, 20_000))
+    up = _suggestion("R1", 1, "em_level", "99213", "99214", "up")
+    assert _impact(rebilled, up, master=pd.Series({"99213": 15_000, "99214": 20_000})) == [4_000]
+
+
+def test_prolonged_time_billed_on_two_lines_is_replaced_whole() -> None:
+    # 99417 billed on two lines of one unit each; the time supports none, then one.
+    two = _charges(("P1", 1, "99205", "", 1, 30_000), ("P1", 2, "99417", "", 1, 5_000),
+                   ("P1", 3, "99417", "", 1, 5_000))  # fmt: skip
+    none = _suggestion("P1", 2, "em_level", "99417", "", "down", units=0)
+    one = _suggestion("P1", 2, "em_level", "99417", "99417", "down", units=1)
+    assert _impact(two, none, one) == [-6_200, -3_100]
+
+
+def test_no_rate_as_billed_is_not_known_either() -> None:
+    # No 99215 fee: a downcode from it is not known, never a gain of the 99214 fee.
+    high = _charges(("H1", 1, "99215", "", 1, 30_000))
+    down = _suggestion("H1", 1, "em_level", "99215", "99214", "down")
+    assert _impact(high, down) == [None]
 
 
 def test_no_rate_for_the_changed_line_is_not_known_and_a_diagnosis_is_worth_nothing() -> None:

@@ -162,9 +162,10 @@ CASES = {
     "the procedure on another date of the claim: no 25": (
         [line("A", 1, "99213"), line("A", 2, "20610", day="2026-03-03")], {"A": SEP_TRUE},
         []),
-    "E/M with 25 and no procedure that day: removed": (
-        [line("A", 1, "99213", "25"), line("A", 2, "99417")], {"A": SEP_TRUE},
-        [("A", 1, "99213-25", "99213", "down", "")]),
+    # The note says a separate E/M: a procedure may be missing from the claim. Nothing
+    # documented supports removing the 25, so nothing is suggested.
+    "E/M with 25 and no procedure that day, the note says separate: no suggestion": (
+        [line("A", 1, "99213", "25"), line("A", 2, "99417")], {"A": SEP_TRUE}, []),
     "E/M with 25 and the patient's procedure on another claim that day: kept": (
         [line("A", 1, "99213", "25"), line("B", 1, "20610", patient="PA")], {"A": ""}, []),
     "E/M with 25 beside an XXX service: kept (25 may be needed)": (
@@ -308,7 +309,6 @@ def test_the_support_names_the_fact_and_the_lines() -> None:
     assert found["support"].tolist() == [
         "separate_procedure_documented=true; 20611 global 000 same day",
         "distinct_service=separate_structure; 20610 billed with 20611 the same day",
-        "no service but the office E/M billed for the patient on 2026-03-02",
         "separate_procedure_documented=true; 99211 billed with 96372 the same day",
     ]
 

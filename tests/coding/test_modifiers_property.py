@@ -12,6 +12,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from payeropt_lib.coding import findings
 from payeropt_lib.coding import modifiers as m
 from tests.coding.test_modifiers import GLOBALS, PAIRS
 
@@ -80,7 +81,7 @@ def documented(encounters: pd.DataFrame) -> dict[str, dict[str, str]]:
             if "=" not in item:
                 continue
             key, value = (part.strip().lower() for part in item.split("=", 1))
-            if value in m.FACT_VALUES.get(key, ()):
+            if value in findings.FACTS.get(key, ()):
                 facts.setdefault(key, set()).add(value)
     return {c: {k: next(iter(v)) for k, v in f.items() if len(v) == 1} for c, f in seen.items()}
 
@@ -131,20 +132,11 @@ def reference(encounters, lines, pairs) -> list[tuple]:  # noqa: ANN001
                     rule = next((p["rule_id"] for p in flagged), "")
                     out.append((*key, shown + "-25", "up", support, rule))
             else:
-                busy = any(
-                    (o["patient_id"], o["date_of_service"]) == (ln["patient_id"], day)
-                    and o["procedure_code"] not in (*m.OFFICE_EM, *m.EM_ADD_ONS)
-                    for o in rows
-                )
                 rule = next((p["rule_id"] for p in applicable if "25" in takes[p["rule_id"]]),
                             "")  # fmt: skip
                 without = code + "".join("-" + x for x in mods if x != "25")
                 if fact.get(m.SEPARATE) == "false":
                     out.append((*key, without, "down", f"{m.SEPARATE}=false", rule))
-                elif not busy:
-                    support = ("no service but the office E/M billed for the patient on "
-                               + day.strftime("%Y-%m-%d"))  # fmt: skip
-                    out.append((*key, without, "down", support, rule))
         value = fact.get(m.DISTINCT, "")
         carried = set(mods) & set(m.DISTINCT_MODIFIERS)
         is_em = "99202" <= code <= "99499"
@@ -179,7 +171,7 @@ def test_no_suggestion_lacks_a_documented_fact_and_each_is_the_plain_reading(giv
             assert named and all(v != "false" for v in named.values()), r
         else:
             assert r.direction == "down", r
-            assert list(named.values()) == ["false"] or r.support.startswith("no service but")
+            assert list(named.values()) == ["false"], r
     got = [
         (r.claim_id, r.line_number, r.original_code, r.suggested_code, r.direction, r.support,
          r.rule_id)

@@ -131,14 +131,54 @@ def test_payment_impact_is_shown_to_owner_and_billing_only(engine, loaded, tmp_p
 def test_a_suggestion_without_documented_support_is_never_recorded(
     engine, loaded, monkeypatch
 ) -> None:
-    """An engine that returned a row it cannot prove (is_compliant false) records
-    nothing of it."""
+    """An engine that returned rows it cannot prove (is_compliant false, or a support
+    that names no documented fact) records nothing of them."""
     real = em.em_suggestions
 
     def careless(encounters, lines):  # noqa: ANN001, ANN202
         found = real(encounters, lines)
-        return found.assign(is_compliant=found["claim_id"].ne("CLM1008"))
+        found["is_compliant"] = found["claim_id"].ne("CLM1008")
+        found.loc[found["claim_id"].eq("CLM1005"), "support"] = "the level billed most often"
+        return found
 
     monkeypatch.setattr(em, "em_suggestions", careless)
+    assert record.suggest(engine, loaded, BILLING, DAY).by_kind.get("em_level", 0) == 0
+    assert _em_rows(_stored(engine, loaded)) == []
+
+
+def test_an_open_suggestion_found_again_shows_the_facts_as_documented_now(
+    engine, loaded, tmp_path
+) -> None:
     record.suggest(engine, loaded, BILLING, DAY)
-    assert [r[0] for r in _em_rows(_stored(engine, loaded))] == ["CLM1005"]
+    before = _stored(engine, loaded).set_index("claim_id").loc["CLM1008"]
+    assert before["support"].startswith("mdm_level=high; total_time_minutes=40")
+    # The MDM is corrected to moderate: 40 minutes still support 99215, by time alone.
+    notes = (GOOD / "encounters.csv").read_text()
+    notes = notes.replace("CLM1008,established,40,high", "CLM1008,established,40,moderate")
+    (tmp_path / "encounters.csv").write_text(notes)
+    imports.import_file(engine, loaded, "encounters", tmp_path / "encounters.csv", OWNER)
+    run = record.suggest(engine, loaded, BILLING, DAY)
+    assert (run.recorded, run.withdrawn) == (0, 0)
+    after = _stored(engine, loaded).set_index("claim_id").loc["CLM1008"]
+    assert after["suggestion_id"] == before["suggestion_id"] and after["status"] == "open"
+    assert after["support"] == "total_time_minutes=40 (at least 40 for 99215)"
+
+
+def test_a_run_as_of_an_earlier_day_leaves_later_services_alone(engine, loaded) -> None:
+    record.suggest(engine, loaded, BILLING, DAY)
+    # CLM1005 (2025-03-20) and CLM1008 (2025-06-18) are after 2025-03-01.
+    run = record.suggest(engine, loaded, BILLING, dt.date(2025, 3, 1))
+    assert run.withdrawn == 0
+    assert {r[-1] for r in _em_rows(_stored(engine, loaded))} == {"open"}
+
+
+def test_one_batch_cannot_decide_a_suggestion_twice(engine, loaded) -> None:
+    record.suggest(engine, loaded, BILLING, DAY)
+    sid = int(_stored(engine, loaded)["suggestion_id"].iloc[0])
+    entries = store.count_rows(engine, tables.audit_log, loaded)
+    twice = pd.DataFrame({"suggestion_id": [sid, sid], "disposition": ["accept", "reject"],
+                          "reason": ["yes", "no"]})  # fmt: skip
+    with pytest.raises(errors.SuggestionDecided):
+        record.decide_many(engine, loaded, twice, CLINICIAN)
+    assert set(_stored(engine, loaded)["status"]) == {"open"}
+    assert store.count_rows(engine, tables.audit_log, loaded) == entries
