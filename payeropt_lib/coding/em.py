@@ -167,15 +167,19 @@ def _prolonged(
     by_top_time = (by_time == 4) & (by_time >= mdm)
     due = np.where(by_top_time, np.floor((np.nan_to_num(minutes) - base) / 15), 0)
     due = np.maximum(due, 0).astype("int64")
+    # The add-on time billed on the claim, whichever code (Medicare takes G2212, others
+    # 99417): a claim billed the other payer's code is suggested the right one.
     extra = lines[lines["procedure_code"].isin(PROLONGED_CODES)]
-    billed = extra.groupby(["claim_id", "procedure_code"], as_index=False).agg(
-        have=("units", "sum"), at=("line_number", "min")
+    billed = (
+        extra.sort_values(["claim_id", "line_number"])
+        .groupby("claim_id", as_index=False)
+        .agg(have=("units", "sum"), at=("line_number", "min"), billed=("procedure_code", "first"))
     )
-    found = pd.DataFrame({"claim_id": seen["claim_id"], "procedure_code": code}).merge(
-        billed, how="left", on=["claim_id", "procedure_code"]
-    )
+    found = pd.DataFrame({"claim_id": seen["claim_id"]}).merge(billed, how="left", on="claim_id")
     have = found["have"].fillna(0).to_numpy("int64")
     line = found["at"].fillna(seen["line_number"]).to_numpy("int64")
+    billed_code = found["billed"].fillna("").to_numpy(object)
+    wrong_code = (have > 0) & (billed_code != code)
     documented = ~np.isnan(minutes)
     fact = (
         "total_time_minutes=" + pd.Series(np.nan_to_num(minutes)).astype("int64").astype(str)
@@ -187,11 +191,11 @@ def _prolonged(
             "claim_id": seen["claim_id"].to_numpy(),
             "line_number": line,
             "kind": KIND,
-            "original_code": np.where(have > 0, code, ""),
+            "original_code": np.where(have > 0, billed_code, ""),
             "suggested_code": np.where(due > 0, code, ""),
             "units": due,
-            "direction": np.where(due > have, "up", "down"),
+            "direction": np.select([due > have, due < have], ["up", "down"], "none"),
             "support": fact.to_numpy(object),
             "is_compliant": True,
         }
-    )[documented & (due != have)]
+    )[documented & ((due != have) | wrong_code)]

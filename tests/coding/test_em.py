@@ -127,3 +127,22 @@ def test_many_encounters_at_once_equal_one_at_a_time():
         mine = together[together["claim_id"].eq(f"C{i:03d}")]
         rows = list(zip(mine["suggested_code"], mine["units"], mine["direction"], strict=True))
         assert rows == CASES[case][-1], case
+
+
+def test_the_other_payers_prolonged_code_is_replaced_by_the_right_one() -> None:
+    """Medicare pays G2212, not 99417: a Medicare claim billed 99417 x 2 for 99 minutes
+    of an established visit (G2212 from 69: (99 - 54) // 15 = 3 units) is suggested G2212
+    x 3 in its place, up; billed x 3, the same units: the code alone changes (none)."""
+    encounters = pd.DataFrame(
+        {"claim_id": ["M1", "M2"], "encounter_type": "established",
+         "total_time_minutes": [99, 99], "mdm_level": [None, None]}
+    )  # fmt: skip
+    lines = pd.DataFrame(
+        {"claim_id": ["M1", "M1", "M2", "M2"], "line_number": [1, 2, 1, 2],
+         "procedure_code": ["99215", "99417", "99215", "99417"], "units": [1, 2, 1, 3],
+         "payer_class": "MEDICARE"}
+    )  # fmt: skip
+    found = em.em_suggestions(encounters, lines)
+    rows = found[["claim_id", "line_number", "original_code", "suggested_code", "units",
+                  "direction"]].values.tolist()  # fmt: skip
+    assert rows == [["M1", 2, "99417", "G2212", 3, "up"], ["M2", 2, "99417", "G2212", 3, "none"]]
