@@ -16,6 +16,11 @@ as they were):
   (NCCI pair 96372/90471) mostly documents an unusual, non-overlapping service (add XU);
   a trigger-point injection billed with 59 sometimes documents that it was not distinct
   (remove the 59).
+
+``record_demo_coding`` then runs ``payeropt suggest`` as of a month before DEMO_AS_OF and
+on it, and the clinicians decide: all of the first run's suggestions but a tenth of the
+slow clinician's (``SLOW``: the stale alert), a third of the second's; one orthopedist
+(``EAGER``) accepts nearly everything (the acceptance alert).
 """
 
 from __future__ import annotations
@@ -120,7 +125,9 @@ def _modifier_facts(c, ln, minor: frozenset[str], draw: np.ndarray) -> dict[str,
 # ----------------------------------------------------------------- the suggestions, decided
 
 FIRST_RUN = dt.date(2026, 10, 1)  # a month before DEMO_AS_OF: its open ones are stale by then
-DECIDED_SHARE = {FIRST_RUN: 0.97, DEMO_AS_OF: 0.3}  # of each run's suggestions
+DECIDED_SHARE = {FIRST_RUN: 1.0, DEMO_AS_OF: 0.3}  # of each run's suggestions
+SLOW = PCP_NPIS[2]  # leaves some suggestions undecided for weeks: the stale alert
+SLOW_SHARE = 0.9  # of the first run's, by the slow clinician
 ACCEPTS = {"up": 0.6, "down": 0.45, "none": 0.7}  # a clinician's acceptance by direction
 EAGER = ORTHO_NPIS[0]  # accepts nearly everything: the acceptance-rate alert
 EAGER_ACCEPTS = 0.93
@@ -149,6 +156,8 @@ def record_demo_coding(
     rng = np.random.default_rng([seed, 141])
     decide_draw, accept_draw = rng.random(len(found)), rng.random(len(found))
     share = found["created_at"].str[:10].map({d.isoformat(): s for d, s in DECIDED_SHARE.items()})
+    first = found["created_at"].str.startswith(FIRST_RUN.isoformat())
+    share = share.where(~(first & found["rendering_npi"].eq(SLOW)), SLOW_SHARE)
     accepts = (
         found["direction"].map(ACCEPTS).where(found["rendering_npi"].ne(EAGER), EAGER_ACCEPTS)
     )
