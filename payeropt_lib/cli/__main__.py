@@ -2,4 +2,5 @@
 
 from payeropt_lib.cli import main
 
-main()
+if __name__ == "__main__":  # importing the module (tests import every one) runs nothing
+    main()
