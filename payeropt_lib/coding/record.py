@@ -186,6 +186,7 @@ class _Kept:
     refreshed: list[str]
     withdrawn: dict
     reopened: dict
+    closed_at: str  # the column that dates a withdrawal
 
 
 _SUGGESTIONS = _Kept(
@@ -196,10 +197,11 @@ _SUGGESTIONS = _Kept(
     {"decided_by": WITHDRAWN_BY,
      "reason": "the documentation or the billed lines no longer support it"},
     {"decided_at": None, "decided_by": None, "reason": None},
+    "decided_at",
 )  # fmt: skip
 _QUERIES = _Kept(
     tables.coding_queries, "query_id", QUERY_KEY, [*QUERY_COLUMNS, "rendering_npi"],
-    ["candidates", "question"], {}, {"closed_at": None},
+    ["candidates", "question"], {}, {"closed_at": None}, "closed_at",
 )  # fmt: skip
 
 
@@ -240,9 +242,8 @@ def _bring(
         seen["_merge"].eq("left_only") & seen["status"].eq("open")
         & (seen["date_of_service"] <= pd.Timestamp(as_of))
     ]  # fmt: skip
-    closed_at = "decided_at" if kept is _SUGGESTIONS else "closed_at"
     _update(conn, org_id, kept, gone, "open",
-            {**kept.withdrawn, "status": "withdrawn", closed_at: now})  # fmt: skip
+            {**kept.withdrawn, "status": "withdrawn", kept.closed_at: now})  # fmt: skip
     return len(new), len(again), len(gone)
 
 
