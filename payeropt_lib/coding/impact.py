@@ -19,8 +19,8 @@ accepting it was worth), and **as suggested**:
 A line whose code changes is charged the practice's highest charge per unit for its code
 (``charge_master``, over every charge on file), so the contract's lesser-of-charges
 applies as it would on the claim; a code the practice never charged is not capped. No
-contract rate for the line as billed or as suggested: NA, never a guess. Money is int64
-cents.
+contract rate for the line as billed or as suggested, or the line no longer on file: NA,
+never a guess. Money is int64 cents.
 
 Not known after a rebill: the prolonged-time units billed before the practice applied a
 suggestion (the suggestion keeps the units it suggests, not the ones it replaced); such a
@@ -86,7 +86,8 @@ def payment_impact(
     gain = _totals(after, contracts, fee_schedules, medicare_fees)
     loss = _totals(before, contracts, fee_schedules, medicare_fees)
     impact = gain.sub(loss, fill_value=0).reindex(priced, fill_value=0).astype("Int64")
-    out.iloc[priced] = impact.where(known.reindex(priced, fill_value=True).to_numpy())
+    # A suggestion whose line is no longer on file changes nothing found: not known.
+    out.iloc[priced] = impact.where(known.reindex(priced, fill_value=False).to_numpy())
     return out
 
 
@@ -116,9 +117,8 @@ def _split(code: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _is_prolonged(s: pd.DataFrame) -> pd.Series:
-    return _split(s["original_code"])[0].isin(PROLONGED_CODES) | _split(s["suggested_code"])[
-        0
-    ].isin(PROLONGED_CODES)
+    original, suggested = _split(s["original_code"])[0], _split(s["suggested_code"])[0]
+    return original.isin(PROLONGED_CODES) | suggested.isin(PROLONGED_CODES)
 
 
 def _recoded(claims: pd.DataFrame, s: pd.DataFrame, column: str, master: pd.Series):  # noqa: ANN202

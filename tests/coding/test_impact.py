@@ -130,10 +130,12 @@ def test_prolonged_time_billed_on_two_lines_is_replaced_whole() -> None:
 
 
 def test_no_rate_as_billed_is_not_known_either() -> None:
-    # No 99215 fee: a downcode from it is not known, never a gain of the 99214 fee.
+    # No 99215 fee: a downcode from it is not known, never a gain of the 99214 fee. A
+    # suggestion whose line is gone from the claim (line 2 of a one-line claim): not known.
     high = _charges(("H1", 1, "99215", "", 1, 30_000))
     down = _suggestion("H1", 1, "em_level", "99215", "99214", "down")
-    assert _impact(high, down) == [None]
+    gone = _suggestion("H1", 2, "em_level", "99213", "99214", "up")
+    assert _impact(high, down, gone) == [None, None]
 
 
 def test_no_rate_for_the_changed_line_is_not_known_and_a_diagnosis_is_worth_nothing() -> None:
