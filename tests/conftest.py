@@ -173,6 +173,14 @@ def loaded(request, engine, org):
     return org
 
 
+def empty_cms_library(engine) -> None:  # noqa: ANN001 - an Engine
+    """Remove every CMS fee library release (shared by the practices of a database, and
+    the backends' databases by the tests of a worker)."""
+    with engine.begin() as conn:
+        for table in (tables.cms_pfs_rvus, tables.cms_pfs_gpcis, tables.cms_pfs_releases):
+            conn.execute(table.delete())
+
+
 def require_shared() -> Path:
     """The public sample files beside the repository (always there in CI)."""
     if not SHARED.exists():

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from payeropt_lib import store
 from payeropt_lib.store import tables, trail
-from tests.conftest import BAD, GOOD, OWNER
+from tests.conftest import BAD, GOOD, OWNER, SHARED, empty_cms_library
 from tests.remittances.x835 import (
     ACME,
     FEB_99213_UNDERPAID,
@@ -34,6 +34,7 @@ from tests.rules.test_repository import FILING, MRI
 from tests.test_cli import VERBS, payeropt
 
 NCCI = GOOD.parent / "rules" / "ncci" / "MCR_MUE_PractitionerServices.csv"
+PUBLISHED = "cms/published/PFTX25A_04412_09_first100.txt"
 
 A_RULE = MRI  # the rule that gets a second version (approved) and a third (rejected)
 FIRST_RULES = len([MRI, FILING])
@@ -230,6 +231,16 @@ STEPS: list[Step] = [
     refused(("rules", "list"), _org(), "rules.view", "analyst"),
     refused(("rules", "diff"), _org(), "rules.view", "analyst"),
     Step(("db", "upgrade"), lambda p: []),
+    # --- CMS's fee library, shared by every practice: its entries go to the system trail
+    Step(("import", "cms-pfs"), lambda p: [str(p.files / "rvu25d"), "--year", "2025",
+                                           "--release", "D"],
+         ("import.cms-pfs",), role="analyst", trail="_system"),
+    Step(("import", "cms-pfs"), lambda p: [str(p.files / "rvu25d"), "--year", "2025",
+                                           "--release", "D"], role="analyst", trail="_system"),
+    refused(("import", "cms-pfs"), lambda p: [str(p.files / "rvu25d"), "--year", "2025"],
+            "import.cms-pfs", "clinician", trail="_system"),
+    Step(("cms-pfs", "verify"), lambda p: [str(SHARED / PUBLISHED)], role="clinician",
+         trail="_system"),
 ]  # fmt: skip
 
 # Verbs this test does not run, and why.
@@ -265,6 +276,9 @@ def _files(folder: Path) -> Path:
     """The practice's files the steps read beyond tests/data/good."""
     era = folder / "era"
     era.mkdir(parents=True)
+    (folder / "rvu25d").mkdir()
+    for name in ("PPRRVU2025_Oct.txt", "GPCI2025.txt"):
+        shutil.copy(SHARED / "cms" / name, folder / "rvu25d" / name)
     (era / "a.835").write_bytes(
         era835(ACME, [clp("CLM1002", [FEB_99213_UNDERPAID])], trace="EFT71",
                isa_control="000000711")
@@ -309,6 +323,7 @@ def test_each_verb_writes_one_entry_per_change_and_per_refusal(db_url, tmp_path,
     monkeypatch.setattr(pages, "PAGES", pages.PAGES[:1])
     org = "trail" + tmp_path.name[-6:].replace("_", "").lower()
     practice = Practice(db_url, org, _files(tmp_path / "files"))
+    empty_cms_library(store.engine_for(db_url))  # the step imports its release anew
     for n, step in enumerate(STEPS, 1):
         where = org if step.trail == "org" else tables.SYSTEM_ORG
         before = _trail(db_url, where)

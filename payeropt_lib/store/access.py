@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # The pre-visit checklist: appointment ids and what to have ready, no patient or money.
     "rules.checklist": ("owner", "billing_manager", "practice_manager", "clinician"),
     "import.medicare-fees": ("owner", "billing_manager", "analyst"),
+    # CMS's fee library, shared by every practice (reference data, no patient or claim).
+    "import.cms-pfs": ("owner", "billing_manager", "analyst"),
+    "cms_pfs.verify": EVERYONE,
     "import.charges": OFFICE,
     "import.transactions": OFFICE,
     "import.appointments": OFFICE,
@@ -86,6 +89,8 @@ NO_OPT_IN_NEEDED = frozenset(
         "audit.verify",
         "audit.anchor",
         "demo",
+        "import.cms-pfs",  # shared reference data: no practice to opt in
+        "cms_pfs.verify",
     }
 )
 
@@ -142,6 +147,17 @@ def unknown_org(conn: Connection, org_id: str) -> UnknownOrg:
     ).scalars()
     close = difflib.get_close_matches(org_id, list(known), n=1, cutoff=0.8)
     return UnknownOrg(org_id, close[0] if close else "")
+
+
+def authorize_shared(engine: Engine, who: Identity, action: str, target: str = "") -> None:
+    """Refuse (and audit the refusal in the system trail) unless ``who``'s role may do
+    ``action`` on data no practice owns (CMS's fee library): the role alone decides."""
+    allowed = PERMISSIONS[action]
+    if who.role not in allowed:
+        refusal = PermissionDenied(who.role, action, allowed)
+        details = {"reason": str(refusal), "error": type(refusal).__name__}
+        audit_refusal(engine, tables.SYSTEM_ORG, who, action, target, details)
+        raise refusal
 
 
 def audit_action(

@@ -342,11 +342,12 @@ def _copy_pg(conn: Connection, name: str, shape: Table, frame: pd.DataFrame) -> 
 def read_frame(
     conn: Connection | Engine,
     table: Table,
-    org_id: str,
+    org_id: str | None,
     columns: Iterable[str] | None = None,
     where: Iterable = (),
 ) -> pd.DataFrame:
-    """Rows of one org as a typed frame.
+    """Rows of one org as a typed frame (``org_id`` None: a shared reference table, which
+    has no org; a practice's table always needs its org).
 
     Types: Date → ``datetime64[ns]``; BIGINT/INTEGER → ``int64`` (``Int64`` when nullable);
     Boolean → ``bool``; text → ``str`` ('' stays '', NULL becomes NA). ``*_cents`` columns
@@ -422,7 +423,11 @@ def read_pairs(
 
 
 def _read(
-    conn: Connection, table: Table, org_id: str, columns: Iterable[str] | None = None, where=()
+    conn: Connection,
+    table: Table,
+    org_id: str | None,
+    columns: Iterable[str] | None = None,
+    where=(),
 ) -> pd.DataFrame:
     """The typed frame of ``read_frame``, converted a whole column at a time.
 
@@ -432,7 +437,15 @@ def _read(
     backends against SQLAlchemy's own result rows.
     """
     cols = [table.c[c] for c in columns] if columns else list(table.c)
-    stmt = select(*cols).where(table.c.org_id == org_id, *where)
+    # A practice's table is read for one practice, always; only the shared reference
+    # tables (no org_id: CMS's fee library) are read without one.
+    if "org_id" in table.c:
+        if org_id is None:
+            raise ValueError(f"{table.name} holds practices' rows: name the practice")
+        where = (table.c.org_id == org_id, *where)
+    elif org_id is not None:
+        raise ValueError(f"{table.name} is shared reference data: it has no practice")
+    stmt = select(*cols).where(*where)
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     if compiled.positional:

@@ -1,7 +1,8 @@
 """Table definitions (SQLAlchemy Core). Alembic migrations are written from these.
 
 Conventions:
-- every table has ``org_id``; one org's rows never join another's;
+- every table of a practice has ``org_id``; one org's rows never join another's (the CMS
+  fee library alone has none: CMS's data belongs to no practice and serves them all);
 - money is integer cents (``*_cents`` BIGINT); percents are exact integers ``*_x1000``
   (125 % = 125000), so SQLite and PostgreSQL hold the same exact values;
 - optional key parts (product_line, modifier) are '' when blank so they can sit in a
@@ -304,6 +305,61 @@ audit_log = _practice_table(
     PrimaryKeyConstraint("org_id", "seq"),
     Index("ix_audit_log_org_patient", "org_id", "patient_id"),
     Index("ix_audit_log_org_at", "org_id", "at"),
+)
+
+# --- CMS fee library (issue 15; data/reference/README.md) --------------------------------
+# CMS's Physician Fee Schedule releases, shared by every practice (no org_id: what CMS
+# publishes belongs to no practice). A release is in force from its effective date until
+# the next release's, so a later release corrects an earlier one from its date only.
+cms_pfs_releases = Table(
+    "cms_pfs_releases",
+    metadata,
+    Column("release_id", Integer, primary_key=True, autoincrement=True),
+    Column("year", Integer, nullable=False),
+    Column("release", String(1), nullable=False),  # A, B, C, D (CMS's RVUyyX)
+    Column("effective_from", Date, nullable=False),
+    Column("conv_factor_x10000", BigInteger, nullable=False),
+    Column("cf_source", String(16), nullable=False),  # rvu_file | given (--cf)
+    Column("files", Text, nullable=False),  # canonical JSON: name -> SHA-256
+    Column("sha256", String(64), nullable=False),  # of the files, year, release, CF, date
+    Column("imported_at", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    UniqueConstraint("year", "release", name="uq_cms_pfs_releases_year_release"),
+)
+
+cms_pfs_rvus = Table(
+    "cms_pfs_rvus",
+    metadata,
+    Column("release_id", Integer, ForeignKey("cms_pfs_releases.release_id"), nullable=False),
+    Column("procedure_code", String(5), nullable=False),
+    Column("modifier", String(2), nullable=False),
+    Column("status_code", String(1), nullable=False),
+    Column("work_rvu_x100", BigInteger, nullable=False),
+    Column("nonfac_pe_rvu_x100", BigInteger, nullable=False),
+    Column("fac_pe_rvu_x100", BigInteger, nullable=False),
+    Column("mp_rvu_x100", BigInteger, nullable=False),
+    Column("nonfac_na", Boolean, nullable=False),
+    Column("pctc_ind", String(1)),
+    Column("glob_days", String(3)),
+    Column("mult_proc", String(1)),
+    Column("bilat_surg", String(1)),
+    Column("asst_surg", String(1)),
+    Column("co_surg", String(1)),
+    Column("endo_base", String(5)),
+    PrimaryKeyConstraint("release_id", "procedure_code", "modifier"),
+)
+
+cms_pfs_gpcis = Table(
+    "cms_pfs_gpcis",
+    metadata,
+    Column("release_id", Integer, ForeignKey("cms_pfs_releases.release_id"), nullable=False),
+    Column("locality", String(8), nullable=False),  # MAC-locality, e.g. 04412-11
+    Column("state", String(2)),
+    Column("locality_name", String(200)),
+    Column("pw_gpci_x1000", BigInteger, nullable=False),
+    Column("pe_gpci_x1000", BigInteger, nullable=False),
+    Column("mp_gpci_x1000", BigInteger, nullable=False),
+    PrimaryKeyConstraint("release_id", "locality"),
 )
 
 # --- coding suggestions (issue 14, docs/coding.md) ---------------------------------------

@@ -1,0 +1,235 @@
+"""The CMS fee library (issue 15, item 1, begun): CMS's Physician Fee Schedule releases as
+CMS publishes them, kept with the dates they are in force, shared by every practice.
+
+``import_release`` reads one release's files from a folder (the PPRRVU relative value file,
+CSV or fixed-width, and the GPCI file, CSV or TXT; ``medicare`` reads both layouts) and
+stores its RVUs, GPCIs and conversion factor in one transaction, audited in the system
+trail (reference data concerns no practice):
+- a release is ``YYYY`` and a letter (CMS's ``RVUyyA`` .. ``D``), in force from its
+  effective date (January, April, July, October 1st by letter; ``effective_from`` when CMS
+  made it another day, as the 2024 B release from 9 March) until the next release's;
+- the conversion factor is the RVU file's, or ``cf`` where CMS changed it by law and the
+  file does not say so;
+- a folder with the same file twice in both layouts (PPRRVU CSV and TXT) is read both
+  ways and refused if they differ: CMS publishes both, and they must agree;
+- the same files again change nothing ("already imported"); other files for a release
+  already on file are refused (a correction is the next release letter);
+- anything unreadable refuses the release whole, naming the file.
+
+``amounts(engine, locality)`` gives the ``medicare_fees`` rows of a locality for every
+release on file (``medicare.fee_schedule_amounts`` per release); ``releases`` lists them;
+``verify_published`` holds CMS's own published payment amounts against the library
+(``published``: the oracle). Still to come (issue 15): the county list and anesthesia
+conversion factors, pricing from the library where medicare_fees.csv has no row, and
+contracts frozen at a ``medicare_year``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from payeropt_lib import store
+from payeropt_lib.errors import InputFileError
+from payeropt_lib.store import access, tables
+from payeropt_lib.store.access import Identity
+
+from . import medicare, published
+
+RELEASE_MONTH = {"A": 1, "B": 4, "C": 7, "D": 10}
+RVU_COLUMNS = [c for c in medicare.PPRRVU_COLUMNS if c != "conv_factor_x10000"]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What one ``import cms-pfs`` did."""
+
+    year: int
+    release: str
+    effective_from: dt.date
+    conv_factor_x10000: int
+    codes: int
+    localities: int
+    already: bool
+
+    def summary(self) -> str:
+        cf = f"{self.conv_factor_x10000 // 10000}.{self.conv_factor_x10000 % 10000:04d}"
+        if self.already:
+            return f"CMS PFS {self.year} {self.release}: already imported (nothing changed)"
+        return (
+            f"CMS PFS {self.year} {self.release}: {self.codes} code rows, {self.localities} "
+            f"localities, conversion factor {cf}, in force from {self.effective_from}"
+        )
+
+
+def _files(folder: Path, prefix: str) -> list[Path]:
+    found = sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and p.name.upper().startswith(prefix)
+        and p.suffix.lower() in (".csv", ".txt")
+    )  # fmt: skip
+    if not found:
+        raise InputFileError(folder.name, None, "folder", f"no {prefix}*.csv or .txt file in it")
+    return found
+
+
+def _read_agreeing(paths: list[Path], read, key: list[str]) -> pd.DataFrame:  # noqa: ANN001
+    """Each file read; all must agree (CMS's CSV and TXT of one release)."""
+    frames = []
+    for path in paths:
+        try:
+            frames.append(read(path).sort_values(key, ignore_index=True))
+        except (ValueError, KeyError) as err:
+            raise InputFileError(path.name, None, "file", str(err)) from None
+    for path, frame in zip(paths[1:], frames[1:], strict=True):
+        if not frame.equals(frames[0]):
+            raise InputFileError(
+                path.name, None, "file", f"does not agree with {paths[0].name} (same release)"
+            )
+    return frames[0]
+
+
+def import_release(
+    engine: Engine,
+    folder: Path | str,
+    year: int,
+    release: str,
+    who: Identity,
+    *,
+    cf_x10000: int | None = None,
+    effective_from: dt.date | None = None,
+) -> Imported:
+    """Store one CMS PFS release from ``folder`` (module docstring)."""
+    access.authorize_shared(engine, who, "import.cms-pfs", target=f"CMS PFS {year} {release}")
+    folder = Path(folder)
+    if release not in RELEASE_MONTH:
+        raise InputFileError(folder.name, None, "--release", "must be A, B, C or D")
+    start = effective_from or dt.date(year, RELEASE_MONTH[release], 1)
+    rvu_paths, gpci_paths = _files(folder, "PPRRVU"), _files(folder, "GPCI")
+    rvus = _read_agreeing(rvu_paths, medicare.read_pprrvu, ["procedure_code", "modifier"])
+    gpcis = _read_agreeing(gpci_paths, medicare.read_gpci, ["locality"])
+    given = cf_x10000 is not None
+    cf = cf_x10000 if given else _file_cf(rvus, rvu_paths[0].name)
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in rvu_paths + gpci_paths}
+    identity = json.dumps(
+        {"files": files, "year": year, "release": release, "cf": cf, "from": start.isoformat()},
+        sort_keys=True,
+    )
+    digest = hashlib.sha256(identity.encode()).hexdigest()
+    outcome = Imported(year, release, start, cf, len(rvus), len(gpcis), already=False)
+    r = tables.cms_pfs_releases
+    with store.writing(engine, tables.SYSTEM_ORG) as conn:
+        on_file = conn.execute(
+            select(r.c.sha256).where(r.c.year == year, r.c.release == release)
+        ).scalar_one_or_none()
+        if on_file == digest:
+            return Imported(**{**outcome.__dict__, "already": True})
+        if on_file is not None:
+            raise InputFileError(
+                folder.name, None, "--release",
+                f"CMS PFS {year} {release} is already on file from other files; a "
+                "correction is CMS's next release",
+            )  # fmt: skip
+        release_id = store.reserve_ids(conn, r, "release_id", 1)[0]
+        store.insert_rows(conn, r, pd.DataFrame([{
+            "release_id": release_id, "year": year, "release": release,
+            "effective_from": pd.Timestamp(start), "conv_factor_x10000": cf,
+            "cf_source": "given" if given else "rvu_file",
+            "files": json.dumps(files, sort_keys=True),
+            "sha256": digest, "imported_at": store.audit.utc_now(), "actor": who.actor,
+        }]))  # fmt: skip
+        store.bulk_insert(
+            conn, tables.cms_pfs_rvus, rvus[RVU_COLUMNS].assign(release_id=release_id)
+        )
+        store.bulk_insert(conn, tables.cms_pfs_gpcis, gpcis.assign(release_id=release_id))
+        access.audit_action(
+            conn, tables.SYSTEM_ORG, who, "import.cms-pfs", f"CMS PFS {year} {release}",
+            details={"files": files, "conv_factor_x10000": cf, "effective_from": start.isoformat(),
+                     "codes": len(rvus), "localities": len(gpcis)},
+        )  # fmt: skip
+    return outcome
+
+
+def _file_cf(rvus: pd.DataFrame, name: str) -> int:
+    """The RVU file's conversion factor: the one value its priced rows carry."""
+    values = set(rvus.loc[rvus["conv_factor_x10000"] > 0, "conv_factor_x10000"].tolist())
+    if len(values) != 1:
+        raise InputFileError(
+            name, None, "CONV FACTOR", f"{len(values)} conversion factors; give one with --cf"
+        )
+    return int(values.pop())
+
+
+def releases(engine: Engine) -> pd.DataFrame:
+    """The releases on file, oldest first, each with ``effective_to`` (the next one's
+    effective date; NaT = in force)."""
+    frame = store.read_frame(engine, tables.cms_pfs_releases, None)
+    frame = frame.sort_values("effective_from", ignore_index=True)
+    frame["effective_to"] = frame["effective_from"].shift(-1)
+    return frame
+
+
+def amounts(engine: Engine, locality: str) -> pd.DataFrame:
+    """The ``medicare_fees`` rows (``medicare.fee_schedule_amounts``) of ``locality`` for
+    every release on file, each over the dates it is in force."""
+    on_file = releases(engine)
+    parts = []
+    with engine.connect() as conn:
+        for row in on_file.itertuples(index=False):  # a release each: a few a year
+            rvus, gpcis = _release_frames(conn, int(row.release_id))
+            end = None if pd.isna(row.effective_to) else row.effective_to
+            parts.append(
+                medicare.fee_schedule_amounts(
+                    rvus, gpcis, locality, row.conv_factor_x10000, row.effective_from, end
+                ).assign(release=f"{row.year}{row.release}")
+            )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _release_frames(conn, release_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
+    rvus = store.read_frame(
+        conn, tables.cms_pfs_rvus, None, where=[tables.cms_pfs_rvus.c.release_id == release_id]
+    )
+    gpcis = store.read_frame(
+        conn, tables.cms_pfs_gpcis, None, where=[tables.cms_pfs_gpcis.c.release_id == release_id]
+    )
+    return rvus, gpcis
+
+
+def verify_published(engine: Engine, paths: list[Path], who: Identity) -> pd.DataFrame:
+    """``payeropt cms-pfs verify``: each of CMS's published payment files
+    (``published.read_published``) against the library's latest release of the file's
+    year; every line that differs (``published.DIFFERENCE_COLUMNS``), with its reason. A
+    year with no release on file refuses the file, naming it."""
+    access.authorize_shared(engine, who, "cms_pfs.verify", target="published amounts")
+    on_file = releases(engine)
+    found = []
+    with engine.connect() as conn:
+        for path in paths:
+            lines = published.read_published(path)
+            year = int(lines["year"].iloc[0]) if len(lines) else None
+            ours = on_file[on_file["year"].eq(year)]
+            if ours.empty:
+                raise InputFileError(
+                    Path(path).name, 1, "year", f"no CMS PFS release of {year} in the library"
+                )
+            latest = ours.iloc[-1]
+            rvus, gpcis = _release_frames(conn, int(latest["release_id"]))
+            found.append(
+                published.verify(
+                    lines,
+                    rvus,
+                    gpcis,
+                    int(latest["conv_factor_x10000"]),
+                    f"RVU{year % 100:02d}{latest['release']}",
+                )  # fmt: skip
+            )
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(
+        columns=published.DIFFERENCE_COLUMNS
+    )  # fmt: skip

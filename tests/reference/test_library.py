@@ -1,0 +1,89 @@
+"""The CMS fee library on a real store (SQLite and PostgreSQL): a release imported from
+CMS's own files, kept with its dates, idempotent, refused whole, and CMS's published
+amounts held against it (``payeropt cms-pfs verify``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from payeropt_lib import errors, store
+from payeropt_lib.reference import library, published
+from payeropt_lib.store import tables
+from payeropt_lib.store.access import Identity
+from tests.conftest import empty_cms_library, require_shared
+
+ANALYST = Identity("ana", "analyst")
+SAMPLE = "cms/published/PFTX25A_04412_09_first100.txt"
+
+
+def _release(tmp_path: Path, *names: str) -> Path:
+    """A folder holding the named files of shared/data/cms (one CMS release)."""
+    folder = tmp_path / "rvu25d"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(require_shared() / "cms" / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def fresh(engine):
+    """The engine with the library empty before and after (it is shared by every
+    practice of a database, and the backends' databases by the tests of a worker)."""
+    empty_cms_library(engine)
+    yield engine
+    empty_cms_library(engine)
+
+
+@pytest.mark.slow
+def test_a_release_is_stored_once_and_verified_against_cms(fresh, tmp_path) -> None:
+    # CSV and TXT of the same release: read both, and they agree.
+    folder = _release(tmp_path, "PPRRVU2025_Oct.csv", "PPRRVU2025_Oct.txt", "GPCI2025.txt")
+    done = library.import_release(fresh, folder, 2025, "D", ANALYST)
+    assert (done.codes, done.localities, done.conv_factor_x10000) == (19090, 109, 323465)
+    assert done.effective_from == dt.date(2025, 10, 1) and not done.already
+    again = library.import_release(fresh, folder, 2025, "D", ANALYST)
+    assert again.already
+    assert store.count_rows(fresh, tables.cms_pfs_releases) == 1
+    # The published January amounts against the October release: 98 of 100 to the cent,
+    # two named revisions (tests/reference/test_published.py has the arithmetic).
+    differs = library.verify_published(fresh, [require_shared() / SAMPLE], ANALYST)
+    assert list(differs.columns) == published.DIFFERENCE_COLUMNS
+    assert differs["procedure_code"].tolist() == ["0446T", "0448T"]
+    assert differs["reason"].str.contains("RVU25D").all()
+    # The locality's amounts from the library equal the committed reference file's 2025
+    # rows (built from the same files by reference.medicare).
+    fees = library.amounts(fresh, "04412-11")
+    row = fees[fees["procedure_code"].eq("99213") & fees["modifier"].eq("")].iloc[0]
+    assert (row["non_facility_cents"], row["facility_cents"]) == (8932, 6392)
+    assert row["release"] == "2025D" and row["effective_from"] == dt.datetime(2025, 10, 1)
+
+
+def test_a_release_that_cannot_be_read_stores_nothing(fresh, tmp_path) -> None:
+    folder = _release(tmp_path, "GPCI2025.txt")
+    with pytest.raises(errors.InputFileError) as caught:
+        library.import_release(fresh, folder, 2025, "D", ANALYST)
+    assert "PPRRVU" in str(caught.value)
+    (folder / "PPRRVU2025.csv").write_text("not a relative value file\n")
+    with pytest.raises(errors.InputFileError) as caught:
+        library.import_release(fresh, folder, 2025, "D", ANALYST)
+    assert caught.value.file == "PPRRVU2025.csv"
+    assert store.count_rows(fresh, tables.cms_pfs_releases) == 0
+    assert store.count_rows(fresh, tables.cms_pfs_rvus) == 0
+
+
+def test_the_library_is_for_the_roles_that_may_import_it(fresh, tmp_path) -> None:
+    folder = _release(tmp_path, "GPCI2025.txt")
+    before = store.count_rows(fresh, tables.audit_log, tables.SYSTEM_ORG)
+    with pytest.raises(errors.PermissionDenied):
+        library.import_release(fresh, folder, 2025, "D", Identity("cy", "clinician"))
+    assert store.count_rows(fresh, tables.audit_log, tables.SYSTEM_ORG) == before + 1
+
+
+def test_a_year_the_library_does_not_hold_is_named(fresh) -> None:
+    with pytest.raises(errors.InputFileError) as caught:
+        library.verify_published(fresh, [require_shared() / SAMPLE], ANALYST)
+    assert (caught.value.column, "2025" in caught.value.reason) == ("year", True)
