@@ -8,9 +8,11 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from payeropt_lib import errors, store
+from payeropt_lib.pricing import expected
 from payeropt_lib.reference import library, published
 from payeropt_lib.store import tables
 from payeropt_lib.store.access import Identity
@@ -87,3 +89,49 @@ def test_a_year_the_library_does_not_hold_is_named(fresh) -> None:
     with pytest.raises(errors.InputFileError) as caught:
         library.verify_published(fresh, [require_shared() / SAMPLE], ANALYST)
     assert (caught.value.column, "2025" in caught.value.reason) == ("year", True)
+
+
+@pytest.mark.slow
+def test_a_line_is_priced_by_the_release_in_force_on_its_date(fresh, tmp_path) -> None:
+    """Two releases of 2024 as CMS made them: A from 1 January at CF 32.7442, and B from
+    9 March (the Consolidated Appropriations Act 2024, not retroactive) at 33.2875. The
+    RVU25D files stand in for both (only the dates and conversion factors matter here).
+    A 99213 office visit in Dallas on 8 and 9 March 2024, priced by the expected-amount
+    engine from the library's rows: work 1.30 x 1.011, PE 1.35 x 1.007 (non-facility),
+    MP 0.10 x 0.877 = 2.76145 (130*1011 + 135*1007 + 10*877 = 276145, exact in 1e-5),
+    x 32.7442 = 90.4218... -> $90.42, and x 33.2875 = 91.9228... -> $91.92 (and x 32.3465
+    = 89.3228... -> $89.32, the committed reference file's 2025 amount)."""
+    folder = _release(tmp_path, "PPRRVU2025_Oct.txt", "GPCI2025.txt")
+    library.import_release(fresh, folder, 2024, "A", ANALYST, cf_x10000=327442)
+    library.import_release(
+        fresh, folder, 2024, "B", ANALYST, cf_x10000=332875, effective_from=dt.date(2024, 3, 9)
+    )
+    fees = library.amounts(fresh, "04412-11")
+    lines = pd.DataFrame(
+        {
+            "line_key": [0, 1], "claim_id": ["C1", "C2"], "payer_id": "MCR",
+            "product_line": "", "procedure_code": "99213", "modifiers": "", "units": 1,
+            "charge_cents": 20_000,
+            "date_of_service": pd.to_datetime(["2024-03-08", "2024-03-09"]),
+            "place_of_service": "11",
+        }
+    )  # fmt: skip
+    contracts = pd.DataFrame(
+        {
+            "payer_id": ["MCR"], "product_line": [""],
+            "effective_from": pd.to_datetime(["2024-01-01"]), "basis": ["medicare_percent"],
+            "medicare_percent_x1000": pd.array([100_000], dtype="Int64"),
+            "medicare_locality": ["04412-11"], "lesser_of_charges": [True],
+            "mppr_percent_x1000": [50_000],
+        }
+    )  # fmt: skip
+    no_fees = pd.DataFrame(
+        {c: pd.Series(dtype=t) for c, t in [
+            ("payer_id", "str"), ("product_line", "str"), ("procedure_code", "str"),
+            ("modifier", "str"), ("effective_from", "datetime64[ns]"),
+            ("effective_to", "datetime64[ns]"), ("allowed_cents", "int64")]}
+    )  # fmt: skip
+    priced = expected.expected_allowed(lines, contracts, no_fees, fees, explain=False)
+    assert priced["expected_cents"].tolist() == [9042, 9192]
+    assert priced["rate_from"].tolist() == [pd.Timestamp("2024-01-01"),
+                                            pd.Timestamp("2024-03-09")]  # fmt: skip
