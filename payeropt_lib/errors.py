@@ -369,6 +369,18 @@ class ReasonRequired(PayeroptError):
     message = "{what} needs --reason (kept in the audit trail)"
 
 
+# --- CMS reference files --------------------------------------------------------------------
+
+
+@_error
+class PublishedFileError(InputFileError):
+    """A CMS published payment file that is not in CMS's layout, or that the library
+    cannot check: read, never imported, so nothing to say of what was stored."""
+
+    def __str__(self) -> str:
+        return one_line(f"{self.file}: {self._where(self.row, self.column)}: {self.reason}")
+
+
 # --- follow-up tasks ----------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.UnknownImportKind: errors.UnknownImportKind("claims", ("contracts", "charges")),
     errors.NoEraFiles: errors.NoEraFiles("remits/march"),
     errors.UnknownSuggestion: errors.UnknownSuggestion("acme", 12),
+    errors.PublishedFileError: errors.PublishedFileError("PFTX25A.TXT", 7, "modifier", "bad"),
     errors.SuggestionDecided: errors.SuggestionDecided(12, "accepted"),
     errors.ReasonRequired: errors.ReasonRequired("rejecting suggestion 12"),
     errors.FilesRefused: errors.FilesRefused(("a.835", "remits/april"), 5),

@@ -39,7 +39,7 @@ def import_cms_pfs_cmd(
         Path, typer.Argument(help="a folder of one release's PPRRVU and GPCI files")
     ],
     year: Annotated[int, typer.Option(help="the fee schedule's year, e.g. 2025")],
-    release: Annotated[str, typer.Option(help="CMS's release letter: A, B, C or D")] = "A",
+    release: Annotated[str, typer.Option(help="CMS's release letter: A, B, C or D")],
     cf: Annotated[
         str | None, typer.Option(help="the conversion factor where CMS changed it by law")
     ] = None,

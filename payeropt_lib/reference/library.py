@@ -29,14 +29,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from payeropt_lib import store
-from payeropt_lib.errors import InputFileError
+from payeropt_lib.errors import InputFileError, PublishedFileError
 from payeropt_lib.store import access, tables
 from payeropt_lib.store.access import Identity
 
@@ -44,6 +45,7 @@ from . import medicare, published
 
 RELEASE_MONTH = {"A": 1, "B": 4, "C": 7, "D": 10}
 RVU_COLUMNS = [c for c in medicare.PPRRVU_COLUMNS if c != "conv_factor_x10000"]
+PUBLISHED_NAME = re.compile(r"^PF[A-Z]{2}\d{2}([A-D])")  # PFTX25A: Texas, 2025, release A
 
 
 @dataclass(frozen=True)
@@ -111,31 +113,42 @@ def import_release(
     if release not in RELEASE_MONTH:
         raise InputFileError(folder.name, None, "--release", "must be A, B, C or D")
     start = effective_from or dt.date(year, RELEASE_MONTH[release], 1)
+    if start.year != year:
+        raise InputFileError(folder.name, None, "--effective-from", f"{start} is not in {year}")
     rvu_paths, gpci_paths = _files(folder, "PPRRVU"), _files(folder, "GPCI")
     rvus = _read_agreeing(rvu_paths, medicare.read_pprrvu, ["procedure_code", "modifier"])
     gpcis = _read_agreeing(gpci_paths, medicare.read_gpci, ["locality"])
+    for frame, key, path in ((rvus, ["procedure_code", "modifier"], rvu_paths[0]),
+                             (gpcis, ["locality"], gpci_paths[0])):  # fmt: skip
+        twice = frame[frame.duplicated(key)]
+        if len(twice):
+            raise InputFileError(
+                path.name, None, key[0], f"{twice.iloc[0][key].tolist()} appears twice"
+            )
     given = cf_x10000 is not None
     cf = cf_x10000 if given else _file_cf(rvus, rvu_paths[0].name)
     files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in rvu_paths + gpci_paths}
+    # The release is what the files hold, whatever their names: their contents' hashes.
     identity = json.dumps(
-        {"files": files, "year": year, "release": release, "cf": cf, "from": start.isoformat()},
+        {"files": sorted(files.values()), "year": year, "release": release, "cf": cf,
+         "from": start.isoformat()},
         sort_keys=True,
-    )
+    )  # fmt: skip
     digest = hashlib.sha256(identity.encode()).hexdigest()
     outcome = Imported(year, release, start, cf, len(rvus), len(gpcis), already=False)
     r = tables.cms_pfs_releases
     with store.writing(engine, tables.SYSTEM_ORG) as conn:
-        on_file = conn.execute(
-            select(r.c.sha256).where(r.c.year == year, r.c.release == release)
-        ).scalar_one_or_none()
-        if on_file == digest:
+        on_file = store.read_frame(conn, r, None, ["year", "release", "effective_from", "sha256"])
+        this = on_file[on_file["year"].eq(year) & on_file["release"].eq(release)]
+        if len(this) and this["sha256"].iloc[0] == digest:
             return Imported(**{**outcome.__dict__, "already": True})
-        if on_file is not None:
+        if len(this):
             raise InputFileError(
                 folder.name, None, "--release",
-                f"CMS PFS {year} {release} is already on file from other files; a "
-                "correction is CMS's next release",
+                f"CMS PFS {year} {release} is already on file, from other files or with "
+                "another conversion factor or date; a correction is CMS's next release",
             )  # fmt: skip
+        _check_order(on_file, year, release, start, folder.name)
         release_id = store.reserve_ids(conn, r, "release_id", 1)[0]
         store.insert_rows(conn, r, pd.DataFrame([{
             "release_id": release_id, "year": year, "release": release,
@@ -154,6 +167,28 @@ def import_release(
                      "codes": len(rvus), "localities": len(gpcis)},
         )  # fmt: skip
     return outcome
+
+
+def _check_order(
+    on_file: pd.DataFrame, year: int, release: str, start: dt.date, name: str
+) -> None:
+    """A release's date must be its own and follow its letter: no two releases from one
+    day, and within a year a later letter is in force later."""
+    day = pd.Timestamp(start)
+    if on_file["effective_from"].eq(day).any():
+        raise InputFileError(name, None, "--effective-from", f"a release is on file from {start}")
+    same_year = on_file[on_file["year"].eq(year)]
+    earlier = same_year["release"] < release
+    late = same_year[earlier & same_year["effective_from"].ge(day)]
+    early = same_year[~earlier & same_year["effective_from"].le(day)]
+    clash = pd.concat([late, early])
+    if len(clash):
+        other = clash.iloc[0]
+        raise InputFileError(
+            name, None, "--effective-from",
+            f"{year} {release} from {start} is out of order with {year} {other['release']} "
+            f"from {other['effective_from'].date()}",
+        )  # fmt: skip
 
 
 def _file_cf(rvus: pd.DataFrame, name: str) -> int:
@@ -213,21 +248,27 @@ def verify_published(engine: Engine, paths: list[Path], who: Identity) -> pd.Dat
     with engine.connect() as conn:
         for path in paths:
             lines = published.read_published(path)
-            year = int(lines["year"].iloc[0]) if len(lines) else None
+            year = int(lines["year"].iloc[0])
             ours = on_file[on_file["year"].eq(year)]
             if ours.empty:
-                raise InputFileError(
+                raise PublishedFileError(
                     Path(path).name, 1, "year", f"no CMS PFS release of {year} in the library"
                 )
-            latest = ours.iloc[-1]
-            rvus, gpcis = _release_frames(conn, int(latest["release_id"]))
+            # The release the file is from (CMS names it PFssyyX), if on file; else the
+            # latest of its year, and then a difference may be a revision between them.
+            named = PUBLISHED_NAME.match(Path(path).name.upper())
+            letter = named.group(1) if named else None
+            same = ours[ours["release"].eq(letter)]
+            chosen = (same if len(same) else ours).iloc[-1]
+            rvus, gpcis = _release_frames(conn, int(chosen["release_id"]))
             found.append(
                 published.verify(
                     lines,
                     rvus,
                     gpcis,
-                    int(latest["conv_factor_x10000"]),
-                    f"RVU{year % 100:02d}{latest['release']}",
+                    int(chosen["conv_factor_x10000"]),
+                    f"RVU{year % 100:02d}{chosen['release']}",
+                    same_release=bool(len(same)),
                 )  # fmt: skip
             )
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame(

@@ -135,3 +135,24 @@ def test_a_line_is_priced_by_the_release_in_force_on_its_date(fresh, tmp_path) -
     assert priced["expected_cents"].tolist() == [9042, 9192]
     assert priced["rate_from"].tolist() == [pd.Timestamp("2024-01-01"),
                                             pd.Timestamp("2024-03-09")]  # fmt: skip
+
+
+def test_releases_keep_their_order_and_are_known_by_their_contents(fresh, tmp_path) -> None:
+    folder = _release(tmp_path, "PPRRVU2025_Oct.txt", "GPCI2025.txt")
+    library.import_release(fresh, folder, 2025, "B", ANALYST)
+    # A later letter in force before an earlier one, a date outside the year, a second
+    # release on the same day: refused, nothing stored.
+    for release, day in (("C", dt.date(2025, 3, 1)), ("C", dt.date(2026, 1, 1)),
+                         ("A", dt.date(2025, 4, 1))):  # fmt: skip
+        with pytest.raises(errors.InputFileError):
+            library.import_release(fresh, folder, 2025, release, ANALYST, effective_from=day)
+    assert store.count_rows(fresh, tables.cms_pfs_releases) == 1
+    # The same contents under other names: the release already on file.
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    shutil.copy(folder / "PPRRVU2025_Oct.txt", renamed / "PPRRVU_B.txt")
+    shutil.copy(folder / "GPCI2025.txt", renamed / "GPCI_B.txt")
+    assert library.import_release(fresh, renamed, 2025, "B", ANALYST).already
+    # Another conversion factor for it: refused, with the reason.
+    with pytest.raises(errors.InputFileError, match="another conversion factor"):
+        library.import_release(fresh, folder, 2025, "B", ANALYST, cf_x10000=330000)

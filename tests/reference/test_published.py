@@ -78,6 +78,12 @@ def test_a_wrong_conversion_factor_differs_everywhere(release) -> None:
         (lambda t: t.replace('"04412"', '"4412"', 1), 1, "carrier"),
         (lambda t: t.replace("\r\r\n", "\n", 1), 1, "line end"),
         (lambda t: t.rstrip("\r\n"), 100, "line end"),
+        (lambda t: t.replace('"A","2"', '"a","2"', 1), 1, "status_code"),
+        (lambda t: t.replace('"2025"', '"2024"', 1), 2, "year"),  # one year per file
+        (lambda t: t + t.split("\n", 1)[0] + "\n", 101, "procedure_code"),  # a line twice
+        (lambda t: t + '"TRL- CPT ONLY"\r\r\n' + t.split("\n", 1)[0] + "\n", 102, "record"),
+        (lambda t: t.replace('"0446T"', '"0446\u00e9"', 1), None, "file"),  # not ASCII
+        (lambda t: "", None, "file"),
     ],
 )
 def test_a_file_not_in_cms_layout_is_refused_naming_line_and_field(
@@ -85,7 +91,7 @@ def test_a_file_not_in_cms_layout_is_refused_naming_line_and_field(
 ) -> None:
     text = (require_shared() / SAMPLE).read_bytes().decode("ascii")
     bad = tmp_path / "PFTX25A.TXT"
-    bad.write_bytes(change(text).encode("ascii"))
+    bad.write_bytes(change(text).encode("utf-8"))
     with pytest.raises(InputFileError) as caught:
         published.read_published(bad)
     assert (caught.value.file, caught.value.row, caught.value.column) == (bad.name, row, field)
@@ -97,3 +103,27 @@ def test_a_code_the_computed_release_does_not_price_is_named(release) -> None:
     gone = differs[differs["procedure_code"].eq("0509T")]
     assert len(gone) > 0 and gone["computed_non_facility"].eq("").all()
     assert gone["reason"].str.startswith("not priced by").all()
+
+
+def test_cms_trailer_lines_close_a_file(tmp_path: Path, release) -> None:
+    """A whole CMS file ends with "TRL-" lines (the CPT copyright notice): read past."""
+    text = (require_shared() / SAMPLE).read_bytes().decode("ascii")
+    whole = tmp_path / "PFTX25A.TXT"
+    notice = '"TRL- CPT CODES AND DESCRIPTIONS ONLY ARE COPYRIGHT 2025 AMA"\r\r\n'
+    whole.write_bytes((text + notice * 4).encode("ascii"))
+    assert published.read_published(whole).equals(release["published"])
+
+
+def test_a_locality_the_release_does_not_hold_is_named(release) -> None:
+    gpci = release["gpci"][release["gpci"]["locality"].ne("04412-09")]
+    differs = published.verify(release["published"], release["pprrvu"], gpci, CF_2025, "RVU25D")
+    assert len(differs) == 100
+    assert differs["reason"].eq("locality not in RVU25D's GPCI file").all()
+
+
+def test_a_difference_within_one_release_is_not_called_a_revision(release) -> None:
+    differs = published.verify(
+        release["published"], release["pprrvu"], release["gpci"], CF_2025, "RVU25A",
+        same_release=True,
+    )  # fmt: skip
+    assert differs["reason"].str.contains("differs although the published file is from").all()
