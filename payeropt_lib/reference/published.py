@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from payeropt_lib.errors import PublishedFileError
+from payeropt_lib.formats import decimal_texts
 
 from . import medicare
 
@@ -192,19 +193,18 @@ def verify(
             "locality": out["locality"],
             "procedure_code": out["procedure_code"],
             "modifier": out["modifier"],
-            "published_non_facility": _dollars(out["non_facility_cents"]),
-            "computed_non_facility": _dollars(out["non_facility_cents_computed"]),
-            "published_facility": _dollars(out["facility_cents"]),
-            "computed_facility": _dollars(out["facility_cents_computed"]),
+            "published_non_facility": _money(out["non_facility_cents"]),
+            "computed_non_facility": _money(out["non_facility_cents_computed"]),
+            "published_facility": _money(out["facility_cents"]),
+            "computed_facility": _money(out["facility_cents_computed"]),
             "reason": reason,
         }
     ).reset_index(drop=True)
 
 
-def _dollars(cents: pd.Series) -> np.ndarray:
-    value = cents.astype("Int64")
-    text = (value // 100).astype(str) + "." + (value % 100).astype(str).str.zfill(2)
-    return np.where(value.isna(), "", text)
+def _money(cents: pd.Series) -> np.ndarray:
+    """Cents as dollars text ('2983.39'; '' when not computed): ``formats.decimal_texts``."""
+    return np.asarray(decimal_texts(cents.astype("Int64")), dtype=object)
 
 
 def _implied_pe_rvu(
