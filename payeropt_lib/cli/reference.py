@@ -52,15 +52,22 @@ def import_cms_pfs_cmd(
     db: DbOpt = None,
 ) -> None:
     """Import one CMS Physician Fee Schedule release (RVUs, GPCIs, conversion factor) into
-    the library shared by every practice; the same files again change nothing."""
+    the library shared by every practice; the same files again change nothing. Every
+    practice's posted 835s are then evaluated again (the library prices where a practice's
+    Medicare file has no row)."""
     from payeropt_lib.reference import library
+    from payeropt_lib.remittances import reevaluation
 
     who = Identity.of(actor or getpass.getuser(), role)
+    engine = engine_of(db)
     done = library.import_release(
-        engine_of(db), folder, year, release.upper(), who, cf_x10000=_cf(cf),
+        engine, folder, year, release.upper(), who, cf_x10000=_cf(cf),
         effective_from=day_option(effective_from, "--effective-from"),
     )  # fmt: skip
     typer.echo(done.summary())
+    if not done.already:
+        again = reevaluation.after_library(engine, who, f"import cms-pfs {year} {done.release}")
+        typer.echo(f"posted 835s evaluated again for {len(again)} practices")
 
 
 @cms_app.command("verify")

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, Table, bindparam, update
 from payeropt_lib import store
 from payeropt_lib.errors import ReasonRequired, SuggestionDecided, UnknownSuggestion
 from payeropt_lib.formats import decimal_texts
+from payeropt_lib.remittances import rates_cache
 from payeropt_lib.rules import repository, subjects
 from payeropt_lib.store import access, tables
 from payeropt_lib.store.access import Identity
@@ -304,14 +305,12 @@ def priced(engine: Engine, org_id: str, suggestions: pd.DataFrame) -> pd.Series:
         every = store.read_frame(
             conn, tables.charges, org_id, ["procedure_code", "units", "charge_cents"]
         )
-        rates = {
-            name: store.read_frame(conn, getattr(tables, name), org_id)
-            for name in ("contracts", "fee_schedules", "medicare_fees")
-        }
+        # The rates as posting prices them (the library fills the Medicare amounts).
+        rates = rates_cache.read_rate_tables(conn, org_id)
     return impact.payment_impact(
-        suggestions, charges, rates["contracts"], rates["fee_schedules"], rates["medicare_fees"],
+        suggestions, charges, rates.contracts, rates.fee_schedules, rates.medicare_fees,
         master=impact.charge_master(every),
-        global_days=modifiers.global_days(rates["medicare_fees"]),
+        global_days=modifiers.global_days(rates.medicare_fees),
     )  # fmt: skip
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, func, select
 
 from payeropt_lib import store
 from payeropt_lib.errors import InputFileError, PublishedFileError
@@ -201,30 +201,87 @@ def _file_cf(rvus: pd.DataFrame, name: str) -> int:
     return int(values.pop())
 
 
-def releases(engine: Engine) -> pd.DataFrame:
+def releases(conn: Engine | Connection) -> pd.DataFrame:
     """The releases on file, oldest first, each with ``effective_to`` (the next one's
     effective date; NaT = in force)."""
-    frame = store.read_frame(engine, tables.cms_pfs_releases, None)
+    frame = store.read_frame(conn, tables.cms_pfs_releases, None)
     frame = frame.sort_values("effective_from", ignore_index=True)
     frame["effective_to"] = frame["effective_from"].shift(-1)
     return frame
 
 
+def stamp(conn: Connection) -> tuple:
+    """The library's version: (releases, latest release id). A release is only ever
+    added, so this changes exactly when the library does."""
+    r = tables.cms_pfs_releases
+    count, last = conn.execute(select(func.count(), func.max(r.c.release_id))).one()
+    return (int(count), last)
+
+
+def _amounts(conn: Connection, on_file: pd.DataFrame, locality: str) -> pd.DataFrame:
+    parts = []
+    for row in on_file.itertuples(index=False):  # a release each: a few a year
+        rvus, gpcis = _release_frames(conn, int(row.release_id))
+        if not gpcis["locality"].eq(locality).any():
+            continue  # a locality the release does not hold prices nothing from it
+        end = None if pd.isna(row.effective_to) else row.effective_to
+        parts.append(
+            medicare.fee_schedule_amounts(
+                rvus, gpcis, locality, row.conv_factor_x10000, row.effective_from, end
+            ).assign(release=f"{row.year}{row.release}")
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def amounts(engine: Engine, locality: str) -> pd.DataFrame:
     """The ``medicare_fees`` rows (``medicare.fee_schedule_amounts``) of ``locality`` for
-    every release on file, each over the dates it is in force."""
-    on_file = releases(engine)
-    parts = []
+    every release on file, each over the dates it is in force, with ``release``
+    (``2025D``)."""
     with engine.connect() as conn:
-        for row in on_file.itertuples(index=False):  # a release each: a few a year
-            rvus, gpcis = _release_frames(conn, int(row.release_id))
-            end = None if pd.isna(row.effective_to) else row.effective_to
-            parts.append(
-                medicare.fee_schedule_amounts(
-                    rvus, gpcis, locality, row.conv_factor_x10000, row.effective_from, end
-                ).assign(release=f"{row.year}{row.release}")
-            )
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return _amounts(conn, releases(conn), locality)
+
+
+def completed(
+    conn: Connection, medicare_fees: pd.DataFrame, localities: list[str]
+) -> pd.DataFrame:
+    """A practice's ``medicare_fees`` frame (``store.read_frame``) with the library's
+    amounts wherever it has no row for the locality, code, modifier and date: each
+    library row is kept before the practice's first row of that code and after its last
+    (closed) one. The practice's own rows always win, and a gap between two of them stays
+    a gap (the practice's file says what it says). ``localities``: those its contracts
+    price by."""
+    on_file = releases(conn)
+    if on_file.empty or not localities:
+        return medicare_fees
+    found = [_amounts(conn, on_file, locality) for locality in sorted(set(localities))]
+    library = pd.concat([f for f in found if len(f)] or [pd.DataFrame()], ignore_index=True)
+    if library.empty:
+        return medicare_fees
+    key = ["locality", "procedure_code", "modifier"]
+    own = medicare_fees.groupby(key, as_index=False).agg(
+        first=("effective_from", "min"), last=("effective_to", "max")
+    )
+    open_ended = medicare_fees.loc[medicare_fees["effective_to"].isna(), key].drop_duplicates()
+    own = own.merge(open_ended.assign(open=True), on=key, how="left")
+    own["open"] = own["open"].astype("boolean").fillna(False).astype(bool)
+    both = library.merge(own, on=key, how="left")
+    start, end = both["effective_from"], both["effective_to"]
+    mine = both["first"].notna()
+    # Before the practice's first row: the library's, up to it.
+    before = both[~mine | (start < both["first"])].copy()
+    cut = before["first"].notna() & (before["effective_to"].isna()
+                                     | (before["effective_to"] > before["first"]))  # fmt: skip
+    before.loc[cut, "effective_to"] = before.loc[cut, "first"]
+    # After its last closed row: the library's, from it.
+    after = both[mine & ~both["open"].astype("boolean").fillna(False).astype(bool)
+                 & (end.isna() | (end > both["last"]))].copy()  # fmt: skip
+    after["effective_from"] = after[["effective_from", "last"]].max(axis=1)
+    added = pd.concat([before, after], ignore_index=True)[list(library.columns)]
+    for name in ("mult_proc", *medicare.INDICATOR_COLUMNS):
+        if name in added:  # '' from CMS's file reads as NULL, as an imported blank does
+            added[name] = added[name].replace("", pd.NA)
+    columns = [c for c in medicare_fees.columns if c in added.columns]
+    return pd.concat([medicare_fees, added[columns]], ignore_index=True)
 
 
 def _release_frames(conn, release_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001

@@ -10,7 +10,8 @@ inserts its ``imports`` row in the same transaction, under the practice's writer
 (``store.writing``): so ids of one practice's imports grow in commit order, and a caller
 holding that lock (posting) or reading one snapshot sees the stamp of exactly the tables it
 would read. Imports run in other processes too; the stamp, not this process, is what says
-whether the kept frames are current.
+whether the kept frames are current. CMS's fee library (``reference.library``) fills the
+Medicare amounts the practice's own file lacks, so its releases are part of the stamp.
 
 The frames are shared between callers: treat them as read-only (pandas copy-on-write makes
 any change a caller's own copy).
@@ -25,6 +26,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from payeropt_lib import store
+from payeropt_lib.reference import library
 from payeropt_lib.store import tables
 
 # The import kinds that write the rate tables (contracts also replace the payer aliases).
@@ -59,18 +61,34 @@ def stamp(conn: Connection, org_id: str) -> tuple:
         digest = conn.execute(
             select(imp.c.sha256).where(*where, imp.c.import_id == last_id)
         ).scalar()
-    return (int(count), last_id, last_at, digest)
+    # CMS's fee library fills the Medicare amounts the practice's file lacks: its
+    # releases change the practice's rates too.
+    return (int(count), last_id, last_at, digest, library.stamp(conn))
 
 
 def read_rate_tables(conn: Connection, org_id: str) -> RateTables:
     """The practice's rate tables read now, not kept: for a transaction that is changing
     them (an import re-evaluating posted lines), whose stamp may yet be rolled back."""
+    contracts = store.read_frame(conn, tables.contracts, org_id)
     return RateTables(
         aliases=store.read_frame(conn, tables.payer_aliases, org_id, ["alias", "payer_id"]),
-        contracts=store.read_frame(conn, tables.contracts, org_id),
+        contracts=contracts,
         fee_schedules=store.read_frame(conn, tables.fee_schedules, org_id),
-        medicare_fees=store.read_frame(conn, tables.medicare_fees, org_id),
-    )
+        medicare_fees=library.completed(
+            conn, store.read_frame(conn, tables.medicare_fees, org_id),
+            localities(conn, org_id, contracts),
+        ),
+    )  # fmt: skip
+
+
+def localities(conn: Connection, org_id: str, contracts: pd.DataFrame) -> list[str]:
+    """The Medicare localities the practice's rates are priced by: its contracts' and its
+    own."""
+    own = conn.execute(
+        select(tables.orgs.c.locality).where(tables.orgs.c.org_id == org_id)
+    ).scalar_one_or_none()
+    named = contracts["medicare_locality"].dropna().astype(str).tolist()
+    return sorted({*named, *([own] if own else [])})
 
 
 def rate_tables(conn: Connection, org_id: str) -> RateTables:

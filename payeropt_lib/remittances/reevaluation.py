@@ -104,6 +104,24 @@ def after_import(
     return reevaluate(conn, org_id, remit_ids, who, cause)
 
 
+def after_library(engine, who: Identity, cause: str) -> dict[str, Reevaluated]:  # noqa: ANN001
+    """What a new CMS fee library release (``import cms-pfs``) changes: every practice's
+    posted remittances evaluated again, each in its own transaction under its writer lock
+    (the library prices where a practice's Medicare file has no row). Returns the
+    practices that had something posted, with what changed."""
+    done = {}
+    with engine.connect() as conn:
+        org_ids = list(conn.execute(
+            select(tables.orgs.c.org_id).where(tables.orgs.c.org_id != tables.SYSTEM_ORG)
+        ).scalars())  # fmt: skip
+    for org_id in org_ids:
+        with store.writing(engine, org_id) as conn:
+            remit_ids = remits_since(conn, org_id, None)
+            if remit_ids:
+                done[org_id] = reevaluate(conn, org_id, remit_ids, who, cause)
+    return done
+
+
 def remits_since(conn: Connection, org_id: str, since: dt.date | None) -> list[int]:
     """The practice's posted remittances dated ``since`` or later (all when None)."""
     r = tables.remittances

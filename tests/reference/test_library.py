@@ -156,3 +156,32 @@ def test_releases_keep_their_order_and_are_known_by_their_contents(fresh, tmp_pa
     # Another conversion factor for it: refused, with the reason.
     with pytest.raises(errors.InputFileError, match="another conversion factor"):
         library.import_release(fresh, folder, 2025, "B", ANALYST, cf_x10000=330000)
+
+
+def test_the_library_fills_only_what_the_practice_has_no_row_for(fresh, tmp_path) -> None:
+    """Release 2025 D (from 1 October) against a practice's own rows at 04412-11:
+    99213 until 1 November (closed), 20610 open-ended, 99214 none."""
+    folder = _release(tmp_path, "PPRRVU2025_Oct.txt", "GPCI2025.txt")
+    library.import_release(fresh, folder, 2025, "D", ANALYST)
+    own = pd.DataFrame(
+        {
+            "locality": "04412-11", "procedure_code": ["99213", "20610"], "modifier": "",
+            "effective_from": pd.to_datetime(["2025-01-01", "2025-01-01"]),
+            "effective_to": pd.to_datetime(["2025-11-01", None]),
+            "non_facility_cents": [1, 2], "facility_cents": [1, 2], "mult_proc": ["0", "2"],
+        }
+    ).astype({"effective_from": "datetime64[ns]", "effective_to": "datetime64[ns]"})  # fmt: skip
+    with fresh.connect() as conn:
+        done = library.completed(conn, own, ["04412-11"])
+    added = done.iloc[len(own) :]
+    rows = {
+        code: (str(row["effective_from"].date()), row["effective_to"])
+        for code, row in added.set_index("procedure_code").iterrows()
+        if code in ("99213", "99214", "20610")
+    }
+    # 99213: the library's from the practice's last day on; 99214: the library's whole
+    # release; 20610: the practice's row is open-ended, nothing added.
+    assert rows == {"99213": ("2025-11-01", pd.NaT), "99214": ("2025-10-01", pd.NaT)}
+    assert done.iloc[: len(own)].equals(own)
+    with fresh.connect() as conn:  # a locality no contract names: nothing from the library
+        assert library.completed(conn, own, []).equals(own)
