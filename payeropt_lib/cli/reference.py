@@ -66,8 +66,14 @@ def import_cms_pfs_cmd(
     )  # fmt: skip
     typer.echo(done.summary())
     if not done.already:
-        again = reevaluation.after_library(engine, who, f"import cms-pfs {year} {done.release}")
-        typer.echo(f"posted 835s evaluated again for {len(again)} practices")
+        cause = f"import cms-pfs {year} {done.release}"
+        again, failed = reevaluation.after_library(engine, who, cause)
+        typer.echo(f"posted 835s evaluated again for {len(again)} opted-in practices")
+        for org_id, err in failed.items():
+            typer.echo(f"payeropt: {org_id}: not evaluated again ({err}); run payeropt "
+                       f"reprocess {org_id}", err=True)  # fmt: skip
+        if failed:
+            raise typer.Exit(2)
 
 
 @cms_app.command("verify")

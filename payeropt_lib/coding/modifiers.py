@@ -109,16 +109,26 @@ def modifier_suggestions(
     )
 
 
-def global_days(medicare_fees: pd.DataFrame) -> pd.DataFrame:
+def global_days(medicare_fees: pd.DataFrame, fallback: pd.DataFrame | None = None) -> pd.DataFrame:
     """procedure_code, modifier, glob_days: CMS's global period of each code and modifier
     row, from its latest row that says one (the period does not depend on the locality;
-    ``modifiers`` lets the code's own row stand for the code)."""
+    ``modifiers`` lets the code's own row stand for the code). The practice's own rows
+    win over rows CMS's fee library filled in (``source`` set: ``library.completed``),
+    and ``fallback`` (procedure_code, modifier, glob_days: the library's latest release)
+    gives the codes neither has."""
+    columns = ["procedure_code", "modifier", "glob_days"]
     if "glob_days" not in medicare_fees:  # a frame read without it: none known
-        return pd.DataFrame(columns=["procedure_code", "modifier", "glob_days"], dtype="str")
+        medicare_fees = pd.DataFrame(columns=[*columns, "effective_from"])
     known = medicare_fees[medicare_fees["glob_days"].notna()]
-    latest = known.sort_values(["procedure_code", "modifier", "effective_from"], kind="stable")
-    latest = latest.drop_duplicates(["procedure_code", "modifier"], keep="last")
-    return latest[["procedure_code", "modifier", "glob_days"]].reset_index(drop=True)
+    own = ~known["source"].notna() if "source" in known else pd.Series(True, index=known.index)
+    latest = known.assign(_own=own).sort_values(
+        ["procedure_code", "modifier", "_own", "effective_from"], kind="stable"
+    )
+    latest = latest.drop_duplicates(["procedure_code", "modifier"], keep="last")[columns]
+    if fallback is not None and len(fallback):
+        missing = fallback.merge(latest[columns[:2]], on=columns[:2], how="left", indicator=True)
+        latest = pd.concat([latest, missing[missing["_merge"].eq("left_only")][columns]])
+    return latest.astype(str).reset_index(drop=True)
 
 
 class _Lines:

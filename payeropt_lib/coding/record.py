@@ -28,6 +28,7 @@ from sqlalchemy import Engine, Table, bindparam, update
 from payeropt_lib import store
 from payeropt_lib.errors import ReasonRequired, SuggestionDecided, UnknownSuggestion
 from payeropt_lib.formats import decimal_texts
+from payeropt_lib.reference import library
 from payeropt_lib.remittances import rates_cache
 from payeropt_lib.rules import repository, subjects
 from payeropt_lib.store import access, tables
@@ -147,6 +148,8 @@ def suggest(engine: Engine, org_id: str, who: Identity, as_of: dt.date | None = 
     # The pair rules approved when the run starts (read before the writer's lock: a
     # rule approved meanwhile counts from the next run).
     pairs = repository.ptp_pairs(engine, org_id)
+    with engine.connect() as conn:  # CMS's global periods where the practice's file has none
+        cms_days = library.global_days(conn)
     with store.writing(engine, org_id) as conn:
         frames = {
             name: store.read_frame(conn, getattr(tables, name), org_id, columns)
@@ -154,7 +157,7 @@ def suggest(engine: Engine, org_id: str, who: Identity, as_of: dt.date | None = 
         }
         found, queries = find(
             frames["encounters"], frames["charges"], frames["contracts"], pairs,
-            modifiers.global_days(frames["medicare_fees"]), day,
+            modifiers.global_days(frames["medicare_fees"], cms_days), day,
         )  # fmt: skip
         # New suggestions are dated by the run: today, or the day it runs as of.
         now = f"{as_of.isoformat()}T00:00:00.000000Z" if as_of else store.audit.utc_now()
@@ -307,10 +310,11 @@ def priced(engine: Engine, org_id: str, suggestions: pd.DataFrame) -> pd.Series:
         )
         # The rates as posting prices them (the library fills the Medicare amounts).
         rates = rates_cache.read_rate_tables(conn, org_id)
+        cms_days = library.global_days(conn)
     return impact.payment_impact(
         suggestions, charges, rates.contracts, rates.fee_schedules, rates.medicare_fees,
         master=impact.charge_master(every),
-        global_days=modifiers.global_days(rates.medicare_fees),
+        global_days=modifiers.global_days(rates.medicare_fees, cms_days),
     )  # fmt: skip
 
 

@@ -218,18 +218,20 @@ def stamp(conn: Connection) -> tuple:
     return (int(count), last)
 
 
-def _amounts(conn: Connection, on_file: pd.DataFrame, locality: str) -> pd.DataFrame:
+def _amounts(conn: Connection, on_file: pd.DataFrame, localities: list[str]) -> pd.DataFrame:
+    """The rows of ``localities`` for every release on file: each release read once."""
     parts = []
     for row in on_file.itertuples(index=False):  # a release each: a few a year
-        rvus, gpcis = _release_frames(conn, int(row.release_id))
-        if not gpcis["locality"].eq(locality).any():
-            continue  # a locality the release does not hold prices nothing from it
+        rvus, gpcis = _release_frames(conn, int(row.release_id), row.sha256)
         end = None if pd.isna(row.effective_to) else row.effective_to
-        parts.append(
-            medicare.fee_schedule_amounts(
-                rvus, gpcis, locality, row.conv_factor_x10000, row.effective_from, end
-            ).assign(release=f"{row.year}{row.release}")
-        )
+        for locality in localities:
+            if not gpcis["locality"].eq(locality).any():
+                continue  # a locality the release does not hold prices nothing from it
+            parts.append(
+                medicare.fee_schedule_amounts(
+                    rvus, gpcis, locality, row.conv_factor_x10000, row.effective_from, end
+                ).assign(release=f"{row.year}{row.release}")
+            )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
@@ -238,7 +240,7 @@ def amounts(engine: Engine, locality: str) -> pd.DataFrame:
     every release on file, each over the dates it is in force, with ``release``
     (``2025D``)."""
     with engine.connect() as conn:
-        return _amounts(conn, releases(conn), locality)
+        return _amounts(conn, releases(conn), [locality])
 
 
 def completed(
@@ -248,13 +250,13 @@ def completed(
     amounts wherever it has no row for the locality, code, modifier and date: each
     library row is kept before the practice's first row of that code and after its last
     (closed) one. The practice's own rows always win, and a gap between two of them stays
-    a gap (the practice's file says what it says). ``localities``: those its contracts
-    price by."""
+    a gap (the practice's file says what it says). The rows added say which release
+    priced them (``source``: ``CMS PFS 2025D``; NA on the practice's own). ``localities``:
+    those its contracts price by."""
     on_file = releases(conn)
     if on_file.empty or not localities:
         return medicare_fees
-    found = [_amounts(conn, on_file, locality) for locality in sorted(set(localities))]
-    library = pd.concat([f for f in found if len(f)] or [pd.DataFrame()], ignore_index=True)
+    library = _amounts(conn, on_file, sorted(set(localities)))
     if library.empty:
         return medicare_fees
     key = ["locality", "procedure_code", "modifier"]
@@ -277,21 +279,49 @@ def completed(
                  & (end.isna() | (end > both["last"]))].copy()  # fmt: skip
     after["effective_from"] = after[["effective_from", "last"]].max(axis=1)
     added = pd.concat([before, after], ignore_index=True)[list(library.columns)]
+    added["source"] = "CMS PFS " + added.pop("release")  # which release priced it
     for name in ("mult_proc", *medicare.INDICATOR_COLUMNS):
         if name in added:  # '' from CMS's file reads as NULL, as an imported blank does
             added[name] = added[name].replace("", pd.NA)
-    columns = [c for c in medicare_fees.columns if c in added.columns]
+    columns = [c for c in medicare_fees.columns if c in added.columns] + ["source"]
     return pd.concat([medicare_fees, added[columns]], ignore_index=True)
 
 
-def _release_frames(conn, release_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
+# A release never changes once imported: its frames are kept per process, by database,
+# id and contents (an id can come back after a test empties the library; contents cannot).
+_RELEASES: dict[tuple[str, int, str], tuple[pd.DataFrame, pd.DataFrame]] = {}
+KEEP_RELEASES = 8
+
+
+def _release_frames(
+    conn: Connection, release_id: int, sha256: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    key = (conn.engine.url.render_as_string(hide_password=True), release_id, sha256)
+    kept = _RELEASES.get(key)
+    if kept is not None:
+        return kept
     rvus = store.read_frame(
         conn, tables.cms_pfs_rvus, None, where=[tables.cms_pfs_rvus.c.release_id == release_id]
     )
     gpcis = store.read_frame(
         conn, tables.cms_pfs_gpcis, None, where=[tables.cms_pfs_gpcis.c.release_id == release_id]
     )
+    if len(_RELEASES) >= KEEP_RELEASES:
+        _RELEASES.pop(next(iter(_RELEASES)))
+    _RELEASES[key] = (rvus, gpcis)
     return rvus, gpcis
+
+
+def global_days(conn: Connection) -> pd.DataFrame:
+    """procedure_code, modifier, glob_days of the latest release on file (CMS's global
+    periods; empty without a release)."""
+    on_file = releases(conn)
+    if on_file.empty:
+        return pd.DataFrame(columns=["procedure_code", "modifier", "glob_days"], dtype="str")
+    latest = on_file.iloc[-1]
+    rvus, _ = _release_frames(conn, int(latest["release_id"]), latest["sha256"])
+    known = rvus[rvus["glob_days"].notna() & rvus["glob_days"].ne("")]
+    return known[["procedure_code", "modifier", "glob_days"]].reset_index(drop=True)
 
 
 def verify_published(engine: Engine, paths: list[Path], who: Identity) -> pd.DataFrame:
@@ -317,7 +347,7 @@ def verify_published(engine: Engine, paths: list[Path], who: Identity) -> pd.Dat
             letter = named.group(1) if named else None
             same = ours[ours["release"].eq(letter)]
             chosen = (same if len(same) else ours).iloc[-1]
-            rvus, gpcis = _release_frames(conn, int(chosen["release_id"]))
+            rvus, gpcis = _release_frames(conn, int(chosen["release_id"]), chosen["sha256"])
             found.append(
                 published.verify(
                     lines,

@@ -104,22 +104,30 @@ def after_import(
     return reevaluate(conn, org_id, remit_ids, who, cause)
 
 
-def after_library(engine, who: Identity, cause: str) -> dict[str, Reevaluated]:  # noqa: ANN001
-    """What a new CMS fee library release (``import cms-pfs``) changes: every practice's
-    posted remittances evaluated again, each in its own transaction under its writer lock
-    (the library prices where a practice's Medicare file has no row). Returns the
-    practices that had something posted, with what changed."""
-    done = {}
+def after_library(engine, who: Identity, cause: str) -> tuple[dict[str, Reevaluated], dict]:  # noqa: ANN001
+    """What a new CMS fee library release (``import cms-pfs``) changes: the posted
+    remittances of every opted-in practice evaluated again (the library prices where a
+    practice's Medicare file has no row), each practice in its own transaction under its
+    writer lock. A practice that has opted out is left as it is (nothing runs for it
+    until it opts in again; ``payeropt reprocess`` then). Returns (the practices
+    re-evaluated, with what changed; the practices that failed, with the error): one that
+    fails leaves the others done and itself as it was, for ``payeropt reprocess``."""
+    done, failed = {}, {}
+    o = tables.orgs
     with engine.connect() as conn:
         org_ids = list(conn.execute(
-            select(tables.orgs.c.org_id).where(tables.orgs.c.org_id != tables.SYSTEM_ORG)
+            select(o.c.org_id).where(o.c.org_id != tables.SYSTEM_ORG, o.c.opted_in.is_(True))
         ).scalars())  # fmt: skip
     for org_id in org_ids:
-        with store.writing(engine, org_id) as conn:
-            remit_ids = remits_since(conn, org_id, None)
-            if remit_ids:
-                done[org_id] = reevaluate(conn, org_id, remit_ids, who, cause)
-    return done
+        try:
+            with store.writing(engine, org_id) as conn:
+                remit_ids = remits_since(conn, org_id, None)
+                if remit_ids:
+                    done[org_id] = reevaluate(conn, org_id, remit_ids, who, cause)
+        except Exception as err:  # noqa: BLE001 - one practice's failure must not stop the rest
+            failed[org_id] = err
+            logger.warning("%s: re-evaluating %s failed: %s", cause, org_id, err)
+    return done, failed
 
 
 def remits_since(conn: Connection, org_id: str, since: dt.date | None) -> list[int]:

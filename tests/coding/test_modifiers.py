@@ -417,3 +417,20 @@ def _file(folder: Path, name: str, rule: dict) -> Path:
     path = folder / name
     path.write_text(json.dumps(rule), encoding="utf-8")
     return path
+
+
+def test_the_practices_global_period_wins_over_the_librarys() -> None:
+    """``global_days``: the practice's own row (010) beats a row CMS's fee library filled
+    in for another locality (XXX, ``source`` set); the library's latest release gives
+    the codes the practice's file lacks."""
+    rows = pd.DataFrame(
+        {
+            "procedure_code": ["99213", "99213"], "modifier": "",
+            "effective_from": pd.to_datetime(["2025-01-01", "2025-10-01"]),
+            "glob_days": ["010", "XXX"], "source": [None, "CMS PFS 2025D"],
+        }
+    )  # fmt: skip
+    cms = pd.DataFrame({"procedure_code": ["99213", "20610"], "modifier": "",
+                        "glob_days": ["XXX", "000"]})  # fmt: skip
+    found = modifiers.global_days(rows, cms).set_index("procedure_code")["glob_days"]
+    assert found.to_dict() == {"99213": "010", "20610": "000"}

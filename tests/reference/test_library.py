@@ -182,6 +182,9 @@ def test_the_library_fills_only_what_the_practice_has_no_row_for(fresh, tmp_path
     # 99213: the library's from the practice's last day on; 99214: the library's whole
     # release; 20610: the practice's row is open-ended, nothing added.
     assert rows == {"99213": ("2025-11-01", pd.NaT), "99214": ("2025-10-01", pd.NaT)}
-    assert done.iloc[: len(own)].equals(own)
+    # The practice's rows as they were (no source: its own); the added ones say theirs.
+    assert done.iloc[: len(own)].drop(columns="source").equals(own)
+    assert done.iloc[: len(own)]["source"].isna().all()
+    assert added["source"].eq("CMS PFS 2025D").all()
     with fresh.connect() as conn:  # a locality no contract names: nothing from the library
         assert library.completed(conn, own, []).equals(own)

@@ -19,7 +19,7 @@ import pytest
 from payeropt_lib import store
 from payeropt_lib.reference import library
 from payeropt_lib.remittances import reevaluation
-from payeropt_lib.store import tables
+from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 from tests.conftest import OWNER, empty_cms_library, require_shared
 from tests.remittances.test_reevaluation import _load, _practice, live_state
@@ -46,9 +46,14 @@ def test_a_release_after_posting_ends_as_a_release_before_it(engine, tmp_path) -
         late = _practice(engine)  # posted before the library holds anything
         _load(engine, late, WITHOUT_MEDICARE_FEES, tmp_path)
         assert ("CLM1001", "99214", "no_rate") in _no_rate(engine, late)
+        gone = _practice(engine)  # posted, then opted out: nothing runs for it
+        _load(engine, gone, WITHOUT_MEDICARE_FEES, tmp_path)
+        orgs.opt_out(engine, gone, OWNER)
+        before = live_state(engine, gone)
         library.import_release(engine, folder, 2025, "A", Identity("ana", "analyst"))
-        again = reevaluation.after_library(engine, OWNER, "import cms-pfs 2025 A")
-        assert late in again
+        again, failed = reevaluation.after_library(engine, OWNER, "import cms-pfs 2025 A")
+        assert late in again and gone not in again and failed == {}
+        assert live_state(engine, gone) == before
         early = _practice(engine)  # posted with the library in place
         _load(engine, early, WITHOUT_MEDICARE_FEES, tmp_path)
         assert live_state(engine, late) == live_state(engine, early)
