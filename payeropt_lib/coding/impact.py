@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from payeropt_lib.pricing.expected import expected_allowed
+from payeropt_lib.pricing.expected import engine_lines, expected_allowed
 
 from .em import PROLONGED_CODES
 from .modifiers import MINOR_GLOBALS
@@ -195,31 +195,19 @@ def _bundled(
         global_days["glob_days"].isin(MINOR_GLOBALS), "procedure_code"
     ]  # fmt: skip
     procedure_day = claims.loc[claims["procedure_code"].isin(minor), "sid"].unique()
-    is_25 = _split(s["original_code"])[1].str.split(":").map(lambda m: "25" in m)
+    is_25 = _split(s["original_code"])[1].str.contains(r"(?:^|:)25(?::|$)", regex=True)
     named = s["rule_id"].fillna("").ne("") | (is_25 & s["sid"].isin(procedure_day))
     removes = modifier & s["direction"].eq("down") & named
     return adds, removes
 
 
 def _priced(lines: pd.DataFrame, contracts, fee_schedules, medicare_fees) -> pd.DataFrame:
+    """``lines`` with each one's expected_cents; a suggestion's claim copy (``sid``) is
+    one claim to the engine (``expected.engine_lines``, the one adapter)."""
     frame = lines.reset_index(drop=True)
-    engine = pd.DataFrame(
-        {
-            "line_key": np.arange(len(frame), dtype="int64"),
-            "claim_id": frame["sid"].astype("str"),
-            "payer_id": frame["payer_id"],
-            "product_line": frame["product_line"],
-            "procedure_code": frame["procedure_code"],
-            "modifiers": frame["modifiers"],
-            "units": frame["units"].astype("int64"),
-            "charge_cents": frame["charge_cents"].astype("int64"),
-            "date_of_service": frame["date_of_service"],
-            "place_of_service": frame["place_of_service"],
-        }
-    )
     priced = expected_allowed(
-        engine, contracts, fee_schedules, medicare_fees, explain=False,
-        columns=["expected_cents"],
+        engine_lines(frame, frame["sid"]), contracts, fee_schedules, medicare_fees,
+        explain=False, columns=["expected_cents"],
     )  # fmt: skip
     return frame.assign(expected_cents=priced["expected_cents"].to_numpy())
 

@@ -21,7 +21,6 @@ from payeropt_lib import config, formats, store
 from payeropt_lib.analytics import privacy
 from payeropt_lib.errors import BadReportDate, NotOptedIn, StoreError, UnknownTable
 from payeropt_lib.pricing import contracts
-from payeropt_lib.reference import library
 from payeropt_lib.remittances import rates_cache
 from payeropt_lib.store import orgs, tables
 
@@ -153,10 +152,7 @@ def load(ctx: Context, name: str, columns: list[str] | None = None) -> pd.DataFr
 def _read(ctx: Context, table, columns: list[str] | None) -> pd.DataFrame:  # noqa: ANN001
     """A table as the practice's rates stand: the Medicare amounts its file lacks come
     from CMS's fee library, as posting prices them (``rates_cache.read_rate_tables``)."""
-    frame = store.read_frame(ctx.engine, table, ctx.org_id, columns=columns)
     if table is tables.medicare_fees and columns is None:
         with ctx.engine.connect() as conn:
-            terms = store.read_frame(conn, tables.contracts, ctx.org_id, ["medicare_locality"])
-            places = rates_cache.localities(conn, ctx.org_id, terms)
-            frame = library.completed(conn, frame, places)
-    return frame
+            return rates_cache.medicare_fees(conn, ctx.org_id)
+    return store.read_frame(ctx.engine, table, ctx.org_id, columns=columns)

@@ -74,11 +74,20 @@ def read_rate_tables(conn: Connection, org_id: str) -> RateTables:
         aliases=store.read_frame(conn, tables.payer_aliases, org_id, ["alias", "payer_id"]),
         contracts=contracts,
         fee_schedules=store.read_frame(conn, tables.fee_schedules, org_id),
-        medicare_fees=library.completed(
-            conn, store.read_frame(conn, tables.medicare_fees, org_id),
-            localities(conn, org_id, contracts),
-        ),
-    )  # fmt: skip
+        medicare_fees=medicare_fees(conn, org_id, contracts),
+    )
+
+
+def medicare_fees(
+    conn: Connection, org_id: str, contracts: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The practice's Medicare amounts as every reader prices them: its own rows, and
+    CMS's fee library wherever it has none (``library.completed``), for the localities of
+    its ``contracts`` (read when not given) and its own."""
+    if contracts is None:
+        contracts = store.read_frame(conn, tables.contracts, org_id, ["medicare_locality"])
+    own = store.read_frame(conn, tables.medicare_fees, org_id)
+    return library.completed(conn, own, localities(conn, org_id, contracts))
 
 
 def localities(conn: Connection, org_id: str, contracts: pd.DataFrame) -> list[str]:
