@@ -74,6 +74,16 @@ ADJUDICATED_COLUMNS = [
 ]
 
 
+def counting_claims(remit_claims: pd.DataFrame) -> pd.DataFrame:
+    """The remitted claims that count: not a reversal (CLP02 = 22), nor a posting a later
+    reversal cancelled (the correction counts instead). Needs is_reversal and
+    reversed_by_remit_id."""
+    return remit_claims[
+        ~remit_claims["is_reversal"].fillna(False).astype(bool)
+        & remit_claims["reversed_by_remit_id"].isna()
+    ]
+
+
 def live(frame: pd.DataFrame) -> pd.DataFrame:
     """Findings or denials whose posting still counts (a reversal sets ``void``)."""
     return frame[~frame["void"].fillna(False).astype(bool)]
@@ -109,10 +119,7 @@ def adjudicated(
     (Int64, the contracted amount per unit before multiple-procedure and lesser-of cuts) and
     full_price (the line was priced at its full rate: first procedure, not capped at charge).
     """
-    claims = remit_claims[
-        ~remit_claims["is_reversal"].fillna(False).astype(bool)
-        & remit_claims["reversed_by_remit_id"].isna()
-    ]
+    claims = counting_claims(remit_claims)
     # The charge line's own columns win: the 835's charge and codes are not read here.
     remit_lines = remit_lines[[c for c in REMIT_LINE_COLUMNS if c != "charge_cents"]]
     lines = remit_lines[remit_lines["line_number"].notna()].merge(
