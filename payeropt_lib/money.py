@@ -18,6 +18,22 @@ def half_up_div(numerator: pd.Series | np.ndarray, denominator: int) -> np.ndarr
     return (np.asarray(numerator, dtype="int64") * 2 + denominator) // (2 * denominator)
 
 
+def percent_x1000(
+    numerator: pd.Series | np.ndarray, denominator: pd.Series | np.ndarray | int
+) -> pd.Series:
+    """numerator / denominator as an exact percent in thousandths (59.2 % = 59200), rounded
+    half away from zero, elementwise; NA where the denominator is 0. Integer inputs (cents
+    or counts) up to 10**13: the scaled numerator stays within int64."""
+    num = np.asarray(numerator, dtype=np.int64)
+    den = np.broadcast_to(np.asarray(denominator, dtype=np.int64), num.shape)
+    safe = np.where(den == 0, 1, den)
+    scaled = np.abs(num) * 100_000
+    mag = (scaled * 2 + np.abs(safe)) // (np.abs(safe) * 2)
+    value = np.where((num < 0) != (safe < 0), -mag, mag)
+    index = numerator.index if isinstance(numerator, pd.Series) else None
+    return pd.Series(value, index=index, dtype="Int64").mask(den == 0)
+
+
 def parse_scaled(values: pd.Series, digits: int, what: str = "value") -> np.ndarray:
     """Decimal strings ('1.35', '.5', '32.3465') → int64 × 10**digits, exactly.
 
