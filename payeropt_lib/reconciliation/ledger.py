@@ -126,20 +126,16 @@ def claim_ledger(
     primary_payer = first["primary_payer_id"].astype("str").to_numpy()
 
     # --- the 835s that count, primary or not --------------------------------------------
-    rc = counting_claims(remit_claims)
-    rc = rc[rc["claim_id"].isin(claims)].merge(
-        remittances[REMITTANCE_COLUMNS], on="remit_id", how="left"
-    )
+    rc = remitted_claims(charges, remit_claims, remittances)
     at = claims.get_indexer(rc["claim_id"])
-    by_primary = pd.Series(rc["payer_id"].to_numpy() == primary_payer[at], index=rc.index)
-    is_primary = primary_adjudication(rc["status"], by_primary).to_numpy()
+    is_primary = rc["primary"].to_numpy()
     paid = rc["paid_cents"].astype("int64").to_numpy()
     p1 = _sum_at(at[is_primary], paid[is_primary], n)
     p2_835 = _sum_at(at[~is_primary], paid[~is_primary], n)
     adjudicated_835 = np.bincount(at[is_primary], minlength=n) > 0
 
     adj = remit_adjustments[ADJUSTMENT_COLUMNS].merge(
-        rc[["remit_id", "claim_seq", "claim_id"]].assign(primary=is_primary),
+        rc[["remit_id", "claim_seq", "claim_id", "primary"]],
         on=["remit_id", "claim_seq"],
         how="inner",
     )
@@ -181,7 +177,6 @@ def claim_ledger(
 
     refund = t_type == REFUND
     payer_refund = posted(refund & ~to_patient & (t_payer == primary_payer[t_at]))
-    secondary_refund = posted(refund & ~to_patient & (t_payer != primary_payer[t_at]))
     patient_refund = posted(refund & to_patient)
     written = np.isin(t_type, (CONTRACTUAL, NONCASH_COMPLIANCE))
     t1 = posted(written & by_primary_payer)  # the primary's write-offs keyed by hand
@@ -194,9 +189,10 @@ def claim_ledger(
     small = posted(t_type == SMALL_BALANCE)
 
     payer_cash = p1 + payer_refund
-    secondary_cash = p2_835 + posted(t_type == SECONDARY_PAYMENT) + secondary_refund
+    others = secondary_cash(charges, rc, transactions)
+    secondary = _sum_at(claims.get_indexer(others["claim_id"]), others["cash_cents"].to_numpy(), n)
     patient_cash = posted(t_type == PATIENT_PAYMENT) + patient_refund
-    cash = payer_cash + secondary_cash + patient_cash
+    cash = payer_cash + secondary + patient_cash
     contractual_all = a1c + t1c + a2_835 + a2_tx
     compliance_all = a1n + t1n + n2_tx
     adjustments = contractual_all + compliance_all + courtesy + bad_debt + small
@@ -205,7 +201,7 @@ def claim_ledger(
     adjudicated = adjudicated_835 | hand_keyed
     denied_open = np.where(adjudicated_835, np.maximum(d1 - t1, 0), 0)
     patient_open = (
-        pr1 - (secondary_cash + patient_cash) - (a2_835 + a2_tx + n2_tx) - courtesy - bad_debt
+        pr1 - (secondary + patient_cash) - (a2_835 + a2_tx + n2_tx) - courtesy - bad_debt
         - small
     )  # fmt: skip
     residual = charged - cash - adjustments
@@ -222,7 +218,7 @@ def claim_ledger(
             "service_month": month,
             "charges_cents": charged,
             "payer_cash_cents": payer_cash,
-            "secondary_cash_cents": secondary_cash,
+            "secondary_cash_cents": secondary,
             "patient_cash_cents": patient_cash,
             "contractual_cents": contractual_all,
             "noncash_compliance_cents": compliance_all,
@@ -239,6 +235,59 @@ def claim_ledger(
             "clean": clean,
         }
     )[LEDGER_COLUMNS]
+
+
+def remitted_claims(
+    charges: pd.DataFrame, remit_claims: pd.DataFrame, remittances: pd.DataFrame
+) -> pd.DataFrame:
+    """The 835 claims that count (``remitted.counting_claims``) for claims in ``charges``,
+    with the remitting payer_id and ``primary``: the claim's primary payer adjudicated it
+    as primary (``claim_status.primary_adjudication``)."""
+    primary = charges.drop_duplicates("claim_id").set_index("claim_id")["primary_payer_id"]
+    rc = counting_claims(remit_claims)
+    rc = rc[rc["claim_id"].isin(primary.index)].merge(
+        remittances[REMITTANCE_COLUMNS], on="remit_id", how="left"
+    )
+    by_primary = pd.Series(
+        rc["payer_id"].to_numpy() == primary.reindex(rc["claim_id"]).to_numpy(), index=rc.index
+    )
+    return rc.assign(primary=primary_adjudication(rc["status"], by_primary).to_numpy())
+
+
+def secondary_cash(
+    charges: pd.DataFrame, remitted: pd.DataFrame, transactions: pd.DataFrame
+) -> pd.DataFrame:
+    """Cash from payers other than the claim's primary: (claim_id, payer_id, cash_cents),
+    payer_id NA where the practice system did not name the payer.
+
+    ``remitted``: ``remitted_claims``; their 835 payments not made as the primary, and
+    the practice system's secondary payments (``TRANSACTION_COLUMNS``), net of refunds to
+    a payer other than the primary.
+    """
+    primary = charges.drop_duplicates("claim_id").set_index("claim_id")["primary_payer_id"]
+    by_835 = remitted.loc[~remitted["primary"], ["claim_id", "payer_id", "paid_cents"]]
+    tx = transactions[transactions["claim_id"].isin(primary.index)]
+    payer = tx["payer_id"].fillna("").astype("str")
+    not_primary = payer.to_numpy() != primary.reindex(tx["claim_id"]).to_numpy()
+    keyed = tx[
+        tx["type"].eq(SECONDARY_PAYMENT) | (tx["type"].eq(REFUND) & payer.ne("") & not_primary)
+    ]
+    both = pd.concat(
+        [
+            by_835.rename(columns={"paid_cents": "cash_cents"}),
+            keyed[["claim_id", "payer_id", "amount_cents"]].rename(
+                columns={"amount_cents": "cash_cents"}
+            ),
+        ],
+        ignore_index=True,
+    )
+    both["payer_id"] = both["payer_id"].replace("", pd.NA)
+    return (
+        both.groupby(["claim_id", "payer_id"], sort=False, dropna=False)["cash_cents"]
+        .sum()
+        .reset_index()
+        .astype({"cash_cents": "int64"})
+    )
 
 
 def orphans(charges: pd.DataFrame, transactions: pd.DataFrame) -> pd.DataFrame:
