@@ -23,7 +23,10 @@ def member_of(values: pd.Series, wanted) -> np.ndarray:  # noqa: ANN001 - any li
     if len(values) == 0:
         return np.zeros(0, dtype=bool)
     left = pa.array(values, from_pandas=True)
-    right = pa.array(pd.Series(list(wanted), dtype=object), from_pandas=True)
+    if isinstance(wanted, pd.Series | pd.Index):  # a column: no Python object per value
+        right = pa.array(wanted, from_pandas=True)
+    else:
+        right = pa.array(pd.Series(list(wanted), dtype=object), from_pandas=True)
     if len(right) == 0 or pa.types.is_null(right.type):
         right = right.cast(left.type)
     elif right.type != left.type:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.frames import member_of
 from payeropt_lib.reference import carcs
 from payeropt_lib.reference.claim_status import primary_adjudication
 from payeropt_lib.remittances.remitted import counting_claims
@@ -147,7 +148,7 @@ def claim_ledger(
     prim = adj["primary"].to_numpy()
     pr = group == "PR"
     compliance = ~pr & np.isin(category, COMPLIANCE_CATEGORIES)
-    denial = ~pr & ~compliance & reason.isin(carcs.DENIAL_CARCS).to_numpy()
+    denial = ~pr & ~compliance & member_of(reason, carcs.DENIAL_CARCS)
     contractual = ~pr & ~compliance & ~denial
 
     def total(mask: np.ndarray) -> np.ndarray:
@@ -164,7 +165,7 @@ def claim_ledger(
     a2_835 = np.where(has_secondary_835 & adjudicated_835, np.maximum(pr1 - p2_835 - pr2, 0), 0)
 
     # --- the practice system's postings -------------------------------------------------
-    tx = transactions[transactions["claim_id"].isin(claims)]
+    tx = transactions[member_of(transactions["claim_id"], claims)]
     t_at = claims.get_indexer(tx["claim_id"])
     t_amount = tx["amount_cents"].astype("int64").to_numpy()
     t_type = tx["type"].astype("str").to_numpy()
@@ -245,7 +246,7 @@ def remitted_claims(
     as primary (``claim_status.primary_adjudication``)."""
     primary = charges.drop_duplicates("claim_id").set_index("claim_id")["primary_payer_id"]
     rc = counting_claims(remit_claims)
-    rc = rc[rc["claim_id"].isin(primary.index)].merge(
+    rc = rc[member_of(rc["claim_id"], primary.index)].merge(
         remittances[REMITTANCE_COLUMNS], on="remit_id", how="left"
     )
     by_primary = pd.Series(
@@ -266,7 +267,7 @@ def secondary_cash(
     """
     primary = charges.drop_duplicates("claim_id").set_index("claim_id")["primary_payer_id"]
     by_835 = remitted.loc[~remitted["primary"], ["claim_id", "payer_id", "paid_cents"]]
-    tx = transactions[transactions["claim_id"].isin(primary.index)]
+    tx = transactions[member_of(transactions["claim_id"], primary.index)]
     payer = tx["payer_id"].fillna("").astype("str")
     not_primary = payer.to_numpy() != primary.reindex(tx["claim_id"]).to_numpy()
     keyed = tx[
@@ -294,7 +295,7 @@ def orphans(charges: pd.DataFrame, transactions: pd.DataFrame) -> pd.DataFrame:
     """Practice-system postings for claims not in ``charges``: one row per type, with
     ``postings`` and ``amount_cents``. They belong to no month of service, so the tables
     leave them out and say so."""
-    lost = transactions[~transactions["claim_id"].isin(charges["claim_id"])]
+    lost = transactions[~member_of(transactions["claim_id"], charges["claim_id"])]
     return (
         lost.groupby("type", sort=True)
         .agg(postings=("amount_cents", "size"), amount_cents=("amount_cents", "sum"))

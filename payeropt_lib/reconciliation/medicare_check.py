@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from payeropt_lib.frames import member_of
 from payeropt_lib.money import percent_x1000
 from payeropt_lib.pricing.expected import engine_lines, expected_allowed
 
@@ -94,8 +95,8 @@ def priced_lines(
     sequestration_cents; site 'facility' / 'non_facility'.
     """
     claims = month_of(ledger, month)
-    claims = claims[claims["primary_payer_id"].isin(medicare_payers)]
-    lines = charges[charges["claim_id"].isin(claims["claim_id"])].reset_index(drop=True)
+    claims = claims[member_of(claims["primary_payer_id"], medicare_payers)]
+    lines = charges[member_of(charges["claim_id"], claims["claim_id"])].reset_index(drop=True)
     priced = expected_allowed(
         engine_lines(lines, lines["claim_id"], payer="primary_payer_id"),
         medicare_terms(sorted(medicare_payers), locality),
@@ -180,9 +181,9 @@ def who_paid(
     simulation_percent_x1000 ((cash + bad debt) / perfect).
     """
     claims = month_of(ledger, month)
-    claims = claims[claims["primary_payer_id"].isin(medicare_payers)]
+    claims = claims[member_of(claims["primary_payer_id"], medicare_payers)]
     medicare = claims.groupby("primary_payer_id")["payer_cash_cents"].sum()
-    sec = secondary[secondary["claim_id"].isin(claims["claim_id"])]
+    sec = secondary[member_of(secondary["claim_id"], claims["claim_id"])]
     by_secondary = sec.groupby("payer_id")["cash_cents"].sum()
     rows = pd.concat(
         [

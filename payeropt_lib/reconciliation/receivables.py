@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from payeropt_lib.frames import member_of
 from payeropt_lib.money import percent_x1000
 
 from .ledger import MONEY
@@ -69,7 +70,7 @@ def reconcile(
     )
     per["cash_cents"] = per[CASH].sum(axis=1)
     per = per.reset_index(names="payer_id")
-    is_self = per["payer_id"].isin(self_pay)
+    is_self = member_of(per["payer_id"], self_pay)
     payers = per[~is_self].sort_values(
         ["visits", "cash_cents", "payer_id"], ascending=[False, False, True], kind="stable"
     )

@@ -1,0 +1,134 @@
+"""The thin wiring of the reconciliation tables: a practice's books read once, the tables
+of a month made from them, and the command line's authorized entry points.
+
+``Books`` holds the frames every table reads (``READS``: table → columns) and the claim
+ledger made from them; ``read_books`` reads them from the store, and a packet run builds
+the same from its shared frames (``Books.of``). No arithmetic here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from payeropt_lib import store
+from payeropt_lib.pricing.contracts import practice_locality
+from payeropt_lib.remittances import rates_cache
+from payeropt_lib.store import access, orgs, tables
+from payeropt_lib.store.access import Identity
+
+from . import ledger, medicare_check, receivables
+
+# What the tables read of the store, per table (medicare_fees: completed from CMS's
+# library, ``rates_cache.medicare_fees``).
+READS: dict[str, list[str] | None] = {
+    "charges": medicare_check.CHARGE_COLUMNS,
+    "remit_claims": ledger.REMIT_CLAIM_COLUMNS,
+    "remittances": ledger.REMITTANCE_COLUMNS,
+    "remit_adjustments": ledger.ADJUSTMENT_COLUMNS,
+    "remit_lines": medicare_check.REMIT_LINE_COLUMNS,
+    "transactions": ledger.TRANSACTION_COLUMNS,
+    "contracts": ["payer_id", "payer_class", "effective_from", "medicare_locality"],
+}  # fmt: skip
+MEDICARE_CLASS = "MEDICARE"
+SELF_PAY_CLASS = "SELF_PAY"
+
+
+@dataclass(frozen=True)
+class Books:
+    """One practice's frames for the reconciliation tables, and its Medicare locality
+    (``pricing.contracts.practice_locality``: the fee Table 1 calls published)."""
+
+    frames: dict[str, pd.DataFrame] = field(repr=False)
+    locality: str | None
+
+    @classmethod
+    def of(cls, frames: dict[str, pd.DataFrame], locality: str | None) -> Books:
+        missing = [name for name in (*READS, "medicare_fees") if name not in frames]
+        if missing:
+            raise ValueError(f"books need the frames {', '.join(missing)}")
+        return cls(frames, locality)
+
+    @cached_property
+    def ledger(self) -> pd.DataFrame:
+        f = self.frames
+        return ledger.claim_ledger(
+            f["charges"], f["remit_claims"], f["remittances"], f["remit_adjustments"],
+            f["transactions"],
+        )  # fmt: skip
+
+    @cached_property
+    def remitted(self) -> pd.DataFrame:
+        f = self.frames
+        return ledger.remitted_claims(f["charges"], f["remit_claims"], f["remittances"])
+
+    def payers_of_class(self, payer_class: str) -> frozenset[str]:
+        c = self.frames["contracts"]
+        return frozenset(c.loc[c["payer_class"].eq(payer_class), "payer_id"].astype("str"))
+
+    def receivables(self, month: pd.Timestamp) -> pd.DataFrame:
+        """Table 3 (``receivables.TABLE3_COLUMNS``)."""
+        return receivables.reconcile(self.ledger, month, self.payers_of_class(SELF_PAY_CLASS))
+
+    def medicare_lines(self, month: pd.Timestamp) -> pd.DataFrame:
+        """The month's Medicare lines priced at Medicare's terms (``priced_lines``); empty
+        without a locality to price at."""
+        locality = self.locality
+        medicare = self.payers_of_class(MEDICARE_CLASS)
+        f = self.frames
+        if locality is None:
+            medicare = frozenset()
+        return medicare_check.priced_lines(
+            f["charges"], self.ledger, f["remit_lines"], self.remitted, f["medicare_fees"],
+            medicare, locality or "", month,
+        )  # fmt: skip
+
+    def medicare(self, month: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+        """Table 1, and Table 2's rows and figures, for ``month``."""
+        priced = self.medicare_lines(month)
+        secondary = ledger.secondary_cash(
+            self.frames["charges"], self.remitted, self.frames["transactions"]
+        )
+        rows, figures = medicare_check.who_paid(
+            self.ledger, priced, secondary, self.payers_of_class(MEDICARE_CLASS), month
+        )
+        return medicare_check.top_codes(priced), rows, figures
+
+
+def read_books(engine: Engine, org_id: str) -> Books:
+    """A practice's books from the store, in one read-only connection."""
+    with engine.connect() as conn:
+        frames = {
+            name: store.read_frame(conn, getattr(tables, name), org_id, columns=columns)
+            for name, columns in READS.items()
+        }
+        frames["medicare_fees"] = rates_cache.medicare_fees(conn, org_id)
+    locality = practice_locality(orgs.get(engine, org_id), frames["contracts"])
+    return Books.of(frames, locality)
+
+
+def month_option(text: str) -> pd.Timestamp:
+    """'2025-06' → the first day of that month; anything else raises ValueError."""
+    try:
+        return pd.Period(text, freq="M").to_timestamp()
+    except (ValueError, TypeError):
+        raise ValueError(f"not a month (YYYY-MM): {text!r}") from None
+
+
+VIEW = "reconciliation.view"
+
+
+def reconcile(
+    engine: Engine, org_id: str, who: Identity, month: pd.Timestamp, table: str = "receivables"
+) -> pd.DataFrame:
+    """``payeropt reconcile``: one of the month's tables as a frame: ``receivables``
+    (Table 3), ``medicare`` (Table 1) or ``who-paid`` (Table 2's rows). Reads only."""
+    access.authorize(engine, org_id, who, VIEW, target=org_id)
+    books = read_books(engine, org_id)
+    if table == "receivables":
+        return books.receivables(month)
+    top, rows, _ = books.medicare(month)
+    return top if table == "medicare" else rows
