@@ -138,6 +138,34 @@ def day(value: Any, na: str = NA_TEXT) -> str:
     return pd.Timestamp(value).strftime(DAY_FORMAT)
 
 
+def percent_decimal_texts(x1000: pd.Series | np.ndarray, na: str = "") -> pd.Series:
+    """Exact percents in thousandths → plain decimals for files: 59200 → '59.2', -1500 →
+    '-1.5', 100000 → '100'; ``na`` where missing."""
+    x = pd.Series(x1000).astype("Int64")
+    magnitude = x.abs().fillna(0).astype("int64")
+    frac = (magnitude % 1000).astype(str).str.zfill(3).str.rstrip("0")
+    text = (magnitude // 1000).astype(str) + frac.where(frac.eq(""), "." + frac)
+    text = text.where(~(x.fillna(0) < 0), "-" + text)
+    return text.where(x.notna(), na)
+
+
+def file_texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table of figures as a file shows it: ``*_cents`` columns as plain decimals named
+    without the suffix, ``*_percent_x1000`` as plain percents named ``*_percent``, dates
+    as days; the other columns as they are."""
+    out = {}
+    for name, column in frame.items():
+        if name.endswith("_cents"):
+            out[name.removesuffix("_cents")] = decimal_texts(column).to_numpy()
+        elif name.endswith("_percent_x1000"):
+            out[name.removesuffix("_x1000")] = percent_decimal_texts(column).to_numpy()
+        elif pd.api.types.is_datetime64_any_dtype(column):
+            out[name] = day_texts(column).to_numpy()
+        else:
+            out[name] = column.to_numpy()
+    return pd.DataFrame(out, index=frame.index)
+
+
 def day_texts(values: pd.Series, na: str = "") -> pd.Series:
     """``day`` for a whole column; ``na`` where missing (an open-ended period in a file)."""
     return pd.to_datetime(values).dt.strftime(DAY_FORMAT).fillna(na).astype("str")

@@ -32,6 +32,7 @@ REPORT_TABLES = (
     *tables.DATA_TABLES,
     tables.remittances,
     tables.remit_lines,
+    tables.remit_adjustments,  # CAS rows: group, reason, amount; no patient
     tables.findings,
     tables.denials,
     tables.tasks,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from payeropt_lib import formats, store
 from payeropt_lib.analytics import directory, performance, privacy, recovery, renewals, summary
+from payeropt_lib.reconciliation import record
 from payeropt_lib.remittances import remitted
 from payeropt_lib.store import tables
 
@@ -49,6 +50,23 @@ def read_adjudicated(ctx: Context) -> pd.DataFrame:
         "medicare_fees": load(ctx, "medicare_fees"),
     }
     return remitted.adjudicated(**frames, start=ctx.period_start, end=ctx.period_end)
+
+
+def books(ctx: Context) -> record.Books:
+    """The practice's books for the reconciliation pages (``reconciliation.record.Books``):
+    every month of service, not only the period (a month is reconciled with every posting
+    made since). The remitted claims are read for their status, reversal flags and claim
+    id only, never their patient columns."""
+    frames = {
+        name: (
+            store.read_frame(ctx.engine, tables.remit_claims, ctx.org_id, columns=columns)
+            if name == "remit_claims"
+            else load(ctx, name, columns)
+        )
+        for name, columns in record.READS.items()
+    }
+    frames["medicare_fees"] = load(ctx, "medicare_fees")
+    return record.Books.of(frames, ctx.locality)
 
 
 def headline(ctx: Context, adjudicated_lines: pd.DataFrame | None = None) -> pd.DataFrame:

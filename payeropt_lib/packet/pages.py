@@ -98,4 +98,20 @@ PAGES: tuple[Page, ...] = (
         "are decided, whether downcodes surface as readily as upcodes, the monitors' "
         "alerts, and what the accepted ones are worth.",
     ),
+    Page(
+        notebook="10_reconciliation.ipynb",
+        title="Reconciliation",
+        slug="reconciliation",
+        summary="One month of service by primary payer: charges against the cash that came "
+        "in, what was written off and why, what is still owed and anything the postings do "
+        "not account for.",
+    ),
+    Page(
+        notebook="11_medicare_check.ipynb",
+        title="Medicare check",
+        slug="medicare-check",
+        summary="Medicare's most billed codes against the fee CMS publishes for your "
+        "locality, what a perfect resolution would have brought in, and who paid for the "
+        "Medicare visits.",
+    ),
 )

@@ -30,7 +30,7 @@ from .display import (
     small_cell_note,
     table,
 )
-from .loaders import adjudicated, headline, headline_figures, renewal_evidence
+from .loaders import adjudicated, books, headline, headline_figures, renewal_evidence
 
 __all__ = [
     "NA_TEXT",
@@ -42,6 +42,7 @@ __all__ = [
     "action_list",
     "adjudicated",
     "below_contract_note",
+    "books",
     "cell_text",
     "context",
     "fee_table",

@@ -136,8 +136,9 @@ def priced_lines(
 
 def top_codes(priced: pd.DataFrame) -> pd.DataFrame:
     """Table 1 (``TABLE1_COLUMNS``) from ``priced_lines``: per section (``services``, then
-    ``surgical``: claims where a multiple-procedure reduction applied), the 20 codes with
-    the most services (units), then the rest as one row, then the section's total.
+    ``surgical``: claims where a multiple-procedure reduction applied), the 20 codes billed
+    most often (lines; ties by units, then perfect resolution), then the rest as one row,
+    then the section's total.
 
     fee_cents is the per-unit fee most of the code's lines were priced at (a month can
     straddle a change of fee); perfect_cents the exact sum over lines with a fee
@@ -272,8 +273,11 @@ def _section(p: pd.DataFrame, name: str) -> pd.DataFrame:
         out["visits_perfect"] = pv.reindex(out.index).fillna(0).astype("int64")
         return out.reset_index(drop=not by)
 
+    # Volume is how often a code was billed (lines), not its units: a drug billed in
+    # units of 1 mg would otherwise outrank every visit.
     per_code = sums(p, key).sort_values(
-        ["services", "perfect_cents", *key], ascending=[False, False, True, True, True]
+        ["lines", "services", "perfect_cents", *key],
+        ascending=[False, False, False, True, True, True],
     )
     top = per_code.head(TOP)
     top = top.assign(fee_cents=fee_mode.reindex(pd.MultiIndex.from_frame(top[key])).to_numpy())

@@ -31,7 +31,8 @@ READS: dict[str, list[str] | None] = {
     "remit_adjustments": ledger.ADJUSTMENT_COLUMNS,
     "remit_lines": medicare_check.REMIT_LINE_COLUMNS,
     "transactions": ledger.TRANSACTION_COLUMNS,
-    "contracts": ["payer_id", "payer_class", "effective_from", "medicare_locality"],
+    "contracts": ["payer_id", "payer_name", "payer_class", "effective_from",
+                  "medicare_locality"],
 }  # fmt: skip
 MEDICARE_CLASS = "MEDICARE"
 SELF_PAY_CLASS = "SELF_PAY"
@@ -68,6 +69,16 @@ class Books:
     def payers_of_class(self, payer_class: str) -> frozenset[str]:
         c = self.frames["contracts"]
         return frozenset(c.loc[c["payer_class"].eq(payer_class), "payer_id"].astype("str"))
+
+    def named(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with ``payer_name`` after its payer_id (the latest contract's name;
+        blank where no contract names the payer)."""
+        c = self.frames["contracts"].sort_values("effective_from")
+        names = c.drop_duplicates("payer_id", keep="last").set_index("payer_id")["payer_name"]
+        at = frame.columns.get_loc("payer_id") + 1
+        out = frame.copy()
+        out.insert(at, "payer_name", frame["payer_id"].map(names).fillna("").astype("str"))
+        return out
 
     def receivables(self, month: pd.Timestamp) -> pd.DataFrame:
         """Table 3 (``receivables.TABLE3_COLUMNS``)."""
@@ -129,6 +140,6 @@ def reconcile(
     access.authorize(engine, org_id, who, VIEW, target=org_id)
     books = read_books(engine, org_id)
     if table == "receivables":
-        return books.receivables(month)
+        return books.named(books.receivables(month))
     top, rows, _ = books.medicare(month)
-    return top if table == "medicare" else rows
+    return top if table == "medicare" else books.named(rows)

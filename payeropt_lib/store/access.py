@@ -66,6 +66,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "coding.decide": ("owner", "billing_manager", "clinician"),
     "coding.payment_impact": BILLING,
     "coding.monitors": ("owner", "billing_manager", "practice_manager", "clinician"),
+    # Receivable reconciliation and the Medicare check (docs/reconciliation.md): payer
+    # money by month, aggregates only (no claim, no patient); not the clinician.
+    "reconciliation.view": ("owner", "billing_manager", "practice_manager", "analyst"),
     "report.run": EVERYONE,
     "worklist.view": OFFICE,  # underpayments / tasks exports carry claim numbers
     "tasks.update": OFFICE,  # practice managers work the follow-up lists (docs/roles.md)

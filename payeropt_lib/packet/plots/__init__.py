@@ -13,6 +13,7 @@ from .denials import *  # noqa: F403
 from .fees import *  # noqa: F403
 from .mix import *  # noqa: F403
 from .performance import *  # noqa: F403
+from .reconciliation import *  # noqa: F403
 from .renewals import *  # noqa: F403
 from .rules import *  # noqa: F403
 from .trends import *  # noqa: F403
