@@ -223,6 +223,11 @@ STEPS: list[Step] = [
                                         "no"], "coding.decide", "practice_manager"),
     Step(("monitors",), _org("--table")),
     refused(("monitors",), _org(), "coding.monitors", "analyst"),
+    # --- the reconciliation tables read (no entry); a clinician is refused (one)
+    Step(("reconcile",), _org("--month", "2026-02"), role="analyst"),
+    Step(("reconcile",), _org("--month", "2026-02", "--table", "medicare")),
+    Step(("reconcile",), _org("--month", "2026-02", "--table", "who-paid")),
+    refused(("reconcile",), _org("--month", "2026-02"), "reconciliation.view", "clinician"),
     # --- opting out, last: an opted-out practice refuses (and records) what needs opt-in
     refused(("opt-out",), _org(), "opt_out", "practice_manager"),
     Step(("opt-out",), _org(), ("opt_out",)),

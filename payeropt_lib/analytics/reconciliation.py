@@ -88,10 +88,13 @@ def resolution(books: Books, period_end: pd.Timestamp | None) -> pd.DataFrame:
     return privacy.suppress(out, ["visits_count", "resolved_count"], ["pct_resolved"])
 
 
-def receivables_table(books: Books, month: pd.Timestamp) -> pd.DataFrame:
+def receivables_table(books: Books, month: pd.Timestamp | None) -> pd.DataFrame:
     """Table 3 for display: payer (name; self-pay, all other payers, all payers),
     visits_count, the money columns and cash_cents, pct_j, pct_k, pct_volume, pct_cash,
-    pct_resolved, is_total; a row's figures hidden with its visits under the cell size."""
+    pct_resolved, is_total; a row's figures hidden with its visits under the cell size.
+    Empty without a month (nothing to reconcile)."""
+    if month is None:
+        return EMPTY
     t = books.receivables(month)
     payers = directory.payer_directory(books.frames["contracts"])
     names = directory.payer_names(t["payer_id"].fillna(""), payers)
@@ -118,6 +121,8 @@ def identity_facts(table: pd.DataFrame, books: Books) -> pd.DataFrame:
     """One row of key figures from ``receivables_table``'s total: visits, charges, cash,
     adjustments, still owed, unexplained, resolved, J; and the practice system's postings
     for claims not on file (orphan_count, orphan_cents: they belong to no month)."""
+    if table.empty:
+        return EMPTY
     lost = orphans(books.frames["charges"], books.frames["transactions"])
     total = table[table[privacy.TOTAL]].iloc[0]
     adjustments = sum(
@@ -143,10 +148,12 @@ def identity_facts(table: pd.DataFrame, books: Books) -> pd.DataFrame:
     )
 
 
-def unexplained_by_payer(books: Books, month: pd.Timestamp) -> pd.DataFrame:
+def unexplained_by_payer(books: Books, month: pd.Timestamp | None) -> pd.DataFrame:
     """Visits whose evidence conflicts, per primary payer and kind: payer, kind ('more
     posted than owed' for a credit, 'not accounted for' otherwise), visits_count,
     unexplained_cents; largest first. Counts under the cell size hidden with their money."""
+    if month is None:
+        return EMPTY
     led = receivables.month_of(books.ledger, month)
     led = led[led["unexplained_cents"].ne(0)]
     kind = led["unexplained_cents"].lt(0).map(
@@ -169,12 +176,14 @@ def unexplained_by_payer(books: Books, month: pd.Timestamp) -> pd.DataFrame:
 # --- Medicare check ---------------------------------------------------------------------------
 
 
-def medicare_top(books: Books, month: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def medicare_top(books: Books, month: pd.Timestamp | None) -> dict[str, pd.DataFrame]:
     """Table 1 for display, one frame per section ('services', 'surgical'): code (with its
     modifier), site_label, services_count, lines_count, unpriced_count, fee_cents,
     payer_paid_cents, patient_paid_cents, actual_cents, perfect_cents,
     sequestration_cents, slippage_cents, visits_count, perfect_count, is_total. Counts
-    under the cell size hidden with the row's money."""
+    under the cell size hidden with the row's money. Empty frames without a month."""
+    if month is None:
+        return {medicare_check.OTHER_SERVICES: EMPTY, medicare_check.SURGICAL: EMPTY}
     top, _, _ = books.medicare(month)
     out = {}
     for section in (medicare_check.OTHER_SERVICES, medicare_check.SURGICAL):
@@ -205,10 +214,12 @@ def medicare_top(books: Books, month: pd.Timestamp) -> dict[str, pd.DataFrame]:
     return out
 
 
-def who_paid(books: Books, month: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+def who_paid(books: Books, month: pd.Timestamp | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Table 2 for display: rows (payer label, kind_label, cash_cents, pct_share) and the
     figures (visits_count, cash_cents, perfect_cents, bad_debt_cents, pct_medicare,
-    pct_liquidation, pct_simulation)."""
+    pct_liquidation, pct_simulation). Empty without a month."""
+    if month is None:
+        return EMPTY, EMPTY
     _, rows, fig = books.medicare(month)
     payers = directory.payer_directory(books.frames["contracts"])
     classes = directory.payer_classes(rows["payer_id"], payers)
@@ -246,12 +257,12 @@ def who_paid(books: Books, month: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFr
     return table, figures
 
 
-def schedules_used(books: Books, month: pd.Timestamp) -> pd.DataFrame:
+def schedules_used(books: Books, month: pd.Timestamp | None) -> pd.DataFrame:
     """Which Medicare amounts price the month: per source (the practice's own file, or a
     CMS release of the fee library), the codes it prices for the practice's locality and
     the dates it is in force (source, from_date, to_date, codes_count)."""
     mf = books.frames["medicare_fees"]
-    if books.locality is None or mf.empty:
+    if month is None or books.locality is None or mf.empty:
         return pd.DataFrame(columns=["source", "from_date", "to_date", "codes_count"])
     end = month + pd.offsets.MonthEnd(0)
     rows = mf[mf["locality"].eq(books.locality)]

@@ -8,6 +8,7 @@ the same from its shared frames (``Books.of``). No arithmetic here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -123,10 +124,9 @@ def read_books(engine: Engine, org_id: str) -> Books:
 
 def month_option(text: str) -> pd.Timestamp:
     """'2025-06' → the first day of that month; anything else raises ValueError."""
-    try:
-        return pd.Period(text, freq="M").to_timestamp()
-    except (ValueError, TypeError):
-        raise ValueError(f"not a month (YYYY-MM): {text!r}") from None
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text.strip()):
+        raise ValueError(f"not a month (YYYY-MM): {text!r}")
+    return pd.Period(text.strip(), freq="M").to_timestamp()
 
 
 VIEW = "reconciliation.view"
