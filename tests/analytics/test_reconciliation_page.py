@@ -1,0 +1,122 @@
+"""The "Reconciliation" and "Medicare check" pages' frames: the month chosen, small cells
+hidden only when the packet leaves the practice, and no claim id anywhere."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from payeropt_lib.analytics import privacy
+from payeropt_lib.analytics import reconciliation as page
+from payeropt_lib.reconciliation import record
+from tests.reconciliation import test_ledger
+
+
+def _books(months_resolved: dict[str, tuple[int, int]] | None = None) -> record.Books:
+    """The ledger test's claims, plus ``months_resolved``: month → (visits, resolved) of
+    AET visits (resolved ones paid in full by an 835, the others not yet answered)."""
+    f = test_ledger.frames()
+    added, paid = [], []
+    for month, (visits, resolved) in (months_resolved or {}).items():
+        for i in range(visits):
+            cid = f"{month}-{i}"
+            added.append((cid, 1, pd.Timestamp(f"{month}-05"), 10000, "AET"))
+            if i < resolved:
+                paid.append((1, 100 + len(paid), cid, "1", 10000, False, pd.NA))
+    charges = pd.concat(
+        [f["charges"], pd.DataFrame(added, columns=f["charges"].columns)], ignore_index=True
+    ).assign(procedure_code="99213", modifiers="", units=1, product_line="", place_of_service="11")
+    claims = pd.concat(
+        [f["remit_claims"], pd.DataFrame(paid, columns=f["remit_claims"].columns)],
+        ignore_index=True,
+    ).astype({"reversed_by_remit_id": "Int64"})
+    frames = {
+        "charges": charges,
+        "remit_claims": claims,
+        "remittances": f["remittances"],
+        "remit_adjustments": f["remit_adjustments"],
+        "transactions": f["transactions"],
+        "remit_lines": pd.DataFrame(columns=["remit_id", "claim_seq", "claim_id", "line_number",
+                                             "paid_cents", "patient_resp_cents",
+                                             "sequestration_cents"]),
+        "contracts": pd.DataFrame({"payer_id": ["AET", "MCR"],
+                                   "payer_name": ["Aetna", "Medicare Part B"],
+                                   "payer_class": ["COMMERCIAL", "MEDICARE"],
+                                   "effective_from": pd.Timestamp("2025-01-01"),
+                                   "medicare_locality": ["04412-11", "04412-11"]}),
+        "medicare_fees": pd.DataFrame(columns=["locality", "procedure_code", "modifier",
+                                               "effective_from", "effective_to",
+                                               "non_facility_cents", "facility_cents",
+                                               "mult_proc"]),
+    }  # fmt: skip
+    return record.Books.of(frames, "04412-11")
+
+
+def test_the_month_chosen_is_the_latest_80_percent_resolved() -> None:
+    books = _books({"2025-05": (10, 9), "2025-06": (10, 8), "2025-07": (10, 7)})
+    month, why = page.chosen_month(books, None, None)
+    assert month == pd.Timestamp("2025-06-01") and "at least 80 %" in why
+    # Up to May only: May.
+    assert page.chosen_month(books, None, pd.Timestamp("2025-05-31"))[0] == pd.Timestamp(
+        "2025-05-01"
+    )
+    # Asked for: that month, whatever its share.
+    assert page.chosen_month(books, "2025-07", None)[0] == pd.Timestamp("2025-07-01")
+
+
+def test_no_month_resolved_enough_says_so() -> None:
+    # Up to March: March alone, 8 of its 11 visits resolved (72.7 %).
+    month, why = page.chosen_month(_books(), None, pd.Timestamp("2025-03-31"))
+    assert month == pd.Timestamp("2025-03-01")
+    assert why.startswith("March 2025: no month of service has 80 %") and "72.7 %" in why
+    # With April (its one visit resolved), April.
+    assert page.chosen_month(_books(), None, None)[0] == pd.Timestamp("2025-04-01")
+
+
+def test_small_rows_hidden_only_when_the_packet_leaves() -> None:
+    books = _books()
+    with privacy.cells_below(0):
+        own = page.receivables_table(books, pd.Timestamp("2025-03-01")).set_index("payer")
+    assert own.loc["Medicare Part B", "visits_count"] == 2
+    assert own.loc["Medicare Part B", "charges_cents"] == 30000
+    with privacy.cells_below(11):
+        shared = page.receivables_table(books, pd.Timestamp("2025-03-01")).set_index("payer")
+    assert pd.isna(shared.loc["Medicare Part B", "visits_count"])
+    assert shared.loc["Medicare Part B", "visits_count_small"]
+    assert pd.isna(shared.loc["Medicare Part B", "charges_cents"])
+    # The total's 11 visits still show: 9 of Aetna + 2 of Medicare.
+    assert shared.loc["All payers", "visits_count"] == 11
+
+
+def test_no_claim_id_on_any_page_frame() -> None:
+    books = _books({"2025-06": (12, 12)})
+    month = pd.Timestamp("2025-03-01")
+    frames = [
+        page.receivables_table(books, month),
+        page.unexplained_by_payer(books, month),
+        page.resolution(books, None),
+        page.identity_facts(page.receivables_table(books, month), books),
+        *page.who_paid(books, month),
+        *page.medicare_top(books, month).values(),
+    ]
+    ids = set(books.frames["charges"]["claim_id"])
+    for frame in frames:
+        text = frame.astype(str).to_numpy().ravel().tolist() + list(frame.columns)
+        assert not ids & set(text), frame.columns
+        assert "claim_id" not in frame.columns
+
+
+def test_no_month_gives_empty_frames() -> None:
+    books = _books()
+    assert page.receivables_table(books, None).empty
+    assert page.unexplained_by_payer(books, None).empty
+    assert all(f.empty for f in page.who_paid(books, None))
+    assert page.identity_facts(page.receivables_table(books, None), books).empty
+
+
+def test_unexplained_kinds() -> None:
+    with privacy.cells_below(0):
+        table = page.unexplained_by_payer(_books(), pd.Timestamp("2025-03-01"))
+    # C: $50 not accounted for; K: $10 refund to the payer with no recoupment.
+    row = table.iloc[0]
+    assert (row["payer"], row["visits_count"], row["unexplained_cents"]) == ("Aetna", 2, 6000)
+    assert row["kind"].startswith("Charged but not accounted for")
