@@ -42,7 +42,7 @@ REMIT_LINE_COLUMNS = [
 PRICED_COLUMNS = [
     "claim_id", "line_number", "procedure_code", "pricing_modifier", "site", "units",
     "fee_cents", "perfect_cents", "mppr_applied", "payer_paid_cents", "other_paid_cents",
-    "sequestration_cents",
+    "sequestration_cents", "service_month",
 ]  # fmt: skip
 TABLE1_COLUMNS = [
     "section", "procedure_code", "modifier", "site", "services", "lines", "unpriced_lines",
@@ -80,10 +80,11 @@ def priced_lines(
     medicare_fees: pd.DataFrame,
     medicare_payers: set[str] | frozenset[str],
     locality: str,
-    month: pd.Timestamp,
+    month: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """The month's Medicare-primary charge lines (``PRICED_COLUMNS``), priced at
-    Medicare's terms, with what was paid on each.
+    """The month's Medicare-primary charge lines (``PRICED_COLUMNS``; every month's when
+    ``month`` is None: one pricing for a year of pages), priced at Medicare's terms, with
+    what was paid on each.
 
     ``charges``: ``CHARGE_COLUMNS``; ``ledger``: ``ledger.claim_ledger``; ``remit_lines``:
     the 835 lines (``REMIT_LINE_COLUMNS``); ``remitted``: ``ledger.remitted_claims``;
@@ -92,9 +93,9 @@ def priced_lines(
     fee_cents (Int64, per unit; NA: no fee on file), perfect_cents (Int64, Medicare's
     allowed for the line), payer_paid_cents (the primary's 835 payments on the line),
     other_paid_cents (the claim's secondary and patient cash, spread over its lines),
-    sequestration_cents; site 'facility' / 'non_facility'.
+    sequestration_cents; site 'facility' / 'non_facility'; service_month (the claim's).
     """
-    claims = month_of(ledger, month)
+    claims = ledger if month is None else month_of(ledger, month)
     claims = claims[member_of(claims["primary_payer_id"], medicare_payers)]
     lines = charges[member_of(charges["claim_id"], claims["claim_id"])].reset_index(drop=True)
     priced = expected_allowed(
@@ -131,6 +132,9 @@ def priced_lines(
     out["other_paid_cents"] = spread(
         others.reindex(out["claim_id"]).to_numpy(), weight.to_numpy(), out["claim_id"]
     )
+    out["service_month"] = (
+        claims.set_index("claim_id")["service_month"].reindex(out["claim_id"]).to_numpy()
+    )
     return out[PRICED_COLUMNS]
 
 
@@ -148,6 +152,10 @@ def top_codes(priced: pd.DataFrame) -> pd.DataFrame:
     perfect resolution to the cent.
     """
     p = priced.copy()
+    # Group on integers and categories, not Arrow text: a year of pages groups often.
+    p["claim_id"] = pd.factorize(p["claim_id"])[0]
+    for key in ("procedure_code", "pricing_modifier", "site"):
+        p[key] = p[key].astype("str").astype("category")
     p["priced"] = p["perfect_cents"].notna()
     p["perfect_cents"] = p["perfect_cents"].fillna(0).astype("int64")
     surgical = p.groupby("claim_id")["mppr_applied"].transform("any")
@@ -242,7 +250,7 @@ def _section(p: pd.DataFrame, name: str) -> pd.DataFrame:
                  unpriced=~p["priced"])  # fmt: skip
     fee_mode = (
         p.dropna(subset=["fee_cents"])
-        .groupby([*key, "fee_cents"], sort=False)
+        .groupby([*key, "fee_cents"], sort=False, observed=True)
         .size()
         .reset_index(name="n")
         .sort_values([*key, "n", "fee_cents"], ascending=[True, True, True, False, False])
@@ -251,7 +259,13 @@ def _section(p: pd.DataFrame, name: str) -> pd.DataFrame:
     )
 
     def sums(frame: pd.DataFrame, by: list[str] | None) -> pd.DataFrame:
-        g = frame.groupby(by, sort=False) if by else frame.assign(_all=0).groupby("_all")
+        # A visit resolved perfectly counts by its claim key; the others by none (NA).
+        frame = frame.assign(perfect_claim=frame["claim_id"].where(frame["visit_perfect"]))
+        g = (
+            frame.groupby(by, sort=False, observed=True)
+            if by
+            else frame.assign(_all=0).groupby("_all")
+        )
         out = g.agg(
             services=("units", "sum"),
             lines=("units", "size"),
@@ -263,14 +277,8 @@ def _section(p: pd.DataFrame, name: str) -> pd.DataFrame:
             unpriced_lines=("unpriced", "sum"),
             sequestration_cents=("sequestration_cents", "sum"),
             visits=("claim_id", "nunique"),
+            visits_perfect=("perfect_claim", "nunique"),
         )
-        perfect_visits = frame[frame["visit_perfect"]]
-        pv = (
-            perfect_visits.groupby(by, sort=False)["claim_id"].nunique()
-            if by
-            else pd.Series([perfect_visits["claim_id"].nunique()], index=[0])
-        )
-        out["visits_perfect"] = pv.reindex(out.index).fillna(0).astype("int64")
         return out.reset_index(drop=not by)
 
     # Volume is how often a code was billed (lines), not its units: a drug billed in
@@ -280,13 +288,15 @@ def _section(p: pd.DataFrame, name: str) -> pd.DataFrame:
         ascending=[False, False, False, True, True, True],
     )
     top = per_code.head(TOP)
-    top = top.assign(fee_cents=fee_mode.reindex(pd.MultiIndex.from_frame(top[key])).to_numpy())
+    fees = fee_mode.reset_index().astype({k: "str" for k in key})
+    top = top.astype({k: "str" for k in key}).merge(fees, on=key, how="left")
     rest_codes = per_code.iloc[TOP:][key]
     rest = p.merge(rest_codes, on=key, how="inner")
     rows = [top.rename(columns={"pricing_modifier": "modifier"})]
     if len(rest):
         rows.append(sums(rest, None).assign(procedure_code=ALL_OTHER_CODES, modifier="", site=""))
     rows.append(sums(p, None).assign(procedure_code="Total", modifier="", site=""))
+    rows[0] = rows[0].astype({"procedure_code": "str", "modifier": "str", "site": "str"})
     table = pd.concat(rows, ignore_index=True).assign(section=name)
     table["fee_cents"] = table.get("fee_cents", pd.Series(dtype="Int64")).astype("Int64")
     ints = ["services", "lines", "unpriced_lines", "payer_paid_cents", "patient_paid_cents",

@@ -45,10 +45,14 @@ TABLE3_COLUMNS = [
 ]
 
 
+def month_start(month: pd.Timestamp) -> pd.Timestamp:
+    """The first day of the month of ``month`` (any day of it)."""
+    return pd.Timestamp(month).to_period("M").to_timestamp()
+
+
 def month_of(ledger: pd.DataFrame, month: pd.Timestamp) -> pd.DataFrame:
     """The ledger rows whose month of service is ``month`` (any day of it)."""
-    first = pd.Timestamp(month).to_period("M").to_timestamp()
-    return ledger[ledger["service_month"].eq(first)]
+    return ledger[ledger["service_month"].eq(month_start(month))]
 
 
 def reconcile(

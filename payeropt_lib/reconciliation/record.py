@@ -85,27 +85,33 @@ class Books:
         """Table 3 (``receivables.TABLE3_COLUMNS``)."""
         return receivables.reconcile(self.ledger, month, self.payers_of_class(SELF_PAY_CLASS))
 
-    def medicare_lines(self, month: pd.Timestamp) -> pd.DataFrame:
-        """The month's Medicare lines priced at Medicare's terms (``priced_lines``); empty
-        without a locality to price at."""
-        locality = self.locality
-        medicare = self.payers_of_class(MEDICARE_CLASS)
+    @cached_property
+    def medicare_priced(self) -> pd.DataFrame:
+        """Every month's Medicare lines priced at Medicare's terms, once
+        (``medicare_check.priced_lines``); none without a locality to price at."""
         f = self.frames
-        if locality is None:
-            medicare = frozenset()
+        medicare = self.payers_of_class(MEDICARE_CLASS) if self.locality else frozenset()
         return medicare_check.priced_lines(
             f["charges"], self.ledger, f["remit_lines"], self.remitted, f["medicare_fees"],
-            medicare, locality or "", month,
+            medicare, self.locality or "",
         )  # fmt: skip
+
+    @cached_property
+    def secondary(self) -> pd.DataFrame:
+        """Cash from payers other than each claim's primary (``ledger.secondary_cash``)."""
+        f = self.frames
+        return ledger.secondary_cash(f["charges"], self.remitted, f["transactions"])
+
+    def medicare_lines(self, month: pd.Timestamp) -> pd.DataFrame:
+        """The month's Medicare lines priced at Medicare's terms."""
+        priced = self.medicare_priced
+        return priced[priced["service_month"].eq(receivables.month_start(month))]
 
     def medicare(self, month: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         """Table 1, and Table 2's rows and figures, for ``month``."""
         priced = self.medicare_lines(month)
-        secondary = ledger.secondary_cash(
-            self.frames["charges"], self.remitted, self.frames["transactions"]
-        )
         rows, figures = medicare_check.who_paid(
-            self.ledger, priced, secondary, self.payers_of_class(MEDICARE_CLASS), month
+            self.ledger, priced, self.secondary, self.payers_of_class(MEDICARE_CLASS), month
         )
         return medicare_check.top_codes(priced), rows, figures
 
