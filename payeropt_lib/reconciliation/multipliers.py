@@ -691,7 +691,7 @@ def _flags(
     since[beyond] = start_month[beyond]
     if beyond.any():
         shown = _month_texts(start_month[beyond])
-        paid = percent_x1000_texts(run_med[beyond], 1).to_numpy()
+        paid = _tenths(run_med[beyond]).to_numpy()
         said = percent_x1000_texts(contract_now[beyond]).to_numpy()
         text = "contract " + said + ", remittances show " + paid + " since " + shown
         count = run_lines[beyond].astype(np.int64).astype(str)
@@ -699,6 +699,12 @@ def _flags(
             flagged[beyond], text, text + " (" + count + " lines: too few to flag)"
         )
     return status, since, note
+
+
+def _tenths(x1000: np.ndarray) -> pd.Series:
+    """Percents rounded half up to a tenth, written without a trailing zero: '118%',
+    '118.4%'."""
+    return percent_x1000_texts(half_up_div(x1000, 100) * 100)
 
 
 def _month_texts(months: np.ndarray) -> np.ndarray:
@@ -735,8 +741,7 @@ def draft_contract(
     row = mine.iloc[0]
     if row["status"] == "too few lines" or pd.isna(row["year_median_x1000"]):
         raise NoInferredMultiplier(payer_id, product_line, int(row["lines"]), "too few lines")
-    tenth = int(half_up_div(np.array([int(row["year_median_x1000"])]), 100)[0]) * 100
-    percent = percent_x1000_texts(np.array([tenth])).str.rstrip("%").iloc[0]
+    percent = _tenths(np.array([int(row["year_median_x1000"])])).str.rstrip("%").iloc[0]
     year = "" if pd.isna(row["medicare_year"]) else str(int(row["medicare_year"]))
     of = f"{year} Medicare" if year else "Medicare of the date of service"
     evidence = (
@@ -793,3 +798,44 @@ def claim_facts(
     out = out.merge(claims, on=["remit_id", "claim_id"], how="left")
     out.index = adjudicated.index
     return out
+
+
+def readable(multipliers: pd.DataFrame) -> pd.DataFrame:
+    """``infer``'s figures as a billing manager reads them on screen: percents as text
+    ('118.4%', gaps in points), the lines left out in words ('3 denied, 1 no_medicare')."""
+
+    def pct(column: str) -> pd.Series:
+        values = multipliers[column]
+        text = percent_x1000_texts(values.fillna(0).astype("int64"), 1)
+        return text.where(values.notna().to_numpy(), "")
+
+    gap = multipliers["gap_x1000"]
+    points = percent_x1000_texts(gap.abs().fillna(0).astype("int64"), 1).str.rstrip("%")
+    signed = np.where(gap.fillna(0).to_numpy() < 0, "-", "+") + points + " pts"
+    left = pd.Series("", index=multipliers.index)
+    for name in EXCLUSIONS:
+        count = multipliers[name]
+        part = count.astype(str) + " " + name
+        left = left.where(count.eq(0), left.where(left.eq(""), left + ", ") + part)
+    year = multipliers["medicare_year"]
+    return pd.DataFrame(
+        {
+            "payer_id": multipliers["payer_id"],
+            "product_line": multipliers["product_line"],
+            "lines": multipliers["lines"],
+            "codes": multipliers["codes"],
+            "median": pct("median_x1000"),
+            "iqr": pct("iqr_x1000"),
+            "code_iqr": pct("code_iqr_x1000"),
+            "month_iqr": pct("month_iqr_x1000"),
+            "best_year": year.astype("string")
+            .fillna("current")
+            .where(multipliers["year_median_x1000"].notna(), ""),
+            "of_that_year": pct("year_median_x1000"),
+            "contract": pct("contract_x1000"),
+            "gap": pd.Series(signed, index=multipliers.index).where(gap.notna().to_numpy(), ""),
+            "status": multipliers["status"],
+            "note": multipliers["note"],
+            "left_out": left,
+        }
+    )
