@@ -9,8 +9,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from payeropt_lib import store
+from payeropt_lib.demo import files as demo
 from payeropt_lib.errors import NoInferredMultiplier
+from payeropt_lib.inputs import imports
 from payeropt_lib.reconciliation import multipliers as m
+from payeropt_lib.remittances import posting
+from payeropt_lib.store import tables
+from tests.conftest import OWNER, demo_835s, opted_in_org, org_snapshot
+from tests.test_cli import payeropt
 
 D = pd.Timestamp
 L1 = "01112-05"  # the percent contract's locality
@@ -347,3 +354,97 @@ def test_no_lines_no_rows():
     )
     out = m.infer(empty.iloc[0:0], CONTRACTS, FEES, L1)
     assert out.empty and list(out.columns) == m.MULTIPLIER_COLUMNS
+
+
+# --- end to end: the verb on a demo practice ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("multipliers") / "practice"
+    demo.generate(folder, claims_per_month=15, seed=7)
+    return folder
+
+
+BILLING_ENV = {"PAYEROPT_ACTOR": "bill", "PAYEROPT_ROLE": "billing_manager"}
+
+
+@pytest.mark.slow
+def test_the_verb_on_a_demo_practice(db_url, demo_files, tmp_path):
+    engine = store.engine_for(db_url)
+    org = opted_in_org(engine, "Multipliers", demo_files)
+    paths = demo_835s(engine, org, 7, tmp_path / "era")
+    assert all(isinstance(o, posting.PostResult) for _, o in posting.post_files(
+        engine, org, paths, OWNER
+    ))  # fmt: skip
+    # LBA's contract rises from 115 % to 120 % on 2026-01-01; its remittances stay at 115 %.
+    terms = pd.read_csv(demo_files / "contracts.csv", dtype=str, keep_default_na=False)
+    raised = terms[terms["payer_id"].eq("LBA")].assign(
+        effective_from="2026-01-01", medicare_percent="120"
+    )
+    raised.to_csv(tmp_path / "raise.csv", index=False)
+    imports.import_file(engine, org, "contracts", tmp_path / "raise.csv", OWNER)
+
+    out = tmp_path / "multipliers.csv"
+    done = payeropt(
+        "multipliers", org, "--csv", str(out), "--min-lines", "10", db=db_url, env=BILLING_ENV
+    )
+    assert done.code == 0, done.err
+    assert done.out.strip() == f"10 payer multipliers written to {out}" or "written" in done.out
+    table = pd.read_csv(out, dtype=str, keep_default_na=False).set_index(
+        ["payer_id", "product_line"]
+    )
+    assert list(table.reset_index().columns) == m.MULTIPLIER_COLUMNS
+    # The demo's payers pay their contracts (planted under-payments are a few lines each):
+    # Medicare 100 %, the PPO 128 %, Medicaid managed care 72 %, on current Medicare.
+    for key, percent in {
+        ("MCR", ""): "100000",
+        ("PMH", "PPO"): "128000",
+        ("GCC", ""): "72000",
+    }.items():
+        row = table.loc[key]
+        assert (row["median_x1000"], row["contract_x1000"], row["status"]) == (
+            percent, percent, "within tolerance",
+        )  # fmt: skip
+        assert row["medicare_year"] == ""  # the year of service fits best
+    # J3301 (a drug) has no Medicare amount: counted as left out, not as a ratio.
+    assert int(table.loc[("MCR", ""), "no_medicare"]) > 0
+    lba = table.loc[("LBA", "")]
+    assert (lba["median_x1000"], lba["contract_x1000"]) == ("115000", "120000")
+    assert lba["status"] == "beyond tolerance"
+    assert lba["note"] == f"contract 120%, remittances show 115% since {lba['since_month'][:7]}"
+    assert lba["since_month"].startswith("2026-0")
+    assert table.loc[("PVWC", ""), "status"] == "too few lines"  # 5 lines
+    assert table.loc[("PMH", "HMO"), "status"] == "no percent contract"  # a fee schedule
+
+    # On screen: percents as text.
+    shown = payeropt("multipliers", org, "--min-lines", "10", db=db_url, env=BILLING_ENV)
+    assert shown.code == 0 and "contract 120%, remittances show 115% since 2026-" in shown.out
+
+    # A contract draft for CRHP (a fixed fee schedule on file): written, not stored, and a
+    # contracts.csv another practice's import takes as it is.
+    before = org_snapshot(engine, org)
+    draft = tmp_path / "crhp.csv"
+    done = payeropt("multipliers", org, "--draft", "CRHP", "--out", str(draft), db=db_url,
+                    env=BILLING_ENV)  # fmt: skip
+    assert done.code == 0, done.err
+    assert org_snapshot(engine, org) == before
+    row = pd.read_csv(draft, dtype=str, keep_default_na=False).iloc[0]
+    assert (row["payer_id"], row["payer_name"], row["basis"]) == (
+        "CRHP", "Cedar Ridge Health Plan", "medicare_percent",
+    )  # fmt: skip
+    other = opted_in_org(engine, "Drafted")
+    imports.import_file(engine, other, "contracts", draft, OWNER)
+    stored = store.read_frame(engine, tables.contracts, other)
+    assert stored["medicare_percent_x1000"].iloc[0] == int(
+        round(float(row["medicare_percent"]) * 1000)
+    )
+
+    # A clinician may not read the payers' figures; a payer without lines gets no draft.
+    refused = payeropt(
+        "multipliers", org, db=db_url, env={**BILLING_ENV, "PAYEROPT_ROLE": "clinician"}
+    )
+    assert refused.code == 2 and "clinician" in refused.err
+    none = payeropt("multipliers", org, "--draft", "NOBODY", "--out", str(tmp_path / "x.csv"),
+                    db=db_url, env=BILLING_ENV)  # fmt: skip
+    assert none.code == 2 and "no contract drafted for NOBODY" in none.err
