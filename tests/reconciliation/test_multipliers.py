@@ -13,6 +13,7 @@ from payeropt_lib import store
 from payeropt_lib.demo import files as demo
 from payeropt_lib.errors import NoInferredMultiplier
 from payeropt_lib.inputs import imports
+from payeropt_lib.money import parse_scaled
 from payeropt_lib.reconciliation import multipliers as m
 from payeropt_lib.remittances import posting
 from payeropt_lib.store import tables
@@ -390,18 +391,15 @@ def test_the_verb_on_a_demo_practice(db_url, demo_files, tmp_path):
         "multipliers", org, "--csv", str(out), "--min-lines", "10", db=db_url, env=BILLING_ENV
     )
     assert done.code == 0, done.err
-    assert done.out.strip() == f"10 payer multipliers written to {out}" or "written" in done.out
+    assert done.out.strip().endswith(f"payer multipliers written to {out}")
     table = pd.read_csv(out, dtype=str, keep_default_na=False).set_index(
         ["payer_id", "product_line"]
     )
     assert list(table.reset_index().columns) == m.MULTIPLIER_COLUMNS
     # The demo's payers pay their contracts (planted under-payments are a few lines each):
     # Medicare 100 %, the PPO 128 %, Medicaid managed care 72 %, on current Medicare.
-    for key, percent in {
-        ("MCR", ""): "100000",
-        ("PMH", "PPO"): "128000",
-        ("GCC", ""): "72000",
-    }.items():
+    paying = {("MCR", ""): "100000", ("PMH", "PPO"): "128000", ("GCC", ""): "72000"}
+    for key, percent in paying.items():
         row = table.loc[key]
         assert (row["median_x1000"], row["contract_x1000"], row["status"]) == (
             percent, percent, "within tolerance",
@@ -436,14 +434,12 @@ def test_the_verb_on_a_demo_practice(db_url, demo_files, tmp_path):
     other = opted_in_org(engine, "Drafted")
     imports.import_file(engine, other, "contracts", draft, OWNER)
     stored = store.read_frame(engine, tables.contracts, other)
-    assert stored["medicare_percent_x1000"].iloc[0] == int(
-        round(float(row["medicare_percent"]) * 1000)
-    )
+    percent = parse_scaled(row[["medicare_percent"]], 3)[0]
+    assert stored["medicare_percent_x1000"].iloc[0] == percent
 
     # A clinician may not read the payers' figures; a payer without lines gets no draft.
-    refused = payeropt(
-        "multipliers", org, db=db_url, env={**BILLING_ENV, "PAYEROPT_ROLE": "clinician"}
-    )
+    clinician = {**BILLING_ENV, "PAYEROPT_ROLE": "clinician"}
+    refused = payeropt("multipliers", org, db=db_url, env=clinician)
     assert refused.code == 2 and "clinician" in refused.err
     none = payeropt("multipliers", org, "--draft", "NOBODY", "--out", str(tmp_path / "x.csv"),
                     db=db_url, env=BILLING_ENV)  # fmt: skip

@@ -40,9 +40,14 @@ def test_scaling_every_allowed_by_k_scales_the_median_by_k_within_a_thousandth(r
     before = m.infer(frame, CONTRACTS, YEAR_FEES, L2, min_lines=1).set_index("payer_id")
     after = m.infer(scaled, CONTRACTS, YEAR_FEES, L2, min_lines=1).set_index("payer_id")
     assert list(before.index) == list(after.index)
-    for column in ("median_x1000", "year_median_x1000", "q1_x1000", "q3_x1000"):
+    for column in ("median_x1000", "q1_x1000", "q3_x1000"):
         gap = (after[column] - before[column] * k).abs()
         assert (gap <= k).all(), (column, gap.tolist())
+    # The best year's median too, where scaling left the same year best (rounding can
+    # break a tie between two years that fit equally well).
+    same = (after["medicare_year"].fillna(0) == before["medicare_year"].fillna(0)).to_numpy()
+    gap = (after["year_median_x1000"] - before["year_median_x1000"] * k).abs()[same]
+    assert (gap <= k).all(), gap.tolist()
     # Scaling changes no count and no choice of lines.
     assert after["lines"].tolist() == before["lines"].tolist()
     assert after["codes"].tolist() == before["codes"].tolist()
