@@ -135,27 +135,43 @@ def product_lines(lines: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
     product_line and product_line_source ('charge', '835' or '' when neither says), same
     index.
     """
-    own = lines["product_line"].fillna("").astype("str")
-    told = lines["filing_indicator"].astype("str").str.strip().str.upper()
-    named = told.map(FILING_INDICATORS).fillna("").astype("str")
+    own, own_u = pd.factorize(lines["product_line"].fillna("").astype("str"), sort=True)
+    # A few distinct indicators: each read once, not once a line.
+    told, told_u = pd.factorize(lines["filing_indicator"], use_na_sentinel=False)
+    named_of = [FILING_INDICATORS.get(str(t).strip().upper(), "") if pd.notna(t) else ""
+                for t in told_u]  # fmt: skip
+    named_of_code, named_u = pd.factorize(np.array(named_of, dtype=object), sort=True)
+    named = named_of_code[told] if len(told) else np.zeros(0, np.int64)
+    own_u, named_u = pd.Index(own_u, dtype="str"), pd.Index(named_u, dtype="str")
+    own_blank = own == own_u.get_indexer([""])[0] if "" in own_u else np.zeros(len(own), bool)
     plans = pd.concat(
         [
             contracts.loc[contracts["product_line"].ne(""), ["payer_id", "product_line"]],
-            lines.loc[own.ne(""), ["payer_id"]].assign(product_line=own[own.ne("")]),
+            pd.DataFrame(
+                {
+                    "payer_id": lines["payer_id"].to_numpy()[~own_blank],
+                    "product_line": own_u.to_numpy()[own[~own_blank]],
+                }
+            ),
         ]
     ).astype("str")
-    known = pd.MultiIndex.from_frame(plans.drop_duplicates())
-    asked = pd.MultiIndex.from_arrays([lines["payer_id"].astype("str"), named])
-    corroborated = named.ne("").to_numpy() & asked.isin(known)
-    use = own.eq("").to_numpy() & corroborated
-    source = np.where(own.ne("").to_numpy(), "charge", np.where(use, "835", ""))
+    named_series = pd.Series(pd.Categorical.from_codes(named, named_u), index=lines.index)
+    _, asked = _key_ids(
+        [plans["payer_id"], plans["product_line"]], [lines["payer_id"], named_series]
+    )
+    named_blank = named == (named_u.get_indexer([""])[0] if "" in named_u else -2)
+    use = own_blank & ~named_blank & (asked >= 0)
+    labels = pd.Index(sorted({*own_u, *named_u}))
+    code = np.where(use, labels.get_indexer(named_u)[named] if len(named) else named,
+                    labels.get_indexer(own_u)[own] if len(own) else own)  # fmt: skip
+    source = np.where(~own_blank, 1, np.where(use, 2, 0))
     return pd.DataFrame(
         {
-            "product_line": np.where(use, named.to_numpy(), own.to_numpy()),
-            "product_line_source": source,
+            "product_line": pd.Categorical.from_codes(code, labels),
+            "product_line_source": pd.Categorical.from_codes(source, ["", "charge", "835"]),
         },
         index=lines.index,
-    ).astype("str")
+    )
 
 
 # --- each line's ratio ---------------------------------------------------------------------
@@ -167,6 +183,17 @@ def line_ratios(
     medicare_fees: pd.DataFrame,
     locality: str | None,
 ) -> pd.DataFrame:
+    """Each line's ratio of allowed to Medicare, or why it is left out: ``_line_ratios``'
+    frame (its docstring names the columns)."""
+    return _line_ratios(lines, contracts, medicare_fees, locality)[0]
+
+
+def _line_ratios(
+    lines: pd.DataFrame,
+    contracts: pd.DataFrame,
+    medicare_fees: pd.DataFrame,
+    locality: str | None,
+) -> tuple[pd.DataFrame, _FeeIndex]:
     """Each line's ratio of allowed to Medicare, or why it is left out.
 
     Needs ``lines`` with ``LINE_COLUMNS`` (``remitted.adjudicated`` plus the charge's
@@ -191,29 +218,30 @@ def line_ratios(
     out["product_line"] = resolved["product_line"]
     out["product_line_source"] = resolved["product_line_source"]
     dos = lines["date_of_service"].to_numpy().astype(_DAY).astype("int64")
-    basis, percent, named = _contract_terms(
-        out["payer_id"].astype("str"), out["product_line"].astype("str"), dos, contracts
-    )
+    basis, percent, named = _contract_terms(out["payer_id"], out["product_line"], dos, contracts)
     percent_contract = basis == "medicare_percent"
     here = np.where(percent_contract & (named != ""), named, locality or "")
-    out["pricing_modifier"] = pricing_modifiers(lines["modifiers"])
-    facility = lines["place_of_service"].astype("str").isin(FACILITY_POS).to_numpy()
-    out["site"] = np.where(facility, "facility", "non_facility")
-    out["locality"] = here
-    out["contract_basis"] = basis
+    out["pricing_modifier"] = _categorical(pricing_modifiers(lines["modifiers"]).to_numpy())
+    place, place_u = pd.factorize(lines["place_of_service"], use_na_sentinel=False)
+    facility = np.isin(np.asarray(place_u, dtype=object), list(FACILITY_POS))[place]
+    out["site"] = pd.Categorical.from_codes(facility.astype(np.int8), ["non_facility", "facility"])
+    out["locality"] = _categorical(here)
+    out["contract_basis"] = _categorical(basis)
     out["contract_x1000"] = _nullable(np.where(percent_contract, percent, -1))
 
     fees = _FeeIndex(medicare_fees, out)
     at, found = fees.lookup(dos)
     medicare = np.where(found, np.where(facility, fees.fac[at], fees.nonfac[at]), 0)
     out["medicare_cents"] = _nullable(np.where(found, medicare, -1))
-    out["mult_proc"] = np.where(found, fees.mult_proc[at], "")
+    mult_proc = np.where(found, fees.mult_proc[at], "")
+    out["mult_proc"] = _categorical(mult_proc)
 
     units = lines["units"].to_numpy(dtype="int64")
     allowed = lines["allowed_cents"].to_numpy(dtype="int64")
-    outcome = lines["outcome"].astype("str").to_numpy()
+    kind, kinds = pd.factorize(lines["outcome"])
+    outcome = np.asarray(kinds, dtype=object)[kind] if len(kind) else np.zeros(0, object)
     priced = found & (medicare > 0)
-    reduced = _reduced(lines, out["mult_proc"].to_numpy(), medicare * units, priced)
+    reduced = _reduced(lines, mult_proc, medicare * units, priced)
     tests = [
         ~lines["primary"].to_numpy(dtype=bool),
         outcome == "denied",
@@ -223,14 +251,21 @@ def line_ratios(
         reduced,
         ~priced,
     ]
-    reason = np.select(tests, list(EXCLUSIONS), default="")
-    counted = reason == ""
+    reason = np.select(tests, np.arange(1, len(EXCLUSIONS) + 1), default=0)
+    counted = reason == 0
     ratio = np.zeros(n, dtype="int64")
     base = units[counted] * medicare[counted]
     ratio[counted] = (allowed[counted] * 2 * _PERCENT + base) // (2 * base)  # half up
-    out["reason"] = reason.astype("str")
+    out["reason"] = pd.Categorical.from_codes(reason, ["", *EXCLUSIONS])
     out["ratio_x1000"] = _nullable(np.where(counted, ratio, -1))
-    return out
+    return out, fees
+
+
+def _categorical(values: np.ndarray) -> pd.Categorical:
+    """Text values (an object array of a few distinct ones) as a categorical of str:
+    a byte or two a line instead of a string each."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return pd.Categorical.from_codes(codes, pd.Index(uniques, dtype="str"))
 
 
 def _reduced(
@@ -242,7 +277,8 @@ def _reduced(
     this also catches payers without a contract, which posting does not rank)."""
     not_full = ~lines["full_price"].to_numpy(dtype=bool)
     pattern = r"(?:^|:)(?:" + "|".join(PAYMENT_MODIFIERS) + r")(?::|$)"
-    modified = lines["modifiers"].astype("str").str.contains(pattern, regex=True).to_numpy()
+    codes, uniques = pd.factorize(lines["modifiers"].fillna("").astype("str"))
+    modified = pd.Series(uniques).str.contains(pattern, regex=True).to_numpy(bool)[codes]
     ranked = priced & np.isin(mult_proc, REDUCING_INDICATORS)
     later = np.zeros(len(lines), dtype=bool)
     if ranked.any():
@@ -270,9 +306,11 @@ def _contract_terms(
     basis = terms["basis"].astype("str").to_numpy()
     percent = terms["medicare_percent_x1000"].astype("Int64").fillna(0).to_numpy("int64")
     named = terms["medicare_locality"].fillna("").astype("str").to_numpy()
-    keys = [terms["payer_id"].astype("str"), terms["product_line"].astype("str")]
-    own = _in_force(keys, start, None, [payer, product_line], days)
-    blank = _in_force(keys, start, None, [payer, pd.Series("", index=payer.index)], days)
+    keys = [terms["payer_id"], terms["product_line"]]
+    row_id, line_id = _key_ids(keys, [payer, product_line])
+    own = _in_force(row_id, start, None, line_id, days)
+    row_id, line_id = _key_ids(keys, [payer, pd.Series("", index=payer.index)])
+    blank = _in_force(row_id, start, None, line_id, days)
     row = np.where(own >= 0, own, blank)
     has = row >= 0
     pick = np.where(has, row, 0)
@@ -284,18 +322,18 @@ def _contract_terms(
 
 
 def _in_force(
-    row_keys: list[pd.Series],
+    row_id: np.ndarray,
     row_from: np.ndarray,
     row_to: np.ndarray | None,
-    line_keys: list[pd.Series],
+    line_id: np.ndarray,
     line_days: np.ndarray,
 ) -> np.ndarray:
-    """For each line, the position of the row of its key whose ``[from, to)`` holds its
-    day (the latest start on or before it), -1 for none. Keys and days become one sorted
-    int64 per row, searched once for all lines (no join the size of lines × rows)."""
+    """For each line, the position of the row of its key (``_key_ids``) whose ``[from,
+    to)`` holds its day (the latest start on or before it), -1 for none. Keys and days
+    become one sorted int64 per row, searched once for all lines (no join the size of
+    lines × rows)."""
     if not len(row_from) or not len(line_days):
         return np.full(len(line_days), -1, dtype=np.int64)
-    row_id, line_id = _shared_ids(row_keys, line_keys)
     shift = np.int64(1 << 32)  # days since 1970 fit in 32 bits with room to spare
     offset = np.int64(1 << 31)
     packed = row_id * shift + (row_from + offset)
@@ -310,26 +348,25 @@ def _in_force(
     return np.where(ok, at, -1)
 
 
-def _shared_ids(left: list[pd.Series], right: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
-    """One int64 id per distinct key over both lists of columns; right's keys that left
-    lacks get -1 (ids follow first appearance, left first: an id past left's is new)."""
-    n = len(left[0])
-    both = [pd.concat([a, b], ignore_index=True) for a, b in zip(left, right, strict=True)]
-    ids = _key_ids(both)
-    left_ids, right_ids = ids[:n], ids[n:]
-    known = left_ids.max(initial=-1)
-    return left_ids, np.where(right_ids <= known, right_ids, -1)
-
-
-def _key_ids(columns: list[pd.Series]) -> np.ndarray:
-    """One int64 id per distinct row of ``columns``, in order of first appearance: each
-    column factorized once (a missing value is a value), the codes combined in mixed radix."""
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column.to_numpy(), use_na_sentinel=False)
-        combined = combined * np.int64(len(uniques) + 1) + codes
-    ids, _ = pd.factorize(combined)
-    return ids.astype(np.int64)
+def _key_ids(rows: list[pd.Series], lines: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 id per distinct key of the (few) ``rows``, and each of the (many)
+    ``lines``' key's id among them (-1: no row has it). Each line column is factorized
+    once and the rows' values looked up among its values; codes combine in mixed radix."""
+    row_key = np.zeros(len(rows[0]), dtype=np.int64)
+    line_key = np.zeros(len(lines[0]), dtype=np.int64)
+    for row_column, line_column in zip(rows, lines, strict=True):
+        if isinstance(line_column.dtype, pd.CategoricalDtype):
+            codes, uniques = line_column.cat.codes.to_numpy(), line_column.cat.categories
+        else:
+            codes, uniques = pd.factorize(line_column, use_na_sentinel=False)
+        found = pd.Index(uniques).get_indexer(row_column.fillna("").astype("str"))
+        # A row value no line has (-1) gets code 0 and the lines' codes move up one.
+        width = np.int64(len(uniques) + 1)
+        row_key = row_key * width + (found + 1)
+        line_key = line_key * width + (codes.astype(np.int64) + 1)
+    row_id, distinct = pd.factorize(row_key)
+    line_id = pd.Index(distinct).get_indexer(line_key)
+    return row_id.astype(np.int64), line_id.astype(np.int64)
 
 
 class _FeeIndex:
@@ -347,12 +384,18 @@ class _FeeIndex:
         self.fac = fees["facility_cents"].to_numpy(dtype="int64")
         self.mult_proc = fees["mult_proc"].astype("str").fillna("").to_numpy()
         self.years = np.unique(fees["effective_from"].dt.year.to_numpy()) if len(fees) else []
-        self.row_keys = [fees["locality"], fees["procedure_code"], fees["modifier"]]
-        self.line_keys = [lines["locality"], lines["procedure_code"], lines["pricing_modifier"]]
+        self.row_id, self.line_id = _key_ids(
+            [fees["locality"], fees["procedure_code"], fees["modifier"]],
+            [lines["locality"], lines["procedure_code"], lines["pricing_modifier"]],
+        )
 
-    def lookup(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each line's row in force on ``days`` (int days since 1970) and whether found."""
-        at = _in_force(self.row_keys, self.start, self.end, self.line_keys, days)
+    def lookup(
+        self, days: np.ndarray, which: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The row in force on ``days`` (int days since 1970) of each line, or of the lines
+        ``which`` (positions), and whether there is one."""
+        ids = self.line_id if which is None else self.line_id[which]
+        at = _in_force(self.row_id, self.start, self.end, ids, days)
         return np.where(at >= 0, at, 0), at >= 0
 
 
@@ -379,8 +422,7 @@ def _quantiles(
     """Per group, for each fraction q = a/b in ``qs``, the value at rank ⌊(n−1)·q⌋ of its
     sorted values (nearest rank below: a value the group has, no interpolation; q = 1/2
     is the median, the lower middle of an even count). -1 where a group has no value."""
-    order = np.lexsort((values, group))
-    ordered = values[order]
+    ordered = _sorted_within(group, values)
     counts = np.bincount(group, minlength=n_groups)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     has = counts > 0
@@ -391,6 +433,19 @@ def _quantiles(
         out[has] = ordered[starts[has] + rank[has]]
         found.append(out)
     return found
+
+
+def _sorted_within(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` sorted by group, then value. One int64 sort of group × span + value
+    where that fits (the usual case: ratios span a few million), else a lexsort."""
+    if not len(values):
+        return values
+    low = values.min()
+    span = int(values.max() - low) + 1
+    if (int(group.max()) + 1) * span < 2**62:
+        packed = np.sort(group * np.int64(span) + (values - low))
+        return packed % np.int64(span) + low
+    return values[np.lexsort((values, group))]
 
 
 _MEDIAN = ((1, 2),)
@@ -422,7 +477,7 @@ def _sub_medians(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The median of each (group, sub) pair and the group each pair belongs to."""
     width = np.int64(sub.max() + 1) if len(sub) else np.int64(1)
-    pair, of = np.unique(group * width + sub, return_inverse=True)
+    of, pair = pd.factorize(group * width + sub)
     return _median(of.astype(np.int64), values, len(pair)), (pair // width).astype(np.int64)
 
 
@@ -477,7 +532,7 @@ def infer(
       contract" when there is no percent of Medicare to compare with.
     All *_x1000 figures are Int64 (NA where there is no line).
     """
-    ratios = line_ratios(lines, contracts, medicare_fees, locality)
+    ratios, fees = _line_ratios(lines, contracts, medicare_fees, locality)
     group_ids = ratios.groupby(["payer_id", "product_line"], sort=True, observed=True).ngroup()
     g = group_ids.to_numpy(dtype=np.int64)
     keys = (
@@ -489,20 +544,18 @@ def infer(
     )
     n_groups = len(keys)
     out = keys.copy()
-    reason = ratios["reason"].to_numpy()
-    counted = reason == ""
-    for name in EXCLUSIONS:
-        out[name] = np.bincount(g[reason == name], minlength=n_groups).astype("int64")
+    reason = ratios["reason"].cat.codes.to_numpy()  # 0 = counted, k = EXCLUSIONS[k - 1]
+    counted = reason == 0
+    for k, name in enumerate(EXCLUSIONS, start=1):
+        out[name] = np.bincount(g[reason == k], minlength=n_groups).astype("int64")
 
     gc = g[counted]
     r = ratios.loc[counted, "ratio_x1000"].to_numpy(dtype=np.int64)
     month = ratios.loc[counted, "service_month"].to_numpy().astype("datetime64[M]")
     month_n = month.astype(np.int64)
-    code = pd.factorize(
-        ratios.loc[counted, "procedure_code"].astype("str")
-        + ":"
-        + ratios.loc[counted, "pricing_modifier"].astype("str")
-    )[0].astype(np.int64)
+    code_ids, _ = pd.factorize(ratios.loc[counted, "procedure_code"])
+    modifier = ratios.loc[counted, "pricing_modifier"].cat.codes.to_numpy().astype(np.int64)
+    code = code_ids.astype(np.int64) * 3 + modifier  # '', 26, TC: three at most
     out["lines"] = np.bincount(gc, minlength=n_groups).astype("int64")
     out["codes"] = _distinct(gc, code, n_groups)
     out["months"] = _distinct(gc, month_n, n_groups)
@@ -522,7 +575,7 @@ def infer(
     out["month_iqr_x1000"] = _nullable(_spread(month_parent, month_med, n_groups))
     out["dispersion_x1000"] = _nullable(rel)
 
-    year, year_med, year_rel = _best_year(ratios, g, n_groups, medicare_fees)
+    year, year_med, year_rel = _best_year(ratios, g, n_groups, fees)
     out["medicare_year"] = _nullable(np.where(year > 0, year, -1))
     out["year_median_x1000"] = _nullable(year_med)
     out["year_dispersion_x1000"] = _nullable(year_rel)
@@ -551,8 +604,10 @@ def _distinct(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarra
     if not len(group):
         return np.zeros(n_groups, dtype=np.int64)
     width = np.int64(values.max() + 1)
-    pairs = np.unique(group * width + values)
-    return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
+    ordered = np.sort(group * width + values)
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return np.bincount(ordered[first] // width, minlength=n_groups).astype(np.int64)
 
 
 def _extremes(group: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
@@ -572,7 +627,9 @@ def _months(months: np.ndarray) -> pd.Series:
 
 def _latest(group: np.ndarray, dates: np.ndarray, n_groups: int) -> np.ndarray:
     """Each group's position with the latest date (ties: the last such position)."""
-    order = np.lexsort((dates, group))
+    days = dates.astype(_DAY).astype(np.int64)
+    low = days.min(initial=0)
+    order = np.argsort(group * np.int64(days.max(initial=0) - low + 1) + (days - low))
     ends = _ends(group[order])
     last = np.zeros(n_groups, dtype=np.int64)
     last[group[order][ends]] = order[ends]
@@ -587,7 +644,7 @@ def _ends(sorted_groups: np.ndarray) -> np.ndarray:
 
 
 def _best_year(
-    ratios: pd.DataFrame, g: np.ndarray, n_groups: int, medicare_fees: pd.DataFrame
+    ratios: pd.DataFrame, g: np.ndarray, n_groups: int, fees: _FeeIndex
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """medicare_year (0 = current), its median and relative MAD per group.
 
@@ -596,19 +653,19 @@ def _best_year(
     compared are those left out of nothing but the Medicare amount; each candidate prices
     what it can, and counts only if it prices at least ``YEAR_COVERAGE_TENTHS``/10 of what
     the best-covered candidate prices for that payer."""
-    usable = np.isin(ratios["reason"].to_numpy(), ["", "no_medicare"])
-    sub = ratios[usable]
+    reason = ratios["reason"].cat.codes.to_numpy()
+    usable = np.flatnonzero((reason == 0) | (reason == 1 + EXCLUSIONS.index("no_medicare")))
+    sub = ratios.iloc[usable]
     gs = g[usable]
-    fees = _FeeIndex(medicare_fees, sub)
     dos = sub["date_of_service"].to_numpy().astype(_DAY).astype("int64")
-    facility = sub["site"].to_numpy() == "facility"
+    facility = sub["site"].cat.codes.to_numpy() == 1  # ["non_facility", "facility"]
     allowed = sub["allowed_cents"].to_numpy(dtype=np.int64)
     units = sub["units"].to_numpy(dtype=np.int64)
     candidates = [0, *sorted((int(y) for y in fees.years), reverse=True)]
     big = np.iinfo(np.int64).max
     rels, meds, covered = [], [], []
     for year in candidates:
-        at, found = fees.lookup(dos if year == 0 else same_day_in(dos, year))
+        at, found = fees.lookup(dos if year == 0 else same_day_in(dos, year), usable)
         medicare = np.where(facility, fees.fac[at], fees.nonfac[at])
         ok = found & (medicare > 0)
         base = units[ok] * medicare[ok]
