@@ -202,9 +202,9 @@ def _line_ratios(
     practice's, completed from CMS's library: ``rates_cache.medicare_fees``). ``locality``
     is the practice's Medicare locality, used where no percent contract names one.
 
-    Returns the lines plus ``RATIO_COLUMNS``: product_line (``product_lines``) and its
-    source; pricing_modifier ('', '26', 'TC'); site ('facility' by place of service, else
-    'non_facility'); locality; the contract in force on the date of service for the
+    Returns the lines plus ``RATIO_COLUMNS`` (labels are categoricals of str): product_line
+    (``product_lines``) and its source; pricing_modifier ('', '26', 'TC'); site ('facility'
+    by POS, else 'non_facility'); locality; the contract in force on the date of service for the
     payer and product line (its own beating an all-products one, as posting prices):
     contract_basis ('' = none) and contract_x1000 (Int64, percent contracts only);
     medicare_cents (Int64, per unit, the locality's amount for the site in force on the
