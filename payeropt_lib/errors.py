@@ -442,6 +442,26 @@ class NoTasksSelected(PayeroptError):
     message = "practice {org_id!r} has no task {selection}; nothing was changed"
 
 
+# --- payer multipliers (docs/multipliers.md) ------------------------------------------------
+
+
+@_error
+class NoInferredMultiplier(PayeroptError):
+    """``multipliers --draft``: the payer has no multiple of Medicare to draft from."""
+
+    payer_id: str
+    product_line: str
+    lines: int
+    reason: str
+
+    def __str__(self) -> str:
+        which = f"{self.payer_id} {self.product_line}".strip()
+        return one_line(
+            f"no contract drafted for {which}: {self.reason} ({self.lines} lines counted); "
+            "see payeropt multipliers for the payers and product lines on file"
+        )
+
+
 # --- report packets -----------------------------------------------------------------------
 
 

@@ -58,6 +58,7 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.BadAuditKey: errors.BadAuditKey("/k/audit.key", "does not hold a 64-digit key"),
     errors.BadAnchorFile: errors.BadAnchorFile("acme.anchor.json", "is not JSON"),
     errors.UnknownTask: errors.UnknownTask("acme", 41),
+    errors.NoInferredMultiplier: errors.NoInferredMultiplier("ACME", "PPO", 12, "too few lines"),
     errors.BadTransition: errors.BadTransition(41, "recovered", "open", ()),
     errors.RecoveredNeedsAmount: errors.RecoveredNeedsAmount("task 41"),
     errors.BulkNeedsSelection: errors.BulkNeedsSelection("written_off"),
