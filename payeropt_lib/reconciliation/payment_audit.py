@@ -212,10 +212,10 @@ def audit_terms(schedules: Schedules, basis: pd.Series) -> pd.DataFrame:
         ),
         inferred_terms(inferred, locality),
     ]
-    terms = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    if not len(terms):
+    parts = [p for p in parts if len(p)]
+    if not parts:
         return medicare_check.medicare_terms([], locality)
-    return terms.astype(
+    return pd.concat(parts, ignore_index=True).astype(
         {"medicare_percent_x1000": "Int64", "mppr_percent_x1000": "int64",
          "lesser_of_charges": "bool", "effective_from": "datetime64[ns]"}
     )  # fmt: skip
@@ -599,8 +599,8 @@ def _card_rows(
     total.index.name = "payer_id"
     total = total.reset_index().assign(basis="", clean_visits=int(clean.sum()))
     rows = pd.concat([payers, total], ignore_index=True)
-    counts = [c for c in CARD_COLUMNS if c.endswith(("_visits", "_cents", "_lines"))
-              and c not in ("largest_variance_cents",)] + ["visits", "sampled"]  # fmt: skip
+    labels = ("section", "payer_id", "basis", "perfect_percent_x1000", "largest_variance_cents")
+    counts = [c for c in CARD_COLUMNS if c not in labels]
     rows[counts] = rows[counts].fillna(0).astype("int64")
     rows["largest_variance_cents"] = rows["largest_variance_cents"].astype("Int64")
     rows["perfect_percent_x1000"] = percent_x1000(rows["visits_perfect"], rows["visits_priced"])

@@ -66,6 +66,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "coding.decide": ("owner", "billing_manager", "clinician"),
     "coding.payment_impact": BILLING,
     "coding.monitors": ("owner", "billing_manager", "practice_manager", "clinician"),
+    # The payment audit's sample names claims, as the worklists do (docs/payment_audit.md).
+    "reconciliation.payment_audit": OFFICE,
     "report.run": EVERYONE,
     "worklist.view": OFFICE,  # underpayments / tasks exports carry claim numbers
     "tasks.update": OFFICE,  # practice managers work the follow-up lists (docs/roles.md)
