@@ -371,9 +371,9 @@ def report_card(lines: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     audited (every one for a priced payer, the sampled ones otherwise); visits_priced:
     every line has an expected amount; perfect_percent_x1000: perfect / priced visits
     (NA: none priced); expected, cash, sequestration and variance over the lines with an
-    expected amount; largest_variance_cents: the priced visit's variance farthest from
-    zero (the smaller payer... ties: the first claim); per reason, the visits with cents
-    put down to it and the cents.
+    expected amount; largest_variance_cents: the variance of the priced visit farthest
+    from zero (ties: the first claim id; NA: none priced); per reason, the visits with
+    cents put down to it, and the cents.
     """
     visits = _visits(lines)
     clean = pop["primary_payer_id"].astype("str").value_counts()
