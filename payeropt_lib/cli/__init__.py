@@ -604,7 +604,7 @@ def report_cmd(
 
 
 # The payer-rules and coding verbs, registered after these so --help keeps its order.
-from . import coding, multipliers, reconciliation, reference, rules  # noqa: E402,F401
+from . import coding, multipliers, payment_audit, reconciliation, reference, rules  # noqa: E402,F401
 
 
 def run(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int:

@@ -69,6 +69,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Receivable reconciliation and the Medicare check (docs/reconciliation.md): payer
     # money by month, aggregates only (no claim, no patient); not the clinician.
     "reconciliation.view": ("owner", "billing_manager", "practice_manager", "analyst"),
+    # The payment audit's sample names claims, as the worklists do (docs/payment_audit.md).
+    "reconciliation.payment_audit": OFFICE,
     "report.run": EVERYONE,
     "worklist.view": OFFICE,  # underpayments / tasks exports carry claim numbers
     "tasks.update": OFFICE,  # practice managers work the follow-up lists (docs/roles.md)
