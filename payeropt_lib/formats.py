@@ -152,7 +152,7 @@ def percent_decimal_texts(x1000: pd.Series | np.ndarray, na: str = "") -> pd.Ser
 def file_texts(frame: pd.DataFrame) -> pd.DataFrame:
     """A table of figures as a file shows it: ``*_cents`` columns as plain decimals named
     without the suffix, ``*_percent_x1000`` as plain percents named ``*_percent``, dates
-    as days; the other columns as they are."""
+    as days, an unknown yes/no blank; the other columns as they are."""
     out = {}
     for name, column in frame.items():
         if name.endswith("_cents"):
@@ -161,6 +161,8 @@ def file_texts(frame: pd.DataFrame) -> pd.DataFrame:
             out[name.removesuffix("_x1000")] = percent_decimal_texts(column).to_numpy()
         elif pd.api.types.is_datetime64_any_dtype(column):
             out[name] = day_texts(column).to_numpy()
+        elif isinstance(column.dtype, pd.BooleanDtype):  # unknown: blank, not "<NA>"
+            out[name] = column.astype("object").where(column.notna(), "").to_numpy()
         else:
             out[name] = column.to_numpy()
     return pd.DataFrame(out, index=frame.index)

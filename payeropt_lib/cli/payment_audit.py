@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import getpass
-import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from payeropt_lib.formats import file_texts
 from payeropt_lib.store.access import Identity
 
 from .common import ActorOpt, CsvOpt, DbOpt, OrgArg, RoleOpt, app, engine_of, show
@@ -37,17 +37,15 @@ def payment_audit_cmd(
     from payeropt_lib.reconciliation import audit_run, record
 
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}", month):  # pandas alone takes 'Feb' as this year's
-            raise ValueError(f"not a month (YYYY-MM): {month!r}")
         first = record.month_option(month)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--month") from None
     who = Identity.of(actor or getpass.getuser(), role)
     done = audit_run.run(engine_of(db), org, who, first, sample, seed)
-    card, drawn = audit_run.for_the_office(done.card), audit_run.for_the_office(done.sample)
+    card, drawn = file_texts(done.card), file_texts(done.sample)
     if csv_out:
         show(drawn, csv_out, f"sampled visits (seed {seed})")
-        for name, frame in (("card", card), ("lines", audit_run.for_the_office(done.lines))):
+        for name, frame in (("card", card), ("lines", file_texts(done.lines))):
             path = Path(csv_out).with_name(f"{Path(csv_out).stem}-{name}.csv")
             show(frame, path, "report card rows" if name == "card" else "audited lines")
         return

@@ -162,6 +162,41 @@ def payment_audit(
     )
 
 
+def inferred_schedule(
+    figures: pd.DataFrame | None, contracts: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The inferred schedules the audit prices with (``INFERRED_COLUMNS``): for each payer
+    with no contract on file, its effective percent of Medicare (the median ratio, at the
+    Medicare of the date of service) where ``multipliers.infer`` (``figures``) measured
+    one on enough lines. Empty without figures."""
+    empty = pd.DataFrame(
+        {
+            "payer_id": pd.Series(dtype="str"),
+            "product_line": pd.Series(dtype="str"),
+            "percent_x1000": pd.Series(dtype="int64"),
+        }
+    )
+    if figures is None or figures.empty:
+        return empty
+    known = set() if contracts is None else set(contracts["payer_id"].astype("str"))
+    usable = figures[
+        ~figures["payer_id"].astype("str").isin(known)
+        & figures["status"].ne("too few lines")
+        & figures["median_x1000"].notna()
+    ]
+    return (
+        pd.DataFrame(
+            {
+                "payer_id": usable["payer_id"].astype("str").to_numpy(),
+                "product_line": usable["product_line"].fillna("").astype("str").to_numpy(),
+                "percent_x1000": usable["median_x1000"].astype("int64").to_numpy(),
+            }
+        ).astype({"payer_id": "str", "product_line": "str"})
+        if len(usable)
+        else empty
+    )
+
+
 def population(
     ledger: pd.DataFrame, month: pd.Timestamp, self_pay: set[str] | frozenset[str]
 ) -> pd.DataFrame:

@@ -17,23 +17,24 @@ from sqlalchemy.engine import Engine
 
 from payeropt_lib import store
 from payeropt_lib.pricing.contracts import practice_locality
+from payeropt_lib.pricing.expected import FEE_COLUMNS
 from payeropt_lib.remittances import rates_cache
 from payeropt_lib.store import access, orgs, tables
 from payeropt_lib.store.access import Identity
 
-from . import ledger, medicare_check, receivables
+from . import ledger, medicare_check, payment_audit, receivables
 
 # What the tables read of the store, per table (medicare_fees: completed from CMS's
 # library, ``rates_cache.medicare_fees``).
 READS: dict[str, list[str] | None] = {
-    "charges": medicare_check.CHARGE_COLUMNS,
-    "remit_claims": ledger.REMIT_CLAIM_COLUMNS,
+    "charges": payment_audit.CHARGE_COLUMNS,
+    "remit_claims": [*ledger.REMIT_CLAIM_COLUMNS, "filing_indicator"],
     "remittances": ledger.REMITTANCE_COLUMNS,
-    "remit_adjustments": ledger.ADJUSTMENT_COLUMNS,
-    "remit_lines": medicare_check.REMIT_LINE_COLUMNS,
+    "remit_adjustments": payment_audit.ADJUSTMENT_COLUMNS,
+    "remit_lines": payment_audit.REMIT_LINE_COLUMNS,
     "transactions": ledger.TRANSACTION_COLUMNS,
-    "contracts": ["payer_id", "payer_name", "payer_class", "effective_from",
-                  "medicare_locality"],
+    "contracts": sorted({*payment_audit.CONTRACT_COLUMNS, "payer_name", "payer_class"}),
+    "fee_schedules": list(FEE_COLUMNS),
 }  # fmt: skip
 MEDICARE_CLASS = "MEDICARE"
 SELF_PAY_CLASS = "SELF_PAY"
@@ -114,6 +115,31 @@ class Books:
             self.ledger, priced, self.secondary, self.payers_of_class(MEDICARE_CLASS), month
         )
         return medicare_check.top_codes(priced), rows, figures
+
+    def audit(
+        self,
+        month: pd.Timestamp,
+        sample_size: int = payment_audit.SAMPLE_SIZE,
+        seed: int = payment_audit.DEFAULT_SEED,
+        inferred: pd.DataFrame | None = None,
+    ) -> payment_audit.Audit:
+        """The payment audit of ``month`` (``payment_audit.payment_audit``): Medicare at
+        its terms, contract payers at their contracts, ``inferred`` percents of Medicare
+        (``payment_audit.inferred_schedule``) for payers with neither."""
+        f = self.frames
+        schedules = payment_audit.Schedules(
+            contracts=f["contracts"],
+            fee_schedules=f["fee_schedules"],
+            medicare_fees=f["medicare_fees"],
+            inferred=payment_audit.inferred_schedule(None) if inferred is None else inferred,
+            medicare_payers=self.payers_of_class(MEDICARE_CLASS),
+            self_pay=self.payers_of_class(SELF_PAY_CLASS),
+            locality=self.locality,
+        )
+        return payment_audit.payment_audit(
+            f["charges"], self.ledger, f["remit_lines"], self.remitted,
+            f["remit_adjustments"], schedules, month, sample_size, seed,
+        )  # fmt: skip
 
 
 def read_books(engine: Engine, org_id: str) -> Books:
