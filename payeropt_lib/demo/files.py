@@ -7,9 +7,10 @@ writes an arbitrarily long charges.csv for import benchmarks.
 
 This module writes the files; what goes in them comes from ``dates`` (the demo's period
 and business days), ``contracts`` (payers, contracts, fee schedules, codes, chargemaster
-and Medicare amounts), ``claims`` (patients, claims, charge lines) and ``records``
-(postings, encounters, appointments). The random draws happen in one fixed order, so the
-same seed writes byte-identical files.
+and Medicare amounts), ``claims`` (patients, claims, charge lines), ``records``
+(encounters, appointments) and ``postings`` (what the PM system posted besides the 835s,
+following the 835s the payers will send: ``remittances.planned_from_files``). The random
+draws happen in one fixed order, so the same seed writes byte-identical files.
 """
 
 from __future__ import annotations
