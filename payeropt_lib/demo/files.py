@@ -7,9 +7,10 @@ writes an arbitrarily long charges.csv for import benchmarks.
 
 This module writes the files; what goes in them comes from ``dates`` (the demo's period
 and business days), ``contracts`` (payers, contracts, fee schedules, codes, chargemaster
-and Medicare amounts), ``claims`` (patients, claims, charge lines) and ``records``
-(postings, encounters, appointments). The random draws happen in one fixed order, so the
-same seed writes byte-identical files.
+and Medicare amounts), ``claims`` (patients, claims, charge lines), ``records``
+(encounters, appointments) and ``postings`` (what the PM system posted besides the 835s,
+following the 835s the payers will send: ``remittances.planned_from_files``). The random
+draws happen in one fixed order, so the same seed writes byte-identical files.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from .contracts import (
     read_rates,
 )
 from .dates import DEMO_AS_OF, DEMO_PERIOD_END, DEMO_PERIOD_START, months_between
-from .records import appointments_frame, encounters_frame, transactions_frame
+from .postings import transactions_frame
+from .records import appointments_frame, encounters_frame, skip_former_posting_draws
+from .remittances import planned_from_files
 
 # Callers reach the demo through this module: its dates and place are re-exported here.
 __all__ = [
@@ -127,10 +130,12 @@ def generate(
     ]
     # A random stream of its own: every figure but the notes and diagnoses stays.
     gaps = documentation_gaps(seed, c, ln, frozenset(minor))
+    # The postings follow the 835s and draw from a stream of their own (``postings``); the
+    # main stream skips what they once drew there, so the notes and appointments stay.
+    skip_former_posting_draws(rng, n)
     frames = {
         "contracts": contracts_frame(),
         "fee-schedules": fee_schedules_frame(rates),
-        "transactions": transactions_frame(rng, rates, c, ln),
         "encounters": encounters_frame(rng, c, gaps),
         "appointments": appointments_frame(rng, pop, max(5, round(claims_per_month * 1.2))),
     }
@@ -141,6 +146,11 @@ def generate(
     paths["medicare-fees"] = write_medicare_fees_csv(
         rates.medicare_fees, out_dir / FILE_NAMES["medicare-fees"]
     )
+    # What the payers' 835s will pay, from the files just written (the demo writes the
+    # 835s themselves once the practice is loaded: ``practice.post_demo_remittances``).
+    stored, plan = planned_from_files(out_dir, DEMO_AS_OF, seed, DEMO_LOCALITY)
+    frames["transactions"] = transactions_frame(seed, c, stored, plan)
+    paths["transactions"] = _write(frames["transactions"], out_dir / FILE_NAMES["transactions"])
     logger.info(
         "demo practice: %d claims, %d lines, %d postings in %s",
         n, len(ln["claim"]), len(frames["transactions"]), out_dir,

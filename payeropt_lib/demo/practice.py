@@ -110,15 +110,4 @@ def post_demo_remittances(
 def payment_plan(engine: Engine, org_id: str, seed: int):  # noqa: ANN201 - a DataFrame
     """What the demo's payers pay for the loaded practice ``org_id``
     (``remittances.plan_payments`` over its stored charges and terms)."""
-    frames = {
-        t.name: store.read_frame(engine, t, org_id)
-        for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
-    }
-    return demo_era.plan_payments(
-        frames["charges"],
-        frames["contracts"],
-        frames["fee_schedules"],
-        frames["medicare_fees"],
-        demo.DEMO_AS_OF,
-        seed,
-    )
+    return demo_era.plan_of(demo_era.stored_frames(engine, org_id), demo.DEMO_AS_OF, seed)

@@ -1,9 +1,9 @@
 """The practice's other records of its claims: postings, encounter notes, appointments.
 
-``transactions_frame`` writes what the PM system posted besides the 835s (patient
-payments, secondary payments, write-offs, refunds), ``encounters_frame`` what the notes of
-the office E/M visits document, and ``appointments_frame`` the visits booked in the 60
-days after DEMO_AS_OF. All drawn from the seed, after the claims.
+``encounters_frame`` writes what the notes of the office E/M visits document and
+``appointments_frame`` the visits booked in the 60 days after DEMO_AS_OF, both drawn from
+the seed after the claims. What the PM system posted besides the 835s follows the 835s
+(``postings``); ``skip_former_posting_draws`` keeps the main stream where it was.
 """
 
 from __future__ import annotations
@@ -11,165 +11,43 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from payeropt_lib.formats import decimal_texts
-from payeropt_lib.reference.place_of_service import FACILITY_POS
-
 from .claims import Population, choice, int_strings, join_nonempty
-from .contracts import CONTRACTS, EM_EST, EM_NEW, MGAP, TXMCD, Rates
-from .dates import DEMO_AS_OF, HOLIDAYS, business_days, date_strings
+from .contracts import CONTRACTS, EM_EST, EM_NEW
+from .dates import DEMO_AS_OF, business_days, date_strings
 
 # --------------------------------------------------------------------------- postings
 
 
-def _after(dos: np.ndarray, low: int, high: np.ndarray | int, rng) -> np.ndarray:
-    """A business day ``low``..``high`` business days after each date of service."""
-    days = rng.integers(low, np.asarray(high) + 1, len(dos))
-    return np.busday_offset(dos, days, roll="forward", holidays=HOLIDAYS)
+def skip_former_posting_draws(rng: np.random.Generator, n: int) -> None:
+    """Draw from ``rng`` exactly what the former transactions.csv generator drew for ``n``
+    claims, and throw it away.
 
+    transactions.csv now follows the demo's 835s and draws from a stream of its own
+    (``postings``); the notes and appointments drawn after it from the main stream stay
+    byte for byte what they were only if the main stream advances as it used to. The
+    calls, their bounds and their order are the former ones (a bounded integer draw may
+    take more than one word, so only the same calls leave the same state).
+    """
 
-def transactions_frame(
-    rng: np.random.Generator, rates: Rates, c: dict[str, np.ndarray], ln: dict[str, np.ndarray]
-) -> pd.DataFrame:
-    """transactions.csv rows: what the PM system posted besides the 835s (all strings)."""
-    n = len(c["claim_id"])
-    claim, cid, units = ln["claim"], ln["cid"], ln["units"]
-    dos_line = c["dos"][claim]
-    unit = np.where(dos_line >= np.datetime64("2026-01-01"), rates.charge_2026[cid],
-                    rates.charge_2025[cid])  # fmt: skip
-    charge = unit * units
-    facility = np.isin(c["pos"][claim], sorted(FACILITY_POS))
-    medicare = np.where(facility, rates.medicare_f_2025[cid], rates.medicare_nf_2025[cid])
-    medicare = np.where(medicare < 0, charge // 5, medicare * units)  # drugs: a fifth of charge
-    permille = np.array([x.allowed_permille for x in CONTRACTS])[c["contract"][claim]]
-    allowed_line = (medicare * permille + 500) // 1000
-    starts = np.flatnonzero(np.r_[True, claim[1:] != claim[:-1]])
-    first_claim = claim[starts]  # lines are sorted by claim and every claim has lines
-    charge_total = np.zeros(n, np.int64)
-    allowed = np.zeros(n, np.int64)
-    charge_total[first_claim] = np.add.reduceat(charge, starts)
-    allowed[first_claim] = np.minimum(np.add.reduceat(allowed_line, starts),
-                                      charge_total[first_claim])  # fmt: skip
+    def days(low: int, high: int) -> None:
+        rng.integers(low, np.asarray(high) + 1, n)
 
-    contract, secondary, dos = c["contract"], c["secondary"], c["dos"]
-    kind = np.array([x.patient_share_kind for x in CONTRACTS])[contract]
-    copay = choice(rng, np.array([2000, 2500, 3000, 4000]), [0.3, 0.3, 0.25, 0.15], n)
-    patient_due = np.where(kind == "coinsurance", (allowed * 20 + 50) // 100, 0)
-    patient_due = np.where(kind == "copay", np.minimum(copay, allowed), patient_due)
-    patient_due = np.where(secondary >= 0, 0, patient_due)  # the supplement pays it
-    payer_ids = np.array([x.payer_id for x in CONTRACTS], dtype=object)
-    timely = np.array([int(x.timely_filing_days) for x in CONTRACTS])[contract]
-
-    out: list[pd.DataFrame] = []
-
-    def post(mask, kind_name, amount, posted, payer="", reason="", line=""):
-        mask = np.asarray(mask, bool)
-        if not mask.any():
-            return
-        take = np.flatnonzero(mask)
-        out.append(
-            pd.DataFrame(
-                {
-                    "claim": take,
-                    "line_number": np.broadcast_to(np.asarray(line, dtype=object), n)[take],
-                    "posted": np.asarray(posted)[take],
-                    "type": kind_name,
-                    "amount": np.asarray(amount)[take],
-                    "payer_id": np.broadcast_to(np.asarray(payer, dtype=object), n)[take],
-                    "reason": np.broadcast_to(np.asarray(reason, dtype=object), n)[take],
-                }
-            )
-        )
-
-    u = rng.random((8, n))
-    pays = (patient_due > 0) & (u[0] < 0.75)
-    bad_debt = (patient_due > 0) & ~pays & (u[1] < 0.3)
-    partial = u[2] < 0.15
-    paid = np.where(partial, patient_due // 2, patient_due)
-    when = np.where(kind == "copay", _after(dos, 1, 3, rng), _after(dos, 25, 70, rng))
-    post(pays, "patient_payment", paid, when)
-    post(bad_debt, "bad_debt", patient_due, _after(dos, 120, 180, rng),
-         reason="sent to collections")  # fmt: skip
-
-    supplement = (secondary == MGAP) & (u[3] < 0.92)
-    coinsurance = (allowed * 20 + 50) // 100
-    post(supplement, "secondary_payment", coinsurance, _after(dos, 20, 50, rng), payer="MGAP")
-    dual = (secondary == TXMCD) & (u[3] < 0.85)
-    medicaid_pays = (coinsurance * 40 + 50) // 100  # Medicaid pays up to its own rate
-    dual_date = _after(dos, 25, 60, rng)
-    post(dual & (medicaid_pays > 0), "secondary_payment", medicaid_pays, dual_date,
-         payer="TXMCD")  # fmt: skip
-    post(dual & (coinsurance > medicaid_pays), "contractual", coinsurance - medicaid_pays,
-         dual_date, payer="TXMCD", reason="CARC 45 Medicaid crossover")  # fmt: skip
-
-    paper = (secondary < 0) & (u[4] < 0.02)  # paper EOBs keyed by hand
-    post(paper & (charge_total > allowed), "contractual", charge_total - allowed,
-         _after(dos, 15, 45, rng), payer=payer_ids[contract], reason="CARC 45",
-         line=np.where(rng.random(n) < 0.3, "1", ""))  # fmt: skip
-
-    late = u[5] < 0.012
-    no_auth = late & (rng.random(n) < 0.4)
-    # Found and written off after the payer's filing limit has passed.
-    past_limit = dos + timely.astype("timedelta64[D]")
-    late_date = np.busday_offset(
-        past_limit, rng.integers(5, 46, n), roll="forward", holidays=HOLIDAYS
-    )
-    post(late & ~no_auth, "noncash_compliance", charge_total, late_date,
-         payer=payer_ids[contract], reason="CARC 29")  # fmt: skip
-    post(no_auth, "noncash_compliance", charge_total, _after(dos, 25, 60, rng),
-         payer=payer_ids[contract], reason="CARC 197")  # fmt: skip
-
-    refund = u[6] < 0.008
-    to_payer = rng.random(n) < 0.5
-    refund_amount = np.where(to_payer, (allowed * 10 + 50) // 100,
-                             np.maximum(paid, 1500))  # fmt: skip
-    post(
-        refund,
-        "refund",
-        -np.maximum(refund_amount, 100),
-        _after(dos, 40, 120, rng),
-        payer=np.where(to_payer, payer_ids[contract], ""),
-        reason=np.where(to_payer, "overpayment refund to payer", "patient credit refund"),
-    )
-
-    courtesy = u[7] < 0.01
-    courtesy_amount = np.where(patient_due > 0, patient_due,
-                               rng.integers(15, 41, n) * 100)  # fmt: skip
-    post(
-        courtesy,
-        "courtesy",
-        courtesy_amount,
-        _after(dos, 15, 45, rng),
-        reason=np.where(rng.random(n) < 0.7, "prompt pay courtesy", "hardship courtesy"),
-    )
-    small = (rng.random(n) < 0.03) & ~courtesy
-    post(
-        small,
-        "small_balance",
-        rng.integers(1, 1000, n),
-        _after(dos, 40, 100, rng),
-        reason="balance under $10",
-    )
-
-    empty = pd.DataFrame(
-        {"claim": np.array([], np.int64), "line_number": [], "type": [],
-         "posted": np.array([], "datetime64[D]"),
-         "amount": np.array([], np.int64), "payer_id": [], "reason": []}
-    )  # fmt: skip
-    rows = pd.concat([empty, *out], ignore_index=True) if out else empty
-    rows = rows.loc[rows["posted"] < np.datetime64(DEMO_AS_OF)]
-    rows = rows.sort_values(["posted", "claim", "type"], kind="stable")
-    return pd.DataFrame(
-        {
-            "claim_id": c["claim_id"][rows["claim"].to_numpy()],
-            "line_number": rows["line_number"].to_numpy(),
-            "posted_date": date_strings(rows["posted"].to_numpy()),
-            "type": rows["type"].to_numpy(),
-            "amount": decimal_texts(rows["amount"].to_numpy()).to_numpy(),
-            "payer_id": rows["payer_id"].to_numpy(),
-            "reason": rows["reason"].to_numpy(),
-        },
-        dtype="str",
-    )
+    choice(rng, np.array([2000, 2500, 3000, 4000]), [0.3, 0.3, 0.25, 0.15], n)  # copays
+    rng.random((8, n))
+    for low, high in ((1, 3), (25, 70), (120, 180), (20, 50), (25, 60), (15, 45)):
+        days(low, high)
+    rng.random(n)  # paper EOB lines
+    rng.random(n)  # missing authorizations
+    rng.integers(5, 46, n)  # past the filing limit
+    days(25, 60)
+    rng.random(n)  # refunds to payers
+    days(40, 120)
+    rng.integers(15, 41, n)  # courtesy amounts
+    days(15, 45)
+    rng.random(n)  # courtesy reasons
+    rng.random(n)  # small balances
+    rng.integers(1, 1000, n)
+    days(40, 100)
 
 
 # --------------------------------------------------------------------------- encounters

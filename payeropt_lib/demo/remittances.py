@@ -25,13 +25,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Engine
 
+from payeropt_lib import config, store
 from payeropt_lib.frames import member_of
-from payeropt_lib.inputs import era_writer
+from payeropt_lib.inputs import era_writer, imports
 from payeropt_lib.pricing import expected
+from payeropt_lib.store import orgs, tables
+from payeropt_lib.store.access import Identity
 
 logger = logging.getLogger(__name__)
 
@@ -263,6 +269,59 @@ def plan_payments(
     )
     out["co45_cents"] = out["charge_cents"] - out["allowed_cents"]
     return out
+
+
+# What the payers' plan reads from a practice's store, and the files that fill them.
+PLAN_TABLES = (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
+PLAN_FILES = {
+    "contracts": "contracts.csv",
+    "medicare-fees": "medicare_fees.csv",
+    "fee-schedules": "fee_schedules.csv",
+    "charges": "charges.csv",
+}
+
+
+def stored_frames(engine: Engine, org_id: str) -> dict[str, pd.DataFrame]:
+    """The frames ``plan_payments`` needs, as the store of ``org_id`` holds them (by table
+    name: charges, contracts, fee_schedules, medicare_fees)."""
+    return {t.name: store.read_frame(engine, t, org_id) for t in PLAN_TABLES}
+
+
+def plan_of(frames: dict[str, pd.DataFrame], as_of: dt.date, seed: int) -> pd.DataFrame:
+    """``plan_payments`` over ``stored_frames``."""
+    return plan_payments(
+        frames["charges"],
+        frames["contracts"],
+        frames["fee_schedules"],
+        frames["medicare_fees"],
+        as_of,
+        seed,
+    )
+
+
+def planned_from_files(
+    folder: Path, as_of: dt.date, seed: int, locality: str | None = None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The stored frames and the payers' plan for the practice files in ``folder``
+    (``PLAN_FILES``), before any store of the practice exists.
+
+    The files go through the importer into a scratch SQLite store, so the plan is made
+    from exactly the frames the practice's own store will hold once they are loaded (the
+    plan does not depend on the order a store returns rows in): the demo's postings
+    (``postings``) follow the 835s that the demo writes later from that store.
+    """
+    who = Identity("payeropt-demo-plan", "owner")
+    with tempfile.TemporaryDirectory(prefix="payeropt-plan-") as scratch:
+        engine = store.engine_for(config.sqlite_url(Path(scratch) / "plan.sqlite"))
+        try:
+            orgs.create(engine, "plan", "Plan", who, locality=locality)
+            orgs.opt_in(engine, "plan", who, accept_disclosure=True)
+            for kind, name in PLAN_FILES.items():
+                imports.import_file(engine, "plan", kind, Path(folder) / name, who)
+            frames = stored_frames(engine, "plan")
+        finally:
+            engine.dispose()
+    return frames, plan_of(frames, as_of, seed)
 
 
 def _rank_without_bundled(
