@@ -114,4 +114,12 @@ PAGES: tuple[Page, ...] = (
         "locality, what a perfect resolution would have brought in, and who paid for the "
         "Medicare visits.",
     ),
+    Page(
+        notebook="12_payment_audit.ipynb",
+        title="Payment audit",
+        slug="payment-audit",
+        summary="The month's visits that closed by cash and contractual adjustment alone, "
+        "checked against what each payer owed: a report card per payer, why visits "
+        "differed, and each payer's effective multiple of Medicare.",
+    ),
 )
