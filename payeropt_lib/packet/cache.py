@@ -7,8 +7,9 @@ it rather than building it again on the same cores. Outside a packet run nothing
 
 Kept this way: every table a page loads (``context.load``: so every page of a run also
 reads the same snapshot of the store, even if an import lands mid-run), the priced
-remitted lines (``loaders.adjudicated``) and the renewal evidence
-(``loaders.renewal_evidence``, on the Summary and the Contract renewals page).
+remitted lines (``loaders.adjudicated``), the renewal evidence
+(``loaders.renewal_evidence``, on the Summary and the Contract renewals page) and the
+claim ledger (``loaders.books``, on the reconciliation pages).
 """
 
 from __future__ import annotations

@@ -55,8 +55,8 @@ def read_adjudicated(ctx: Context) -> pd.DataFrame:
 def books(ctx: Context) -> record.Books:
     """The practice's books for the reconciliation pages (``reconciliation.record.Books``):
     every month of service, not only the period (a month is reconciled with every posting
-    made since). The remitted claims are read for their status, reversal flags and claim
-    id only, never their patient columns."""
+    made since). The remitted claims are read for their status, reversal flags, claim id
+    and filing indicator only, never their patient columns."""
     frames = {
         name: (
             store.read_frame(ctx.engine, tables.remit_claims, ctx.org_id, columns=columns)
@@ -66,7 +66,11 @@ def books(ctx: Context) -> record.Books:
         for name, columns in record.READS.items()
     }
     frames["medicare_fees"] = load(ctx, "medicare_fees")
-    return record.Books.of(frames, ctx.locality)
+    books = record.Books.of(frames, ctx.locality)
+    # Made once per packet run: the Reconciliation, Medicare check and Payment audit
+    # pages all start from it.
+    ledger = cache.shared(f"ledger-{ctx.org_id}", lambda: books.ledger)
+    return record.Books.of(frames, ctx.locality, ledger)
 
 
 def headline(ctx: Context, adjudicated_lines: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -49,11 +49,21 @@ class Books:
     locality: str | None
 
     @classmethod
-    def of(cls, frames: dict[str, pd.DataFrame], locality: str | None) -> Books:
+    def of(
+        cls,
+        frames: dict[str, pd.DataFrame],
+        locality: str | None,
+        ledger: pd.DataFrame | None = None,
+    ) -> Books:
+        """The books of ``frames`` (``READS`` and medicare_fees); ``ledger``: the claim
+        ledger already made of the same frames (a packet run shares it between pages)."""
         missing = [name for name in (*READS, "medicare_fees") if name not in frames]
         if missing:
             raise ValueError(f"books need the frames {', '.join(missing)}")
-        return cls(frames, locality)
+        books = cls(frames, locality)
+        if ledger is not None:
+            books.__dict__["ledger"] = ledger  # the cached_property's own slot
+        return books
 
     @cached_property
     def ledger(self) -> pd.DataFrame:
