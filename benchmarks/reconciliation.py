@@ -10,7 +10,8 @@ some denied or sent to collections) and most patients paying their share in the
 practice system. The frames are made in memory (not timed); the tables are then computed
 as ``payeropt reconcile`` and the packet pages compute them from a practice's books
 (``reconciliation.record.Books``): the claim ledger once, then every month's Table 3,
-Tables 1 and 2, and the payment audit.
+Tables 1 and 2, and the payment audit (every commercial payer a percent of Medicare, so
+every clean visit is audited).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def practice(accounts: int, payers: int, months: int, seed: int = 15) -> record.
             "primary_payer_id": payer_ids[payer[claim]],
             "product_line": "",
             "place_of_service": "11",
+            "secondary_payer_id": None,
         }
     )
     for col in ("claim_id", "procedure_code", "primary_payer_id"):
@@ -93,8 +95,8 @@ def practice(accounts: int, payers: int, months: int, seed: int = 15) -> record.
     ).astype({"payer_id": "str"})
     adjustments = pd.concat(
         [
-            pd.DataFrame({"remit_id": remit_id, "claim_seq": claim_seq, "group_code": g,
-                          "reason": r, "amount_cents": a})
+            pd.DataFrame({"remit_id": remit_id, "claim_seq": claim_seq, "line_seq": lines_835,
+                          "group_code": g, "reason": r, "amount_cents": a})
             for g, r, a in (
                 ("CO", "45", np.where(denied, 0, charge - allowed)[lines_835]),
                 ("CO", "50", np.where(denied, charge, 0)[lines_835]),
@@ -108,8 +110,10 @@ def practice(accounts: int, payers: int, months: int, seed: int = 15) -> record.
         {
             "remit_id": remit_id,
             "claim_seq": claim_seq,
+            "line_seq": lines_835,
             "claim_id": claim_ids[claim_seq],
             "line_number": line[lines_835],
+            "allowed_cents": allowed[lines_835],
             "paid_cents": paid[lines_835],
             "patient_resp_cents": pr[lines_835],
             "sequestration_cents": 0,
@@ -135,8 +139,21 @@ def practice(accounts: int, payers: int, months: int, seed: int = 15) -> record.
             "payer_class": ["MEDICARE", "SELF_PAY", *["COMMERCIAL"] * (payers - 2)],
             "effective_from": pd.Timestamp("2024-01-01"),
             "medicare_locality": LOCALITY,
+            "product_line": "",
+            # Each commercial payer pays its own percent of Medicare, 90-180 %.
+            "basis": "medicare_percent",
+            "medicare_percent_x1000": 90_000 + (np.arange(payers) * 3_700) % 90_000,
+            "lesser_of_charges": True,
+            "mppr_percent_x1000": 50_000,
+            "payment_rules": np.where(np.arange(payers) == 0, "medicare", "contract"),
         }
     )
+    fee_schedules = pd.DataFrame(
+        {c: pd.Series(dtype=t) for c, t in (
+            ("payer_id", "str"), ("product_line", "str"), ("procedure_code", "str"),
+            ("modifier", "str"), ("effective_from", "datetime64[ns]"),
+            ("effective_to", "datetime64[ns]"), ("allowed_cents", "int64"))}
+    )  # fmt: skip
     medicare_fees = pd.DataFrame(
         {
             "locality": LOCALITY,
@@ -157,6 +174,7 @@ def practice(accounts: int, payers: int, months: int, seed: int = 15) -> record.
         "remit_lines": remit_lines,
         "transactions": transactions,
         "contracts": contracts,
+        "fee_schedules": fee_schedules,
         "medicare_fees": medicare_fees,
     }
     return record.Books.of(frames, LOCALITY)
@@ -189,6 +207,8 @@ def main() -> None:
     _, s = timed(
         f"Tables 1 and 2, {args.months} months", lambda: [books.medicare(m) for m in months]
     )
+    total += s
+    _, s = timed(f"payment audit, {args.months} months", lambda: [books.audit(m) for m in months])
     total += s
     print(f"total: {total:.2f} s (target <= 10 s)")
 

@@ -145,7 +145,42 @@ def payment_audit(
     ``charges``: ``CHARGE_COLUMNS``; ``ledger``: ``ledger.claim_ledger``; ``remit_lines``:
     ``REMIT_LINE_COLUMNS``; ``remitted``: ``ledger.remitted_claims``;
     ``remit_adjustments``: ``ADJUSTMENT_COLUMNS`` (line_seq -1 = claim level).
+    ``every_line`` then ``of_month``: the same, for one month.
     """
+    pop = population(ledger, month, schedules.self_pay)
+    lines = every_line(charges, pop, remit_lines, remitted, remit_adjustments, schedules)
+    return of_month(lines, ledger, schedules, month, sample_size, seed)
+
+
+def every_line(
+    charges: pd.DataFrame,
+    clean: pd.DataFrame,
+    remit_lines: pd.DataFrame,
+    remitted: pd.DataFrame,
+    remit_adjustments: pd.DataFrame,
+    schedules: Schedules,
+) -> pd.DataFrame:
+    """Every line of the ``clean`` visits (``population``: of a month, or of every month
+    with ``month=None``) priced and explained (``audit_lines``; ``sampled`` False): the
+    months of a year priced by one engine call. A line's figures are its claim's alone,
+    so a month's lines are these lines of its visits."""
+    basis = payer_basis(clean["primary_payer_id"], schedules)
+    visits = clean.assign(basis=basis.reindex(clean["primary_payer_id"]).to_numpy(),
+                          sampled=False)  # fmt: skip
+    return audit_lines(charges, visits, remit_lines, remitted, remit_adjustments, schedules)
+
+
+def of_month(
+    lines: pd.DataFrame,
+    ledger: pd.DataFrame,
+    schedules: Schedules,
+    month: pd.Timestamp,
+    sample_size: int = SAMPLE_SIZE,
+    seed: int = DEFAULT_SEED,
+) -> Audit:
+    """The audit of ``month`` from ``every_line`` (its lines of that month at least): the
+    sample drawn from the month's clean visits, the lines of the visits audited (every
+    one of a payer with a schedule, the sampled ones of the others), the report card."""
     if sample_size < 0:
         raise ValueError("the sample size cannot be negative")
     pop = population(ledger, month, schedules.self_pay)
@@ -153,12 +188,12 @@ def payment_audit(
     pop = pop.assign(basis=basis.reindex(pop["primary_payer_id"]).to_numpy())
     drawn = draw_sample(pop, sample_size, seed)
     audited = pop[pop["basis"].ne(NO_SCHEDULE) | member_of(pop["claim_id"], drawn["claim_id"])]
-    visits = audited.assign(sampled=member_of(audited["claim_id"], drawn["claim_id"]))
-    lines = audit_lines(charges, visits, remit_lines, remitted, remit_adjustments, schedules)
+    mine = lines[member_of(lines["claim_id"], audited["claim_id"])].reset_index(drop=True)
+    mine = mine.assign(sampled=member_of(mine["claim_id"], drawn["claim_id"]))
     return Audit(
-        sample=sample_visits(drawn, lines, ledger, seed),
-        lines=lines,
-        card=report_card(lines, pop),
+        sample=sample_visits(drawn, mine, ledger, seed),
+        lines=mine,
+        card=report_card(mine, pop),
     )
 
 
@@ -198,11 +233,12 @@ def inferred_schedule(
 
 
 def population(
-    ledger: pd.DataFrame, month: pd.Timestamp, self_pay: set[str] | frozenset[str]
+    ledger: pd.DataFrame, month: pd.Timestamp | None, self_pay: set[str] | frozenset[str]
 ) -> pd.DataFrame:
-    """The month's clean visits (ledger rows) of every primary payer but self-pay (no
-    payer's payment to audit), sorted by payer then claim: the order the draw reads."""
-    claims = month_of(ledger, month)
+    """The month's clean visits (ledger rows; every month's with None) of every primary
+    payer but self-pay (no payer's payment to audit), sorted by payer then claim: the
+    order the draw reads."""
+    claims = ledger if month is None else month_of(ledger, month)
     claims = claims[claims["clean"] & ~member_of(claims["primary_payer_id"], self_pay)]
     return claims.sort_values(["primary_payer_id", "claim_id"], ignore_index=True)
 
@@ -441,7 +477,10 @@ def _primary_lines(
     claim = lines["claim_id"].astype("str")
     key = pd.MultiIndex.from_arrays([claim, lines["line_number"].astype("int64")])
     primary = remitted.loc[remitted["primary"], ["remit_id", "claim_seq", "claim_id"]]
-    rl = remit_lines.drop(columns="claim_id").merge(primary, on=["remit_id", "claim_seq"])
+    # Only the audited claims' 835s: a month's audit must not join a year of 835 lines.
+    primary = primary[member_of(primary["claim_id"], claim.unique())]
+    rl = remit_lines[member_of(remit_lines["claim_id"], primary["claim_id"])]
+    rl = rl.drop(columns="claim_id").merge(primary, on=["remit_id", "claim_seq"])
     rl = rl[rl["line_number"].notna()].astype({"line_number": "int64"})
     per = rl.groupby(["claim_id", "line_number"])[
         ["paid_cents", "allowed_cents", "patient_resp_cents", "sequestration_cents"]
@@ -449,7 +488,8 @@ def _primary_lines(
     out = per.reindex(key).fillna(0).astype("int64").reset_index(drop=True)
     out["on_835"] = key.isin(per.index)
 
-    adj = remit_adjustments[ADJUSTMENT_COLUMNS].merge(primary, on=["remit_id", "claim_seq"])
+    adj = remit_adjustments[member_of(remit_adjustments["remit_id"], primary["remit_id"].unique())]
+    adj = adj[ADJUSTMENT_COLUMNS].merge(primary, on=["remit_id", "claim_seq"])
     reason = adj["reason"].astype("str").str.strip().str.upper()
     group = adj["group_code"].astype("str").to_numpy()
     amount = adj["amount_cents"].astype("int64").to_numpy()

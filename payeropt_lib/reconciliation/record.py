@@ -47,6 +47,8 @@ class Books:
 
     frames: dict[str, pd.DataFrame] = field(repr=False)
     locality: str | None
+    # The audited lines of every month, kept with the inferred schedule they were priced at.
+    _audited: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(
@@ -133,11 +135,29 @@ class Books:
         seed: int = payment_audit.DEFAULT_SEED,
         inferred: pd.DataFrame | None = None,
     ) -> payment_audit.Audit:
-        """The payment audit of ``month`` (``payment_audit.payment_audit``): Medicare at
-        its terms, contract payers at their contracts, ``inferred`` percents of Medicare
-        (``payment_audit.inferred_schedule``) for payers with neither."""
+        """The payment audit of ``month`` (``payment_audit.of_month``): Medicare at its
+        terms, contract payers at their contracts, ``inferred`` percents of Medicare
+        (``payment_audit.inferred_schedule``) for payers with neither. Every month's clean
+        visits are priced once per schedule (``payment_audit.every_line``)."""
+        schedules = self._schedules(inferred)
+        key = schedules.inferred.to_csv(index=False)
+        if self._audited.get("key") != key:
+            f = self.frames
+            clean = payment_audit.population(self.ledger, None, schedules.self_pay)
+            self._audited.update(
+                key=key,
+                lines=payment_audit.every_line(
+                    f["charges"], clean, f["remit_lines"], self.remitted,
+                    f["remit_adjustments"], schedules,
+                ),
+            )  # fmt: skip
+        return payment_audit.of_month(
+            self._audited["lines"], self.ledger, schedules, month, sample_size, seed
+        )
+
+    def _schedules(self, inferred: pd.DataFrame | None) -> payment_audit.Schedules:
         f = self.frames
-        schedules = payment_audit.Schedules(
+        return payment_audit.Schedules(
             contracts=f["contracts"],
             fee_schedules=f["fee_schedules"],
             medicare_fees=f["medicare_fees"],
@@ -146,10 +166,6 @@ class Books:
             self_pay=self.payers_of_class(SELF_PAY_CLASS),
             locality=self.locality,
         )
-        return payment_audit.payment_audit(
-            f["charges"], self.ledger, f["remit_lines"], self.remitted,
-            f["remit_adjustments"], schedules, month, sample_size, seed,
-        )  # fmt: skip
 
 
 def read_books(engine: Engine, org_id: str) -> Books:
