@@ -618,7 +618,9 @@ def _visits(lines: pd.DataFrame) -> pd.DataFrame:
         sequestration_cents=("sequestration_cents", "sum"),
         **{c: (c, "sum") for c in REASON_CENTS},
     )
-    per.index = pd.Index(claims, name="claim_id")
+    # A plain object index: an Arrow-text index checks its uniqueness again on every
+    # selection, which costs more than the audit's arithmetic.
+    per.index = pd.Index(np.asarray(claims, dtype=object), name="claim_id")
     per["payer_id"] = per["payer_id"].astype("str").astype("category")
     per["unpriced_lines"] = per["unpriced_lines"].astype("int64")
     per["priced"] = per["unpriced_lines"].eq(0)
