@@ -65,6 +65,7 @@ table.packet-table th, table.packet-table td {border: 1px solid #d9e2ec; padding
   text-align: left; white-space: nowrap}
 table.packet-table th {background: #f0f4f8; text-align: center; white-space: normal}
 table.packet-table td.num {text-align: right}
+table.packet-wide {font-size: 0.8em}
 table.packet-table td:first-child {text-align: left; font-weight: 600}
 .packet-table-wrap {max-width: 100%; overflow-x: auto}
 </style>"""
@@ -427,18 +428,26 @@ MONTH_FACTS = {
     "orphan_count": "Postings for claims not on file (left out)",
     "orphan_cents": "Their amount",
 }
-# One payer's Table 3 row, as key figures: the identity in its reading order, then ratios.
+# One payer's Table 3 row, as key figures: charges, then where they went (the identity in
+# its reading order, the cash first with its three sources), then the ratios.
 PAYER_FACTS = {
-    **{k: v for k, v in TABLE3_HEADERS.items() if k != "payer"},
+    "visits_count": "Visits",
+    "charges_cents": "Charges",
     "cash_cents": "Cash (payer, secondary and patient)",
+    **{k: f"of which {v.lower()}" for k, v in TABLE3_HEADERS.items() if k.endswith("_cash_cents")},
+    **{k: v for k, v in TABLE3_HEADERS.items()
+       if k.endswith("_cents") and k != "charges_cents" and not k.endswith("_cash_cents")},
     **{k: v for k, v in TABLE3_RATIOS.items() if k.startswith("pct_")},
-}
+    "pct_volume": "Share of the month's visits",
+    "pct_cash": "Share of the month's cash",
+}  # fmt: skip
 UNEXPLAINED_HEADERS = {
     "payer": "Primary payer",
     "kind": "What it looks like",
     "visits_count": "Visits",
     "unexplained_cents": "Unexplained",
 }
+UNEXPLAINED_HEADERS_ONE = {k: v for k, v in UNEXPLAINED_HEADERS.items() if k != "payer"}
 MEDICARE_HEADERS = {
     "code": "Code",
     "site_label": "Setting",
@@ -586,7 +595,7 @@ def reconciliation_explorer(ctx: report.Context) -> ReconciliationDashboard:
         board.facts.value = head + report.key_figures(row, PAYER_FACTS).html
         tables = [
             f"<h4>What the postings do not account for: {html.escape(name)}</h4>",
-            _table(unexplained[unexplained["payer"].eq(name)], UNEXPLAINED_HEADERS,
+            _table(unexplained[unexplained["payer"].eq(name)], UNEXPLAINED_HEADERS_ONE,
                    NOTHING_UNEXPLAINED),
         ]  # fmt: skip
         if payer in medicare:
