@@ -407,3 +407,16 @@ def test_reconciliation_explorer_hides_small_cells_and_names_no_claim(
     # Aggregates only: no claim id anywhere in what the dashboard shows.
     ids = set(books.ledger["claim_id"].astype(str))
     assert not any(i in seen for i in ids if len(i) > 4)
+
+
+def test_reconciliation_explorer_on_a_practice_without_claims(tmp_path: Path) -> None:
+    """A practice with nothing on file: one month option that says so, empty charts that
+    say why, and no error."""
+    url = config.sqlite_url(tmp_path / "empty.sqlite")
+    org = opted_in_org(store.engine_for(url), "Empty")
+    board = dashboards.reconciliation_explorer(report.context(org, url, "", "", DEMO_AS_OF))
+    assert board.controls["month"].options == ((reconciliation.NO_CLAIMS, ""),)
+    assert [v for _, v in board.controls["payer"].options] == [dashboards.ALL]
+    assert reconciliation.NO_CLAIMS in board.facts.value and board.table.value == ""
+    texts = [a.text for f in (board.months, board.figure) for a in f.layout.annotations]
+    assert texts == ["No claims on file.", "No claims this month."]
