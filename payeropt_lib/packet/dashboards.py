@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import html
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from payeropt_lib import config, store
+from payeropt_lib import config, formats, store
 from payeropt_lib.analytics import directory, fee_comparisons, recovery
 from payeropt_lib.periods import within
 from payeropt_lib.remittances.underpayments import CAUSES
@@ -55,6 +56,21 @@ PERFORMANCE_HEADERS = {
 }
 
 
+# The packet's table style (templates/packet/static/packet.css), for the HTML under a
+# figure: JupyterLab styles tables only in rendered cell output, not inside a widget.
+TABLE_STYLE = """<style>
+table.packet-table {border-collapse: collapse; margin: 8px 0 16px; font-size: 0.9em;
+  font-variant-numeric: tabular-nums}
+table.packet-table th, table.packet-table td {border: 1px solid #d9e2ec; padding: 4px 8px;
+  text-align: left; white-space: nowrap}
+table.packet-table th {background: #f0f4f8; text-align: center; white-space: normal}
+table.packet-table td.num {text-align: right}
+table.packet-wide {font-size: 0.8em}
+table.packet-table td:first-child {text-align: left; font-weight: 600}
+.packet-table-wrap {max-width: 100%; overflow-x: auto}
+</style>"""
+
+
 @dataclass
 class Dashboard:
     """Controls, one live figure and a table; ``refresh`` redraws from the controls."""
@@ -69,17 +85,22 @@ class Dashboard:
     def refresh(self, *_: object) -> None:
         """Recompute from the controls' values and redraw the figure and table in place."""
         new_figure, table_html = self.update(self)
-        new_figure = _json_safe(new_figure)
-        with self.figure.batch_update():
-            self.figure.data = ()
-            self.figure.add_traces(list(new_figure.data))
-            self.figure.layout = new_figure.layout
+        _redraw(self.figure, new_figure)
         self.table.value = table_html
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
         display(self.view)
+
+
+def _redraw(widget, figure) -> None:  # noqa: ANN001 - a FigureWidget and a plotly Figure
+    """``widget`` redrawn in place as ``figure`` (one message to the browser)."""
+    figure = _json_safe(figure)
+    with widget.batch_update():
+        widget.data = ()
+        widget.add_traces(list(figure.data))
+        widget.layout = figure.layout
 
 
 def _json_safe(figure):  # noqa: ANN001, ANN202 - plotly figures
@@ -119,7 +140,7 @@ def _build(title: str, controls: dict, update: Callable) -> Dashboard:
         control.observe(board.refresh, names="value")
     board.view = w.VBox(
         [
-            w.HTML(f"<h3>{title}</h3>"),
+            w.HTML(f"{TABLE_STYLE}<h3>{title}</h3>"),
             w.HBox(list(controls.values())[:3]),
             w.HBox(list(controls.values())[3:]),
             board.figure,
@@ -365,3 +386,287 @@ def audit_explorer(
         )
 
     return _build(f"Audit trail of {org_id}", controls, update)
+
+
+# --- reconciliation --------------------------------------------------------------------------
+
+ALL_PAYERS = "All payers"  # the payer control's first option (its value is ALL)
+# The headers of the Reconciliation and Medicare check pages (notebooks/10_*, 11_*).
+TABLE3_HEADERS = {
+    "payer": "Primary payer",
+    "visits_count": "Visits",
+    "charges_cents": "Charges",
+    "payer_cash_cents": "Payer cash",
+    "secondary_cash_cents": "Secondary cash",
+    "patient_cash_cents": "Patient cash",
+    "contractual_cents": "Contractual",
+    "noncash_compliance_cents": "Non-cash compliance",
+    "courtesy_cents": "Courtesy",
+    "bad_debt_cents": "Bad debt",
+    "small_balance_cents": "Small balance",
+    "balance_cents": "Still owed",
+    "unexplained_cents": "Unexplained",
+}
+TABLE3_RATIOS = {
+    "payer": "Primary payer",
+    "cash_cents": "Cash",
+    "pct_j": "J: (cash + bad debt) / charges",
+    "pct_k": "K: cash / (charges - still owed)",
+    "pct_volume": "Share of visits",
+    "pct_cash": "Share of cash",
+    "pct_resolved": "Visits resolved",
+}
+MONTH_FACTS = {
+    "visits_count": "Visits",
+    "charges_cents": "Charges",
+    "cash_cents": "Cash (payers and patients)",
+    "adjustments_cents": "Adjustments (all kinds)",
+    "balance_cents": "Still owed",
+    "unexplained_cents": "Unexplained",
+    "pct_resolved": "Visits resolved",
+    "pct_j": "J: (cash + bad debt) / charges",
+    "orphan_count": "Postings for claims not on file (left out)",
+    "orphan_cents": "Their amount",
+}
+# One payer's Table 3 row, as key figures: charges, then where they went (the identity in
+# its reading order, the cash first with its three sources), then the ratios.
+PAYER_FACTS = {
+    "visits_count": "Visits",
+    "charges_cents": "Charges",
+    "cash_cents": "Cash (payer, secondary and patient)",
+    **{k: f"of which {v.lower()}" for k, v in TABLE3_HEADERS.items() if k.endswith("_cash_cents")},
+    **{k: v for k, v in TABLE3_HEADERS.items()
+       if k.endswith("_cents") and k != "charges_cents" and not k.endswith("_cash_cents")},
+    **{k: v for k, v in TABLE3_RATIOS.items() if k.startswith("pct_")},
+    "pct_volume": "Share of the month's visits",
+    "pct_cash": "Share of the month's cash",
+}  # fmt: skip
+UNEXPLAINED_HEADERS = {
+    "payer": "Primary payer",
+    "kind": "What it looks like",
+    "visits_count": "Visits",
+    "unexplained_cents": "Unexplained",
+}
+UNEXPLAINED_HEADERS_ONE = {k: v for k, v in UNEXPLAINED_HEADERS.items() if k != "payer"}
+MEDICARE_HEADERS = {
+    "code": "Code",
+    "site_label": "Setting",
+    "services_count": "Services",
+    "fee_cents": "Published fee",
+    "perfect_cents": "Perfect resolution",
+    "payer_paid_cents": "Medicare paid",
+    "patient_paid_cents": "Secondary and patient paid",
+    "actual_cents": "Actual",
+    "slippage_cents": "Slippage",
+    "sequestration_cents": "of which sequestration",
+    "visits_count": "Visits",
+    "perfect_count": "Resolved perfectly",
+    "unpriced_count": "Lines without a fee",
+}
+WHO_PAID_FACTS = {
+    "visits_count": "Medicare-primary visits",
+    "cash_cents": "Cash",
+    "perfect_cents": "Perfect resolution",
+    "bad_debt_cents": "Bad debt",
+    "pct_medicare": "Medicare's share of the cash",
+    "pct_liquidation": "Liquidation: cash / perfect resolution",
+    "pct_simulation": "Fee-schedule simulation: (cash + bad debt) / perfect resolution",
+}
+WHO_PAID_HEADERS = {"payer": "Paid by", "kind_label": "As", "cash_cents": "Cash",
+                    "pct_share": "Share"}  # fmt: skip
+NO_MEDICARE = "No Medicare visits in this month."
+NOTHING_UNEXPLAINED = "Nothing unexplained: every charge of the month is accounted for."
+
+
+@dataclass
+class ReconciliationDashboard(Dashboard):
+    """A dashboard with two more outputs: how resolved each month of service is (a second
+    live figure, above) and the month's key figures (between the two figures)."""
+
+    months: object = None  # plotly FigureWidget
+    facts: object = None  # ipywidgets.HTML
+
+
+def reconciliation_explorer(ctx: report.Context) -> ReconciliationDashboard:
+    """A month of service reconciled by primary payer, as the Reconciliation and Medicare
+    check pages show it: how resolved each month is (``plots.resolution_bars``, the chosen
+    month in blue); for all payers Table 3 (``reconciliation.receivables_table``), where
+    each payer's charges went (``plots.charge_outcome_bars``) and what the postings do not
+    account for; for one payer its Table 3 row, where its charges went and, for a Medicare
+    payer, Tables 1 and 2 (``medicare_top``, ``who_paid``).
+
+    The books are read once (``report.books``); a month's tables are made the first time
+    it is shown and kept, so a change of control only selects."""
+    import functools
+
+    import ipywidgets as w
+    import plotly.graph_objects as go
+
+    from payeropt_lib.analytics import reconciliation
+    from payeropt_lib.reconciliation import record
+
+    books = report.books(ctx)
+    resolution = reconciliation.resolution(books, ctx.period_end)
+    default, default_why = reconciliation.chosen_month(books, None, ctx.period_end)
+    medicare = books.payers_of_class(record.MEDICARE_CLASS)
+    months = _month_options(resolution) or [(reconciliation.NO_CLAIMS, "")]
+    wide = {"style": {"description_width": "initial"}, "layout": w.Layout(width="auto")}
+    controls = {
+        "month": w.Dropdown(
+            description="Month of service",
+            options=months,
+            value=f"{default:%Y-%m}" if default is not None else "",
+            **wide,
+        ),
+        "payer": w.Dropdown(description="Primary payer", options=[(ALL_PAYERS, ALL)], **wide),
+    }
+
+    @functools.cache
+    def of_month(key: str) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+        """The month's Table 3, its rows' keys and the unexplained by payer (``key``
+        YYYY-MM; empty frames for no month)."""
+        month = record.month_option(key) if key else None
+        table = reconciliation.receivables_table(books, month)
+        keys = _row_keys(books, month) if month is not None else []
+        return table, keys, reconciliation.unexplained_by_payer(books, month)
+
+    @functools.cache
+    def medicare_of(key: str) -> str:
+        """Tables 1 and 2 of the month, as HTML (priced on first view: a second or two)."""
+        month = record.month_option(key)
+        top = reconciliation.medicare_top(books, month)
+        paid_by, paid = reconciliation.who_paid(books, month)
+        surgical = "No Medicare claim with a multiple-procedure reduction in this month."
+        return "".join(
+            [
+                "<h4>Table 1: Medicare's top codes against the published fee</h4>",
+                _table(top["services"], MEDICARE_HEADERS, NO_MEDICARE),
+                "<h5>Surgical claims (multiple-procedure reductions)</h5>",
+                _table(top["surgical"], MEDICARE_HEADERS, surgical),
+                "<h4>Table 2: who paid for the Medicare population</h4>",
+                report.key_figures(paid, WHO_PAID_FACTS, empty=NO_MEDICARE).html,
+                _table(paid_by, WHO_PAID_HEADERS, NO_MEDICARE),
+                "<p>Tables 1 and 2 cover every Medicare (Part B) payer's visits together.</p>"
+                if len(medicare) > 1
+                else "",
+            ]
+        )
+
+    def why(key: str) -> str:
+        """Why the month is worth reading: the page's reason for its own choice, else how
+        settled the month is."""
+        if default is not None and key == f"{default:%Y-%m}":
+            return default_why
+        row = resolution[resolution["month_label"].eq(key)].iloc[0]
+        share = formats.percent(row["pct_resolved"], 1, na=report.hidden_text())
+        said = f"{row['service_month']:%B %Y}: {share} of its visits resolved"
+        if row["advised"]:
+            return f"{said}, settled enough for its figures to be near final."
+        return f"{said} (under 80 %), so its open balances will still move."
+
+    drawn: dict[str, str] = {}  # the month the resolution chart highlights
+
+    def update(board: ReconciliationDashboard) -> tuple[object, str]:
+        key, payer = board.controls["month"].value, board.controls["payer"].value
+        if drawn.get("month") != key:
+            chosen = record.month_option(key) if key else None
+            _redraw(board.months, plots.resolution_bars(resolution, chosen))
+            drawn["month"] = key
+        if not key:
+            board.facts.value = f"<p>{reconciliation.NO_CLAIMS}</p>"
+            return plots.charge_outcome_bars(EMPTY_FRAME), ""
+        table, keys, unexplained = of_month(key)
+        head = f"<p>{html.escape(why(key))}</p>"
+        if payer == ALL or payer not in keys:
+            board.facts.value = head + report.key_figures(
+                reconciliation.identity_facts(table, books), MONTH_FACTS,
+                empty=reconciliation.NO_CLAIMS,
+            ).html  # fmt: skip
+            tables = [
+                "<h4>Table 3: the month by primary payer</h4>",
+                _table(table, TABLE3_HEADERS, reconciliation.NO_CLAIMS),
+                _table(table, TABLE3_RATIOS, reconciliation.NO_CLAIMS),
+                "<h4>What the postings do not account for</h4>",
+                _table(unexplained, UNEXPLAINED_HEADERS, NOTHING_UNEXPLAINED),
+            ]
+            return plots.charge_outcome_bars(table), "".join(tables)
+        row = table.iloc[[keys.index(payer)]]
+        name = str(row["payer"].iloc[0])
+        board.facts.value = head + report.key_figures(row, PAYER_FACTS).html
+        tables = [
+            f"<h4>What the postings do not account for: {html.escape(name)}</h4>",
+            _table(unexplained[unexplained["payer"].eq(name)], UNEXPLAINED_HEADERS_ONE,
+                   NOTHING_UNEXPLAINED),
+        ]  # fmt: skip
+        if payer in medicare:
+            tables.append(medicare_of(key))
+        return plots.charge_outcome_bars(row), "".join(tables)
+
+    board = ReconciliationDashboard(
+        "Reconciliation by month of service", controls, go.FigureWidget(), w.HTML(), update,
+        months=go.FigureWidget(), facts=w.HTML(),
+    )  # fmt: skip
+    month_control, payer_control = controls["month"], controls["payer"]
+    settling = [False]  # the payer's options are being replaced: one redraw, after
+
+    def payer_options(key: str) -> None:
+        table, keys, _ = of_month(key) if key else (EMPTY_FRAME, [], EMPTY_FRAME)
+        options = [(ALL_PAYERS, ALL)] + [
+            (str(label), k) for label, k in zip(table.get("payer", []), keys, strict=True)
+            if k != "total"
+        ]  # fmt: skip
+        kept = payer_control.value
+        settling[0] = True
+        try:
+            payer_control.options = options
+            # The payer stays chosen while the new month has visits of it.
+            payer_control.value = kept if kept in dict(options).values() else ALL
+        finally:
+            settling[0] = False
+
+    def on_month(_: object) -> None:
+        payer_options(month_control.value)
+        board.refresh()
+
+    def on_payer(_: object) -> None:
+        if not settling[0]:
+            board.refresh()
+
+    payer_options(month_control.value)
+    month_control.observe(on_month, names="value")
+    payer_control.observe(on_payer, names="value")
+    board.view = w.VBox(
+        [
+            w.HTML(f"{TABLE_STYLE}<h3>{board.title}</h3>"),
+            w.HBox([month_control, payer_control]),
+            board.months,
+            board.facts,
+            board.figure,
+            board.table,
+        ]
+    )
+    board.refresh()
+    return board
+
+
+EMPTY_FRAME = pd.DataFrame()
+
+
+def _month_options(resolution: pd.DataFrame) -> list[tuple[str, str]]:
+    """Every month of service on file as (label with its resolved share, YYYY-MM)."""
+    shares = resolution["pct_resolved"].map(
+        lambda v: formats.percent(v, 1, na=report.hidden_text())
+    )
+    return [
+        (f"{m} ({s} resolved)", m) for m, s in zip(resolution["month_label"], shares, strict=True)
+    ]
+
+
+def _row_keys(books: object, month: pd.Timestamp) -> list[str]:
+    """``reconciliation.receivables_table``'s rows' keys, in its order: the payer id, or
+    'self_pay' / 'all_other' / 'total' (the rows it keeps: those with visits, and the
+    total). The display table names payers only; a payer's key says whether it is a
+    Medicare payer, and stays the same from month to month."""
+    t = books.receivables(month)
+    kept = t[t["visits"].gt(0) | t["row"].eq("total")]
+    return kept["payer_id"].where(kept["row"].eq("payer"), kept["row"]).astype(str).tolist()

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from payeropt_lib import config, store
-from payeropt_lib.analytics import directory, recovery
+from payeropt_lib import config, formats, store
+from payeropt_lib.analytics import directory, privacy, reconciliation, recovery
 from payeropt_lib.errors import PermissionDenied
-from payeropt_lib.packet import cells, dashboards, jobs, report
+from payeropt_lib.packet import cells, dashboards, jobs, plots, report
 from payeropt_lib.store import audit, trail
 from tests.conftest import OWNER, opted_in_org
 from tests.packet.conftest import DEMO_AS_OF
@@ -121,6 +121,20 @@ def _execute(nb: nbformat.NotebookNode, name: str) -> None:
     jobs.retrying_kernel_start(client.execute, name)
 
 
+# After the first control's change, what a notebook's further controls are checked doing.
+FURTHER = {
+    # The payer with the most visits of the latest month: its own figures in place of the
+    # month's, and the month's Table 3 gone.
+    "explore_reconciliation.ipynb": (
+        "facts = board.facts.value\n"
+        "board.controls['payer'].value = board.controls['payer'].options[1][1]\n"
+        "assert snap() != after and board.facts.value != facts\n"
+        "assert 'Table 3' not in board.table.value\n"
+        "print('payer redrawn')"
+    ),
+}
+
+
 @pytest.mark.parametrize("path", EXPLORE, ids=lambda p: p.name)
 def test_notebook_runs_headless_and_a_widget_change_redraws(
     ctx: report.Context, path: Path
@@ -146,9 +160,13 @@ def test_notebook_runs_headless_and_a_widget_change_redraws(
             "print('redrawn', len(board.figure.data))"
         )
     )
+    if path.name in FURTHER:
+        nb.cells.append(nbformat.v4.new_code_cell(FURTHER[path.name]))
     _execute(nb, path.name)
-    out = nb.cells[-1].outputs
+    out = [o for c in nb.cells[-2:] for o in c.outputs]
     assert any("redrawn" in o.get("text", "") for o in out), out
+    if path.name in FURTHER:
+        assert any("payer redrawn" in o.get("text", "") for o in out), out
     # The dashboard cell put a live widget (not a static picture) in the notebook.
     views = [
         o
@@ -246,3 +264,159 @@ def test_the_audit_notebook_keeps_patient_keys_out_of_its_output(tmp_path: Path)
     assert "'patient'" in nb.cells[-1].outputs[0]["text"]
     assert trail.WITHHELD in saved  # the table is in the saved output...
     assert "PAT001" not in saved  # ... and the patient's key is not
+
+
+# --- reconciliation -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def read_once(ctx: report.Context):  # noqa: ANN201 - record.Books
+    return report.books(ctx)
+
+
+@pytest.fixture
+def books(read_once, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+    """The demo's books, read once for the module: each explorer built here gets them (a
+    read is 6 s; a cell size changes the display frames, never the books)."""
+    monkeypatch.setattr(report, "books", lambda _: read_once)
+    return read_once
+
+
+def _payers(board: dashboards.Dashboard) -> dict[str, str]:
+    """The payer control's options: key → label."""
+    return {key: label for label, key in board.controls["payer"].options}
+
+
+def test_reconciliation_explorer_starts_on_the_pages_month_and_reads_the_books_once(
+    ctx: report.Context, books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = []
+    monkeypatch.setattr(report, "books", lambda c: reads.append(c) or books)  # counted
+    board = dashboards.reconciliation_explorer(ctx)
+    chosen, _ = reconciliation.chosen_month(books, None, ctx.period_end)
+    resolution = reconciliation.resolution(books, ctx.period_end)
+    month = board.controls["month"]
+    # Every month on file, labelled with its resolved share; the page's month first shown.
+    assert [v for _, v in month.options] == resolution["month_label"].tolist()
+    assert month.value == f"{chosen:%Y-%m}"
+    share = resolution.loc[resolution["month_label"].eq(month.value), "pct_resolved"].iloc[0]
+    assert f"{month.value} ({formats.percent(share, 1)} resolved)" in month.label
+    # The chosen month's bar is the blue one.
+    colors = list(board.months.data[0].marker.color)
+    assert colors.count(plots.reconciliation.CHOSEN_COLOR) == 1
+    assert list(board.months.data[0].x)[colors.index(plots.reconciliation.CHOSEN_COLOR)] == (
+        month.value
+    )
+    # "All payers", then each row of the month's Table 3 but the total, by name.
+    table = reconciliation.receivables_table(books, chosen)
+    assert board.controls["payer"].value == dashboards.ALL
+    assert list(_payers(board).values()) == ["All payers", *table["payer"].iloc[:-1]]
+    assert "Table 3" in board.table.value and "What the postings" in board.table.value
+    for key in list(_payers(board))[1:3]:
+        board.controls["payer"].value = key
+    month.value = month.options[-1][1]
+    assert len(reads) == 1  # the books were read once, for every change
+
+
+def test_reconciliation_explorer_for_all_payers_is_the_pages_table(
+    ctx: report.Context, books
+) -> None:
+    board = dashboards.reconciliation_explorer(ctx)
+    chosen, _ = reconciliation.chosen_month(books, None, ctx.period_end)
+    table = reconciliation.receivables_table(books, chosen)
+    # The chart: the page's chart of the page's Table 3, bar for bar.
+    page = plots.charge_outcome_bars(table)
+    assert [(t.name, list(t.x)) for t in board.figure.data] == [
+        (t.name, list(t.x)) for t in page.data
+    ]
+    # The first table: Table 3's money columns, row for row as the page prints them.
+    shown = table_rows(board.table.value)
+    header = list(dashboards.TABLE3_HEADERS.values())
+    assert shown[0] == header
+    first = shown[1 : 1 + len(table)]
+    texts = {c: cells.cell_text(table, c).tolist() for c in dashboards.TABLE3_HEADERS}
+    assert first == [list(row) for row in zip(*texts.values(), strict=True)]
+    # The key figures are the month's identity: charges = cash + adjustments + owed + unexplained
+    facts = reconciliation.identity_facts(table, books).iloc[0]
+    parts = ["cash_cents", "adjustments_cents", "balance_cents", "unexplained_cents"]
+    assert facts["charges_cents"] == sum(int(facts[c]) for c in parts)
+    assert formats.money(facts["charges_cents"]) in board.facts.value
+
+
+def test_reconciliation_explorer_for_one_payer(ctx: report.Context, books) -> None:
+    board = dashboards.reconciliation_explorer(ctx)
+    chosen, _ = reconciliation.chosen_month(books, None, ctx.period_end)
+    table = reconciliation.receivables_table(books, chosen)
+    medicare = sorted(books.payers_of_class("MEDICARE") & set(_payers(board)))
+    others = [k for k in list(_payers(board))[1:] if k not in medicare]
+    assert medicare and others  # the demo's month has both: the checks below check something
+    board.controls["payer"].value = medicare[0]
+    name = _payers(board)[medicare[0]]
+    row = table[table["payer"].eq(name)]
+    # Its Table 3 row as key figures, figure by figure.
+    facts = table_rows(board.facts.value)[1:]
+    texts = cells.cell_texts(row, list(dashboards.PAYER_FACTS), report.SUPPRESSED, digits=1)
+    want = [[label, texts[c][0].iloc[0]] for c, label in dashboards.PAYER_FACTS.items()]
+    assert facts[-len(want) :] == want  # after the month's line
+    # Where its charges went: one bar per outcome, its own, as the page's chart draws it.
+    page = plots.charge_outcome_bars(row)
+    assert [(t.name, list(t.y), list(t.x)) for t in board.figure.data] == [
+        (t.name, list(t.y), list(t.x)) for t in page.data
+    ]
+    cash = next(t for t in board.figure.data if t.name == "Cash")
+    assert list(cash.x) == [int(row["cash_cents"].iloc[0]) / 100]
+    # A Medicare payer: Tables 1 and 2, as the Medicare check page makes them.
+    assert "Table 1" in board.table.value and "Table 2" in board.table.value
+    _, paid = reconciliation.who_paid(books, chosen)
+    assert formats.money(paid["perfect_cents"].iloc[0]) in board.table.value
+    assert "Table 3" not in board.table.value
+    # Another payer: no Medicare tables; its unexplained rows only.
+    board.controls["payer"].value = others[0]
+    other = _payers(board)[others[0]]
+    assert "Table 1" not in board.table.value
+    unexplained = reconciliation.unexplained_by_payer(books, chosen)
+    mine = unexplained[unexplained["payer"].eq(other)]
+    assert len(mine) and len(mine) < len(unexplained)
+    texts = {c: cells.cell_text(mine, c).tolist() for c in dashboards.UNEXPLAINED_HEADERS_ONE}
+    assert table_rows(board.table.value)[1:] == [
+        list(r) for r in zip(*texts.values(), strict=True)
+    ]
+    # A later month keeps the payer while it has visits in that month.
+    board.controls["month"].value = board.controls["month"].options[-1][1]
+    assert board.controls["payer"].value == others[0]
+    assert _payers(board)[others[0]] == other
+
+
+def test_reconciliation_explorer_hides_small_cells_and_names_no_claim(
+    ctx: report.Context, books
+) -> None:
+    chosen, _ = reconciliation.chosen_month(books, None, ctx.period_end)
+    table = reconciliation.receivables_table(books, chosen)
+    smallest = table[~table["is_total"]].sort_values("visits_count").iloc[0]
+    below = int(smallest["visits_count"]) + 1  # hides the smallest payer's row
+    with privacy.cells_below(below):
+        board = dashboards.reconciliation_explorer(ctx)
+        key = next(k for k, v in _payers(board).items() if v == smallest["payer"])
+        board.controls["payer"].value = key
+        facts = dict(table_rows(board.facts.value)[1:])
+        assert facts["Visits"] == f"<{below}" and facts["Charges"] == "suppressed"
+        assert formats.money(smallest["charges_cents"]) not in board.facts.value
+        assert all(x is None for t in board.figure.data for x in t.x)  # no bar drawn
+        board.controls["payer"].value = dashboards.ALL
+        seen = board.facts.value + board.table.value + str(board.figure.to_plotly_json())
+    # Aggregates only: no claim id anywhere in what the dashboard shows.
+    ids = set(books.ledger["claim_id"].astype(str))
+    assert not any(i in seen for i in ids if len(i) > 4)
+
+
+def test_reconciliation_explorer_on_a_practice_without_claims(tmp_path: Path) -> None:
+    """A practice with nothing on file: one month option that says so, empty charts that
+    say why, and no error."""
+    url = config.sqlite_url(tmp_path / "empty.sqlite")
+    org = opted_in_org(store.engine_for(url), "Empty")
+    board = dashboards.reconciliation_explorer(report.context(org, url, "", "", DEMO_AS_OF))
+    assert board.controls["month"].options == ((reconciliation.NO_CLAIMS, ""),)
+    assert [v for _, v in board.controls["payer"].options] == [dashboards.ALL]
+    assert reconciliation.NO_CLAIMS in board.facts.value and board.table.value == ""
+    texts = [a.text for f in (board.months, board.figure) for a in f.layout.annotations]
+    assert texts == ["No claims on file.", "No claims this month."]
