@@ -90,9 +90,10 @@ def resolution(books: Books, period_end: pd.Timestamp | None) -> pd.DataFrame:
 
 def receivables_table(books: Books, month: pd.Timestamp | None) -> pd.DataFrame:
     """Table 3 for display: payer (name; self-pay, all other payers, all payers),
-    visits_count, the money columns and cash_cents, pct_j, pct_k, pct_volume, pct_cash,
-    pct_resolved, is_total; a row's figures hidden with its visits under the cell size.
-    Empty without a month (nothing to reconcile)."""
+    row_key (the payer id, or self_pay / all_other / total), visits_count, the money
+    columns and cash_cents, pct_j, pct_k, pct_volume, pct_cash, pct_resolved, is_total; a
+    row's figures hidden with its visits under the cell size. Empty without a month
+    (nothing to reconcile)."""
     if month is None:
         return EMPTY
     t = books.receivables(month)
@@ -102,6 +103,8 @@ def receivables_table(books: Books, month: pd.Timestamp | None) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "payer": label,
+            # The row's key: the payer id, or self_pay / all_other / total (not shown).
+            "row_key": t["payer_id"].where(t["row"].eq("payer"), t["row"]).astype("str"),
             "visits_count": t["visits"],
             **{c: t[c] for c in [*MONEY, "cash_cents"]},
             "pct_j": _pct(t["j_percent_x1000"]),

@@ -527,7 +527,7 @@ def reconciliation_explorer(ctx: report.Context) -> ReconciliationDashboard:
         YYYY-MM; empty frames for no month)."""
         month = record.month_option(key) if key else None
         table = reconciliation.receivables_table(books, month)
-        keys = _row_keys(books, month) if month is not None else []
+        keys = table["row_key"].tolist() if len(table) else []
         return table, keys, reconciliation.unexplained_by_payer(books, month)
 
     @functools.cache
@@ -660,13 +660,3 @@ def _month_options(resolution: pd.DataFrame) -> list[tuple[str, str]]:
     return [
         (f"{m} ({s} resolved)", m) for m, s in zip(resolution["month_label"], shares, strict=True)
     ]
-
-
-def _row_keys(books: object, month: pd.Timestamp) -> list[str]:
-    """``reconciliation.receivables_table``'s rows' keys, in its order: the payer id, or
-    'self_pay' / 'all_other' / 'total' (the rows it keeps: those with visits, and the
-    total). The display table names payers only; a payer's key says whether it is a
-    Medicare payer, and stays the same from month to month."""
-    t = books.receivables(month)
-    kept = t[t["visits"].gt(0) | t["row"].eq("total")]
-    return kept["payer_id"].where(kept["row"].eq("payer"), kept["row"]).astype(str).tolist()
