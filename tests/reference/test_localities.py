@@ -17,6 +17,7 @@ from payeropt_lib.reference import library, localities, medicare
 from payeropt_lib.store import tables
 from payeropt_lib.store.access import Identity
 from tests.conftest import empty_cms_library, require_shared
+from tests.reference.cms_files import release_folder
 
 ANALYST = Identity("ana", "analyst")
 RELEASE = "CMS PFS 2025D"
@@ -157,17 +158,6 @@ def test_files_not_in_cms_layout_are_refused_naming_line_and_field(tmp_path, sta
 # --------------------------------------------------------------------------- the library
 
 
-def _small_release(folder: Path, *extra: str) -> Path:
-    """A release folder: the first 40 records of RVU25D's PPRRVU TXT (enough: these tests
-    are about counties), the GPCIs, and ``extra`` files of shared/data/cms."""
-    folder.mkdir(parents=True)
-    lines = _cms("PPRRVU2025_Oct.txt").read_text(encoding="latin-1").splitlines(True)
-    (folder / "PPRRVU25.txt").write_text("".join(lines[:47]), encoding="latin-1")
-    for name in ("GPCI2025.csv", *extra):
-        shutil.copy(_cms(name), folder / name)
-    return folder
-
-
 @pytest.fixture
 def fresh(engine):
     empty_cms_library(engine)
@@ -176,12 +166,12 @@ def fresh(engine):
 
 
 def test_a_release_keeps_its_county_list_and_anesthesia_factors(fresh, tmp_path) -> None:
-    bare = _small_release(tmp_path / "c", "25LOCCO.txt")  # 2025 C: TXT county list only
+    bare = release_folder(tmp_path / "c", (), "25LOCCO.txt")  # 2025 C: TXT county list only
     library.import_release(fresh, bare, 2025, "C", ANALYST)
     # Its county list is the TXT alone, which cuts Virginia's exceptions short.
     with pytest.raises(errors.NoLocality, match="cut off"):
         library.locality(fresh, "VA", "Richmond", ANALYST)
-    full = _small_release(tmp_path / "d", *(f"{n}.{x}" for n in ("25LOCCO", "ANES2025")
+    full = release_folder(tmp_path / "d", (), *(f"{n}.{x}" for n in ("25LOCCO", "ANES2025")
                                               for x in ("csv", "txt")))  # fmt: skip
     done = library.import_release(fresh, full, 2025, "D", ANALYST)
     assert (done.counties > 200, done.anesthesia) == (True, 109)
@@ -210,7 +200,7 @@ def test_a_release_keeps_its_county_list_and_anesthesia_factors(fresh, tmp_path)
 def test_a_county_list_naming_a_locality_the_gpcis_lack_refuses_the_release(
     fresh, tmp_path
 ) -> None:
-    folder = _small_release(tmp_path / "r", "25LOCCO.csv")
+    folder = release_folder(tmp_path / "r", (), "25LOCCO.csv")
     text = (folder / "25LOCCO.csv").read_text()
     (folder / "25LOCCO.csv").write_text(text.replace("4412,18,,HOUSTON", "4412,77,,HOUSTON"))
     with pytest.raises(errors.InputFileError) as caught:
