@@ -407,10 +407,10 @@ def _medicare_table(medicare_fees: pd.DataFrame, found: Found, lo: int, span: in
     mult = np.array([mult_vocab.index(v) if v else -1 for v in mult_text], dtype=np.int8)
     # The library's rows say which release priced them (``source``); the practice's own
     # (NA) are no release's.
-    source = mf["source"] if "source" in mf else pd.Series(pd.NA, index=mf.index)
-    source = source.astype(object).where(source.notna(), None).to_numpy()
-    releases = sorted({v for v in source if v is not None and _RELEASE.match(v)})
-    rel = np.array([releases.index(v) if v in releases else -1 for v in source], np.int8)
+    source = mf["source"] if "source" in mf else pd.Series(pd.NA, index=mf.index, dtype=object)
+    named = pd.unique(source.dropna().astype(str))  # a few releases
+    releases = sorted(v for v in named if _RELEASE.match(v))
+    rel = pd.Categorical(source.astype(object), categories=releases).codes.astype(np.int8)
     rel_year = np.array([int(r[8:12]) for r in releases], np.int64)
     rows = {
         "day": start, "nf": nf, "nf_na": nf_na, "fac": fac, "fac_na": fac_na, "mult": mult,
