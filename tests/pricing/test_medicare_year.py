@@ -10,6 +10,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from payeropt_lib.pricing import expected
 from payeropt_lib.reference import library
@@ -205,3 +207,31 @@ def test_releases_on_each_side_of_their_boundaries_and_a_year_not_on_file(fresh,
         "$89.32 × 1 unit = $89.32; below charge $500.00; no CMS schedule on file covers "
         "2026-03-04; priced from CMS PFS 2025D"
     )
+
+
+YEARS = {"P0": None, "P1": 2024, "P2": 2025, "P3": 2026}
+DAYS = st.dates(dt.date(2023, 6, 1), dt.date(2027, 6, 1))
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(YEARS)), DAYS), min_size=1, max_size=40))
+def test_the_schedule_a_line_is_priced_from_is_the_one_a_clerk_would_pick(rows) -> None:
+    """Any lines of contracts unfrozen or frozen at 2024, 2025 or 2026, on any dates: the
+    Medicare row in force on the date of service (or 1 January of the frozen year), and a
+    flag exactly where that row is a library release of another year than the one priced."""
+    lines = _lines(*((payer, "99213", day.isoformat()) for payer, day in rows))
+    out = _priced(lines, _contracts(*YEARS.items()))
+    for i, (payer, day) in enumerate(rows):
+        year = YEARS[payer]
+        on = pd.Timestamp(dt.date(year, 1, 1) if year else day)
+        m = MEDICARE
+        ends = m["effective_to"].isna() | (m["effective_to"] > on)
+        row = m[m["procedure_code"].eq("99213") & (m["effective_from"] <= on) & ends]
+        if row.empty:
+            assert pd.isna(out["expected_cents"][i])
+            continue
+        cents, source = int(row["non_facility_cents"].iloc[0]), row["source"].iloc[0]
+        assert out["expected_cents"][i] == (cents * 125_000 + 50_000) // 100_000
+        assert out["medicare_release"][i] == source
+        assert out["medicare_schedule_substituted"][i] == (int(source[8:12]) != on.year)
