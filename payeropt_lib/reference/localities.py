@@ -221,7 +221,8 @@ def county_key(name: str) -> str:
 
 def county_rules(rows: pd.DataFrame, name: str) -> pd.DataFrame:
     """``read_locco`` rows as lookup rules (``RULE_COLUMNS``), plus ``row`` (the data
-    row's position, for merging layouts). ``name`` is the file's, for errors."""
+    row's position) and ``cut`` (that row's list may be cut), for merging layouts.
+    ``name`` is the file's, for errors."""
     out = []
     for i, row in enumerate(rows.itertuples(index=False)):  # ~100 rows a release
         segments = [s.strip() for s in row.counties.split(";") if s.strip()]
@@ -234,7 +235,7 @@ def county_rules(rows: pd.DataFrame, name: str) -> pd.DataFrame:
             elif row.cut and last and len(segments) > 1:
                 # Its "IN <STATE>" may be what was cut: its state is not known, so no
                 # state's other counties can be placed for sure ('*', complete False).
-                out.append((i, row.locality, "*", "named", "", False))
+                out.append((i, bool(row.cut), row.locality, "*", "named", "", False))
                 continue
             complete = not (row.cut and last)
             whole = _ALL.match(segment)
@@ -247,8 +248,8 @@ def county_rules(rows: pd.DataFrame, name: str) -> pd.DataFrame:
             else:
                 items = [("named", n) for n in _names(segment, row.cut and last)]
             for state in states:
-                out += [(i, row.locality, state, k, n, complete) for k, n in items]
-    frame = pd.DataFrame(out, columns=["row", *RULE_COLUMNS])
+                out += [(i, bool(row.cut), row.locality, state, k, n, complete) for k, n in items]
+    frame = pd.DataFrame(out, columns=["row", "cut", *RULE_COLUMNS])
     frame = frame.drop_duplicates(ignore_index=True)
     _check_rules(frame, rows, name)
     return frame
@@ -266,9 +267,10 @@ def _names(text: str, cut: bool) -> list[str]:
 def _check_rules(rules: pd.DataFrame, rows: pd.DataFrame, name: str) -> None:
     """A county named by two localities of a state, or a state with two 'all' rows of
     different localities, cannot be looked up: refused, naming the row."""
-    named = rules[rules["kind"].eq("named")].drop_duplicates(["locality", "state", "county"])
+    known = rules[rules["state"].ne("*")]  # '*': a cut row's state is not known
+    named = known[known["kind"].eq("named")].drop_duplicates(["locality", "state", "county"])
     twice = named[named.duplicated(["state", "county"], keep=False)]
-    wide = rules[rules["kind"].isin(["all", "rest"])].drop_duplicates(["locality", "state"])
+    wide = known[known["kind"].isin(["all", "rest"])].drop_duplicates(["locality", "state"])
     both = wide[wide.duplicated(["state"], keep=False)]
     for clash, what in ((twice, "names {county} of {state} in two localities"),
                         (both, "gives {state}'s other counties to two localities")):  # fmt: skip
@@ -315,7 +317,9 @@ def agreeing_rules(
     states = states.where(states.notna(), first["locality"].map(gpci_states))
     parts = [county_rules(rows.assign(state=states.to_numpy()), name) for name, rows in read]
     rules = pd.concat(parts, ignore_index=True)
-    rules["complete"] = rules.groupby("row")["complete"].transform("max").astype(bool)
+    # A row one layout gives whole is whole: the other's cut loses nothing.
+    whole = ~rules.groupby("row")["cut"].transform("min").astype(bool)
+    rules["complete"] = rules["complete"] | whole
     rules = rules[~(rules["state"].eq("*") & rules["complete"])]  # a layout said it whole
     return rules[RULE_COLUMNS].drop_duplicates(ignore_index=True)
 

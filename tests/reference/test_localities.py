@@ -97,6 +97,10 @@ def test_what_one_layout_alone_cannot_say(states) -> None:
     # ARLINGTON, FAIRFAX,"): a county it does not name cannot be placed for sure.
     with pytest.raises(errors.NoLocality, match="cut off in CMS's TXT"):
         localities.find_locality(txt_only, "VA", "Richmond", RELEASE)
+    # And its DC row is cut inside "ALEXANDRIA CITY, ARLINGTON, FAIRFAX," before it says
+    # which state those are in: no rest-of-state answer is sure anywhere (Bexar, TX).
+    with pytest.raises(errors.NoLocality, match="12202-01 is cut off"):
+        localities.find_locality(txt_only, "TX", "Bexar", RELEASE)
     with pytest.raises(errors.NoLocality, match="not a state"):
         localities.find_locality(csv_only, "ZZ", "Nowhere", RELEASE)
 
