@@ -381,6 +381,23 @@ class PublishedFileError(InputFileError):
         return one_line(f"{self.file}: {self._where(self.row, self.column)}: {self.reason}")
 
 
+@_error
+class CmsFileError(InputFileError):
+    """A file of a CMS PFS release (county list, anesthesia conversion factors) not in
+    CMS's layout: names the file, its line and the field; the release is refused whole."""
+
+
+@_error
+class NoLocality(PayeroptError):
+    """A county the library's county list cannot place in one locality, or a release
+    without the county list or anesthesia factors asked for."""
+
+    what: str
+    reason: str
+
+    message = "{what}: {reason}"
+
+
 # --- follow-up tasks ----------------------------------------------------------------------
 
 

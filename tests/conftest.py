@@ -177,7 +177,8 @@ def empty_cms_library(engine) -> None:  # noqa: ANN001 - an Engine
     """Remove every CMS fee library release (shared by the practices of a database, and
     the backends' databases by the tests of a worker)."""
     with engine.begin() as conn:
-        for table in (tables.cms_pfs_rvus, tables.cms_pfs_gpcis, tables.cms_pfs_releases):
+        for table in (tables.cms_pfs_rvus, tables.cms_pfs_gpcis, tables.cms_pfs_counties,
+                      tables.cms_pfs_anesthesia, tables.cms_pfs_releases):  # fmt: skip
             conn.execute(table.delete())
 
 

@@ -251,6 +251,8 @@ STEPS: list[Step] = [
             "import.cms-pfs", "clinician", trail="_system"),
     Step(("cms-pfs", "verify"), lambda p: [str(SHARED / PUBLISHED)], role="clinician",
          trail="_system"),
+    Step(("cms-pfs", "locality"), lambda p: ["TX", "Harris"], role="clinician",
+         trail="_system"),
 ]  # fmt: skip
 
 # Verbs this test does not run, and why.
@@ -287,7 +289,7 @@ def _files(folder: Path) -> Path:
     era = folder / "era"
     era.mkdir(parents=True)
     (folder / "rvu25d").mkdir()
-    for name in ("PPRRVU2025_Oct.txt", "GPCI2025.txt"):
+    for name in ("PPRRVU2025_Oct.txt", "GPCI2025.txt", "25LOCCO.csv", "ANES2025.csv"):
         shutil.copy(SHARED / "cms" / name, folder / "rvu25d" / name)
     (era / "a.835").write_bytes(
         era835(ACME, [clp("CLM1002", [FEB_99213_UNDERPAID])], trace="EFT71",

@@ -34,6 +34,8 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.NoEraFiles: errors.NoEraFiles("remits/march"),
     errors.UnknownSuggestion: errors.UnknownSuggestion("acme", 12),
     errors.PublishedFileError: errors.PublishedFileError("PFTX25A.TXT", 7, "modifier", "bad"),
+    errors.CmsFileError: errors.CmsFileError("25LOCCO.csv", 14, "State", "not a state name"),
+    errors.NoLocality: errors.NoLocality("FAIRFAX, VA", "no county list on file"),
     errors.SuggestionDecided: errors.SuggestionDecided(12, "accepted"),
     errors.ReasonRequired: errors.ReasonRequired("rejecting suggestion 12"),
     errors.FilesRefused: errors.FilesRefused(("a.835", "remits/april"), 5),

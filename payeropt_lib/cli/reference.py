@@ -1,5 +1,6 @@
-"""The CMS fee library verbs: ``import cms-pfs`` and ``cms-pfs verify`` (issue 15;
-data/reference/README.md). The library is shared by every practice: no practice key."""
+"""The CMS fee library verbs: ``import cms-pfs``, ``cms-pfs verify`` and ``cms-pfs
+locality`` (issue 15; data/reference/README.md). The library is shared by every practice:
+no practice key."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def _cf(value: str | None) -> int | None:
 @import_app.command("cms-pfs")
 def import_cms_pfs_cmd(
     folder: Annotated[
-        Path, typer.Argument(help="a folder of one release's PPRRVU and GPCI files")
+        Path,
+        typer.Argument(help="a folder of one release's PPRRVU, GPCI (LOCCO, ANES) files"),
     ],
     year: Annotated[int, typer.Option(help="the fee schedule's year, e.g. 2025")],
     release: Annotated[str, typer.Option(help="CMS's release letter: A, B, C or D")],
@@ -91,3 +93,22 @@ def cms_verify_cmd(
     who = Identity.of(actor or getpass.getuser(), role)
     differs = library.verify_published(engine_of(db), files, who)
     show(differs, csv_out, "lines that differ from CMS's published amounts")
+
+
+@cms_app.command("locality")
+def cms_locality_cmd(
+    state: Annotated[str, typer.Argument(help="the state: TX or TEXAS")],
+    county: Annotated[str, typer.Argument(help="the county as CMS names it, e.g. HARRIS")],
+    year: Annotated[
+        int | None, typer.Option(help="the county list of this year's latest release")
+    ] = None,
+    actor: ActorOpt = None,
+    role: RoleOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """The Medicare locality of a county, by the county list (yyLOCCO) of the latest CMS
+    release on file that has one, with that release's anesthesia conversion factor."""
+    from payeropt_lib.reference import library
+
+    who = Identity.of(actor or getpass.getuser(), role)
+    typer.echo(library.locality(engine_of(db), state, county, who, year=year).summary())

@@ -126,6 +126,12 @@ def check_rows(spec: schemas.FileSpec, typed: pd.DataFrame, problems: Problems) 
         problems.add(
             typed["mppr_percent_x1000"].gt(100_000), "mppr_percent", "must be between 0 and 100"
         )
+        if "medicare_year" in typed:
+            problems.add(
+                typed["medicare_year"].notna() & ~percent_basis,
+                "medicare_year",
+                "only a medicare_percent contract is priced from a Medicare year",
+            )
         renew = typed["renewal_date"]
         problems.add(
             renew.notna() & (renew <= typed["effective_from"]),

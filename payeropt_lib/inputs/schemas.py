@@ -95,6 +95,8 @@ KINDS: dict[str, Kind] = {
         "modifiers must be up to four 2-character codes separated by ':'",
         "upper",
     ),
+    # contracts.csv medicare_year: "at 2024 Medicare rates" (the RBRVS began in 1992).
+    "year": Kind(r"199[2-9]|20\d\d", "must be a year like 2024 (1992 or later)", "int"),
     "locality": Kind(r"\d{5}-\d{2}", "Medicare locality must look like 01112-05"),
     "npi": Kind(r"\d{10}", "NPI must be 10 digits with a valid check digit", "npi"),
     "icd10_list": Kind(
@@ -198,6 +200,7 @@ SPECS: dict[str, FileSpec] = {
                 Col("payer_aliases", "aliases"),
                 Col("appeal_days", "count", default=90),
                 Col("payment_rules", "payment_rules", default="contract"),
+                Col("medicare_year", "year"),
             ),
             key=("payer_id", "product_line", "effective_from"),
         ),

@@ -87,6 +87,8 @@ OUTPUT_COLUMNS = {
     "lesser_of_charges": "bool",
     "lesser_applied": "bool",
     "expected_cents": "Int64",
+    "medicare_release": "category",
+    "medicare_schedule_substituted": "bool",
     "explanation": "str",
 }
 

@@ -52,7 +52,9 @@ _PIECES = {
         SELECT CASE WHEN fixed THEN concat('fixed fee schedule',
                 CASE WHEN all_products THEN ' (all products)' ELSE '' END,
                 ' from ', day_text(f_from), ': ')
-            ELSE concat(pct_text(pct), ' of Medicare ', loc, ' ', site, ' ') END
+            ELSE concat(pct_text(pct), ' of ',
+                CASE WHEN frozen >= 0 THEN frozen || ' Medicare rates (frozen by contract) '
+                    ELSE 'Medicare ' END, loc, ' ', site, ' ') END
         FROM pieces""",
 }
 _APPLIES, _EQUAL, _BELOW, _NO_CLAUSE, _NOTHING = range(5)
@@ -80,7 +82,10 @@ SELECT CASE WHEN has_rate THEN concat(
         WHEN 2 THEN '; below charge ' || dollars(charge)
         WHEN 3 THEN concat('; charge ', dollars(charge),
             ' is lower but the contract has no lesser-of clause')
-        ELSE '' END)
+        ELSE '' END,
+    -- The library's release of another year than the one priced (none on file for it).
+    CASE WHEN subst THEN concat('; no CMS schedule on file covers ', day_text(m_day),
+        '; priced from ', m_release) ELSE '' END)
 WHEN NOT has_contract THEN concat('no contract for ', label(payer, pl), ' on ', day_text(dos))
 ELSE concat('no rate on file for ', component(code, pm), ' on ', day_text(dos),
     ' (', label(payer, pl), ')',
@@ -88,7 +93,9 @@ ELSE concat('no rate on file for ', component(code, pm), ' on ', day_text(dos),
          WHEN basis = 'medicare_percent' AND NOT by_percent
              THEN ': the contract names no Medicare percent or locality'
          WHEN basis = 'medicare_percent'
-             THEN concat(': no Medicare amount for ', loc, ' to take ', pct_text(pct), ' of',
+             THEN concat(': no Medicare amount for ', loc,
+                 CASE WHEN frozen >= 0 THEN concat(' in ', frozen, ' (frozen by contract)')
+                     ELSE '' END, ' to take ', pct_text(pct), ' of',
                  -- HCPCS J codes are drugs: off the physician fee schedule (CMS prices them
                  -- by ASP), so only a fee schedule row of the contract can price them.
                  CASE WHEN code LIKE 'J%' THEN concat('; ', code,
@@ -117,6 +124,12 @@ def _texts(values: list, indices: np.ndarray) -> pa.DictionaryArray:
     """The lines' own strings, from their dictionary codes."""
     dictionary = pa.array(values if values else [None], pa.large_string())
     return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32)), dictionary)
+
+
+def _new_year(years: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of 1 January of each year (years < 1970 read 1970)."""
+    since = np.maximum(years - 1970, 0).astype("datetime64[Y]")
+    return since.astype("datetime64[D]").astype(np.int64)
 
 
 def _dates(days: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
@@ -183,6 +196,7 @@ class _Quotes:
                 "pct": q["pct"][first],
                 "loc": pa.array(loc_text[q["rc"][first]], pa.large_string()),
                 "site": np.where(facility[first], "facility", "non-facility"),
+                "frozen": q["frozen_year"][first],
             }
             con.register("pieces", pa.table(pieces))
             self.pieces[name] = (codes.ravel(), fetch(con, _PIECES[name]).column(0))
@@ -192,6 +206,8 @@ class _Quotes:
         # Per pair, as codes into short dictionaries (no string per pair).
         self.basis = (q["basis"] + 1, pa.array([None, *book.bases], pa.large_string()))
         self.loc = (q["rc"] + 1, pa.array(np.roll(loc_text, 1), pa.large_string()))
+        releases = [None, *book.tables[2]["releases"]]
+        self.release = (q["release"] + 1, pa.array(releases, pa.large_string()))
 
 
 def _sentences(
@@ -205,6 +221,7 @@ def _sentences(
     """The sentences of the lines at ``at``, in that order."""
     t = book.t[at]
     s, q = quotes.slot[t], quotes.q
+    frozen = q["frozen_year"][s]
     fig = priced.figures(at)
     charge, after, lesser = fig["charge"], fig["after"], fig["lesser"]
     ending = np.select(
@@ -243,6 +260,14 @@ def _sentences(
         "basis": _pointing(quotes.basis[0][s], quotes.basis[1]),
         "by_percent": q["by_percent"][s],
         "loc": _pointing(quotes.loc[0][s], quotes.loc[1]),
+        "frozen": frozen,
+        "subst": q["subst"][s],
+        "m_release": _pointing(quotes.release[0][s], quotes.release[1]),
+        # The day the Medicare schedule was looked up on: 1 January of a frozen year, else
+        # the date of service.
+        "m_day": _dates(
+            np.where(frozen >= 0, _new_year(frozen), found.day[at]), found.nat[at] & (frozen < 0)
+        ),  # fmt: skip
     }
     table = pa.table(columns)  # in batches: DuckDB formats them in parallel, in order
     con.register("explain_in", pa.Table.from_batches(table.to_batches(1 << 16), table.schema))

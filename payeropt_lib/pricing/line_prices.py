@@ -116,7 +116,7 @@ _GATHERED = {
     "rate_from_ns": np.int64, "c_from_ns": np.int64, "basis": np.int8,
     "percent": np.int64, "percent_na": bool, "mult": np.int8, "mppr": np.int64,
     "has_c": bool, "lesser": bool, "gross": np.int64, "after": np.int64,
-    "expected": np.int64, "lesser_hit": bool,
+    "expected": np.int64, "lesser_hit": bool, "release": np.int8, "subst": bool,
 }  # fmt: skip
 _ALWAYS = ("rate_na", "expected")
 _MADE_OF = {
@@ -127,6 +127,7 @@ _MADE_OF = {
     "mppr_percent_x1000": ("mppr", "has_c"), "gross_cents": ("gross",),
     "after_mppr_cents": ("after",), "lesser_of_charges": ("lesser",),
     "lesser_applied": ("lesser_hit",), "expected_cents": (),
+    "medicare_release": ("release",), "medicare_schedule_substituted": ("subst",),
 }  # fmt: skip
 # Gathered for every slice (into scratch where not kept whole): what expected is made of.
 _SLICE = ("rate", "rate_na", "lesser")
@@ -238,6 +239,8 @@ def price_lines(
         "lesser_of_charges": lambda: room["lesser"],
         "lesser_applied": lambda: room["lesser_hit"],
         "expected_cents": lambda: _nullable(expected, rate_na, **own),
+        "medicare_release": lambda: _category(room["release"], book.tables[2]["releases"]),
+        "medicare_schedule_substituted": lambda: room["subst"],
     }
     added = {name: make[name]() for name in columns}
     return Priced(

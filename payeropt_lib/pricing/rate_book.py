@@ -7,10 +7,18 @@ Medicare row or MULT PROC indicator changes, so everything that prices a line (r
 site (``Book.seg``). A line finds its segment through dense lookup tables (payer and day →
 epoch, key → first cell, cell → segment): no join, no sort, and the lines keep their order.
 Past ``DENSE_LIMIT`` entries the book sorts and searches instead (slower, same answer).
+
+Two things of the Medicare row used are followed too: a contract frozen at a
+``medicare_year`` looks its Medicare row up on 1 January of that year instead of on the
+cell's day; and a row CMS's fee library added (``source`` "CMS PFS 2025D") whose release
+year is not the year it prices (the date of service's, or the frozen year) is a schedule
+used in place of one not on file (``seg["subst"]``). Cells never straddle 1 January, so
+that year is one per cell.
 """
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -65,6 +73,7 @@ def resolve(
     """
     n = found.n
     payer_of = _payer_index(found.payers, contracts)
+    frozen_days = _frozen_days(contracts)
     n_payers = int(payer_of.max(initial=-1)) + 1
     payers = [v for i, v in enumerate(found.payers) if payer_of[i] >= 0]
     n_pl, n_code = len(found.pls), len(found.codes)
@@ -81,6 +90,10 @@ def resolve(
         lo = int(day.min(where=dated, initial=np.iinfo(day.dtype).max))
         hi = int(day.max(where=dated, initial=np.iinfo(day.dtype).min))
         day = np.where(dated, day, lo).astype(day.dtype)
+    # A frozen contract prices from 1 January of its year: that day is looked up too.
+    present = frozen_days[frozen_days != NO_DAY]
+    if present.size:
+        lo, hi = min(lo, int(present.min())), max(hi, int(present.max()))
     lo -= 1
     span = hi + 1 - lo
 
@@ -88,8 +101,9 @@ def resolve(
     c = _contract_table(contracts, payers, found.pls, m["locs"], lo, span)
     f = _fee_table(fee_schedules, payers, found, stride, lo, span)
 
-    # Epochs per payer: a day where the payer's contracts or fee rows, or Medicare, change.
-    medicare_days = np.unique(np.concatenate([m["from"], m["end"]]))
+    # Epochs per payer: a day where the payer's contracts or fee rows, or Medicare, change,
+    # and each 1 January when the library priced a row (its flag depends on the year).
+    medicare_days = np.unique(np.concatenate([m["from"], m["end"], _new_years(m, lo, span)]))
     cuts = np.concatenate(
         [
             c["p"] * (span + 1) + c["from"],
@@ -173,13 +187,20 @@ def resolve(
     own = _in_force(f, k, cell_day, span)
     blank = _in_force(f, k + (found.blank - kl) * stride[1], cell_day, span)
     fr = np.where(own >= 0, own, blank)
-    # Rule 3: the contract locality's Medicare row in force.
+    # Rule 3: the contract locality's Medicare row in force (on 1 January of the
+    # contract's medicare_year where it names one).
     loc = _pick(c["loc"], rc, -1)
+    frozen = _pick(c["frozen"], rc, -1)
+    m_day = np.where(frozen >= 0, frozen, cell_day)
     ml = np.full(n_cells, -1, np.int64)
     at = np.flatnonzero(loc >= 0)
     if at.size:
         mk = (loc[at] * n_code + kc[at]) * 3 + kpm[at]
-        ml[at] = _in_force(m, mk, cell_day[at], span)
+        ml[at] = _in_force(m, mk, m_day[at], span)
+    # A library row of another year than the one it prices: a schedule substituted.
+    want = np.where(frozen >= 0, _pick(c["frozen_year"], rc, -1), _years(cell_day + lo))
+    release_year = _pick(m["release_year"], ml, -1)
+    subst = (release_year >= 0) & (release_year != want)
     # Rule 5's indicator: that row's, else the national one (smallest locality's row).
     national = _national(m, n_code, epoch_day, span)
     nat_mult = national[0][(kc * 3 + kpm) * national[1] + national[2][cell_epoch]]
@@ -194,6 +215,7 @@ def resolve(
         | (fr[1:] != fr[:-1])
         | (ml[1:] != ml[:-1])
         | (mult[1:] != mult[:-1])
+        | (subst[1:] != subst[:-1])
     )
     starts = np.flatnonzero(change)
     n_segments = len(starts)
@@ -201,11 +223,13 @@ def resolve(
     s = {
         "p": kp[starts], "l": kl[starts], "c": kc[starts], "pm": kpm[starts],
         "rc": rc[starts], "fr": fr[starts], "ml": ml[starts], "mult": mult[starts],
+        "subst": subst[starts],
     }  # fmt: skip
-    pad = {"p": len(payers), "l": found.blank, "c": 0, "pm": 0, "rc": -1, "fr": -1, "ml": -1}
+    pad = {"p": len(payers), "l": found.blank, "c": 0, "pm": 0, "rc": -1, "fr": -1, "ml": -1,
+           "subst": False}  # fmt: skip
     s = {k: np.append(v, pad.get(k, -1)).astype(v.dtype) for k, v in s.items()}
     seg = _price_segments(c, f, m, s)
-    del cell_key, cell_epoch, cell_day, k, kp, kl, kc, kpm, rc, fr, ml, mult, change
+    del cell_key, cell_epoch, cell_day, k, kp, kl, kc, kpm, rc, fr, ml, mult, change, subst
 
     # Second pass: each line's cell, segment and site.
     cell_type = np.int32 if n_cells < 2**31 - 1 else np.int64
@@ -244,6 +268,7 @@ def _empty_book(found: Found, n_keys: int, tables: tuple) -> Book:
     f = _fee_table(tables[1].iloc[0:0], [], empty, (3, 3, 3), 0, 1)
     s = {k: np.array([-1]) for k in ("rc", "fr", "ml")}
     s.update(p=np.array([0]), l=np.array([0]), c=np.array([0]), pm=np.array([0]))
+    s["subst"] = np.array([False])
     s["mult"] = np.array([-1], np.int8)
     seg = _price_segments(c, f, m, s)
     t = found.facility.astype(np.int32)  # 2 × 0 + facility: the padding row
@@ -330,6 +355,35 @@ def _far(days: np.ndarray, nat: np.ndarray) -> np.ndarray:
     return np.where(nat, np.iinfo(np.int64).max, days)
 
 
+NO_DAY = np.iinfo(np.int64).min  # a contract without a medicare_year
+_RELEASE = re.compile(r"^CMS PFS (\d{4})[A-Z]$")  # library.completed's ``source``
+
+
+def _frozen_days(contracts: pd.DataFrame) -> np.ndarray:
+    """Per contract row, the day (since 1970-01-01) of 1 January of its medicare_year;
+    ``NO_DAY`` where it names none (or the frame has no such column)."""
+    if "medicare_year" not in contracts:
+        return np.full(len(contracts), NO_DAY, np.int64)
+    year, na = _int_column(contracts["medicare_year"])
+    days = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    return np.where(na, NO_DAY, days)
+
+
+def _years(days: np.ndarray) -> np.ndarray:
+    """The calendar year of each day since 1970-01-01."""
+    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+def _new_years(m: dict, lo: int, span: int) -> np.ndarray:
+    """Each 1 January inside the lines' days (offsets from ``lo``) when a Medicare row came
+    from the library: none otherwise, so a book without library rows cuts as before."""
+    if not (m["release_year"] >= 0).any():
+        return np.zeros(0, np.int64)
+    first, last = _years(np.array([lo, lo + span]))
+    jan = (np.arange(first + 1, last + 1) - 1970).astype("datetime64[Y]")
+    return _clip(jan.astype("datetime64[D]").astype(np.int64), lo, span)
+
+
 def _medicare_table(medicare_fees: pd.DataFrame, found: Found, lo: int, span: int) -> dict:
     """Medicare rows for the lines' codes, keyed by locality × code × pricing modifier (a
     locality's position among the sorted ones; a blank locality sorts last)."""
@@ -351,13 +405,21 @@ def _medicare_table(medicare_fees: pd.DataFrame, found: Found, lo: int, span: in
     mult_text = mf["mult_proc"].astype(object).where(mf["mult_proc"].notna(), None).to_numpy()
     mult_vocab = sorted({v for v in mult_text if v})
     mult = np.array([mult_vocab.index(v) if v else -1 for v in mult_text], dtype=np.int8)
+    # The library's rows say which release priced them (``source``); the practice's own
+    # (NA) are no release's.
+    source = mf["source"] if "source" in mf else pd.Series(pd.NA, index=mf.index, dtype=object)
+    named = pd.unique(source.dropna().astype(str))  # a few releases
+    releases = sorted(v for v in named if _RELEASE.match(v))
+    rel = pd.Categorical(source.astype(object), categories=releases).codes.astype(np.int8)
+    rel_year = np.array([int(r[8:12]) for r in releases], np.int64)
     rows = {
         "day": start, "nf": nf, "nf_na": nf_na, "fac": fac, "fac_na": fac_na, "mult": mult,
-        "loc": loc,
+        "loc": loc, "rel": rel, "release_year": _pick(rel_year, rel.astype(np.int64), -1),
     }  # fmt: skip
     out = _sort_rows(rows, (loc * n_code + code) * 3 + pm, start, _far(to, to_nat), lo, span)
     out["locs"] = locs
     out["mult_vocab"] = mult_vocab
+    out["releases"] = releases
     out["from"] = out["composite"] % (span + 1)
     return out
 
@@ -366,14 +428,16 @@ def _contract_table(contracts: pd.DataFrame, payers: list, pls: list, locs: list
                     span: int) -> dict:  # fmt: skip
     """Contract rows of the lines' payers, keyed by payer × product line (only the lines'
     product lines, and blank), with the defaults of interface §1 where a row leaves one out."""
-    c = contracts[contracts["payer_id"].notna() & contracts["effective_from"].notna()]
+    known = contracts["payer_id"].notna() & contracts["effective_from"].notna()
+    frozen = _frozen_days(contracts)[known.to_numpy()]
+    c = contracts[known]
     payer_at = {v: i for i, v in enumerate(payers)}
     pl_at = {v: i for i, v in enumerate(pls)}
     p = np.array([payer_at.get(v, -1) for v in c["payer_id"].astype(str)], dtype=np.int64)
     pl_text = c["product_line"].astype(object).where(c["product_line"].notna(), "")
     pl = np.array([pl_at.get(v, -1) for v in pl_text], dtype=np.int64)
     keep = (p >= 0) & (pl >= 0)
-    c, p, pl = c[keep], p[keep], pl[keep]
+    c, p, pl, frozen = c[keep], p[keep], pl[keep], frozen[keep]
     start = to_days(c["effective_from"])[0]
     basis = c["basis"].astype(object).where(c["basis"].notna(), None).to_numpy()
     bases = [*BASES, *sorted({b for b in basis if b is not None} - set(BASES))]
@@ -394,6 +458,9 @@ def _contract_table(contracts: pd.DataFrame, payers: list, pls: list, locs: list
         "has_loc": np.array([v is not None for v in locality], dtype=bool),
         "lesser": np.asarray(lesser.to_numpy(dtype=bool)),
         "mppr": _int_column(c["mppr_percent_x1000"], 50_000)[0],
+        # medicare_year: its 1 January, as an offset like the lines' days (-1 = none).
+        "frozen": np.where(frozen == NO_DAY, -1, _clip(np.maximum(frozen, lo), lo, span)),
+        "frozen_year": np.where(frozen == NO_DAY, -1, _years(np.maximum(frozen, 0))),
         # payment_rules=medicare: Medicare's own reductions too (pricing.medicare_rules).
         "rules": (
             c["payment_rules"].astype(object).eq("medicare").to_numpy(dtype=bool)
@@ -507,6 +574,11 @@ def _price_segments(c: dict, f: dict, m: dict, s: dict) -> dict:
     out["rate_from_ns"] = np.where(rate_day_na, NAT_INT, np.repeat(source, 2) * DAY_NS)
     two = m["mult_vocab"].index("2") if "2" in m["mult_vocab"] else -2
     out["candidate"] = np.repeat(s["mult"] == two, 2) & ~out["rate_na"]
+    # Which library release priced the Medicare amount used (-1: none, or the practice's
+    # own row), and whether it is another year's schedule than the one priced.
+    used = by_percent & (ml >= 0)
+    out["release"] = np.where(used, _pick(m["rel"], ml, -1), -1).astype(np.int8)
+    out["subst"] = used & s["subst"]
     return out
 
 
@@ -534,4 +606,7 @@ def quoted(book: Book, found: Found, at: np.ndarray) -> dict[str, object]:
         "fee": _pick(f["cents"], fr, 0),
         "m_nf": _pick(m["nf"], ml, 0),
         "m_fac": _pick(m["fac"], ml, 0),
+        "frozen_year": np.where(percent_basis, _pick(c["frozen_year"], rc, -1), -1),
+        "subst": book.seg["subst"][at],
+        "release": book.seg["release"][at],
     }

@@ -19,9 +19,10 @@ trail (reference data concerns no practice):
 ``amounts(engine, locality)`` gives the ``medicare_fees`` rows of a locality for every
 release on file (``medicare.fee_schedule_amounts`` per release); ``releases`` lists them;
 ``verify_published`` holds CMS's own published payment amounts against the library
-(``published``: the oracle). Still to come (issue 15): the county list and anesthesia
-conversion factors, pricing from the library where medicare_fees.csv has no row, and
-contracts frozen at a ``medicare_year``.
+(``published``: the oracle); ``completed`` fills a practice's Medicare rows from the
+library. A release's county list (yyLOCCO) and anesthesia conversion factors (ANESyyyy),
+CSV or TXT, are read and stored with it when the folder holds them (``localities``);
+``locality`` places a county, ``anesthesia_cf`` gives a locality's factor on a date.
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from payeropt_lib import store
-from payeropt_lib.errors import InputFileError, PublishedFileError
+from payeropt_lib.errors import InputFileError, NoLocality, PublishedFileError
 from payeropt_lib.store import access, tables
 from payeropt_lib.store.access import Identity
 
-from . import medicare, published
+from . import localities, medicare, published
 
 RELEASE_MONTH = {"A": 1, "B": 4, "C": 7, "D": 10}
 RVU_COLUMNS = [c for c in medicare.PPRRVU_COLUMNS if c != "conv_factor_x10000"]
@@ -59,14 +60,22 @@ class Imported:
     codes: int
     localities: int
     already: bool
+    counties: int = 0  # county-list rules stored (0: no LOCCO file)
+    anesthesia: int = 0  # localities with an anesthesia conversion factor (0: no ANES file)
 
     def summary(self) -> str:
         cf = f"{self.conv_factor_x10000 // 10000}.{self.conv_factor_x10000 % 10000:04d}"
         if self.already:
             return f"CMS PFS {self.year} {self.release}: already imported (nothing changed)"
+        extra = [
+            "county list" if self.counties else "no county list",
+            f"anesthesia factors for {self.anesthesia} localities"
+            if self.anesthesia else "no anesthesia factors",
+        ]  # fmt: skip
         return (
             f"CMS PFS {self.year} {self.release}: {self.codes} code rows, {self.localities} "
-            f"localities, conversion factor {cf}, in force from {self.effective_from}"
+            f"localities, conversion factor {cf}, in force from {self.effective_from}; "
+            + ", ".join(extra)
         )
 
 
@@ -79,6 +88,16 @@ def _files(folder: Path, prefix: str) -> list[Path]:
     if not found:
         raise InputFileError(folder.name, None, "folder", f"no {prefix}*.csv or .txt file in it")
     return found
+
+
+def _optional_files(folder: Path, word: str, start: bool) -> list[Path]:
+    """The release's county list (``25LOCCO.csv``: ``word`` inside the name) or anesthesia
+    factors (``ANES2025.txt``: the name starts with it), CSV and TXT; none is fine."""
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in (".csv", ".txt")
+        and (p.name.upper().startswith(word) if start else word in p.name.upper())
+    )  # fmt: skip
 
 
 def _read_agreeing(paths: list[Path], read, key: list[str]) -> pd.DataFrame:  # noqa: ANN001
@@ -125,9 +144,11 @@ def import_release(
             raise InputFileError(
                 path.name, None, key[0], f"{twice.iloc[0][key].tolist()} appears twice"
             )
+    counties, anesthesia, extra_paths = _localities(folder, gpcis)
     given = cf_x10000 is not None
     cf = cf_x10000 if given else _file_cf(rvus, rvu_paths[0].name)
-    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in rvu_paths + gpci_paths}
+    paths = rvu_paths + gpci_paths + extra_paths
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
     # The release is what the files hold, whatever their names: their contents' hashes.
     identity = json.dumps(
         {"files": sorted(files.values()), "year": year, "release": release, "cf": cf,
@@ -135,7 +156,10 @@ def import_release(
         sort_keys=True,
     )  # fmt: skip
     digest = hashlib.sha256(identity.encode()).hexdigest()
-    outcome = Imported(year, release, start, cf, len(rvus), len(gpcis), already=False)
+    outcome = Imported(
+        year, release, start, cf, len(rvus), len(gpcis), already=False,
+        counties=len(counties), anesthesia=len(anesthesia),
+    )  # fmt: skip
     r = tables.cms_pfs_releases
     with store.writing(engine, tables.SYSTEM_ORG) as conn:
         on_file = store.read_frame(conn, r, None, ["year", "release", "effective_from", "sha256"])
@@ -161,12 +185,50 @@ def import_release(
             conn, tables.cms_pfs_rvus, rvus[RVU_COLUMNS].assign(release_id=release_id)
         )
         store.bulk_insert(conn, tables.cms_pfs_gpcis, gpcis.assign(release_id=release_id))
+        if len(counties):
+            store.bulk_insert(
+                conn, tables.cms_pfs_counties, counties.assign(release_id=release_id)
+            )
+        if len(anesthesia):
+            store.bulk_insert(
+                conn, tables.cms_pfs_anesthesia, anesthesia.assign(release_id=release_id)
+            )
         access.audit_action(
             conn, tables.SYSTEM_ORG, who, "import.cms-pfs", f"CMS PFS {year} {release}",
             details={"files": files, "conv_factor_x10000": cf, "effective_from": start.isoformat(),
-                     "codes": len(rvus), "localities": len(gpcis)},
+                     "codes": len(rvus), "localities": len(gpcis), "county_rules": len(counties),
+                     "anesthesia_localities": len(anesthesia)},
         )  # fmt: skip
     return outcome
+
+
+def _localities(
+    folder: Path, gpcis: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
+    """The release's county-list rules and anesthesia factors, each from its CSV and TXT
+    (both read where both are there, and they must agree; ``localities``), and the files
+    read. A locality neither in the GPCI file is refused: the release would not price it.
+    Without the files, empty frames: the release imports, and nothing is known of them."""
+    locco = _optional_files(folder, "LOCCO", start=False)
+    anes = _optional_files(folder, "ANES", start=True)
+    states = dict(zip(gpcis["locality"], gpcis["state"].fillna(""), strict=True))
+    counties = pd.DataFrame(columns=localities.RULE_COLUMNS)
+    anesthesia = pd.DataFrame(columns=["locality", "locality_name", "anes_cf_x10000"])
+    if locco:
+        counties = localities.agreeing_rules(
+            [(p.name, localities.read_locco(p)) for p in locco], states
+        )
+    if anes:
+        anesthesia = localities.agreeing_anesthesia(
+            [(p.name, localities.read_anes(p)) for p in anes]
+        )
+    for frame, paths in ((counties, locco), (anesthesia, anes)):
+        unknown = sorted(set(frame["locality"]) - set(states))
+        if unknown:
+            raise InputFileError(
+                paths[0].name, None, "Locality", f"{unknown[0]} is not in the GPCI file"
+            )
+    return counties, anesthesia, locco + anes
 
 
 def _check_order(
@@ -361,3 +423,89 @@ def verify_published(engine: Engine, paths: list[Path], who: Identity) -> pd.Dat
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame(
         columns=published.DIFFERENCE_COLUMNS
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- localities
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where ``locality`` put a county: the locality, its name (the GPCI file's), the
+    release whose county list said so, and that release's anesthesia conversion factor for
+    the locality (None: the release came without its ANES file)."""
+
+    locality: str
+    name: str
+    release: str  # "CMS PFS 2025D"
+    anes_cf_x10000: int | None
+
+    def summary(self) -> str:
+        anes = ""
+        if self.anes_cf_x10000 is not None:
+            cf = self.anes_cf_x10000
+            anes = f"; anesthesia conversion factor {cf // 10000}.{cf % 10000:04d}"
+        return f"{self.locality} {self.name} ({self.release} county list{anes})"
+
+
+def _label(row: object) -> str:
+    return f"CMS PFS {row.year}{row.release}"  # type: ignore[attr-defined]
+
+
+def _of_release(conn: Connection, table, release_id: int) -> pd.DataFrame:  # noqa: ANN001
+    return store.read_frame(conn, table, None, where=[table.c.release_id == release_id])
+
+
+def locality(
+    engine: Engine, state: str, county: str, who: Identity, *, year: int | None = None
+) -> Placed:
+    """``payeropt cms-pfs locality``: the Medicare locality of ``county`` in ``state``
+    (USPS code or name) by the county list of the latest release on file that has one (of
+    ``year``, if given); ``localities.find_locality`` says how a list is read. Refused,
+    naming why (``NoLocality``), where no release has a county list or the list does not
+    place the county for sure."""
+    access.authorize_shared(engine, who, "cms_pfs.view", target=f"{county}, {state}")
+    what = f"{county}, {state}"
+    c = tables.cms_pfs_counties
+    with engine.connect() as conn:
+        on_file = releases(conn)
+        listed = set(conn.execute(select(c.c.release_id).distinct()).scalars())
+        chosen = on_file[on_file["release_id"].isin(listed)]
+        if year is not None:
+            chosen = chosen[chosen["year"].eq(year)]
+        if chosen.empty:
+            of = f" of {year}" if year is not None else ""
+            raise NoLocality(what, f"no CMS PFS release{of} on file has its county list "
+                             "(import it with the release's yyLOCCO file)")  # fmt: skip
+        row = chosen.iloc[-1]
+        rules = _of_release(conn, c, int(row["release_id"]))
+        found = localities.find_locality(rules, state, county, _label(row))
+        gpcis = _of_release(conn, tables.cms_pfs_gpcis, int(row["release_id"]))
+        anes = _of_release(conn, tables.cms_pfs_anesthesia, int(row["release_id"]))
+    name = gpcis.loc[gpcis["locality"].eq(found), "locality_name"]
+    cf = anes.loc[anes["locality"].eq(found), "anes_cf_x10000"]
+    return Placed(
+        found, str(name.iloc[0]) if len(name) else "", _label(row),
+        int(cf.iloc[0]) if len(cf) else None,
+    )  # fmt: skip
+
+
+def anesthesia_cf(conn: Connection, locality: str, day: dt.date) -> tuple[int, str]:
+    """The anesthesia conversion factor x10000 of ``locality`` on ``day``, and the release
+    it is from ("CMS PFS 2025D"): the release in force that day must hold its ANES file.
+    An earlier release's factor is never used instead: CMS changed it mid-year (2024)."""
+    what = f"anesthesia conversion factor of {locality} on {day}"
+    on_file = releases(conn)
+    stamp_day = pd.Timestamp(day)
+    ended = on_file["effective_to"].isna() | (on_file["effective_to"] > stamp_day)
+    now = on_file[(on_file["effective_from"] <= stamp_day) & ended]
+    if now.empty:
+        raise NoLocality(what, "no CMS PFS release on file is in force then")
+    row = now.iloc[-1]
+    anes = _of_release(conn, tables.cms_pfs_anesthesia, int(row["release_id"]))
+    if anes.empty:
+        raise NoLocality(what, f"{_label(row)}, in force then, was imported without its "
+                         "anesthesia factors (ANESyyyy)")  # fmt: skip
+    cf = anes.loc[anes["locality"].eq(locality), "anes_cf_x10000"]
+    if cf.empty:
+        raise NoLocality(what, f"{_label(row)} has no anesthesia factor for it")
+    return int(cf.iloc[0]), _label(row)

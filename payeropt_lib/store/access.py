@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # CMS's fee library, shared by every practice (reference data, no patient or claim).
     "import.cms-pfs": ("owner", "billing_manager", "analyst"),
     "cms_pfs.verify": EVERYONE,
+    "cms_pfs.view": EVERYONE,  # a county's locality, a locality's anesthesia factor
     "import.charges": OFFICE,
     "import.transactions": OFFICE,
     "import.appointments": OFFICE,
@@ -96,6 +97,7 @@ NO_OPT_IN_NEEDED = frozenset(
         "demo",
         "import.cms-pfs",  # shared reference data: no practice to opt in
         "cms_pfs.verify",
+        "cms_pfs.view",
     }
 )
 

@@ -156,6 +156,9 @@ contracts = _practice_table(
     Column("appeal_days", Integer, nullable=False),
     # 'contract' (only this row's terms) or 'medicare' (Medicare's own reductions too).
     Column("payment_rules", String(8), nullable=False, server_default="contract"),
+    # A contract "at 2024 Medicare rates": the schedule in force on 1 January of this year
+    # prices every line (docs/expected.md); NULL = the schedule of the date of service.
+    Column("medicare_year", Integer),
     _import_id(),
     PrimaryKeyConstraint("org_id", "payer_id", "product_line", "effective_from"),
 )
@@ -359,6 +362,31 @@ cms_pfs_gpcis = Table(
     Column("pw_gpci_x1000", BigInteger, nullable=False),
     Column("pe_gpci_x1000", BigInteger, nullable=False),
     Column("mp_gpci_x1000", BigInteger, nullable=False),
+    PrimaryKeyConstraint("release_id", "locality"),
+)
+
+# The release's county list (yyLOCCO: which locality a county is in; ``kind`` named, all,
+# rest, except; ``complete`` False where CMS's TXT cut the list) and anesthesia conversion
+# factors (ANESyyyy). A release imported without those files has no rows here.
+cms_pfs_counties = Table(
+    "cms_pfs_counties",
+    metadata,
+    Column("release_id", Integer, ForeignKey("cms_pfs_releases.release_id"), nullable=False),
+    Column("locality", String(8), nullable=False),
+    Column("state", String(2), nullable=False),  # USPS code; '*' = not known (a cut row)
+    Column("kind", String(8), nullable=False),
+    Column("county", String(64), nullable=False),  # '' for all and rest
+    Column("complete", Boolean, nullable=False),
+    PrimaryKeyConstraint("release_id", "state", "kind", "county", "locality"),
+)
+
+cms_pfs_anesthesia = Table(
+    "cms_pfs_anesthesia",
+    metadata,
+    Column("release_id", Integer, ForeignKey("cms_pfs_releases.release_id"), nullable=False),
+    Column("locality", String(8), nullable=False),
+    Column("locality_name", String(200)),
+    Column("anes_cf_x10000", BigInteger, nullable=False),
     PrimaryKeyConstraint("release_id", "locality"),
 )
 

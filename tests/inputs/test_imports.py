@@ -506,3 +506,28 @@ def test_medicare_fee_indicators_are_stored_and_optional(engine, org, tmp_path):
     with pytest.raises(InputFileError) as caught:
         imports.import_file(engine, org, "medicare-fees", bad, OWNER)
     assert (caught.value.row, caught.value.column) == (2, "bilat_surg")
+
+
+def test_a_contract_may_name_the_medicare_year_it_is_frozen_at(engine, org, tmp_path):
+    """contracts.csv medicare_year: "at 2024 Medicare rates" (docs/imports.md). Row 5 of
+    tests/data/good is ACME PPO, 125 % of Medicare; row 3 is MCD, a fixed fee schedule."""
+    lines = (GOOD / "contracts.csv").read_text().splitlines()
+    path = tmp_path / "contracts.csv"
+
+    def write(row: int, year: str) -> None:
+        body = [line + ("," + year if n == row else ",") for n, line in
+                enumerate(lines[1:], start=2)]  # fmt: skip
+        path.write_text("\n".join([lines[0] + ",medicare_year", *body]) + "\n")
+
+    write(5, "2024")
+    imports.import_file(engine, org, "contracts", path, OWNER)
+    stored = store.read_frame(engine, tables.contracts, org, ["payer_id", "product_line",
+                                                              "medicare_year"])  # fmt: skip
+    years = {(r.payer_id, r.product_line): r.medicare_year for r in stored.itertuples()}
+    assert years[("ACME", "PPO")] == 2024 and pd.isna(years[("MCR", "")])
+    # A fixed fee schedule is priced from no Medicare year; a year before the RBRVS is none.
+    for row, year in ((3, "2024"), (5, "1989")):
+        write(row, year)
+        with pytest.raises(InputFileError) as caught:
+            imports.import_file(engine, org, "contracts", path, OWNER)
+        assert (caught.value.row, caught.value.column) == (row, "medicare_year")

@@ -60,3 +60,33 @@ def test_a_release_after_posting_ends_as_a_release_before_it(engine, tmp_path) -
         assert _no_rate(engine, early) == []
     finally:
         empty_cms_library(engine)
+
+
+@pytest.mark.slow
+def test_a_line_priced_from_another_years_release_says_so_in_its_finding(engine, tmp_path) -> None:
+    """RVU25D's 99214 and 20610 imported as a 2024 D release (from 1 October 2024) at the
+    CAA 2024 conversion factor 33.2875: the only schedule on file for CLM1001's January
+    2025 lines. 99214 at 01112-05: work 1.92 x 1.088 + PE 1.80 x 1.419 (non-facility) +
+    MP 0.15 x 0.445 = 2.08896 + 2.5542 + 0.06675 = 4.70991 RVUs, x 33.2875 = 156.7811...
+    -> $156.78 (x 32.3465 it is the $152.35 the 835 allowed): an under-payment whose
+    finding, and the under-payments list, say the 2025 date was priced from CMS PFS
+    2024D."""
+    from payeropt_lib.remittances import worklists
+    from tests.reference.cms_files import release_folder
+
+    empty_cms_library(engine)
+    try:
+        folder = release_folder(tmp_path / "rvu", ("99214", "20610"))
+        library.import_release(
+            engine, folder, 2024, "D", Identity("ana", "analyst"), cf_x10000=332875
+        )
+        org = _practice(engine)
+        _load(engine, org, WITHOUT_MEDICARE_FEES, tmp_path)
+        under = worklists.findings(engine, org, "underpaid")
+        line = under[under["claim_id"].eq("CLM1001") & under["procedure_code"].eq("99214")]
+        assert len(line) == 1
+        assert line["expected_allowed"].iloc[0] == "156.78"
+        assert line["explanation"].iloc[0].endswith("; priced from CMS PFS 2024D")
+        assert "no CMS schedule on file covers 2025-01-" in line["explanation"].iloc[0]
+    finally:
+        empty_cms_library(engine)
