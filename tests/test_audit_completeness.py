@@ -228,6 +228,8 @@ STEPS: list[Step] = [
     Step(("reconcile",), _org("--month", "2026-02", "--table", "medicare")),
     Step(("reconcile",), _org("--month", "2026-02", "--table", "who-paid")),
     refused(("reconcile",), _org("--month", "2026-02"), "reconciliation.view", "clinician"),
+    Step(("multipliers",), _org(), role="analyst"),
+    refused(("multipliers",), _org(), "reconciliation.view", "clinician"),
     # --- the payment audit reads (its sample names claims): refused to a clinician
     Step(("payment-audit",), _org("--month", "2025-02"), role="practice_manager"),
     refused(("payment-audit",), _org("--month", "2025-02"), "reconciliation.payment_audit",

@@ -4,8 +4,8 @@ Thin wiring, no arithmetic: authorize, read the practice's frames in one snapsho
 remitted lines that count, as every page reads them: ``remitted.adjudicated``; the charge's
 place of service and the 835 claim's filing indicator; its contracts; its Medicare amounts
 completed from CMS's library, as posting prices: ``rates_cache.medicare_fees``), and hand
-them to ``multipliers``. Reading the figures is ``remits.view``'s: the roles that may list
-the practice's remittances (docs/roles.md); no claim or patient leaves this module.
+them to ``multipliers``. Reading the figures is ``reconciliation.view``'s, as the other
+tables by payer (docs/roles.md); no claim or patient leaves this module.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from payeropt_lib.store.access import Identity
 
 from . import multipliers
 
-ACTION = "remits.view"
+ACTION = "reconciliation.view"
 CLAIM_COLUMNS = [*remitted.REMIT_CLAIM_COLUMNS, "claim_id", "filing_indicator"]
 
 
