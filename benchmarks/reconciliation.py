@@ -208,7 +208,10 @@ def main() -> None:
         f"Tables 1 and 2, {args.months} months", lambda: [books.medicare(m) for m in months]
     )
     total += s
-    _, s = timed(f"payment audit, {args.months} months", lambda: [books.audit(m) for m in months])
+    _, s = timed(
+        f"payment audit, {args.months} months",
+        lambda: (books.price_audits(), [books.audit(m) for m in months]),
+    )
     total += s
     print(f"total: {total:.2f} s (target <= 10 s)")
 

@@ -47,7 +47,7 @@ class Books:
 
     frames: dict[str, pd.DataFrame] = field(repr=False)
     locality: str | None
-    # The audited lines of every month, kept with the inferred schedule they were priced at.
+    # Every month's audited lines (``price_audits``), by the inferred schedule priced at.
     _audited: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -137,23 +137,29 @@ class Books:
     ) -> payment_audit.Audit:
         """The payment audit of ``month`` (``payment_audit.of_month``): Medicare at its
         terms, contract payers at their contracts, ``inferred`` percents of Medicare
-        (``payment_audit.inferred_schedule``) for payers with neither. Every month's clean
-        visits are priced once per schedule (``payment_audit.every_line``)."""
+        (``payment_audit.inferred_schedule``) for payers with neither. Prices the month's
+        clean visits, unless ``price_audits`` priced every month's already."""
         schedules = self._schedules(inferred)
-        key = schedules.inferred.to_csv(index=False)
-        if self._audited.get("key") != key:
-            f = self.frames
-            clean = payment_audit.population(self.ledger, None, schedules.self_pay)
-            self._audited.update(
-                key=key,
-                lines=payment_audit.every_line(
-                    f["charges"], clean, f["remit_lines"], self.remitted,
-                    f["remit_adjustments"], schedules,
-                ),
-            )  # fmt: skip
-        return payment_audit.of_month(
-            self._audited["lines"], self.ledger, schedules, month, sample_size, seed
-        )
+        lines = self._audited.get(schedules.inferred.to_csv(index=False))
+        if lines is None:
+            lines = self._audit_lines(schedules, month)
+        return payment_audit.of_month(lines, self.ledger, schedules, month, sample_size, seed)
+
+    def price_audits(self, inferred: pd.DataFrame | None = None) -> None:
+        """Price every month's clean visits in one pass (``payment_audit.every_line``) and
+        keep them, for audits of many months (a year of them: one engine call)."""
+        schedules = self._schedules(inferred)
+        self._audited[schedules.inferred.to_csv(index=False)] = self._audit_lines(schedules)
+
+    def _audit_lines(
+        self, schedules: payment_audit.Schedules, month: pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        f = self.frames
+        clean = payment_audit.population(self.ledger, month, schedules.self_pay)
+        return payment_audit.every_line(
+            f["charges"], clean, f["remit_lines"], self.remitted, f["remit_adjustments"],
+            schedules,
+        )  # fmt: skip
 
     def _schedules(self, inferred: pd.DataFrame | None) -> payment_audit.Schedules:
         f = self.frames

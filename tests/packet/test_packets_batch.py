@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from payeropt_lib import config, errors, formats, store
+from payeropt_lib.analytics import reconciliation
 from payeropt_lib.inputs import onboarding
 from payeropt_lib.packet import build as packets
 from payeropt_lib.packet import pages, report
@@ -125,6 +126,10 @@ DATA_PAGES = (
 )
 
 
+# Pages of the month of service reconciled: with no claim, they say so.
+RECONCILED = ("reconciliation", "medicare-check", "payment-audit")
+
+
 def _pages(slugs) -> tuple[pages.Page, ...]:  # noqa: ANN001 - slugs to keep, or to drop
     return tuple(p for p in pages.PAGES if p.slug in slugs)
 
@@ -173,16 +178,18 @@ def test_an_empty_practice_renders_every_remittance_page(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pages the batch leaves out, for the practice with nothing on file: each says
-    that no remittance is posted yet (with the batch, every page renders for it). In this
-    process's kernel: the pages are what this checks; the pool runs the batch's, and
-    the failing practice's below."""
+    that no remittance is posted yet, and the reconciliation pages that there is no claim
+    to reconcile (with the batch, every page renders for it). In this process's kernel:
+    the pages are what this checks; the pool runs the batch's, and the failing practice's
+    below."""
     rest = tuple(p for p in pages.PAGES if p.slug not in DATA_PAGES)
     monkeypatch.setattr(pages, "PAGES", rest)
     index = packets.write_packet(db_url, "delta", tmp_path, as_of=AS_OF, workers=1)
-    assert len(rest) == len(pages.PAGES) == 4
+    assert len(rest) == len(pages.PAGES) == 7
     for page in rest:
         text = (index.parent / page.href).read_text(encoding="utf-8")
-        assert report.NO_REMITTANCES in text, page.slug
+        expected = reconciliation.NO_CLAIMS if page.slug in RECONCILED else report.NO_REMITTANCES
+        assert expected in text, page.slug
 
 
 def test_index_lists_practices_with_headline_numbers(batch: packets.BatchResult) -> None:

@@ -25,7 +25,7 @@ from .base import (
     wrapped,
 )
 
-__all__ = ["charge_outcome_bars", "resolution_bars"]
+__all__ = ["charge_outcome_bars", "perfect_share_bars", "resolution_bars", "slippage_bars"]
 
 ADVISED_COLOR, OPEN_COLOR, CHOSEN_COLOR = "#009E73", "#999999", "#0072B2"
 # Where charges went, in the reading order of the identity (Okabe-Ito colours).
@@ -100,4 +100,61 @@ def charge_outcome_bars(table: pd.DataFrame, empty: str = "No claims this month.
         **bar_frame("Primary payer", max(260, 120 + 44 * len(rows)), 40, hidden,
                     {**LEGEND_ABOVE, "traceorder": "normal"}),
     )  # fmt: skip
+    return hidden_note(figure, hidden)
+
+
+def slippage_bars(
+    top: pd.DataFrame, empty: str = "No Medicare visits in this month."
+) -> go.Figure:
+    """Per code of Table 1's section (``analytics.reconciliation.medicare_top``; the
+    other codes and the total left out): what came in against the perfect resolution,
+    side by side, in dollars. A code without a published fee is not drawn."""
+    rows = parts(top)
+    rows = rows[rows["code"].ne("All other codes")]
+    if rows.empty:
+        return empty_figure(empty)
+    hidden = rows["perfect_cents"].isna().to_numpy()
+    labels = [c + (" *" if h else "") for c, h in zip(rows["code"], hidden, strict=True)]
+    figure = go.Figure()
+    for column, name, color in (
+        ("perfect_cents", "Perfect resolution", "#999999"),
+        ("actual_cents", "Actual (Medicare, secondary, patient)", "#009E73"),
+    ):
+        figure.add_trace(
+            row_bars(
+                name, labels, axis_dollars(rows[column]), color,
+                customdata=hover_columns(cell_text(rows, column)),
+                hovertemplate=f"<b>%{{y}}</b><br>{name}: %{{customdata[0]}}<extra></extra>",
+            )
+        )  # fmt: skip
+    figure.update_layout(
+        barmode="group",
+        xaxis={"title": {"text": "Dollars"}, "separatethousands": True},
+        **bar_frame("Code", max(300, 100 + 34 * len(rows)), 40, hidden,
+                    {**LEGEND_ABOVE, "traceorder": "normal"}),
+    )  # fmt: skip
+    return hidden_note(figure, hidden)
+
+
+def perfect_share_bars(card: pd.DataFrame, empty: str = "No visit audited.") -> go.Figure:
+    """Per payer of the report card (``analytics.payment_audit.report_card``, the total
+    left out): the share of its priced audited visits resolved perfectly."""
+    rows = parts(card)
+    if rows.empty:
+        return empty_figure(empty)
+    hidden = rows["pct_perfect"].isna().to_numpy()
+    labels = wrapped(rows["payer"], hidden)
+    figure = go.Figure(
+        row_bars(
+            None, labels, axis_floats(rows["pct_perfect"]), "#0072B2",
+            customdata=hover_columns(pct_text(rows["pct_perfect"]),
+                                     cell_text(rows, "priced_count")),
+            hovertemplate="<b>%{y}</b><br>Resolved perfectly: %{customdata[0]} of "
+            "%{customdata[1]} priced visits<extra></extra>",
+        )
+    )  # fmt: skip
+    figure.update_layout(
+        xaxis={"title": {"text": "Visits resolved perfectly (%)"}, "range": [0, 100]},
+        **bar_frame("Primary payer", max(240, 100 + 40 * len(rows)), 20, hidden),
+    )
     return hidden_note(figure, hidden)
