@@ -24,6 +24,7 @@ file, and one file is re-sent under another name. Seeded: the same inputs give t
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import tempfile
 from pathlib import Path
@@ -310,6 +311,28 @@ def planned_from_files(
     plan does not depend on the order a store returns rows in): the demo's postings
     (``postings``) follow the 835s that the demo writes later from that store.
     """
+    # The same files make the same plan: a process that generates one practice many
+    # times (a test session) imports and plans it once.
+    digest = hashlib.sha256(repr((str(as_of), seed, locality)).encode())
+    for name in PLAN_FILES.values():
+        digest.update((Path(folder) / name).read_bytes())
+    key = digest.hexdigest()
+    if key not in _PLANS:
+        if len(_PLANS) >= _KEEP_PLANS:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = _planned(folder, as_of, seed, locality)
+    frames, plan = _PLANS[key]
+    return {name: frame.copy() for name, frame in frames.items()}, plan.copy()
+
+
+_PLANS: dict[str, tuple[dict[str, pd.DataFrame], pd.DataFrame]] = {}
+_KEEP_PLANS = 8
+
+
+def _planned(
+    folder: Path, as_of: dt.date, seed: int, locality: str | None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """``planned_from_files``, made afresh."""
     who = Identity("payeropt-demo-plan", "owner")
     with tempfile.TemporaryDirectory(prefix="payeropt-plan-") as scratch:
         engine = store.engine_for(config.sqlite_url(Path(scratch) / "plan.sqlite"))
