@@ -280,18 +280,32 @@ def stamp(conn: Connection) -> tuple:
     return (int(count), last)
 
 
-def _amounts(conn: Connection, on_file: pd.DataFrame, localities: list[str]) -> pd.DataFrame:
-    """The rows of ``localities`` for every release on file: each release read once."""
+# The Medicare fee schedule (RBRVS) began on 1 January 1992: no date before it is priced.
+SUBSTITUTE_FROM = pd.Timestamp("1992-01-01")
+
+
+def _amounts(
+    conn: Connection, on_file: pd.DataFrame, localities: list[str], substitute: bool = False
+) -> pd.DataFrame:
+    """The rows of ``localities`` for every release on file, each over the dates it is in
+    force (with ``substitute``, the oldest also over every earlier date: no release covers
+    them, so pricing takes the nearest and the engine flags each line so priced): each
+    release read once."""
     parts = []
+    oldest = on_file["effective_from"].min()
     for row in on_file.itertuples(index=False):  # a release each: a few a year
         rvus, gpcis = _release_frames(conn, int(row.release_id), row.sha256)
         end = None if pd.isna(row.effective_to) else row.effective_to
+        # No release on file covers the dates before the oldest: it prices them too, and
+        # the engine says a schedule of another year was used (interface: issue 15).
+        first = substitute and row.effective_from == oldest
+        start = SUBSTITUTE_FROM if first else row.effective_from
         for locality in localities:
             if not gpcis["locality"].eq(locality).any():
                 continue  # a locality the release does not hold prices nothing from it
             parts.append(
                 medicare.fee_schedule_amounts(
-                    rvus, gpcis, locality, row.conv_factor_x10000, row.effective_from, end
+                    rvus, gpcis, locality, row.conv_factor_x10000, start, end
                 ).assign(release=f"{row.year}{row.release}")
             )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -313,12 +327,14 @@ def completed(
     library row is kept before the practice's first row of that code and after its last
     (closed) one. The practice's own rows always win, and a gap between two of them stays
     a gap (the practice's file says what it says). The rows added say which release
-    priced them (``source``: ``CMS PFS 2025D``; NA on the practice's own). ``localities``:
-    those its contracts price by."""
+    priced them (``source``: ``CMS PFS 2025D``; NA on the practice's own). Dates before the
+    oldest release on file are priced from it: no CMS file covers them, and the engine
+    says which year's schedule it used instead. ``localities``: those its contracts price
+    by."""
     on_file = releases(conn)
     if on_file.empty or not localities:
         return medicare_fees
-    library = _amounts(conn, on_file, sorted(set(localities)))
+    library = _amounts(conn, on_file, sorted(set(localities)), substitute=True)
     if library.empty:
         return medicare_fees
     key = ["locality", "procedure_code", "modifier"]

@@ -172,7 +172,8 @@ def test_releases_on_each_side_of_their_boundaries_and_a_year_not_on_file(fresh,
     - 2024 A from 1 January, --cf 32.7442: x 32.7442 = 90.4218... -> $90.42;
     - 2024 B from 9 March (CAA 2024), --cf 33.2875: 91.9228... -> $91.92;
     - 2025 D from 1 October, the file's CF 32.3465: 89.3228... -> $89.32.
-    A line on each side of each boundary, and one of 2026 (no 2026 release on file)."""
+    A line on each side of each boundary, one of 2026 (no 2026 release on file) and one of
+    2023 (before the oldest release on file)."""
     folder = release_folder(tmp_path / "rvu", ("99213",))
     who = Identity("ana", "analyst")
     library.import_release(fresh, folder, 2024, "A", who, cf_x10000=327442)
@@ -183,22 +184,27 @@ def test_releases_on_each_side_of_their_boundaries_and_a_year_not_on_file(fresh,
     own = _medicare(("99214", "2024-01-01", None, 13000, None)).drop(columns="source")
     with fresh.connect() as conn:
         fees = library.completed(conn, own, [LOC])
-    days = ["2024-03-08", "2024-03-09", "2025-09-30", "2025-10-01", "2026-03-04"]
-    lines = _lines(*(("MCR", "99213", d) for d in days), ("ACM", "99213", "2026-03-04"))
+    days = ["2024-03-08", "2024-03-09", "2025-09-30", "2025-10-01", "2026-03-04", "2023-12-01"]
+    lines = _lines(*(("MCR", "99213", d) for d in days[:5]), ("ACM", "99213", "2026-03-04"),
+                   ("MCR", "99213", days[5]))  # fmt: skip
     contracts = pd.concat([_contracts(("MCR", None)), _contracts(("ACM", 2024))])
     contracts["medicare_percent_x1000"] = 100_000  # Medicare itself: 100 %
     out = expected.expected_allowed(lines, contracts, NO_FEES, fees)
-    assert out["expected_cents"].tolist() == [9042, 9192, 9192, 8932, 8932, 9042]
+    assert out["expected_cents"].tolist() == [9042, 9192, 9192, 8932, 8932, 9042, 9042]
     # 2025-09-30 is still 2024 B's (2025 D begins in October, and no 2025 A is on file):
     # another year's schedule, flagged; so is 2026, from 2025 D. The frozen contract
-    # prices from 2024 A, the schedule of its year: not flagged.
+    # prices from 2024 A, the schedule of its year: not flagged. A 2023 date, before the
+    # oldest release on file, is priced from it (2024 A, $90.42) and flagged too.
     assert out["medicare_schedule_substituted"].tolist() == [
-        False, False, True, False, True, False,
+        False, False, True, False, True, False, True,
     ]  # fmt: skip
     assert out["medicare_release"].tolist() == [
         "CMS PFS 2024A", "CMS PFS 2024B", "CMS PFS 2024B", "CMS PFS 2025D", "CMS PFS 2025D",
-        "CMS PFS 2024A",
+        "CMS PFS 2024A", "CMS PFS 2024A",
     ]  # fmt: skip
+    assert out["explanation"][6].endswith(
+        "no CMS schedule on file covers 2023-12-01; priced from CMS PFS 2024A"
+    )
     assert out["explanation"][2].endswith(
         "no CMS schedule on file covers 2025-09-30; priced from CMS PFS 2024B"
     )

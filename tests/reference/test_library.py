@@ -159,8 +159,9 @@ def test_releases_keep_their_order_and_are_known_by_their_contents(fresh, tmp_pa
 
 
 def test_the_library_fills_only_what_the_practice_has_no_row_for(fresh, tmp_path) -> None:
-    """Release 2025 D (from 1 October) against a practice's own rows at 04412-11:
-    99213 until 1 November (closed), 20610 open-ended, 99214 none."""
+    """Release 2025 D (from 1 October, the only one on file) against a practice's own rows
+    at 04412-11: 99213 from 1 January until 1 November (closed), 20610 from 1 January
+    open-ended, 99214 none."""
     folder = _release(tmp_path, "PPRRVU2025_Oct.txt", "GPCI2025.txt")
     library.import_release(fresh, folder, 2025, "D", ANALYST)
     own = pd.DataFrame(
@@ -174,14 +175,22 @@ def test_the_library_fills_only_what_the_practice_has_no_row_for(fresh, tmp_path
     with fresh.connect() as conn:
         done = library.completed(conn, own, ["04412-11"])
     added = done.iloc[len(own) :]
-    rows = {
-        code: (str(row["effective_from"].date()), row["effective_to"])
+    rows = sorted(
+        (code, str(row["effective_from"].date()), str(row["effective_to"].date())
+         if pd.notna(row["effective_to"]) else None)
         for code, row in added.set_index("procedure_code").iterrows()
         if code in ("99213", "99214", "20610")
-    }
-    # 99213: the library's from the practice's last day on; 99214: the library's whole
-    # release; 20610: the practice's row is open-ended, nothing added.
-    assert rows == {"99213": ("2025-11-01", pd.NaT), "99214": ("2025-10-01", pd.NaT)}
+    )  # fmt: skip
+    # Before each code's first row of the practice: the library's (2025 D is the oldest
+    # release on file, so it stands in for every earlier date, flagged when priced). After
+    # the last closed one (99213 from 1 November): the library's. 20610's row is
+    # open-ended: nothing after it; 99214: the library's for every date.
+    assert rows == [
+        ("20610", "1992-01-01", "2025-01-01"),
+        ("99213", "1992-01-01", "2025-01-01"),
+        ("99213", "2025-11-01", None),
+        ("99214", "1992-01-01", None),
+    ]
     # The practice's rows as they were (no source: its own); the added ones say theirs.
     assert done.iloc[: len(own)].drop(columns="source").equals(own)
     assert done.iloc[: len(own)]["source"].isna().all()
