@@ -26,6 +26,7 @@ ROW_LABELS = {
     "total": "All payers",
 }
 NO_CLAIMS = "No claims on file for a month of service in this period."
+OWN_FILE = "The practice's Medicare fee file"
 EMPTY = pd.DataFrame()  # what a table shows when there is no month to reconcile
 
 
@@ -261,29 +262,41 @@ def who_paid(books: Books, month: pd.Timestamp | None) -> tuple[pd.DataFrame, pd
 
 
 def schedules_used(books: Books, month: pd.Timestamp | None) -> pd.DataFrame:
-    """Which Medicare amounts price the month: per source (the practice's own file, or a
-    CMS release of the fee library), the codes it prices for the practice's locality and
-    the dates it is in force (source, from_date, to_date, codes_count)."""
+    """Which Medicare amounts price the month at the practice's locality: per source (the
+    practice's own file, or a release of CMS's fee library) the dates of the month it
+    prices (from_date, to_date inclusive), the codes, and ``note``: where a release of
+    another year stands in for a year no CMS file on record covers (the lines so priced
+    say so too)."""
+    columns = ["source", "from_date", "to_date", "codes_count", "note"]
     mf = books.frames["medicare_fees"]
     if month is None or books.locality is None or mf.empty:
-        return pd.DataFrame(columns=["source", "from_date", "to_date", "codes_count"])
-    end = month + pd.offsets.MonthEnd(0)
+        return pd.DataFrame(columns=columns)
+    first = receivables.month_start(month)
+    after = first + pd.offsets.MonthBegin(1)
     rows = mf[mf["locality"].eq(books.locality)]
-    rows = rows[rows["effective_from"].le(end) & (rows["effective_to"].isna() | rows[
-        "effective_to"].gt(month))]  # fmt: skip
-    source = rows["source"].fillna("") if "source" in rows else pd.Series("", index=rows.index)
-    source = source.where(source.ne(""), "The practice's Medicare fee file")
+    rows = rows[rows["effective_from"].lt(after) & (rows["effective_to"].isna() | rows[
+        "effective_to"].gt(first))]  # fmt: skip
+    source = rows["source"] if "source" in rows else pd.Series(pd.NA, index=rows.index)
+    source = source.fillna(OWN_FILE).astype("str")
     per = (
-        rows.assign(source=source)
-        .groupby("source", sort=True)
-        .agg(
-            from_date=("effective_from", "min"),
-            to_date=("effective_to", "max"),
-            codes_count=("procedure_code", "nunique"),
+        rows.assign(
+            source=source,
+            start=rows["effective_from"].clip(lower=first),
+            end=rows["effective_to"].fillna(after).clip(upper=after),
         )
+        .groupby("source", sort=True)
+        .agg(from_date=("start", "min"), end=("end", "max"),
+             codes_count=("procedure_code", "nunique"))
         .reset_index()
+    )  # fmt: skip
+    per["to_date"] = per.pop("end") - pd.Timedelta(days=1)
+    year = per["source"].str.extract(r"CMS PFS (\d{4})", expand=False)
+    other = year.notna() & year.ne(str(first.year))
+    per["note"] = ""
+    per.loc[other, "note"] = (
+        f"no {first.year} CMS schedule on file: the " + year[other] + " release stands in"
     )
-    return per
+    return per[columns]
 
 
 def _pct(x1000: pd.Series) -> pd.Series:

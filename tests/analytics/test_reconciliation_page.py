@@ -123,3 +123,34 @@ def test_unexplained_kinds() -> None:
     row = table.iloc[0]
     assert (row["payer"], row["visits_count"], row["unexplained_cents"]) == ("Aetna", 2, 6000)
     assert row["kind"].startswith("Charged but not accounted for")
+
+
+def test_schedules_used_say_which_source_priced_the_month() -> None:
+    """June 2026 at 04412-11: 99213 from the practice's file until 10 June, then from CMS
+    PFS 2025D (no 2026 release on file: the note says so); 99214 from 2025D all month."""
+    books = _books()
+    fees = pd.DataFrame(
+        {
+            "locality": "04412-11",
+            "procedure_code": ["99213", "99213", "99214"],
+            "modifier": "",
+            "effective_from": pd.to_datetime(["2026-01-01", "2026-06-10", "1992-01-01"]),
+            "effective_to": pd.to_datetime(["2026-06-10", None, None]),
+            "non_facility_cents": [9000, 8932, 12567],
+            "facility_cents": [6000, 6392, 9000],
+            "mult_proc": "0",
+            "source": [pd.NA, "CMS PFS 2025D", "CMS PFS 2025D"],
+        }
+    )
+    books = record.Books.of({**books.frames, "medicare_fees": fees}, "04412-11")
+    used = page.schedules_used(books, pd.Timestamp("2026-06-01")).set_index("source")
+    assert used.loc["CMS PFS 2025D", "from_date"] == pd.Timestamp("2026-06-01")
+    assert used.loc["CMS PFS 2025D", "to_date"] == pd.Timestamp("2026-06-30")
+    assert used.loc["CMS PFS 2025D", "codes_count"] == 2
+    assert used.loc["CMS PFS 2025D", "note"] == (
+        "no 2026 CMS schedule on file: the 2025 release stands in"
+    )
+    own = used.loc[page.OWN_FILE]
+    assert (own["from_date"], own["to_date"], own["note"]) == (
+        pd.Timestamp("2026-06-01"), pd.Timestamp("2026-06-09"), "",
+    )  # fmt: skip
