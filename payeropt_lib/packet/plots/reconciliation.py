@@ -110,9 +110,9 @@ def slippage_bars(
     other codes and the total left out): what came in against the perfect resolution,
     side by side, in dollars. A code without a published fee is not drawn."""
     rows = parts(top)
-    rows = rows[rows["code"].ne("All other codes")]
     if rows.empty:
         return empty_figure(empty)
+    rows = rows[rows["code"].ne("All other codes")]
     hidden = rows["perfect_cents"].isna().to_numpy()
     labels = [c + (" *" if h else "") for c, h in zip(rows["code"], hidden, strict=True)]
     figure = go.Figure()
