@@ -16,6 +16,7 @@ from payeropt_lib.reconciliation import multipliers, payment_audit
 from payeropt_lib.reconciliation.record import Books
 
 from . import directory, privacy
+from .reconciliation import display_percent
 
 BASIS_LABELS = {
     payment_audit.MEDICARE: "Medicare's fee schedule",
@@ -76,7 +77,7 @@ def report_card(books: Books, done: payment_audit.Audit | None, section: str) ->
             "visits_count": card["visits"],
             "priced_count": card["visits_priced"],
             "perfect_count": card["visits_perfect"],
-            "pct_perfect": card["perfect_percent_x1000"].astype("Float64") / 1000,
+            "pct_perfect": display_percent(card["perfect_percent_x1000"]),
             "expected_cents": card["expected_cents"],
             "cash_cents": card["cash_cents"],
             "variance_cents": card["variance_cents"],
@@ -141,15 +142,15 @@ def multiples(books: Books, figures: pd.DataFrame) -> pd.DataFrame:
             "product_line": f["product_line"].fillna(""),
             "lines_count": f["lines"],
             "codes_count": f["codes"],
-            "pct_median": _pct(f["median_x1000"]),
-            "pct_q1": _pct(f["q1_x1000"]),
-            "pct_q3": _pct(f["q3_x1000"]),
+            "pct_median": display_percent(f["median_x1000"]),
+            "pct_q1": display_percent(f["q1_x1000"]),
+            "pct_q3": display_percent(f["q3_x1000"]),
             "year_label": f["medicare_year"]
             .astype("Int64")
             .astype("string")
             .fillna("year of service"),
-            "pct_contract": _pct(f["contract_x1000"]),
-            "pct_gap": _pct(f["gap_x1000"]),
+            "pct_contract": display_percent(f["contract_x1000"]),
+            "pct_gap": display_percent(f["gap_x1000"]),
             "status": f["status"],
             "note": f["note"].fillna(""),
             "flag": f["status"].eq("beyond tolerance"),
@@ -157,8 +158,3 @@ def multiples(books: Books, figures: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
     shown = ["pct_median", "pct_q1", "pct_q3", "pct_gap"]
     return privacy.suppress(out, ["lines_count", "codes_count"], {c: "lines_count" for c in shown})
-
-
-def _pct(x1000: pd.Series) -> pd.Series:
-    """Exact percents in thousandths → the display percent (118500 → 118.5)."""
-    return pd.Series(x1000).astype("Float64") / 1000

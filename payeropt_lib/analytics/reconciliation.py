@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from payeropt_lib import formats
 from payeropt_lib.money import percent_x1000
 from payeropt_lib.reconciliation import medicare_check, receivables
 from payeropt_lib.reconciliation.ledger import MONEY, orphans
@@ -59,13 +60,13 @@ def chosen_month(
         row = ok.iloc[-1]
         return row["service_month"], (
             f"{row['service_month']:%B %Y}: the latest month of service with at least 80 % "
-            f"of its visits resolved ({row['resolved_percent_x1000'] / 1000:.1f} %), recent "
+            f"of its visits resolved ({_resolved(row)}), recent "
             "enough to matter and settled enough to trust."
         )
     row = per.sort_values(["resolved_percent_x1000", "service_month"]).iloc[-1]
     return row["service_month"], (
         f"{row['service_month']:%B %Y}: no month of service has 80 % of its visits resolved "
-        f"yet; this one is the most settled ({row['resolved_percent_x1000'] / 1000:.1f} %), "
+        f"yet; this one is the most settled ({_resolved(row)}), "
         "so its open balances will still move."
     )
 
@@ -82,7 +83,7 @@ def resolution(books: Books, period_end: pd.Timestamp | None) -> pd.DataFrame:
             "month_label": per["service_month"].dt.strftime("%Y-%m"),
             "visits_count": per["visits"],
             "resolved_count": per["resolved_visits"],
-            "pct_resolved": per["resolved_percent_x1000"].astype("Float64") / 1000,
+            "pct_resolved": display_percent(per["resolved_percent_x1000"]),
             "advised": per["advised"],
         }
     ).reset_index(drop=True)
@@ -108,11 +109,11 @@ def receivables_table(books: Books, month: pd.Timestamp | None) -> pd.DataFrame:
             "row_key": t["payer_id"].where(t["row"].eq("payer"), t["row"]).astype("str"),
             "visits_count": t["visits"],
             **{c: t[c] for c in [*MONEY, "cash_cents"]},
-            "pct_j": _pct(t["j_percent_x1000"]),
-            "pct_k": _pct(t["k_percent_x1000"]),
-            "pct_volume": _pct(t["volume_share_percent_x1000"]),
-            "pct_cash": _pct(t["cash_share_percent_x1000"]),
-            "pct_resolved": _pct(percent_x1000(t["resolved_visits"], t["visits"])),
+            "pct_j": display_percent(t["j_percent_x1000"]),
+            "pct_k": display_percent(t["k_percent_x1000"]),
+            "pct_volume": display_percent(t["volume_share_percent_x1000"]),
+            "pct_cash": display_percent(t["cash_share_percent_x1000"]),
+            "pct_resolved": display_percent(percent_x1000(t["resolved_visits"], t["visits"])),
             privacy.TOTAL: t["row"].eq("total"),
         }
     )
@@ -237,7 +238,7 @@ def who_paid(books: Books, month: pd.Timestamp | None) -> tuple[pd.DataFrame, pd
             "payer": label,
             "kind_label": kind,
             "cash_cents": rows["cash_cents"],
-            "pct_share": _pct(rows["share_percent_x1000"]),
+            "pct_share": display_percent(rows["share_percent_x1000"]),
         }
     )
     figures = pd.DataFrame(
@@ -299,9 +300,15 @@ def schedules_used(books: Books, month: pd.Timestamp | None) -> pd.DataFrame:
     return per[columns]
 
 
-def _pct(x1000: pd.Series) -> pd.Series:
-    """Exact percents in thousandths → the display percent (59200 → 59.2)."""
+def display_percent(x1000: pd.Series) -> pd.Series:
+    """Exact percents in thousandths → the display percent the tables format (59200 →
+    59.2; ``pct_*`` columns). The one place a reconciliation figure becomes a float."""
     return pd.Series(x1000).astype("Float64") / 1000
+
+
+def _resolved(row: pd.Series) -> str:
+    """A month's resolved share as text, rounded half up ('86.6%': ``formats.percent``)."""
+    return formats.percent(row["resolved_percent_x1000"] / 1000, digits=1)
 
 
 def _one(x1000: int | None) -> float | None:
