@@ -73,11 +73,34 @@ def _fresh_pg_database(template: str | None = None) -> Iterator[str]:
         admin.dispose()
 
 
+_PG_SESSION = pytest.StashKey[str]()  # the URL of the session's PostgreSQL database
+
+
 @pytest.fixture(scope="session")
-def pg_url():
+def pg_url(request):
     """A fresh PostgreSQL database for this test session (per xdist worker)."""
     with _fresh_pg_database() as url:
+        request.config.stash[_PG_SESSION] = url
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _cms_library_left_empty(request):
+    """The CMS fee library is shared by every practice of a database, and the session's
+    PostgreSQL database by every test of a worker: a release a test stored (a demo
+    practice stores its own: ``demo_org``) would price the next test's Medicare lines.
+    Every test leaves that library empty, as it found it."""
+    yield
+    url = request.config.stash.get(_PG_SESSION, None)
+    if url is None:
+        return
+    engine = store.engine_for(url)
+    with engine.connect() as conn:
+        held = conn.execute(
+            sa.select(sa.func.count()).select_from(tables.cms_pfs_releases)
+        ).scalar()
+    if held:
+        empty_cms_library(engine)
 
 
 @pytest.fixture(scope="module")
@@ -322,6 +345,16 @@ def opted_in_org(engine, name: str, files: Path | None = None) -> str:
     if files is not None:
         onboarding.load_folder(engine, org, files, OWNER)
     return org
+
+
+def demo_org(engine, name: str, files: Path) -> str:
+    """``opted_in_org`` for a demo practice's ``files``: the demo's CMS release goes into
+    the store's fee library too, as ``practice.post_demo_remittances`` does (it prices the
+    dates the demo's own Medicare file does not cover)."""
+    from payeropt_lib.demo.cms_release import import_demo_release
+
+    import_demo_release(engine, OWNER)
+    return opted_in_org(engine, name, files)
 
 
 def demo_835s(engine, org: str, seed: int, folder: Path) -> list[Path]:

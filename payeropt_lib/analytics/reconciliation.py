@@ -11,6 +11,8 @@ money is hidden with its count of visits under the cell size in force
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from payeropt_lib import formats
@@ -263,41 +265,79 @@ def who_paid(books: Books, month: pd.Timestamp | None) -> tuple[pd.DataFrame, pd
 
 
 def schedules_used(books: Books, month: pd.Timestamp | None) -> pd.DataFrame:
-    """Which Medicare amounts price the month at the practice's locality: per source (the
-    practice's own file, or a release of CMS's fee library) the dates of the month it
-    prices (from_date, to_date inclusive), the codes, and ``note``: where a release of
-    another year stands in for a year no CMS file on record covers (the lines so priced
-    say so too)."""
-    columns = ["source", "from_date", "to_date", "codes_count", "note"]
-    mf = books.frames["medicare_fees"]
-    if month is None or books.locality is None or mf.empty:
-        return pd.DataFrame(columns=columns)
+    """``schedule_spans`` of one month of service (empty without a month)."""
+    if month is None:
+        return pd.DataFrame(columns=SPAN_COLUMNS)
     first = receivables.month_start(month)
-    after = first + pd.offsets.MonthBegin(1)
+    return schedule_spans(books, first, first + pd.offsets.MonthBegin(1))
+
+
+def period_schedules(
+    books: Books, first: pd.Timestamp | None, last: pd.Timestamp | None
+) -> pd.DataFrame:
+    """``schedule_spans`` of the dates of service ``first`` to ``last`` (inclusive; the
+    packet's period; empty without one)."""
+    if first is None or last is None:
+        return pd.DataFrame(columns=SPAN_COLUMNS)
+    return schedule_spans(books, pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(days=1))
+
+
+SPAN_COLUMNS = ["source", "from_date", "to_date", "codes_count", "note"]
+
+
+def schedule_spans(books: Books, start: pd.Timestamp, stop: pd.Timestamp) -> pd.DataFrame:
+    """Which Medicare amounts price the dates ``start`` to ``stop`` (exclusive) at the
+    practice's locality: per source (the practice's own file, or a release of CMS's fee
+    library), each unbroken span of dates it prices (from_date, to_date inclusive), the
+    codes it prices there, and ``note``: where a release of another year stands in for
+    years no CMS file on record covers (the lines so priced say so too). One source can
+    price two spans (CMS's release before and after the years of the practice's file)."""
+    mf = books.frames["medicare_fees"]
+    if books.locality is None or mf.empty:
+        return pd.DataFrame(columns=SPAN_COLUMNS)
     rows = mf[mf["locality"].eq(books.locality)]
-    rows = rows[rows["effective_from"].lt(after) & (rows["effective_to"].isna() | rows[
-        "effective_to"].gt(first))]  # fmt: skip
+    rows = rows[rows["effective_from"].lt(stop) & (rows["effective_to"].isna() | rows[
+        "effective_to"].gt(start))]  # fmt: skip
+    if rows.empty:
+        return pd.DataFrame(columns=SPAN_COLUMNS)
     source = rows["source"] if "source" in rows else pd.Series(pd.NA, index=rows.index)
-    source = source.fillna(OWN_FILE).astype("str")
+    rows = pd.DataFrame(
+        {
+            "source": source.fillna(OWN_FILE).astype("str").to_numpy(),
+            "procedure_code": rows["procedure_code"].to_numpy(),
+            "start": rows["effective_from"].clip(lower=start).to_numpy(),
+            "end": rows["effective_to"].fillna(stop).clip(upper=stop).to_numpy(),
+        }
+    ).sort_values(["source", "start"], ignore_index=True)
+    # A new span where a row starts after every earlier row of its source has ended.
+    reach = rows.groupby("source")["end"].cummax()
+    before = reach.groupby(rows["source"]).shift()
+    rows["span"] = (before.isna() | rows["start"].gt(before)).cumsum()
     per = (
-        rows.assign(
-            source=source,
-            start=rows["effective_from"].clip(lower=first),
-            end=rows["effective_to"].fillna(after).clip(upper=after),
-        )
-        .groupby("source", sort=True)
+        rows.groupby(["source", "span"], sort=True)
         .agg(from_date=("start", "min"), end=("end", "max"),
              codes_count=("procedure_code", "nunique"))
         .reset_index()
+        .sort_values(["from_date", "source"], ignore_index=True)
     )  # fmt: skip
     per["to_date"] = per.pop("end") - pd.Timedelta(days=1)
-    year = per["source"].str.extract(r"CMS PFS (\d{4})", expand=False)
-    other = year.notna() & year.ne(str(first.year))
-    per["note"] = ""
-    per.loc[other, "note"] = (
-        f"no {first.year} CMS schedule on file: the " + year[other] + " release stands in"
-    )
-    return per[columns]
+    per["note"] = [
+        _stand_in(src, first.year, last.year)
+        for src, first, last in zip(per["source"], per["from_date"], per["to_date"], strict=True)
+    ]  # a handful of spans
+    return per[SPAN_COLUMNS]
+
+
+def _stand_in(source: str, first_year: int, last_year: int) -> str:
+    """The note of a span a release of another year prices ('' otherwise)."""
+    year = re.match(r"CMS PFS (\d{4})", source)
+    if year is None:
+        return ""
+    missing = [str(y) for y in range(first_year, last_year + 1) if y != int(year[1])]
+    if not missing:
+        return ""
+    years = " or ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+    return f"no {years} CMS schedule on file: the {year[1]} release stands in"
 
 
 def display_percent(x1000: pd.Series) -> pd.Series:

@@ -26,6 +26,7 @@ from . import coding as demo_coding
 from . import files as demo
 from . import remittances as demo_era
 from . import rules as demo_rules
+from .cms_release import import_demo_release
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +76,13 @@ def post_demo_remittances(
 ) -> None:
     """Write the demo payers' 835 files from the loaded practice, then post them in order.
 
-    Posting is idempotent, so running the demo again posts nothing twice.
+    Posting is idempotent, so running the demo again posts nothing twice. The demo's CMS
+    release goes into the fee library first (when the library lacks it): the payers pay,
+    and posting prices, the dates the practice's own Medicare file does not cover (2024
+    and 2026) from it.
     """
     org = org_id or config.DEMO_ORG
+    import_demo_release(engine, DEMO_ACTOR)
     plan = payment_plan(engine, org, seed)
     folder.mkdir(parents=True, exist_ok=True)
     files = demo_era.remittance_files(plan, seed)

@@ -37,8 +37,11 @@ from payeropt_lib import config, store
 from payeropt_lib.frames import member_of
 from payeropt_lib.inputs import era_writer, imports
 from payeropt_lib.pricing import expected
+from payeropt_lib.remittances import rates_cache
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
+
+from .cms_release import import_demo_release
 
 logger = logging.getLogger(__name__)
 
@@ -273,7 +276,7 @@ def plan_payments(
 
 
 # What the payers' plan reads from a practice's store, and the files that fill them.
-PLAN_TABLES = (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
+PLAN_TABLES = (tables.charges, tables.contracts, tables.fee_schedules)
 PLAN_FILES = {
     "contracts": "contracts.csv",
     "medicare-fees": "medicare_fees.csv",
@@ -284,8 +287,13 @@ PLAN_FILES = {
 
 def stored_frames(engine: Engine, org_id: str) -> dict[str, pd.DataFrame]:
     """The frames ``plan_payments`` needs, as the store of ``org_id`` holds them (by table
-    name: charges, contracts, fee_schedules, medicare_fees)."""
-    return {t.name: store.read_frame(engine, t, org_id) for t in PLAN_TABLES}
+    name: charges, contracts, fee_schedules, medicare_fees). The Medicare amounts are
+    those posting prices by: the practice's own, and CMS's fee library where it has none
+    (``rates_cache.medicare_fees``)."""
+    with engine.connect() as conn:
+        frames = {t.name: store.read_frame(conn, t, org_id) for t in PLAN_TABLES}
+        frames["medicare_fees"] = rates_cache.medicare_fees(conn, org_id, frames["contracts"])
+    return frames
 
 
 def plan_of(frames: dict[str, pd.DataFrame], as_of: dt.date, seed: int) -> pd.DataFrame:
@@ -337,6 +345,7 @@ def _planned(
     with tempfile.TemporaryDirectory(prefix="payeropt-plan-") as scratch:
         engine = store.engine_for(config.sqlite_url(Path(scratch) / "plan.sqlite"))
         try:
+            import_demo_release(engine, who)
             orgs.create(engine, "plan", "Plan", who, locality=locality)
             orgs.opt_in(engine, "plan", who, accept_disclosure=True)
             for kind, name in PLAN_FILES.items():

@@ -473,6 +473,14 @@ def reference_periods(
     return result
 
 
+def year_periods(year: int) -> list[tuple[date, date | None, int]]:
+    """(from, to, CF x10000) of the conversion-factor periods of one calendar year."""
+    chosen = [p for p in CONVERSION_FACTORS if p.effective_from.year == year]
+    if not chosen:
+        raise ValueError(f"no Medicare conversion factor known for {year}")
+    return [(p.effective_from, p.effective_to, p.conv_factor_x10000) for p in chosen]
+
+
 def build_medicare_fees(
     pprrvu: pd.DataFrame,
     gpci: pd.DataFrame,
@@ -577,20 +585,18 @@ def _parse_codes(value: str) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Build a medicare_fees.csv for CY2024 (two CF periods), 2025 and 2026 (open ended).
-
-    Only the 2025 RVU file is at hand, so every period uses the 2025 RVUs and GPCIs with that
-    period's own conversion factor; real 2024 and 2026 amounts also differ by their RVUs and
-    GPCIs. Rebuild each year with that year's PPRRVU and GPCI when they are available.
+    """Build a medicare_fees.csv for one calendar year (``--year``, by default the 2025 of
+    RVU25D), each conversion-factor period of the year with its own factor, closed at the
+    year's end: dates outside it are the fee library's (``import cms-pfs``), which says
+    which release priced them. A year other than the PPRRVU file's own is an
+    approximation (that year's RVUs and GPCIs differ): build each year from its own files.
     """
     parser = argparse.ArgumentParser(
         prog="python -m payeropt_lib.reference.medicare",
         description=(
             "Compute Medicare PFS amounts for one locality from CMS PPRRVU and GPCI files and "
-            "write them as medicare_fees.csv. Periods: 2024-01-01..2024-03-09, "
-            "2024-03-09..2025-01-01, 2025, 2026 (open ended), each with its own conversion "
-            "factor but all from the RVUs of the PPRRVU file given (an approximation for the "
-            "years it does not belong to)."
+            "write them as medicare_fees.csv for one calendar year, each conversion-factor "
+            "period of the year with its own factor (2024 has two), closed at the year's end."
         ),
     )
     parser.add_argument("--pprrvu", required=True, type=Path, help="PPRRVU .csv or .txt")
@@ -598,6 +604,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--locality", required=True, help="e.g. 04412-11 (MAC-locality)")
     parser.add_argument(
         "--codes", required=True, help="file of codes, or a comma-separated list of codes"
+    )
+    parser.add_argument(
+        "--year", type=int, default=2025, help="calendar year of the rows (default 2025)"
     )
     parser.add_argument("--out", required=True, type=Path, help="medicare_fees.csv to write")
     args = parser.parse_args(argv)
@@ -612,7 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             gpci,
             args.locality,
             _parse_codes(args.codes),
-            reference_periods(),
+            year_periods(args.year),
         )
     except (OSError, ValueError) as err:
         sys.stderr.write(f"error: {err}\n")

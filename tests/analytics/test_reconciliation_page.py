@@ -154,3 +154,48 @@ def test_schedules_used_say_which_source_priced_the_month() -> None:
     assert (own["from_date"], own["to_date"], own["note"]) == (
         pd.Timestamp("2026-06-01"), pd.Timestamp("2026-06-09"), "",
     )  # fmt: skip
+
+
+def test_period_schedules_give_each_unbroken_span_its_source() -> None:
+    """The demo's shape: the practice's file covers 2025; CMS PFS 2025D prices the dates
+    before it and after it, as two spans, each saying which year it stands in for."""
+    books = _books()
+    fees = pd.DataFrame(
+        {
+            "locality": "04412-11",
+            "procedure_code": ["99213", "99214", "99213", "99214", "99213", "99214"],
+            "modifier": "",
+            "effective_from": pd.to_datetime(
+                ["2025-01-01"] * 2 + ["1992-01-01"] * 2 + ["2026-01-01"] * 2
+            ),
+            "effective_to": pd.to_datetime(
+                ["2026-01-01", "2026-01-01", "2025-01-01", "2025-01-01", None, None]
+            ),
+            "non_facility_cents": 9000,
+            "facility_cents": 6000,
+            "mult_proc": "0",
+            "source": [pd.NA, pd.NA, *["CMS PFS 2025D"] * 4],
+        }
+    )
+    books = record.Books.of({**books.frames, "medicare_fees": fees}, "04412-11")
+    spans = page.period_schedules(books, pd.Timestamp("2024-11-01"), pd.Timestamp("2026-10-31"))
+    assert spans.to_dict("records") == [
+        {"source": "CMS PFS 2025D", "from_date": pd.Timestamp("2024-11-01"),
+         "to_date": pd.Timestamp("2024-12-31"), "codes_count": 2,
+         "note": "no 2024 CMS schedule on file: the 2025 release stands in"},
+        {"source": page.OWN_FILE, "from_date": pd.Timestamp("2025-01-01"),
+         "to_date": pd.Timestamp("2025-12-31"), "codes_count": 2, "note": ""},
+        {"source": "CMS PFS 2025D", "from_date": pd.Timestamp("2026-01-01"),
+         "to_date": pd.Timestamp("2026-10-31"), "codes_count": 2,
+         "note": "no 2026 CMS schedule on file: the 2025 release stands in"},
+    ]  # fmt: skip
+    # One span over several years names each year the release stands in for.
+    only_cms = record.Books.of(
+        {**books.frames, "medicare_fees": fees[fees["source"].notna()].assign(
+            effective_to=pd.NaT)}, "04412-11",
+    )  # fmt: skip
+    (span,) = page.period_schedules(
+        only_cms, pd.Timestamp("2023-06-01"), pd.Timestamp("2026-02-28")
+    ).to_dict("records")
+    assert span["note"] == "no 2023, 2024 or 2026 CMS schedule on file: the 2025 release stands in"
+    assert page.period_schedules(books, None, None).empty

@@ -402,17 +402,16 @@ def test_the_payers_plan_does_not_depend_on_the_order_the_store_returns_charges(
     from payeropt_lib import config, store
     from payeropt_lib.demo import practice
     from payeropt_lib.demo import remittances as demo_era
+    from payeropt_lib.demo.cms_release import import_demo_release
     from payeropt_lib.inputs import onboarding
-    from payeropt_lib.store import orgs, tables
+    from payeropt_lib.store import orgs
 
     engine = store.engine_for(config.sqlite_url(tmp_path / "order.sqlite"))
+    import_demo_release(engine, practice.DEMO_ACTOR)
     orgs.create(engine, "o", "Order", practice.DEMO_ACTOR, locality=demo.DEMO_LOCALITY)
     orgs.opt_in(engine, "o", practice.DEMO_ACTOR, accept_disclosure=True)
     onboarding.load_folder(engine, "o", paths["charges"].parent, practice.DEMO_ACTOR)
-    frames = {
-        t.name: store.read_frame(engine, t, "o")
-        for t in (tables.charges, tables.contracts, tables.fee_schedules, tables.medicare_fees)
-    }
+    frames = demo_era.stored_frames(engine, "o")
 
     def plan(charges: pd.DataFrame) -> pd.DataFrame:
         return demo_era.plan_payments(
@@ -426,3 +425,56 @@ def test_the_payers_plan_does_not_depend_on_the_order_the_store_returns_charges(
     pd.testing.assert_frame_equal(stored, shuffled)
     files = demo_era.remittance_files(stored, 7)
     assert files == demo_era.remittance_files(shuffled, 7)
+
+
+def test_the_dates_the_demo_file_does_not_cover_are_priced_from_its_cms_release(
+    paths, tmp_path: Path
+) -> None:
+    """The demo's own Medicare file covers 2025; its other dates (November 2024 on, 2026)
+    are priced by the fee library from CMS PFS 2025D, flagged as a stand-in, at the
+    release's own amounts (99213 at Dallas, non-facility: $89.32, as the 2025 row)."""
+    from payeropt_lib import config, store
+    from payeropt_lib.demo import practice
+    from payeropt_lib.demo import remittances as demo_era
+    from payeropt_lib.demo.cms_release import import_demo_release
+    from payeropt_lib.inputs import onboarding
+    from payeropt_lib.pricing import expected
+    from payeropt_lib.store import orgs
+
+    engine = store.engine_for(config.sqlite_url(tmp_path / "library.sqlite"))
+    assert import_demo_release(engine, practice.DEMO_ACTOR) is True
+    assert import_demo_release(engine, practice.DEMO_ACTOR) is False  # on file: nothing
+    orgs.create(engine, "l", "Library", practice.DEMO_ACTOR, locality=demo.DEMO_LOCALITY)
+    orgs.opt_in(engine, "l", practice.DEMO_ACTOR, accept_disclosure=True)
+    onboarding.load_folder(engine, "l", paths["charges"].parent, practice.DEMO_ACTOR)
+    frames = demo_era.stored_frames(engine, "l")
+    fees = frames["medicare_fees"]
+    own = fees[fees["source"].isna()]
+    assert set(own["effective_from"].dt.year) == {2025}
+    assert set(own["effective_to"].dt.year) == {2026}
+    visit = fees[fees["procedure_code"].eq("99213") & fees["modifier"].fillna("").eq("")]
+    rows = visit.sort_values("effective_from")
+    assert rows["source"].fillna("own").tolist() == ["CMS PFS 2025D", "own", "CMS PFS 2025D"]
+    assert rows["effective_from"].dt.strftime("%F").tolist() == [
+        "1992-01-01", "2025-01-01", "2026-01-01"]  # fmt: skip
+    assert rows["effective_to"].dt.strftime("%F").fillna("open").tolist() == [
+        "2025-01-01", "2026-01-01", "open"]  # fmt: skip
+    assert rows["non_facility_cents"].tolist() == [8932, 8932, 8932]
+    charges = frames["charges"]
+    medicare = charges[charges["primary_payer_id"].eq("MCR") & charges["procedure_code"].eq(
+        "99213")]  # fmt: skip
+    lines = medicare.groupby(medicare["date_of_service"].dt.year).head(1)
+    assert set(lines["date_of_service"].dt.year) == {2024, 2025, 2026}
+    lines = lines.assign(
+        line_key=range(len(lines)), payer_id=lines["primary_payer_id"], allowed_cents=pd.NA
+    )
+    priced = expected.expected_allowed(lines, frames["contracts"], frames["fee_schedules"], fees)
+    year = lines.set_index("line_key")["date_of_service"].dt.year
+    priced = priced.set_index(priced["line_key"].map(year).to_numpy())
+    assert priced["medicare_schedule_substituted"].to_dict() == {
+        2024: True, 2025: False, 2026: True,
+    }  # fmt: skip
+    assert priced["medicare_release"].astype("object").fillna("own file").to_dict() == {
+        2024: "CMS PFS 2025D", 2025: "own file", 2026: "CMS PFS 2025D",
+    }  # fmt: skip
+    assert priced["expected_cents"].tolist() == [8932, 8932, 8932]

@@ -17,7 +17,7 @@ from payeropt_lib.money import parse_scaled
 from payeropt_lib.reconciliation import multipliers as m
 from payeropt_lib.remittances import posting
 from payeropt_lib.store import tables
-from tests.conftest import OWNER, demo_835s, opted_in_org, org_snapshot
+from tests.conftest import OWNER, demo_835s, demo_org, opted_in_org, org_snapshot
 from tests.test_cli import payeropt
 
 D = pd.Timestamp
@@ -373,7 +373,7 @@ BILLING_ENV = {"PAYEROPT_ACTOR": "bill", "PAYEROPT_ROLE": "billing_manager"}
 @pytest.mark.slow
 def test_the_verb_on_a_demo_practice(db_url, demo_files, tmp_path):
     engine = store.engine_for(db_url)
-    org = opted_in_org(engine, "Multipliers", demo_files)
+    org = demo_org(engine, "Multipliers", demo_files)
     paths = demo_835s(engine, org, 7, tmp_path / "era")
     assert all(isinstance(o, posting.PostResult) for _, o in posting.post_files(
         engine, org, paths, OWNER

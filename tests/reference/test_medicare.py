@@ -297,6 +297,14 @@ def test_conversion_factor_periods_are_half_open_and_contiguous() -> None:
     with pytest.raises(ValueError, match="no Medicare conversion factor known for .* 2022-12-31"):
         cf(date(2022, 12, 31))
     assert medicare.reference_periods()[-1] == (date(2026, 1, 1), None, 334009)
+    # One calendar year, closed at its end (the committed demo file is 2025's).
+    assert medicare.year_periods(2024) == [
+        (date(2024, 1, 1), date(2024, 3, 9), 327442),
+        (date(2024, 3, 9), date(2025, 1, 1), 332875),
+    ]
+    assert medicare.year_periods(2025) == [(date(2025, 1, 1), date(2026, 1, 1), 323465)]
+    with pytest.raises(ValueError, match="no Medicare conversion factor known for 2022"):
+        medicare.year_periods(2022)
 
 
 def test_pprrvu_payment_indicators_csv_and_txt_agree(cms: Path, pprrvu: pd.DataFrame) -> None:

@@ -20,14 +20,14 @@ from payeropt_lib.demo import files as demo
 from payeropt_lib.errors import PayeroptError, PaymentKeyConflict, X12Error
 from payeropt_lib.remittances import posting, tasks
 from payeropt_lib.store import tables
-from tests.conftest import OWNER, comparable, demo_835s, opted_in_org
+from tests.conftest import OWNER, comparable, demo_835s, demo_org
 
 SEED = 7
 PLAN_SEED = 3  # the payers' plan whose 835s hold a reversal (seed 7's do not)
 
 
 def new_org(engine, files: Path) -> str:
-    return opted_in_org(engine, "Batches", files)
+    return demo_org(engine, "Batches", files)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from payeropt_lib import store
 from payeropt_lib.demo import files as demo
 from payeropt_lib.remittances import posting, tasks, worklists
 from payeropt_lib.store import audit, tables
-from tests.conftest import OWNER, demo_835s, opted_in_org, org_snapshot, pg_copy, sqlite_copy
+from tests.conftest import OWNER, demo_835s, demo_org, org_snapshot, pg_copy, sqlite_copy
 from tests.test_cli import payeropt
 
 MANAGER_ENV = {"PAYEROPT_ACTOR": "pat", "PAYEROPT_ROLE": "practice_manager"}
@@ -47,7 +47,7 @@ def worked_stores(practice_files):
     def worked_store(url: str) -> str:
         if url not in made:
             engine = store.engine_for(url)
-            org = opted_in_org(engine, "Worklist", practice_files)
+            org = demo_org(engine, "Worklist", practice_files)
             paths = demo_835s(engine, org, 7, practice_files.parent / f"era{len(made)}")
             assert all(isinstance(o, posting.PostResult) for _, o in posting.post_files(
                 engine, org, paths, OWNER

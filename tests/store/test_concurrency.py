@@ -28,7 +28,7 @@ from payeropt_lib.demo import files as demo
 from payeropt_lib.inputs import imports, onboarding
 from payeropt_lib.remittances import posting
 from payeropt_lib.store import audit, orgs, tables
-from tests.conftest import OWNER, ROOT, comparable, demo_835s, opted_in_org
+from tests.conftest import OWNER, ROOT, comparable, demo_835s, demo_org, opted_in_org
 from tests.store import writer
 
 ENV = {**os.environ, "PAYEROPT_ACTOR": OWNER.actor, "PAYEROPT_ROLE": OWNER.role}
@@ -140,7 +140,7 @@ def era_files(practice_files, tmp_path_factory):
     are the same 835s whichever store a test then posts them to. Read only."""
     folder = tmp_path_factory.mktemp("concurrent-era")
     engine = store.engine_for(f"sqlite:///{folder / 'plan.sqlite'}")
-    org = opted_in_org(engine, "Concurrent", practice_files)
+    org = demo_org(engine, "Concurrent", practice_files)
     return demo_835s(engine, org, SEED, folder / "era")
 
 
