@@ -242,6 +242,19 @@ def spread(total: np.ndarray, weight: np.ndarray, claim: pd.Series) -> np.ndarra
     return sign * (base + extra)
 
 
+# Table 1's summed columns: name -> the column of the priced lines it sums.
+SUMMED = {
+    "services": "units",
+    "payer_paid_cents": "payer_paid_cents",
+    "patient_paid_cents": "other_paid_cents",
+    "actual_cents": "actual",
+    "perfect_cents": "perfect_cents",
+    "priced_actual_cents": "priced_actual",
+    "unpriced_lines": "unpriced",
+    "sequestration_cents": "sequestration_cents",
+}
+
+
 def _section(p: pd.DataFrame, name: str) -> pd.DataFrame:
     """One section of Table 1: the top codes by services, the rest, the total."""
     key = ["procedure_code", "pricing_modifier", "site"]
@@ -260,26 +273,24 @@ def _section(p: pd.DataFrame, name: str) -> pd.DataFrame:
 
     def sums(frame: pd.DataFrame, by: list[str] | None) -> pd.DataFrame:
         # A visit resolved perfectly counts by its claim key; the others by none (NA).
-        frame = frame.assign(perfect_claim=frame["claim_id"].where(frame["visit_perfect"]))
-        g = (
-            frame.groupby(by, sort=False, observed=True)
-            if by
-            else frame.assign(_all=0).groupby("_all")
-        )
+        perfect_claim = frame["claim_id"].where(frame["visit_perfect"])
+        if not by:  # one row: plain sums (a groupby costs more than they do)
+            return pd.DataFrame(
+                {
+                    **{name: [frame[column].sum()] for name, column in SUMMED.items()},
+                    "lines": [len(frame)],
+                    "visits": [frame["claim_id"].nunique()],
+                    "visits_perfect": [perfect_claim.nunique()],
+                }
+            )
+        g = frame.assign(perfect_claim=perfect_claim).groupby(by, sort=False, observed=True)
         out = g.agg(
-            services=("units", "sum"),
             lines=("units", "size"),
-            payer_paid_cents=("payer_paid_cents", "sum"),
-            patient_paid_cents=("other_paid_cents", "sum"),
-            actual_cents=("actual", "sum"),
-            perfect_cents=("perfect_cents", "sum"),
-            priced_actual_cents=("priced_actual", "sum"),
-            unpriced_lines=("unpriced", "sum"),
-            sequestration_cents=("sequestration_cents", "sum"),
+            **{name: (column, "sum") for name, column in SUMMED.items()},
             visits=("claim_id", "nunique"),
             visits_perfect=("perfect_claim", "nunique"),
         )
-        return out.reset_index(drop=not by)
+        return out.reset_index()
 
     # Volume is how often a code was billed (lines), not its units: a drug billed in
     # units of 1 mg would otherwise outrank every visit.

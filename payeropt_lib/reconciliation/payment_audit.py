@@ -645,48 +645,48 @@ def _card_rows(
     clean = pop["primary_payer_id"].astype("str").value_counts()
     basis = pop.groupby("primary_payer_id")["basis"].first()
 
-    def sums(frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
-        hits = {f"{r}_visits": frame[f"{r}_cents"].ne(0) for r in REASONS}
-        # One sum over every column at once: a named aggregation per column costs more
-        # than the sums themselves on a month's visits.
-        parts = pd.DataFrame(
-            {
-                "visits": 1,
-                "sampled": frame["sampled"].astype("int64"),
-                "visits_priced": frame["priced"].astype("int64"),
-                "visits_perfect": frame["perfect"].fillna(False).astype("int64"),
-                "expected_cents": frame["priced_expected_cents"],
-                "cash_cents": frame["priced_cash_cents"],
-                "sequestration_cents": frame["priced_sequestration_cents"],
-                "variance_cents": frame["priced_variance_cents"],
-                "unpriced_lines": frame["unpriced_lines"],
-                **{c: frame[c] for c in REASON_CENTS},
-                **{c: v.astype("int64") for c, v in hits.items()},
-            },
-            index=frame.index,
-        )
-        out = parts.groupby(key, observed=True).sum()
-        out.index = out.index.astype("str")
-        farthest = (
-            frame.loc[frame["priced"]]
-            .assign(key=key[frame["priced"]], mag=lambda d: d["priced_variance_cents"].abs())
-            .reset_index()
-            .sort_values(["mag", "claim_id"], ascending=[False, True])
-            .drop_duplicates("key")
-            .astype({"key": "str"})
-            .set_index("key")["priced_variance_cents"]
-        )
-        out["largest_variance_cents"] = farthest.reindex(out.index).astype("Int64")
-        return out
-
-    payers = sums(visits, visits["payer_id"])
+    # One sum over every column at once, by payer: a named aggregation per column costs
+    # more than the sums themselves on a month's visits. The total is the payers' sum.
+    frame = visits  # one section's visits
+    hits = {f"{r}_visits": frame[f"{r}_cents"].ne(0) for r in REASONS}
+    parts = pd.DataFrame(
+        {
+            "visits": 1,
+            "sampled": frame["sampled"].astype("int64"),
+            "visits_priced": frame["priced"].astype("int64"),
+            "visits_perfect": frame["perfect"].fillna(False).astype("int64"),
+            "expected_cents": frame["priced_expected_cents"],
+            "cash_cents": frame["priced_cash_cents"],
+            "sequestration_cents": frame["priced_sequestration_cents"],
+            "variance_cents": frame["priced_variance_cents"],
+            "unpriced_lines": frame["unpriced_lines"],
+            **{c: frame[c] for c in REASON_CENTS},
+            **{c: v.astype("int64") for c, v in hits.items()},
+        },
+        index=frame.index,
+    )
+    payers = parts.groupby(frame["payer_id"], observed=True).sum()
+    payers.index = payers.index.astype("str")
+    total = payers.sum().to_frame(TOTAL).T if len(payers) else payers.reindex([TOTAL])
+    # The priced visit farthest from zero: per payer, and of all (ties: first claim id).
+    farthest = (
+        frame.loc[frame["priced"]]
+        .assign(key=frame["payer_id"], mag=lambda d: d["priced_variance_cents"].abs())
+        .reset_index()
+        .sort_values(["mag", "claim_id"], ascending=[False, True])
+        .astype({"key": "str"})
+    )
+    per_payer = farthest.drop_duplicates("key").set_index("key")["priced_variance_cents"]
+    payers["largest_variance_cents"] = per_payer.reindex(payers.index).astype("Int64")
+    total["largest_variance_cents"] = pd.array(
+        farthest["priced_variance_cents"].head(1).tolist() or [pd.NA], dtype="Int64"
+    )
     index = order if every else order[order.isin(payers.index)]
     payers = payers.reindex(index)
     payers.index.name = "payer_id"
     payers = payers.reset_index()
     payers["basis"] = basis.reindex(index).to_numpy()
     payers["clean_visits"] = clean.reindex(index).to_numpy()
-    total = sums(visits, pd.Series(TOTAL, index=visits.index)).reindex([TOTAL])
     total.index.name = "payer_id"
     total = total.reset_index().assign(basis="", clean_visits=int(clean.sum()))
     rows = pd.concat([payers, total], ignore_index=True)
