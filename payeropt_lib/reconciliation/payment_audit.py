@@ -669,13 +669,16 @@ def _card_rows(
     payers.index = payers.index.astype("str")
     total = payers.sum().to_frame(TOTAL).T if len(payers) else payers.reindex([TOTAL])
     # The priced visit farthest from zero: per payer, and of all (ties: first claim id).
-    farthest = (
-        frame.loc[frame["priced"]]
-        .assign(key=frame["payer_id"], mag=lambda d: d["priced_variance_cents"].abs())
-        .reset_index()
-        .sort_values(["mag", "claim_id"], ascending=[False, True])
-        .astype({"key": "str"})
-    )
+    priced = frame.loc[frame["priced"], ["payer_id", "priced_variance_cents"]]
+    variance = priced["priced_variance_cents"].astype("int64").to_numpy()
+    farthest = pd.DataFrame(
+        {
+            "key": priced["payer_id"].astype("str").to_numpy(),
+            "claim_id": priced.index.to_numpy(),
+            "mag": np.abs(variance),
+            "priced_variance_cents": variance,
+        }
+    ).sort_values(["mag", "claim_id"], ascending=[False, True])
     per_payer = farthest.drop_duplicates("key").set_index("key")["priced_variance_cents"]
     payers["largest_variance_cents"] = per_payer.reindex(payers.index).astype("Int64")
     total["largest_variance_cents"] = pd.array(
