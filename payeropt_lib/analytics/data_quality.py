@@ -514,3 +514,25 @@ def headline(
     return frame.astype(
         {c: "Int64" for c in frame if c.endswith(("_lines", "_claims", "_cents", "_payers"))}
     )
+
+
+TABLES = ("matching", "unremitted", "no-contract", "no-rate")
+
+
+def tables(
+    frames: dict[str, pd.DataFrame], as_of: pd.Timestamp, days: int = DAYS_UNREMITTED
+) -> dict[str, pd.DataFrame]:
+    """The four tables (``TABLES``, by name) from the practice's frames: ``READS`` and
+    medicare_fees (as ``rates_cache.medicare_fees`` completes it). The charge lines are
+    priced once for both the no-contract and the no-rate tables."""
+    contracts, remits = frames["contracts"], frames["remittances"]
+    lines, claims = frames["remit_lines"], frames["remit_claims"]
+    priced = priced_charges(
+        frames["charges"], contracts, frames["fee_schedules"], frames["medicare_fees"]
+    )
+    return {
+        "matching": matching(lines, claims, remits, contracts),
+        "unremitted": unremitted(frames["charges"], claims, remits, contracts, as_of, days),
+        "no-contract": no_contract(priced, lines, claims, remits),
+        "no-rate": no_rate(priced, contracts),
+    }

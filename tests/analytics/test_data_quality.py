@@ -7,6 +7,8 @@ import pytest
 
 from payeropt_lib.analytics import data_quality as dq
 from payeropt_lib.analytics import privacy
+from tests.remittances.x835 import ACME, FEB_99213_UNDERPAID, SEP_99213, clp, era835, svc
+from tests.test_cli import payeropt
 
 AS_OF = pd.Timestamp("2025-06-01")
 
@@ -314,3 +316,62 @@ def test_nothing_on_file_gives_empty_tables(own_counts):
     ).iloc[0]
     assert pd.isna(row["pct_matched"])
     assert (row["unremitted_claims"], row["no_contract_lines"], row["no_rate_lines"]) == (0, 0, 0)
+
+
+ZETA = ("ZETA HEALTH", "5550001")  # a payer no alias of the practice names
+
+
+def test_the_checks_of_a_loaded_practice_from_the_command_line(db_url, loaded, tmp_path):
+    """The good practice (20 lines, 12 claims, no submitted dates) with two 835s: Acme
+    pays CLM1002 and a claim the practice never billed (CLM9999: its line matches
+    nothing); Zeta, which no alias maps, pays CLM1011."""
+    era = tmp_path / "era"
+    era.mkdir()
+    unknown = svc("99213", 10_000, 10_000, dos="20250301")
+    (era / "a.835").write_bytes(
+        era835(ACME, [clp("CLM1002", [FEB_99213_UNDERPAID]), clp("CLM9999", [unknown])])
+    )
+    (era / "b.835").write_bytes(
+        era835(ZETA, [clp("CLM1011", [SEP_99213])], trace="EFT9", isa_control="000000909")
+    )
+    as_owner = ["--actor", "olivia", "--role", "owner"]
+    posted = payeropt("import", "era", loaded, str(era), *as_owner, db=db_url)
+    assert posted.code == 0, posted.err
+
+    def table(name: str) -> pd.DataFrame:
+        out = tmp_path / f"{name}.csv"
+        done = payeropt(
+            "data-quality", loaded, "--table", name, "--as-of", "2026-01-01", "--csv", str(out),
+            "--actor", "ana", "--role", "analyst", db=db_url,
+        )  # fmt: skip
+        assert done.code == 0, done.err
+        return pd.read_csv(out, dtype=str, keep_default_na=False)
+
+    matched = table("matching")
+    assert _rows(matched, ["payer_label", "lines", "matched_lines", "unmatched_lines"]) == [
+        ("Acme Health Plan", "2", "1", "1"),
+        ("ZETA HEALTH", "1", "1", "0"),
+        ("All payers", "3", "2", "1"),
+    ]
+    assert matched["pct_matched"].tolist() == ["50.0", "100.0", "66.7"]
+    assert matched["unmatched_charge"].tolist() == ["100.00", "0.00", "100.00"]
+
+    # As of 2026-01-01 every claim is 60+ days past its date of service; CLM1002 and
+    # CLM1011 are answered.
+    late = table("unremitted")
+    assert _rows(late, ["payer_label", "claims", "lines", "charge", "oldest_date"]) == [
+        ("Acme Health Plan", "3", "7", "1910.00", "2025-02-10"),
+        ("Medicare Part B (Noridian JE)", "3", "5", "1060.00", "2025-01-15"),
+        ("State Medicaid", "3", "5", "970.00", "2025-03-05"),
+        ("Self Pay", "1", "1", "150.00", "2025-03-20"),
+        ("All payers", "10", "18", "4090.00", "2025-01-15"),
+    ]
+    assert "claim_id" not in late and "patient_id" not in late
+
+    uncontracted = table("no-contract")
+    assert _rows(uncontracted, ["source", "payer_label", "lines", "charge"]) == [
+        (dq.SOURCE_835, "ZETA HEALTH", "1", "150.00"),
+    ]
+
+    # Every billed code has a rate in the good files but the self-pay one (left out).
+    assert table("no-rate").empty
