@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from payeropt_lib.frames import member_of
 from payeropt_lib.pricing import expected
 from payeropt_lib.remittances.remitted import counting_claims
 
@@ -266,7 +267,7 @@ def unremitted(
     posted = counting_claims(remit_claims).merge(
         remittances[["remit_id", "remit_date"]], on="remit_id", how="left"
     )
-    answered = posted.loc[posted["remit_date"].le(day).fillna(True), "claim_id"].unique()
+    answered = posted.loc[posted["remit_date"].le(day).fillna(True), "claim_id"]
     sent_line = charges["submitted_date"].fillna(charges["date_of_service"])
     claims = (
         charges.assign(sent=sent_line, lines=1)
@@ -278,7 +279,9 @@ def unremitted(
             charge_cents=("charge_cents", "sum"),
         )
     )
-    late = claims[claims["sent"].le(day - pd.Timedelta(days=days)) & ~claims.index.isin(answered)]
+    # member_of: isin on Arrow text is a Python loop; one Arrow call instead.
+    is_answered = member_of(claims.index.to_series(), answered.astype(claims.index.dtype))
+    late = claims[claims["sent"].le(day - pd.Timedelta(days=days)) & ~is_answered]
     if late.empty:
         return pd.DataFrame(columns=UNREMITTED_COLUMNS)
     late = late.assign(payer_label=_labels(late["payer_id"], contracts), claims=1)
