@@ -230,6 +230,13 @@ STEPS: list[Step] = [
     refused(("reconcile",), _org("--month", "2026-02"), "reconciliation.view", "clinician"),
     Step(("multipliers",), _org(), role="analyst"),
     refused(("multipliers",), _org(), "reconciliation.view", "clinician"),
+    # --- the data quality checks read (no entry); a clinician is refused (one)
+    Step(("data-quality",), _org("--as-of", "2026-01-01"), role="analyst"),
+    Step(("data-quality",), _org("--table", "unremitted", "--as-of", "2026-01-01"),
+         role="practice_manager"),
+    Step(("data-quality",), _org("--table", "no-rate"), role="billing_manager"),
+    Step(("data-quality",), _org("--table", "bogus"), code=2),
+    refused(("data-quality",), _org("--table", "no-contract"), "data_quality.view", "clinician"),
     # --- the payment audit reads (its sample names claims): refused to a clinician
     Step(("payment-audit",), _org("--month", "2025-02"), role="practice_manager"),
     refused(("payment-audit",), _org("--month", "2025-02"), "reconciliation.payment_audit",

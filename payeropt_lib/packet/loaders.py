@@ -10,7 +10,15 @@ from __future__ import annotations
 import pandas as pd
 
 from payeropt_lib import formats, store
-from payeropt_lib.analytics import directory, performance, privacy, recovery, renewals, summary
+from payeropt_lib.analytics import (
+    data_quality,
+    directory,
+    performance,
+    privacy,
+    recovery,
+    renewals,
+    summary,
+)
 from payeropt_lib.reconciliation import record
 from payeropt_lib.remittances import remitted
 from payeropt_lib.store import tables
@@ -50,6 +58,22 @@ def read_adjudicated(ctx: Context) -> pd.DataFrame:
         "medicare_fees": load(ctx, "medicare_fees"),
     }
     return remitted.adjudicated(**frames, start=ctx.period_start, end=ctx.period_end)
+
+
+def data_checks(ctx: Context) -> dict[str, pd.DataFrame]:
+    """The first-day data quality tables (``data_quality.tables``, by name) of everything
+    on file, claims aged to the as-of date. The remitted claims are read for their claim id
+    and reversal flags only, never their patient columns."""
+    frames = {
+        name: (
+            store.read_frame(ctx.engine, tables.remit_claims, ctx.org_id, columns=columns)
+            if name == "remit_claims"
+            else load(ctx, name, columns)
+        )
+        for name, columns in data_quality.READS.items()
+    }
+    frames["medicare_fees"] = load(ctx, "medicare_fees")  # CMS's library fills the gaps
+    return data_quality.tables(frames, ctx.as_of)
 
 
 def books(ctx: Context) -> record.Books:

@@ -31,6 +31,17 @@ PAGES: tuple[Page, ...] = (
         summary="The practice's headline numbers for the period and the three actions "
         "most worth taking, each linked to its evidence.",
     ),
+    # Second: what a consultant checks on the first day with a new client (whether the
+    # files hold together) comes before any figure that rests on them. Numbered 13 (added
+    # after the others; the notebooks are not renumbered), placed here.
+    Page(
+        notebook="13_data_quality.ipynb",
+        title="Data quality",
+        slug="data-quality",
+        summary="Whether your files hold together: how many of the payers' 835 lines "
+        "matched a claim line, claims with no answer 60 days after they were sent, payers "
+        "with no contract and codes with no contract rate, each with what to do.",
+    ),
     Page(
         notebook="01_payer_performance.ipynb",
         title="Payer performance",

@@ -2,10 +2,10 @@
 
 Wiring only, and no code of its own: the names come from the modules that own them.
 ``context`` opens the store for a page and ``load`` reads a table (``context``);
-``adjudicated``, ``headline`` and ``renewal_evidence`` load a page's inputs
-(``loaders``); ``table``, ``key_figures``, ``show_figure``, ``fee_table``, the notes and
-``setup_notebook`` turn frames and figures into offline HTML (``display``); counts read by
-the small-cell rule (``cells``). Every number on a page comes from ``analytics`` or below.
+``adjudicated``, ``headline``, ``renewal_evidence`` and ``data_checks`` load a page's
+inputs (``loaders``); ``table``, ``key_figures``, ``show_figure``, ``fee_table``, the notes
+and ``setup_notebook`` turn frames and figures into offline HTML (``display``); counts read
+by the small-cell rule (``cells``). Every number on a page comes from ``analytics`` or below.
 ``packet.build`` runs the notebooks of ``pages.PAGES``; a page's figures need the packet's
 ``assets/plotly.min.js``, which the template loads by relative path (docs/report.md).
 """
@@ -30,7 +30,14 @@ from .display import (
     small_cell_note,
     table,
 )
-from .loaders import adjudicated, books, headline, headline_figures, renewal_evidence
+from .loaders import (
+    adjudicated,
+    books,
+    data_checks,
+    headline,
+    headline_figures,
+    renewal_evidence,
+)
 
 __all__ = [
     "NA_TEXT",
@@ -45,6 +52,7 @@ __all__ = [
     "books",
     "cell_text",
     "context",
+    "data_checks",
     "fee_table",
     "fmt_count",
     "hidden_text",

@@ -70,6 +70,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Receivable reconciliation and the Medicare check (docs/reconciliation.md): payer
     # money by month, aggregates only (no claim, no patient); not the clinician.
     "reconciliation.view": ("owner", "billing_manager", "practice_manager", "analyst"),
+    # The first-day data quality checks (docs/data_quality.md): counts and charges by payer
+    # and code, no claim or patient; not the clinician.
+    "data_quality.view": ("owner", "billing_manager", "practice_manager", "analyst"),
     # The payment audit's sample names claims, as the worklists do (docs/payment_audit.md).
     "reconciliation.payment_audit": OFFICE,
     "report.run": EVERYONE,

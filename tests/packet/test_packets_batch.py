@@ -118,6 +118,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 # "No remittances posted yet." in every packet, and run once, for the empty practice.
 DATA_PAGES = (
     "summary",
+    "data-quality",  # claims unanswered, payers with no contract, codes with no rate
     "fee-schedules",
     "payer-mix",
     "contract-renewals",
