@@ -25,7 +25,6 @@ from payeropt_lib.inputs import imports
 from payeropt_lib.store import access, orgs
 from payeropt_lib.store.access import Identity
 
-from .profiles import ProfileOpt, source_of
 from .common import (
     STATE,
     ActorOpt,
@@ -44,6 +43,7 @@ from .common import (
     refusal,
     show,
 )
+from .profiles import ProfileOpt, source_of
 
 logger = logging.getLogger(__name__)
 

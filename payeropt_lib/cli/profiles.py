@@ -40,7 +40,9 @@ def source_of(kind: str, path: Path, profile: str) -> imports.Source:
 
 @profile_app.command("suggest")
 def profile_suggest(
-    kind: Annotated[str, typer.Argument(help="charges, transactions, fee-schedules, contracts, ...")],
+    kind: Annotated[
+        str, typer.Argument(help="charges, transactions, fee-schedules, contracts, ...")
+    ],
     file: Annotated[Path, typer.Argument(help="the export (CSV) or workbook (.xlsx)")],
     out: Annotated[
         Path | None, typer.Option("--out", help="write the draft here (else print it)")
@@ -57,13 +59,17 @@ def profile_suggest(
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        raise InputFileError(file.name, None, "(file)", f"cannot be read: {exc.strerror}") from None
+        raise InputFileError(
+            file.name, None, "(file)", f"cannot be read: {exc.strerror}"
+        ) from None
     draft = suggest.suggest(kind, file.name, raw)
     if out is None:
         typer.echo(draft.text, nl=False)
     else:
         out.write_text(draft.text, encoding="utf-8")
-        typer.echo(f"wrote {out}: review it, then 'payeropt import {kind} ORG {file} --profile {out}'")
+        typer.echo(
+            f"wrote {out}: review it, then 'payeropt import {kind} ORG {file} --profile {out}'"
+        )
     for doubt in draft.unsure:
         print(f"unsure: {doubt}", file=sys.stderr)
 

@@ -59,7 +59,10 @@ def header_positions(
     in_sheet = f" in sheet {sheet!r}" if sheet else ""
     if profile.header_row not in grid.index:
         raise InputFileError(
-            name, profile.header_row, "(header)", f"the file{in_sheet} has no row {profile.header_row}"
+            name,
+            profile.header_row,
+            "(header)",
+            f"the file{in_sheet} has no row {profile.header_row}",
         )
     header = list(grid.loc[profile.header_row])
     positions: dict[str, int] = {}
@@ -117,9 +120,7 @@ def sheet_records(
     records[ROW] = body.index
     records[SHEET] = sheet or ""
     if profile.sheets and sheet is not None:
-        constants = next(
-            (v for k, v in profile.sheets.items() if _norm(k) == _norm(sheet)), {}
-        )
+        constants = next((v for k, v in profile.sheets.items() if _norm(k) == _norm(sheet)), {})
         for target, value in constants.items():
             records["=" + target] = value
     return records.reset_index(drop=True)
@@ -197,7 +198,9 @@ def apply(profile: Profile, name: str, grids: sources.Grids) -> Mapped:
         labels[target] = f"(sheet constant {target})"
         out[target] = records.get("=" + target, pd.Series("", index=records.index)).fillna("")
     if records.empty:
-        raise InputFileError(name, profile.header_row + 1, "(data)", "no data rows below the header")
+        raise InputFileError(
+            name, profile.header_row + 1, "(data)", "no data rows below the header"
+        )
     mapped = Mapped(
         pd.DataFrame(out, index=records.index).astype("str"),
         records[ROW],
@@ -221,11 +224,15 @@ def import_source(kind: str, path: Path | str, profile_name: str) -> imports.Sou
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputFileError(path.name, None, "(file)", f"cannot be read: {exc.strerror}") from None
+        raise InputFileError(
+            path.name, None, "(file)", f"cannot be read: {exc.strerror}"
+        ) from None
     digest = hashlib.sha256(raw + b"\0profile\0" + text.encode("utf-8")).hexdigest()
 
     def read() -> tuple[pd.DataFrame, schemas.Locate]:
-        grids = sources.read_grids(path.name, raw, list(profile.sheets) if profile.sheets else None)
+        grids = sources.read_grids(
+            path.name, raw, list(profile.sheets) if profile.sheets else None
+        )
         mapped = apply(profile, path.name, grids)
         return mapped.frame, mapped.locate
 

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from payeropt_lib import config
 from payeropt_lib.errors import ProfileError
@@ -34,9 +41,7 @@ class Column(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     source: str | list[str] = Field(alias="from")
-    type: Literal["text", "date", "money", "code", "modifiers", "list", "payer", "number"] = (
-        "text"
-    )
+    type: Literal["text", "date", "money", "code", "modifiers", "list", "payer", "number"] = "text"
     formats: list[str] = []  # date: strptime patterns, tried in order (ISO always read)
     excel_serial: bool = False  # date: whole numbers are Excel serial days
     decimal_comma: bool = False  # money: '1.234,50'
@@ -53,7 +58,9 @@ class Column(BaseModel):
         if not self.sources or any(not s.strip() for s in self.sources):
             raise ValueError("'from' must name a source column")
         if len(self.sources) > 1 and self.type not in SEPARATORS:
-            raise ValueError(f"several source columns need type modifiers or list, not {self.type}")
+            raise ValueError(
+                f"several source columns need type modifiers or list, not {self.type}"
+            )
         if self.formats and self.type != "date":
             raise ValueError("'formats' is for type date")
         if self.values and self.type != "text":

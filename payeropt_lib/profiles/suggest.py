@@ -194,9 +194,7 @@ def match_columns(kind: str, header: list[str], body: pd.DataFrame) -> tuple[dic
         best = found[0]
         rivals = [f[2] for f in found[1:] if f[0] == best[0]]
         if rivals:
-            unsure.append(
-                f"{target}: took {best[2]!r}; {', '.join(map(repr, rivals))} also fit"
-            )
+            unsure.append(f"{target}: took {best[2]!r}; {', '.join(map(repr, rivals))} also fit")
         claimed.add(best[1])
         columns[target] = {"from": best[2], **best[3]}
     return columns, unsure
@@ -270,7 +268,9 @@ def suggest(kind: str, name: str, raw: bytes) -> Suggestion:
     missing = [c.name for c in spec.columns if c.required and c.name not in given]
     if missing:
         profile["constants"] = {m: "" for m in missing}
-        unsure += [f"{m}: required, no column found: map it or fill in the constant" for m in missing]
+        unsure += [
+            f"{m}: required, no column found: map it or fill in the constant" for m in missing
+        ]
     for target, how in columns.items():
         codes = _codes_to_map(spec.col(target), sample[header.index(_src(how))])
         if codes:
@@ -278,9 +278,7 @@ def suggest(kind: str, name: str, raw: bytes) -> Suggestion:
             unsure.append(f"{target}: fill in what each of {', '.join(codes)} means")
     payer_targets = [t for t, c in columns.items() if c.get("type") == "payer"]
     if payer_targets:
-        names = pd.unique(
-            pd.concat([body[header.index(_src(columns[t]))] for t in payer_targets])
-        )
+        names = pd.unique(pd.concat([body[header.index(_src(columns[t]))] for t in payer_targets]))
         names = sorted(n for n in names if n and not _TOTAL.match(n))
         profile["payers"] = {n: "" for n in names}
         unsure.append(f"payers: fill in the payer id of each of the {len(names)} names")
