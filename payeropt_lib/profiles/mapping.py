@@ -68,7 +68,7 @@ def header_positions(
     positions: dict[str, int] = {}
     for pos, written in enumerate(header):
         positions.setdefault(_norm(written), pos)
-    used = [(t, s) for t, c in profile.columns.items() for s in c.sources]  # type: ignore[union-attr]
+    used = [(t, s) for t, c in profile.columns.items() for s in c.sources]
     used += [(None, rule.column) for rule in profile.skip.rows if rule.column != "*"]
     for target, src in used:
         if _norm(src) not in positions:
@@ -114,7 +114,7 @@ def sheet_records(
     columns = {
         src: body[positions[_norm(src)]]
         for c in profile.columns.values()
-        for src in c.sources  # type: ignore[union-attr]
+        for src in c.sources
     }
     records = pd.DataFrame(columns, index=body.index)
     records[ROW] = body.index
@@ -180,7 +180,6 @@ def apply(profile: Profile, name: str, grids: sources.Grids) -> Mapped:
     out: dict[str, pd.Series] = {}
     problems: list[tuple[int, int, str, str]] = []
     for order, (target, column) in enumerate(profile.columns.items()):
-        column = column if isinstance(column, Column) else Column(source=column)
         labels[target] = "+".join(column.sources)
         if records.empty:
             continue

@@ -108,15 +108,18 @@ class Profile(BaseModel):
     description: str = ""
     header_row: int = Field(1, ge=1)  # rows above it are title rows
     sheets: dict[str, dict[str, str]] | None = None  # sheet → its constant columns
-    columns: dict[str, str | Column]
+    columns: dict[str, Column]
     constants: dict[str, str] = {}
     payers: dict[str, str] = {}  # payer name as exported → payer id
     skip: Skip = Skip()
 
-    @field_validator("columns")
+    @field_validator("columns", mode="before")
     @classmethod
-    def _columns(cls, value: dict[str, str | Column]) -> dict[str, Column]:
-        return {k: v if isinstance(v, Column) else Column(source=v) for k, v in value.items()}
+    def _plain_names(cls, value: object) -> object:
+        """``target: Source name`` is short for ``target: {from: Source name}``."""
+        if isinstance(value, dict):
+            return {k: {"from": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
 
     @model_validator(mode="after")
     def _covers_kind(self) -> Profile:
@@ -149,7 +152,7 @@ class Profile(BaseModel):
         return self
 
     def column(self, target: str) -> Column:
-        return self.columns[target]  # type: ignore[return-value]
+        return self.columns[target]
 
 
 def locate_profile(name: str) -> Path:

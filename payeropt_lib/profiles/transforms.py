@@ -36,7 +36,7 @@ _MONEY_COMMA = re.compile(
 # A procedure code at the start of a cell, a description after it: '99213 - Office visit
 # est', '99213: OV', 'J1100 Dexamethasone', '99213.0' (a number cell). 3-5 characters so
 # that a code that lost its leading zeros is found (and padded, when the profile says so).
-_CODE = re.compile(r"^(?P<code>[A-Za-z0-9]{3,5})(?:\.0+)?(?:(?:\s*[-–:|]\s*|\s+).*)?$")
+_CODE = re.compile(r"^(?P<code>(?=[A-Za-z]?\d{3})[A-Za-z0-9]{3,5})(?:\.0+)?(?:(?:\s*[-–:|]\s*|\s+).*)?$")
 _LIST_SEPARATORS = r"[\s,;:|/]+"
 
 
@@ -64,9 +64,10 @@ def money(values: pd.Series, decimal_comma: bool = False) -> pd.Series:
     balanced = parts["open"].isna() == parts["close"].isna()
     signs = parts[["lead", "open", "inner", "trail"]].notna().sum(axis=1)
     ok = parts["whole"].notna() & balanced & signs.le(1)
-    whole = parts["whole"].str.replace(r"[,. ]", "", regex=True)
-    frac = ("." + parts["frac"]).fillna("")
-    sign = signs.gt(0).map({True: "-", False: ""})
+    whole = parts["whole"].fillna("").astype(object).str.replace(r"[,. ]", "", regex=True)
+    frac = parts["frac"].fillna("").astype(object)
+    frac = ("." + frac).where(frac != "", "")
+    sign = signs.gt(0).map({True: "-", False: ""}).astype(object)
     out = (sign + whole + frac).where(ok)
     return _keep_blank(values, out)
 
