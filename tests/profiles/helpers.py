@@ -20,13 +20,18 @@ SHIPPED = {
     ),
 }
 # What the examples' payers are: a contracts.csv in the interface's own columns.
-CONTRACTS = """payer_id,payer_name,product_line,payer_class,effective_from,basis,medicare_percent,medicare_locality
-MCR,Medicare Part B (Texas),,MEDICARE,2025-01-01,medicare_percent,100,01112-05
+CONTRACTS = (
+    (
+        "payer_id,payer_name,product_line,payer_class,effective_from,basis,medicare_percent,"
+        "medicare_locality\n"
+    )
+    + """MCR,Medicare Part B (Texas),,MEDICARE,2025-01-01,medicare_percent,100,01112-05
 MGAP,Willowmere Medigap Supplement,,COMMERCIAL,2025-01-01,medicare_percent,100,01112-05
 PMH,Prairie Mutual Health,HMO,COMMERCIAL,2025-01-01,fee_schedule,,
 PMH,Prairie Mutual Health,PPO,COMMERCIAL,2025-01-01,fee_schedule,,
 CRHP,Cedar Ridge Health Plan,,COMMERCIAL,2025-01-01,fee_schedule,,
 """
+)
 
 
 def map_file(profile: str | model.Profile, path: Path) -> mapping.Mapped:
