@@ -36,7 +36,10 @@ _MONEY_COMMA = re.compile(
 # A procedure code at the start of a cell, a description after it: '99213 - Office visit
 # est', '99213: OV', 'J1100 Dexamethasone', '99213.0' (a number cell). 3-5 characters so
 # that a code that lost its leading zeros is found (and padded, when the profile says so).
-_CODE = re.compile(r"^(?P<code>(?=[A-Za-z]?\d{3})[A-Za-z0-9]{3,5})(?:\.0+)?(?:(?:\s*[-–:|]\s*|\s+).*)?$")
+_CODE = re.compile(
+    r"^(?P<code>(?=[A-Za-z]?\d{3})[A-Za-z0-9]{3,5})"  # starts with 3 digits (after a letter)
+    r"(?:\.0+)?(?:(?:\s*[-–:|]\s*|\s+).*)?$"
+)
 _LIST_SEPARATORS = r"[\s,;:|/]+"
 
 
