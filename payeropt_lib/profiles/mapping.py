@@ -112,9 +112,7 @@ def sheet_records(
     keep = data_rows(profile, header, grid, positions)
     body = grid.loc[keep[keep].index]
     columns = {
-        src: body[positions[_norm(src)]]
-        for c in profile.columns.values()
-        for src in c.sources
+        src: body[positions[_norm(src)]] for c in profile.columns.values() for src in c.sources
     }
     records = pd.DataFrame(columns, index=body.index)
     records[ROW] = body.index
