@@ -66,7 +66,10 @@ def header_positions(
         )
     header = list(grid.loc[profile.header_row])
     positions: dict[str, int] = {}
+    twice: set[str] = set()
     for pos, written in enumerate(header):
+        if _norm(written) in positions:
+            twice.add(_norm(written))
         positions.setdefault(_norm(written), pos)
     used = [(t, s) for t, c in profile.columns.items() for s in c.sources]
     used += [(None, rule.column) for rule in profile.skip.rows if rule.column != "*"]
@@ -80,6 +83,9 @@ def header_positions(
                 src + in_sheet,
                 f"not in the header{why} of profile {profile.name}; the header has: {shown}",
             )
+        if _norm(src) in twice:
+            why = "the header names this column twice: the profile cannot tell which is meant"
+            raise InputFileError(name, profile.header_row, src + in_sheet, why)
     return header, positions
 
 

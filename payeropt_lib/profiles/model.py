@@ -137,7 +137,8 @@ class Profile(BaseModel):
                     f"{group}: {', '.join(unknown)} not a column of {self.kind} "
                     f"(one of {', '.join(sorted(known))})"
                 )
-        both = sorted(set(self.columns) & set(self.constants))
+        by_sheet = {c for s in sheet_constants for c in s}
+        both = sorted(set(self.columns) & (set(self.constants) | by_sheet))
         if both:
             raise ValueError(f"{', '.join(both)} both mapped and constant")
         given = set(self.columns) | set(self.constants)

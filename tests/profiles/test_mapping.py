@@ -133,3 +133,18 @@ columns:
     with pytest.raises(InputFileError) as err:
         map_file(profile, path)
     assert (err.value.row, err.value.column) == (4, "Posted")
+
+
+def test_a_mapped_column_named_twice_in_the_header_is_refused(tmp_path):
+    path = _edited(tmp_path, ("Units,Charges", "Units,Units"))
+    with pytest.raises(InputFileError) as err:
+        map_file("pm-charge-detail", path)
+    assert (err.value.row, err.value.column) == (5, "Units")
+    assert "twice" in err.value.reason
+
+
+def test_the_example_in_docs_profiles_md_is_a_valid_profile():
+    text = (EXAMPLES.parents[2] / "docs" / "profiles.md").read_text()
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    profile = model.parse("docs", block)
+    assert profile.kind == "charges" and profile.constants == {"place_of_service": "11"}

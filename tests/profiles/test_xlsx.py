@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from payeropt_lib.errors import InputFileError
+from payeropt_lib.errors import InputFileError, ProfileError
 from payeropt_lib.profiles import model, sources
 
 from .helpers import EXAMPLES, ROOT, map_file
@@ -163,3 +163,55 @@ def test_the_committed_example_workbook_is_what_the_script_writes(tmp_path):
         strict=True,
     ):
         assert ours[0] == theirs[0] and ours[1].equals(theirs[1])
+
+
+CONTRACTS_PROFILE = """
+name: c
+kind: contracts
+header_row: 2
+sheets:
+  Commercial: {payer_class: COMMERCIAL}
+  Government: {payer_class: MEDICARE}
+columns:
+  payer_id: Payer ID
+  payer_name: {from: Payer, fill_down: true}
+  product_line: Product
+  effective_from: {from: Start, type: date, formats: ["%m/%d/%Y"]}
+  basis: {from: Method, values: {"% of Medicare": medicare_percent, "Fee schedule": fee_schedule}}
+  medicare_percent: {from: Pct, type: number}
+  medicare_locality: Locality
+"""
+
+
+def test_contracts_from_a_workbook(tmp_path):
+    head = ["Payer ID", "Payer", "Product", "Class", "Start", "Method", "Pct", "Locality"]
+    path = _book(
+        tmp_path,
+        {
+            "Commercial": [
+                ["Contracts on file"],
+                head,
+                ["PMH", "Prairie Mutual Health", "HMO", None, dt.datetime(2025, 1, 1),
+                 "Fee schedule", None, None],
+                ["PMH", None, "PPO", None, dt.datetime(2025, 1, 1), "% of Medicare", 128,
+                 "01112-05"],
+            ],
+            "Government": [
+                ["Contracts on file"],
+                head,
+                ["MCR", "Medicare Part B (Texas)", None, "Medicare", "01/01/2025",
+                 "% of Medicare", 100.0, "01112-05"],
+            ],
+        },
+    )  # fmt: skip
+    profile = model.parse("c", CONTRACTS_PROFILE)
+    frame = map_file(profile, path).frame
+    assert frame["payer_class"].tolist() == ["COMMERCIAL", "COMMERCIAL", "MEDICARE"]
+    assert frame["payer_name"].tolist() == ["Prairie Mutual Health"] * 2 + [
+        "Medicare Part B (Texas)"
+    ]
+    assert frame["basis"].tolist() == ["fee_schedule", "medicare_percent", "medicare_percent"]
+    assert frame["medicare_percent"].tolist() == ["", "128", "100"]
+    assert frame["effective_from"].tolist() == ["2025-01-01"] * 3
+    with pytest.raises(ProfileError, match="both mapped and constant"):
+        model.parse("c", CONTRACTS_PROFILE.replace("  payer_id: Payer ID", "  payer_class: Class"))
