@@ -68,7 +68,8 @@ def csv_grid(name: str, raw: bytes, sample_lines: int = 200) -> pd.DataFrame:
         match = re.search(r"line (\d+), saw (\d+)", str(exc))
         row = int(match.group(1)) if match else None
         raise InputFileError(name, row, "(row)", f"cannot be read as CSV: {exc}") from None
-    grid = grid.fillna("").astype(object).apply(lambda s: s.str.strip())
+    # pandas' "str" dtype (Arrow-backed): every string operation after this runs in Arrow.
+    grid = grid.fillna("").astype("str").apply(lambda s: s.str.strip())
     grid.index = record_rows(text, len(grid))
     return grid
 
@@ -76,7 +77,8 @@ def csv_grid(name: str, raw: bytes, sample_lines: int = 200) -> pd.DataFrame:
 def record_rows(text: str, records: int) -> pd.Index:
     """The file row (line number) each record starts on: 1, 2, ... unless a quoted value
     holds a line break, where the csv module counts the lines each record spans."""
-    if not ('"' in text and "\n" in text):
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if records == lines:  # no record spans two lines: no loop over the records
         return pd.RangeIndex(1, records + 1)
     starts, line = [], 1
     reader = csv.reader(io.StringIO(text))
@@ -145,7 +147,7 @@ def sheet_grid(ws) -> pd.DataFrame:  # noqa: ANN001 - an openpyxl Worksheet
     values = list(ws.iter_rows(values_only=True))
     width = max((len(r) for r in values), default=1)
     grid = pd.DataFrame(values, columns=range(width), dtype=object)
-    grid = grid.map(cell_text) if len(grid) else grid
+    grid = (grid.map(cell_text) if len(grid) else grid).astype("str")
     grid.index = pd.RangeIndex(1, len(grid) + 1)
     return fill_merged(grid, [(r.min_row, r.max_row, r.min_col) for r in ws.merged_cells.ranges])
 

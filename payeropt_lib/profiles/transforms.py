@@ -67,10 +67,10 @@ def money(values: pd.Series, decimal_comma: bool = False) -> pd.Series:
     balanced = parts["open"].isna() == parts["close"].isna()
     signs = parts[["lead", "open", "inner", "trail"]].notna().sum(axis=1)
     ok = parts["whole"].notna() & balanced & signs.le(1)
-    whole = parts["whole"].fillna("").astype(object).str.replace(r"[,. ]", "", regex=True)
-    frac = parts["frac"].fillna("").astype(object)
+    whole = parts["whole"].fillna("").astype("str").str.replace(r"[,. ]", "", regex=True)
+    frac = parts["frac"].fillna("").astype("str")
     frac = ("." + frac).where(frac != "", "")
-    sign = signs.gt(0).map({True: "-", False: ""}).astype(object)
+    sign = signs.gt(0).map({True: "-", False: ""}).astype("str")
     out = (sign + whole + frac).where(ok)
     return _keep_blank(values, out)
 
@@ -116,7 +116,7 @@ def procedure_code(values: pd.Series, pad_codes: bool = False) -> pd.Series:
 def join_columns(columns: pd.DataFrame, separator: str) -> pd.Series:
     """Several columns (Mod 1 .. Mod 4, Dx 1 .. Dx 12) → one value, the non-blank cells in
     column order joined by ``separator`` ('25', '', '59' → '25:59')."""
-    joined = columns.iloc[:, 0].astype(object)
+    joined = columns.iloc[:, 0].astype("str")
     for name in columns.columns[1:]:
         joined = joined + separator + columns[name]
     sep = re.escape(separator)
@@ -167,4 +167,4 @@ def whole_number(values: pd.Series) -> pd.Series:
 
 def _keep_blank(values: pd.Series, out: pd.Series) -> pd.Series:
     """'' where the source was blank, ``out`` elsewhere (<NA> = did not fit)."""
-    return out.astype(object).where(values != "", "")
+    return out.astype("str").where(values != "", "")
