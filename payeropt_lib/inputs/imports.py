@@ -78,6 +78,7 @@ class Source:
 
     digest: str
     read: Callable[[], tuple[pd.DataFrame, schemas.Locate]]
+    profile: str = ""  # what the audit entry records the file was read through
 
 
 # --- checks that need only the file ------------------------------------------------------
@@ -583,6 +584,8 @@ def import_file(
         )
         result = ImportResult(org_id, kind, name, len(typed), **counts)
         details = {**asdict(result), "sha256": digest, "import_id": import_id}
+        if source is not None:
+            details["profile"] = source.profile
         access.audit_action(conn, org_id, who, f"import.{kind}", name, details=details)
         changed = counts["inserted"] or counts["replaced"] or counts["removed"]
         if after is not None and (changed or alias_rows is not None):

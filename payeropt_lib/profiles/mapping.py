@@ -239,4 +239,4 @@ def import_source(kind: str, path: Path | str, profile_name: str) -> imports.Sou
         mapped = apply(profile, path.name, grids)
         return mapped.frame, mapped.locate
 
-    return imports.Source(digest, read)
+    return imports.Source(digest, read, profile=f"{profile.name} ({profile_name})")

@@ -67,6 +67,8 @@ def test_same_file_same_profile_changes_nothing(engine, tmp_path):
     again = _through_profiles(engine, org)
     assert all(r.already_imported for r in again)
     assert org_snapshot(engine, org) == before
+    audit = [row for row in before["audit_log"] if "import.charges" in row]
+    assert len(audit) == 1 and "pm-charge-detail" in repr(audit[0])
 
 
 def test_the_same_file_through_an_edited_profile_is_read_again(engine, tmp_path):
