@@ -160,6 +160,18 @@ class FilesRefused(PayeroptError):
         return f"{len(self.refused)} of {self.total} refused ({names}); {rest}"
 
 
+@_error
+class ProfileError(PayeroptError):
+    """A mapping profile (docs/profiles.md) that cannot be used: not found, not YAML, or
+    not a valid profile for the kind asked; ``where`` is the place in the profile."""
+
+    profile: str
+    where: str
+    reason: str
+
+    message = "profile {profile}: {where}: {reason}; nothing was imported"
+
+
 # --- practices, roles, the store ----------------------------------------------------------
 
 

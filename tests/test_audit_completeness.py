@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from payeropt_lib import store
 from payeropt_lib.store import tables, trail
-from tests.conftest import BAD, GOOD, OWNER, SHARED, empty_cms_library
+from tests.conftest import BAD, GOOD, OWNER, ROOT, SHARED, empty_cms_library
 from tests.remittances.x835 import (
     ACME,
     FEB_99213_UNDERPAID,
@@ -35,6 +35,7 @@ from tests.test_cli import VERBS, payeropt
 
 NCCI = GOOD.parent / "rules" / "ncci" / "MCR_MUE_PractitionerServices.csv"
 PUBLISHED = "cms/published/PFTX25A_04412_09_first100.txt"
+PROFILE_EXAMPLE = ROOT / "data" / "profiles" / "examples" / "pm-charge-detail.csv"
 
 A_RULE = MRI  # the rule that gets a second version (approved) and a third (rejected)
 FIRST_RULES = len([MRI, FILING])
@@ -262,6 +263,9 @@ STEPS: list[Step] = [
          trail="_system"),
     Step(("cms-pfs", "locality"), lambda p: ["TX", "Harris"], role="clinician",
          trail="_system"),
+    # --- mapping profiles (docs/profiles.md): reading a file or a profile stores nothing
+    Step(("profile", "list"), lambda p: [], trail="_system"),
+    Step(("profile", "suggest"), lambda p: ["charges", str(PROFILE_EXAMPLE)], trail="_system"),
 ]  # fmt: skip
 
 # Verbs this test does not run, and why.

@@ -32,6 +32,7 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.NotOneOf: errors.NotOneOf("claims", ("contracts", "charges")),
     errors.UnknownImportKind: errors.UnknownImportKind("claims", ("contracts", "charges")),
     errors.NoEraFiles: errors.NoEraFiles("remits/march"),
+    errors.ProfileError: errors.ProfileError("pm-charge-detail", "columns.units", "bad"),
     errors.UnknownSuggestion: errors.UnknownSuggestion("acme", 12),
     errors.PublishedFileError: errors.PublishedFileError("PFTX25A.TXT", 7, "modifier", "bad"),
     errors.CmsFileError: errors.CmsFileError("25LOCCO.csv", 14, "State", "not a state name"),

@@ -43,6 +43,7 @@ from .common import (
     refusal,
     show,
 )
+from .profiles import ProfileOpt, source_of
 
 logger = logging.getLogger(__name__)
 
@@ -110,15 +111,18 @@ def _import_command(kind: str):
     def command(
         org: OrgArg,
         files: Annotated[list[Path], typer.Argument(help="CSV file(s)", exists=False)],
+        profile: ProfileOpt = None,
         actor: ActorOpt = None,
         role: RoleOpt = None,
         db: DbOpt = None,
     ) -> None:
         who, engine = acting(actor, role, db)
         for path in files:
+            source = source_of(kind, path, profile) if profile else None
             result = imports.import_file(
-                engine, org, kind, path, who, progress=_progress(), after=_reevaluating()
-            )
+                engine, org, kind, path, who, progress=_progress(), after=_reevaluating(),
+                source=source,
+            )  # fmt: skip
             typer.echo(result.summary())
 
     command.__doc__ = f"Import {kind} CSV file(s); each is refused whole or stored whole."

@@ -64,6 +64,23 @@ class ImportResult:
 AfterImport = Callable[[Connection, str, str, pd.DataFrame, str, Identity], object]
 
 
+@dataclass(frozen=True)
+class Source:
+    """A file in another layout than the interface CSV, read through a mapping profile
+    (``payeropt_lib.profiles``, docs/profiles.md), which sits above this stage.
+
+    ``digest`` makes the import idempotent: the profile's SHA-256 of the file's bytes and
+    the profile's text (the same file through another profile is other content). ``read``
+    is called at the read stage, after authorization and the already-imported check, and
+    returns the rows in interface columns (every cell a stripped string, index 0..n-1) and
+    the ``schemas.Locate`` that names each problem's row and column in the user's file.
+    """
+
+    digest: str
+    read: Callable[[], tuple[pd.DataFrame, schemas.Locate]]
+    profile: str = ""  # what the audit entry records the file was read through
+
+
 # --- checks that need only the file ------------------------------------------------------
 
 
@@ -75,6 +92,11 @@ class Problems:
     text: str
     items: list[tuple[int, int, str, str]]  # (record index, column order, column, reason)
     unlisted: int = 0  # problems counted but not kept (only the first few are shown)
+    locate: schemas.Locate | None = None  # rows and columns in the user's file (profiles)
+
+    def where(self, index: int, column: str) -> tuple[int | None, str]:
+        """Row and column in the user's file of record ``index``'s ``column``."""
+        return (self.locate or schemas.csv_locator(self.text))(index, column)
 
     def add(self, mask: pd.Series, column: str, reason, order: int = 0) -> None:
         """Add a problem for every True in ``mask``; ``reason`` may be a function of index."""
@@ -88,8 +110,7 @@ class Problems:
         if not self.items:
             return
         self.items.sort(key=lambda p: (p[0], p[1]))
-        quoted = '"' in self.text and "\n" in self.text
-        found = [(schemas.row_of(quoted, self.text, i), c, r) for i, _, c, r in self.items[:4]]
+        found = [(*self.where(i, c), r) for i, _, c, r in self.items[:4]]
         first = found[0]
         raise InputFileError(
             self.name,
@@ -150,13 +171,12 @@ def check_rows(spec: schemas.FileSpec, typed: pd.DataFrame, problems: Problems) 
     if dupes.any():
         first_of = typed.reset_index().groupby(key, dropna=False)["index"].transform("min")
         first_of.index = typed.index
-        quoted = '"' in problems.text and "\n" in problems.text
         problems.add(
             dupes,
             "+".join(spec.file_key),
             lambda i: (
                 "the same key appears again (first at row "
-                f"{schemas.row_of(quoted, problems.text, int(first_of[i]))})"
+                f"{problems.where(int(first_of[i]), spec.file_key[0])[0]})"
             ),
         )
 
@@ -459,6 +479,7 @@ def import_file(
     who: Identity,
     progress: Callable[[str], None] | None = None,
     after: AfterImport | None = None,
+    source: Source | None = None,
 ) -> ImportResult:
     """Import one file for one org; refused whole or stored whole.
 
@@ -466,7 +487,8 @@ def import_file(
     ``after`` runs in the import's transaction once its rows are stored, with the
     connection, org, kind, the file's rows and what to call the import (the posted
     remittances' re-evaluation: ``remittances.reevaluation.after_import``, which a stage
-    below remittances cannot name itself).
+    below remittances cannot name itself). ``source``: the file is not an interface CSV but
+    is read through a mapping profile (``Source``); everything after reading is the same.
     """
     step = progress or (lambda _stage: None)
     if kind not in schemas.SPECS:
@@ -475,25 +497,33 @@ def import_file(
     path = Path(path)
     name = path.name
     access.authorize(engine, org_id, who, f"import.{kind}", target=name)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(name, None, "(file)", f"cannot be read: {exc.strerror}") from None
-    digest = hashlib.sha256(raw).hexdigest()
+    if source is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputFileError(name, None, "(file)", f"cannot be read: {exc.strerror}") from None
+        digest = hashlib.sha256(raw).hexdigest()
+    else:
+        digest = source.digest
     imp = tables.imports
     with engine.connect() as conn:
         if _imported_before(conn, org_id, kind, digest, name):
             return ImportResult(org_id, kind, name, 0, already_imported=True)
 
     step("read")
-    frame, text_ = schemas.read_csv(name, raw)
+    if source is None:
+        frame, text_ = schemas.read_csv(name, raw)
+        locate = None
+    else:
+        frame, locate = source.read()
+        text_ = ""
     step("validate")
-    schemas.validate(name, spec, frame, text_)
+    schemas.validate(name, spec, frame, text_, locate)
     typed = schemas.convert(spec, frame)
     if kind == "transactions":
         key = ["claim_id", "line_number", "posted_date", "type"]
         typed["occurrence"] = typed.groupby(key, dropna=False).cumcount() + 1
-    problems = Problems(name, text_, [])
+    problems = Problems(name, text_, [], locate=locate)
     check_rows(spec, typed, problems)
     alias_rows = aliases_of(typed, frame, problems) if kind == "contracts" else None
     problems.raise_if_any()
@@ -554,6 +584,8 @@ def import_file(
         )
         result = ImportResult(org_id, kind, name, len(typed), **counts)
         details = {**asdict(result), "sha256": digest, "import_id": import_id}
+        if source is not None:
+            details["profile"] = source.profile
         access.audit_action(conn, org_id, who, f"import.{kind}", name, details=details)
         changed = counts["inserted"] or counts["replaced"] or counts["removed"]
         if after is not None and (changed or alias_rows is not None):

@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -556,23 +557,47 @@ def check_header(name: str, spec: FileSpec, header: list[str]) -> None:
         raise InputFileError(name, *found[0], tuple(found[1:4]), total)
 
 
-def validate(name: str, spec: FileSpec, frame: pd.DataFrame, text: str) -> None:
+# Where record ``index``'s value of interface column ``column`` is in the user's own file:
+# (row, column as the user wrote it). A CSV in the interface's columns is its own answer
+# (``row_of``); a file read through a mapping profile (payeropt_lib.profiles) answers with
+# its source row, source column and sheet.
+Locate = Callable[[int, str], tuple[int | None, str]]
+
+
+def csv_locator(text: str) -> Locate:
+    """``Locate`` for an interface CSV of ``text``: its file row, the column itself."""
+    quoted = '"' in text and "\n" in text
+    return lambda index, column: (row_of(quoted, text, index), column)
+
+
+def validate(
+    name: str, spec: FileSpec, frame: pd.DataFrame, text: str, locate: Locate | None = None
+) -> None:
     """The header (``check_header``), then lazy pandera validation; raises one
-    InputFileError carrying the first failures."""
+    InputFileError carrying the first failures. ``locate`` names rows and columns in the
+    user's file when ``frame`` was mapped from another layout (no header to check then:
+    the profile named each column)."""
     from pandera.errors import SchemaErrors
 
-    check_header(name, spec, header_of(text))
+    if locate is None:
+        check_header(name, spec, header_of(text))
     try:
         schema_for(spec).validate(frame, lazy=True)
     except SchemaErrors as exc:
-        raise _as_input_error(name, spec, frame, text, exc.failure_cases) from None
+        raise _as_input_error(
+            name, spec, frame, text, exc.failure_cases, locate or csv_locator(text)
+        ) from None
 
 
 def _as_input_error(
-    name: str, spec: FileSpec, frame: pd.DataFrame, text: str, cases: pd.DataFrame
+    name: str,
+    spec: FileSpec,
+    frame: pd.DataFrame,
+    text: str,
+    cases: pd.DataFrame,
+    locate: Locate,
 ) -> InputFileError:
     order = {c.name: i for i, c in enumerate(spec.columns)}
-    quoted_newlines = '"' in text and "\n" in text
     problems: list[tuple[float, int, int | None, str, str]] = []
     header = list(frame.columns)
     for case in cases.itertuples(index=False):
@@ -596,7 +621,7 @@ def _as_input_error(
         problems.append((1 + index, order.get(column, 99), index, column, reason))
     problems.sort(key=lambda p: (p[0], p[1]))
     resolved = [
-        (1 if p[2] == 1 and p[0] == 0 else row_of(quoted_newlines, text, p[2]), p[3], p[4])
+        (1, p[3], p[4]) if p[2] == 1 and p[0] == 0 else (*locate(p[2], p[3]), p[4])
         for p in problems[:4]
     ]
     first = resolved[0]
