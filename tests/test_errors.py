@@ -20,6 +20,9 @@ SAMPLES: dict[type, errors.PayeroptError] = {
         "charges.csv", 14, "units", "must be positive", ((15, "units", "not a number"),), 2
     ),
     errors.X12Error: errors.X12Error("acme.835", 12, "CLP", "CLP02 'Z' is not a claim status"),
+    errors.ClaimFileRefused: errors.ClaimFileRefused(
+        "march.837", 31, "CLM", "CLM05-3 frequency '5' is not 1 (original), 7 or 8"
+    ),
     errors.PaymentKeyConflict: errors.PaymentKeyConflict(
         "acme-2.835",
         3,
