@@ -358,11 +358,11 @@ def _adjustments(f: _File, cas: np.ndarray, keys: np.ndarray, targets: np.ndarra
                 {
                     "order": rows * 8 + trio,
                     "key": keys[keep],
-                    "text": pd.Series(_strings(f.text(rows, 1))).astype(str)
+                    "text": pd.Series(_strings(f.text(rows, 1))).fillna("").astype(str)
                     + "-"
-                    + pd.Series(_strings(reason.filter(pa.array(keep)))).astype(str)
+                    + pd.Series(_strings(reason.filter(pa.array(keep)))).fillna("").astype(str)
                     + ":"
-                    + pd.Series(cents).astype(str),
+                    + pd.Series(cents).fillna("").astype(str),
                 }
             )
         )
@@ -545,7 +545,8 @@ def parse(name: str, raw: bytes | str) -> ClaimFile:
 
 def _parse(name: str, raw: bytes | str) -> ClaimFile:
     """The work of ``parse``. The first problem in file order is raised: the envelope
-    (``x12.scan``), a segment where it cannot belong or a file that is not an 837P (``x837_loops``), a missing or invalid value."""
+    (``x12.scan``), a segment where it cannot belong or a file that is not an 837P
+    (``x837_loops``), a missing or invalid value."""
     segments, envelope = x12.scan(name, raw)
     loops, placement = structure(segments)
     found = [e for e in (envelope, placement) if e is not None]
