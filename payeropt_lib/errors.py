@@ -151,6 +151,15 @@ class NoEraFiles(PayeroptError):
 
 
 @_error
+class NoClaimFiles(PayeroptError):
+    """A folder (or folders) named to ``import claims`` that holds no file to import."""
+
+    folder: str
+
+    message = "no 837 files in {folder}; nothing was stored"
+
+
+@_error
 class FilesRefused(PayeroptError):
     """Some of the files (or folders) of one command were refused, each already reported on
     a line of its own; the others were stored. ``total`` counts them all."""

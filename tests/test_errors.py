@@ -35,6 +35,7 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.NotOneOf: errors.NotOneOf("claims", ("contracts", "charges")),
     errors.UnknownImportKind: errors.UnknownImportKind("claims", ("contracts", "charges")),
     errors.NoEraFiles: errors.NoEraFiles("remits/march"),
+    errors.NoClaimFiles: errors.NoClaimFiles("claims/march"),
     errors.UnknownSuggestion: errors.UnknownSuggestion("acme", 12),
     errors.PublishedFileError: errors.PublishedFileError("PFTX25A.TXT", 7, "modifier", "bad"),
     errors.CmsFileError: errors.CmsFileError("25LOCCO.csv", 14, "State", "not a state name"),

@@ -605,6 +605,7 @@ def report_cmd(
 
 # The payer-rules and coding verbs, registered after these so --help keeps its order.
 from . import coding, multipliers, payment_audit, reconciliation, reference, rules  # noqa: E402,F401
+from . import claims  # noqa: E402,F401  (import claims, issue 16)
 
 
 def run(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int:

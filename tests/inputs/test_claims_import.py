@@ -142,3 +142,20 @@ def test_a_secondary_claim_alone_bills_the_prior_payer_as_primary(engine, practi
     claims.import_claims(engine, practice, files[0], OWNER)  # the primary arrives: no 2nd set
     got = charges(engine, practice)
     assert len(got[got["claim_id"] == "CLM1002"]) == 1
+
+
+def test_cli_imports_a_folder_and_reports_a_refused_file(db_url, practice, tmp_path):
+    from tests.test_cli import payeropt
+
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    write(folder, "a.837", claim(good_lines(), "CLM1002"))
+    bad = write(folder, "b.837", claim(good_lines(), "CLM1003"))
+    bad.write_bytes(bad.read_bytes().replace(b"005010X222A1", b"005010X223A3"))
+    who = ("--actor", "olivia", "--role", "owner")
+    done = payeropt("import", "claims", practice, str(folder), *who, db=db_url)
+    assert done.code == 2
+    assert "a.837: 1 rows: 1 new" in done.out
+    assert "b.837: segment 2 (GS): an 837 Institutional claim" in done.err
+    again = payeropt("import", "claims", practice, str(folder / "a.837"), *who, db=db_url)
+    assert again.code == 0 and "already imported" in again.out
