@@ -604,8 +604,15 @@ def report_cmd(
 
 
 # The payer-rules and coding verbs, registered after these so --help keeps its order.
-from . import coding, multipliers, payment_audit, reconciliation, reference, rules  # noqa: E402,F401
-from . import claims  # noqa: E402,F401  (import claims, issue 16)
+from . import (  # noqa: E402,F401
+    claims,  # noqa: E402,F401  (import claims, issue 16)
+    coding,
+    multipliers,
+    payment_audit,
+    reconciliation,
+    reference,
+    rules,
+)
 
 
 def run(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int:
