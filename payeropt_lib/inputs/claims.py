@@ -30,6 +30,7 @@ from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, inse
 
 from payeropt_lib import store
 from payeropt_lib.errors import ClaimFileRefused, InputFileError
+from payeropt_lib.frames import member_of
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
@@ -78,15 +79,20 @@ def _map_payers(
     """The practice's payer for NM1*PR (id NM109 first, then name NM103); refuse the file
     at the claim naming an unknown payer."""
     claims = parsed.claims
-    code = normalize_alias(claims[f"{column}_code"].astype("object"))
-    name = normalize_alias(claims[f"{column}_name"].astype("object"))
-    mapped = code.map(known).fillna(name.map(known))
-    return mapped.to_numpy(dtype=object)
+
+    def lookup(values: pd.Series) -> pd.Series:
+        codes, uniques = pd.factorize(values.astype("object"))  # a few payers per file
+        normal = normalize_alias(pd.Series(uniques, dtype=object)).map(known)
+        found = np.append(normal.to_numpy(dtype=object), None)
+        return pd.Series(found[codes], index=values.index)
+
+    got = lookup(claims[f"{column}_code"]).fillna(lookup(claims[f"{column}_name"]))
+    return got.to_numpy(dtype=object)
 
 
-def read(name: str, raw: bytes, known: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse a file and map its payers: (submissions, submission lines) ready to store."""
-    parsed = x837.parse(name, raw)
+def mapped(parsed: x837.ClaimFile, known: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A parsed file with its payers mapped: (submissions, submission lines) to store."""
+    name = parsed.name
     claims = parsed.claims.copy()
     claims["payer_id"] = _map_payers(parsed, known, "payer", "2010BB")
     claims["other_payer_id"] = _map_payers(parsed, known, "other_payer", "2330B")
@@ -129,7 +135,7 @@ def derive(submissions: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     second = subs[~is_primary].groupby("claim_id").tail(1)
     second_live = second[second["frequency"] != "8"]
     # A claim with no primary submission takes its lines from its secondary one.
-    only_second = second[~second["claim_id"].isin(primary["claim_id"])]
+    only_second = second[~member_of(second["claim_id"], primary["claim_id"])]
     winner = pd.concat([primary.assign(_from_secondary=False),
                         only_second.assign(_from_secondary=True)])  # fmt: skip
     winner = winner[winner["frequency"] != "8"]
@@ -179,7 +185,7 @@ def _stored_for(conn: Connection, org_id: str, claim_ids: pd.Series):
     charges = None
     if not empty_charges:
         charges = store.read_frame(conn, tables.charges, org_id)
-        charges = charges[charges["claim_id"].isin(claim_ids)]
+        charges = charges[member_of(charges["claim_id"], claim_ids)]
     conn.exec_driver_sql(f"DROP TABLE {stage}")
     return subs, lines, charges
 
@@ -250,14 +256,12 @@ def import_claims(
     with engine.connect() as conn:
         if earlier_import(conn, org_id, KIND, digest) is not None:
             return ImportResult(org_id, KIND, name, 0, already_imported=True)
-        known = payer_map(conn, org_id)
-    x837.parse(name, raw)  # refuse a bad file before taking the writer lock
+    parsed = x837.parse(name, raw)  # a bad file is refused before the writer lock
     imp = tables.imports
     with store.writing(engine, org_id) as conn:
         if earlier_import(conn, org_id, KIND, digest) is not None:
             return ImportResult(org_id, KIND, name, 0, already_imported=True)
-        known = payer_map(conn, org_id)
-        subs, lines = read(name, raw, known)
+        subs, lines = mapped(parsed, payer_map(conn, org_id))
         import_id = conn.execute(
             insert(imp)
             .values(
@@ -307,17 +311,17 @@ def _write_charges(
 ) -> tuple[dict[str, int], pd.DataFrame]:
     """Replace the stored lines of the file's claims whose derived lines differ."""
     claim_ids = subs["claim_id"].drop_duplicates()
+    if stored is None or stored.empty:  # nothing to compare with: straight in
+        store.bulk_insert(conn, tables.charges, derived.assign(org_id=org_id, import_id=import_id))
+        counts = {"inserted": len(derived), "replaced": 0, "removed": 0, "unchanged": 0}
+        return counts, derived
     new = _normalized(derived)
-    if stored is None or stored.empty:
-        store.bulk_insert(conn, tables.charges, new.assign(org_id=org_id, import_id=import_id))
-        counts = {"inserted": len(new), "replaced": 0, "removed": 0, "unchanged": 0}
-        return counts, new
     old = _normalized(stored)
     same = _same(new, old).reindex(claim_ids, fill_value=True)
     changed_ids = same[~same].index
-    unchanged = int(old["claim_id"].isin(same[same].index).sum())
-    old_changed = old[old["claim_id"].isin(changed_ids)]
-    new_changed = new[new["claim_id"].isin(changed_ids)]
+    unchanged = int(member_of(old["claim_id"], same[same].index).sum())
+    old_changed = old[member_of(old["claim_id"], changed_ids)]
+    new_changed = new[member_of(new["claim_id"], changed_ids)]
     if len(changed_ids):
         stage = _claim_stage(conn, list(changed_ids))
         conn.execute(
@@ -339,7 +343,8 @@ def _write_charges(
         "removed": len(old_changed) - len(both),
         "unchanged": unchanged,
     }
-    touched = pd.concat([new_changed, old_changed[~old_changed["claim_id"].isin(new["claim_id"])]])
+    gone = old_changed[~member_of(old_changed["claim_id"], new["claim_id"])]
+    touched = pd.concat([new_changed, gone])
     return counts, touched
 
 
