@@ -33,7 +33,8 @@ def write_837s(charges: Path, folder: Path, per_file: int) -> list[Path]:
 
     frame = pd.read_csv(charges, dtype=str, keep_default_na=False)
     whole, _, frac = frame.pop("charge_amount").str.partition(".").values.T
-    frame["charge_cents"] = [int(w) * 100 + int((f + "00")[:2]) for w, f in zip(whole, frac)]
+    pairs = zip(whole, frac, strict=True)
+    frame["charge_cents"] = [int(w) * 100 + int((f + "00")[:2]) for w, f in pairs]
     frame["units"] = frame["units"].astype(int)
     frame["line_number"] = frame["line_number"].astype(int)
     if "submitted_date" not in frame or (frame["submitted_date"] == "").any():
