@@ -13,8 +13,8 @@ Rules (docs/claims_837.md says the same for users):
   with the submission); a claim known only from a secondary submission is billed to the
   2330B payer as primary;
 - a claim that has an 837 submission takes its lines from the 837 only: charges.csv rows
-  for it are not stored (``claimed_elsewhere``), the clearinghouse file being what the payer
-  was actually sent and what its 835 answers.
+  for it are not stored (``imports.import_file``), the clearinghouse file being what the
+  payer was actually sent and what its 835 answers.
 """
 
 from __future__ import annotations
@@ -346,10 +346,3 @@ def _write_charges(
     gone = old_changed[~member_of(old_changed["claim_id"], new["claim_id"])]
     touched = pd.concat([new_changed, gone])
     return counts, touched
-
-
-def claimed_elsewhere(conn: Connection, org_id: str) -> pd.Index:
-    """Claim ids that have an 837 submission: charges.csv does not override them."""
-    t = tables.claim_submissions
-    rows = conn.execute(select(t.c.claim_id).where(t.c.org_id == org_id).distinct())
-    return pd.Index([r[0] for r in rows])

@@ -159,3 +159,20 @@ def test_cli_imports_a_folder_and_reports_a_refused_file(db_url, practice, tmp_p
     assert "b.837: segment 2 (GS): an 837 Institutional claim" in done.err
     again = payeropt("import", "claims", practice, str(folder / "a.837"), *who, db=db_url)
     assert again.code == 0 and "already imported" in again.out
+
+
+@pytest.mark.parametrize("csv_first", [True, False])
+def test_charges_csv_and_837_for_one_claim_the_837_wins_in_any_order(
+    engine, practice, tmp_path, csv_first
+):
+    lines = claim(good_lines(), "CLM1002").assign(charge_cents=99900)
+    path = write(tmp_path, "c.837", lines)
+    steps = [
+        lambda: imports.import_file(engine, practice, "charges", GOOD / "charges.csv", OWNER),
+        lambda: claims.import_claims(engine, practice, path, OWNER),
+    ]
+    for step in steps if csv_first else steps[::-1]:
+        step()
+    got = charges(engine, practice)
+    assert got[got["claim_id"] == "CLM1002"]["charge_cents"].tolist() == [99900]
+    assert got["claim_id"].nunique() == 12  # the other claims from charges.csv
