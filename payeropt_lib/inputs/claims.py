@@ -154,39 +154,22 @@ def derive(submissions: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stored_for(conn: Connection, org_id: str, claim_ids: pd.Series):
-    """Stored submissions and lines of these claims, and their stored charge lines."""
+    """Stored submissions and lines of these claims, and their stored charge lines (None
+    when the practice has none: a first import compares with nothing)."""
     subs_t, lines_t = tables.claim_submissions, tables.claim_submission_lines
-    empty_subs = (
-        conn.execute(select(subs_t.c.claim_id).where(subs_t.c.org_id == org_id).limit(1)).first()
-        is None
-    )
-    empty_charges = (
-        conn.execute(
-            select(tables.charges.c.claim_id).where(tables.charges.c.org_id == org_id).limit(1)
-        ).first()
-        is None
-    )
-    if empty_subs and empty_charges:
-        return None, None, None
-    stage = _claim_stage(conn, claim_ids.unique())
-    params = {"org": org_id}
-    subs = lines = None
-    if not empty_subs:
-        result = conn.execute(
-            text(
-                f"SELECT t.* FROM claim_submissions t JOIN {stage} s ON s.claim_id = t.claim_id "
-                "WHERE t.org_id = :org"
-            ),
-            params,
-        )
-        subs = _typed(pd.DataFrame(result.all(), columns=list(result.keys())), subs_t)
+    ids = claim_ids.unique()
+
+    def has_any(table) -> bool:
+        query = select(table.c.org_id).where(table.c.org_id == org_id).limit(1)
+        return conn.execute(query).first() is not None
+
+    subs = lines = charges = None
+    if has_any(subs_t):
+        subs = store.read_in(conn, subs_t, org_id, "claim_id", ids).drop(columns=["org_id"])
         keys = subs[["import_id", "claim_seq"]]
-        lines = store.read_frame(conn, lines_t, org_id).merge(keys, on=["import_id", "claim_seq"])
-    charges = None
-    if not empty_charges:
-        charges = store.read_frame(conn, tables.charges, org_id)
-        charges = charges[member_of(charges["claim_id"], claim_ids)]
-    conn.exec_driver_sql(f"DROP TABLE {stage}")
+        lines = store.read_pairs(conn, lines_t, org_id, keys).drop(columns=["org_id"])
+    if has_any(tables.charges):
+        charges = store.read_in(conn, tables.charges, org_id, "claim_id", ids)
     return subs, lines, charges
 
 
