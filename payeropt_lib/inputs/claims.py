@@ -182,15 +182,6 @@ def _claim_stage(conn: Connection, claim_ids) -> str:
     return stage
 
 
-def _typed(frame: pd.DataFrame, table) -> pd.DataFrame:
-    for c in table.c:
-        if c.name in frame and str(c.type) == "DATE":
-            frame[c.name] = pd.to_datetime(frame[c.name])
-        elif c.name in frame and str(c.type) in ("INTEGER", "BIGINT"):
-            frame[c.name] = frame[c.name].astype("Int64" if c.nullable else "int64")
-    return frame.drop(columns=["org_id"], errors="ignore")
-
-
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
     """Per claim id of either: whether its lines in ``a`` are exactly those in ``b`` (a
     row hash summed per claim with the line count: vectorized, order-free)."""
