@@ -33,6 +33,17 @@ def files_in(paths: list[Path]) -> list[Path]:
     return found
 
 
+def reevaluating(conn, org_id, kind, rows, cause, who):  # noqa: ANN001, ANN201 - AfterImport
+    """The charges import's hook: posted 835s of the claims whose lines changed are
+    evaluated again (``remittances.reevaluation``), and what changed is said."""
+    from payeropt_lib.remittances import reevaluation
+
+    done = reevaluation.after_import(conn, org_id, kind, rows, cause, who)
+    if done is not None:
+        typer.echo(done.summary())
+    return done
+
+
 @import_app.command("claims")
 def import_claims(
     org: OrgArg,
@@ -46,8 +57,6 @@ def import_claims(
     stored whole or refused whole; the same file again changes nothing."""
     from payeropt_lib.inputs import claims
 
-    from . import _reevaluating
-
     who, engine = acting(actor, role, db)
     access.authorize(engine, org, who, "import.claims", target=", ".join(map(str, paths)))
     files = files_in(paths)
@@ -56,7 +65,7 @@ def import_claims(
     refused: list[str] = []
     for path in files:
         try:
-            result = claims.import_claims(engine, org, path, who, after=_reevaluating())
+            result = claims.import_claims(engine, org, path, who, after=reevaluating)
         except PayeroptError as err:
             refusal(err)
             refused.append(path.name)

@@ -497,23 +497,21 @@ def _pointed(f: _File, sv1: np.ndarray, claim_of: np.ndarray, diag: pd.DataFrame
     """SV107 pointers (1-12) resolved against the claim's HI codes, in pointer order,
     ';'-separated; a line without pointers gets all the claim's codes in HI order."""
     pointers = f.components(sv1, 7, 4)
-    lookup = pd.Series(
-        diag["code"].to_numpy(dtype=object),
-        index=pd.MultiIndex.from_arrays(
-            [diag["claim"].to_numpy(dtype=np.int64), diag["number"].to_numpy(dtype=np.int64)]
-        ),
-    )
+    # (claim segment, code number) as one sorted integer key: a search, not a join
+    key = diag["claim"].to_numpy(dtype=np.int64) * 16 + diag["number"].to_numpy(dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    key, found_codes = key[order], diag["code"].to_numpy(dtype=object)[order]
     columns = []
     for p in pointers:
         number = _parsed(f, sv1, p, _pointer, False, "SV107 diagnosis pointer")
-        has = np.array([v is not None for v in number], dtype=bool)
+        has = ~pd.isna(number)
         num = np.where(has, number, 0).astype(np.int64)
-        keys = pd.MultiIndex.from_arrays([claim_of.astype(np.int64), num])
-        codes = (
-            lookup.reindex(keys).to_numpy(dtype=object)
-            if len(lookup)
-            else np.full(len(sv1), None, dtype=object)
-        )
+        wanted = claim_of.astype(np.int64) * 16 + num
+        codes = np.full(len(sv1), None, dtype=object)
+        if len(key):
+            at = np.searchsorted(key, wanted).clip(max=len(key) - 1)
+            hit = key[at] == wanted
+            codes[hit] = found_codes[at[hit]]
         f.first_bad(
             sv1,
             has & pd.isna(codes),
@@ -530,6 +528,28 @@ def _pointed(f: _File, sv1: np.ndarray, claim_of: np.ndarray, diag: pd.DataFrame
 
 def _pointer(text: str) -> int | None:
     return int(text) if text.isdigit() and 1 <= int(text) <= 12 else None
+
+
+# Values longer than the store keeps them (store/tables.py) refuse the file, naming the
+# segment: stored, PostgreSQL would reject them mid-import and SQLite keep them whole.
+CLAIM_WIDTHS = {"claim_id": (64, "CLM01"), "original_ref": (64, "REF*F8"),
+                "patient_id": (64, "NM1*IL09"), "place_of_service": (2, "CLM05-1")}  # fmt: skip
+LINE_WIDTHS = {"line_control_number": (64, "REF*6R"), "place_of_service": (2, "SV105"),
+               "rendering_npi": (10, "NM1*82 NPI"),
+               "diagnosis_codes": (200, "SV107 diagnoses")}  # fmt: skip
+
+
+def _widths(f: _File, frame: pd.DataFrame, index: np.ndarray, widths: dict) -> None:
+    for column, (width, what) in widths.items():
+        text = pa.array(frame[column].astype(object), type=pa.string(), from_pandas=True)
+        length = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
+        f.first_bad(
+            index,
+            length > width,
+            lambda j, what=what, width=width, length=length: (
+                f"{what} is {length[j]} characters; at most {width} are kept"
+            ),
+        )
 
 
 def parse(name: str, raw: bytes | str) -> ClaimFile:
@@ -555,6 +575,8 @@ def _parse(name: str, raw: bytes | str) -> ClaimFile:
     f = _File(segments, loops)
     claims, clm = _claims(f)
     lines = _lines(f, clm, claims)
+    _widths(f, claims, clm, CLAIM_WIDTHS)
+    _widths(f, lines, f.where("SV1", f.loops.line >= 0), LINE_WIDTHS)
     if f.problems:
         raise min(f.problems, key=lambda e: e.segment_number)
     claims["submitted_date"] = pd.to_datetime(claims["submitted_date"])

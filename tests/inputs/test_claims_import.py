@@ -57,6 +57,15 @@ def test_reimport_changes_nothing_and_a_refused_file_stores_nothing(engine, prac
     assert snapshot(engine, practice) == before
 
 
+def test_a_value_longer_than_stored_refuses_the_file(engine, practice, tmp_path):
+    lines = claim(good_lines(), "CLM1002").assign(place_of_service="111")
+    path = write(tmp_path, "w.837", lines)
+    before = snapshot(engine, practice)
+    with pytest.raises(ClaimFileRefused, match=r"\(CLM\): CLM05-1 is 3 characters"):
+        claims.import_claims(engine, practice, path, OWNER)
+    assert snapshot(engine, practice) == before
+
+
 def test_an_unknown_payer_refuses_the_file(engine, practice, tmp_path):
     lines = claim(good_lines(), "CLM1002").assign(primary_payer_id="NOBODY")
     path = write(tmp_path, "p.837", lines)
@@ -176,3 +185,23 @@ def test_charges_csv_and_837_for_one_claim_the_837_wins_in_any_order(
     got = charges(engine, practice)
     assert got[got["claim_id"] == "CLM1002"]["charge_cents"].tolist() == [99900]
     assert got["claim_id"].nunique() == 12  # the other claims from charges.csv
+
+
+def test_a_crash_mid_import_leaves_nothing(engine, practice, tmp_path, monkeypatch):
+    first = write(tmp_path, "a.837", claim(good_lines(), "CLM1002"))
+    claims.import_claims(engine, practice, first, OWNER)
+    before = snapshot(engine, practice)
+    real = store.bulk_insert
+
+    def failing(conn, table, frame):
+        if getattr(table, "name", table) == "charges":
+            raise RuntimeError("disk full")
+        return real(conn, table, frame)
+
+    monkeypatch.setattr(store, "bulk_insert", failing)
+    path = write(tmp_path, "b.837", claim(good_lines(), "CLM1003"))
+    with pytest.raises(RuntimeError, match="disk full"):
+        claims.import_claims(engine, practice, path, OWNER)
+    assert snapshot(engine, practice) == before
+    monkeypatch.setattr(store, "bulk_insert", real)
+    assert claims.import_claims(engine, practice, path, OWNER).inserted == 3  # not "already"

@@ -44,7 +44,7 @@ REAL = {
     "pyx12__simple_837p.txt": (2, "GS"),
     "tigershark__837-example.txt": (1, "ISA"),
     # composites written with '>' where ISA16 declares ':'
-    "lfh-x12__demo.example11.837": (32, "SV1"),
+    "lfh-x12__demo.example11.837": (21, "CLM"),
 }
 
 
