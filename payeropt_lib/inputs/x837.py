@@ -190,14 +190,14 @@ def _cents(text: str) -> int | None:
 
 def _whole_units(text: str) -> int | None:
     value = decimal(text, 3)
-    if value is None or value <= 0 or value % 1000:
+    if value is None or value <= 0 or value % 1000 or value >= 10**8:  # < 100,000 units
         return None
     return value // 1000
 
 
 def _date(text: str) -> np.datetime64 | None:
     head = text.split("-", 1)[0]  # RD8 CCYYMMDD-CCYYMMDD: the service starts on the first
-    if len(head) != 8 or not head.isdigit():
+    if len(head) != 8 or not head.isascii() or not head.isdigit() or not "1700" <= head < "2200":
         return None
     try:
         day = dt.date(int(head[:4]), int(head[4:6]), int(head[6:]))
@@ -238,7 +238,9 @@ def _claims(f: _File) -> tuple[pd.DataFrame, np.ndarray]:
     # Subscriber: the HL*22 above the claim; its SBR, NM1*IL and NM1*PR (2010BB).
     sub_mask = (loops.claim < 0) & (loops.level == 22)
     hl22 = np.flatnonzero((loops.code == T["HL"]) & (loops.level == 22))
-    hl22_of = hl22[np.searchsorted(hl22, clm, side="right") - 1] if len(hl22) else clm * 0 - 1
+    at = np.searchsorted(hl22, clm, side="right") - 1
+    hl22_of = np.where(at >= 0, hl22[at.clip(min=0)], -1) if len(hl22) else clm * 0 - 1
+    hl22_of = np.where(hl22_of > loops.st[clm], hl22_of, -1)  # in the claim's own ST
     sbr = f.where("SBR", sub_mask)
     sbr_at = _first_per(loops.hl[sbr], sbr, hl22_of)
     nm1 = f.where("NM1", sub_mask)

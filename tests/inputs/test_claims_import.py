@@ -205,3 +205,24 @@ def test_a_crash_mid_import_leaves_nothing(engine, practice, tmp_path, monkeypat
     assert snapshot(engine, practice) == before
     monkeypatch.setattr(store, "bulk_insert", real)
     assert claims.import_claims(engine, practice, path, OWNER).inserted == 3  # not "already"
+
+
+def test_mutated_files_are_imported_whole_or_store_nothing(engine, practice, tmp_path):
+    import random
+
+    from tests.inputs.test_era_mutation import mutate
+
+    seed = write(tmp_path, "seed.837", claim(good_lines(), "CLM1003")).read_bytes()
+    rnd = random.Random(16)
+    refused = 0
+    for i in range(30):
+        _, raw = mutate(seed, rnd)
+        path = tmp_path / f"m{i}.837"
+        path.write_bytes(raw)
+        before = snapshot(engine, practice)
+        try:
+            claims.import_claims(engine, practice, path, OWNER)
+        except ClaimFileRefused:
+            refused += 1
+            assert snapshot(engine, practice) == before
+    assert refused > 5
