@@ -73,11 +73,9 @@ def payer_map(conn: Connection, org_id: str) -> dict[str, str]:
     return known
 
 
-def _map_payers(
-    parsed: x837.ClaimFile, known: dict[str, str], column: str, segment_of: str
-) -> np.ndarray:
-    """The practice's payer for NM1*PR (id NM109 first, then name NM103); refuse the file
-    at the claim naming an unknown payer."""
+def _map_payers(parsed: x837.ClaimFile, known: dict[str, str], column: str) -> np.ndarray:
+    """The practice's payer for NM1*PR (id NM109 first, then name NM103); None where no
+    contract names it (``mapped`` refuses the file at that claim)."""
     claims = parsed.claims
 
     def lookup(values: pd.Series) -> pd.Series:
@@ -94,8 +92,8 @@ def mapped(parsed: x837.ClaimFile, known: dict[str, str]) -> tuple[pd.DataFrame,
     """A parsed file with its payers mapped: (submissions, submission lines) to store."""
     name = parsed.name
     claims = parsed.claims.copy()
-    claims["payer_id"] = _map_payers(parsed, known, "payer", "2010BB")
-    claims["other_payer_id"] = _map_payers(parsed, known, "other_payer", "2330B")
+    claims["payer_id"] = _map_payers(parsed, known, "payer")
+    claims["other_payer_id"] = _map_payers(parsed, known, "other_payer")
     secondary = claims["responsibility"] != "P"
     for column, needed, loop in (
         ("payer_id", np.ones(len(claims), dtype=bool), "2010BB"),
@@ -129,6 +127,8 @@ def derive(submissions: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     """
     if submissions.empty:
         return pd.DataFrame(columns=CHARGE_COLUMNS)
+    # import_id breaks a tie of every ordering field only (two files that differ in bytes
+    # but not in BHT, ISA13, ST02 or position: the same submission sent twice)
     subs = submissions.sort_values([*ORDER, "import_id"], kind="stable")
     is_primary = subs["responsibility"].eq("P")
     primary = subs[is_primary].groupby("claim_id").tail(1)
@@ -148,8 +148,6 @@ def derive(submissions: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     out["product_line"] = (
         out["filing_indicator"].map(PRODUCT_LINES).where(~from_secondary, "").fillna("")
     )
-    out["submitted_date"] = out["submitted_date"]
-    out["patient_id"] = out["patient_id"]
     return out[CHARGE_COLUMNS].sort_values(["claim_id", "line_number"]).reset_index(drop=True)
 
 
