@@ -1,6 +1,8 @@
 """Import 837P claim files: every claim submission kept, the charge lines derived from them.
 
 Rules (docs/claims_837.md says the same for users):
+- every claim (CLM) is kept as a submission (``claim_submissions``), the lines of a
+  secondary one too (``claim_submission_lines``, with the 2430 adjudication);
 - a file is read whole first (``x837.parse``) and refused whole (``ClaimFileRefused``) on
   any problem, a payer that no contract names included; then one transaction under the
   practice's writer lock stores its submissions and the charge lines they change;
@@ -119,11 +121,19 @@ def mapped(parsed: x837.ClaimFile, known: dict[str, str]) -> tuple[pd.DataFrame,
     return claims[keep], lines[["claim_seq", *LINE_VALUES]]
 
 
-def derive(submissions: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+def derive(
+    submissions: pd.DataFrame,
+    lines: pd.DataFrame,
+    current: pd.DataFrame | None = None,
+    import_id: int | None = None,
+) -> pd.DataFrame:
     """Charge lines (the charges table's columns) of the claims in ``submissions``.
 
     ``submissions`` holds every stored and new submission of those claims, keyed by
-    (import_id, claim_seq); ``lines`` their lines. See the module's rules.
+    (import_id, claim_seq); ``lines`` the lines of the new ones (import ``import_id``) and
+    of the stored secondary ones. A stored primary submission that still wins gives the
+    lines the claim has now (``current``, its charge lines): they are its lines, since a
+    claim's charge lines are always its winner's. See the module's rules.
     """
     if submissions.empty:
         return pd.DataFrame(columns=CHARGE_COLUMNS)
@@ -140,6 +150,14 @@ def derive(submissions: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
                         only_second.assign(_from_secondary=True)])  # fmt: skip
     winner = winner[winner["frequency"] != "8"]
     key = ["import_id", "claim_seq"]
+    stored_primary = winner[~winner["_from_secondary"].astype(bool)]
+    if import_id is not None:
+        stored_primary = stored_primary[stored_primary["import_id"] != import_id]
+    if current is not None and len(stored_primary):
+        now = current[member_of(current["claim_id"], stored_primary["claim_id"])]
+        now = now.drop(columns=["import_id", "org_id"], errors="ignore")
+        now = now.merge(stored_primary[["claim_id", *key]], on="claim_id")
+        lines = pd.concat([lines, now[[*key, *LINE_VALUES[:-2]]]], ignore_index=True)
     out = winner.merge(lines, on=key, how="inner", suffixes=("_claim", ""))
     from_secondary = out["_from_secondary"].to_numpy(dtype=bool)
     out["primary_payer_id"] = np.where(from_secondary, out["other_payer_id"], out["payer_id"])
@@ -149,6 +167,15 @@ def derive(submissions: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
         out["filing_indicator"].map(PRODUCT_LINES).where(~from_secondary, "").fillna("")
     )
     return out[CHARGE_COLUMNS].sort_values(["claim_id", "line_number"]).reset_index(drop=True)
+
+
+def member_of_pairs(lines: pd.DataFrame, subs: pd.DataFrame) -> np.ndarray:
+    """Which ``lines`` belong to one of ``subs`` (by import_id and claim_seq)."""
+    if subs.empty:
+        return np.zeros(len(lines), dtype=bool)
+    wanted = subs["import_id"].astype("int64") * 2**32 + subs["claim_seq"].astype("int64")
+    have = lines["import_id"].astype("int64") * 2**32 + lines["claim_seq"].astype("int64")
+    return have.isin(wanted).to_numpy()
 
 
 def _stored_for(conn: Connection, org_id: str, claim_ids: pd.Series):
@@ -164,7 +191,7 @@ def _stored_for(conn: Connection, org_id: str, claim_ids: pd.Series):
     subs = lines = charges = None
     if has_any(subs_t):
         subs = store.read_in(conn, subs_t, org_id, "claim_id", ids).drop(columns=["org_id"])
-        keys = subs[["import_id", "claim_seq"]]
+        keys = subs.loc[subs["responsibility"] != "P", ["import_id", "claim_seq"]]
         lines = store.read_pairs(conn, lines_t, org_id, keys).drop(columns=["org_id"])
     if has_any(tables.charges):
         charges = store.read_in(conn, tables.charges, org_id, "claim_id", ids)
@@ -250,9 +277,13 @@ def import_claims(
         all_lines = pd.concat(
             [x for x in (stored_lines, lines) if x is not None], ignore_index=True
         )
-        derived = derive(all_subs, all_lines)
+        derived = derive(all_subs, all_lines, stored_charges, import_id)
         store.bulk_insert(conn, tables.claim_submissions, subs.assign(org_id=org_id))
-        store.bulk_insert(conn, tables.claim_submission_lines, lines.assign(org_id=org_id))
+        # Only secondary submissions' lines are kept apart (their 2430 adjudication): a
+        # primary submission's lines are the charges while it wins, and never win again
+        # once superseded (a later submission stays later).
+        kept = member_of_pairs(lines, subs[subs["responsibility"] != "P"])
+        store.bulk_insert(conn, tables.claim_submission_lines, lines[kept].assign(org_id=org_id))
         counts, changed = _write_charges(conn, org_id, import_id, subs, derived, stored_charges)
         conn.execute(
             imp.update()

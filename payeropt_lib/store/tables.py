@@ -250,6 +250,8 @@ claim_submissions = _practice_table(
     Index("ix_claim_submissions_org_claim", "org_id", "claim_id"),
 )
 
+# The lines of secondary submissions (their 2430 prior-payer adjudication); a primary
+# submission's lines are the claim's charge lines while it is the latest.
 claim_submission_lines = _practice_table(
     "claim_submission_lines",
     Column("import_id", Integer, nullable=False),
