@@ -97,6 +97,14 @@ class X12Error(PayeroptError):
 
 
 @_error
+class ClaimFileRefused(X12Error):
+    """A refused 837 claim file: the same fields as ``X12Error`` (an 835 refusal), worded
+    for a claim import, where nothing is stored rather than posted."""
+
+    message = "{file}: segment {segment_number} ({segment_id}): {reason}; nothing was stored"
+
+
+@_error
 class PaymentKeyConflict(PayeroptError):
     """An 835 payment whose key (sender, ISA13, TRN02, payer) was posted before, or sent
     twice in the file, with different content: not the same payment sent again, so it is
@@ -140,6 +148,15 @@ class NoEraFiles(PayeroptError):
     folder: str
 
     message = "no 835 files in {folder}; nothing was posted"
+
+
+@_error
+class NoClaimFiles(PayeroptError):
+    """A folder (or folders) named to ``import claims`` that holds no file to import."""
+
+    folder: str
+
+    message = "no 837 files in {folder}; nothing was stored"
 
 
 @_error

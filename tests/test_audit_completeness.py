@@ -108,6 +108,17 @@ def _file(name: str) -> Callable[[Practice], list[str]]:
     return lambda p: [p.org, str(p.files / name)]
 
 
+def _claims_file(p: Practice, bad: bool = False) -> str:
+    """An 837P of one new claim (not posted: no re-evaluation), or a refused one."""
+    from tests.inputs.x837_cases import claim, good_lines, write
+
+    lines = claim(good_lines(), "CLM1002").assign(claim_id="CLM9001")
+    path = write(p.files, "claims-bad.837" if bad else "claims.837", lines)
+    if bad:
+        path.write_bytes(path.read_bytes().replace(b"ST*837*", b"ST*835*"))
+    return str(path)
+
+
 STEPS: list[Step] = [
     # --- practices and opt-in
     Step(("practice", "create"), _org("--name", "Trail Practice", "--locality", "01112-05"),
@@ -143,6 +154,12 @@ STEPS: list[Step] = [
     Step(("import", "era"), _file("era")),
     Step(("import", "era"), _file("era-bad/c.835"), code=2),  # not X12: refused whole
     refused(("import", "era"), _file("era"), "import.era", "clinician"),
+    # --- 837P claims: one entry per file stored; the same file again, or a refused one, none
+    Step(("import", "claims"), lambda p: [p.org, _claims_file(p)], ("import.claims",)),
+    Step(("import", "claims"), lambda p: [p.org, _claims_file(p)]),
+    Step(("import", "claims"), lambda p: [p.org, _claims_file(p, bad=True)], code=2),
+    refused(("import", "claims"), lambda p: [p.org, _claims_file(p)], "import.claims",
+            "clinician"),
     # A folder: the contracts already on file change nothing; a charges file that changes a
     # posted claim records its rows, and the re-evaluation they cause.
     Step(("import", "folder"), _file("late"), ("import.charges", "reprocess")),

@@ -20,6 +20,9 @@ SAMPLES: dict[type, errors.PayeroptError] = {
         "charges.csv", 14, "units", "must be positive", ((15, "units", "not a number"),), 2
     ),
     errors.X12Error: errors.X12Error("acme.835", 12, "CLP", "CLP02 'Z' is not a claim status"),
+    errors.ClaimFileRefused: errors.ClaimFileRefused(
+        "march.837", 31, "CLM", "CLM05-3 frequency '5' is not 1 (original), 7 or 8"
+    ),
     errors.PaymentKeyConflict: errors.PaymentKeyConflict(
         "acme-2.835",
         3,
@@ -33,6 +36,7 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.UnknownImportKind: errors.UnknownImportKind("claims", ("contracts", "charges")),
     errors.NoEraFiles: errors.NoEraFiles("remits/march"),
     errors.ProfileError: errors.ProfileError("pm-charge-detail", "columns.units", "bad"),
+    errors.NoClaimFiles: errors.NoClaimFiles("claims/march"),
     errors.UnknownSuggestion: errors.UnknownSuggestion("acme", 12),
     errors.PublishedFileError: errors.PublishedFileError("PFTX25A.TXT", 7, "modifier", "bad"),
     errors.CmsFileError: errors.CmsFileError("25LOCCO.csv", 14, "State", "not a state name"),

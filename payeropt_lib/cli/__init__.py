@@ -608,7 +608,15 @@ def report_cmd(
 
 
 # The payer-rules and coding verbs, registered after these so --help keeps its order.
-from . import coding, multipliers, payment_audit, reconciliation, reference, rules  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    claims,
+    coding,
+    multipliers,
+    payment_audit,
+    reconciliation,
+    reference,
+    rules,
+)
 from .data_quality import data_quality_cmd  # noqa: E402,F401
 
 

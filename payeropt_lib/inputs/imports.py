@@ -557,6 +557,13 @@ def import_file(
         rows = typed.drop(columns=["payer_aliases"], errors="ignore").assign(
             org_id=org_id, import_id=import_id
         )
+        from_837 = 0
+        if kind == "charges":  # a claim billed by 837P takes its lines from the 837 only
+            billed = _billed_by_837(conn, org_id)
+            if len(billed):
+                keep = ~member_of(rows["claim_id"], billed)
+                from_837 = int((~keep).sum())
+                rows = rows[keep]
         table = tables.metadata.tables[spec.table]
         step("write")
         logger.debug("bulk load of %s started", name)
@@ -586,12 +593,25 @@ def import_file(
         details = {**asdict(result), "sha256": digest, "import_id": import_id}
         if source is not None:
             details["profile"] = source.profile
+        if from_837:
+            details["kept_from_837"] = from_837
+            logger.info(
+                "%s: %d rows of claims billed by 837P left as the 837 says", name, from_837
+            )
         access.audit_action(conn, org_id, who, f"import.{kind}", name, details=details)
         changed = counts["inserted"] or counts["replaced"] or counts["removed"]
         if after is not None and (changed or alias_rows is not None):
             after(conn, org_id, kind, rows, f"import {kind} {name} (import {import_id})", who)
     logger.info(result.summary())
     return result
+
+
+def _billed_by_837(conn: Connection, org_id: str) -> pd.Index:
+    """Claims with an 837P submission on file (``inputs.claims``): charges.csv rows for
+    them are not stored, whichever came first (docs/claims_837.md, "charges.csv and 837P")."""
+    t = tables.claim_submissions
+    rows = conn.execute(select(t.c.claim_id).where(t.c.org_id == org_id).distinct())
+    return pd.Index([r[0] for r in rows], dtype=object)
 
 
 def earlier_import(conn: Connection, org_id: str, kind: str, digest: str) -> int | None:

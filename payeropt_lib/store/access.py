@@ -55,6 +55,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "cms_pfs.verify": EVERYONE,
     "cms_pfs.view": EVERYONE,  # a county's locality, a locality's anesthesia factor
     "import.charges": OFFICE,
+    "import.claims": OFFICE,
     "import.transactions": OFFICE,
     "import.appointments": OFFICE,
     "import.era": OFFICE,

@@ -222,6 +222,53 @@ charges = _practice_table(
     PrimaryKeyConstraint("org_id", "claim_id", "line_number"),
 )
 
+# --- 837P claim submissions (issue 16) ---------------------------------------------------
+# Every claim (CLM) of every imported 837P file, as submitted: a claim's charge lines are
+# derived from all its submissions (the latest original or replacement by BHT04/05, a void
+# removing it, secondary claims linking), so the result does not depend on import order.
+claim_submissions = _practice_table(
+    "claim_submissions",
+    Column("import_id", Integer, nullable=False),
+    Column("claim_seq", Integer, nullable=False),  # CLM's position in its file: 0, 1, ...
+    Column("claim_id", String(64), nullable=False),
+    Column("segment", Integer, nullable=False),
+    Column("frequency", String(1), nullable=False),  # CLM05-3: 1, 7 replace, 8 void
+    Column("original_ref", String(64)),  # 2300 REF*F8
+    Column("responsibility", String(1), nullable=False),  # SBR01: P, S, T, ...
+    Column("filing_indicator", String(3)),  # SBR09
+    Column("payer_id", String(64), nullable=False),  # 2010BB NM1*PR via payer_aliases
+    Column("other_payer_id", String(64)),  # 2330B NM1*PR of the first 2320 (mapped)
+    Column("prior_paid_cents", BigInteger),  # 2320 AMT*D
+    Column("prior_adjustments", String(500)),  # 2320 CAS, 'CO-45:1200;PR-1:2189'
+    Column("total_charge_cents", BigInteger, nullable=False),
+    Column("patient_id", String(64), nullable=False),
+    Column("submitted_date", Date, nullable=False),  # BHT04
+    Column("submitted_time", String(8), nullable=False),  # BHT05
+    Column("isa_control", String(16), nullable=False),
+    Column("st_control", String(16), nullable=False),
+    PrimaryKeyConstraint("org_id", "import_id", "claim_seq"),
+    Index("ix_claim_submissions_org_claim", "org_id", "claim_id"),
+)
+
+claim_submission_lines = _practice_table(
+    "claim_submission_lines",
+    Column("import_id", Integer, nullable=False),
+    Column("claim_seq", Integer, nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("line_control_number", String(64)),
+    Column("date_of_service", Date, nullable=False),
+    Column("procedure_code", String(5), nullable=False),
+    Column("modifiers", String(11), nullable=False, default=""),
+    Column("units", Integer, nullable=False),
+    Column("charge_cents", BigInteger, nullable=False),
+    Column("place_of_service", String(2)),
+    Column("rendering_npi", String(10)),
+    Column("diagnosis_codes", String(200)),
+    Column("prior_paid_cents", BigInteger),  # 2430 SVD02
+    Column("prior_adjustments", String(500)),  # 2430 CAS
+    PrimaryKeyConstraint("org_id", "import_id", "claim_seq", "line_number"),
+)
+
 transactions = _practice_table(
     "transactions",
     Column("claim_id", String(64), nullable=False),

@@ -1,0 +1,322 @@
+"""Import 837P claim files: every claim submission kept, the charge lines derived from them.
+
+Rules (docs/claims_837.md says the same for users):
+- a file is read whole first (``x837.parse``) and refused whole (``ClaimFileRefused``) on
+  any problem, a payer that no contract names included; then one transaction under the
+  practice's writer lock stores its submissions and the charge lines they change;
+- the same file again (same SHA-256 for the practice, kind ``claims``) changes nothing;
+- a claim (CLM01) gets its lines from its submissions, whatever order the files came in:
+  the latest original (1) or replacement (7) by BHT04 date, BHT05 time, ISA13, ST02 and
+  position in the file wins; a void (8) that is latest removes the claim's lines; a
+  secondary submission (SBR01 other than P) never adds lines where a primary submission
+  exists, it sets ``secondary_payer_id`` (its 2320/2430 prior-payer adjudication is kept
+  with the submission); a claim known only from a secondary submission is billed to the
+  2330B payer as primary;
+- a claim that has an 837 submission takes its lines from the 837 only: charges.csv rows
+  for it are not stored (``imports.import_file``), the clearinghouse file being what the
+  payer was actually sent and what its 835 answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, insert, select, text
+
+from payeropt_lib import store
+from payeropt_lib.errors import ClaimFileRefused, InputFileError
+from payeropt_lib.frames import member_of
+from payeropt_lib.store import access, audit, tables
+from payeropt_lib.store.access import Identity
+
+from . import x837
+from .aliases import normalize_alias
+from .imports import AfterImport, ImportResult, earlier_import
+
+logger = logging.getLogger(__name__)
+
+KIND = "claims"
+# SBR09 claim filing indicator → product line, used where the contract does not say (the
+# codes of the X222A1 SBR09 list that name a product; the others leave it blank).
+PRODUCT_LINES = {
+    "MB": "MEDICARE",
+    "MA": "MEDICARE",
+    "16": "MEDICARE_ADVANTAGE",
+    "MC": "MEDICAID",
+    "HM": "HMO",
+    "12": "PPO",
+    "13": "POS",
+    "14": "EPO",
+    "15": "INDEMNITY",
+}
+_CLAIM_IDS = Table("stage_claim_ids", MetaData(), Column("claim_id", String(64), primary_key=True))
+ORDER = ["submitted_date", "submitted_time", "isa_control", "st_control", "segment"]
+CHARGE_COLUMNS = [c.name for c in tables.charges.c if c.name not in ("org_id", "import_id")]
+LINE_VALUES = [
+    c.name
+    for c in tables.claim_submission_lines.c
+    if c.name not in ("org_id", "import_id", "claim_seq")
+]
+
+
+def payer_map(conn: Connection, org_id: str) -> dict[str, str]:
+    """Normalized alias or payer id → payer id, from the practice's contracts."""
+    aliases = store.read_frame(conn, tables.payer_aliases, org_id, ["alias", "payer_id"])
+    ids = store.read_frame(conn, tables.contracts, org_id, ["payer_id"])["payer_id"].unique()
+    known = {str(p).upper(): str(p) for p in ids}
+    known |= dict(zip(aliases["alias"], aliases["payer_id"], strict=True))
+    return known
+
+
+def _map_payers(
+    parsed: x837.ClaimFile, known: dict[str, str], column: str, segment_of: str
+) -> np.ndarray:
+    """The practice's payer for NM1*PR (id NM109 first, then name NM103); refuse the file
+    at the claim naming an unknown payer."""
+    claims = parsed.claims
+
+    def lookup(values: pd.Series) -> pd.Series:
+        codes, uniques = pd.factorize(values.astype("object"))  # a few payers per file
+        normal = normalize_alias(pd.Series(uniques, dtype=object)).map(known)
+        found = np.append(normal.to_numpy(dtype=object), None)
+        return pd.Series(found[codes], index=values.index)
+
+    got = lookup(claims[f"{column}_code"]).fillna(lookup(claims[f"{column}_name"]))
+    return got.to_numpy(dtype=object)
+
+
+def mapped(parsed: x837.ClaimFile, known: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A parsed file with its payers mapped: (submissions, submission lines) to store."""
+    name = parsed.name
+    claims = parsed.claims.copy()
+    claims["payer_id"] = _map_payers(parsed, known, "payer", "2010BB")
+    claims["other_payer_id"] = _map_payers(parsed, known, "other_payer", "2330B")
+    secondary = claims["responsibility"] != "P"
+    for column, needed, loop in (
+        ("payer_id", np.ones(len(claims), dtype=bool), "2010BB"),
+        ("other_payer_id", secondary.to_numpy(), "2330B"),
+    ):
+        unknown = needed & claims[column].isna().to_numpy()
+        if unknown.any():
+            row = claims[unknown].iloc[0]
+            prefix = "other_payer" if column == "other_payer_id" else "payer"
+            who = (
+                row[f"{prefix}_name"] if pd.notna(row[f"{prefix}_name"]) else row[f"{prefix}_code"]
+            )
+            raise ClaimFileRefused(
+                name,
+                int(row["segment"]),
+                "CLM",
+                f"claim {row['claim_id']}: payer {who!r} (loop {loop} NM1*PR) is not a payer_id "
+                "or payer_aliases entry of any contract (import contracts first)",
+            )
+    keep = [c.name for c in tables.claim_submissions.c if c.name not in ("org_id", "import_id")]
+    lines = parsed.lines.copy()
+    lines["modifiers"] = lines["modifiers"].fillna("")
+    return claims[keep], lines[["claim_seq", *LINE_VALUES]]
+
+
+def derive(submissions: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Charge lines (the charges table's columns) of the claims in ``submissions``.
+
+    ``submissions`` holds every stored and new submission of those claims, keyed by
+    (import_id, claim_seq); ``lines`` their lines. See the module's rules.
+    """
+    if submissions.empty:
+        return pd.DataFrame(columns=CHARGE_COLUMNS)
+    subs = submissions.sort_values([*ORDER, "import_id"], kind="stable")
+    is_primary = subs["responsibility"].eq("P")
+    primary = subs[is_primary].groupby("claim_id").tail(1)
+    second = subs[~is_primary].groupby("claim_id").tail(1)
+    second_live = second[second["frequency"] != "8"]
+    # A claim with no primary submission takes its lines from its secondary one.
+    only_second = second[~member_of(second["claim_id"], primary["claim_id"])]
+    winner = pd.concat([primary.assign(_from_secondary=False),
+                        only_second.assign(_from_secondary=True)])  # fmt: skip
+    winner = winner[winner["frequency"] != "8"]
+    key = ["import_id", "claim_seq"]
+    out = winner.merge(lines, on=key, how="inner", suffixes=("_claim", ""))
+    from_secondary = out["_from_secondary"].to_numpy(dtype=bool)
+    out["primary_payer_id"] = np.where(from_secondary, out["other_payer_id"], out["payer_id"])
+    link = second_live.set_index("claim_id")["payer_id"]
+    out["secondary_payer_id"] = out["claim_id"].map(link)
+    out["product_line"] = (
+        out["filing_indicator"].map(PRODUCT_LINES).where(~from_secondary, "").fillna("")
+    )
+    out["submitted_date"] = out["submitted_date"]
+    out["patient_id"] = out["patient_id"]
+    return out[CHARGE_COLUMNS].sort_values(["claim_id", "line_number"]).reset_index(drop=True)
+
+
+def _stored_for(conn: Connection, org_id: str, claim_ids: pd.Series):
+    """Stored submissions and lines of these claims, and their stored charge lines (None
+    when the practice has none: a first import compares with nothing)."""
+    subs_t, lines_t = tables.claim_submissions, tables.claim_submission_lines
+    ids = claim_ids.unique()
+
+    def has_any(table) -> bool:
+        query = select(table.c.org_id).where(table.c.org_id == org_id).limit(1)
+        return conn.execute(query).first() is not None
+
+    subs = lines = charges = None
+    if has_any(subs_t):
+        subs = store.read_in(conn, subs_t, org_id, "claim_id", ids).drop(columns=["org_id"])
+        keys = subs[["import_id", "claim_seq"]]
+        lines = store.read_pairs(conn, lines_t, org_id, keys).drop(columns=["org_id"])
+    if has_any(tables.charges):
+        charges = store.read_in(conn, tables.charges, org_id, "claim_id", ids)
+    return subs, lines, charges
+
+
+def _claim_stage(conn: Connection, claim_ids) -> str:
+    """A temporary table of claim ids, indexed, for joins (dropped by the caller)."""
+    stage = _CLAIM_IDS.name
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} (claim_id VARCHAR(64) PRIMARY KEY)")
+    ids = pd.DataFrame({"claim_id": pd.Series(claim_ids, dtype=object)})
+    store.bulk_insert(conn, _CLAIM_IDS, ids)
+    return stage
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
+    """Per claim id of either: whether its lines in ``a`` are exactly those in ``b`` (a
+    row hash summed per claim with the line count: vectorized, order-free)."""
+
+    def digest(frame: pd.DataFrame) -> pd.DataFrame:
+        text = frame[CHARGE_COLUMNS].astype(object).where(frame[CHARGE_COLUMNS].notna(), "")
+        hashed = pd.util.hash_pandas_object(text.astype(str), index=False)
+        by = pd.DataFrame({"claim_id": frame["claim_id"].to_numpy(), "h": hashed.to_numpy()})
+        return by.groupby("claim_id")["h"].agg(["sum", "count"])
+
+    left, right = digest(a), digest(b)
+    both = left.index.union(right.index)
+    lv, rv = left.reindex(both), right.reindex(both)
+    return (lv["sum"].eq(rv["sum"]) & lv["count"].eq(rv["count"])).rename(None)
+
+
+def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[CHARGE_COLUMNS].copy()
+    for c in ("date_of_service", "submitted_date"):
+        out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d")
+    for c in ("line_number", "units", "charge_cents"):
+        out[c] = out[c].astype("int64")
+    return out.astype(object).where(out.notna(), None)
+
+
+def import_claims(
+    engine: Engine,
+    org_id: str,
+    path: Path | str,
+    who: Identity,
+    after: AfterImport | None = None,
+) -> ImportResult:
+    """Import one 837P file for one practice; refused whole or stored whole.
+
+    ``after`` is the charges import's hook (``imports.import_file``), run with kind
+    ``charges`` and the changed claims' lines, so posted remittances are evaluated again.
+    """
+    path = Path(path)
+    name = path.name
+    access.authorize(engine, org_id, who, f"import.{KIND}", target=name)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(name, None, "(file)", f"cannot be read: {exc.strerror}") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    with engine.connect() as conn:
+        if earlier_import(conn, org_id, KIND, digest) is not None:
+            return ImportResult(org_id, KIND, name, 0, already_imported=True)
+    parsed = x837.parse(name, raw)  # a bad file is refused before the writer lock
+    imp = tables.imports
+    with store.writing(engine, org_id) as conn:
+        if earlier_import(conn, org_id, KIND, digest) is not None:
+            return ImportResult(org_id, KIND, name, 0, already_imported=True)
+        subs, lines = mapped(parsed, payer_map(conn, org_id))
+        import_id = conn.execute(
+            insert(imp)
+            .values(
+                org_id=org_id, kind=KIND, file_name=name, sha256=digest,
+                imported_at=audit.utc_now(), actor=who.actor, rows_in_file=len(lines),
+                inserted=0, replaced=0, unchanged=0,
+            )
+            .returning(imp.c.import_id)
+        ).scalar_one()  # fmt: skip
+        subs = subs.assign(import_id=import_id)
+        lines = lines.assign(import_id=import_id)
+        stored_subs, stored_lines, stored_charges = _stored_for(conn, org_id, subs["claim_id"])
+        all_subs = pd.concat([x for x in (stored_subs, subs) if x is not None], ignore_index=True)
+        all_lines = pd.concat(
+            [x for x in (stored_lines, lines) if x is not None], ignore_index=True
+        )
+        derived = derive(all_subs, all_lines)
+        store.bulk_insert(conn, tables.claim_submissions, subs.assign(org_id=org_id))
+        store.bulk_insert(conn, tables.claim_submission_lines, lines.assign(org_id=org_id))
+        counts, changed = _write_charges(conn, org_id, import_id, subs, derived, stored_charges)
+        conn.execute(
+            imp.update()
+            .where(imp.c.import_id == import_id)
+            .values(
+                inserted=counts["inserted"], replaced=counts["replaced"],
+                unchanged=counts["unchanged"],
+            )
+        )  # fmt: skip
+        result = ImportResult(org_id, KIND, name, len(lines), **counts)
+        details = {**asdict(result), "sha256": digest, "import_id": import_id,
+                   "claims": len(subs)}  # fmt: skip
+        access.audit_action(conn, org_id, who, f"import.{KIND}", name, details=details)
+        if after is not None and len(changed):
+            after(conn, org_id, "charges", changed, f"import claims {name} (import {import_id})",
+                  who)  # fmt: skip
+    logger.info(result.summary())
+    return result
+
+
+def _write_charges(
+    conn: Connection,
+    org_id: str,
+    import_id: int,
+    subs: pd.DataFrame,
+    derived: pd.DataFrame,
+    stored: pd.DataFrame | None,
+) -> tuple[dict[str, int], pd.DataFrame]:
+    """Replace the stored lines of the file's claims whose derived lines differ."""
+    claim_ids = subs["claim_id"].drop_duplicates()
+    if stored is None or stored.empty:  # nothing to compare with: straight in
+        store.bulk_insert(conn, tables.charges, derived.assign(org_id=org_id, import_id=import_id))
+        counts = {"inserted": len(derived), "replaced": 0, "removed": 0, "unchanged": 0}
+        return counts, derived
+    new = _normalized(derived)
+    old = _normalized(stored)
+    same = _same(new, old).reindex(claim_ids, fill_value=True)
+    changed_ids = same[~same].index
+    unchanged = int(member_of(old["claim_id"], same[same].index).sum())
+    old_changed = old[member_of(old["claim_id"], changed_ids)]
+    new_changed = new[member_of(new["claim_id"], changed_ids)]
+    if len(changed_ids):
+        stage = _claim_stage(conn, list(changed_ids))
+        conn.execute(
+            text(
+                f"DELETE FROM charges WHERE org_id = :org AND claim_id IN "
+                f"(SELECT claim_id FROM {stage})"
+            ),
+            {"org": org_id},
+        )
+        conn.exec_driver_sql(f"DROP TABLE {stage}")
+        store.bulk_insert(
+            conn, tables.charges, new_changed.assign(org_id=org_id, import_id=import_id)
+        )
+    keys = ["claim_id", "line_number"]
+    both = new_changed[keys].merge(old_changed[keys], on=keys)
+    counts = {
+        "inserted": len(new_changed) - len(both),
+        "replaced": len(both),
+        "removed": len(old_changed) - len(both),
+        "unchanged": unchanged,
+    }
+    gone = old_changed[~member_of(old_changed["claim_id"], new["claim_id"])]
+    touched = pd.concat([new_changed, gone])
+    return counts, touched
