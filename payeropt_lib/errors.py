@@ -160,6 +160,24 @@ class NoClaimFiles(PayeroptError):
 
 
 @_error
+class FolderRefused(PayeroptError):
+    """``payeropt onboard``: the dry run's checks found files with problems, so nothing of
+    the folder was imported. ``first`` is the first problem as the dry run words it."""
+
+    folder: str
+    first_file: str
+    first: str
+    files: int  # files with a problem
+
+    def __str__(self) -> str:
+        more = f" (and {self.files - 1} more files with problems)" if self.files > 1 else ""
+        return one_line(
+            f"{self.folder}: {self.first_file}: {self.first}{more}; nothing was imported: "
+            "'payeropt onboard ORG DIR --dry-run' lists every problem"
+        )
+
+
+@_error
 class FilesRefused(PayeroptError):
     """Some of the files (or folders) of one command were refused, each already reported on
     a line of its own; the others were stored. ``total`` counts them all."""

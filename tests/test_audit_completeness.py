@@ -119,6 +119,18 @@ def _claims_file(p: Practice, bad: bool = False) -> str:
     return str(path)
 
 
+def _client_folder(p: Practice, name: str, claim_id: str, bad: bool = False) -> str:
+    """A client's folder for ``onboard``: one 837P of a new claim (or a refused one)."""
+    from tests.inputs.x837_cases import claim, good_lines, write
+
+    folder = p.files / name
+    folder.mkdir(exist_ok=True)
+    path = write(folder, "claims.837", claim(good_lines(), "CLM1002").assign(claim_id=claim_id))
+    if bad:
+        path.write_bytes(path.read_bytes().replace(b"ST*837*", b"ST*835*"))
+    return str(folder)
+
+
 STEPS: list[Step] = [
     # --- practices and opt-in
     Step(("practice", "create"), _org("--name", "Trail Practice", "--locality", "01112-05"),
@@ -154,6 +166,16 @@ STEPS: list[Step] = [
     Step(("import", "era"), _file("era")),
     Step(("import", "era"), _file("era-bad/c.835"), code=2),  # not X12: refused whole
     refused(("import", "era"), _file("era"), "import.era", "clinician"),
+    # --- onboard: a dry run records nothing (a folder with a problem exits 2); a run, one
+    # entry per file its imports store; refused at its first import
+    Step(("onboard",), lambda p: [p.org, _client_folder(p, "client1", "CLM9101"), "--dry-run"]),
+    Step(("onboard",), lambda p: [p.org, _client_folder(p, "client2", "CLM9102", True),
+                                  "--dry-run"], code=2),  # fmt: skip
+    Step(("onboard",), lambda p: [p.org, _client_folder(p, "client3", "CLM9103")],
+         ("import.claims",)),  # fmt: skip
+    Step(("onboard",), lambda p: [p.org, _client_folder(p, "client4", "CLM9104", True)], code=2),
+    refused(("onboard",), lambda p: [p.org, _client_folder(p, "client5", "CLM9105")],
+            "import.claims", "analyst"),  # fmt: skip
     # --- 837P claims: one entry per file stored; the same file again, or a refused one, none
     Step(("import", "claims"), lambda p: [p.org, _claims_file(p)], ("import.claims",)),
     Step(("import", "claims"), lambda p: [p.org, _claims_file(p)]),

@@ -44,6 +44,9 @@ SAMPLES: dict[type, errors.PayeroptError] = {
     errors.SuggestionDecided: errors.SuggestionDecided(12, "accepted"),
     errors.ReasonRequired: errors.ReasonRequired("rejecting suggestion 12"),
     errors.FilesRefused: errors.FilesRefused(("a.835", "remits/april"), 5),
+    errors.FolderRefused: errors.FolderRefused(
+        "client/acme", "export.csv", "row 3, column DOS: not a date", 2
+    ),
     errors.UnknownOrg: errors.UnknownOrg("acme-helth", "acme-health"),
     errors.OrgExists: errors.OrgExists("acme"),
     errors.BadOrgId: errors.BadOrgId("Acme!"),

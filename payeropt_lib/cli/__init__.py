@@ -612,6 +612,7 @@ from . import (  # noqa: E402,F401
     claims,
     coding,
     multipliers,
+    onboard,
     payment_audit,
     reconciliation,
     reference,

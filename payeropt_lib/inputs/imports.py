@@ -471,6 +471,40 @@ def merge_periods(
 # --- the whole import --------------------------------------------------------------------
 
 
+def checked(
+    kind: str,
+    name: str,
+    content: Callable[[], bytes | Source],
+    step: Callable[[str], None] = lambda _stage: None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, Problems]:
+    """Everything ``import_file`` checks that needs only the file: read (``content``: the
+    file's bytes, or the ``Source`` a profile reads it through), validated, converted, its
+    rows checked (keys, periods, aliases). Returns the typed rows, the alias rows of a
+    contracts file, and the ``Problems`` later checks add to; raises ``InputFileError``.
+    What it cannot check is what the store holds (``check_references``): a dry run
+    (``payeropt onboard --dry-run``) calls this alone."""
+    spec = schemas.SPECS[kind]
+    step("read")
+    given = content()
+    if isinstance(given, Source):
+        frame, locate = given.read()
+        text_ = ""
+    else:
+        frame, text_ = schemas.read_csv(name, given)
+        locate = None
+    step("validate")
+    schemas.validate(name, spec, frame, text_, locate)
+    typed = schemas.convert(spec, frame)
+    if kind == "transactions":
+        key = ["claim_id", "line_number", "posted_date", "type"]
+        typed["occurrence"] = typed.groupby(key, dropna=False).cumcount() + 1
+    problems = Problems(name, text_, [], locate=locate)
+    check_rows(spec, typed, problems)
+    alias_rows = aliases_of(typed, frame, problems) if kind == "contracts" else None
+    problems.raise_if_any()
+    return typed, alias_rows, problems
+
+
 def import_file(
     engine: Engine,
     org_id: str,
@@ -510,23 +544,9 @@ def import_file(
         if _imported_before(conn, org_id, kind, digest, name):
             return ImportResult(org_id, kind, name, 0, already_imported=True)
 
-    step("read")
-    if source is None:
-        frame, text_ = schemas.read_csv(name, raw)
-        locate = None
-    else:
-        frame, locate = source.read()
-        text_ = ""
-    step("validate")
-    schemas.validate(name, spec, frame, text_, locate)
-    typed = schemas.convert(spec, frame)
-    if kind == "transactions":
-        key = ["claim_id", "line_number", "posted_date", "type"]
-        typed["occurrence"] = typed.groupby(key, dropna=False).cumcount() + 1
-    problems = Problems(name, text_, [], locate=locate)
-    check_rows(spec, typed, problems)
-    alias_rows = aliases_of(typed, frame, problems) if kind == "contracts" else None
-    problems.raise_if_any()
+    typed, alias_rows, problems = checked(
+        kind, name, lambda: raw if source is None else source, step
+    )
     logger.debug("%s validated: %d rows", name, len(typed))
 
     step("check")
