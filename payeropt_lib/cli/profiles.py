@@ -10,8 +10,7 @@ from typing import Annotated
 
 import typer
 
-from payeropt_lib.errors import InputFileError
-from payeropt_lib.inputs import imports
+from payeropt_lib.inputs import imports, schemas
 
 from .common import app
 
@@ -56,12 +55,7 @@ def profile_suggest(
 
     if kind not in model.KINDS:
         raise UnknownImportKind(kind, model.KINDS)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise InputFileError(
-            file.name, None, "(file)", f"cannot be read: {exc.strerror}"
-        ) from None
+    raw = schemas.file_bytes(file)
     draft = suggest.suggest(kind, file.name, raw)
     if out is None:
         typer.echo(draft.text, nl=False)

@@ -31,12 +31,12 @@ import pandas as pd
 from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, insert, select, text
 
 from payeropt_lib import store
-from payeropt_lib.errors import ClaimFileRefused, InputFileError
+from payeropt_lib.errors import ClaimFileRefused
 from payeropt_lib.frames import member_of
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
-from . import x837
+from . import schemas, x837
 from .aliases import normalize_alias
 from .imports import AfterImport, ImportResult, earlier_import
 
@@ -247,10 +247,7 @@ def import_claims(
     path = Path(path)
     name = path.name
     access.authorize(engine, org_id, who, f"import.{KIND}", target=name)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(name, None, "(file)", f"cannot be read: {exc.strerror}") from None
+    raw = schemas.file_bytes(path)
     digest = hashlib.sha256(raw).hexdigest()
     with engine.connect() as conn:
         if earlier_import(conn, org_id, KIND, digest) is not None:

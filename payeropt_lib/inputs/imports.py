@@ -532,10 +532,7 @@ def import_file(
     name = path.name
     access.authorize(engine, org_id, who, f"import.{kind}", target=name)
     if source is None:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise InputFileError(name, None, "(file)", f"cannot be read: {exc.strerror}") from None
+        raw = schemas.file_bytes(path)
         digest = hashlib.sha256(raw).hexdigest()
     else:
         digest = source.digest

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -389,6 +390,23 @@ def _check_line_ends(name: str, text: str) -> None:
     )
 
 
+def file_bytes(path: Path) -> bytes:
+    """A user's input file, whole; one that cannot be read is refused naming it."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputFileError(
+            Path(path).name, None, "(file)", f"cannot be read: {exc.strerror}"
+        ) from None
+
+
+def parser_error(name: str, exc: pd.errors.ParserError) -> InputFileError:
+    """pandas' CSV parser error as the refusal naming the file and its line."""
+    match = re.search(r"line (\d+), saw (\d+)", str(exc))
+    row = int(match.group(1)) if match else None
+    return InputFileError(name, row, "(row)", f"cannot be read as CSV: {exc}".strip())
+
+
 def read_csv(name: str, raw: bytes) -> tuple[pd.DataFrame, str]:
     """The file as a frame, every cell a stripped string ('' when blank), header names
     lower-cased; and its text (what ``row_of`` and ``validate`` read).
@@ -414,11 +432,7 @@ def read_csv(name: str, raw: bytes) -> tuple[pd.DataFrame, str]:
                 engine="c",
             )
         except pd.errors.ParserError as exc:
-            match = re.search(r"line (\d+), saw (\d+)", str(exc))
-            row = int(match.group(1)) if match else None
-            raise InputFileError(
-                name, row, "(row)", f"cannot be read as CSV: {exc}".strip()
-            ) from None
+            raise parser_error(name, exc) from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     dupes = frame.columns[frame.columns.duplicated()]
     if len(dupes):

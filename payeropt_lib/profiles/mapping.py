@@ -224,12 +224,7 @@ def import_source(kind: str, path: Path | str, profile_name: str) -> imports.Sou
     if profile.kind != kind:
         raise ProfileError(profile_name, "kind", f"maps {profile.kind} files, not {kind}")
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(
-            path.name, None, "(file)", f"cannot be read: {exc.strerror}"
-        ) from None
+    raw = schemas.file_bytes(path)
     digest = hashlib.sha256(raw + b"\0profile\0" + text.encode("utf-8")).hexdigest()
 
     def read() -> tuple[pd.DataFrame, schemas.Locate]:

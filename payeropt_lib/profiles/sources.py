@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 
 import pandas as pd
 
@@ -65,9 +64,7 @@ def csv_grid(name: str, raw: bytes, sample_lines: int = 200) -> pd.DataFrame:
             engine="c",
         )
     except pd.errors.ParserError as exc:
-        match = re.search(r"line (\d+), saw (\d+)", str(exc))
-        row = int(match.group(1)) if match else None
-        raise InputFileError(name, row, "(row)", f"cannot be read as CSV: {exc}") from None
+        raise schemas.parser_error(name, exc) from None
     # pandas' "str" dtype (Arrow-backed): every string operation after this runs in Arrow.
     grid = grid.fillna("").astype("str").apply(lambda s: s.str.strip())
     grid.index = record_rows(text, len(grid))
