@@ -2,7 +2,8 @@
 
 Owns generating the practice's exports (``files``, from ``dates``, ``contracts``,
 ``claims``, ``records`` and ``postings``, the postings following the 835s), its
-remittances with planted under-payments and quirks (``remittances``), and the demo end to
-end (``practice``). Every record is invented.
+remittances with planted under-payments and quirks (``remittances``), the folder a client
+would send made from its files (``client``: 837P claims, practice-system exports), and
+the demo end to end (``practice``: that folder onboarded). Every record is invented.
 May import: every stage below it.
 """

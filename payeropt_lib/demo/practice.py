@@ -1,7 +1,9 @@
-"""The demo practice end to end: its files generated, loaded, its 835s written and posted.
+"""The demo practice end to end: its files generated, onboarded, its 835s written and posted.
 
-This is the path a consultant takes with a new practice (``inputs.onboarding``, then
-``remittances.posting``), run on the synthetic practice of ``demo.files``.
+This is the path a consultant takes with a new practice (``onboard.folder``, then
+``remittances.posting``), run on the synthetic practice of ``demo.files``: its claims come
+as the clearinghouse's 837P files and its postings as a practice-system export
+(``demo.client``), not as charges.csv and transactions.csv.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from tqdm import tqdm
 
 from payeropt_lib import config, store
 from payeropt_lib.errors import OrgExists
-from payeropt_lib.inputs.onboarding import load_folder
+from payeropt_lib.onboard.folder import onboard
 from payeropt_lib.remittances import posting
 from payeropt_lib.remittances.reevaluation import after_import
 from payeropt_lib.store import orgs, tables
 from payeropt_lib.store.access import Identity
 
+from . import client as demo_client
 from . import coding as demo_coding
 from . import files as demo
 from . import remittances as demo_era
@@ -42,10 +45,14 @@ def demo_practice(
     org_id: str | None = None,
     name: str = "Demo Family & Orthopedic Practice",
 ) -> str:
-    """Generate the synthetic demo practice under ``out/files`` and load it; returns the URL.
+    """Generate the synthetic demo practice and onboard it; returns the database URL.
 
-    The database defaults to ``out/payeropt.sqlite``. Running it again changes nothing
-    (the same seed writes the same files, and imports are idempotent). ``org_id`` and
+    ``out/files`` gets the interface files (``files.generate``: tests and benchmarks read
+    them), ``out/client`` the folder a client would send (``client.write_client_folder``:
+    837P claims and practice-system exports, no charges.csv), which is onboarded; the
+    payers' 835s are written to ``out/files/era`` from the onboarded store. The database
+    defaults to ``out/payeropt.sqlite``. Running it again changes nothing (the same seed
+    writes the same files, and imports are idempotent). ``org_id`` and
     ``name`` make more synthetic practices in one store (benchmarks: ``config.DEMO_ORG``
     by default).
     """
@@ -53,6 +60,9 @@ def demo_practice(
     files = demo.generate(out / "files", claims_per_month=claims_per_month, seed=seed)
     if progress:
         progress(f"demo files written to {out / 'files'} ({len(files)} files)")
+    sent = demo_client.write_client_folder(out / "files", out / "client")
+    if progress:
+        progress(f"the client's folder written to {out / 'client'} ({len(sent)} files)")
     url = db_url or config.sqlite_url(out / config.DEFAULT_DB_FILE)
     org = org_id or config.DEMO_ORG
     engine = store.engine_for(url)
@@ -60,7 +70,14 @@ def demo_practice(
         orgs.create(engine, org, name, DEMO_ACTOR, locality=demo.DEMO_LOCALITY)
     if not orgs.get(engine, org)["opted_in"]:
         orgs.opt_in(engine, org, DEMO_ACTOR, accept_disclosure=True)
-    load_folder(engine, org, out / "files", DEMO_ACTOR, progress, after=after_import)
+    done = onboard(engine, org, out / "client", DEMO_ACTOR, progress, after=after_import)
+    if progress:
+        # The 835s come next (posted from out/files/era), so only what the folder held.
+        progress(
+            f"onboarded {out / 'client'}: {len(done.imported)} files imported, "
+            f"{len(done.already)} already on file; {done.claims:,} claims "
+            f"({done.lines:,} lines)"
+        )
     post_demo_remittances(engine, out / "files" / "era", seed, progress, org_id=org)
     demo_rules.load_rules(engine, org, DEMO_ACTOR, progress)
     demo_coding.record_demo_coding(engine, org, seed, progress)
