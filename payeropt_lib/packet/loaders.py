@@ -60,20 +60,27 @@ def read_adjudicated(ctx: Context) -> pd.DataFrame:
     return remitted.adjudicated(**frames, start=ctx.period_start, end=ctx.period_end)
 
 
-def data_checks(ctx: Context) -> dict[str, pd.DataFrame]:
-    """The first-day data quality tables (``data_quality.tables``, by name) of everything
-    on file, claims aged to the as-of date. The remitted claims are read for their claim id
-    and reversal flags only, never their patient columns."""
+def _everything(ctx: Context, reads: dict[str, list[str] | None]) -> dict[str, pd.DataFrame]:
+    """The frames ``reads`` names (table → columns), every row on file, not only the
+    period's; the remitted claims read straight from the store for the columns named only
+    (never their patient columns); the Medicare amounts completed from CMS's fee library."""
     frames = {
         name: (
             store.read_frame(ctx.engine, tables.remit_claims, ctx.org_id, columns=columns)
             if name == "remit_claims"
             else load(ctx, name, columns)
         )
-        for name, columns in data_quality.READS.items()
+        for name, columns in reads.items()
     }
-    frames["medicare_fees"] = load(ctx, "medicare_fees")  # CMS's library fills the gaps
-    return data_quality.tables(frames, ctx.as_of)
+    frames["medicare_fees"] = load(ctx, "medicare_fees")
+    return frames
+
+
+def data_checks(ctx: Context) -> dict[str, pd.DataFrame]:
+    """The first-day data quality tables (``data_quality.tables``, by name) of everything
+    on file, claims aged to the as-of date. The remitted claims are read for their claim id
+    and reversal flags only, never their patient columns."""
+    return data_quality.tables(_everything(ctx, data_quality.READS), ctx.as_of)
 
 
 def books(ctx: Context) -> record.Books:
@@ -81,15 +88,7 @@ def books(ctx: Context) -> record.Books:
     every month of service, not only the period (a month is reconciled with every posting
     made since). The remitted claims are read for their status, reversal flags, claim id
     and filing indicator only, never their patient columns."""
-    frames = {
-        name: (
-            store.read_frame(ctx.engine, tables.remit_claims, ctx.org_id, columns=columns)
-            if name == "remit_claims"
-            else load(ctx, name, columns)
-        )
-        for name, columns in record.READS.items()
-    }
-    frames["medicare_fees"] = load(ctx, "medicare_fees")
+    frames = _everything(ctx, record.READS)
     books = record.Books.of(frames, ctx.locality)
     # Made once per packet run: the Reconciliation, Medicare check and Payment audit
     # pages all start from it.

@@ -85,22 +85,10 @@ def charge_outcome_bars(table: pd.DataFrame, empty: str = "No claims this month.
     )  # fmt: skip
     hidden = rows["cash_cents"].isna().to_numpy()
     labels = wrapped(rows["payer"], hidden)
-    figure = go.Figure()
-    for column, name, color in OUTCOMES:
-        figure.add_trace(
-            row_bars(
-                name, labels, axis_dollars(rows[column]), color,
-                customdata=hover_columns(cell_text(rows, column)),
-                hovertemplate=f"<b>%{{y}}</b><br>{name}: %{{customdata[0]}}<extra></extra>",
-            )
-        )  # fmt: skip
-    figure.update_layout(
-        barmode="relative",
-        xaxis={"title": {"text": "Charges of the month ($)"}, "separatethousands": True},
-        **bar_frame("Primary payer", max(260, 120 + 44 * len(rows)), 40, hidden,
-                    {**LEGEND_ABOVE, "traceorder": "normal"}),
+    return _dollar_bars(
+        rows, labels, hidden, OUTCOMES, "relative", "Charges of the month ($)",
+        "Primary payer", max(260, 120 + 44 * len(rows)),
     )  # fmt: skip
-    return hidden_note(figure, hidden)
 
 
 def slippage_bars(
@@ -115,11 +103,29 @@ def slippage_bars(
     rows = rows[rows["code"].ne("All other codes")]
     hidden = rows["perfect_cents"].isna().to_numpy()
     labels = [c + (" *" if h else "") for c, h in zip(rows["code"], hidden, strict=True)]
-    figure = go.Figure()
-    for column, name, color in (
+    traces = (
         ("perfect_cents", "Perfect resolution", "#999999"),
         ("actual_cents", "Actual (Medicare, secondary, patient)", "#009E73"),
-    ):
+    )
+    return _dollar_bars(
+        rows, labels, hidden, traces, "group", "Dollars", "Code", max(300, 100 + 34 * len(rows))
+    )
+
+
+def _dollar_bars(
+    rows: pd.DataFrame,
+    labels: list[str],
+    hidden: np.ndarray,
+    traces: tuple[tuple[str, str, str], ...],
+    barmode: str,
+    x_title: str,
+    y_title: str,
+    height: int,
+) -> go.Figure:
+    """Horizontal dollar bars, one trace per (cents column, name, color) of ``traces``,
+    hovering each bar's cell text; rows whose figures are ``hidden`` noted below."""
+    figure = go.Figure()
+    for column, name, color in traces:
         figure.add_trace(
             row_bars(
                 name, labels, axis_dollars(rows[column]), color,
@@ -128,11 +134,10 @@ def slippage_bars(
             )
         )  # fmt: skip
     figure.update_layout(
-        barmode="group",
-        xaxis={"title": {"text": "Dollars"}, "separatethousands": True},
-        **bar_frame("Code", max(300, 100 + 34 * len(rows)), 40, hidden,
-                    {**LEGEND_ABOVE, "traceorder": "normal"}),
-    )  # fmt: skip
+        barmode=barmode,
+        xaxis={"title": {"text": x_title}, "separatethousands": True},
+        **bar_frame(y_title, height, 40, hidden, {**LEGEND_ABOVE, "traceorder": "normal"}),
+    )
     return hidden_note(figure, hidden)
 
 
