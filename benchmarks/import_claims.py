@@ -68,11 +68,12 @@ def child(url: str, kind: str, practice: Path, *files: Path) -> None:
     imports.import_file(engine, org, "contracts", practice / "contracts.csv", who)
     start = time.perf_counter()
     rows = 0
-    for path in files:
-        if kind == "charges":
+    if kind == "charges":
+        for path in files:
             rows += imports.import_file(engine, org, "charges", path, who).rows
-        else:
-            rows += claims.import_claims(engine, org, path, who).rows
+    else:  # as `payeropt import claims ORG FILES...` does
+        for _path, result in claims.import_claim_files(engine, org, files, who):
+            rows += result.rows
     seconds = time.perf_counter() - start
     stored = store.count_rows(engine, store.tables.charges, org)
     peak = _peak_mib()

@@ -63,13 +63,11 @@ def import_claims(
     if not files:
         raise NoClaimFiles(", ".join(map(str, paths)))
     refused: list[str] = []
-    for path in files:
-        try:
-            result = claims.import_claims(engine, org, path, who, after=reevaluating)
-        except PayeroptError as err:
-            refusal(err)
+    for path, outcome in claims.import_claim_files(engine, org, files, who, after=reevaluating):
+        if isinstance(outcome, PayeroptError):
+            refusal(outcome)
             refused.append(path.name)
             continue
-        typer.echo(result.summary())
+        typer.echo(outcome.summary())
     if refused:
         raise FilesRefused(tuple(refused), len(files))

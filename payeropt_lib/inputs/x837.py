@@ -96,25 +96,24 @@ class _File:
 
     def components(self, index: np.ndarray, k: int, count: int) -> list[pa.Array]:
         """Components 1..count of composite element k (split by each ISA's ISA16)."""
-        values = self.text(index, k)
-        inter = self.segments.interchange[np.maximum(index, 0)] if len(index) else index
+        parts = self.split(self.text(index, k), index)
+        return [_component(parts, j) for j in range(count)]
+
+    def split(self, values: pa.Array, index: np.ndarray) -> pa.ListArray:
+        """Composites ``values`` (of segments ``index``) split into their components, by
+        the ISA16 of each one's interchange."""
         seps = {d.component for d in self.segments.delimiters}
         if len(seps) <= 1:
-            sep = next(iter(seps), ":")
-            parts = pc.split_pattern(values, sep)
-            return [_component(parts, j) for j in range(count)]
-        out = [pa.nulls(len(values), pa.string()) for _ in range(count)]
+            return _chunk(pc.split_pattern(values, next(iter(seps), ":")))
+        inter = self.segments.interchange[np.maximum(index, 0)] if len(index) else index
+        pieces, rows = [], []
         for i, d in enumerate(self.segments.delimiters):
-            rows = np.flatnonzero(inter == i)
-            if not len(rows):
-                continue
-            parts = pc.split_pattern(values.take(pa.array(rows)), d.component)
-            for j in range(count):
-                got = _component(parts, j).to_numpy(zero_copy_only=False)
-                merged = out[j].to_numpy(zero_copy_only=False).astype(object)
-                merged[rows] = got
-                out[j] = pa.array(merged, pa.string())
-        return out
+            at = np.flatnonzero(inter == i)
+            pieces.append(_chunk(pc.split_pattern(values.take(pa.array(at)), d.component)))
+            rows.append(at)
+        back = np.empty(len(values), dtype=np.int64)  # where each row went, in file order
+        back[np.concatenate(rows)] = np.arange(len(values))
+        return pa.concat_arrays(pieces).take(pa.array(back))
 
     def problem(self, index: int, reason: str) -> None:
         i = int(index)
@@ -128,10 +127,12 @@ class _File:
             self.problem(int(index[j]), reason(j) if callable(reason) else reason)
 
 
-def _component(parts: pa.Array, j: int) -> pa.Array:
+def _chunk(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _component(parts: pa.ListArray, j: int) -> pa.Array:
     """Component j (0-based) of split composites; null where there are fewer."""
-    if isinstance(parts, pa.ChunkedArray):
-        parts = parts.combine_chunks()
     offsets = parts.offsets.to_numpy()
     lengths = offsets[1:] - offsets[:-1]
     valid = parts.is_valid().to_numpy(zero_copy_only=False)
@@ -154,6 +155,11 @@ def _first_per(keys: np.ndarray, index: np.ndarray, targets: np.ndarray) -> np.n
     return np.where(found, index[first[pos]], -1)
 
 
+def _str(array: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """A frame column straight from Arrow (pandas' str dtype keeps Arrow strings)."""
+    return pd.array(_chunk(array), dtype="str")
+
+
 def _strings(array: pa.Array) -> np.ndarray:
     return np.asarray(array.to_numpy(zero_copy_only=False), dtype=object)
 
@@ -161,9 +167,12 @@ def _strings(array: pa.Array) -> np.ndarray:
 # --- typed values: each distinct value parsed once -----------------------------------------
 
 
-def _parsed(f: _File, index: np.ndarray, array: pa.Array, parse, required: bool, what: str):
+def _parsed(
+    f: _File, index: np.ndarray, array: pa.Array, parse, required: bool, what: str, as_=None
+):
     """``parse`` over the distinct values of ``array``; a problem at the first value that
-    ``parse`` refuses (None) or a missing required one. Returns an object array."""
+    ``parse`` refuses (None) or a missing required one. Returns an object array, or typed
+    (``as_``: "Int64" for integers, "date" for ``datetime64[s]``) from a typed lookup."""
     encoded = pc.dictionary_encode(array)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
@@ -180,6 +189,12 @@ def _parsed(f: _File, index: np.ndarray, array: pa.Array, parse, required: bool,
             else f"{what} {words[codes[j]]!r} is not valid"
         ),
     )
+    if as_ == "Int64":
+        values = np.array([0 if p is None else p for p in parsed] + [0], dtype=np.int64)
+        return pd.arrays.IntegerArray(values[codes], bad_word[codes] | (codes == len(words)))
+    if as_ == "date":
+        nat = np.datetime64("NaT")
+        return np.array([nat if p is None else p for p in parsed] + [nat], "datetime64[s]")[codes]
     lookup = np.array([*parsed, None], dtype=object)
     return lookup[codes]
 
@@ -222,7 +237,7 @@ def _claims(f: _File) -> tuple[pd.DataFrame, np.ndarray]:
     f.first_bad(
         clm, pc.is_null(claim_id).to_numpy(zero_copy_only=False), "CLM01 claim id is missing"
     )
-    total = _parsed(f, clm, f.text(clm, 2), _cents, True, "CLM02 total charge")
+    total = _parsed(f, clm, f.text(clm, 2), _cents, True, "CLM02 total charge", "Int64")
     pos_, _, freq = f.components(clm, 5, 3)
     freq = pc.fill_null(freq, "1")
     freq_np = _strings(freq)
@@ -270,31 +285,31 @@ def _claims(f: _File) -> tuple[pd.DataFrame, np.ndarray]:
     # Transaction: BHT04/05 (when the claim was created), ISA13, ST02.
     st_of = loops.st[clm]
     bht = np.where(st_of >= 0, st_of + 1, -1)
-    submitted = _parsed(f, bht, f.text(bht, 4), _date, True, "BHT04 date")
+    submitted = _parsed(f, bht, f.text(bht, 4), _date, True, "BHT04 date", "date")
     time = f.text(bht, 5)
     isa = _isa_of(f, clm)
     claims = pd.DataFrame(
         {
             "claim_seq": np.arange(n),
-            "claim_id": _strings(claim_id),
+            "claim_id": _str(claim_id),
             "segment": clm + 1,
             "frequency": freq_np,
-            "original_ref": _strings(f.text(f8_at, 2)),
+            "original_ref": _str(f.text(f8_at, 2)),
             "responsibility": resp,
-            "filing_indicator": _strings(f.text(sbr_at, 9)),
-            "payer_name": _strings(f.text(pr_at, 3)),
-            "payer_code": _strings(f.text(pr_at, 9)),
-            "other_payer_name": _strings(f.text(o_pr_at, 3)),
-            "other_payer_code": _strings(f.text(o_pr_at, 9)),
+            "filing_indicator": _str(f.text(sbr_at, 9)),
+            "payer_name": _str(f.text(pr_at, 3)),
+            "payer_code": _str(f.text(pr_at, 9)),
+            "other_payer_name": _str(f.text(o_pr_at, 3)),
+            "other_payer_code": _str(f.text(o_pr_at, 9)),
             "prior_paid_cents": prior_paid,
             "prior_adjustments": adjustments,
             "total_charge_cents": total,
-            "place_of_service": _strings(pos_),
+            "place_of_service": _str(pos_),
             "patient_id": patient,
             "submitted_date": submitted,
-            "submitted_time": _strings(pc.fill_null(time, "")),
-            "isa_control": _strings(f.text(isa, 13)),
-            "st_control": _strings(f.text(st_of, 2)),
+            "submitted_time": _str(pc.fill_null(time, "")),
+            "isa_control": _str(f.text(isa, 13)),
+            "st_control": _str(f.text(st_of, 2)),
         }
     )
     return claims, clm
@@ -375,30 +390,25 @@ def _adjustments(f: _File, cas: np.ndarray, keys: np.ndarray, targets: np.ndarra
     return np.array([None if pd.isna(v) else v for v in joined], dtype=object)
 
 
-def _diagnoses(f: _File, clm: np.ndarray) -> pd.DataFrame:
-    """Every HI code of each claim in order: (claim segment, number 1.., code)."""
+def _diagnoses(f: _File) -> tuple[np.ndarray, pa.Array]:
+    """Every HI code of each claim, in file order: (claim segment per code, codes)."""
     loops = f.loops
     hi = f.where("HI", loops.header)
     if not len(hi):
-        return pd.DataFrame({"claim": [], "number": [], "code": []})
-    frames = []
-    for k in range(1, 13):
-        qualifier, code = f.components(hi, k, 2)
-        keep = np.isin(_strings(qualifier), DIAGNOSIS_QUALIFIERS) & pc.is_valid(code).to_numpy(
-            zero_copy_only=False
-        )
-        frames.append(
-            pd.DataFrame(
-                {
-                    "claim": loops.claim[hi[keep]],
-                    "order": hi[keep] * 16 + k,
-                    "code": _strings(code)[keep],
-                }
-            )
-        )
-    found = pd.concat(frames).sort_values("order", kind="stable")
-    found["number"] = found.groupby("claim").cumcount() + 1
-    return found[["claim", "number", "code"]]
+        return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
+    # Elements 1-12 of every HI at once: one split, not one per element position.
+    offsets = f.segments.offsets
+    count = np.minimum(offsets[hi + 1] - offsets[hi] - 1, 12)
+    segment = np.repeat(hi, count)
+    starts = np.repeat(offsets[hi] + 1 - np.cumsum(count) + count, count)
+    position = starts + np.arange(len(segment))
+    values = f.segments.values.take(pa.array(position))
+    parts = f.split(values, segment)
+    qualifier, code = _component(parts, 0), _component(parts, 1)
+    keep = pc.and_(
+        pc.is_in(qualifier, pa.array(DIAGNOSIS_QUALIFIERS)), pc.is_valid(code)
+    ).to_numpy(zero_copy_only=False)
+    return loops.claim[segment[keep]], code.filter(pa.array(keep))
 
 
 def _lines(f: _File, clm: np.ndarray, claims: pd.DataFrame) -> pd.DataFrame:
@@ -407,7 +417,7 @@ def _lines(f: _File, clm: np.ndarray, claims: pd.DataFrame) -> pd.DataFrame:
     lx = loops.line[sv1]
     claim_of = loops.claim[sv1]
     claim_seq = np.searchsorted(clm, claim_of)
-    line_number = _parsed(f, lx, f.text(lx, 1), _positive, True, "LX01 line number")
+    line_number = _parsed(f, lx, f.text(lx, 1), _positive, True, "LX01 line number", "Int64")
     qualifier, procedure, *mods = f.components(sv1, 1, 6)
     q = _strings(qualifier)
     f.first_bad(
@@ -416,19 +426,19 @@ def _lines(f: _File, clm: np.ndarray, claims: pd.DataFrame) -> pd.DataFrame:
         lambda j: f"SV101-1 {q[j]!r}: only HCPCS/CPT procedure lines (HC) can be priced",
     )
     code = _parsed(f, sv1, procedure, lambda t: _code(t, 5), True, "SV101-2 procedure code")
-    mod_cols = []
-    for m in mods:
-        checked = _parsed(f, sv1, m, lambda t: _code(t, 2), False, "SV101 modifier")
-        mod_cols.append(pd.Series(checked, dtype=object))
-    modifiers = _joined(mod_cols, ":")
-    charge = _parsed(f, sv1, f.text(sv1, 2), _cents, True, "SV102 charge")
+    for m in mods:  # checked only: a file with a bad one is refused, so they are as sent
+        _parsed(f, sv1, m, lambda t: _code(t, 2), False, "SV101 modifier")
+    modifiers = _joined(mods, ":")
+    charge = _parsed(f, sv1, f.text(sv1, 2), _cents, True, "SV102 charge", "Int64")
     basis = _strings(f.text(sv1, 3))
     f.first_bad(
         sv1,
         ~np.isin(basis, UNIT_BASIS),
         lambda j: f"SV103 {basis[j]!r} is not UN (units) or MJ (minutes)",
     )
-    units = _parsed(f, sv1, f.text(sv1, 4), _whole_units, True, "SV104 units (a whole number)")
+    units = _parsed(
+        f, sv1, f.text(sv1, 4), _whole_units, True, "SV104 units (a whole number)", "Int64"
+    )
     line_pos = _strings(f.text(sv1, 5))
     claim_pos = claims["place_of_service"].to_numpy(dtype=object)[claim_seq]
     place = np.where(pd.isna(line_pos), claim_pos, line_pos)
@@ -439,8 +449,8 @@ def _lines(f: _File, clm: np.ndarray, claims: pd.DataFrame) -> pd.DataFrame:
     at_claim = _first_per(loops.claim[dtp_claim], dtp_claim, claim_of)
     dtp = np.where(at_line >= 0, at_line, at_claim)
     f.first_bad(sv1, dtp < 0, "no service date: DTP*472 at the line or the claim")
-    day = _parsed(f, dtp[dtp >= 0], f.text(dtp[dtp >= 0], 3), _date, True, "DTP03 date")
-    date_of_service = np.full(len(sv1), None, dtype=object)
+    day = _parsed(f, dtp[dtp >= 0], f.text(dtp[dtp >= 0], 3), _date, True, "DTP03 date", "date")
+    date_of_service = np.full(len(sv1), np.datetime64("NaT"), dtype="datetime64[s]")
     date_of_service[dtp >= 0] = day
     # REF*6R line control number.
     ref6r = f.qualified(f.where("REF", loops.line >= 0), "6R")
@@ -457,7 +467,7 @@ def _lines(f: _File, clm: np.ndarray, claims: pd.DataFrame) -> pd.DataFrame:
     npi_claim = _strings(f.text(_first_per(loops.claim[r_claim], r_claim, claim_of), 9))
     npi_billing = _strings(f.text(_first_per(loops.hl[billing], billing, hl20_of), 9))
     npi = np.where(pd.isna(npi), np.where(pd.isna(npi_claim), npi_billing, npi_claim), npi)
-    diagnoses = _pointed(f, sv1, claim_of, _diagnoses(f, clm))
+    diagnoses = _pointed(f, sv1, claim_of)
     # 2430: the prior payer's line adjudication.
     svd = f.where("SVD", loops.line >= 0)
     svd_paid = _parsed(f, svd, f.text(svd, 2), _cents, True, "SVD02 paid")
@@ -469,12 +479,12 @@ def _lines(f: _File, clm: np.ndarray, claims: pd.DataFrame) -> pd.DataFrame:
             "line_control_number": lcn,
             "date_of_service": date_of_service,
             "procedure_code": code,
-            "modifiers": modifiers,
+            "modifiers": _str(modifiers),
             "units": units,
             "charge_cents": charge,
             "place_of_service": place,
             "rendering_npi": npi,
-            "diagnosis_codes": diagnoses,
+            "diagnosis_codes": _str(diagnoses),
             "prior_paid_cents": _sum_by(loops.line[svd], svd_paid, lx),
             "prior_adjustments": _adjustments(f, cas, loops.line[cas], lx),
         }
@@ -485,47 +495,62 @@ def _positive(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 10**6 else None
 
 
-def _joined(columns: list[pd.Series], sep: str) -> np.ndarray:
-    """Non-null values of each row joined by ``sep`` ('' when none)."""
-    if not columns:
-        return np.array([], dtype=object)
-    out = columns[0].fillna("").astype(str)
-    for col in columns[1:]:
-        out = out.where(col.isna(), out + sep + col.fillna("").astype(str))
-    return out.str.lstrip(sep).to_numpy(dtype=object)
+def _joined(columns: list[pa.Array], sep: str) -> pa.Array:
+    """Non-null values of each row joined by ``sep`` in column order ('' when none).
+
+    As Arrow lists of the non-null values, then ``binary_join``: not
+    ``binary_join_element_wise(null_handling="skip")``, which in pyarrow 26 drops a row
+    whose values are all null (the result comes out shorter than its input)."""
+    n, k = len(columns[0]), len(columns)
+    flat = pa.concat_arrays([_chunk(c).cast(pa.string()) for c in columns])  # column-major
+    order = (np.arange(n)[:, None] + np.arange(k)[None, :] * n).ravel()  # row by row
+    valid = flat.is_valid().to_numpy(zero_copy_only=False)[order]
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(valid.reshape(n, k).sum(axis=1), out=offsets[1:])
+    lists = pa.ListArray.from_arrays(pa.array(offsets), flat.take(pa.array(order[valid])))
+    return pc.binary_join(lists, sep)
 
 
-def _pointed(f: _File, sv1: np.ndarray, claim_of: np.ndarray, diag: pd.DataFrame) -> np.ndarray:
+def _pointed(f: _File, sv1: np.ndarray, claim_of: np.ndarray) -> pa.Array:
     """SV107 pointers (1-12) resolved against the claim's HI codes, in pointer order,
-    ';'-separated; a line without pointers gets all the claim's codes in HI order."""
-    pointers = f.components(sv1, 7, 4)
-    # (claim segment, code number) as one sorted integer key: a search, not a join
-    key = diag["claim"].to_numpy(dtype=np.int64) * 16 + diag["number"].to_numpy(dtype=np.int64)
-    order = np.argsort(key, kind="stable")
-    key, found_codes = key[order], diag["code"].to_numpy(dtype=object)[order]
+    ';'-separated; a line without pointers gets all the claim's codes in HI order; null
+    when the claim has none."""
+    diag_claim, diag_code = _diagnoses(f)
+    n = len(diag_claim)
+    # (claim segment, code number 1..) as one sorted integer key: a search, not a join.
+    # The codes come in file order: claim after claim, each claim's in their HI order.
+    starts = np.flatnonzero(np.diff(diag_claim, prepend=-1))
+    number = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+    key = diag_claim.astype(np.int64) * 16 + number + 1
     columns = []
-    for p in pointers:
-        number = _parsed(f, sv1, p, _pointer, False, "SV107 diagnosis pointer")
-        has = ~pd.isna(number)
-        num = np.where(has, number, 0).astype(np.int64)
+    for p in f.components(sv1, 7, 4):
+        pointer = _parsed(f, sv1, p, _pointer, False, "SV107 diagnosis pointer")
+        has = ~pd.isna(pointer)
+        num = np.where(has, pointer, 0).astype(np.int64)
         wanted = claim_of.astype(np.int64) * 16 + num
-        codes = np.full(len(sv1), None, dtype=object)
-        if len(key):
-            at = np.searchsorted(key, wanted).clip(max=len(key) - 1)
-            hit = key[at] == wanted
-            codes[hit] = found_codes[at[hit]]
+        at = np.searchsorted(key, wanted).clip(max=max(n - 1, 0))
+        hit = key[at] == wanted if n else np.zeros(len(sv1), dtype=bool)
         f.first_bad(
             sv1,
-            has & pd.isna(codes),
+            has & ~hit,
             lambda j, num=num: f"SV107 pointer {num[j]} names no diagnosis in the claim's HI",
         )
-        columns.append(pd.Series(np.where(has, codes, None), dtype=object))
+        found = diag_code.take(pa.array(at, mask=~hit)) if n else pa.nulls(len(sv1), pa.string())
+        columns.append(found)
     text = _joined(columns, ";")
-    if len(diag) and (text == "").any():
-        everything = diag.groupby("claim")["code"].agg(";".join)
-        fallback = everything.reindex(claim_of).to_numpy(dtype=object)
-        text = np.where(text == "", fallback, text)
-    return np.where(pd.isna(text) | (text == ""), None, text).astype(object)
+    if n:
+        everything = _joined_by(starts, diag_code, ";")  # per claim with codes
+        at = np.searchsorted(diag_claim[starts], claim_of).clip(max=len(starts) - 1)
+        has = diag_claim[starts][at] == claim_of
+        fallback = everything.take(pa.array(at, mask=~has))
+        text = pc.if_else(pc.equal(text, ""), fallback, text)
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _joined_by(starts: np.ndarray, values: pa.Array, sep: str) -> pa.Array:
+    """``values`` joined by ``sep`` group by group, the groups starting at ``starts``."""
+    offsets = np.r_[starts, len(values)].astype(np.int32)
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), sep)
 
 
 def _pointer(text: str) -> int | None:
@@ -543,7 +568,7 @@ LINE_WIDTHS = {"line_control_number": (64, "REF*6R"), "place_of_service": (2, "S
 
 def _widths(f: _File, frame: pd.DataFrame, index: np.ndarray, widths: dict) -> None:
     for column, (width, what) in widths.items():
-        text = pa.array(frame[column].astype(object), type=pa.string(), from_pandas=True)
+        text = pa.array(frame[column], pa.large_string(), from_pandas=True)  # str: no copy
         length = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
         f.first_bad(
             index,
@@ -581,10 +606,6 @@ def _parse(name: str, raw: bytes | str) -> ClaimFile:
     _widths(f, lines, f.where("SV1", f.loops.line >= 0), LINE_WIDTHS)
     if f.problems:
         raise min(f.problems, key=lambda e: e.segment_number)
-    claims["submitted_date"] = pd.to_datetime(claims["submitted_date"])
-    lines["date_of_service"] = pd.to_datetime(lines["date_of_service"])
-    for column in ("prior_paid_cents", "total_charge_cents"):
-        claims[column] = claims[column].astype("Int64")
-    for column in ("line_number", "units", "charge_cents", "prior_paid_cents"):
-        lines[column] = lines[column].astype("Int64")
+    claims["prior_paid_cents"] = claims["prior_paid_cents"].astype("Int64")
+    lines["prior_paid_cents"] = lines["prior_paid_cents"].astype("Int64")
     return ClaimFile(name, claims, lines)

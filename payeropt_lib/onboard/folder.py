@@ -9,7 +9,7 @@ appointments, 835s. Files of one kind go in name order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,20 +165,23 @@ def onboard(
     say = progress or (lambda _text: None)
     done = Summary()
     eras = [x.found.path for x in looked if x.found.kind == ERA]
+    claim_files = [x.found.path for x in looked if x.found.kind == CLAIMS]
     for x in looked:
         f = x.found
-        if f.kind is None or f.kind == ERA:
+        if f.kind is None or f.kind == ERA or (f.kind == CLAIMS and f.path != claim_files[0]):
             continue
-        if f.kind == CLAIMS:
-            result = claims.import_claims(engine, org_id, f.path, who, after=after)
+        if f.kind == CLAIMS:  # all of them at once, in order: one is read while one is stored
+            results = list(_claims_imported(engine, org_id, claim_files, who, after, say))
         else:
             source = None if f.profile is None else mapping.import_source(
                 f.kind, f.path, f.profile)  # fmt: skip
             result = imports.import_file(
                 engine, org_id, f.kind, f.path, who, after=after, source=source
             )
-        (done.already if result.already_imported else done.imported).append(f.path.name)
-        say(result.summary())
+            say(result.summary())
+            results = [result]
+        for result in results:
+            (done.already if result.already_imported else done.imported).append(result.file)
     for path, outcome in posting.post_files(engine, org_id, eras, who):
         if isinstance(outcome, PayeroptError):
             raise outcome
@@ -200,3 +203,20 @@ def onboard(
             )  # fmt: skip
         ).one()
     return done
+
+
+def _claims_imported(
+    engine: Engine,
+    org_id: str,
+    paths: list[Path],
+    who: Identity,
+    after: imports.AfterImport | None,
+    say: Callable[[str], None],
+) -> Iterator[imports.ImportResult]:
+    """The 837P files imported in order (``claims.import_claim_files``); the first refusal
+    stops the run, as any other file's does."""
+    for _path, outcome in claims.import_claim_files(engine, org_id, paths, who, after=after):
+        if isinstance(outcome, PayeroptError):
+            raise outcome
+        say(outcome.summary())
+        yield outcome
