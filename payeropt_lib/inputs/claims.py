@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from payeropt_lib.frames import member_of
 from payeropt_lib.store import access, audit, tables
 from payeropt_lib.store.access import Identity
 
-from . import schemas, x837
+from . import readahead, schemas, x837
 from .aliases import normalize_alias
 from .imports import AfterImport, ImportResult, earlier_import
 
@@ -184,28 +183,34 @@ def _stored_for(conn: Connection, org_id: str, claim_ids: pd.Series):
     """Stored submissions and lines of these claims, and their stored charge lines (None
     when the practice has none: a first import compares with nothing).
 
-    The claim ids go to the database once, as an indexed temporary table both reads join
-    (a file's tens of thousands of ids as a bound array cost more to send than the reads,
-    which for a file of new claims find nothing)."""
-    subs_t, lines_t = tables.claim_submissions, tables.claim_submission_lines
+    The claim ids go to the database once, as a temporary table the reads search from
+    (``store.read_staged``): a file's tens of thousands of ids as a bound array cost more
+    to send than the reads, which for a file of new claims find nothing. Charge lines are
+    written by charges imports and by this module only, so where the practice has never
+    imported charges.csv only the claims with a stored submission can have any."""
+    subs_t, lines_t, charges_t = (
+        tables.claim_submissions, tables.claim_submission_lines, tables.charges
+    )  # fmt: skip
 
-    def has_any(table) -> bool:
-        query = select(table.c.org_id).where(table.c.org_id == org_id).limit(1)
+    def has_any(table, *where) -> bool:
+        query = select(table.c.org_id).where(table.c.org_id == org_id, *where).limit(1)
         return conn.execute(query).first() is not None
 
     subs = lines = charges = None
-    look_subs, look_charges = has_any(subs_t), has_any(tables.charges)
+    look_subs, look_charges = has_any(subs_t), has_any(charges_t)
     if not (look_subs or look_charges):
         return subs, lines, charges
+    csv_before = look_charges and has_any(tables.imports, tables.imports.c.kind == "charges")
     stage = _claim_stage(conn, claim_ids.unique())  # an error rolls its creation back
     if look_subs:
-        found = subs_t.c.claim_id.in_(select(stage.c.claim_id))
-        subs = store.read_frame(conn, subs_t, org_id, where=[found]).drop(columns=["org_id"])
+        subs = store.read_staged(conn, subs_t, org_id, stage).drop(columns=["org_id"])
         keys = subs.loc[subs["responsibility"] != "P", ["import_id", "claim_seq"]]
         lines = store.read_pairs(conn, lines_t, org_id, keys).drop(columns=["org_id"])
-    if look_charges:
-        found = tables.charges.c.claim_id.in_(select(stage.c.claim_id))
-        charges = store.read_frame(conn, tables.charges, org_id, where=[found])
+    if csv_before:
+        charges = store.read_staged(conn, charges_t, org_id, stage)
+    elif look_charges:  # only the lines of claims billed by 837P before
+        seen = subs["claim_id"].unique() if subs is not None else []
+        charges = store.read_in(conn, charges_t, org_id, "claim_id", seen)
     conn.exec_driver_sql(f"DROP TABLE {stage.name}")
     return subs, lines, charges
 
@@ -214,9 +219,7 @@ def _claim_stage(conn: Connection, claim_ids) -> Table:
     """A temporary table of claim ids, indexed, for joins (dropped by the caller)."""
     conn.exec_driver_sql(f"CREATE TEMP TABLE {_CLAIM_IDS.name} (claim_id VARCHAR(64) PRIMARY KEY)")
     ids = pd.DataFrame({"claim_id": pd.Series(claim_ids, dtype=object)})
-    store.bulk_insert(conn, _CLAIM_IDS, ids)
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"ANALYZE {_CLAIM_IDS.name}")  # autovacuum never analyzes it
+    store.bulk_insert(conn, _CLAIM_IDS, ids)  # no ANALYZE: read_staged needs no statistics
     return _CLAIM_IDS
 
 
@@ -273,23 +276,25 @@ def import_claim_files(
     paths: Iterable[Path | str],
     who: Identity,
     after: AfterImport | None = None,
+    *,
+    parallel_bytes: int = readahead.PARALLEL_BYTES,
 ) -> Iterator[tuple[Path, ImportResult | PayeroptError]]:
     """``import_claims`` of each file in order, yielding each path with its result or
     the error that refused it (the others are imported still).
 
-    While one file is stored, the next is read and checked in a second thread: parsing
-    is mostly Arrow and NumPy work, which runs outside the GIL, and storing is mostly
-    the database's, so the two overlap (docs/claims_837.md, "Speed"). A file is stored
-    only after the one before it, each in its own transaction, exactly as one by one.
+    Each file is stored after the one before it, in its own transaction, exactly as one
+    by one. When the files hold ``parallel_bytes`` or more, the next file is parsed in a
+    second process while one is stored (``readahead``; docs/claims_837.md, "Speed").
     """
     paths = [Path(p) for p in paths]
     if not paths:
         return
     target = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
     access.authorize(engine, org_id, who, f"import.{KIND}", target=target)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="payeropt-837") as reader:
+    size = sum(p.stat().st_size for p in paths if p.is_file())
+    with readahead.Reader(parallel=len(paths) > 1 and size >= parallel_bytes) as reader:
 
-        def start(path: Path):
+        def start(path: Path, here: bool = False):
             try:
                 ready = _opened(engine, org_id, path)
             except PayeroptError as err:
@@ -297,17 +302,19 @@ def import_claim_files(
             if isinstance(ready, ImportResult):
                 return ready
             digest, raw = ready
-            return digest, reader.submit(x837.parse, path.name, raw)
+            return digest, (reader.here if here else reader.ahead)(path.name, raw)
 
-        ahead = start(paths[0])
+        # The first file is parsed here while the second process starts and reads the
+        # second; from then on one file is read ahead of the one being stored.
+        ahead = start(paths[0], here=True)
         for i, path in enumerate(paths):
             current, ahead = ahead, start(paths[i + 1]) if i + 1 < len(paths) else None
             if isinstance(current, ImportResult | PayeroptError):
                 yield path, current
                 continue
-            digest, future = current
+            digest, parsed = current
             try:
-                yield path, _store(engine, org_id, future.result(), digest, who, after)
+                yield path, _store(engine, org_id, parsed(), digest, who, after)
             except PayeroptError as err:
                 yield path, err
 

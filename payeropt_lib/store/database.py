@@ -37,6 +37,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    true,
     tuple_,
 )
 from sqlalchemy.engine import make_url
@@ -392,6 +393,33 @@ def read_in(
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
+def read_staged(
+    conn: Connection,
+    table: Table,
+    org_id: str,
+    stage: Table,
+    columns: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """``read_frame`` of the rows whose key is one of a temporary table's rows: ``stage``
+    has one column, named as the column of ``table`` it matches.
+
+    The stage drives: one index search of ``table`` per staged value. On PostgreSQL that
+    takes a LATERAL join, since its planner, when ``table`` was just loaded and not yet
+    analyzed, reads every row of the practice's and searches the stage for each (0.3 s
+    for 200,000 charge lines, against a few milliseconds); SQLite searches this way for
+    ``IN (SELECT ...)`` already.
+    """
+    cols = [table.c[c] for c in columns] if columns else list(table.c)
+    (key,) = stage.c
+    if conn.dialect.name != "postgresql":
+        return _read(conn, table, org_id, columns, where=[table.c[key.name].in_(select(key))])
+    found = (
+        select(*cols).where(table.c.org_id == org_id, table.c[key.name] == key).lateral("found")
+    )
+    stmt = select(*(found.c[c.name] for c in cols)).select_from(stage).join(found, true())
+    return _fetch(conn, stmt, cols)
+
+
 def pairs_in(conn: Connection, table: Table, keys: pd.DataFrame):  # noqa: ANN201 - a clause
     """The condition "(k1, k2) is one of ``keys``' rows" for ``table`` (``keys``: two int
     columns named after two of its columns), as ONE bound parameter like ``read_in``: a
@@ -445,7 +473,11 @@ def _read(
         where = (table.c.org_id == org_id, *where)
     elif org_id is not None:
         raise ValueError(f"{table.name} is shared reference data: it has no practice")
-    stmt = select(*cols).where(*where)
+    return _fetch(conn, select(*cols).where(*where), cols)
+
+
+def _fetch(conn: Connection, stmt, cols: list) -> pd.DataFrame:  # noqa: ANN001 - a Select
+    """The rows of ``stmt`` (which selects ``cols``) as the typed frame of ``_read``."""
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     if compiled.positional:

@@ -142,6 +142,56 @@ def test_any_import_order_gives_the_same_lines(engine, practice, tmp_path, order
     pd.testing.assert_frame_equal(charges(engine, other), expected)
 
 
+def _submissions(engine, org: str) -> pd.DataFrame:
+    frame = store.read_frame(engine, tables.claim_submissions, org)
+    frame = frame.drop(columns=["org_id", "import_id"])
+    return frame.sort_values(["claim_id", "submitted_date"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("parallel_bytes", [0, 2**40], ids=["reader-process", "here"])
+def test_files_imported_together_store_what_one_by_one_stores(
+    engine, practice, tmp_path, parallel_bytes
+):
+    """``import_claim_files`` (the CLI's and onboard's way), with the next file read in a
+    second process or not: each file's outcome in order, a refusal among them (raised in
+    the reader process, handed back) and a file seen before, and what is stored equals
+    importing the good files one by one."""
+    from tests.conftest import _new_org
+
+    files = _files(tmp_path)
+    bad = tmp_path / "0-bad.837"
+    bad.write_bytes(files[1].read_bytes().replace(b"SV1*HC:", b"SV1*HC:9921!:", 1))
+    order = [files[0], bad, files[1], files[0], files[2], files[3]]
+    outcomes = list(
+        claims.import_claim_files(engine, practice, order, OWNER, parallel_bytes=parallel_bytes)
+    )
+    assert [p.name for p, _ in outcomes] == [p.name for p in order]
+    assert isinstance(outcomes[1][1], ClaimFileRefused)
+    assert "segment" in str(outcomes[1][1]) and "SV101-2" in str(outcomes[1][1])
+    assert outcomes[3][1].already_imported
+    other = _new_org(engine)
+    imports.import_file(engine, other, "contracts", GOOD / "contracts.csv", OWNER)
+    for path in files:
+        claims.import_claims(engine, other, path, OWNER)
+    pd.testing.assert_frame_equal(charges(engine, practice), charges(engine, other))
+    pd.testing.assert_frame_equal(_submissions(engine, practice), _submissions(engine, other))
+
+
+def test_the_reader_process_dying_reads_the_file_here(tmp_path):
+    from payeropt_lib.inputs import readahead, x837
+
+    path = write(tmp_path, "a.837", good_lines())
+    raw = path.read_bytes()
+    expected = x837.parse(path.name, raw)
+    with readahead.Reader(parallel=True) as reader:
+        first = reader.ahead(path.name, raw)
+        pd.testing.assert_frame_equal(first().lines, expected.lines)
+        for process in list(reader._pool._processes.values()):
+            process.kill()
+        again = reader.ahead(path.name, raw)  # refused by the broken pool, or failing in it
+        pd.testing.assert_frame_equal(again().lines, expected.lines)
+
+
 def test_a_secondary_claim_alone_bills_the_prior_payer_as_primary(engine, practice, tmp_path):
     files = _files(tmp_path)
     claims.import_claims(engine, practice, files[2], OWNER)
