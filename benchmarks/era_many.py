@@ -37,7 +37,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -240,25 +239,12 @@ def main() -> None:
 
 
 def post_pg(admin_url: str, practice: Path, paths: list[Path]) -> None:
-    import sqlalchemy as sa
+    from scratch_db import postgres_database
 
-    admin = sa.create_engine(store.normalize_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"payeropt_many_{uuid.uuid4().hex[:6]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = (
-            sa.engine.make_url(store.normalize_url(admin_url))
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
+    with postgres_database(admin_url, "payeropt_many") as url:
         engine = store.engine_for(url)
         load_practice(engine, practice)
         report("postgresql", post_all(engine, paths, SINGLES))
-    finally:
-        store.dispose_all()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -294,10 +294,10 @@ def post_seconds(
     the whole file. ``backends`` maps "sqlite" (a temporary file) and "postgresql" (an
     admin URL: a temporary database is created and dropped) to what they need.
     """
+    import contextlib
     import tempfile
-    import uuid
 
-    import sqlalchemy as sa
+    from scratch_db import postgres_database
 
     from payeropt_lib import store
     from payeropt_lib.inputs import onboarding
@@ -312,19 +312,12 @@ def post_seconds(
         practice_files(frames, folder / "practice")
         (folder / "bench.835").write_bytes(data)
         urls = {"sqlite": f"sqlite:///{folder / 'bench.sqlite'}"}
-        admin, pg_name = None, f"payeropt_bench_{uuid.uuid4().hex[:6]}"
-        if backends.get("postgresql"):
-            admin = sa.create_engine(
-                store.normalize_url(backends["postgresql"]), isolation_level="AUTOCOMMIT"
-            )
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{pg_name}"')
-            urls["postgresql"] = (
-                sa.engine.make_url(store.normalize_url(backends["postgresql"]))
-                .set(database=pg_name)
-                .render_as_string(hide_password=False)
-            )
-        try:
+        with contextlib.ExitStack() as scratch:
+            if backends.get("postgresql"):
+                urls["postgresql"] = scratch.enter_context(
+                    postgres_database(backends["postgresql"])
+                )
+            scratch.callback(store.dispose_all)  # first: engines let go before a drop
             for backend, url in urls.items():
                 engine = store.engine_for(url)
                 best: dict | None = None
@@ -347,11 +340,6 @@ def post_seconds(
                     write_floor(engine, org, f"floor{run}", who) for run in range(max(1, repeat))
                 )
                 out[backend] = best
-        finally:
-            store.dispose_all()
-            if admin is not None:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
     return out
 
 

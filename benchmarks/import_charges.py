@@ -26,8 +26,6 @@ import time
 import uuid
 from pathlib import Path
 
-import sqlalchemy as sa
-
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -114,7 +112,8 @@ def main() -> None:
         child(*args.child[:1], *map(Path, args.child[1:]))
         return
 
-    from payeropt_lib import store
+    from scratch_db import postgres_database
+
     from payeropt_lib.demo import files as demo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,16 +130,8 @@ def main() -> None:
         extra = []
         if args.replace:
             extra = [str(corrected(charges, tmp / "corrected.csv", args.changed))]
-        pg_name = f"payeropt_bench_{uuid.uuid4().hex[:6]}"
-        admin = sa.create_engine(store.normalize_url(args.pg_url), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{pg_name}"')
-        pg_url = sa.engine.make_url(store.normalize_url(args.pg_url)).set(database=pg_name)
-        targets = {
-            "sqlite": f"sqlite:///{tmp / 'bench.sqlite'}",
-            "postgresql": pg_url.render_as_string(hide_password=False),
-        }
-        try:
+        with postgres_database(args.pg_url) as pg_url:
+            targets = {"sqlite": f"sqlite:///{tmp / 'bench.sqlite'}", "postgresql": pg_url}
             print(
                 f"{'backend':<11} {'lines':>10} {'seconds':>8} {'lines/s':>9} "
                 f"{'peak RSS':>9}  {'re-import':>9}  stages (s)"
@@ -167,9 +158,6 @@ def main() -> None:
                         f"first import ({new:,} new, {replaced:,} replaced, {removed:,} removed, "
                         f"{same:,} unchanged)  [{'ok' if ratio <= 2 else 'OVER'}]"
                     )
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -171,30 +171,18 @@ def _median(runs: list[dict]) -> dict:
 def _fresh_store(url: str, tmp: Path) -> Iterator[str]:
     """An empty store for one run, dropped after: every import starts from the same
     state (a URL given with --db is used as it is)."""
-    import sqlalchemy as sa
+    from scratch_db import postgres_database
 
-    from payeropt_lib import store
-
-    name = f"payeropt_bench_{uuid.uuid4().hex[:6]}"
-    if url == "sqlite":
-        path = tmp / f"{name}.sqlite"
-        yield f"sqlite:///{path}"
+    if url == "postgresql":
+        with postgres_database(PG_DEFAULT) as pg:
+            yield pg
+    elif url == "sqlite":
+        name = f"payeropt_bench_{uuid.uuid4().hex[:6]}"
+        yield f"sqlite:///{tmp / name}.sqlite"
         for leftover in tmp.glob(f"{name}.sqlite*"):
             leftover.unlink()
-        return
-    if url != "postgresql":
+    else:
         yield url
-        return
-    admin = sa.create_engine(store.normalize_url(PG_DEFAULT), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        pg = sa.engine.make_url(store.normalize_url(PG_DEFAULT)).set(database=name)
-        yield pg.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 if __name__ == "__main__":

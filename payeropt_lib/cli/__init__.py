@@ -40,6 +40,7 @@ from .common import (
     engine_of,
     import_app,
     practice_app,
+    reevaluating,
     refusal,
     show,
 )
@@ -120,7 +121,7 @@ def _import_command(kind: str):
         for path in files:
             source = source_of(kind, path, profile) if profile else None
             result = imports.import_file(
-                engine, org, kind, path, who, progress=_progress(), after=_reevaluating(),
+                engine, org, kind, path, who, progress=_progress(), after=reevaluating,
                 source=source,
             )  # fmt: skip
             typer.echo(result.summary())
@@ -146,22 +147,8 @@ def import_folder(
 
     onboarding.load_folder(
         engine_of(db), org, folder, Identity.of(actor, role), progress=typer.echo,
-        after=_reevaluating(),
+        after=reevaluating,
     )  # fmt: skip
-
-
-def _reevaluating():
-    """The hook an import runs in its transaction: the posted remittances its rows can
-    change are evaluated again (``remittances.reevaluation``), and what changed is said."""
-    from payeropt_lib.remittances import reevaluation
-
-    def after(conn, org_id, kind, rows, cause, who):  # noqa: ANN001, ANN202 - AfterImport
-        done = reevaluation.after_import(conn, org_id, kind, rows, cause, who)
-        if done is not None:
-            typer.echo(done.summary())
-        return done
-
-    return after
 
 
 @app.command("reprocess")

@@ -14,7 +14,7 @@ import typer
 from payeropt_lib.errors import FilesRefused, NoClaimFiles, PayeroptError
 from payeropt_lib.store import access
 
-from .common import ActorOpt, DbOpt, OrgArg, RoleOpt, acting, import_app, refusal
+from .common import ActorOpt, DbOpt, OrgArg, RoleOpt, acting, import_app, reevaluating, refusal
 
 
 def files_in(paths: list[Path]) -> list[Path]:
@@ -31,17 +31,6 @@ def files_in(paths: list[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
-
-
-def reevaluating(conn, org_id, kind, rows, cause, who):  # noqa: ANN001, ANN201 - AfterImport
-    """The charges import's hook: posted 835s of the claims whose lines changed are
-    evaluated again (``remittances.reevaluation``), and what changed is said."""
-    from payeropt_lib.remittances import reevaluation
-
-    done = reevaluation.after_import(conn, org_id, kind, rows, cause, who)
-    if done is not None:
-        typer.echo(done.summary())
-    return done
 
 
 @import_app.command("claims")

@@ -88,6 +88,18 @@ def _main(
     )
 
 
+def reevaluating(conn, org_id, kind, rows, cause, who):  # noqa: ANN001, ANN201 - AfterImport
+    """The hook every import command gives its import (``after=``), run in the import's
+    transaction: the posted remittances its rows can change are evaluated again
+    (``remittances.reevaluation``), and what changed is said."""
+    from payeropt_lib.remittances import reevaluation
+
+    done = reevaluation.after_import(conn, org_id, kind, rows, cause, who)
+    if done is not None:
+        typer.echo(done.summary())
+    return done
+
+
 def refusal(err: PayeroptError) -> None:
     typer.echo(f"payeropt: {err}", err=True)
 

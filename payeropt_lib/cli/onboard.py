@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .claims import reevaluating
-from .common import ActorOpt, DbOpt, OrgArg, RoleOpt, acting, app
+from .common import ActorOpt, DbOpt, OrgArg, RoleOpt, acting, app, reevaluating
 
 
 @app.command("onboard")
